@@ -1,0 +1,84 @@
+# mxdeck: plain GNU Makefile. `make`, `make check`, `make install`, `make demo`, `make bench`.
+# BUILD=dir puts every object and binary in another directory (parallel work trees).
+BUILD	?= build
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS	:= ncursesw libssh2 openssl libcurl ldns libpcre2-8
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+OPT	?= -O2 -g
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS	?=
+CFLAGS	+= -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) \
+	   $(PKG_CFLAGS) -I. -DMXDECK_DATADIR='"$(PREFIX)/share/mxdeck"' -MMD -MP
+LDLIBS	+= $(PKG_LIBS) -lpthread -lm
+
+CORE_SRC := $(sort $(wildcard profiles/*.c) $(wildcard backends/render/*.c) \
+	    $(wildcard backends/ssh/*.c) $(wildcard backends/probe/*.c))
+TUI_SRC  := $(sort $(wildcard tui/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+TUI_OBJ  := $(TUI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+SUPPORT_OBJ := $(UNIT_SUPPORT:%.c=$(BUILD)/%.o)
+
+all: $(BUILD)/mxdeck
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libmxdeck.a: $(CORE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/mxdeck: $(TUI_OBJ) $(BUILD)/libmxdeck.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TUI_OBJ) $(BUILD)/libmxdeck.a $(LDLIBS)
+
+# Unit tests: one cmocka binary per tests/unit/test_*.c. A test may declare extra link
+# flags (e.g. -Wl,--wrap=...) on a line "// LDFLAGS: ..." near its top.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmxdeck.a $(SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) -Wno-unused-parameter -o $@ $< $(SUPPORT_OBJ) \
+	    $(shell sed -n 's|^// LDFLAGS: ||p' $<) $(BUILD)/libmxdeck.a $(CMOCKA_LIBS) $(LDLIBS)
+
+unit: $(UNIT_BIN)
+
+check: all unit
+	BUILD=$(BUILD) MXDECK=$(abspath $(BUILD)/mxdeck) tests/run.sh
+
+check-unit: all unit
+	BUILD=$(BUILD) MXDECK=$(abspath $(BUILD)/mxdeck) tests/run.sh unit
+
+bench: all
+	BUILD=$(BUILD) MXDECK=$(abspath $(BUILD)/mxdeck) tests/bench/run.sh
+
+demo: all
+	tests/demo-sandbox.sh $(abspath $(BUILD)/mxdeck)
+
+check-asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" check
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/mxdeck/examples
+	install -m 0755 $(BUILD)/mxdeck $(DESTDIR)$(PREFIX)/bin/mxdeck
+	install -m 0644 share/man/mxdeck.1 $(DESTDIR)$(PREFIX)/share/man/man1/mxdeck.1
+	install -m 0644 share/examples/*.ini share/examples/*.csv $(DESTDIR)$(PREFIX)/share/mxdeck/examples/
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+.PHONY: all unit check check-unit bench demo check-asan install clean
+.SECONDARY:
+
+-include $(CORE_OBJ:.o=.d) $(TUI_OBJ:.o=.d)

@@ -1,0 +1,74 @@
+/* render.h: every renderer is a pure function from (site, host) to a file set.
+ *
+ * One file per target in backends/render/, each exporting one const struct renderer,
+ * all listed in renderers[] (render.c). Adding a target = one file + one entry.
+ * Renderers never touch the network and never write files: they fill a fileset. */
+#ifndef MXDECK_RENDER_H
+#define MXDECK_RENDER_H
+
+#include <stddef.h>
+
+#include "../../profiles/site.h"
+
+/* What the push protocol does with a file after it is in place. */
+enum file_kind {
+	FK_FILE,		/* a plain config file or map, uploaded as is */
+	FK_POSTMAP,		/* a Postfix lookup table that needs `postmap` (hash:) */
+	FK_POSTCONF,		/* <postfix_dir>/mxdeck.postconf   -> postconf -c DIR -e  */
+	FK_POSTCONF_M,		/* <postfix_dir>/mxdeck.master     -> postconf -c DIR -M  */
+	FK_POSTCONF_P,		/* <postfix_dir>/mxdeck.master-params -> postconf -c DIR -P */
+	FK_SCRIPT,		/* not installed config: a script for the admin (nsupdate, ps1) */
+};
+
+struct rfile {
+	char	*path;		/* absolute remote path, e.g. /etc/postfix/mxdeck_header_checks */
+	char	*role;		/* the renderer that produced it ("postfix") */
+	unsigned mode;		/* 0644, 0640, 0755 */
+	enum file_kind kind;
+	struct sbuf data;
+	char	*symlink;	/* if set, also make this path a symlink to path (sites-enabled) */
+};
+
+struct fileset {
+	struct rfile *v;
+	size_t	 n;
+	size_t	 cap;
+};
+
+/* Add a file (path is copied); returns it for the caller to fill data. */
+struct rfile *fileset_add(struct fileset *fs, const char *role, const char *path,
+    unsigned mode, enum file_kind kind);
+struct rfile *fileset_find(const struct fileset *fs, const char *path);
+void fileset_sort(struct fileset *fs);		/* by path: deterministic order */
+void fileset_free(struct fileset *fs);
+
+/* Extra inputs a renderer may use; everything else comes from the site. */
+struct render_ctx {
+	const struct site *site;
+	const struct host *host;
+	const char *postfix_version;	/* host's key, detected version, or default */
+	/* PEM of [tls] certificate fetched from the host at plan time when it is not
+	 * readable locally; NULL at plain render time. */
+	const char *tls_cert_pem;
+};
+
+struct renderer {
+	const char *name;		/* "postfix" */
+	unsigned role;			/* ROLE_POSTFIX: the host role that enables it */
+	/* Fill fs with this role's files for ctx->host. 0, or -1 with *cause. */
+	int (*render)(const struct render_ctx *ctx, struct fileset *fs, char **cause);
+};
+
+extern const struct renderer *const renderers[];	/* NULL-terminated */
+
+/* Render every role of one host into fs (sorted). */
+int render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause);
+/* Write fs under DIR/<host>/<remote path>; -1 with *cause. */
+int fileset_write(const struct fileset *fs, const char *dir, const char *hostname,
+    char **cause);
+
+/* Escaping helpers shared by renderers. */
+void xml_escape(struct sbuf *b, const char *s);
+void php_sq_escape(struct sbuf *b, const char *s);	/* for '...' PHP literals */
+
+#endif

@@ -1,0 +1,221 @@
+/* site.h: the one in-memory model of a profile (DESIGN.md §3, §4).
+ *
+ * site_load() reads the profile (and its users CSV), fills a struct site and reports
+ * every problem as FILE:LINE diagnostics. After loading, the model is read-only for
+ * everything but the console's editor, which edits the ini document and reloads. */
+#ifndef MXDECK_SITE_H
+#define MXDECK_SITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "ini.h"
+#include "util.h"
+
+/* Per-user protocols, in the column order of the users CSV. */
+enum proto {
+	PROTO_IMAP, PROTO_POP3, PROTO_SMTP, PROTO_ACTIVESYNC, PROTO_MAPI, PROTO_OWA,
+	PROTO_EWS, PROTO_COUNT
+};
+#define PROTO_BIT(p)	(1u << (p))
+#define PROTO_ALL	((1u << PROTO_COUNT) - 1)
+extern const char *const proto_names[PROTO_COUNT];	/* "imap", "pop3", ... */
+int proto_from_name(const char *name);			/* -1 if unknown */
+
+/* Host roles. */
+enum role {
+	ROLE_POSTFIX = 1 << 0, ROLE_DOVECOT = 1 << 1, ROLE_APACHE = 1 << 2,
+	ROLE_NGINX = 1 << 3, ROLE_AUTODISCOVER = 1 << 4, ROLE_DNS = 1 << 5,
+	ROLE_EXCHANGE = 1 << 6,
+};
+#define ROLE_COUNT 7
+extern const char *const role_names[ROLE_COUNT];	/* bit i <-> role_names[i] */
+
+/* Exchange services proxied by a vhost. */
+enum service {
+	SVC_OWA, SVC_OMA, SVC_ECP, SVC_EWS, SVC_OAB, SVC_AUTODISCOVER, SVC_ACTIVESYNC,
+	SVC_RPC, SVC_MAPI, SVC_COUNT
+};
+#define SVC_BIT(s)	(1u << (s))
+extern const char *const service_names[SVC_COUNT];
+
+struct probe_port {
+	char	*service;	/* smtp submission smtps imaps pop3s imap pop3 https */
+	int	 port;
+};
+
+struct host {
+	char	*name;
+	int	 line;		/* of the [host "..."] header */
+	char	*address;	/* name, IP, or "local" */
+	bool	 local;		/* address = local */
+	int	 port;		/* 22 */
+	char	*user;		/* "root" */
+	char	*identity;	/* NULL: agent only */
+	unsigned roles;		/* enum role bits */
+	char	*postfix_dir, *dovecot_dir, *apache_dir, *nginx_dir, *www_dir, *state_dir;
+	char	*postfix_version;	/* NULL: detect over SSH; render assumes DEFAULT */
+	char	*php_fpm_socket;	/* "/run/php/php8.2-fpm.sock" */
+	struct probe_port *probe_ports;	/* the effective list: defaults, then overrides */
+	size_t	 nprobe_ports;
+};
+#define POSTFIX_VERSION_DEFAULT "3.7"
+
+enum encryption { ENC_SSL, ENC_STARTTLS, ENC_PLAIN };
+
+struct endpoint {
+	char	*host;		/* NULL: not configured */
+	int	 port;
+	enum encryption enc;
+	int	 line;
+};
+
+struct vhost {
+	char	*name;		/* the public host name */
+	int	 line;
+	enum { SERVER_APACHE, SERVER_NGINX } server;
+	char	*backend;	/* https://exchange1.lan.example.org */
+	char	*backend_ca;	/* optional CA file to verify the backend */
+	unsigned services;	/* SVC_BIT() */
+	char	*certificate;
+	char	*key;
+	int	 activesync_timeout;	/* seconds, default 1800 */
+	int	 activesync_timeout_line;	/* 0 when defaulted */
+	bool	 legacy_tls;
+	int	 legacy_tls_line;
+};
+
+struct autodiscover {
+	char	*domain;
+	int	 line;
+	struct endpoint imap, pop3, smtp;
+	char	*activesync;	/* URL or NULL */
+	enum { LOGIN_EMAIL, LOGIN_LOCALPART } login;
+	struct strv also;	/* extra domains that get SRV/CNAME records */
+};
+
+enum postfix_action {
+	PFA_REPLACE, PFA_IGNORE, PFA_PREPEND, PFA_WARN, PFA_STRIP, PFA_INFO, PFA_DUNNO,
+	PFA_REJECT, PFA_HOLD, PFA_DISCARD, PFA_REDIRECT, PFA_FILTER, PFA_BCC, PFA_PASS,
+	PFA_OK, PFA_COUNT
+};
+extern const char *const postfix_action_names[PFA_COUNT];
+
+struct header_rule {
+	char	*text;		/* the rule exactly as written, e.g. /^X-Mailer:/ IGNORE */
+	int	 line;
+	/* Parsed by hdr_rule_parse() (profiles/hdrrule.c) at load time: */
+	bool	 negate;	/* !/re/ */
+	char	*regex;
+	char	*flags;		/* postfix flag toggles as written ("" if none) */
+	int	 action;	/* enum postfix_action, -1 when unknown */
+	char	*action_name;	/* as written */
+	char	*arg;		/* the text after the action, "" if none */
+};
+
+struct header_rules {
+	char	*name;
+	int	 line;
+	enum { SCOPE_AUTHENTICATED, SCOPE_OUTBOUND } scope;
+	struct header_rule *rules;
+	size_t	 nrules;
+};
+
+struct tls_policy {
+	int	 line;		/* of [tls], 0 when absent */
+	char	*smtpd_protocols;	/* as written in the profile, modern syntax preferred */
+	char	*smtp_protocols;
+	bool	 no_renegotiation;
+	char	*dovecot_min_protocol;
+	bool	 dane;
+	int	*tlsa_ports;
+	size_t	 ntlsa_ports;
+	char	*certificate;	/* of the MX / SMTP service; TLSA records come from it */
+	char	*key;
+};
+
+struct access_policy {
+	int	 line;
+	struct strv always_accept;	/* local parts: postmaster abuse */
+	struct strv relay_networks;	/* CIDRs */
+};
+
+struct user {
+	char	*email;
+	unsigned protos;	/* effective enabled set (PROTO_BIT) */
+	const char *file;	/* where it was last set: profile or CSV path (owned by site) */
+	int	 line;
+};
+
+struct connector {
+	char	*domain;	/* fax.example.org */
+	int	 line;
+	char	*smarthost;	/* [fax-gw.example.org]:25 */
+	char	*tenant_id;
+};
+
+struct site {
+	char	*path;		/* the profile file */
+	char	*dir;		/* its directory, for relative paths */
+	char	*users_path;	/* the CSV, resolved, or NULL */
+	struct ini ini;		/* the document, for the console's in-place editor */
+
+	char	*name;
+	char	*domain;
+	char	*resolver;	/* host[:port] or NULL */
+	char	*trust_anchor;
+	bool	 dkim;		/* [site] dkim = yes: outgoing mail is DKIM-signed (lint) */
+
+	struct host *hosts;		size_t nhosts;
+	struct vhost *vhosts;		size_t nvhosts;
+	struct autodiscover *ads;	size_t nads;
+	struct header_rules *hrules;	size_t nhrules;
+	struct connector *connectors;	size_t nconnectors;
+	struct tls_policy tls;
+	struct access_policy access;
+
+	unsigned user_default;		/* PROTO_BIT set from [users] default */
+	struct user *users;		size_t nusers;
+	/* private: users array capacity, open-addressing index by lower-case email */
+	size_t	 users_cap;
+	uint32_t *uidx;			size_t uidx_cap;
+};
+
+/* Load PATH. Returns 0 when the profile could be used (warnings allowed), -1 when it
+ * has errors; every problem is in *d either way. *site is always safe to free. */
+int site_load(struct site *site, const char *path, struct diags *d);
+/* Build from an in-memory buffer (tests, fuzzing, the console after an edit). dir is
+ * where a relative users file is looked up. */
+int site_load_buf(struct site *site, const char *path, const char *buf, size_t len,
+    struct diags *d);
+void site_free(struct site *site);
+
+/* The keys a section accepts (NULL-terminated), or NULL for an unknown section.
+ * Sections: site host vhost autodiscover header-rules tls access users user connector. */
+const char *const *site_section_keys(const char *section);
+/* Whether the section takes a "name" ([host "gw1"]). */
+bool site_section_has_name(const char *section);
+
+const struct host *site_find_host(const struct site *site, const char *name);
+struct user *site_find_user(const struct site *site, const char *email);
+
+/* Users CSV: both mxdeck's own columns and a Get-CASMailbox | Export-Csv file.
+ * Adds or updates users starting from site->user_default. */
+int users_csv_load(struct site *site, const char *path, struct diags *d);
+int users_csv_parse(struct site *site, const char *path, const char *buf, size_t len,
+    struct diags *d);
+
+/* Semantic checks beyond the parser (profiles/lint.c). Adds to *d. */
+void site_lint(const struct site *site, struct diags *d);
+
+/* Postfix version compare: "3.6" vs "3.10.1"; <0, 0, >0. */
+int postfix_version_cmp(const char *a, const char *b);
+
+/* Parse one header rule (pcre table line) into r's parsed fields. -1 + *cause when the
+ * line is not of the form [!]/regex/flags ACTION [text]. Regex compilation and the
+ * action check are lint's job. */
+int hdr_rule_parse(struct header_rule *r, char **cause);
+
+#endif

@@ -1,0 +1,50 @@
+/* cli.h: the command line of DESIGN.md §2, parsed once in main.c and handed to the
+ * command that runs. Each command lives in its own tui/cmd-*.c file. */
+#ifndef MXDECK_CLI_H
+#define MXDECK_CLI_H
+
+#include <stdbool.h>
+
+#include "profiles/util.h"
+
+/* Exit codes (DESIGN.md §2). */
+enum {
+	EXIT_OK = 0,		/* success, no drift */
+	EXIT_DRIFT = 1,		/* drift found or a live test failed */
+	EXIT_USAGE = 2,		/* usage or profile error; nothing was contacted */
+	EXIT_UNREACHABLE = 3,	/* a host could not be reached or authenticated */
+	EXIT_ROLLEDBACK = 4,	/* apply failed and was rolled back */
+	EXIT_ROLLBACK_FAILED = 5,	/* apply failed and the rollback failed too */
+};
+
+struct cli {
+	const char *command;	/* "console", "render", "lint", "plan", "apply", "audit", "test", "batch" */
+	const char *profile;	/* resolved profile path */
+	const char *outdir;	/* render DIR */
+	struct strv hosts;	/* --host, repeatable; empty = all */
+	int	 jobs;		/* --jobs N; 0 = default */
+	bool	 json;
+	const char *known_hosts;	/* --known-hosts FILE or NULL (~/.ssh/known_hosts) */
+	const char *identity;	/* --identity FILE or NULL */
+	bool	 accept_new_host_keys;
+	bool	 yes;		/* apply --yes */
+	bool	 dry_run;	/* --batch --dry-run */
+	bool	 audit;		/* --audit (console) */
+	bool	 no_color;
+	int	 verbose;	/* -v count */
+};
+
+int cmd_render(struct cli *cli);
+int cmd_lint(struct cli *cli);
+int cmd_plan(struct cli *cli);		/* tui/cmd-push.c */
+int cmd_apply(struct cli *cli);		/* tui/cmd-push.c */
+int cmd_batch(struct cli *cli);		/* tui/cmd-push.c */
+int cmd_audit(struct cli *cli);		/* tui/cmd-push.c: drift + live tests, read-only */
+int cmd_test(struct cli *cli);		/* tui/cmd-test.c */
+int cmd_console(struct cli *cli);	/* tui/console.c: the ncurses console (and --audit) */
+
+/* Load the profile for a command: prints findings to stderr; returns NULL (after
+ * printing) when it has errors. The caller frees with site_free + free. */
+struct site *cli_load_site(const struct cli *cli);
+
+#endif

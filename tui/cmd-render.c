@@ -1,0 +1,123 @@
+/* cmd-render.c: `mxdeck render PROFILE DIR` and `mxdeck lint PROFILE`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/render/render.h"
+#include "profiles/site.h"
+#include "tui/cli.h"
+
+struct site *
+cli_load_site(const struct cli *cli)
+{
+	struct site *site = xcalloc(1, sizeof *site);
+	struct diags d = { 0 };
+	int rc;
+
+	rc = site_load(site, cli->profile, &d);
+	if (rc == 0)
+		site_lint(site, &d);
+	diags_sort(&d);
+	diags_print(&d, stderr);
+	if (rc == -1 || d.nerrors > 0) {
+		fprintf(stderr, "mxdeck: %s: %zu error(s); fix them and run again "
+		    "(`mxdeck lint %s` lists them)\n", cli->profile, d.nerrors, cli->profile);
+		diags_free(&d);
+		site_free(site);
+		free(site);
+		return NULL;
+	}
+	diags_free(&d);
+	return site;
+}
+
+static bool
+host_selected(const struct cli *cli, const struct host *h)
+{
+	return cli->hosts.n == 0 || strv_has(&cli->hosts, h->name);
+}
+
+int
+cmd_render(struct cli *cli)
+{
+	struct site *site;
+	char *cause = NULL;
+	int rc = EXIT_OK;
+	size_t nfiles = 0, nhosts = 0;
+
+	if ((site = cli_load_site(cli)) == NULL)
+		return EXIT_USAGE;
+	for (size_t i = 0; i < cli->hosts.n; i++)
+		if (site_find_host(site, cli->hosts.v[i]) == NULL) {
+			fprintf(stderr, "mxdeck: --host %s: no such host in %s\n",
+			    cli->hosts.v[i], cli->profile);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	for (size_t i = 0; i < site->nhosts; i++) {
+		const struct host *h = &site->hosts[i];
+		struct fileset fs = { 0 };
+		struct render_ctx ctx = {
+			.site = site,
+			.host = h,
+			.postfix_version = h->postfix_version != NULL ?
+			    h->postfix_version : POSTFIX_VERSION_DEFAULT,
+		};
+
+		if (!host_selected(cli, h))
+			continue;
+		if (render_host(&ctx, &fs, &cause) == -1 ||
+		    fileset_write(&fs, cli->outdir, h->name, &cause) == -1) {
+			fprintf(stderr, "mxdeck: render: %s\n", cause);
+			free(cause);
+			fileset_free(&fs);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		nfiles += fs.n;
+		nhosts++;
+		fileset_free(&fs);
+	}
+	if (cli->verbose > 0)
+		fprintf(stderr, "mxdeck: rendered %zu files for %zu hosts under %s\n", nfiles,
+		    nhosts, cli->outdir);
+out:
+	site_free(site);
+	free(site);
+	return rc;
+}
+
+int
+cmd_lint(struct cli *cli)
+{
+	struct site site;
+	struct diags d = { 0 };
+	int rc;
+
+	memset(&site, 0, sizeof site);
+	rc = site_load(&site, cli->profile, &d);
+	if (rc == 0)
+		site_lint(&site, &d);
+	diags_sort(&d);
+	diags_print(&d, stderr);
+	if (cli->json) {
+		printf("{\"profile\":");
+		json_string(stdout, cli->profile);
+		printf(",\"errors\":%zu,\"warnings\":%zu,\"findings\":[", d.nerrors, d.nwarnings);
+		for (size_t i = 0; i < d.n; i++) {
+			printf("%s{\"file\":", i ? "," : "");
+			json_string(stdout, d.v[i].file);
+			printf(",\"line\":%d,\"severity\":\"%s\",\"message\":", d.v[i].line,
+			    d.v[i].sev == SEV_ERROR ? "error" : "warning");
+			json_string(stdout, d.v[i].msg);
+			printf("}");
+		}
+		printf("]}\n");
+	} else if (d.nerrors == 0)
+		fprintf(stderr, "%s: ok (%zu warning%s)\n", cli->profile, d.nwarnings,
+		    d.nwarnings == 1 ? "" : "s");
+	rc = (rc == -1 || d.nerrors > 0) ? EXIT_USAGE : EXIT_OK;
+	diags_free(&d);
+	site_free(&site);
+	return rc;
+}
