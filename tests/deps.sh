@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# tests/deps.sh: install every Debian package mxdeck needs to build, to run its demo
+# and to run its whole test suite (real servers on loopback). Idempotent and quick
+# when everything is already there.
+set -eu
+pkgs=(
+	# build
+	build-essential pkg-config libncurses-dev libssh2-1-dev libssl-dev
+	libcurl4-openssl-dev libldns-dev libpcre2-dev libcmocka-dev
+	# console tests, sanitizers, fuzzing
+	tmux clang valgrind
+	# the lab: real daemons on loopback
+	openssh-server openssh-client postfix postfix-pcre dovecot-core dovecot-imapd
+	dovecot-pop3d apache2 nginx php8.2-fpm php8.2-cli php8.2-xml unbound nsd ldnsutils
+	bind9-dnsutils swaks dns-root-data ssl-cert openssl libxml2-utils curl procps
+	iproute2 psmisc
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# postfix and ssl-cert: the stock config and the snakeoil certificate the demo uses
+[ -f /etc/ssl/certs/ssl-cert-snakeoil.pem ] || $SUDO make-ssl-cert generate-default-snakeoil
+echo "deps: done"
