@@ -382,6 +382,36 @@ fail:
 }
 
 int
+write_file_replace(const char *path, const char *data, size_t len, unsigned mode,
+    char **cause)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+	size_t off = 0;
+
+	if (fd == -1) {
+		*cause = xasprintf("%s: cannot create: %s", path, strerror(errno));
+		return -1;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			*cause = xasprintf("%s: write failed: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (fchmod(fd, (mode_t)mode) == -1 || close(fd) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 mkdir_p(const char *path, unsigned mode, char **cause)
 {
 	char *p = xstrdup(path);

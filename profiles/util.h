@@ -72,6 +72,10 @@ int parse_int(const char *s, long lo, long hi, long *out);
 char *read_file(const char *path, size_t *lenp, char **cause);
 /* Write a file atomically (temp + fsync + rename) with the given mode. */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode, char **cause);
+/* Plain write in place (create/truncate), no temp file, no fsync: for output trees
+ * such as `mxdeck render DIR`, where speed matters and a crash leaves a file to redo. */
+int write_file_replace(const char *path, const char *data, size_t len, unsigned mode,
+    char **cause);
 /* mkdir -p */
 int mkdir_p(const char *path, unsigned mode, char **cause);
 

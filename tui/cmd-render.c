@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backends/render/render.h"
 #include "profiles/site.h"
@@ -37,16 +38,27 @@ host_selected(const struct cli *cli, const struct host *h)
 	return cli->hosts.n == 0 || strv_has(&cli->hosts, h->name);
 }
 
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 int
 cmd_render(struct cli *cli)
 {
 	struct site *site;
 	char *cause = NULL;
 	int rc = EXIT_OK;
-	size_t nfiles = 0, nhosts = 0;
+	size_t nfiles = 0, nhosts = 0, nbytes = 0;
+	double t0 = now_ms(), t_load, t_render = 0, t_write = 0;
 
 	if ((site = cli_load_site(cli)) == NULL)
 		return EXIT_USAGE;
+	t_load = now_ms() - t0;
 	for (size_t i = 0; i < cli->hosts.n; i++)
 		if (site_find_host(site, cli->hosts.v[i]) == NULL) {
 			fprintf(stderr, "mxdeck: --host %s: no such host in %s\n",
@@ -64,10 +76,19 @@ cmd_render(struct cli *cli)
 			    h->postfix_version : POSTFIX_VERSION_DEFAULT,
 		};
 
+		double t1;
+		int rc1;
+
 		if (!host_selected(cli, h))
 			continue;
-		if (render_host(&ctx, &fs, &cause) == -1 ||
-		    fileset_write(&fs, cli->outdir, h->name, &cause) == -1) {
+		t1 = now_ms();
+		rc1 = render_host(&ctx, &fs, &cause);
+		t_render += now_ms() - t1;
+		t1 = now_ms();
+		if (rc1 == 0)
+			rc1 = fileset_write(&fs, cli->outdir, h->name, &cause);
+		t_write += now_ms() - t1;
+		if (rc1 == -1) {
 			fprintf(stderr, "mxdeck: render: %s\n", cause);
 			free(cause);
 			fileset_free(&fs);
@@ -75,12 +96,16 @@ cmd_render(struct cli *cli)
 			goto out;
 		}
 		nfiles += fs.n;
+		for (size_t j = 0; j < fs.n; j++)
+			nbytes += fs.v[j].data.len;
 		nhosts++;
 		fileset_free(&fs);
 	}
 	if (cli->verbose > 0)
-		fprintf(stderr, "mxdeck: rendered %zu files for %zu hosts under %s\n", nfiles,
-		    nhosts, cli->outdir);
+		fprintf(stderr, "mxdeck: %zu users, %zu vhosts: rendered %zu files (%zu bytes) "
+		    "for %zu hosts under %s; load %.1f ms, render %.1f ms, write %.1f ms\n",
+		    site->nusers, site->nvhosts, nfiles, nbytes, nhosts, cli->outdir, t_load,
+		    t_render, t_write);
 out:
 	site_free(site);
 	free(site);

@@ -103,6 +103,26 @@ render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	return 0;
 }
 
+char *
+rfile_link_target(const struct rfile *f)
+{
+	const char *a = f->symlink, *b = f->path;
+	size_t common = 0;
+	struct sbuf out;
+
+	/* longest common directory prefix (up to and including a '/') */
+	for (size_t i = 0; a[i] != '\0' && a[i] == b[i]; i++)
+		if (a[i] == '/')
+			common = i + 1;
+	sb_init(&out);
+	sb_addn(&out, "", 0);
+	for (const char *p = a + common; *p != '\0'; p++)
+		if (*p == '/')
+			sb_add(&out, "../");
+	sb_add(&out, b + common);
+	return sb_steal(&out);
+}
+
 /* Map a host name to a safe single path component: '/' and leading dots replaced. */
 static char *
 safe_component(const char *name)
@@ -123,7 +143,7 @@ safe_component(const char *name)
 int
 fileset_write(const struct fileset *fs, const char *dir, const char *hostname, char **cause)
 {
-	char *hostdir, *comp = safe_component(hostname);
+	char *hostdir, *comp = safe_component(hostname), *lastdir = NULL;
 	int rc = -1;
 
 	hostdir = xasprintf("%s/%s", dir, comp);
@@ -139,18 +159,24 @@ fileset_write(const struct fileset *fs, const char *dir, const char *hostname, c
 		path = xasprintf("%s%s%s", hostdir, f->path[0] == '/' ? "" : "/", f->path);
 		slash = strrchr(path, '/');
 		*slash = '\0';
-		if (mkdir_p(path, 0755, cause) == -1) {
-			free(path);
-			goto out;
+		/* files come sorted by path: most share the previous file's directory */
+		if (lastdir == NULL || strcmp(lastdir, path) != 0) {
+			if (mkdir_p(path, 0755, cause) == -1) {
+				free(path);
+				goto out;
+			}
+			free(lastdir);
+			lastdir = xstrdup(path);
 		}
 		*slash = '/';
-		if (write_file_atomic(path, f->data.s, f->data.len, f->mode, cause) == -1) {
+		if (write_file_replace(path, f->data.s, f->data.len, f->mode, cause) == -1) {
 			free(path);
 			goto out;
 		}
 		if (f->symlink != NULL) {
 			char *lpath = xasprintf("%s%s", hostdir, f->symlink);
-			char *lslash = strrchr(lpath, '/');
+			char *lslash = strrchr(lpath, '/'), *target;
+			int rc2;
 
 			*lslash = '\0';
 			if (mkdir_p(lpath, 0755, cause) == -1) {
@@ -160,7 +186,10 @@ fileset_write(const struct fileset *fs, const char *dir, const char *hostname, c
 			}
 			*lslash = '/';
 			unlink(lpath);
-			if (symlink(f->path, lpath) == -1) {
+			target = rfile_link_target(f);
+			rc2 = symlink(target, lpath);
+			free(target);
+			if (rc2 == -1) {
 				*cause = xasprintf("%s: cannot create symlink: %s", lpath,
 				    strerror(errno));
 				free(lpath);
@@ -173,6 +202,7 @@ fileset_write(const struct fileset *fs, const char *dir, const char *hostname, c
 	}
 	rc = 0;
 out:
+	free(lastdir);
 	free(hostdir);
 	return rc;
 }

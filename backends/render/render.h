@@ -67,6 +67,10 @@ int render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause);
 int fileset_write(const struct fileset *fs, const char *dir, const char *hostname,
     char **cause);
 
+/* The target to give f->symlink: a relative path from the link's directory to f->path
+ * (as Debian's a2ensite does: ../sites-available/x.conf). Caller frees. */
+char *rfile_link_target(const struct rfile *f);
+
 /* Escaping helpers shared by renderers. */
 void xml_escape(struct sbuf *b, const char *s);
 void php_sq_escape(struct sbuf *b, const char *s);	/* for '...' PHP literals */
