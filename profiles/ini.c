@@ -220,8 +220,10 @@ push_line(struct ini *ini, const char *s, size_t n)
 	xgrow(&ini->line, &ini->cap, ini->n + 1, sizeof *ini->line);
 	l = &ini->line[ini->n++];
 	memset(l, 0, sizeof *l);
-	if (n > 0 && s[n - 1] == '\r')
+	if (n > 0 && s[n - 1] == '\r') {
 		n--;
+		l->cr = true;
+	}
 	l->raw = xstrndup(s, n);
 	l->comment_off = -1;
 	return memchr(s, '\0', n) == NULL;
@@ -237,8 +239,10 @@ ini_parse(struct ini *ini, const char *path, const char *buf, size_t len, struct
 	memset(ini, 0, sizeof *ini);
 	ini->path = xstrdup(path);
 	/* A UTF-8 byte order mark is accepted and dropped. */
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
 		start = 3;
+		ini->bom = true;
+	}
 	ini->final_newline = true;
 	for (size_t i = start; i <= len; i++) {
 		if (i == len && i == start)
@@ -313,8 +317,12 @@ ini_serialize(const struct ini *ini, size_t *lenp)
 
 	sb_init(&b);
 	sb_addn(&b, "", 0);
+	if (ini->bom)
+		sb_add(&b, "\xef\xbb\xbf");
 	for (size_t i = 0; i < ini->n; i++) {
 		sb_add(&b, ini->line[i].raw);
+		if (ini->line[i].cr)
+			sb_addc(&b, '\r');
 		if (i + 1 < ini->n || ini->final_newline)
 			sb_addc(&b, '\n');
 	}
@@ -364,8 +372,10 @@ char *
 ini_quote_value(const char *v)
 {
 	size_t n = strlen(v);
+	/* A trailing \r too: the line reader would take it for a CRLF line end. */
 	bool need = n > 0 && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' ||
-	    v[n - 1] == '\t' || v[0] == '"' || v[0] == ';' || v[0] == '#');
+	    v[n - 1] == '\t' || v[n - 1] == '\r' || v[0] == '"' || v[0] == ';' ||
+	    v[0] == '#');
 	struct sbuf b;
 
 	for (const char *p = v; *p != '\0' && !need; p++)
@@ -416,6 +426,11 @@ insert_line(struct ini *ini, size_t at, char *raw)
 	memset(&ini->line[at], 0, sizeof ini->line[at]);
 	ini->line[at].raw = raw;
 	ini->line[at].comment_off = -1;
+	/* A new line ends like its neighbours (CRLF files stay CRLF). */
+	if (at > 0)
+		ini->line[at].cr = ini->line[at - 1].cr;
+	else if (ini->n > 1)
+		ini->line[at].cr = ini->line[1].cr;
 }
 
 /* Re-classify line idx in its section context. */

@@ -24,6 +24,7 @@ struct ini_line {
 	int	 sect_index;	/* INI_KEY: line index of its section header, -1 before any */
 	int	 comment_off;	/* INI_KEY: offset in raw of a trailing comment (with the
 				 * whitespace before it), -1 if none */
+	bool	 cr;		/* the line ended in "\r\n" (written back the same way) */
 };
 
 struct ini {
@@ -32,6 +33,7 @@ struct ini {
 	size_t	 n;
 	size_t	 cap;
 	bool	 final_newline;
+	bool	 bom;		/* the file started with a UTF-8 byte order mark (kept) */
 };
 
 /* Parse a buffer. Malformed lines become INI_BAD and a diagnostic. Never fails. */

@@ -200,7 +200,7 @@ struct parser {
 	struct override *ovs;
 	size_t	 novs, ovs_cap;
 	bool	 have_site, have_users_default;
-	int	 domain_line, users_file_line;
+	int	 domain_line, users_file_line, site_line;
 	char	*users_file;
 };
 
@@ -799,6 +799,8 @@ begin_section(struct parser *P, const struct ini_line *l, int line)
 	switch (P->sect) {
 	case S_SITE:
 		P->have_site = true;
+		if (P->site_line == 0)
+			P->site_line = line;
 		break;
 	case S_HOST:
 		P->host = PUSH(site->hosts, site->nhosts);
@@ -908,7 +910,7 @@ finish(struct parser *P)
 	struct site *site = P->site;
 
 	if (!P->have_site || site->domain == NULL)
-		err(P, P->have_site ? P->singles[S_SITE].n ? P->singles[S_SITE].v[0].line : 1 : 1,
+		err(P, P->have_site ? P->site_line : 1,
 		    "the profile needs [site] with domain = (the mail domain, e.g. example.org)");
 	if (site->name == NULL)
 		site->name = xstrdup(site->domain != NULL ? site->domain : "site");
@@ -989,7 +991,7 @@ struct csvrec {
 /* Read one record starting at *pos; handles "quoted ""fields""" spanning lines.
  * Returns 0, 1 at end of input, -1 on an unterminated quote. *line advances. */
 static int
-csv_next(const char *buf, size_t len, size_t *pos, int *line, struct csvrec *r)
+csv_next(const char *buf, size_t len, size_t *pos, int *line, struct csvrec *r, char sep)
 {
 	size_t p = *pos;
 	bool quoted = false, field_start = true, any = false;
@@ -1023,7 +1025,7 @@ csv_next(const char *buf, size_t len, size_t *pos, int *line, struct csvrec *r)
 			field_start = false;
 			continue;
 		}
-		if (c == ',') {
+		if (c == sep) {
 			sb_addc(&r->buf, '\0');
 			xgrow(&r->off, &r->offcap, r->n + 1, sizeof *r->off);
 			r->off[r->n++] = r->buf.len;
@@ -1048,6 +1050,31 @@ csv_next(const char *buf, size_t len, size_t *pos, int *line, struct csvrec *r)
 		r->f[i] = r->buf.s + r->off[i];
 	(void)any;
 	return 0;
+}
+
+/* The field separator of the line at buf: ',' unless the line has more unquoted ';'
+ * or tabs (Export-Csv -UseCulture and Excel write ';' in German locales). */
+static char
+csv_separator(const char *buf, size_t len)
+{
+	size_t comma = 0, semi = 0, tab = 0;
+	bool quoted = false;
+
+	for (size_t i = 0; i < len && (quoted || buf[i] != '\n'); i++) {
+		if (buf[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && buf[i] == ',')
+			comma++;
+		else if (!quoted && buf[i] == ';')
+			semi++;
+		else if (!quoted && buf[i] == '\t')
+			tab++;
+	}
+	if (semi > comma && semi >= tab)
+		return ';';
+	if (tab > comma && tab > semi)
+		return '\t';
+	return ',';
 }
 
 static const struct {
@@ -1076,7 +1103,8 @@ users_csv_parse(struct site *site, const char *path, const char *buf, size_t len
 	const char *colname[PROTO_COUNT];
 	size_t ncols = 0, errors0 = d->nerrors;
 	bool header = false;
-	const char *file;
+	char sep = ',';
+	const char *file, *nul;
 
 	/* Users keep a pointer to their file name: make it owned by the site. */
 	if (site->users_path == NULL || strcmp(site->users_path, path) != 0) {
@@ -1090,13 +1118,22 @@ users_csv_parse(struct site *site, const char *path, const char *buf, size_t len
 	}
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		pos = 3;
-	if (memchr(buf, '\0', len) != NULL) {
-		diag_add(d, SEV_ERROR, file, 1, "the users file contains NUL bytes; export it "
-		    "as CSV text (UTF-8)");
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		int nline = 1;
+
+		for (const char *q = buf; q < nul; q++)
+			if (*q == '\n')
+				nline++;
+		diag_add(d, SEV_ERROR, file, nline, "the users file contains NUL bytes; "
+		    "export it as CSV text (UTF-8)");
 		return -1;
 	}
 	for (;;) {
-		int start = line, rc = csv_next(buf, len, &pos, &line, &r);
+		int start = line, rc;
+
+		if (!header)
+			sep = csv_separator(buf + pos, len - pos);
+		rc = csv_next(buf, len, &pos, &line, &r, sep);
 
 		if (rc == 1)
 			break;
@@ -1248,6 +1285,9 @@ build(struct site *site, struct diags *d)
 			begin_section(&P, l, (int)i + 1);
 		else if (l->kind == INI_KEY)
 			handle_key(&P, l, (int)i + 1);
+		else if (l->kind == INI_BAD && l->raw != NULL &&
+		    l->raw[strspn(l->raw, " \t")] == '[')
+			P.sect = S_UNKNOWN;	/* its keys belong to no known section */
 	}
 	finish(&P);
 	if (P.users_file != NULL) {

@@ -13,7 +13,7 @@ pass=0 fail=0 skip=0
 failed=()
 
 run_one() {	# name, command...
-	local name=$1 log="$logs/$1.log" start end rc
+	local name=$1 log="$logs/${1//\//-}.log" start end rc
 	shift
 	start=$(date +%s.%N)
 	timeout --kill-after=10 "${TEST_TIMEOUT:-900}" "$@" >"$log" 2>&1 </dev/null

@@ -1,0 +1,528 @@
+/* dns.c: DNS probes through ldns: MX, Autodiscover SRV/CNAME/A, RFC 6186 SRV, TLSA with
+ * DNSSEC validation against [site] trust_anchor. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ldns/ldns.h>
+
+#include "backends/probe/probe-int.h"
+
+#define DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
+
+/* Trust anchors (DNSKEY or DS lines) into the resolver. */
+static int
+load_anchors(struct probe_ctx *ctx, ldns_resolver *res, char **cause)
+{
+	const char *path = ctx->site->trust_anchor != NULL ? ctx->site->trust_anchor :
+	    DEFAULT_TRUST_ANCHOR;
+	char *buf, *line, *p, *e = NULL;
+	size_t len;
+	ldns_rr *rr;
+	ldns_status st;
+	int n = 0, lineno = 0;
+
+	if ((buf = read_file(path, &len, &e)) == NULL) {
+		*cause = xasprintf("trust anchor %s: %s", path, e);
+		free(e);
+		return (-1);
+	}
+	p = buf;
+	while ((line = strsep(&p, "\n")) != NULL) {
+		lineno++;
+		line = str_trim(line);
+		if (*line == '\0' || *line == ';' || *line == '#' || *line == '$')
+			continue;
+		rr = NULL;
+		st = ldns_rr_new_frm_str(&rr, line, 3600, NULL, NULL);
+		if (st != LDNS_STATUS_OK) {
+			*cause = xasprintf("trust anchor %s:%d: %s", path, lineno,
+			    ldns_get_errorstr_by_id(st));
+			free(buf);
+			return (-1);
+		}
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY ||
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS) {
+			ldns_resolver_push_dnssec_anchor(res, rr);
+			n++;
+		}
+		ldns_rr_free(rr);
+	}
+	free(buf);
+	if (n == 0) {
+		*cause = xasprintf("trust anchor %s: no DNSKEY or DS record in it", path);
+		return (-1);
+	}
+	return (0);
+}
+
+/* One query: the answer's RRset of type t for name (possibly empty), its RRSIGs. */
+static int
+query(ldns_resolver *res, const char *name, ldns_rr_type t, ldns_rr_list **rrset,
+    ldns_rr_list **sigs, bool *nx, char **cause)
+{
+	ldns_rdf *dname;
+	ldns_pkt *pkt = NULL;
+	ldns_status st;
+	ldns_pkt_rcode rc;
+
+	*rrset = NULL;
+	if (sigs != NULL)
+		*sigs = NULL;
+	*nx = false;
+	if ((dname = ldns_dname_new_frm_str(name)) == NULL) {
+		*cause = xasprintf("%s: not a valid DNS name", name);
+		return (-1);
+	}
+	st = ldns_resolver_query_status(&pkt, res, dname, t, LDNS_RR_CLASS_IN, LDNS_RD);
+	if (st != LDNS_STATUS_OK || pkt == NULL) {
+		*cause = xasprintf("%s: query failed: %s", name, ldns_get_errorstr_by_id(st));
+		ldns_rdf_deep_free(dname);
+		ldns_pkt_free(pkt);
+		return (-1);
+	}
+	rc = ldns_pkt_get_rcode(pkt);
+	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
+		ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes, (int)rc);
+
+		*cause = xasprintf("%s: server answered %s", name, lt != NULL ? lt->name :
+		    "an error");
+		ldns_rdf_deep_free(dname);
+		ldns_pkt_free(pkt);
+		return (-1);
+	}
+	*nx = rc == LDNS_RCODE_NXDOMAIN;
+	*rrset = ldns_pkt_rr_list_by_name_and_type(pkt, dname, t, LDNS_SECTION_ANSWER);
+	if (*rrset == NULL)
+		*rrset = ldns_rr_list_new();
+	if (sigs != NULL) {
+		*sigs = ldns_dnssec_pkt_get_rrsigs_for_name_and_type(pkt, dname, t);
+		if (*sigs == NULL)
+			*sigs = ldns_rr_list_new();
+	}
+	ldns_rdf_deep_free(dname);
+	ldns_pkt_free(pkt);
+	return (0);
+}
+
+/* Validate rrset with its signatures up to the trust anchor: 1 secure, 0 insecure (no
+ * signatures), -1 bogus; *why says what. */
+static int
+validate(struct probe_ctx *ctx, ldns_resolver *res, ldns_rr_list *rrset,
+    ldns_rr_list *sigs, char **why)
+{
+	ldns_rr_list *keys;
+	ldns_status st;
+	char *e = NULL;
+
+	if (ldns_rr_list_rr_count(rrset) == 0) {
+		*why = xstrdup("empty RRset");
+		return (0);
+	}
+	if (ldns_rr_list_rr_count(sigs) == 0) {
+		*why = xstrdup("no RRSIG: the zone is not signed (insecure)");
+		return (0);
+	}
+	if (ldns_resolver_dnssec_anchors(res) == NULL && load_anchors(ctx, res, &e) != 0) {
+		*why = e;
+		return (-1);
+	}
+	keys = ldns_rr_list_new();
+	st = ldns_verify_trusted(res, rrset, sigs, keys);
+	ldns_rr_list_free(keys);
+	if (st == LDNS_STATUS_OK)
+		return (1);
+	*why = xasprintf("BOGUS: %s (trust anchor %s)", ldns_get_errorstr_by_id(st),
+	    ctx->site->trust_anchor != NULL ? ctx->site->trust_anchor :
+	    DEFAULT_TRUST_ANCHOR);
+	return (-1);
+}
+
+void
+tlsa_set_free(struct tlsa_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].data);
+	free(s->v);
+	free(s->insecure_why);
+	memset(s, 0, sizeof *s);
+}
+
+int
+dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline, struct tlsa_set *out,
+    char **cause)
+{
+	ldns_resolver *res;
+	ldns_rr_list *rrset = NULL, *sigs = NULL;
+	ldns_rr *rr;
+	ldns_rdf *rd;
+	size_t i;
+	bool nx;
+	int v;
+
+	memset(out, 0, sizeof *out);
+	if ((res = net_resolver(ctx, deadline, true, cause)) == NULL)
+		return (-1);
+	if (query(res, qname, LDNS_RR_TYPE_TLSA, &rrset, &sigs, &nx, cause) != 0) {
+		ldns_resolver_deep_free(res);
+		return (-1);
+	}
+	out->v = xcalloc(ldns_rr_list_rr_count(rrset) + 1, sizeof *out->v);
+	for (i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
+		rr = ldns_rr_list_rr(rrset, i);
+		if (ldns_rr_rd_count(rr) != 4)
+			continue;
+		out->v[out->n].usage = ldns_rdf2native_int8(ldns_rr_rdf(rr, 0));
+		out->v[out->n].selector = ldns_rdf2native_int8(ldns_rr_rdf(rr, 1));
+		out->v[out->n].mtype = ldns_rdf2native_int8(ldns_rr_rdf(rr, 2));
+		rd = ldns_rr_rdf(rr, 3);
+		out->v[out->n].len = ldns_rdf_size(rd);
+		out->v[out->n].data = xmalloc(ldns_rdf_size(rd) + 1);
+		memcpy(out->v[out->n].data, ldns_rdf_data(rd), ldns_rdf_size(rd));
+		out->n++;
+	}
+	if (out->n > 0) {
+		v = validate(ctx, res, rrset, sigs, &out->insecure_why);
+		out->secure = v == 1;
+	}
+	ldns_rr_list_deep_free(rrset);
+	ldns_rr_list_deep_free(sigs);
+	ldns_resolver_deep_free(res);
+	return (0);
+}
+
+static char *
+rdf_str(const ldns_rdf *rd)
+{
+	char *s = ldns_rdf2str(rd), *r;
+	size_t l;
+
+	if (s == NULL)
+		return (xstrdup("?"));
+	l = strlen(s);
+	if (l > 1 && s[l - 1] == '.')
+		s[l - 1] = '\0';
+	r = xstrdup(s);
+	free(s);
+	return (r);
+}
+
+int
+dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
+    struct strv *targets, char **cause)
+{
+	ldns_resolver *res;
+	ldns_rr_list *rrset = NULL;
+	size_t i;
+	bool nx;
+
+	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
+		return (-1);
+	if (query(res, domain, LDNS_RR_TYPE_MX, &rrset, NULL, &nx, cause) != 0) {
+		ldns_resolver_deep_free(res);
+		return (-1);
+	}
+	for (i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
+
+		if (ldns_rr_rd_count(rr) == 2)
+			strv_push_owned(targets, rdf_str(ldns_rr_rdf(rr, 1)));
+	}
+	ldns_rr_list_deep_free(rrset);
+	ldns_resolver_deep_free(res);
+	if (targets->n == 0) {
+		*cause = xasprintf("%s has no MX record", domain);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+probe_dns_mx_run(struct probe *p, struct presult *r)
+{
+	ldns_resolver *res;
+	ldns_rr_list *rrset = NULL, *sigs = NULL;
+	struct addrs a;
+	char *cause = NULL, *why = NULL, *t;
+	size_t i, n;
+	bool nx;
+	int v;
+
+	if ((res = net_resolver(p->ctx, r->deadline, true, &cause)) == NULL) {
+		pr_note(r, PROBE_FAIL, "%s", cause);
+		free(cause);
+		return;
+	}
+	if (query(res, p->domain, LDNS_RR_TYPE_MX, &rrset, &sigs, &nx, &cause) != 0) {
+		pr_note(r, PROBE_FAIL, "%s", cause);
+		pr_summary(r, "MX lookup failed");
+		free(cause);
+		ldns_resolver_deep_free(res);
+		return;
+	}
+	n = ldns_rr_list_rr_count(rrset);
+	if (n == 0) {
+		pr_note(r, PROBE_FAIL, "%s has no MX record%s", p->domain,
+		    nx ? " (NXDOMAIN)" : "");
+		pr_summary(r, "no MX");
+		goto out;
+	}
+	pr_summary(r, "%zu MX", n);
+	for (i = 0; i < n; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
+
+		if (ldns_rr_rd_count(rr) != 2)
+			continue;
+		t = rdf_str(ldns_rr_rdf(rr, 1));
+		if (strcmp(t, ".") == 0) {
+			pr_note(r, PROBE_FAIL, "null MX (RFC 7505): the domain accepts no mail");
+			free(t);
+			continue;
+		}
+		if (net_resolve(p->ctx, t, r->deadline, &a, &cause) != 0) {
+			pr_note(r, PROBE_FAIL, "MX %u %s: %s",
+			    ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)), t, cause);
+			free(cause);
+			cause = NULL;
+		} else {
+			char ab[64];
+
+			addr_fmt(&a.a[0], ab, sizeof ab);
+			pr_note(r, PROBE_OK, "MX %u %s -> %s%s",
+			    ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)), t, ab,
+			    a.n > 1 ? " ..." : "");
+		}
+		pr_sumadd(r, "%s", t);
+		free(t);
+	}
+	v = validate(p->ctx, res, rrset, sigs, &why);
+	if (v == 1) {
+		pr_note(r, PROBE_OK, "MX RRset DNSSEC-validated");
+		pr_sumadd(r, "DNSSEC ok");
+	} else if (v == 0) {
+		pr_note(r, p->ctx->site->tls.dane ? PROBE_WARN : PROBE_OK,
+		    "MX RRset not signed: %s%s", why, p->ctx->site->tls.dane ?
+		    " (DANE senders need a signed MX, RFC 7672)" : "");
+		pr_sumadd(r, "unsigned");
+	} else {
+		pr_note(r, PROBE_FAIL, "MX RRset %s", why);
+		pr_sumadd(r, "DNSSEC BOGUS");
+	}
+	free(why);
+out:
+	ldns_rr_list_deep_free(rrset);
+	ldns_rr_list_deep_free(sigs);
+	ldns_resolver_deep_free(res);
+}
+
+void
+probe_dns_tlsa_run(struct probe *p, struct presult *r)
+{
+	struct strv targets = { 0 };
+	struct tlsa_set ts;
+	char *cause = NULL, *q;
+	size_t i, j, k;
+
+	if (dns_mx_targets(p->ctx, p->domain, r->deadline, &targets, &cause) != 0) {
+		pr_note(r, PROBE_FAIL, "%s", cause);
+		pr_summary(r, "no MX to look up TLSA for");
+		free(cause);
+		return;
+	}
+	for (i = 0; i < targets.n && !pr_expired(r); i++) {
+		for (j = 0; j < p->ctx->site->tls.ntlsa_ports; j++) {
+			q = xasprintf("_%d._tcp.%s", p->ctx->site->tls.tlsa_ports[j],
+			    targets.v[i]);
+			if (dns_tlsa(p->ctx, q, r->deadline, &ts, &cause) != 0) {
+				pr_note(r, PROBE_FAIL, "%s", cause);
+				pr_sumadd(r, "%s lookup failed", q);
+				free(cause);
+				cause = NULL;
+			} else if (ts.n == 0) {
+				pr_note(r, PROBE_FAIL, "%s: no TLSA record ([tls] tlsa_ports)", q);
+				pr_sumadd(r, "%s missing", q);
+			} else if (!ts.secure) {
+				pr_note(r, PROBE_FAIL, "%s: %zu TLSA records, not validated: %s",
+				    q, ts.n, ts.insecure_why);
+				pr_sumadd(r, "%s %s", q, ts.insecure_why != NULL &&
+				    strncmp(ts.insecure_why, "BOGUS", 5) == 0 ? "BOGUS" :
+				    "INSECURE");
+			} else {
+				for (k = 0; k < ts.n; k++) {
+					if (ts.v[k].usage != 2 && ts.v[k].usage != 3)
+						pr_note(r, PROBE_WARN, "%s: usage %d is not for "
+						    "SMTP (RFC 7672: 2 or 3)", q, ts.v[k].usage);
+				}
+				pr_note(r, PROBE_OK, "%s: %zu TLSA records, DNSSEC-validated",
+				    q, ts.n);
+				pr_sumadd(r, "%s secure", q);
+			}
+			tlsa_set_free(&ts);
+			free(q);
+		}
+	}
+	strv_free(&targets);
+}
+
+/* SRV records of name: each as "prio weight port target". */
+static int
+srv_lookup(struct probe *p, struct presult *r, const char *name, struct strv *out,
+    char **cause)
+{
+	ldns_resolver *res;
+	ldns_rr_list *rrset = NULL;
+	size_t i;
+	bool nx;
+	char *t;
+
+	(void)r;
+	if ((res = net_resolver(p->ctx, r->deadline, false, cause)) == NULL)
+		return (-1);
+	if (query(res, name, LDNS_RR_TYPE_SRV, &rrset, NULL, &nx, cause) != 0) {
+		ldns_resolver_deep_free(res);
+		return (-1);
+	}
+	for (i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
+
+		if (ldns_rr_rd_count(rr) != 4)
+			continue;
+		t = rdf_str(ldns_rr_rdf(rr, 3));
+		strv_push_owned(out, xasprintf("%u %u %u %s",
+		    ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)),
+		    ldns_rdf2native_int16(ldns_rr_rdf(rr, 1)),
+		    ldns_rdf2native_int16(ldns_rr_rdf(rr, 2)), t));
+		free(t);
+	}
+	ldns_rr_list_deep_free(rrset);
+	ldns_resolver_deep_free(res);
+	return (0);
+}
+
+void
+probe_dns_autodiscover_run(struct probe *p, struct presult *r)
+{
+	struct strv srv = { 0 };
+	struct addrs a;
+	char *name = xasprintf("_autodiscover._tcp.%s", p->domain), *cause = NULL;
+	char *adname = xasprintf("autodiscover.%s", p->domain), tgt[256];
+	unsigned prio, weight, port;
+	bool have_srv = false, have_a = false;
+	size_t i;
+
+	if (srv_lookup(p, r, name, &srv, &cause) != 0) {
+		pr_note(r, PROBE_FAIL, "%s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	for (i = 0; i < srv.n; i++) {
+		if (sscanf(srv.v[i], "%u %u %u %255s", &prio, &weight, &port, tgt) != 4)
+			continue;
+		if (strcmp(tgt, ".") == 0) {
+			pr_note(r, PROBE_WARN, "%s SRV %s: target \".\" (not offered)", name,
+			    srv.v[i]);
+			continue;
+		}
+		have_srv = true;
+		if (port != 443)
+			pr_note(r, PROBE_WARN, "%s SRV %s: port %u (Outlook uses 443)", name,
+			    srv.v[i], port);
+		if (net_resolve(p->ctx, tgt, r->deadline, &a, &cause) != 0) {
+			pr_note(r, PROBE_FAIL, "%s SRV target %s does not resolve: %s", name,
+			    tgt, cause);
+			free(cause);
+			cause = NULL;
+		} else
+			pr_note(r, PROBE_OK, "%s SRV %s", name, srv.v[i]);
+	}
+	if (net_resolve(p->ctx, adname, r->deadline, &a, &cause) == 0) {
+		char ab[64];
+
+		addr_fmt(&a.a[0], ab, sizeof ab);
+		have_a = true;
+		pr_note(r, PROBE_OK, "%s resolves (%s)", adname, ab);
+	} else {
+		sb_addf(&r->details, "     %s\n", cause);
+		free(cause);
+	}
+	if (have_srv)
+		pr_sumadd(r, "SRV ok");
+	if (have_a)
+		pr_sumadd(r, "%s ok", adname);
+	if (!have_srv && !have_a) {
+		pr_note(r, PROBE_FAIL, "neither %s SRV nor %s exists: Outlook finds no "
+		    "Autodiscover for %s", name, adname, p->domain);
+		pr_summary(r, "NO autodiscover records");
+	}
+	strv_free(&srv);
+	free(name);
+	free(adname);
+}
+
+static void
+srv6186_one(struct probe *p, struct presult *r, const char *tls, const char *plain,
+    const struct endpoint *ep)
+{
+	const char *want_svc = NULL, *other = NULL;
+	struct strv srv = { 0 };
+	char *name, *cause = NULL, tgt[256];
+	unsigned prio, weight, port;
+	size_t i;
+	bool found = false;
+	int pass;
+
+	if (ep->host != NULL && ep->enc != ENC_PLAIN) {
+		want_svc = ep->enc == ENC_SSL ? tls : plain;
+		other = ep->enc == ENC_SSL ? plain : tls;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		const char *svc = pass == 0 ? tls : plain;
+
+		name = xasprintf("_%s._tcp.%s", svc, p->domain);
+		strv_free(&srv);
+		if (srv_lookup(p, r, name, &srv, &cause) != 0) {
+			pr_note(r, PROBE_FAIL, "%s", cause);
+			free(cause);
+			cause = NULL;
+			free(name);
+			continue;
+		}
+		found = false;
+		for (i = 0; i < srv.n; i++) {
+			if (sscanf(srv.v[i], "%u %u %u %255s", &prio, &weight, &port, tgt) != 4)
+				continue;
+			if (want_svc != NULL && strcmp(svc, want_svc) == 0) {
+				if (str_ieq(tgt, ep->host) && (int)port == ep->port) {
+					pr_note(r, PROBE_OK, "%s SRV %s", name, srv.v[i]);
+					found = true;
+				} else
+					pr_note(r, PROBE_FAIL, "%s SRV %s, profile says %s:%d",
+					    name, srv.v[i], ep->host, ep->port);
+			} else if (strcmp(tgt, ".") != 0)
+				pr_note(r, PROBE_FAIL, "%s SRV %s offers a service the profile "
+				    "does not (expected none or \"0 0 0 .\")", name, srv.v[i]);
+			else
+				sb_addf(&r->details, "     %s SRV %s (not offered)\n", name,
+				    srv.v[i]);
+		}
+		if (want_svc != NULL && strcmp(svc, want_svc) == 0 && !found) {
+			pr_note(r, PROBE_FAIL, "%s: no SRV record pointing at %s:%d", name,
+			    ep->host, ep->port);
+			pr_sumadd(r, "_%s missing", svc);
+		} else if (want_svc != NULL && strcmp(svc, want_svc) == 0)
+			pr_sumadd(r, "_%s ok", svc);
+		free(name);
+	}
+	(void)other;
+	strv_free(&srv);
+}
+
+void
+probe_dns_srv6186_run(struct probe *p, struct presult *r)
+{
+	srv6186_one(p, r, "imaps", "imap", &p->ad->imap);
+	srv6186_one(p, r, "pop3s", "pop3", &p->ad->pop3);
+	srv6186_one(p, r, "submissions", "submission", &p->ad->smtp);
+}

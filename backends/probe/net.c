@@ -1,0 +1,785 @@
+/* net.c: name lookups through ldns (and the profile's resolver), connections whose every
+ * wait is bounded by the probe's deadline, TLS on a non-blocking socket, and the plain
+ * text preludes of STARTTLS / STLS. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ldns/ldns.h>
+#include <openssl/err.h>
+
+#include "backends/probe/parse.h"
+#include "backends/probe/probe-int.h"
+
+static int wait_fd(struct conn *c, short ev, const char *what, char **cause);
+
+bool
+is_ip_literal(const char *s)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return (inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1);
+}
+
+void
+addr_fmt(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf,
+		    (socklen_t)len);
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf,
+		    (socklen_t)len);
+}
+
+int
+net_resolver_parse(const char *spec, char **host, int *port, char **cause)
+{
+	const char *colon, *end;
+	long p = 53;
+
+	*host = NULL;
+	*port = 53;
+	if (spec[0] == '[') {
+		if ((end = strchr(spec, ']')) == NULL)
+			goto bad;
+		*host = xstrndup(spec + 1, (size_t)(end - spec - 1));
+		if (end[1] == ':' && parse_int(end + 2, 1, 65535, &p) != 0)
+			goto bad;
+		else if (end[1] != ':' && end[1] != '\0')
+			goto bad;
+	} else if ((colon = strchr(spec, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
+		*host = xstrndup(spec, (size_t)(colon - spec));
+		if (parse_int(colon + 1, 1, 65535, &p) != 0)
+			goto bad;
+	} else
+		*host = xstrdup(spec);
+	if (!is_ip_literal(*host))
+		goto bad;
+	*port = (int)p;
+	return (0);
+bad:
+	free(*host);
+	*host = NULL;
+	*cause = xasprintf("resolver \"%s\": expected IP, IP:PORT or [IPv6]:PORT", spec);
+	return (-1);
+}
+
+ldns_resolver *
+net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
+{
+	ldns_resolver *res = NULL;
+	ldns_rdf *ns;
+	ldns_status st;
+	struct timeval tv;
+	double left = deadline - mono_now();
+
+	if (ctx->site->resolver != NULL) {
+		if (ctx->resolver_host == NULL) {
+			*cause = xasprintf("resolver \"%s\" in the profile is not an IP[:PORT]",
+			    ctx->site->resolver);
+			return (NULL);
+		}
+		res = ldns_resolver_new();
+		ns = ldns_rdf_new_frm_str(strchr(ctx->resolver_host, ':') != NULL ?
+		    LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, ctx->resolver_host);
+		if (ns == NULL || ldns_resolver_push_nameserver(res, ns) != LDNS_STATUS_OK) {
+			ldns_rdf_deep_free(ns);
+			ldns_resolver_deep_free(res);
+			*cause = xasprintf("resolver %s: bad address", ctx->resolver_host);
+			return (NULL);
+		}
+		ldns_rdf_deep_free(ns);
+		ldns_resolver_set_port(res, (uint16_t)ctx->resolver_port);
+		ldns_resolver_set_recursive(res, true);
+	} else {
+		st = ldns_resolver_new_frm_file(&res, NULL);
+		if (st != LDNS_STATUS_OK) {
+			*cause = xasprintf("/etc/resolv.conf: %s (or set [site] resolver)",
+			    ldns_get_errorstr_by_id(st));
+			return (NULL);
+		}
+	}
+	if (left < 0.2)
+		left = 0.2;
+	/* ldns tries each nameserver retry times; keep the total inside the deadline. */
+	tv.tv_sec = (time_t)(left / 2);
+	tv.tv_usec = (suseconds_t)((left / 2 - (double)tv.tv_sec) * 1e6);
+	ldns_resolver_set_timeout(res, tv);
+	ldns_resolver_set_retry(res, 1);
+	ldns_resolver_set_retrans(res, 1);
+	ldns_resolver_set_fallback(res, true);
+	ldns_resolver_set_edns_udp_size(res, 4096);
+	if (dnssec) {
+		ldns_resolver_set_dnssec(res, true);
+		ldns_resolver_set_dnssec_cd(res, false);
+	}
+	return (res);
+}
+
+static int
+lookup_type(ldns_resolver *res, const char *name, ldns_rr_type t, struct addrs *out,
+    int port0, char **cause)
+{
+	ldns_rdf *dname;
+	ldns_pkt *pkt = NULL;
+	ldns_rr_list *rrs;
+	ldns_status st;
+	size_t i;
+	char *s;
+
+	(void)port0;
+	if ((dname = ldns_dname_new_frm_str(name)) == NULL) {
+		*cause = xasprintf("%s: not a valid DNS name", name);
+		return (-1);
+	}
+	st = ldns_resolver_query_status(&pkt, res, dname, t, LDNS_RR_CLASS_IN, LDNS_RD);
+	ldns_rdf_deep_free(dname);
+	if (st != LDNS_STATUS_OK || pkt == NULL) {
+		*cause = xasprintf("%s: DNS query failed: %s", name, ldns_get_errorstr_by_id(st));
+		ldns_pkt_free(pkt);
+		return (-1);
+	}
+	if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR &&
+	    ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NXDOMAIN) {
+		ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes,
+		    ldns_pkt_get_rcode(pkt));
+
+		*cause = xasprintf("%s: DNS answer %s", name, lt != NULL ? lt->name : "error");
+		ldns_pkt_free(pkt);
+		return (-1);
+	}
+	rrs = ldns_pkt_rr_list_by_type(pkt, t, LDNS_SECTION_ANSWER);
+	for (i = 0; rrs != NULL && i < ldns_rr_list_rr_count(rrs) && out->n < 8; i++) {
+		ldns_rdf *rd = ldns_rr_rdf(ldns_rr_list_rr(rrs, i), 0);
+
+		if (rd == NULL)
+			continue;
+		s = ldns_rdf2str(rd);
+		if (s != NULL) {
+			struct sockaddr_storage *ss = &out->a[out->n];
+
+			memset(ss, 0, sizeof *ss);
+			if (t == LDNS_RR_TYPE_A) {
+				struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+				sin->sin_family = AF_INET;
+				if (inet_pton(AF_INET, s, &sin->sin_addr) == 1)
+					out->len[out->n++] = sizeof *sin;
+			} else {
+				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+				sin6->sin6_family = AF_INET6;
+				if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1)
+					out->len[out->n++] = sizeof *sin6;
+			}
+			free(s);
+		}
+	}
+	ldns_rr_list_deep_free(rrs);
+	ldns_pkt_free(pkt);
+	return (0);
+}
+
+int
+net_resolve(struct probe_ctx *ctx, const char *name, double deadline, struct addrs *out,
+    char **cause)
+{
+	ldns_resolver *res;
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+	char *c1 = NULL, *c2 = NULL;
+	int r1, r2;
+
+	memset(out, 0, sizeof *out);
+	sin = (struct sockaddr_in *)&out->a[0];
+	if (inet_pton(AF_INET, name, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		out->len[0] = sizeof *sin;
+		out->n = 1;
+		return (0);
+	}
+	sin6 = (struct sockaddr_in6 *)&out->a[0];
+	if (inet_pton(AF_INET6, name, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		out->len[0] = sizeof *sin6;
+		out->n = 1;
+		return (0);
+	}
+	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
+		return (-1);
+	r1 = lookup_type(res, name, LDNS_RR_TYPE_A, out, 0, &c1);
+	r2 = -1;
+	if (r1 == 0 || mono_now() < deadline)
+		r2 = lookup_type(res, name, LDNS_RR_TYPE_AAAA, out, 0, &c2);
+	ldns_resolver_deep_free(res);
+	if (out->n > 0) {
+		free(c1);
+		free(c2);
+		return (0);
+	}
+	if (r1 != 0 || r2 != 0) {
+		*cause = c1 != NULL ? c1 : c2;
+		if (c1 != NULL)
+			free(c2);
+	} else
+		*cause = xasprintf("%s: no A or AAAA record%s%s", name,
+		    ctx->site->resolver != NULL ? " at resolver " : "",
+		    ctx->site->resolver != NULL ? ctx->site->resolver : "");
+	return (-1);
+}
+
+int
+net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
+    struct addrs *out, char **cause)
+{
+	struct hostaddr *ha = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ctx->nhaddrs; i++) {
+		if (ctx->haddrs[i].host == h)
+			ha = &ctx->haddrs[i];
+	}
+	if (h->local || h->address == NULL)
+		return (net_resolve(ctx, "127.0.0.1", deadline, out, cause));
+	if (ha == NULL)
+		return (net_resolve(ctx, h->address, deadline, out, cause));
+	pthread_mutex_lock(&ha->lock);
+	if (!ha->done) {
+		ha->error = net_resolve(ctx, h->address, deadline, &ha->addrs, &ha->cause);
+		/* A timeout is this probe's, not the host's: let the next one retry. */
+		ha->done = ha->error == 0 || mono_now() < deadline;
+	}
+	rc = ha->error;
+	if (rc == 0)
+		*out = ha->addrs;
+	else
+		*cause = xasprintf("host %s: %s", h->name, ha->cause != NULL ? ha->cause :
+		    "address lookup failed");
+	if (!ha->done) {
+		free(ha->cause);
+		ha->cause = NULL;
+	}
+	pthread_mutex_unlock(&ha->lock);
+	return (rc);
+}
+
+/* ---- connections ---- */
+
+void
+conn_init(struct conn *c, double deadline)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	c->deadline = deadline;
+	sb_init(&c->in);
+}
+
+void
+conn_close(struct conn *c)
+{
+	if (c->ssl != NULL) {
+		/* One non-blocking close_notify, no waiting for the peer's. */
+		if (SSL_is_init_finished(c->ssl) && !c->eof)
+			SSL_shutdown(c->ssl);
+		ERR_clear_error();
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	sb_free(&c->in);
+}
+
+int
+conn_wait(struct conn *c, bool write, const char *what, char **cause)
+{
+	return (wait_fd(c, write ? POLLOUT : POLLIN, what, cause));
+}
+
+static int
+wait_fd(struct conn *c, short ev, const char *what, char **cause)
+{
+	struct pollfd pfd;
+	double left;
+	int n;
+
+	for (;;) {
+		left = c->deadline - mono_now();
+		if (left <= 0) {
+			*cause = xasprintf("timed out %s", what);
+			return (-1);
+		}
+		pfd.fd = c->fd;
+		pfd.events = ev;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*cause = xasprintf("poll: %s", strerror(errno));
+			return (-1);
+		}
+		if (n > 0)
+			return (0);
+	}
+}
+
+static int
+connect_one(struct conn *c, const struct sockaddr_storage *ss, socklen_t len, int port,
+    char **cause)
+{
+	struct sockaddr_storage a = *ss;
+	char ab[INET6_ADDRSTRLEN];
+	socklen_t el = sizeof(int);
+	int err = 0;
+
+	addr_fmt(ss, ab, sizeof ab);
+	if (a.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)port);
+	c->fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd == -1) {
+		*cause = xasprintf("socket: %s", strerror(errno));
+		return (-1);
+	}
+	if (connect(c->fd, (struct sockaddr *)&a, len) == 0)
+		return (0);
+	if (errno != EINPROGRESS) {
+		err = errno;
+		goto fail;
+	}
+	if (wait_fd(c, POLLOUT, "connecting", cause) != 0) {
+		char *t = *cause;
+
+		*cause = xasprintf("%s:%d: %s (no answer: filtered or host down)", ab, port, t);
+		free(t);
+		close(c->fd);
+		c->fd = -1;
+		return (-1);
+	}
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+		err = errno;
+	if (err == 0)
+		return (0);
+fail:
+	if (err == ECONNREFUSED)
+		c->refused = true;
+	*cause = xasprintf("%s:%d: connect: %s", ab, port, strerror(err));
+	close(c->fd);
+	c->fd = -1;
+	return (-1);
+}
+
+int
+conn_connect(struct conn *c, const struct addrs *a, int port, char **cause)
+{
+	size_t i;
+	char *last = NULL;
+
+	for (i = 0; i < a->n; i++) {
+		free(last);
+		last = NULL;
+		if (connect_one(c, &a->a[i], a->len[i], port, &last) == 0) {
+			free(last);
+			return (0);
+		}
+		if (mono_now() >= c->deadline)
+			break;
+	}
+	*cause = last != NULL ? last : xstrdup("no address to connect to");
+	return (-1);
+}
+
+char *
+ssl_errstr(void)
+{
+	struct sbuf b;
+	unsigned long e;
+	char buf[256];
+
+	sb_init(&b);
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, buf, sizeof buf);
+		if (b.len > 0)
+			sb_add(&b, "; ");
+		sb_add(&b, buf);
+	}
+	if (b.len == 0)
+		sb_add(&b, "no OpenSSL error");
+	return (sb_steal(&b));
+}
+
+/* Wait for what SSL asked for; -1 + cause on a real error. */
+static int
+ssl_wait(struct conn *c, int ret, const char *what, char **cause)
+{
+	int e = SSL_get_error(c->ssl, ret);
+	char *s;
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		return (wait_fd(c, POLLIN, what, cause));
+	case SSL_ERROR_WANT_WRITE:
+		return (wait_fd(c, POLLOUT, what, cause));
+	case SSL_ERROR_ZERO_RETURN:
+		*cause = xasprintf("peer closed the TLS connection %s", what);
+		c->eof = true;
+		return (-1);
+	case SSL_ERROR_SYSCALL:
+		if (ERR_peek_error() != 0) {
+			s = ssl_errstr();
+			*cause = xasprintf("%s: %s", what, s);
+			free(s);
+		} else if (errno != 0 && ret < 0)
+			*cause = xasprintf("%s: %s", what, strerror(errno));
+		else
+			*cause = xasprintf("connection closed by peer %s", what);
+		c->eof = true;
+		return (-1);
+	default:
+		s = ssl_errstr();
+		*cause = xasprintf("TLS error %s: %s", what, s);
+		free(s);
+		return (-1);
+	}
+}
+
+int
+conn_tls(struct conn *c, SSL *ssl, char **cause)
+{
+	int ret;
+
+	c->ssl = ssl;
+	SSL_set_fd(ssl, c->fd);
+	ERR_clear_error();
+	for (;;) {
+		errno = 0;
+		ret = SSL_connect(ssl);
+		if (ret == 1)
+			return (0);
+		if (ssl_wait(c, ret, "during the TLS handshake", cause) != 0)
+			return (-1);
+	}
+}
+
+int
+conn_fill(struct conn *c, char **cause)
+{
+	char buf[4096];
+	ssize_t n;
+	int ret;
+
+	if (c->in.len > 64 * 1024) {
+		*cause = xstrdup("server sent more than 64 KiB without a line end");
+		return (-1);
+	}
+	for (;;) {
+		if (mono_now() >= c->deadline) {
+			*cause = xstrdup("timed out waiting for the server");
+			return (-1);
+		}
+		if (c->ssl != NULL) {
+			ERR_clear_error();
+			errno = 0;
+			ret = SSL_read(c->ssl, buf, sizeof buf);
+			if (ret > 0) {
+				sb_addn(&c->in, buf, (size_t)ret);
+				return (0);
+			}
+			if (ssl_wait(c, ret, "waiting for the server", cause) != 0)
+				return (-1);
+			continue;
+		}
+		n = read(c->fd, buf, sizeof buf);
+		if (n > 0) {
+			sb_addn(&c->in, buf, (size_t)n);
+			return (0);
+		}
+		if (n == 0) {
+			c->eof = true;
+			*cause = xstrdup("server closed the connection");
+			return (-1);
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			*cause = xasprintf("read: %s", strerror(errno));
+			return (-1);
+		}
+		if (wait_fd(c, POLLIN, "waiting for the server", cause) != 0)
+			return (-1);
+	}
+}
+
+int
+conn_write(struct conn *c, const char *s, size_t len, char **cause)
+{
+	size_t off = 0;
+	ssize_t n;
+	int ret;
+
+	while (off < len) {
+		if (c->ssl != NULL) {
+			ERR_clear_error();
+			errno = 0;
+			ret = SSL_write(c->ssl, s + off, (int)(len - off));
+			if (ret > 0) {
+				off += (size_t)ret;
+				continue;
+			}
+			if (ssl_wait(c, ret, "sending", cause) != 0)
+				return (-1);
+			continue;
+		}
+		n = send(c->fd, s + off, len - off, MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (wait_fd(c, POLLOUT, "sending", cause) != 0)
+				return (-1);
+			continue;
+		}
+		*cause = xasprintf("send: %s", strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+conn_printf(struct conn *c, char **cause, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int rc;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	rc = conn_write(c, s, strlen(s), cause);
+	free(s);
+	return (rc);
+}
+
+static void
+consume(struct conn *c, size_t n)
+{
+	memmove(c->in.s, c->in.s + n, c->in.len - n + 1);
+	c->in.len -= n;
+}
+
+/* Read one SMTP reply; r owned by the caller (smtp_reply_free). */
+static int
+smtp_reply_read(struct conn *c, struct smtp_reply *r, char **cause)
+{
+	ssize_t n;
+	char *e = NULL;
+
+	for (;;) {
+		n = smtp_reply_parse(c->in.s != NULL ? c->in.s : "", c->in.len, r, &e);
+		if (n < 0) {
+			*cause = e;
+			return (-1);
+		}
+		if (n > 0) {
+			consume(c, (size_t)n);
+			return (0);
+		}
+		if (conn_fill(c, cause) != 0)
+			return (-1);
+	}
+}
+
+int
+smtp_read_reply(struct conn *c, int *code, struct sbuf *text, char **cause)
+{
+	struct smtp_reply r;
+	size_t i;
+
+	if (smtp_reply_read(c, &r, cause) != 0)
+		return (-1);
+	*code = r.code;
+	if (text != NULL) {
+		sb_reset(text);
+		for (i = 0; i < r.lines.n; i++) {
+			if (i > 0)
+				sb_addc(text, '\n');
+			sb_add(text, r.lines.v[i]);
+		}
+	}
+	smtp_reply_free(&r);
+	return (0);
+}
+
+/* One text line from the server. */
+static int
+read_line(struct conn *c, char **line, char **cause)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = line_take(c->in.s != NULL ? c->in.s : "", c->in.len, line);
+		if (n < 0) {
+			*cause = xstrdup("server sent a line that is too long or not text");
+			return (-1);
+		}
+		if (n > 0) {
+			consume(c, (size_t)n);
+			return (0);
+		}
+		if (conn_fill(c, cause) != 0)
+			return (-1);
+	}
+}
+
+static int
+smtp_prelude(struct conn *c, struct sbuf *log, char **cause)
+{
+	struct smtp_reply r;
+
+	if (smtp_reply_read(c, &r, cause) != 0)
+		return (-1);
+	sb_addf(log, "S: %d %s\n", r.code, r.lines.n > 0 ? r.lines.v[0] : "");
+	if (r.code != 220) {
+		*cause = xasprintf("greeting is %d %s, not 220", r.code,
+		    r.lines.n > 0 ? r.lines.v[0] : "");
+		smtp_reply_free(&r);
+		return (-1);
+	}
+	smtp_reply_free(&r);
+	if (conn_printf(c, cause, "EHLO probe.mxdeck.invalid\r\n") != 0)
+		return (-1);
+	sb_add(log, "C: EHLO probe.mxdeck.invalid\n");
+	if (smtp_reply_read(c, &r, cause) != 0)
+		return (-1);
+	if (r.code != 250) {
+		*cause = xasprintf("EHLO answered %d %s", r.code,
+		    r.lines.n > 0 ? r.lines.v[0] : "");
+		smtp_reply_free(&r);
+		return (-1);
+	}
+	if (!smtp_ehlo_has(&r, "STARTTLS")) {
+		*cause = xstrdup("EHLO does not offer STARTTLS");
+		smtp_reply_free(&r);
+		return (-1);
+	}
+	smtp_reply_free(&r);
+	if (conn_printf(c, cause, "STARTTLS\r\n") != 0)
+		return (-1);
+	sb_add(log, "C: STARTTLS\n");
+	if (smtp_reply_read(c, &r, cause) != 0)
+		return (-1);
+	sb_addf(log, "S: %d %s\n", r.code, r.lines.n > 0 ? r.lines.v[0] : "");
+	if (r.code != 220) {
+		*cause = xasprintf("STARTTLS answered %d %s", r.code,
+		    r.lines.n > 0 ? r.lines.v[0] : "");
+		smtp_reply_free(&r);
+		return (-1);
+	}
+	smtp_reply_free(&r);
+	return (0);
+}
+
+static int
+imap_prelude(struct conn *c, struct sbuf *log, char **cause)
+{
+	struct imap_line l;
+	char *line = NULL, *e = NULL;
+	int rc = -1;
+
+	if (read_line(c, &line, cause) != 0)
+		return (-1);
+	sb_addf(log, "S: %s\n", line);
+	if (imap_line_parse(line, &l, &e) != 0 || strcmp(l.tag, "*") != 0 ||
+	    strcmp(l.status, "OK") != 0) {
+		*cause = e != NULL ? e : xasprintf("greeting is not \"* OK\": %.60s", line);
+		if (e == NULL)
+			imap_line_free(&l);
+		free(line);
+		return (-1);
+	}
+	imap_line_free(&l);
+	free(line);
+	if (conn_printf(c, cause, "a1 STARTTLS\r\n") != 0)
+		return (-1);
+	sb_add(log, "C: a1 STARTTLS\n");
+	for (;;) {
+		if (read_line(c, &line, cause) != 0)
+			return (-1);
+		sb_addf(log, "S: %s\n", line);
+		if (imap_line_parse(line, &l, &e) != 0) {
+			*cause = e;
+			free(line);
+			return (-1);
+		}
+		free(line);
+		if (strcmp(l.tag, "a1") == 0) {
+			if (strcmp(l.status, "OK") == 0)
+				rc = 0;
+			else
+				*cause = xasprintf("STARTTLS answered %s %s", l.status, l.text);
+			imap_line_free(&l);
+			return (rc);
+		}
+		imap_line_free(&l);
+	}
+}
+
+static int
+pop3_prelude(struct conn *c, struct sbuf *log, char **cause)
+{
+	char *line = NULL, *e = NULL;
+	int st;
+
+	if (read_line(c, &line, cause) != 0)
+		return (-1);
+	sb_addf(log, "S: %s\n", line);
+	if ((st = pop3_status(line, &e)) != 1) {
+		*cause = e != NULL ? e : xasprintf("greeting is %.60s", line);
+		free(line);
+		return (-1);
+	}
+	free(line);
+	if (conn_printf(c, cause, "STLS\r\n") != 0)
+		return (-1);
+	sb_add(log, "C: STLS\n");
+	if (read_line(c, &line, cause) != 0)
+		return (-1);
+	sb_addf(log, "S: %s\n", line);
+	if ((st = pop3_status(line, &e)) != 1) {
+		*cause = e != NULL ? e : xasprintf("STLS answered %.60s", line);
+		free(line);
+		return (-1);
+	}
+	free(line);
+	return (0);
+}
+
+int
+starttls_prelude(struct conn *c, int wrap, struct sbuf *log, char **cause)
+{
+	switch (wrap) {
+	case WRAP_SMTP:
+		return (smtp_prelude(c, log, cause));
+	case WRAP_IMAP:
+		return (imap_prelude(c, log, cause));
+	case WRAP_POP3:
+		return (pop3_prelude(c, log, cause));
+	default:
+		return (0);
+	}
+}

@@ -1,0 +1,89 @@
+/* parse.h: parsers for what servers send the probes. Pure functions over bytes, no I/O,
+ * unit-tested in tests/unit/test_probe_parse.c and meant to be fuzzed. */
+#ifndef MXDECK_PROBE_PARSE_H
+#define MXDECK_PROBE_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "profiles/site.h"
+#include "profiles/util.h"
+
+#define PARSE_MAX_LINE	4096	/* longer lines are garbage, not a reply */
+
+/* One line at the start of buf ending in "\n" (a preceding "\r" is dropped). Returns
+ * the bytes consumed including the newline, 0 when no newline yet (and buf is shorter
+ * than PARSE_MAX_LINE), -1 when the line is too long or contains a NUL. *line is a
+ * fresh heap string. */
+ssize_t line_take(const char *buf, size_t len, char **line);
+
+/* SMTP reply (RFC 5321 4.2): "ddd-text" lines ending with "ddd text" or "ddd". */
+struct smtp_reply {
+	int	 code;		/* 200..599 */
+	struct strv lines;	/* the text of each line, without code and separator */
+};
+/* Returns bytes consumed (> 0) for one complete reply, 0 when more bytes are needed,
+ * -1 + *cause when the bytes are not an SMTP reply. */
+ssize_t smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r, char **cause);
+void smtp_reply_free(struct smtp_reply *r);
+/* Does an EHLO reply advertise KEYWORD (case-insensitive; lines after the first)? */
+bool smtp_ehlo_has(const struct smtp_reply *r, const char *keyword);
+/* The parameters of an EHLO keyword ("AUTH" -> "PLAIN LOGIN"), NULL if absent. Also
+ * understands the old "AUTH=PLAIN" form. Points into r. */
+const char *smtp_ehlo_param(const struct smtp_reply *r, const char *keyword);
+/* Enhanced status code ("5.7.1") at the start of the first line, or "" (static buffer
+ * in out, at least 16 bytes). */
+void smtp_enhanced(const struct smtp_reply *r, char *out, size_t len);
+
+/* IMAP response line (RFC 9051): tag ("*", "+" or the client's tag), status word
+ * (OK NO BAD BYE PREAUTH, or "" for other untagged data), and the rest. */
+struct imap_line {
+	char	*tag;
+	char	*status;
+	char	*text;
+};
+/* Parse one complete line (no newline). -1 + *cause when it is not IMAP. */
+int imap_line_parse(const char *line, struct imap_line *l, char **cause);
+void imap_line_free(struct imap_line *l);
+/* Does an untagged CAPABILITY line or a [CAPABILITY ...] response code list CAP? */
+bool imap_has_capability(const char *text, const char *cap);
+
+/* POP3 status line: 1 for "+OK", 0 for "-ERR", -1 + *cause otherwise. */
+int pop3_status(const char *line, char **cause);
+
+/* A small XML parser: enough to decide well-formedness (one root, matched tags,
+ * quoted attributes, entities, comments, PIs, CDATA) and walk the elements. */
+struct xml_node {
+	char	*name;		/* local name (prefix removed) */
+	char	*ns;		/* namespace URI in scope, "" when none */
+	char	*text;		/* concatenated character data, entities decoded */
+	struct xml_node *parent, *child, *next;
+};
+struct xml_node *xml_parse(const char *buf, size_t len, char **cause);
+void xml_free(struct xml_node *n);
+const struct xml_node *xml_child(const struct xml_node *n, const char *name);
+/* "Response/Account/Action" below n; NULL if missing. */
+const struct xml_node *xml_path(const struct xml_node *n, const char *path);
+/* The trimmed text of a child element, or NULL. */
+const char *xml_child_text(const struct xml_node *n, const char *name);
+
+#define AD_NS_RESPONSE	"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
+#define AD_NS_OUTLOOK	"http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+#define AD_NS_MOBILE	"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006"
+#define AD_NS_REQ_OUTLOOK	"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
+#define AD_NS_REQ_MOBILE	"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"
+
+/* Check an Autodiscover answer against the profile: well-formed XML, the right
+ * namespaces, each configured protocol with its server, port, encryption, SPA off,
+ * AuthRequired on, LoginName (the posted address, or its local part for
+ * login = localpart); for mobilesync the user's address and the ActiveSync URL.
+ * Returns the number of problems (each one line added to *problems), or -1 when the
+ * body is not well-formed XML (the reason in *problems). */
+int ad_check_answer(const char *body, size_t len, const struct autodiscover *ad,
+    const char *email, bool mobilesync, struct sbuf *problems);
+
+/* The POX request body for EMAIL and the chosen schema (caller frees). */
+char *ad_request_body(const char *email, bool mobilesync);
+
+#endif

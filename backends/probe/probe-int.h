@@ -1,0 +1,185 @@
+/* probe-int.h: what the probe files share (not for callers; they use probe.h). */
+#ifndef MXDECK_PROBE_INT_H
+#define MXDECK_PROBE_INT_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "backends/probe/probe.h"
+
+/* Mail services a host may expose (DESIGN.md §3 probe_ports). */
+enum svc {
+	SVCP_SMTP, SVCP_SUBMISSION, SVCP_SMTPS, SVCP_IMAPS, SVCP_POP3S, SVCP_IMAP,
+	SVCP_POP3, SVCP_HTTPS, SVCP_COUNT
+};
+struct svc_info {
+	const char *name;	/* as in probe_ports */
+	int	 stdport;
+	enum { WRAP_IMPLICIT, WRAP_SMTP, WRAP_IMAP, WRAP_POP3 } wrap;
+	unsigned roles;		/* any of these roles implies the service */
+};
+extern const struct svc_info svc_infos[SVCP_COUNT];
+int svc_from_name(const char *name);	/* -1 if unknown */
+int svc_from_stdport(int port);		/* -1 if none */
+
+/* A resolved address list. */
+struct addrs {
+	struct sockaddr_storage a[8];
+	socklen_t len[8];
+	size_t	 n;
+};
+
+struct probe_ctx;
+struct probe;
+
+/* The result being filled by a probe. The worst status of all notes wins. */
+struct presult {
+	enum probe_status status;
+	struct sbuf summary;
+	struct sbuf details;
+	int	 handshakes;
+	double	 deadline;	/* monotonic seconds: min(probe timeout, run deadline) */
+	struct probe_ctx *ctx;
+};
+void pr_note(struct presult *r, enum probe_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void pr_summary(struct presult *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Append to the summary, separated by ", ". */
+void pr_sumadd(struct presult *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+bool pr_expired(const struct presult *r);
+
+typedef void (*probe_fn)(struct probe *p, struct presult *r);
+
+struct probe {
+	unsigned kind;		/* PROBE_K_* */
+	const char *kindname;
+	char	*name;
+	char	*target;
+	const struct host *host;	/* NULL: site-wide */
+	probe_fn run;
+	struct probe_ctx *ctx;		/* set by probe_run */
+
+	/* Parameters (used by some kinds). */
+	int	 svc;		/* enum svc */
+	int	 port;		/* where to connect */
+	int	 stdport;	/* the service's standard port (TLSA owner name) */
+	char	*sni;		/* name for SNI and the hostname check, or NULL */
+	struct strv names;	/* acceptable certificate names */
+	unsigned policy;	/* TLS versions the profile allows (TLSP_BIT) */
+	char	*policy_src;	/* "[tls] smtpd_protocols = >=TLSv1.2" */
+	char	*domain;	/* DNS/HTTP: the domain in question */
+	const struct autodiscover *ad;
+	int	 variant;	/* http: which check */
+};
+
+struct hostaddr {
+	const struct host *host;
+	pthread_mutex_t lock;
+	bool	 done;
+	int	 error;		/* 0 ok */
+	char	*cause;
+	struct addrs addrs;
+};
+
+struct probe_ctx {
+	const struct site *site;
+	SSL_CTX	*ssl;
+	double	 timeout;
+	double	 run_deadline;
+	atomic_int *cancel;
+	struct hostaddr *haddrs;
+	size_t	 nhaddrs;
+	char	*resolver_host;	/* from site->resolver, or NULL: /etc/resolv.conf */
+	int	 resolver_port;
+};
+
+double mono_now(void);
+
+/* net.c: DNS through ldns, connections with deadlines, TLS. */
+struct ldns_struct_resolver;
+int net_resolver_parse(const char *spec, char **host, int *port, char **cause);
+/* A fresh ldns resolver for ctx (caller ldns_resolver_deep_free()s it). */
+struct ldns_struct_resolver *net_resolver(struct probe_ctx *ctx, double deadline,
+    bool dnssec, char **cause);
+/* Name or literal address -> addresses (A then AAAA) via the profile's resolver. */
+int net_resolve(struct probe_ctx *ctx, const char *name, double deadline,
+    struct addrs *out, char **cause);
+/* The addresses of a profile host (cached per run; "local" = 127.0.0.1). */
+int net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
+    struct addrs *out, char **cause);
+bool is_ip_literal(const char *s);
+void addr_fmt(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+struct conn {
+	int	 fd;
+	SSL	*ssl;
+	double	 deadline;
+	struct sbuf in;		/* bytes read and not consumed yet */
+	bool	 refused;	/* connect: ECONNREFUSED */
+	bool	 eof;
+};
+void conn_init(struct conn *c, double deadline);
+int conn_connect(struct conn *c, const struct addrs *a, int port, char **cause);
+/* Read more bytes into c->in (plain or TLS); 0 on progress, -1 + cause on EOF/error/
+ * timeout. */
+int conn_fill(struct conn *c, char **cause);
+/* Wait until the socket is readable (or writable); -1 + cause at the deadline. */
+int conn_wait(struct conn *c, bool write, const char *what, char **cause);
+int conn_write(struct conn *c, const char *s, size_t n, char **cause);
+int conn_printf(struct conn *c, char **cause, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Start TLS on the connected socket; ssl configured by the caller. */
+int conn_tls(struct conn *c, SSL *ssl, char **cause);
+void conn_close(struct conn *c);
+/* Describe the OpenSSL error queue (and clears it). */
+char *ssl_errstr(void);
+
+/* Per-service plain-text prelude up to the point where TLS starts (STARTTLS/STLS), and
+ * the reply reading helpers. Return -1 + *cause. */
+int smtp_read_reply(struct conn *c, int *code, struct sbuf *text, char **cause);
+int starttls_prelude(struct conn *c, int wrap, struct sbuf *log, char **cause);
+
+/* dns.c: TLSA with DNSSEC validation, MX targets. */
+struct tlsa_rec {
+	int	 usage, selector, mtype;
+	unsigned char *data;
+	size_t	 len;
+};
+struct tlsa_set {
+	struct tlsa_rec *v;
+	size_t	 n;
+	bool	 secure;	/* the RRset validated against the trust anchor */
+	char	*insecure_why;	/* why not, when !secure */
+};
+/* 0 with out filled (n may be 0: no record), -1 + *cause when the lookup failed. */
+int dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline,
+    struct tlsa_set *out, char **cause);
+void tlsa_set_free(struct tlsa_set *s);
+int dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
+    struct strv *targets, char **cause);
+
+/* tls.c: does a TLSA record match the certificate chain served (leaf first)?
+ * 1 match, 0 no match, -1 usage/selector/matching type not supported. */
+int dane_match(STACK_OF(X509) *chain, const struct tlsa_rec *rec);
+
+/* The probes. */
+void probe_tls_run(struct probe *p, struct presult *r);
+void probe_tlsver_run(struct probe *p, struct presult *r);
+void probe_dane_run(struct probe *p, struct presult *r);
+void probe_smtp_relay_run(struct probe *p, struct presult *r);
+void probe_smtp_auth_run(struct probe *p, struct presult *r);
+void probe_smtp_accept_run(struct probe *p, struct presult *r);
+void probe_dns_mx_run(struct probe *p, struct presult *r);
+void probe_dns_autodiscover_run(struct probe *p, struct presult *r);
+void probe_dns_srv6186_run(struct probe *p, struct presult *r);
+void probe_dns_tlsa_run(struct probe *p, struct presult *r);
+void probe_http_autodiscover_run(struct probe *p, struct presult *r);
+void probe_http_activesync_run(struct probe *p, struct presult *r);
+void probe_http_owa_run(struct probe *p, struct presult *r);
+
+#endif

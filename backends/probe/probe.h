@@ -1,0 +1,106 @@
+/* probe.h: live connectivity tests (DESIGN.md §7).
+ *
+ * Build the list of probes a profile implies (optionally only for some hosts), then run
+ * them all concurrently in this process with a per-probe timeout and an overall
+ * deadline. Each result is handed to a callback the moment its probe finishes.
+ *
+ * Engine: a bounded pool of worker threads (opts.jobs, default 32). Each probe is plain
+ * sequential code over non-blocking sockets: every connect, read, write and TLS
+ * handshake step waits in poll() for at most min(probe deadline, run deadline), so a
+ * silent or half-dead server can never hold a worker past its timeout. TLS handshakes
+ * are CPU bound on the server side, so a few dozen probes in flight saturate the
+ * machine; the numbers behind that choice are in tests/bench/probe.sh.
+ *
+ * Usage:
+ *	struct probe_list *pl;
+ *	if (probe_list_build(site, &opts, &pl, &cause) != 0) ...
+ *	probe_run(pl, &opts, on_result, arg, &sum);
+ *	probe_list_free(pl);
+ */
+#ifndef MXDECK_PROBE_H
+#define MXDECK_PROBE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "profiles/site.h"
+
+enum probe_status { PROBE_OK, PROBE_WARN, PROBE_FAIL };
+extern const char *const probe_status_names[3];	/* "ok", "warn", "fail" */
+
+/* Probe kinds, to run a subset (opts.kinds). */
+enum {
+	PROBE_K_DNS = 1 << 0,		/* MX, SRV, autodiscover CNAME/A, TLSA + DNSSEC */
+	PROBE_K_TLS = 1 << 1,		/* one handshake per endpoint: protocol, cipher,
+					 * chain, expiry, hostname, renegotiation */
+	PROBE_K_TLSVER = 1 << 2,	/* one handshake per TLS version vs the policy */
+	PROBE_K_DANE = 1 << 3,		/* TLSA (validated) vs the certificate served */
+	PROBE_K_SMTP = 1 << 4,		/* open relay, AUTH before STARTTLS, postmaster@ */
+	PROBE_K_HTTP = 1 << 5,		/* Autodiscover, ActiveSync OPTIONS, OWA */
+	PROBE_K_ALL = (1 << 6) - 1,
+};
+/* Parse "tls,dns" (names: dns tls tlsver dane smtp http all); -1 + *cause. */
+int probe_kinds_parse(const char *s, unsigned *kinds, char **cause);
+
+struct probe_result {
+	size_t	 index;		/* position in the probe list */
+	enum probe_status status;
+	const char *kind;	/* "dns" "tls" "tlsver" "dane" "smtp" "http" (static) */
+	const char *name;	/* what is tested: "tls smtp", "mx", "open-relay" ... */
+	const char *host;	/* profile host name, or NULL for site-wide probes */
+	const char *target;	/* where: "127.0.0.1:25", "_25._tcp.mx.example.org" */
+	const char *summary;	/* one line, no newline */
+	const char *details;	/* several lines, each ending in '\n'; may be "" */
+	double	 duration;	/* seconds the probe took */
+	int	 handshakes;	/* TLS handshakes this probe completed or attempted */
+};
+
+struct probe_opts {
+	double	 timeout;	/* per probe, seconds (0: 10) */
+	double	 deadline;	/* the whole run, seconds (0: 120) */
+	int	 jobs;		/* worker threads (0: 32; capped at the number of probes) */
+	const struct strv *hosts;	/* only these hosts (NULL or empty: all) */
+	unsigned kinds;		/* PROBE_K_* (0: all) */
+	atomic_int *cancel;	/* optional: set non-zero to stop early (remaining probes
+				 * fail with "cancelled") */
+};
+
+struct probe_summary {
+	size_t	 n, nok, nwarn, nfail;
+	int	 handshakes;
+	double	 wall;		/* seconds */
+};
+
+struct probe_list;
+
+/* Build the probes for site. Fails (-1, *cause) when a --host filter names a host the
+ * profile does not have. The list keeps pointers into site: keep site alive. */
+int probe_list_build(const struct site *site, const struct probe_opts *opts,
+    struct probe_list **plp, char **cause);
+size_t probe_list_count(const struct probe_list *pl);
+/* "kind name host target" of probe i, e.g. for the console to show pending rows. */
+const char *probe_list_kind(const struct probe_list *pl, size_t i);
+const char *probe_list_name(const struct probe_list *pl, size_t i);
+const char *probe_list_target(const struct probe_list *pl, size_t i);
+void probe_list_free(struct probe_list *pl);
+
+/* The result callback. It is called once per probe, from a WORKER THREAD, never from
+ * two threads at once (the engine serialises calls with a lock), in completion order.
+ * The result and its strings are valid only during the call: copy what you keep
+ * (probe_result_dup). Keep it short: workers wait while it runs. The console should
+ * post a copy to its own queue and wake its loop. */
+typedef void (*probe_cb)(const struct probe_result *r, void *arg);
+
+/* Run every probe; returns when all are done or the deadline has passed (probes still
+ * running then are abandoned with a "deadline" fail). Blocks the calling thread. */
+void probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb,
+    void *arg, struct probe_summary *sum);
+
+struct probe_result *probe_result_dup(const struct probe_result *r);
+void probe_result_free(struct probe_result *r);
+
+/* One result as a JSON object (no trailing newline), caller frees. */
+char *probe_result_json(const struct probe_result *r);
+
+#endif

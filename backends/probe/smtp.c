@@ -1,0 +1,305 @@
+/* smtp.c: SMTP policy probes: no open relay, AUTH only after STARTTLS on submission,
+ * postmaster@ and abuse@ of every domain accepted. Never sends DATA. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backends/probe/parse.h"
+#include "backends/probe/probe-int.h"
+
+struct sess {
+	struct conn c;
+	struct sbuf log;
+	struct sbuf text;
+	int	 code;
+};
+
+static int
+say(struct sess *s, struct presult *r, char **cause, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Send a command and read the reply into s->code / s->text. */
+static int
+say(struct sess *s, struct presult *r, char **cause, const char *fmt, ...)
+{
+	va_list ap;
+	char *cmd;
+	int rc;
+
+	(void)r;
+	va_start(ap, fmt);
+	cmd = xvasprintf(fmt, ap);
+	va_end(ap);
+	sb_addf(&s->log, "     C: %s\n", cmd);
+	rc = conn_printf(&s->c, cause, "%s\r\n", cmd);
+	free(cmd);
+	if (rc != 0)
+		return (-1);
+	if (smtp_read_reply(&s->c, &s->code, &s->text, cause) != 0)
+		return (-1);
+	sb_addf(&s->log, "     S: %d %.200s\n", s->code, s->text.s);
+	return (0);
+}
+
+static int
+sess_open(struct probe *p, struct presult *r, struct sess *s, char **cause)
+{
+	struct addrs a;
+
+	memset(s, 0, sizeof *s);
+	sb_init(&s->log);
+	sb_init(&s->text);
+	conn_init(&s->c, r->deadline);
+	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, cause) != 0)
+		return (-1);
+	if (conn_connect(&s->c, &a, p->port, cause) != 0)
+		return (-1);
+	if (smtp_read_reply(&s->c, &s->code, &s->text, cause) != 0)
+		return (-1);
+	sb_addf(&s->log, "     S: %d %.200s\n", s->code, s->text.s);
+	if (s->code != 220) {
+		*cause = xasprintf("greeting is %d %s", s->code, s->text.s);
+		return (-1);
+	}
+	if (say(s, r, cause, "EHLO probe.mxdeck.invalid") != 0)
+		return (-1);
+	if (s->code != 250) {
+		*cause = xasprintf("EHLO answered %d %s", s->code, s->text.s);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+sess_close(struct sess *s, struct presult *r)
+{
+	char *e = NULL;
+
+	if (s->c.fd != -1 && !s->c.eof) {
+		if (conn_printf(&s->c, &e, "QUIT\r\n") != 0)
+			free(e);
+	}
+	sb_add(&r->details, "     dialogue:\n");
+	sb_add(&r->details, s->log.s != NULL ? s->log.s : "");
+	conn_close(&s->c);
+	sb_free(&s->log);
+	sb_free(&s->text);
+}
+
+static bool
+ehlo_has(const char *text, const char *kw)
+{
+	const char *p = text, *nl;
+	size_t kl = strlen(kw);
+	bool first = true;
+
+	/* text: the EHLO reply lines joined by '\n'; the first is the greeting. */
+	while (p != NULL && *p != '\0') {
+		nl = strchr(p, '\n');
+		if (!first && strncasecmp(p, kw, kl) == 0 &&
+		    (p[kl] == '\0' || p[kl] == '\n' || p[kl] == ' ' || p[kl] == '='))
+			return (true);
+		first = false;
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	return (false);
+}
+
+static bool
+contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++) {
+		if (strncasecmp(hay, needle, n) == 0)
+			return (true);
+	}
+	return (false);
+}
+
+static bool
+domain_in_profile(const struct site *site, const char *d)
+{
+	size_t i;
+
+	if (site->domain != NULL && str_ieq(site->domain, d))
+		return (true);
+	for (i = 0; i < site->nads; i++) {
+		if (str_ieq(site->ads[i].domain, d) || strv_has(&site->ads[i].also, d))
+			return (true);
+	}
+	return (false);
+}
+
+void
+probe_smtp_relay_run(struct probe *p, struct presult *r)
+{
+	static const char *const outside[] = { "example.net", "example.com", "example.edu" };
+	const char *dom = NULL;
+	struct sess s;
+	char *cause = NULL, enh[16];
+	size_t i;
+
+	for (i = 0; i < nitems(outside) && dom == NULL; i++)
+		if (!domain_in_profile(p->ctx->site, outside[i]))
+			dom = outside[i];
+	if (dom == NULL)
+		dom = "mxdeck-relay-test.invalid";
+	if (sess_open(p, r, &s, &cause) != 0)
+		goto fail;
+	if (say(&s, r, &cause, "MAIL FROM:<>") != 0)
+		goto fail;
+	if (s.code / 100 != 2) {
+		pr_note(r, PROBE_WARN, "MAIL FROM:<> refused (%d %s): relay not testable",
+		    s.code, s.text.s);
+		pr_summary(r, "not testable: null sender refused");
+		goto out;
+	}
+	if (say(&s, r, &cause, "RCPT TO:<mxdeck-relay-test@%s>", dom) != 0)
+		goto fail;
+	{
+		struct smtp_reply fake = { 0 };
+
+		strv_push(&fake.lines, s.text.s);
+		smtp_enhanced(&fake, enh, sizeof enh);
+		smtp_reply_free(&fake);
+	}
+	if (s.code / 100 == 2) {
+		pr_note(r, PROBE_FAIL, "OPEN RELAY: RCPT to %s accepted without AUTH (%d %s)",
+		    dom, s.code, s.text.s);
+		pr_note(r, PROBE_WARN, "tested from this machine: if it is in "
+		    "relay_networks (mynetworks), run the test from outside");
+		pr_summary(r, "OPEN RELAY (RCPT to %s accepted)", dom);
+	} else if (strcmp(enh, "5.7.1") == 0 || strcmp(enh, "4.7.1") == 0 ||
+	    contains_ci(s.text.s, "relay")) {
+		pr_note(r, PROBE_OK, "relay refused: %d %s", s.code, s.text.s);
+		pr_summary(r, "relay refused (%d %s)", s.code, enh[0] != '\0' ? enh : "");
+	} else {
+		pr_note(r, PROBE_OK, "RCPT to %s refused, but not as a relay refusal: %d %s",
+		    dom, s.code, s.text.s);
+		pr_summary(r, "refused (%d)", s.code);
+	}
+	if (say(&s, r, &cause, "RSET") != 0) {
+		free(cause);
+		cause = NULL;
+	}
+	goto out;
+fail:
+	pr_note(r, PROBE_FAIL, "%s", cause);
+	pr_summary(r, "SMTP dialogue failed: %s", cause);
+out:
+	free(cause);
+	sess_close(&s, r);
+}
+
+void
+probe_smtp_auth_run(struct probe *p, struct presult *r)
+{
+	struct sess s;
+	char *cause = NULL;
+	SSL *ssl;
+
+	if (sess_open(p, r, &s, &cause) != 0)
+		goto fail;
+	if (ehlo_has(s.text.s, "AUTH")) {
+		pr_note(r, PROBE_FAIL, "AUTH offered before STARTTLS: passwords may cross in "
+		    "clear (smtpd_tls_auth_only = yes)");
+		pr_summary(r, "AUTH BEFORE STARTTLS");
+	} else
+		pr_note(r, PROBE_OK, "no AUTH before STARTTLS");
+	if (!ehlo_has(s.text.s, "STARTTLS")) {
+		pr_note(r, PROBE_FAIL, "no STARTTLS on submission");
+		pr_sumadd(r, "no STARTTLS");
+		goto out;
+	}
+	if (say(&s, r, &cause, "STARTTLS") != 0)
+		goto fail;
+	if (s.code != 220) {
+		pr_note(r, PROBE_FAIL, "STARTTLS answered %d %s", s.code, s.text.s);
+		goto out;
+	}
+	if ((ssl = SSL_new(p->ctx->ssl)) == NULL)
+		fatal("SSL_new failed");
+	r->handshakes++;
+	if (conn_tls(&s.c, ssl, &cause) != 0)
+		goto fail;
+	if (say(&s, r, &cause, "EHLO probe.mxdeck.invalid") != 0)
+		goto fail;
+	if (s.code == 250 && ehlo_has(s.text.s, "AUTH")) {
+		pr_note(r, PROBE_OK, "AUTH offered after STARTTLS");
+		if (r->status == PROBE_OK)
+			pr_summary(r, "AUTH only after STARTTLS");
+	} else {
+		pr_note(r, PROBE_FAIL, "no AUTH after STARTTLS: clients cannot log in on "
+		    "submission");
+		pr_sumadd(r, "NO AUTH after STARTTLS");
+	}
+	goto out;
+fail:
+	pr_note(r, PROBE_FAIL, "%s", cause);
+	pr_summary(r, "SMTP dialogue failed: %s", cause);
+out:
+	free(cause);
+	sess_close(&s, r);
+}
+
+void
+probe_smtp_accept_run(struct probe *p, struct presult *r)
+{
+	const struct site *site = p->ctx->site;
+	const struct strv *lp = &site->access.always_accept;
+	static const char *const deflp[] = { "postmaster", "abuse" };
+	struct strv doms = { 0 }, locals = { 0 };
+	struct sess s;
+	char *cause = NULL;
+	size_t i, j, nok = 0, nbad = 0;
+
+	if (site->domain != NULL)
+		strv_push(&doms, site->domain);
+	for (i = 0; i < site->nads; i++) {
+		if (!strv_has(&doms, site->ads[i].domain))
+			strv_push(&doms, site->ads[i].domain);
+		for (j = 0; j < site->ads[i].also.n; j++)
+			if (!strv_has(&doms, site->ads[i].also.v[j]))
+				strv_push(&doms, site->ads[i].also.v[j]);
+	}
+	if (lp->n > 0)
+		for (i = 0; i < lp->n; i++)
+			strv_push(&locals, lp->v[i]);
+	else
+		for (i = 0; i < nitems(deflp); i++)
+			strv_push(&locals, deflp[i]);
+	if (sess_open(p, r, &s, &cause) != 0)
+		goto fail;
+	for (i = 0; i < doms.n; i++) {
+		for (j = 0; j < locals.n; j++) {
+			if (say(&s, r, &cause, "MAIL FROM:<>") != 0)
+				goto fail;
+			if (say(&s, r, &cause, "RCPT TO:<%s@%s>", locals.v[j], doms.v[i]) != 0)
+				goto fail;
+			if (s.code / 100 == 2) {
+				nok++;
+				pr_note(r, PROBE_OK, "%s@%s accepted", locals.v[j], doms.v[i]);
+			} else {
+				nbad++;
+				pr_note(r, PROBE_FAIL, "%s@%s refused: %d %s (RFC 5321/2142 "
+				    "require it)", locals.v[j], doms.v[i], s.code, s.text.s);
+			}
+			if (say(&s, r, &cause, "RSET") != 0)
+				goto fail;
+		}
+	}
+	if (nbad == 0)
+		pr_summary(r, "%zu addresses accepted", nok);
+	else
+		pr_summary(r, "%zu of %zu REFUSED", nbad, nok + nbad);
+	goto out;
+fail:
+	pr_note(r, PROBE_FAIL, "%s", cause);
+	pr_summary(r, "SMTP dialogue failed: %s", cause);
+out:
+	free(cause);
+	sess_close(&s, r);
+	strv_free(&doms);
+	strv_free(&locals);
+}

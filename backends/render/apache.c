@@ -1,0 +1,161 @@
+/* apache.c: one Apache 2.4 site per [vhost] with server = apache, a reverse proxy in
+ * front of Exchange (seeds/000), enabled the Debian way (sites-enabled symlink).
+ *
+ * Traps handled here (CONFIG-REFERENCE.md, Apache):
+ * - first matching ProxyPass wins: rules are emitted longest path first;
+ * - paths are matched case-insensitively ((?i) ProxyPassMatch), and each service has its
+ *   own worker URL so that ActiveSync's timeout= is not shared with (or ignored for)
+ *   another rule's worker;
+ * - legacy TLS needs @SECLEVEL=0 first in the cipher string on OpenSSL 3;
+ * - OutlookAnywherePassthrough is vhost context only, inside <IfModule>. */
+#include "web-common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void
+apache_proxy_rule(struct sbuf *b, const char *indent, const struct web_backend *be,
+    const char *path, int timeout)
+{
+	sb_addf(b, "%sProxyPassMatch \"(?i)^%s(/.*)?$\" \"%s%s$1\"", indent, path,
+	    be->origin, path);
+	if (timeout > 0)
+		sb_addf(b, " timeout=%d", timeout);
+	sb_add(b, "\n");
+}
+
+/* Render one vhost's site file into b. */
+static int
+apache_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *b,
+    char **cause)
+{
+	const struct site *site = ctx->site;
+	struct web_backend be;
+	struct web_service svc[SVC_COUNT];
+	size_t nsvc;
+	int port = web_https_port(ctx->host);
+	bool rpc = (vh->services & SVC_BIT(SVC_RPC)) != 0;
+	bool ad = (vh->services & SVC_BIT(SVC_AUTODISCOVER)) != 0;
+
+	if (web_check_vhost(site, vh, cause) == -1)
+		return -1;
+	if (web_backend_parse(site, vh, &be, cause) == -1)
+		return -1;
+
+	web_header(b, site, "#");
+	sb_addf(b, "# Reverse proxy for Exchange: %s -> %s\n", vh->name, be.origin);
+	sb_add(b, "# Needs mod_ssl, mod_proxy, mod_proxy_http and mod_alias");
+	if (rpc)
+		sb_add(b, ";\n# Outlook Anywhere (RPC over HTTP) needs mod_proxy_msrpc as well");
+	sb_add(b, ".\n\n");
+
+	sb_addf(b, "<VirtualHost *:80>\n\tServerName %s\n", vh->name);
+	if (port == 443)
+		sb_addf(b, "\tRedirect permanent / https://%s/\n", vh->name);
+	else
+		sb_addf(b, "\tRedirect permanent / https://%s:%d/\n", vh->name, port);
+	sb_add(b, "</VirtualHost>\n\n");
+
+	sb_addf(b, "<VirtualHost *:%d>\n\tServerName %s\n\n", port, vh->name);
+	sb_add(b, "\tSSLEngine on\n");
+	sb_addf(b, "\tSSLCertificateFile \"%s\"\n", vh->certificate);
+	sb_addf(b, "\tSSLCertificateKeyFile \"%s\"\n", vh->key);
+	if (vh->legacy_tls) {
+		sb_add(b, "\t# legacy_tls = yes: Outlook 2013 speaks only TLS 1.0 with SHA-1.\n"
+		    "\t# OpenSSL 3 refuses that at its default security level even with the\n"
+		    "\t# protocol enabled, hence @SECLEVEL=0 first in the cipher string.\n");
+		sb_add(b, "\tSSLProtocol -all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3\n");
+		sb_add(b, "\tSSLCipherSuite \"" WEB_CIPHERS_LEGACY "\"\n");
+		sb_add(b, "\tSSLHonorCipherOrder on\n");
+	} else {
+		sb_add(b, "\tSSLProtocol -all +TLSv1.2 +TLSv1.3\n");
+		sb_add(b, "\tSSLCipherSuite \"" WEB_CIPHERS_MODERN "\"\n");
+		sb_add(b, "\tSSLHonorCipherOrder off\n");
+	}
+	sb_add(b, "\n\tProxyRequests Off\n");
+	if (be.tls) {
+		sb_add(b, "\tSSLProxyEngine on\n");
+		sb_add(b, "\tSSLProxyVerify require\n");
+		sb_add(b, "\tSSLProxyVerifyDepth 4\n");
+		if (vh->backend_ca != NULL)
+			sb_addf(b, "\tSSLProxyCACertificateFile \"%s\"\n", vh->backend_ca);
+		else
+			sb_add(b, "\tSSLProxyCACertificatePath \"/etc/ssl/certs\"\n");
+		sb_add(b, "\tSSLProxyCheckPeerName on\n");
+		sb_add(b, "\tSSLProxyCheckPeerExpire on\n");
+	}
+
+	sb_add(b, "\n\t# First match wins: rules are ordered longest path first, so that no\n"
+	    "\t# rule is shadowed by a shorter prefix. (?i): clients use any case.\n");
+	if (ad) {
+		sb_add(b, "\t# The empty group gives the target a $1: ProxyPassMatch appends the\n"
+		    "\t# request path to a target without one.\n");
+		sb_addf(b, "\tProxyPassMatch \"(?i)^/autodiscover/autodiscover\\.xml()$\" "
+		    "\"%s/autodiscover/autodiscover.xml$1\"\n", be.origin);
+	}
+	nsvc = web_prefix_services(vh->services, svc);
+	for (size_t i = 0; i < nsvc; i++) {
+		switch (svc[i].svc) {
+		case SVC_ACTIVESYNC:
+			sb_add(b, "\t# ActiveSync Direct Push holds requests open for up to "
+			    "the heartbeat.\n");
+			apache_proxy_rule(b, "\t", &be, svc[i].path, vh->activesync_timeout);
+			break;
+		case SVC_RPC:
+			sb_add(b, "\t# Outlook Anywhere: RPC_IN_DATA/RPC_OUT_DATA need "
+			    "mod_proxy_msrpc.\n");
+			sb_add(b, "\t<IfModule proxy_msrpc_module>\n");
+			sb_add(b, "\t\tOutlookAnywherePassthrough On\n");
+			apache_proxy_rule(b, "\t\t", &be, svc[i].path, 0);
+			sb_add(b, "\t</IfModule>\n");
+			break;
+		default:
+			apache_proxy_rule(b, "\t", &be, svc[i].path, 0);
+			break;
+		}
+	}
+	sb_addf(b, "\tProxyPassReverse \"/\" \"%s/\"\n", be.origin);
+	if (vh->services & SVC_BIT(SVC_OWA))
+		sb_add(b, "\tRedirectMatch 302 \"^/$\" \"/owa/\"\n");
+	sb_add(b, "</VirtualHost>\n");
+	web_backend_free(&be);
+	return 0;
+}
+
+static int
+apache_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
+{
+	const struct site *site = ctx->site;
+	const char *dir = ctx->host->apache_dir != NULL ? ctx->host->apache_dir :
+	    "/etc/apache2";
+
+	if (web_check_dir(site, ctx->host->line, "apache_dir", dir, cause) == -1)
+		return -1;
+	for (size_t i = 0; i < site->nvhosts; i++) {
+		const struct vhost *vh = &site->vhosts[i];
+		struct sbuf b;
+		struct rfile *f;
+		char *path;
+
+		if (vh->server != SERVER_APACHE)
+			continue;
+		sb_init(&b);
+		if (apache_vhost(ctx, vh, &b, cause) == -1) {
+			sb_free(&b);
+			return -1;
+		}
+		path = xasprintf("%s/sites-available/mxdeck-%s.conf", dir, vh->name);
+		f = fileset_add(fs, "apache", path, 0644, FK_FILE);
+		f->symlink = xasprintf("%s/sites-enabled/mxdeck-%s.conf", dir, vh->name);
+		sb_free(&f->data);
+		f->data = b;
+		free(path);
+	}
+	return 0;
+}
+
+const struct renderer render_apache = {
+	.name = "apache",
+	.role = ROLE_APACHE,
+	.render = apache_render,
+};

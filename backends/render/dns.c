@@ -1,0 +1,627 @@
+/* dns.c: the DNS renderer (DESIGN.md §5, CONFIG-REFERENCE "Autodiscover" DNS and "TLSA").
+ *
+ * Files, under the host's state_dir (default /var/lib/mxdeck), both FK_SCRIPT: mxdeck does
+ * not own the zones, it hands the admin the records to publish.
+ *   dns/<domain>.zone   one snippet per mail domain, fully-qualified names only, explicit
+ *                       TTLs and no $ORIGIN/$TTL, so it can be $INCLUDEd into any zone file
+ *                       of that domain (the integration test runs named-checkzone on it)
+ *   dns/mxdeck.nsupdate the same records as an nsupdate(1) script, one transaction per zone
+ *                       (each type at each name is deleted, then re-added: a rerun converges)
+ *
+ * Domains: [site] domain, every [autodiscover] domain and its `also` domains, each once.
+ * Records:
+ *   MX          every domain -> the MX names (below), preference 10, 20, ...
+ *   autodiscover for an [autodiscover] domain and each `also` domain: the Outlook redirect
+ *               `_autodiscover._tcp SRV 0 0 443 TARGET` and the CNAMEs autodiscover.D and
+ *               autoconfig.D -> TARGET (no CNAME when it would point at itself). TARGET is
+ *               the first [vhost] proxying `autodiscover`, else autodiscover.<domain>.
+ *   RFC 6186/8314 from the [autodiscover] endpoints: `_imaps`/`_imap`, `_pop3s`/`_pop3`,
+ *               `_submissions`/`_submission` (._tcp); the flavour a protocol is not offered
+ *               in gets `0 0 0 .` (RFC 6186: "not available"), so clients do not guess
+ *               plaintext ports.
+ *   TLSA        `3 1 1` (SHA-256 of the SubjectPublicKeyInfo DER) of [tls] certificate for
+ *               each [tls] tlsa_ports port, at every MX name and every [autodiscover] smtp
+ *               host (the same Postfix serves submission with the same certificate).
+ * MX names: the address of every host with the postfix role when it is a DNS name; when
+ * none is (address = local or an IP), the smtp host of the site domain's [autodiscover]
+ * (else of the first one). The choice is written into the snippet.
+ *
+ * The certificate: the copy the push code fetched from the host (ctx->tls_cert_pem) wins;
+ * otherwise the file is read here (a relative path is taken from the profile directory).
+ * Without [tls] certificate there are no TLSA records (a comment says so). When a
+ * certificate is configured, tlsa_ports is not empty and neither copy is available, render
+ * fails. Publishing a zone without them is not a safe default: the nsupdate script would
+ * either delete the live TLSA records (DANE senders fall back to unauthenticated TLS) or,
+ * leaving them alone, keep stale ones after a key change, and DANE senders then defer all
+ * mail to us. A certificate that cannot be parsed is always an error. */
+#include "render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#define STATE_DIR_DEFAULT	"/var/lib/mxdeck"
+#define DNS_TTL			3600
+
+/* One zone snippet and its nsupdate transaction. */
+struct zone {
+	char		*domain;	/* lower case, no trailing dot */
+	struct sbuf	 rr;		/* the zone snippet's records */
+	struct sbuf	 upd;		/* "update delete/add" lines */
+};
+
+struct zones {
+	struct zone	*v;
+	size_t		 n, cap;
+	struct sbuf	 foreign;	/* TLSA records that belong to none of our zones */
+};
+
+static char *
+lower_dup(const char *s)
+{
+	char *t = xstrdup(s);
+	size_t n;
+
+	for (char *p = t; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	n = strlen(t);
+	if (n > 1 && t[n - 1] == '.')
+		t[n - 1] = '\0';
+	return t;
+}
+
+/* A host name we are willing to put into a zone: LDH labels of 1..63, total <= 253. */
+static bool
+dns_name_ok(const char *s)
+{
+	size_t len = strlen(s), lab = 0;
+
+	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		char c = *p;
+
+		if (c == '.') {
+			if (lab == 0 || p[-1] == '-')
+				return false;
+			lab = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+		if (c == '-' && lab == 0)
+			return false;
+		if (++lab > 63)
+			return false;
+	}
+	return s[len - 1] != '-';
+}
+
+/* Looks like an IPv4 or IPv6 literal rather than a name. */
+static bool
+is_ip_literal(const char *s)
+{
+	if (strchr(s, ':') != NULL)
+		return true;
+	for (; *s != '\0'; s++)
+		if (!((*s >= '0' && *s <= '9') || *s == '.'))
+			return false;
+	return true;
+}
+
+static struct zone *
+zone_find(struct zones *zs, const char *domain)
+{
+	for (size_t i = 0; i < zs->n; i++)
+		if (strcmp(zs->v[i].domain, domain) == 0)
+			return &zs->v[i];
+	return NULL;
+}
+
+static void
+zone_add(struct zones *zs, const char *domain)
+{
+	struct zone *z;
+	char *d = lower_dup(domain);
+
+	if (zone_find(zs, d) != NULL) {
+		free(d);
+		return;
+	}
+	xgrow(&zs->v, &zs->cap, zs->n + 1, sizeof *zs->v);
+	z = &zs->v[zs->n++];
+	z->domain = d;
+	sb_init(&z->rr);
+	sb_init(&z->upd);
+}
+
+static void
+zones_free(struct zones *zs)
+{
+	for (size_t i = 0; i < zs->n; i++) {
+		free(zs->v[i].domain);
+		sb_free(&zs->v[i].rr);
+		sb_free(&zs->v[i].upd);
+	}
+	free(zs->v);
+	sb_free(&zs->foreign);
+}
+
+/* The zone a name belongs in: the longest of our domains it is equal to or under. */
+static struct zone *
+zone_for(struct zones *zs, const char *name)
+{
+	struct zone *best = NULL;
+	size_t nl = strlen(name), bl = 0;
+
+	for (size_t i = 0; i < zs->n; i++) {
+		const char *d = zs->v[i].domain;
+		size_t dl = strlen(d);
+
+		if (dl > nl || dl <= bl)
+			continue;
+		if (strcmp(name + nl - dl, d) == 0 && (dl == nl || name[nl - dl - 1] == '.')) {
+			best = &zs->v[i];
+			bl = dl;
+		}
+	}
+	return best;
+}
+
+/* One record: into the snippet, and as a delete (once per name/type) + add. */
+static void
+rr(struct zone *z, struct strv *deleted, const char *name, const char *type,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+rr(struct zone *z, struct strv *deleted, const char *name, const char *type,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *rdata, *key;
+
+	va_start(ap, fmt);
+	rdata = xvasprintf(fmt, ap);
+	va_end(ap);
+	sb_addf(&z->rr, "%s. %d IN %s %s\n", name, DNS_TTL, type, rdata);
+	key = xasprintf("%s %s", name, type);
+	if (!strv_has(deleted, key)) {
+		sb_addf(&z->upd, "update delete %s. %s\n", name, type);
+		strv_push_owned(deleted, key);
+	} else
+		free(key);
+	sb_addf(&z->upd, "update add %s. %d IN %s %s\n", name, DNS_TTL, type, rdata);
+	free(rdata);
+}
+
+static void
+comment(struct zone *z, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+comment(struct zone *z, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	sb_addf(&z->rr, "; %s\n", s);
+	sb_addf(&z->upd, "; %s\n", s);
+	free(s);
+}
+
+/* SHA-256 of the leaf certificate's SubjectPublicKeyInfo, as 64 hex digits, plus a
+ * one-line description (subject, expiry) for the comment. */
+static int
+tlsa_311(const char *pem, const char *what, char hex[65], char **desc, char **cause)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1), *mem = NULL;
+	X509 *x = NULL;
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int derlen, rc = -1;
+	char *s;
+	long n;
+
+	if (bio == NULL)
+		fatal("BIO_new_mem_buf failed");
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	if (x == NULL) {
+		*cause = xasprintf("%s: no PEM certificate could be read (a TLSA record is "
+		    "computed from it); check [tls] certificate", what);
+		goto out;
+	}
+	derlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	if (derlen <= 0) {
+		*cause = xasprintf("%s: cannot encode the certificate's public key", what);
+		goto out;
+	}
+	if (EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		fatal("SHA-256 failed");
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if ((mem = BIO_new(BIO_s_mem())) == NULL)
+		fatal("BIO_new failed");
+	BIO_puts(mem, "subject ");
+	X509_NAME_print_ex(mem, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
+	BIO_puts(mem, ", not after ");
+	ASN1_TIME_print(mem, X509_get0_notAfter(x));
+	n = BIO_get_mem_data(mem, &s);
+	*desc = xstrndup(s, (size_t)n);
+	for (char *p = *desc; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(bio);
+	BIO_free(mem);
+	return rc;
+}
+
+/* Get the PEM of [tls] certificate: the host's copy, else the local file. NULL + *why
+ * when neither is there. */
+static char *
+cert_pem(const struct render_ctx *ctx, char **why)
+{
+	const struct site *site = ctx->site;
+	const char *cert = site->tls.certificate;
+	char *path, *pem, *err = NULL;
+
+	if (ctx->tls_cert_pem != NULL)
+		return xstrdup(ctx->tls_cert_pem);
+	if (cert[0] != '/' && site->dir != NULL)
+		path = xasprintf("%s/%s", site->dir, cert);
+	else
+		path = xstrdup(cert);
+	pem = read_file(path, NULL, &err);
+	if (pem == NULL) {
+		*why = err;
+		free(path);
+		return NULL;
+	}
+	free(path);
+	return pem;
+}
+
+static void
+name_push(struct strv *sv, const char *name)
+{
+	char *n = lower_dup(name);
+
+	if (strv_has(sv, n))
+		free(n);
+	else
+		strv_push_owned(sv, n);
+}
+
+static int
+check_name(const struct site *site, int line, const char *what, const char *name,
+    char **cause)
+{
+	if (dns_name_ok(name))
+		return 0;
+	*cause = xasprintf("%s:%d: %s \"%s\" is not a valid DNS host name", site->path, line,
+	    what, name);
+	return -1;
+}
+
+/* The RFC 6186/8314 pair for one protocol: the offered flavour gets the endpoint, the
+ * other one `0 0 0 .`. */
+static void
+srv_pair(struct zone *z, struct strv *del, const char *dom, const struct endpoint *ep,
+    const char *plain, const char *tls)
+{
+	char *n_plain = xasprintf("_%s._tcp.%s", plain, dom);
+	char *n_tls = xasprintf("_%s._tcp.%s", tls, dom);
+	char *host = ep->host != NULL ? lower_dup(ep->host) : NULL;
+
+	if (host == NULL) {
+		rr(z, del, n_tls, "SRV", "0 0 0 .");
+		rr(z, del, n_plain, "SRV", "0 0 0 .");
+	} else if (ep->enc == ENC_SSL) {
+		rr(z, del, n_tls, "SRV", "0 1 %d %s.", ep->port, host);
+		rr(z, del, n_plain, "SRV", "0 0 0 .");
+	} else {
+		rr(z, del, n_tls, "SRV", "0 0 0 .");
+		rr(z, del, n_plain, "SRV", "0 1 %d %s.", ep->port, host);
+	}
+	free(host);
+	free(n_plain);
+	free(n_tls);
+}
+
+static const char *
+ad_target(const struct site *site, const struct autodiscover *ad, char **owned)
+{
+	for (size_t i = 0; i < site->nvhosts; i++)
+		if (site->vhosts[i].services & SVC_BIT(SVC_AUTODISCOVER))
+			return *owned = lower_dup(site->vhosts[i].name);
+	*owned = xasprintf("autodiscover.%s", ad->domain);
+	for (char *p = *owned; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return *owned;
+}
+
+static void
+autodiscover_records(const struct site *site, const struct autodiscover *ad,
+    struct zone *z, struct strv *del, const char *target)
+{
+	const char *dom = z->domain;
+	char *n;
+
+	comment(z, "Autodiscover and autoconfig for %s, from [autodiscover \"%s\"] "
+	    "(%s:%d)", dom, ad->domain, site->path, ad->line);
+	n = xasprintf("_autodiscover._tcp.%s", dom);
+	rr(z, del, n, "SRV", "0 0 443 %s.", target);
+	free(n);
+	n = xasprintf("autodiscover.%s", dom);
+	if (strcmp(n, target) != 0)
+		rr(z, del, n, "CNAME", "%s.", target);
+	free(n);
+	n = xasprintf("autoconfig.%s", dom);
+	if (strcmp(n, target) != 0)
+		rr(z, del, n, "CNAME", "%s.", target);
+	free(n);
+	comment(z, "RFC 6186 / RFC 8314 mail service records ('.' = not offered)");
+	srv_pair(z, del, dom, &ad->imap, "imap", "imaps");
+	srv_pair(z, del, dom, &ad->pop3, "pop3", "pop3s");
+	srv_pair(z, del, dom, &ad->smtp, "submission", "submissions");
+}
+
+static int
+collect_names(const struct site *site, struct strv *mx, const char **mx_why, char **cause)
+{
+	for (size_t i = 0; i < site->nhosts; i++) {
+		const struct host *h = &site->hosts[i];
+
+		if ((h->roles & ROLE_POSTFIX) == 0 || h->local || h->address == NULL ||
+		    is_ip_literal(h->address) || strcmp(h->address, "local") == 0)
+			continue;
+		if (check_name(site, h->line, "host address", h->address, cause) == -1)
+			return -1;
+		name_push(mx, h->address);
+	}
+	*mx_why = "the addresses of the hosts with the postfix role";
+	if (mx->n != 0)
+		return 0;
+	for (int pass = 0; pass < 2 && mx->n == 0; pass++)
+		for (size_t i = 0; i < site->nads && mx->n == 0; i++) {
+			const struct autodiscover *ad = &site->ads[i];
+
+			if (ad->smtp.host == NULL || (pass == 0 && (site->domain == NULL ||
+			    !str_ieq(ad->domain, site->domain))))
+				continue;
+			name_push(mx, ad->smtp.host);
+			*mx_why = "no postfix host has a DNS name as its address: the "
+			    "[autodiscover] smtp host";
+		}
+	return 0;
+}
+
+static int
+dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
+{
+	const struct site *site = ctx->site;
+	const struct tls_policy *tls = &site->tls;
+	const char *sdir = ctx->host->state_dir != NULL ? ctx->host->state_dir :
+	    STATE_DIR_DEFAULT;
+	struct zones zs;
+	struct strv mx, tlsa_names, del, done;
+	const char *mx_why = "";
+	char hex[65] = "", *desc = NULL, *pem = NULL, *why = NULL;
+	struct rfile *f;
+	int rc = -1;
+
+	memset(&zs, 0, sizeof zs);
+	sb_init(&zs.foreign);
+	memset(&mx, 0, sizeof mx);
+	memset(&tlsa_names, 0, sizeof tlsa_names);
+	memset(&del, 0, sizeof del);
+	memset(&done, 0, sizeof done);
+
+	/* Validate every name that goes into a zone, with the profile line. */
+	if (site->domain != NULL &&
+	    check_name(site, 0, "[site] domain", site->domain, cause) == -1)
+		goto out;
+	for (size_t i = 0; i < site->nads; i++) {
+		const struct autodiscover *ad = &site->ads[i];
+		const struct endpoint *eps[] = { &ad->imap, &ad->pop3, &ad->smtp };
+
+		if (check_name(site, ad->line, "[autodiscover] domain", ad->domain,
+		    cause) == -1)
+			goto out;
+		for (size_t j = 0; j < ad->also.n; j++)
+			if (check_name(site, ad->line, "[autodiscover] also domain",
+			    ad->also.v[j], cause) == -1)
+				goto out;
+		for (size_t j = 0; j < nitems(eps); j++)
+			if (eps[j]->host != NULL && check_name(site, eps[j]->line != 0 ?
+			    eps[j]->line : ad->line, "[autodiscover] server", eps[j]->host,
+			    cause) == -1)
+				goto out;
+	}
+	for (size_t i = 0; i < site->nvhosts; i++)
+		if ((site->vhosts[i].services & SVC_BIT(SVC_AUTODISCOVER)) && check_name(site,
+		    site->vhosts[i].line, "[vhost]", site->vhosts[i].name, cause) == -1)
+			goto out;
+
+	if (site->domain != NULL)
+		zone_add(&zs, site->domain);
+	for (size_t i = 0; i < site->nads; i++) {
+		zone_add(&zs, site->ads[i].domain);
+		for (size_t j = 0; j < site->ads[i].also.n; j++)
+			zone_add(&zs, site->ads[i].also.v[j]);
+	}
+	if (zs.n == 0) {
+		*cause = xasprintf("%s: no [site] domain and no [autodiscover] domain: there "
+		    "is no zone to render DNS records for", site->path);
+		goto out;
+	}
+	if (collect_names(site, &mx, &mx_why, cause) == -1)
+		goto out;
+
+	/* TLSA names: the MX names and the submission hosts. */
+	for (size_t i = 0; i < mx.n; i++)
+		name_push(&tlsa_names, mx.v[i]);
+	for (size_t i = 0; i < site->nads; i++)
+		if (site->ads[i].smtp.host != NULL)
+			name_push(&tlsa_names, site->ads[i].smtp.host);
+	if (tls->ntlsa_ports != 0 && tlsa_names.n != 0 && tls->certificate != NULL) {
+		char *what;
+
+		if ((pem = cert_pem(ctx, &why)) == NULL) {
+			*cause = xasprintf("%s:%d: [tls] certificate %s: %s; it was not fetched "
+			    "from host %s either, so the TLSA records for [tls] tlsa_ports "
+			    "cannot be computed (publishing without them would remove or leave "
+			    "stale TLSA records): run plan/apply, which fetch it from the host, "
+			    "or make the file readable here", site->path, tls->line,
+			    tls->certificate, why, ctx->host->name);
+			goto out;
+		}
+		what = xasprintf("%s:%d: [tls] certificate %s%s", site->path, tls->line,
+		    tls->certificate, ctx->tls_cert_pem != NULL ? " (as fetched from the host)" :
+		    "");
+		if (tlsa_311(pem, what, hex, &desc, cause) == -1) {
+			free(what);
+			goto out;
+		}
+		free(what);
+	}
+
+	for (size_t i = 0; i < zs.n; i++) {
+		struct zone *z = &zs.v[i];
+
+		sb_addf(&z->rr, "; Generated by mxdeck from %s for %s; do not edit.\n"
+		    "; $INCLUDE this file into the zone of %s. (fully-qualified names, TTL %d).\n",
+		    site->path, z->domain, z->domain, DNS_TTL);
+		sb_addf(&z->upd, "; zone %s\nzone %s.\n", z->domain, z->domain);
+		if (mx.n == 0)
+			comment(z, "no MX record: no postfix host has a DNS name as its "
+			    "address and no [autodiscover] smtp host is set");
+		else {
+			comment(z, "MX: %s", mx_why);
+			for (size_t j = 0; j < mx.n; j++)
+				rr(z, &del, z->domain, "MX", "%zu %s.", 10 * (j + 1), mx.v[j]);
+		}
+	}
+	for (size_t i = 0; i < site->nads; i++) {
+		const struct autodiscover *ad = &site->ads[i];
+		char *target, *d;
+
+		ad_target(site, ad, &target);
+		d = lower_dup(ad->domain);
+		if (!strv_has(&done, d)) {
+			autodiscover_records(site, ad, zone_find(&zs, d), &del, target);
+			strv_push_owned(&done, d);
+		} else
+			free(d);
+		free(target);
+	}
+	/* Then the also domains, once each, unless they have their own [autodiscover]. */
+	for (size_t i = 0; i < site->nads; i++) {
+		const struct autodiscover *ad = &site->ads[i];
+		char *target, *d;
+
+		ad_target(site, ad, &target);
+		for (size_t j = 0; j < ad->also.n; j++) {
+			d = lower_dup(ad->also.v[j]);
+			if (strv_has(&done, d)) {
+				free(d);
+				continue;
+			}
+			autodiscover_records(site, ad, zone_find(&zs, d), &del, target);
+			strv_push_owned(&done, d);
+		}
+		free(target);
+	}
+	if (tls->ntlsa_ports != 0 && tls->certificate != NULL) {
+		for (size_t i = 0; i < tlsa_names.n; i++) {
+			const char *name = tlsa_names.v[i];
+			struct zone *z = zone_for(&zs, name);
+
+			if (z == NULL) {
+				sb_addf(&zs.foreign, "; %s is in none of the rendered zones: "
+				    "publish its TLSA records in its own zone.\n", name);
+				for (size_t j = 0; j < tls->ntlsa_ports; j++)
+					sb_addf(&zs.foreign, "update delete _%d._tcp.%s. TLSA\n"
+					    "update add _%d._tcp.%s. %d IN TLSA 3 1 1 %s\n",
+					    tls->tlsa_ports[j], name, tls->tlsa_ports[j], name,
+					    DNS_TTL, hex);
+				continue;
+			}
+			comment(z, "TLSA 3 1 1 (SHA-256 of the public key) of %s%s: %s",
+			    tls->certificate, ctx->tls_cert_pem != NULL ?
+			    " (as fetched from the host)" : "", desc);
+			for (size_t j = 0; j < tls->ntlsa_ports; j++) {
+				char *n = xasprintf("_%d._tcp.%s", tls->tlsa_ports[j], name);
+
+				rr(z, &del, n, "TLSA", "3 1 1 %s", hex);
+				free(n);
+			}
+		}
+	}
+	if (tls->ntlsa_ports == 0 || tls->certificate == NULL || tlsa_names.n == 0)
+		for (size_t i = 0; i < zs.n; i++)
+			comment(&zs.v[i], "no TLSA records: %s",
+			    tls->ntlsa_ports == 0 ? "[tls] tlsa_ports is empty" :
+			    tls->certificate == NULL ? "[tls] certificate is not set" :
+			    "no MX or [autodiscover] smtp host name is known");
+
+	/* Write the files. */
+	for (size_t i = 0; i < zs.n; i++) {
+		char *path = xasprintf("%s/dns/%s.zone", sdir, zs.v[i].domain);
+
+		f = fileset_add(fs, "dns", path, 0644, FK_SCRIPT);
+		free(path);
+		sb_addn(&f->data, zs.v[i].rr.s, zs.v[i].rr.len);
+	}
+	{
+		char *path = xasprintf("%s/dns/mxdeck.nsupdate", sdir);
+
+		f = fileset_add(fs, "dns", path, 0644, FK_SCRIPT);
+		free(path);
+	}
+	sb_addf(&f->data, "; Generated by mxdeck from %s; do not edit.\n"
+	    "; nsupdate script: one transaction per zone. Run: nsupdate -k KEYFILE %s\n"
+	    "; (add a `server HOST [PORT]` line first to choose the primary).\n",
+	    site->path, f->path);
+	for (size_t i = 0; i < zs.n; i++) {
+		sb_addc(&f->data, '\n');
+		sb_addn(&f->data, zs.v[i].upd.s, zs.v[i].upd.len);
+		sb_add(&f->data, "send\n");
+	}
+	if (zs.foreign.len != 0) {
+		sb_add(&f->data, "\n; TLSA records outside the rendered zones (nsupdate finds "
+		    "the zone itself)\n");
+		sb_addn(&f->data, zs.foreign.s, zs.foreign.len);
+		sb_add(&f->data, "send\n");
+	}
+	rc = 0;
+out:
+	zones_free(&zs);
+	strv_free(&mx);
+	strv_free(&tlsa_names);
+	strv_free(&del);
+	strv_free(&done);
+	free(desc);
+	free(pem);
+	free(why);
+	return rc;
+}
+
+const struct renderer render_dns = {
+	.name = "dns",
+	.role = ROLE_DNS,
+	.render = dns_render,
+};

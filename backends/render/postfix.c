@@ -1,0 +1,587 @@
+/* postfix.c: the Postfix renderer (DESIGN.md §5, CONFIG-REFERENCE "Postfix").
+ *
+ * main.cf and master.cf are never replaced. Three merge files carry every setting, one
+ * per line, in the argument syntax of postconf(1); the push code applies them in this
+ * order (tests/lab/postfix-merge.sh is the reference):
+ *   mxdeck.postconf       "name = value"              postconf -c DIR -e LINE...
+ *   mxdeck.master         "service/type = entry"      postconf -c DIR -M -e LINE...
+ *   mxdeck.master-params  "service/type/name=value"   postconf -c DIR -P -e LINE...
+ * Lines starting with '#' and empty lines are comments. -M comes before -P because
+ * Debian's stock master.cf has submission and smtps commented out: "postconf -P" fails
+ * with "unmatched service_name/type" until the service exists. "postconf -P" refuses
+ * white space in a value, so every list a service needs is a main.cf parameter named
+ * mxdeck_* that the service references as $mxdeck_* (which also keeps "postconf -n"
+ * from warning about an unused parameter). The applied merge files stay in postfix_dir:
+ * on the next push, every left-hand side that the new files no longer have is removed
+ * first with postconf -X / -PX / -MX (postfix-merge.sh DIR SRC OLD), so dropping a
+ * connector or a header-rule section leaves no stale reference behind [tested].
+ *
+ * Maps are texthash: and pcre: (read when a daemon starts; `postfix reload` picks up a
+ * change; no postmap step), all flat in postfix_dir with an mxdeck_ prefix:
+ *   mxdeck_msa_header_checks.pcre   [header-rules] scope = authenticated: a dedicated
+ *	cleanup service msa_cleanup, wired to submission and smtps with
+ *	cleanup_service_name; runs before any signing milter, so DKIM stays intact.
+ *   mxdeck_smtp_header_checks.pcre  scope = outbound: smtp_header_checks.
+ *   mxdeck_always_accept            "postmaster@ OK": the user@ form matches every
+ *	domain. Consulted first in smtpd_recipient_restrictions; relaying is decided
+ *	earlier by smtpd_relay_restrictions (reject_unauth_destination), so an OK here
+ *	can never open a relay (postmaster@foreign.example is rejected before it).
+ *   mxdeck_sasl_access              "user@domain REJECT ...": users with smtp off.
+ *	check_sasl_access runs before permit_sasl_authenticated in the relay
+ *	restrictions of submission and smtps ($mxdeck_msa_relay_restrictions); port 25
+ *	gets smtpd_sasl_auth_enable = no. Always rendered (maybe empty).
+ *   mxdeck_transport                connector routes: "D relay:HOST" and ".D relay:HOST".
+ *   mxdeck_connectors               "D mxdeck_connector" (a restriction class).
+ *   mxdeck_connector_filter         "D FILTER mxdeck_reinject:[127.0.0.1]:PORT".
+ *   mxdeck_connector_N.pcre         the tenant check for connector N (1-based).
+ *
+ * Connector acceptance (seeds/004). Mail for a connector domain D comes from Microsoft
+ * 365; every tenant shares the same servers and certificate, so two checks are needed:
+ *  1. RCPT time: port 25's smtpd_relay_restrictions looks D up in mxdeck_connectors before
+ *     reject_unauth_destination; the class mxdeck_connector is
+ *     "reject_plaintext_session, check_recipient_access texthash:mxdeck_connector_filter,
+ *     permit_tls_all_clientcerts, reject": TLS is required, the client must present a
+ *     certificate that verifies against smtpd_tls_CAfile (the system CA bundle, read
+ *     before chroot), and the message is marked with FILTER.
+ *  2. Header time: Postfix cannot check a header per recipient in smtpd, and
+ *     smtp_header_checks cannot REJECT. The FILTER sends a message for D through
+ *     mxdeck_reinject (an smtp client without TLS or header rewriting) to a loopback
+ *     smtpd 127.0.0.1:PORT whose own cleanup (mxdeck_connN_cleanup) has header_checks
+ *     "if /^X-MS-Exchange-CrossTenant-Id:/ !/^...:\s*<tenant>\s*$/ REJECT ... endif";
+ *     a foreign tenant's message is rejected there and bounced to its sender, nothing
+ *     reaches the smarthost. nested/mime_header_checks are emptied in that cleanup so
+ *     that an attached message of another tenant is not mistaken for the sender.
+ *     Limit: header_checks cannot see a missing header; a CA-trusted non-Microsoft
+ *     client that sends no tenant header passes. PORT = 10040 + N.
+ * Other recipients of a message for D share its FILTER (Postfix filters per message).
+ * Tested end to end on Postfix 3.7 in tests/integration/postfix-live.sh (plaintext,
+ * no certificate, untrusted certificate refused; own tenant re-injected; foreign
+ * tenant rejected and bounced). */
+#include "render.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../profiles/hdrtest.h"
+#include "../../profiles/tlsproto.h"
+
+#define REINJECT_PORT_BASE	10040
+#define CA_BUNDLE		"/etc/ssl/certs/ca-certificates.crt"
+#define ROLE_NAME		"postfix"
+
+struct pf {
+	const struct render_ctx *ctx;
+	const struct site *site;
+	const char *dir;		/* postfix_dir without trailing '/' */
+	struct fileset *fs;
+	struct sbuf main, master, params;
+};
+
+static char *
+pf_path(const struct pf *pf, const char *name)
+{
+	return xasprintf("%s/%s", pf->dir, name);
+}
+
+static struct rfile *
+pf_add(struct pf *pf, const char *name, enum file_kind kind)
+{
+	char *path = pf_path(pf, name);
+	struct rfile *f = fileset_add(pf->fs, ROLE_NAME, path, 0644, kind);
+
+	free(path);
+	sb_addf(&f->data, "# Generated by mxdeck from profile \"%s\"; do not edit: the next "
+	    "push overwrites it.\n", pf->site->name != NULL ? pf->site->name : "");
+	return f;
+}
+
+/* A word that can stand in a postconf value, a map key or a map value. */
+static bool
+word_ok(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= 0x20 || c >= 0x7f || c == ',' || c == '#' || c == '$' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+static bool
+domain_ok(const char *s)
+{
+	if (s == NULL || *s == '\0' || *s == '.' || *s == '-' || strlen(s) > 253)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-')
+			return false;
+	return true;
+}
+
+static bool
+guid_ok(const char *s)
+{
+	if (s == NULL || strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+static void
+add_lower(struct sbuf *b, const char *s)
+{
+	for (; *s != '\0'; s++)
+		sb_addc(b, (char)tolower((unsigned char)*s));
+}
+
+static int
+service_port(const struct host *h, const char *service, int dflt)
+{
+	for (size_t i = 0; i < h->nprobe_ports; i++)
+		if (strcmp(h->probe_ports[i].service, service) == 0)
+			return h->probe_ports[i].port;
+	return dflt;
+}
+
+/* master.cf service name for a port: the well-known name at the default port. */
+static char *
+service_name(int port, int dflt, const char *name)
+{
+	if (port == dflt)
+		return xstrdup(name);
+	return xasprintf("%d", port);
+}
+
+/* mynetworks entry: IPv6 addresses go in brackets ("[2001:db8::]/32"). */
+static int
+add_network(struct sbuf *b, const char *net, char **cause, const struct site *site, int line)
+{
+	const char *slash = strchr(net, '/');
+	size_t alen = slash != NULL ? (size_t)(slash - net) : strlen(net);
+
+	for (const char *p = net; *p != '\0'; p++)
+		if (!isxdigit((unsigned char)*p) && strchr(".:/[]", *p) == NULL) {
+			*cause = xasprintf("%s:%d: [access] relay_networks: \"%s\" is not an "
+			    "address or CIDR network", site->path, line, net);
+			return -1;
+		}
+	if (memchr(net, ':', alen) != NULL && net[0] != '[')
+		sb_addf(b, " [%.*s]%s", (int)alen, net, slash != NULL ? slash : "");
+	else
+		sb_addf(b, " %s", net);
+	return 0;
+}
+
+static int
+protocols(const struct pf *pf, const char *list, const char *key, char **out, char **cause)
+{
+	unsigned mask;
+	char *why = NULL;
+
+	if (tls_protocols_parse(list, &mask, &why) == -1) {
+		*cause = xasprintf("%s:%d: [tls] %s: %s", pf->site->path, pf->site->tls.line,
+		    key, why);
+		free(why);
+		return -1;
+	}
+	*out = tls_protocols_format(mask, pf->ctx->postfix_version);
+	return 0;
+}
+
+static int
+render_tls(struct pf *pf, char **cause)
+{
+	const struct tls_policy *tls = &pf->site->tls;
+	const char *ver = pf->ctx->postfix_version;
+	char *smtpd = NULL, *smtp = NULL;
+
+	if (tls->certificate != NULL) {
+		if (!word_ok(tls->certificate) || (tls->key != NULL && !word_ok(tls->key))) {
+			*cause = xasprintf("%s:%d: [tls] certificate or key path contains a "
+			    "space, comma or control character: Postfix cannot use it",
+			    pf->site->path, tls->line);
+			return -1;
+		}
+		sb_addf(&pf->main, "smtpd_tls_cert_file = %s\n", tls->certificate);
+		sb_addf(&pf->main, "smtpd_tls_key_file = %s\n",
+		    tls->key != NULL ? tls->key : "$smtpd_tls_cert_file");
+		sb_add(&pf->main, "smtpd_tls_security_level = may\n");
+	}
+	if (protocols(pf, tls->smtpd_protocols != NULL ? tls->smtpd_protocols : ">=TLSv1.2",
+	    "smtpd_protocols", &smtpd, cause) == -1)
+		return -1;
+	if (protocols(pf, tls->smtp_protocols != NULL ? tls->smtp_protocols : ">=TLSv1.2",
+	    "smtp_protocols", &smtp, cause) == -1) {
+		free(smtpd);
+		return -1;
+	}
+	sb_addf(&pf->main, "smtpd_tls_protocols = %s\n", smtpd);
+	sb_addf(&pf->main, "smtpd_tls_mandatory_protocols = %s\n", smtpd);
+	sb_addf(&pf->main, "smtp_tls_protocols = %s\n", smtp);
+	sb_addf(&pf->main, "smtp_tls_mandatory_protocols = %s\n", smtp);
+	free(smtpd);
+	free(smtp);
+	/* SSL_OP_NO_RENEGOTIATION has a name only from Postfix 3.4 on. */
+	if (tls->no_renegotiation)
+		sb_addf(&pf->main, "tls_ssl_options = %s\n",
+		    postfix_version_cmp(ver, "3.4") >= 0 ? "NO_RENEGOTIATION" : "0x40000000");
+	else
+		sb_add(&pf->main, "tls_ssl_options =\n");
+	if (tls->dane) {
+		sb_add(&pf->main, "smtp_dns_support_level = dnssec\n");
+		sb_add(&pf->main, "smtp_tls_security_level = dane\n");
+	} else {
+		sb_add(&pf->main, "smtp_dns_support_level =\n");
+		sb_add(&pf->main, "smtp_tls_security_level = may\n");
+	}
+	return 0;
+}
+
+static int
+render_header_rules(struct pf *pf, int scope, const char *file, char **cause, bool *any)
+{
+	const struct site *site = pf->site;
+	struct rfile *f = NULL;
+
+	*any = false;
+	for (size_t s = 0; s < site->nhrules; s++) {
+		const struct header_rules *hr = &site->hrules[s];
+
+		if ((int)hr->scope != scope)
+			continue;
+		for (size_t i = 0; i < hr->nrules; i++) {
+			const struct header_rule *r = &hr->rules[i];
+			const char *t = r->text;
+			char *why = NULL;
+
+			while (*t == ' ' || *t == '\t')
+				t++;
+			if (strchr(t, '\n') != NULL || hdrtest_check_rule(r, &why) == -1) {
+				*cause = xasprintf("%s:%d: [header-rules \"%s\"] rule: %s",
+				    site->path, r->line, hr->name,
+				    why != NULL ? why : "contains a line break");
+				free(why);
+				return -1;
+			}
+			if (f == NULL) {
+				f = pf_add(pf, file, FK_FILE);
+				sb_add(&f->data, "# Postfix pcre table (pcre_table(5)); the "
+				    "first matching rule wins.\n");
+			}
+			if (i == 0)
+				sb_addf(&f->data, "# [header-rules \"%s\"] (line %d)\n",
+				    hr->name, hr->line);
+			sb_addf(&f->data, "%s\n", t);
+			*any = true;
+		}
+	}
+	return 0;
+}
+
+static int
+render_access(struct pf *pf, bool conn, char **cause)
+{
+	const struct site *site = pf->site;
+	const struct access_policy *ac = &site->access;
+	struct rfile *f;
+	char *p;
+
+	/* Relay only for mynetworks (loopback + relay_networks) and SASL users. */
+	sb_add(&pf->main, "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128");
+	for (size_t i = 0; i < ac->relay_networks.n; i++)
+		if (add_network(&pf->main, ac->relay_networks.v[i], cause, site,
+		    ac->line) == -1)
+			return -1;
+	sb_add(&pf->main, "\n");
+
+	/* Port 25 offers no AUTH (seeds/001: authenticated submission only on 587/465):
+	 * check_sasl_access there would only log "ignored: no SASL support" [tested]. */
+	sb_add(&pf->main, "smtpd_sasl_auth_enable = no\n");
+	sb_add(&pf->main, "smtpd_relay_restrictions = permit_mynetworks");
+	if (conn) {
+		char *c = pf_path(pf, "mxdeck_connectors");
+
+		sb_addf(&pf->main, ", check_recipient_access texthash:%s", c);
+		free(c);
+	}
+	sb_add(&pf->main, ", reject_unauth_destination\n");
+	/* Submission and smtps: authenticated users and relay_networks only; users with
+	 * smtp off are refused before permit_sasl_authenticated. */
+	p = pf_path(pf, "mxdeck_sasl_access");
+	sb_addf(&pf->main, "mxdeck_msa_relay_restrictions = check_sasl_access texthash:%s, "
+	    "permit_mynetworks, permit_sasl_authenticated, reject\n", p);
+	free(p);
+
+	f = pf_add(pf, "mxdeck_sasl_access", FK_FILE);
+	sb_add(&f->data, "# check_sasl_access: users whose smtp (submission) access is "
+	    "off.\n");
+	for (size_t i = 0; i < site->nusers; i++) {
+		const struct user *u = &site->users[i];
+
+		if (u->protos & PROTO_BIT(PROTO_SMTP))
+			continue;
+		if (!word_ok(u->email)) {
+			*cause = xasprintf("%s:%d: user \"%s\": the address contains a space, "
+			    "comma or control character; it cannot be a Postfix table key",
+			    u->file != NULL ? u->file : site->path, u->line, u->email);
+			return -1;
+		}
+		add_lower(&f->data, u->email);
+		sb_add(&f->data, " REJECT 5.7.1 sending mail is disabled for this "
+		    "account\n");
+	}
+
+	if (ac->always_accept.n > 0) {
+		f = pf_add(pf, "mxdeck_always_accept", FK_FILE);
+		sb_add(&f->data, "# RFC 5321 / RFC 2142 role addresses of every domain, "
+		    "accepted before any filter.\n");
+		for (size_t i = 0; i < ac->always_accept.n; i++) {
+			const char *lp = ac->always_accept.v[i];
+
+			if (!word_ok(lp) || strchr(lp, '@') != NULL) {
+				*cause = xasprintf("%s:%d: [access] always_accept: \"%s\" must "
+				    "be a local part such as postmaster", site->path, ac->line,
+				    lp);
+				return -1;
+			}
+			add_lower(&f->data, lp);
+			sb_add(&f->data, "@ OK\n");
+		}
+		p = pf_path(pf, "mxdeck_always_accept");
+		sb_addf(&pf->main, "smtpd_recipient_restrictions = check_recipient_access "
+		    "texthash:%s\n", p);
+		free(p);
+	} else
+		sb_add(&pf->main, "smtpd_recipient_restrictions =\n");
+	return 0;
+}
+
+static int
+render_connectors(struct pf *pf, char **cause)
+{
+	const struct site *site = pf->site;
+	struct rfile *tr, *acc, *flt;
+	char *p;
+
+	for (size_t i = 0; i < site->nconnectors; i++) {
+		const struct connector *c = &site->connectors[i];
+
+		if (!domain_ok(c->domain)) {
+			*cause = xasprintf("%s:%d: [connector \"%s\"]: not a domain name",
+			    site->path, c->line, c->domain);
+			return -1;
+		}
+		if (!word_ok(c->smarthost)) {
+			*cause = xasprintf("%s:%d: [connector \"%s\"] smarthost is missing or "
+			    "contains a space: write [host]:port", site->path, c->line,
+			    c->domain);
+			return -1;
+		}
+		if (!guid_ok(c->tenant_id)) {
+			*cause = xasprintf("%s:%d: [connector \"%s\"] tenant_id must be the "
+			    "tenant's GUID (8-4-4-4-12 hex digits)", site->path, c->line,
+			    c->domain);
+			return -1;
+		}
+	}
+	tr = pf_add(pf, "mxdeck_transport", FK_FILE);
+	acc = pf_add(pf, "mxdeck_connectors", FK_FILE);
+	flt = pf_add(pf, "mxdeck_connector_filter", FK_FILE);
+	sb_add(&tr->data, "# transport_maps: connector domains and their subdomains go "
+	    "to the smarthost.\n");
+	sb_add(&acc->data, "# smtpd_relay_restrictions: mail for a connector domain must "
+	    "pass the mxdeck_connector class.\n");
+	sb_add(&flt->data, "# mxdeck_connector class: route the message through the "
+	    "tenant check of its connector.\n");
+	for (size_t i = 0; i < site->nconnectors; i++) {
+		const struct connector *c = &site->connectors[i];
+		int port = REINJECT_PORT_BASE + (int)i + 1;
+		char *svc = xasprintf("127.0.0.1:%d", port);
+		char *cln = xasprintf("mxdeck_conn%zu_cleanup", i + 1);
+		char *pcre = xasprintf("mxdeck_connector_%zu.pcre", i + 1);
+		struct rfile *f;
+
+		sb_addf(&tr->data, "%s relay:%s\n.%s relay:%s\n", c->domain, c->smarthost,
+		    c->domain, c->smarthost);
+		sb_addf(&acc->data, "%s mxdeck_connector\n.%s mxdeck_connector\n", c->domain,
+		    c->domain);
+		sb_addf(&flt->data, "%s FILTER mxdeck_reinject:[127.0.0.1]:%d\n"
+		    ".%s FILTER mxdeck_reinject:[127.0.0.1]:%d\n", c->domain, port, c->domain,
+		    port);
+
+		f = pf_add(pf, pcre, FK_FILE);
+		sb_addf(&f->data, "# [connector \"%s\"] (line %d): only tenant %s may send "
+		    "to %s.\n", c->domain, c->line, c->tenant_id, c->domain);
+		sb_addf(&f->data, "if /^X-MS-Exchange-CrossTenant-Id:/\n"
+		    "!/^X-MS-Exchange-CrossTenant-Id:[ \\t]*%s[ \\t]*$/ REJECT 5.7.1 mail for "
+		    "%s is accepted only from its Microsoft 365 tenant\nendif\n",
+		    c->tenant_id, c->domain);
+
+		sb_addf(&pf->master, "%s/inet = %s inet n - n - - smtpd\n", svc, svc);
+		sb_addf(&pf->master, "%s/unix = %s unix n - n - 0 cleanup\n", cln, cln);
+		sb_addf(&pf->params, "%s/inet/syslog_name=postfix/mxdeck-connector%zu\n", svc,
+		    i + 1);
+		sb_addf(&pf->params, "%s/inet/cleanup_service_name=%s\n", svc, cln);
+		sb_addf(&pf->params, "%s/inet/content_filter=\n", svc);
+		sb_addf(&pf->params, "%s/inet/receive_override_options=no_address_mappings\n",
+		    svc);
+		sb_addf(&pf->params, "%s/inet/mynetworks=127.0.0.0/8\n", svc);
+		sb_addf(&pf->params, "%s/inet/smtpd_relay_restrictions="
+		    "permit_mynetworks,reject\n", svc);
+		sb_addf(&pf->params, "%s/inet/smtpd_recipient_restrictions=\n", svc);
+		sb_addf(&pf->params, "%s/inet/smtpd_tls_security_level=none\n", svc);
+		sb_addf(&pf->params, "%s/inet/smtpd_sasl_auth_enable=no\n", svc);
+		p = pf_path(pf, pcre);
+		sb_addf(&pf->params, "%s/unix/header_checks=pcre:%s\n", cln, p);
+		free(p);
+		sb_addf(&pf->params, "%s/unix/mime_header_checks=\n", cln);
+		sb_addf(&pf->params, "%s/unix/nested_header_checks=\n", cln);
+		sb_addf(&pf->params, "%s/unix/body_checks=\n", cln);
+		free(svc);
+		free(cln);
+		free(pcre);
+	}
+	sb_add(&pf->master, "mxdeck_reinject/unix = mxdeck_reinject unix - - n - - smtp\n");
+	sb_add(&pf->params, "mxdeck_reinject/unix/smtp_tls_security_level=none\n");
+	sb_add(&pf->params, "mxdeck_reinject/unix/smtp_dns_support_level=disabled\n");
+	sb_add(&pf->params, "mxdeck_reinject/unix/smtp_header_checks=\n");
+	sb_add(&pf->params, "mxdeck_reinject/unix/syslog_name=postfix/mxdeck-reinject\n");
+
+	p = pf_path(pf, "mxdeck_transport");
+	sb_addf(&pf->main, "transport_maps = texthash:%s\n", p);
+	free(p);
+	p = pf_path(pf, "mxdeck_connector_filter");
+	sb_add(&pf->main, "smtpd_restriction_classes = mxdeck_connector\n");
+	sb_addf(&pf->main, "mxdeck_connector = reject_plaintext_session, "
+	    "check_recipient_access texthash:%s, permit_tls_all_clientcerts, reject\n", p);
+	free(p);
+	sb_add(&pf->main, "smtpd_tls_ask_ccert = yes\n");
+	sb_add(&pf->main, "smtpd_tls_CAfile = " CA_BUNDLE "\n");
+	return 0;
+}
+
+/* submission and smtps: TLS, SASL through Dovecot, relay for users and relay_networks. */
+static void
+render_msa(struct pf *pf, const char *svc, bool wrapper, bool msa_cleanup)
+{
+	sb_addf(&pf->master, "%s/inet = %s inet n - y - - smtpd\n", svc, svc);
+	sb_addf(&pf->params, "%s/inet/syslog_name=postfix/%s\n", svc,
+	    wrapper ? "smtps" : "submission");
+	if (wrapper)
+		sb_addf(&pf->params, "%s/inet/smtpd_tls_wrappermode=yes\n", svc);
+	else
+		sb_addf(&pf->params, "%s/inet/smtpd_tls_security_level=encrypt\n", svc);
+	sb_addf(&pf->params, "%s/inet/smtpd_sasl_auth_enable=yes\n", svc);
+	sb_addf(&pf->params, "%s/inet/smtpd_tls_auth_only=yes\n", svc);
+	sb_addf(&pf->params, "%s/inet/smtpd_sasl_type=dovecot\n", svc);
+	sb_addf(&pf->params, "%s/inet/smtpd_sasl_path=private/auth\n", svc);
+	sb_addf(&pf->params, "%s/inet/smtpd_relay_restrictions=$mxdeck_msa_relay_restrictions\n",
+	    svc);
+	sb_addf(&pf->params, "%s/inet/smtpd_recipient_restrictions=\n", svc);
+	sb_addf(&pf->params, "%s/inet/milter_macro_daemon_name=ORIGINATING\n", svc);
+	if (msa_cleanup)
+		sb_addf(&pf->params, "%s/inet/cleanup_service_name=msa_cleanup\n", svc);
+	else
+		sb_addf(&pf->params, "%s/inet/cleanup_service_name=cleanup\n", svc);
+}
+
+static int
+postfix_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
+{
+	const struct host *h = ctx->host;
+	struct pf pf = { .ctx = ctx, .site = ctx->site, .fs = fs };
+	char *dir, *sub, *smtps, *p;
+	bool msa = false, outbound = false;
+	struct rfile *f;
+	int rc = -1, smtp_port;
+
+	dir = xstrdup(h->postfix_dir != NULL ? h->postfix_dir : "/etc/postfix");
+	while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
+		dir[strlen(dir) - 1] = '\0';
+	pf.dir = dir;
+	if (!word_ok(dir) || dir[0] != '/') {
+		*cause = xasprintf("%s:%d: postfix_dir \"%s\" must be an absolute path "
+		    "without spaces or commas (Postfix map paths are absolute)",
+		    ctx->site->path, h->line, dir);
+		free(dir);
+		return -1;
+	}
+	sb_init(&pf.main);
+	sb_init(&pf.master);
+	sb_init(&pf.params);
+	sb_addn(&pf.main, "", 0);
+	sb_addn(&pf.master, "", 0);
+	sb_addn(&pf.params, "", 0);
+
+	if (render_header_rules(&pf, SCOPE_AUTHENTICATED, "mxdeck_msa_header_checks.pcre",
+	    cause, &msa) == -1)
+		goto out;
+	if (render_header_rules(&pf, SCOPE_OUTBOUND, "mxdeck_smtp_header_checks.pcre",
+	    cause, &outbound) == -1)
+		goto out;
+	if (render_tls(&pf, cause) == -1)
+		goto out;
+	if (render_access(&pf, ctx->site->nconnectors > 0, cause) == -1)
+		goto out;
+	if (outbound) {
+		p = pf_path(&pf, "mxdeck_smtp_header_checks.pcre");
+		sb_addf(&pf.main, "smtp_header_checks = pcre:%s\n", p);
+		free(p);
+	} else
+		sb_add(&pf.main, "smtp_header_checks =\n");
+	if (ctx->site->nconnectors > 0 && render_connectors(&pf, cause) == -1)
+		goto out;
+
+	if (msa) {
+		sb_add(&pf.master, "msa_cleanup/unix = msa_cleanup unix n - n - 0 cleanup\n");
+		p = pf_path(&pf, "mxdeck_msa_header_checks.pcre");
+		sb_addf(&pf.params, "msa_cleanup/unix/header_checks=pcre:%s\n", p);
+		free(p);
+	}
+	sub = service_name(service_port(h, "submission", 587), 587, "submission");
+	smtps = service_name(service_port(h, "smtps", 465), 465, "smtps");
+	render_msa(&pf, sub, false, msa);
+	render_msa(&pf, smtps, true, msa);
+	free(sub);
+	free(smtps);
+	/* A lab on loopback moves port 25: add a plain smtpd there. */
+	smtp_port = service_port(h, "smtp", 25);
+	if (smtp_port != 25)
+		sb_addf(&pf.master, "%d/inet = %d inet n - y - - smtpd\n", smtp_port,
+		    smtp_port);
+
+	f = pf_add(&pf, "mxdeck.postconf", FK_POSTCONF);
+	sb_add(&f->data, "# main.cf settings: postconf -c DIR -e LINE... (one per line).\n");
+	sb_addn(&f->data, pf.main.s, pf.main.len);
+	f = pf_add(&pf, "mxdeck.master", FK_POSTCONF_M);
+	sb_add(&f->data, "# master.cf services: postconf -c DIR -M -e LINE... (before "
+	    "mxdeck.master-params).\n");
+	sb_addn(&f->data, pf.master.s, pf.master.len);
+	f = pf_add(&pf, "mxdeck.master-params", FK_POSTCONF_P);
+	sb_add(&f->data, "# master.cf service parameters: postconf -c DIR -P -e LINE... "
+	    "(after mxdeck.master).\n");
+	sb_addn(&f->data, pf.params.s, pf.params.len);
+	rc = 0;
+out:
+	sb_free(&pf.main);
+	sb_free(&pf.master);
+	sb_free(&pf.params);
+	free(dir);
+	return rc;
+}
+
+const struct renderer render_postfix = {
+	.name = "postfix",
+	.role = ROLE_POSTFIX,
+	.render = postfix_render,
+};

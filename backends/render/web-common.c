@@ -1,0 +1,272 @@
+/* web-common.c: validation and shared pieces of the web server renderers. */
+#include "web-common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct web_service web_services[] = {
+	{ SVC_OWA,		"/owa" },
+	{ SVC_OMA,		"/oma" },
+	{ SVC_ECP,		"/ecp" },
+	{ SVC_EWS,		"/EWS" },
+	{ SVC_OAB,		"/OAB" },
+	{ SVC_ACTIVESYNC,	"/Microsoft-Server-ActiveSync" },
+	{ SVC_RPC,		"/rpc" },
+	{ SVC_MAPI,		"/mapi" },
+};
+
+static int
+web_service_cmp(const void *a, const void *b)
+{
+	const struct web_service *x = a, *y = b;
+	size_t lx = strlen(x->path), ly = strlen(y->path);
+
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+size_t
+web_prefix_services(unsigned services, struct web_service *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nitems(web_services); i++)
+		if (services & SVC_BIT(web_services[i].svc))
+			out[n++] = web_services[i];
+	qsort(out, n, sizeof *out, web_service_cmp);
+	return n;
+}
+
+bool
+web_valid_hostname(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+
+	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-'))
+			return false;
+		if (c == '-' && label == 0)
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return s[len - 1] != '-';
+}
+
+bool
+web_valid_path(const char *s)
+{
+	return s[0] == '/' && web_valid_dir(s);
+}
+
+bool
+web_valid_dir(const char *s)
+{
+	if (s[0] == '\0')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		if (strchr("\"'\\$;{}`", *p) != NULL)
+			return false;
+	}
+	return true;
+}
+
+int
+web_check_path(const struct site *site, int line, const char *what, const char *value,
+    char **cause)
+{
+	if (value == NULL || web_valid_path(value))
+		return 0;
+	*cause = xasprintf("%s:%d: %s must be an absolute path without quotes, "
+	    "backslashes, '$', ';', braces or control characters; fix the profile",
+	    site->path != NULL ? site->path : "profile", line, what);
+	return -1;
+}
+
+int
+web_check_dir(const struct site *site, int line, const char *what, const char *value,
+    char **cause)
+{
+	if (value == NULL || web_valid_dir(value))
+		return 0;
+	*cause = xasprintf("%s:%d: %s must be a path without quotes, backslashes, '$', "
+	    "';', braces or control characters; fix the profile",
+	    site->path != NULL ? site->path : "profile", line, what);
+	return -1;
+}
+
+int
+web_check_hostname(const struct site *site, int line, const char *what, const char *value,
+    char **cause)
+{
+	if (value != NULL && web_valid_hostname(value))
+		return 0;
+	*cause = xasprintf("%s:%d: %s is not a valid DNS host name (letters, digits, "
+	    "'-' and '.' only); fix the profile",
+	    site->path != NULL ? site->path : "profile", line, what);
+	return -1;
+}
+
+static bool
+valid_ipv6(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strchr("0123456789abcdefABCDEF:.", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+int
+web_backend_parse(const struct site *site, const struct vhost *vh, struct web_backend *b,
+    char **cause)
+{
+	const char *file = site->path != NULL ? site->path : "profile";
+	const char *p, *hend, *rest;
+	long port = 0;
+
+	memset(b, 0, sizeof *b);
+	if (vh->backend == NULL) {
+		*cause = xasprintf("%s:%d: vhost \"%s\" has no backend; add "
+		    "backend = https://exchange.example.lan", file, vh->line, vh->name);
+		return -1;
+	}
+	if (strncmp(vh->backend, "https://", 8) == 0) {
+		b->tls = true;
+		p = vh->backend + 8;
+	} else if (strncmp(vh->backend, "http://", 7) == 0)
+		p = vh->backend + 7;
+	else
+		goto bad;
+
+	if (*p == '[') {
+		const char *close = strchr(p, ']');
+
+		if (close == NULL || !valid_ipv6(p + 1, (size_t)(close - p - 1)))
+			goto bad;
+		hend = close + 1;
+		b->host = xstrndup(p, (size_t)(hend - p));
+	} else {
+		hend = p + strcspn(p, ":/");
+		b->host = xstrndup(p, (size_t)(hend - p));
+		if (!web_valid_hostname(b->host))
+			goto bad;
+	}
+	rest = hend;
+	if (*rest == ':') {
+		size_t nd = strspn(rest + 1, "0123456789");
+		char *digits = xstrndup(rest + 1, nd);
+		int rc = parse_int(digits, 1, 65535, &port);
+
+		free(digits);
+		if (nd == 0 || rc == -1)
+			goto bad;
+		rest += 1 + nd;
+	}
+	if (!(rest[0] == '\0' || (rest[0] == '/' && rest[1] == '\0')))
+		goto bad;
+	b->port = (int)port;
+	if (b->port != 0)
+		b->origin = xasprintf("%s://%s:%d", b->tls ? "https" : "http", b->host,
+		    b->port);
+	else
+		b->origin = xasprintf("%s://%s", b->tls ? "https" : "http", b->host);
+	return 0;
+bad:
+	web_backend_free(b);
+	*cause = xasprintf("%s:%d: vhost \"%s\": backend must be http(s)://HOST[:PORT] "
+	    "with a DNS name or an IP address and no path; fix the profile",
+	    file, vh->line, vh->name);
+	return -1;
+}
+
+void
+web_backend_free(struct web_backend *b)
+{
+	free(b->host);
+	free(b->origin);
+	memset(b, 0, sizeof *b);
+}
+
+int
+web_https_port(const struct host *h)
+{
+	for (size_t i = 0; i < h->nprobe_ports; i++)
+		if (h->probe_ports[i].service != NULL &&
+		    strcmp(h->probe_ports[i].service, "https") == 0 &&
+		    h->probe_ports[i].port > 0)
+			return h->probe_ports[i].port;
+	return 443;
+}
+
+void
+web_ad_certificate(const struct site *site, const char **cert, const char **key, int *line)
+{
+	*cert = *key = NULL;
+	*line = 0;
+	if (site->tls.certificate != NULL && site->tls.key != NULL) {
+		*cert = site->tls.certificate;
+		*key = site->tls.key;
+		*line = site->tls.line;
+		return;
+	}
+	for (size_t i = 0; i < site->nvhosts; i++)
+		if (site->vhosts[i].certificate != NULL && site->vhosts[i].key != NULL) {
+			*cert = site->vhosts[i].certificate;
+			*key = site->vhosts[i].key;
+			*line = site->vhosts[i].line;
+			return;
+		}
+}
+
+void
+web_header(struct sbuf *b, const struct site *site, const char *comment)
+{
+	sb_addf(b, "%s Generated by mxdeck from the profile \"", comment);
+	for (const char *p = site->name != NULL ? site->name : ""; *p != '\0'; p++)
+		sb_addc(b, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(" .-_@", *p) != NULL ? *p : '_');
+	sb_addf(b, "\".\n%s Do not edit: mxdeck overwrites this file on the next apply.\n",
+	    comment);
+}
+
+int
+web_check_vhost(const struct site *site, const struct vhost *vh, char **cause)
+{
+	const char *file = site->path != NULL ? site->path : "profile";
+
+	if (web_check_hostname(site, vh->line, "vhost name", vh->name, cause) == -1)
+		return -1;
+	if (vh->certificate == NULL || vh->key == NULL) {
+		*cause = xasprintf("%s:%d: vhost \"%s\" needs certificate and key for its "
+		    "TLS site; add both to the profile", file, vh->line, vh->name);
+		return -1;
+	}
+	if (web_check_path(site, vh->line, "vhost certificate", vh->certificate,
+	    cause) == -1 ||
+	    web_check_path(site, vh->line, "vhost key", vh->key, cause) == -1 ||
+	    web_check_path(site, vh->line, "vhost backend_ca", vh->backend_ca, cause) == -1)
+		return -1;
+	if (vh->activesync_timeout <= 0 || vh->activesync_timeout > 86400) {
+		*cause = xasprintf("%s:%d: vhost \"%s\": activesync_timeout must be 1..86400 "
+		    "seconds", file, vh->activesync_timeout_line != 0 ?
+		    vh->activesync_timeout_line : vh->line, vh->name);
+		return -1;
+	}
+	return 0;
+}

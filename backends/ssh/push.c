@@ -1,0 +1,1925 @@
+/* push.c: plan, apply and roll back one host (DESIGN.md §6).
+ *
+ *   connect -> lock (mkdir STATE/lock) -> detect versions -> render -> plan (diff files,
+ *   compare postconf settings) -> [no changes: unlock, done] -> back up what changes
+ *   (STATE/backup/STAMP/manifest) -> upload to .mxdeck.NAME.PID.tmp in the same
+ *   directory (SFTP write + fsync) -> validate Postfix in a staged copy of its
+ *   directory (postconf merge + postfix check + postmap on the new maps) -> mark the
+ *   transaction (STATE/lock/txn) -> rename into place -> postconf -e/-M/-P -> validate
+ *   in place (postfix check, doveconf -n, apache2 -t, nginx -t) -> reload -> journal ->
+ *   unlock.
+ * A failure before the first rename removes the temporary files: the host is byte-
+ * identical. A failure after it restores the backup (exit 4); a failed restore is
+ * exit 5 with the list of what could not be put back. A run that died leaves its lock:
+ * the next run on the same controller sees the owner pid gone, removes the temporary
+ * files, rolls back a transaction that was renaming, and goes on. */
+#include "push.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backends/render/render.h"
+#include "diff.h"
+#include "quote.h"
+#include "tui/cli.h"
+#include "xport.h"
+
+struct item {
+	struct rfile *f;
+	bool	 missing;
+	struct sbuf cur;
+	unsigned curmode;
+	bool	 changed;	/* content or mode */
+	bool	 link_changed;
+	bool	 link_missing;
+	char	*link_old;
+	char	*tmp;
+	bool	 uploaded;
+};
+
+enum skind { S_MAIN, S_MASTER, S_PARAM };
+
+struct setting {
+	enum skind kind;
+	char	*line;		/* as in the merge file */
+	char	*key;
+	char	*want;		/* normalized */
+	char	*have;		/* normalized, NULL when absent */
+};
+
+struct push {
+	const struct site *site;
+	const struct host *host;
+	const struct push_opts *o;
+	struct push_result *r;
+	struct xport *x;
+	struct fileset fs;
+	struct item *items;
+	size_t	 nitems;
+	struct setting *set;
+	size_t	 nset, capset;
+	bool	 settings_changed;
+	char	*lockdir;
+	bool	 locked;
+	char	*stamp;
+	char	*backupdir;
+	struct sbuf manifest;
+	struct strv created;	/* directories this run created */
+	bool	 have_doveconf, have_apache2, have_nginx, have_postfix;
+};
+
+/* ---- small helpers ---- */
+
+static void
+note(struct push *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+note(struct push *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	strv_push_owned(&p->r->notes, xvasprintf(fmt, ap));
+	va_end(ap);
+}
+
+static char *
+dirname_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	if (s == NULL)
+		return xstrdup(".");
+	if (s == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(s - path));
+}
+
+static const char *
+basename_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s != NULL ? s + 1 : path;
+}
+
+static bool
+under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+static void
+enc(struct sbuf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("/._-", c) != NULL)
+			sb_addc(b, (char)c);
+		else
+			sb_addf(b, "%%%02X", c);
+	}
+}
+
+static char *
+dec(const char *s, size_t n)
+{
+	struct sbuf b;
+
+	sb_init(&b);
+	sb_add(&b, "");
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n) {
+			char hex[3] = { s[i + 1], s[i + 2], '\0' };
+
+			sb_addc(&b, (char)strtol(hex, NULL, 16));
+			i += 2;
+		} else
+			sb_addc(&b, s[i]);
+	}
+	return sb_steal(&b);
+}
+
+static char *
+normalize(const char *s)
+{
+	struct sbuf b;
+	bool sp = false;
+
+	sb_init(&b);
+	sb_add(&b, "");
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	for (; *s != '\0'; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\n') {
+			sp = true;
+			continue;
+		}
+		if (sp)
+			sb_addc(&b, ' ');
+		sp = false;
+		sb_addc(&b, *s);
+	}
+	return sb_steal(&b);
+}
+
+static char *
+utc_stamp(const char *fmt)
+{
+	char buf[64];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, fmt, &tm);
+	return xstrdup(buf);
+}
+
+/* Lines of a merge file: no comments, no blank lines. */
+static void
+merge_lines(const struct rfile *f, struct strv *out)
+{
+	char *copy = xstrndup(f->data.s != NULL ? f->data.s : "", f->data.len);
+	char *line, *save = NULL;
+
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *t = str_trim(line);
+		size_t n = strlen(t);
+
+		while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\r'))
+			t[--n] = '\0';
+		if (*t == '\0' || *t == '#')
+			continue;
+		strv_push(out, t);
+	}
+	free(copy);
+}
+
+/* ---- locking and recovery ---- */
+
+static int restore(struct push *p, const char *backupdir, char **cause);
+
+static char *
+lock_file(struct push *p, const char *name)
+{
+	return xasprintf("%s/%s", p->lockdir, name);
+}
+
+static int
+read_small(struct push *p, const char *path, char **out, char **cause)
+{
+	struct sbuf b;
+	bool missing;
+
+	*out = NULL;
+	sb_init(&b);
+	if (xport_read(p->x, path, &b, &missing, cause) == -1) {
+		sb_free(&b);
+		return -1;
+	}
+	if (missing) {
+		sb_free(&b);
+		return 0;
+	}
+	*out = sb_steal(&b);
+	return 0;
+}
+
+static char *
+owner_field(const char *owner, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *l = owner; l != NULL && *l != '\0';) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - l) : strlen(l);
+
+		if (len > kl && strncmp(l, key, kl) == 0 && l[kl] == '=')
+			return xstrndup(l + kl + 1, len - kl - 1);
+		l = nl != NULL ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Remove a dead run's leftovers: its temporary files, and roll back a transaction
+ * that had started renaming. */
+static int
+recover(struct push *p, const char *owner, char **cause)
+{
+	char *temps = NULL, *txn = NULL, *path;
+	int rc = 0;
+
+	path = lock_file(p, "temps");
+	if (read_small(p, path, &temps, cause) == -1) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	for (char *l = temps; l != NULL && *l != '\0';) {
+		char *nl = strchr(l, '\n'), *t;
+		size_t len = nl != NULL ? (size_t)(nl - l) : strlen(l);
+
+		if (len > 0) {
+			t = dec(l, len);
+			if (xport_unlink(p->x, t, cause) == -1)
+				rc = -1;
+			free(t);
+		}
+		if (rc == -1)
+			break;
+		l = nl != NULL ? nl + 1 : NULL;
+	}
+	free(temps);
+	if (rc == -1)
+		return -1;
+	path = lock_file(p, "txn");
+	if (read_small(p, path, &txn, cause) == -1) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	if (txn != NULL) {
+		size_t len = strcspn(txn, "\n");
+		char *bdir = dec(txn, len);
+
+		note(p, "the interrupted run had started renaming files: restoring its backup %s",
+		    bdir);
+		if (restore(p, bdir, cause) == -1) {
+			free(bdir);
+			free(txn);
+			return -1;
+		}
+		note(p, "backup %s restored: the host is back to its state before that run",
+		    bdir);
+		free(bdir);
+		free(txn);
+	}
+	(void)owner;
+	{
+		const char *names[] = { "txn", "temps", "owner" };
+
+		for (size_t i = 0; i < nitems(names); i++) {
+			path = lock_file(p, names[i]);
+			rc = xport_unlink(p->x, path, cause);
+			free(path);
+			if (rc == -1)
+				return -1;
+		}
+	}
+	return xport_rmdir(p->x, p->lockdir, cause);
+}
+
+static int
+lock_take(struct push *p, char **cause)
+{
+	bool existed;
+	char *owner = NULL, *path, *now;
+	int attempt;
+
+	if (xport_mkdir_p(p->x, p->host->state_dir, 0755, NULL, cause) == -1)
+		return -1;
+	for (attempt = 0; attempt < 2; attempt++) {
+		char *pid, *ctl, *when;
+		bool stale;
+
+		if (xport_mkdir(p->x, p->lockdir, 0700, &existed, cause) == -1)
+			return -1;
+		if (!existed)
+			break;
+		path = lock_file(p, "owner");
+		if (read_small(p, path, &owner, cause) == -1) {
+			free(path);
+			return -1;
+		}
+		free(path);
+		pid = owner_field(owner, "pid");
+		ctl = owner_field(owner, "controller");
+		when = owner_field(owner, "time");
+		stale = false;
+		if (owner == NULL) {
+			struct xstat st;
+
+			/* A run that died between mkdir and writing its owner file. */
+			if (xport_lstat(p->x, p->lockdir, &st, cause) == -1)
+				stale = false;
+			else
+				stale = st.exists && (long long)time(NULL) - st.mtime > 120;
+		} else if (pid != NULL && ctl != NULL && strcmp(ctl, p->o->controller) == 0 &&
+		    atol(pid) != p->o->pid && kill((pid_t)atol(pid), 0) == -1 && errno == ESRCH)
+			stale = true;
+		if (!stale || attempt > 0) {
+			*cause = xasprintf("host %s: locked: %s holds %s (mxdeck pid %s on %s "
+			    "since %s); another apply is running. If that run is dead, remove "
+			    "the lock directory by hand", p->host->name,
+			    owner != NULL ? "another run" : "an unfinished run", p->lockdir,
+			    pid ? pid : "?", ctl ? ctl : "?", when ? when : "?");
+			free(pid);
+			free(ctl);
+			free(when);
+			free(owner);
+			return -1;
+		}
+		note(p, "stale lock %s: mxdeck pid %s on %s (since %s) is no longer running; "
+		    "recovering it", p->lockdir, pid ? pid : "?", ctl ? ctl : "?",
+		    when ? when : "?");
+		free(pid);
+		free(ctl);
+		free(when);
+		if (recover(p, owner, cause) == -1) {
+			char *c = *cause;
+
+			*cause = xasprintf("%s (while recovering the stale lock %s)", c,
+			    p->lockdir);
+			free(c);
+			free(owner);
+			return -1;
+		}
+		free(owner);
+		owner = NULL;
+		note(p, "stale lock recovered");
+	}
+	p->locked = true;
+	now = utc_stamp("%Y-%m-%dT%H:%M:%SZ");
+	owner = xasprintf("pid=%ld\ncontroller=%s\nhost=%s\ntime=%s\nepoch=%lld\n", p->o->pid,
+	    p->o->controller, p->host->name, now, (long long)time(NULL));
+	free(now);
+	path = lock_file(p, "owner");
+	if (xport_write(p->x, path, owner, strlen(owner), 0600, cause) == -1) {
+		free(path);
+		free(owner);
+		return -1;
+	}
+	free(path);
+	free(owner);
+	return 0;
+}
+
+static void
+lock_release(struct push *p)
+{
+	const char *names[] = { "txn", "temps", "owner" };
+	char *cause = NULL;
+
+	if (!p->locked)
+		return;
+	for (size_t i = 0; i < nitems(names); i++) {
+		char *path = lock_file(p, names[i]);
+
+		if (xport_unlink(p->x, path, &cause) == -1) {
+			note(p, "cannot release the lock: %s", cause);
+			free(cause);
+			free(path);
+			return;
+		}
+		free(path);
+	}
+	if (xport_rmdir(p->x, p->lockdir, &cause) == -1) {
+		note(p, "cannot release the lock: %s", cause);
+		free(cause);
+		return;
+	}
+	p->locked = false;
+}
+
+/* ---- detection ---- */
+
+static bool
+have_prog(struct push *p, const char *name)
+{
+	const char *dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin" };
+
+	for (size_t i = 0; i < nitems(dirs); i++) {
+		char *path = xasprintf("%s/%s", dirs[i], name), *cause = NULL;
+		struct xstat st;
+		int rc = xport_lstat(p->x, path, &st, &cause);
+
+		free(path);
+		free(cause);
+		if (rc == 0 && st.exists)
+			return true;
+	}
+	return false;
+}
+
+static int
+detect(struct push *p, char **detected, char **cause)
+{
+	*detected = NULL;
+	p->have_postfix = have_prog(p, "postconf");
+	p->have_doveconf = have_prog(p, "doveconf");
+	p->have_apache2 = have_prog(p, "apache2");
+	p->have_nginx = have_prog(p, "nginx");
+	if ((p->host->roles & ROLE_POSTFIX) && p->have_postfix &&
+	    p->host->postfix_version == NULL) {
+		const char *argv[] = { "postconf", "-c", p->host->postfix_dir, "-h",
+		    "mail_version", NULL };
+		struct xres r;
+
+		xres_init(&r);
+		if (xport_exec(p->x, argv, NULL, 0, &r, cause) == -1) {
+			xres_free(&r);
+			return -1;
+		}
+		if (r.status == 0) {
+			char *v = normalize(r.out.s);
+
+			if (*v != '\0')
+				*detected = v;
+			else
+				free(v);
+		} else
+			note(p, "postconf -h mail_version failed (exit %d): rendering for Postfix %s",
+			    r.status, POSTFIX_VERSION_DEFAULT);
+		xres_free(&r);
+	}
+	return 0;
+}
+
+/* ---- plan ---- */
+
+/* A master.cf entry without its "-o name=value" options (normalized input). */
+static char *
+strip_o(const char *entry)
+{
+	struct strv w = { 0 };
+	struct sbuf b;
+	char *copy = xstrdup(entry), *word, *save = NULL;
+
+	/* Words are split on blanks only: a value may contain commas. */
+	for (word = strtok_r(copy, " \t", &save); word != NULL;
+	    word = strtok_r(NULL, " \t", &save))
+		strv_push(&w, word);
+	free(copy);
+	sb_init(&b);
+	sb_add(&b, "");
+	for (size_t i = 0; i < w.n; i++) {
+		if (strcmp(w.v[i], "-o") == 0 && i + 1 < w.n) {
+			i++;
+			continue;
+		}
+		if (strncmp(w.v[i], "-o", 2) == 0 && w.v[i][2] != '\0')
+			continue;
+		sb_addf(&b, "%s%s", b.len ? " " : "", w.v[i]);
+	}
+	strv_free(&w);
+	return sb_steal(&b);
+}
+
+static void
+add_setting(struct push *p, enum skind kind, const char *line)
+{
+	struct setting *s;
+	const char *eq = strchr(line, '=');
+	char *k;
+
+	if (eq == NULL)
+		return;
+	xgrow(&p->set, &p->capset, p->nset + 1, sizeof *p->set);
+	s = &p->set[p->nset++];
+	memset(s, 0, sizeof *s);
+	s->kind = kind;
+	s->line = xstrdup(line);
+	k = xstrndup(line, (size_t)(eq - line));
+	s->key = normalize(k);
+	free(k);
+	s->want = normalize(eq + 1);
+	if (kind == S_MASTER) {
+		/* -o parameters are the -P lines' business: compare the service only. */
+		char *w = strip_o(s->want);
+
+		free(s->want);
+		s->want = w;
+	}
+}
+
+static struct setting *
+find_setting(struct push *p, enum skind kind, const char *key)
+{
+	for (size_t i = 0; i < p->nset; i++)
+		if (p->set[i].kind == kind && strcmp(p->set[i].key, key) == 0)
+			return &p->set[i];
+	return NULL;
+}
+
+/* Query the current values of every setting of one kind with one postconf call. */
+static int
+query_settings(struct push *p, enum skind kind, char **cause)
+{
+	struct strv argv = { 0 };
+	struct xres r;
+	char *line, *save = NULL;
+	size_t n = 0;
+
+	strv_push(&argv, "postconf");
+	strv_push(&argv, "-c");
+	strv_push(&argv, p->host->postfix_dir);
+	if (kind == S_MASTER)
+		strv_push(&argv, "-M");
+	if (kind == S_PARAM)
+		strv_push(&argv, "-P");
+	for (size_t i = 0; i < p->nset; i++)
+		if (p->set[i].kind == kind) {
+			strv_push(&argv, p->set[i].key);
+			n++;
+		}
+	if (n == 0) {
+		strv_free(&argv);
+		return 0;
+	}
+	strv_push_owned(&argv, NULL);
+	argv.n--;
+	xres_init(&r);
+	if (xport_exec(p->x, (const char *const *)argv.v, NULL, 0, &r, cause) == -1) {
+		strv_free(&argv);
+		xres_free(&r);
+		return -1;
+	}
+	strv_free(&argv);
+	if (r.status != 0) {
+		*cause = xasprintf("host %s: postconf -c %s failed (exit %d): %s", p->host->name,
+		    p->host->postfix_dir, r.status, r.err.s);
+		xres_free(&r);
+		return -1;
+	}
+	for (line = strtok_r(r.out.s, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		struct setting *s;
+		char *key, *val;
+
+		if (kind == S_MASTER) {
+			/* "name type private ..." -> key name/type, value the whole entry */
+			char *w = normalize(line), *sp1, *sp2;
+
+			sp1 = strchr(w, ' ');
+			sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
+			if (sp2 == NULL) {
+				free(w);
+				continue;
+			}
+			key = xasprintf("%.*s/%.*s", (int)(sp1 - w), w, (int)(sp2 - sp1 - 1),
+			    sp1 + 1);
+			val = strip_o(w);
+			free(w);
+		} else {
+			char *eq = strstr(line, " =");
+
+			if (eq == NULL)
+				continue;
+			key = xstrndup(line, (size_t)(eq - line));
+			val = normalize(eq + 2);
+		}
+		s = find_setting(p, kind, key);
+		if (s != NULL && s->have == NULL)
+			s->have = val;
+		else
+			free(val);
+		free(key);
+	}
+	xres_free(&r);
+	return 0;
+}
+
+static const char *
+kind_file(enum skind k)
+{
+	return k == S_MAIN ? "main.cf" : "master.cf";
+}
+
+static void
+settings_diff(struct push *p)
+{
+	for (enum skind k = S_MAIN; k <= S_PARAM; k++) {
+		struct sbuf a, b;
+		char *label;
+		bool any = false;
+
+		sb_init(&a);
+		sb_init(&b);
+		sb_add(&a, "");
+		sb_add(&b, "");
+		for (size_t i = 0; i < p->nset; i++) {
+			struct setting *s = &p->set[i];
+			const char *opt = k == S_MAIN ? "-e" : k == S_MASTER ? "-M" : "-P";
+
+			if (s->kind != k)
+				continue;
+			if (s->have != NULL)
+				sb_addf(&a, "%s = %s\n", s->key, s->have);
+			sb_addf(&b, "%s = %s\n", s->key, s->want);
+			if (s->have == NULL || strcmp(s->have, s->want) != 0) {
+				any = true;
+				strv_push_owned(&p->r->changes, xasprintf("postconf %s %s: %s -> %s",
+				    opt, s->key, s->have ? s->have : "(not set)", s->want));
+			}
+		}
+		if (any) {
+			label = xasprintf("%s/%s (postconf %s)", p->host->postfix_dir,
+			    kind_file(k), k == S_MAIN ? "-e" : k == S_MASTER ? "-M" : "-P");
+			diff_unified(&p->r->diff, label, a.s, a.len, b.s, b.len);
+			free(label);
+			p->settings_changed = true;
+		}
+		sb_free(&a);
+		sb_free(&b);
+	}
+}
+
+static int
+plan(struct push *p, char **cause)
+{
+	p->items = xcalloc(p->fs.n, sizeof *p->items);
+	p->nitems = p->fs.n;
+	for (size_t i = 0; i < p->fs.n; i++) {
+		struct item *it = &p->items[i];
+		struct rfile *f = &p->fs.v[i];
+		struct xstat st;
+
+		it->f = f;
+		sb_init(&it->cur);
+		if (xport_lstat(p->x, f->path, &st, cause) == -1)
+			return -1;
+		if (st.exists && st.is_dir) {
+			*cause = xasprintf("host %s: %s is a directory; mxdeck wants to write a file "
+			    "there", p->host->name, f->path);
+			return -1;
+		}
+		if (!st.exists)
+			it->missing = true;
+		else if (xport_read(p->x, f->path, &it->cur, &it->missing, cause) == -1)
+			return -1;
+		it->curmode = st.mode;
+		if (it->missing) {
+			it->changed = true;
+			diff_unified(&p->r->diff, f->path, NULL, 0, f->data.s, f->data.len);
+			strv_push_owned(&p->r->changes, xasprintf("%s: new file (%04o)", f->path,
+			    f->mode));
+		} else {
+			size_t n = diff_unified(&p->r->diff, f->path, it->cur.s, it->cur.len,
+			    f->data.s, f->data.len);
+
+			if (n > 0 || it->cur.len != f->data.len) {
+				it->changed = true;
+				strv_push_owned(&p->r->changes, xasprintf("%s: %zu line%s changed",
+				    f->path, n, n == 1 ? "" : "s"));
+			}
+			if (st.is_link) {
+				it->changed = true;
+				strv_push_owned(&p->r->changes, xasprintf("%s: is a symlink, "
+				    "replaced by a file", f->path));
+			} else if (it->curmode != f->mode) {
+				it->changed = true;
+				strv_push_owned(&p->r->changes, xasprintf("%s: mode %04o -> %04o",
+				    f->path, it->curmode, f->mode));
+			}
+		}
+		if (f->symlink != NULL) {
+			struct xstat ls;
+
+			if (xport_lstat(p->x, f->symlink, &ls, cause) == -1)
+				return -1;
+			if (!ls.exists)
+				it->link_missing = true;
+			else if (ls.is_link) {
+				if (xport_readlink(p->x, f->symlink, &it->link_old, cause) == -1)
+					return -1;
+			} else {
+				*cause = xasprintf("host %s: %s exists and is not a symlink; mxdeck "
+				    "wants a symlink to %s there", p->host->name, f->symlink, f->path);
+				return -1;
+			}
+			{
+				char *target = rfile_link_target(f);
+
+				if (it->link_missing || strcmp(it->link_old, target) != 0) {
+					it->link_changed = true;
+					strv_push_owned(&p->r->changes, xasprintf("%s -> %s: "
+					    "symlink %s", f->symlink, target,
+					    it->link_missing ? "created" : "retargeted"));
+				}
+				free(target);
+			}
+		}
+		if (f->kind == FK_POSTCONF || f->kind == FK_POSTCONF_M ||
+		    f->kind == FK_POSTCONF_P) {
+			struct strv lines = { 0 };
+			enum skind k = f->kind == FK_POSTCONF ? S_MAIN :
+			    f->kind == FK_POSTCONF_M ? S_MASTER : S_PARAM;
+
+			merge_lines(f, &lines);
+			for (size_t j = 0; j < lines.n; j++)
+				add_setting(p, k, lines.v[j]);
+			strv_free(&lines);
+		}
+	}
+	if (p->nset > 0) {
+		if (!p->have_postfix) {
+			*cause = xasprintf("host %s: has role postfix but no postconf: is Postfix "
+			    "installed?", p->host->name);
+			return -1;
+		}
+		for (enum skind k = S_MAIN; k <= S_PARAM; k++)
+			if (query_settings(p, k, cause) == -1)
+				return -1;
+		settings_diff(p);
+	}
+	return 0;
+}
+
+static bool
+any_change(struct push *p)
+{
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].changed || p->items[i].link_changed)
+			return true;
+	return p->settings_changed;
+}
+
+/* Which daemon a changed path belongs to, by the host's directories. */
+enum daemon { D_NONE, D_POSTFIX, D_DOVECOT, D_APACHE, D_NGINX, D_COUNT };
+
+static enum daemon
+daemon_of(const struct push *p, const struct rfile *f)
+{
+	const struct host *h = p->host;
+
+	if (f->kind == FK_SCRIPT)
+		return D_NONE;
+	if ((h->roles & ROLE_POSTFIX) && under(f->path, h->postfix_dir))
+		return D_POSTFIX;
+	if ((h->roles & ROLE_DOVECOT) && under(f->path, h->dovecot_dir))
+		return D_DOVECOT;
+	if ((h->roles & (ROLE_APACHE | ROLE_AUTODISCOVER)) && h->apache_dir != NULL &&
+	    under(f->path, h->apache_dir))
+		return D_APACHE;
+	if ((h->roles & (ROLE_NGINX | ROLE_AUTODISCOVER)) && h->nginx_dir != NULL &&
+	    under(f->path, h->nginx_dir))
+		return D_NGINX;
+	return D_NONE;
+}
+
+static void
+daemons_changed(struct push *p, bool d[D_COUNT])
+{
+	memset(d, 0, sizeof(bool) * D_COUNT);
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].changed || p->items[i].link_changed)
+			d[daemon_of(p, p->items[i].f)] = true;
+	if (p->settings_changed)
+		d[D_POSTFIX] = true;
+}
+
+/* ---- backup and restore ---- */
+
+static int
+backup(struct push *p, char **cause)
+{
+	struct strv files = { 0 };
+	char *path;
+	size_t n = 0;
+	int rc = -1;
+
+	p->backupdir = xasprintf("%s/backup/%s", p->host->state_dir, p->stamp);
+	if (xport_mkdir_p(p->x, p->backupdir, 0700, NULL, cause) == -1)
+		goto out;
+	sb_init(&p->manifest);
+	sb_add(&p->manifest, "");
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct item *it = &p->items[i];
+
+		if (it->changed) {
+			if (it->missing) {
+				sb_add(&p->manifest, "N ");
+				enc(&p->manifest, it->f->path);
+				sb_addc(&p->manifest, '\n');
+			} else {
+				char *name = xasprintf("%zu", n++);
+
+				path = xasprintf("%s/%s", p->backupdir, name);
+				if (xport_write(p->x, path, it->cur.s, it->cur.len, 0600,
+				    cause) == -1) {
+					free(path);
+					free(name);
+					goto out;
+				}
+				free(path);
+				sb_addf(&p->manifest, "F %o %s ", it->curmode, name);
+				enc(&p->manifest, it->f->path);
+				sb_addc(&p->manifest, '\n');
+				free(name);
+			}
+		}
+		if (it->link_changed) {
+			if (it->link_missing) {
+				sb_add(&p->manifest, "NL ");
+				enc(&p->manifest, it->f->symlink);
+			} else {
+				sb_add(&p->manifest, "L ");
+				enc(&p->manifest, it->link_old);
+				sb_addc(&p->manifest, ' ');
+				enc(&p->manifest, it->f->symlink);
+			}
+			sb_addc(&p->manifest, '\n');
+		}
+	}
+	if (p->settings_changed) {
+		const char *names[] = { "main.cf", "master.cf" };
+
+		for (size_t i = 0; i < nitems(names); i++) {
+			struct sbuf cur;
+			struct xstat st;
+			bool missing;
+			char *name, *src = xasprintf("%s/%s", p->host->postfix_dir, names[i]);
+
+			sb_init(&cur);
+			if (xport_lstat(p->x, src, &st, cause) == -1 ||
+			    xport_read(p->x, src, &cur, &missing, cause) == -1) {
+				sb_free(&cur);
+				free(src);
+				goto out;
+			}
+			if (missing) {
+				sb_add(&p->manifest, "N ");
+				enc(&p->manifest, src);
+				sb_addc(&p->manifest, '\n');
+				sb_free(&cur);
+				free(src);
+				continue;
+			}
+			name = xasprintf("%zu", n++);
+			path = xasprintf("%s/%s", p->backupdir, name);
+			rc = xport_write(p->x, path, cur.s, cur.len, 0600, cause);
+			free(path);
+			sb_free(&cur);
+			if (rc == -1) {
+				free(name);
+				free(src);
+				goto out;
+			}
+			rc = -1;
+			sb_addf(&p->manifest, "F %o %s ", st.mode, name);
+			enc(&p->manifest, src);
+			sb_addc(&p->manifest, '\n');
+			free(name);
+			free(src);
+		}
+	}
+	path = xasprintf("%s/manifest", p->backupdir);
+	rc = xport_write(p->x, path, p->manifest.s, p->manifest.len, 0600, cause);
+	free(path);
+out:
+	strv_free(&files);
+	return rc;
+}
+
+/* Put every file of a backup back. Tries everything; -1 with the list of failures. */
+static int
+restore(struct push *p, const char *backupdir, char **cause)
+{
+	char *mpath = xasprintf("%s/manifest", backupdir), *man = NULL;
+	struct sbuf fails;
+	struct strv dirs = { 0 };
+	int rc = 0;
+
+	if (read_small(p, mpath, &man, cause) == -1) {
+		free(mpath);
+		return -1;
+	}
+	free(mpath);
+	if (man == NULL) {
+		*cause = xasprintf("host %s: backup %s has no manifest", p->host->name,
+		    backupdir);
+		return -1;
+	}
+	sb_init(&fails);
+	sb_add(&fails, "");
+	for (char *l = man; *l != '\0';) {
+		char *nl = strchr(l, '\n');
+		struct strv w = { 0 };
+		char *c = NULL;
+
+		if (nl != NULL)
+			*nl = '\0';
+		strv_split_words(&w, l);
+		if (w.n == 4 && strcmp(w.v[0], "F") == 0) {
+			char *path = dec(w.v[3], strlen(w.v[3]));
+			char *src = xasprintf("%s/%s", backupdir, w.v[2]);
+			char *dir = dirname_of(path);
+			char *tmp = xasprintf("%s/.mxdeck.%s.%ld.restore", dir, basename_of(path),
+			    p->o->pid);
+			struct sbuf data;
+			bool missing;
+
+			sb_init(&data);
+			if (xport_read(p->x, src, &data, &missing, &c) == -1 ||
+			    (missing && (c = xasprintf("%s is missing", src)) != NULL) ||
+			    xport_write(p->x, tmp, data.s, data.len,
+			    (unsigned)strtoul(w.v[1], NULL, 8), &c) == -1 ||
+			    xport_rename(p->x, tmp, path, &c) == -1) {
+				sb_addf(&fails, "\n  NOT RESTORED %s: %s", path, c);
+				free(c);
+				rc = -1;
+			}
+			sb_free(&data);
+			free(tmp);
+			free(dir);
+			free(src);
+			free(path);
+		} else if (w.n == 2 && (strcmp(w.v[0], "N") == 0 || strcmp(w.v[0], "NL") == 0)) {
+			char *path = dec(w.v[1], strlen(w.v[1]));
+
+			if (xport_unlink(p->x, path, &c) == -1) {
+				sb_addf(&fails, "\n  NOT REMOVED (it is new) %s: %s", path, c);
+				free(c);
+				rc = -1;
+			}
+			free(path);
+		} else if (w.n == 3 && strcmp(w.v[0], "L") == 0) {
+			char *target = dec(w.v[1], strlen(w.v[1]));
+			char *path = dec(w.v[2], strlen(w.v[2]));
+
+			if (xport_symlink(p->x, target, path, &c) == -1) {
+				sb_addf(&fails, "\n  NOT RESTORED symlink %s -> %s: %s", path,
+				    target, c);
+				free(c);
+				rc = -1;
+			}
+			free(target);
+			free(path);
+		} else if (w.n == 2 && strcmp(w.v[0], "D") == 0)
+			strv_push_owned(&dirs, dec(w.v[1], strlen(w.v[1])));
+		strv_free(&w);
+		if (nl == NULL)
+			break;
+		l = nl + 1;
+	}
+	for (size_t i = dirs.n; i > 0; i--) {
+		char *c = NULL;
+
+		if (xport_rmdir(p->x, dirs.v[i - 1], &c) == -1)
+			free(c);	/* not empty: someone else's files; leave it */
+	}
+	strv_free(&dirs);
+	free(man);
+	if (rc == -1)
+		*cause = xasprintf("host %s: restoring backup %s failed:%s", p->host->name,
+		    backupdir, fails.s);
+	sb_free(&fails);
+	return rc;
+}
+
+/* ---- upload, validate, rename ---- */
+
+static void
+stall(const char *point)
+{
+	const char *s = getenv("MXDECK_TEST_STALL");
+	size_t n = strlen(point);
+
+	/* Test hook, MXDECK_TEST_STALL=POINT[:SECONDS]: tests/integration/push-interrupt.sh
+	 * and push-lock.sh cut the connection or kill us while we wait here. */
+	if (s != NULL && strncmp(s, point, n) == 0 && (s[n] == '\0' || s[n] == ':'))
+		sleep(s[n] == ':' ? (unsigned)atoi(s + n + 1) : 30);
+}
+
+static int
+write_temps_list(struct push *p, char **cause)
+{
+	struct sbuf b;
+	char *path;
+	int rc;
+
+	sb_init(&b);
+	sb_add(&b, "");
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].tmp != NULL) {
+			enc(&b, p->items[i].tmp);
+			sb_addc(&b, '\n');
+		}
+	path = lock_file(p, "temps");
+	rc = xport_write(p->x, path, b.s, b.len, 0600, cause);
+	free(path);
+	sb_free(&b);
+	return rc;
+}
+
+static int
+upload(struct push *p, char **cause)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct item *it = &p->items[i];
+
+		if (!it->changed)
+			continue;
+		{
+			char *dir = dirname_of(it->f->path);
+
+			it->tmp = xasprintf("%s/.mxdeck.%s.%ld.tmp", dir, basename_of(it->f->path),
+			    p->o->pid);
+			free(dir);
+		}
+	}
+	if (write_temps_list(p, cause) == -1)
+		return -1;
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct item *it = &p->items[i];
+		char *dir;
+		size_t before = p->created.n;
+
+		if (!it->changed)
+			continue;
+		dir = dirname_of(it->f->path);
+		if (xport_mkdir_p(p->x, dir, 0755, &p->created, cause) == -1) {
+			free(dir);
+			return -1;
+		}
+		free(dir);
+		for (size_t j = before; j < p->created.n; j++) {
+			sb_add(&p->manifest, "D ");
+			enc(&p->manifest, p->created.v[j]);
+			sb_addc(&p->manifest, '\n');
+		}
+		if (xport_write(p->x, it->tmp, it->f->data.s, it->f->data.len, it->f->mode,
+		    cause) == -1)
+			return -1;
+		it->uploaded = true;
+		if (++done == 1)
+			stall("upload");
+	}
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct item *it = &p->items[i];
+		char *dir;
+
+		if (it->f->symlink == NULL || !it->link_changed)
+			continue;
+		dir = dirname_of(it->f->symlink);
+		if (xport_mkdir_p(p->x, dir, 0755, &p->created, cause) == -1) {
+			free(dir);
+			return -1;
+		}
+		free(dir);
+	}
+	if (p->created.n > 0) {
+		/* The manifest learned about created directories: rewrite it. */
+		char *path = xasprintf("%s/manifest", p->backupdir);
+		int rc = xport_write(p->x, path, p->manifest.s, p->manifest.len, 0600, cause);
+
+		free(path);
+		return rc;
+	}
+	return 0;
+}
+
+static void
+remove_temps(struct push *p)
+{
+	for (size_t i = 0; i < p->nitems; i++) {
+		char *c = NULL;
+
+		if (p->items[i].tmp == NULL || !p->items[i].uploaded)
+			continue;
+		if (xport_unlink(p->x, p->items[i].tmp, &c) == -1)
+			free(c);
+		else
+			p->items[i].uploaded = false;
+	}
+	for (size_t i = p->created.n; i > 0; i--) {
+		char *c = NULL;
+
+		if (xport_rmdir(p->x, p->created.v[i - 1], &c) == -1)
+			free(c);
+	}
+}
+
+/*
+ * A batch: several commands run by one `sh -c` on the host, so that a step costs one
+ * round trip and one process start, not one per file. Every command line in it comes
+ * from sh_join() (quote.c); the text around it is constant. Step i fails the batch
+ * with exit status 100 + i, which names the step in the error.
+ */
+struct batch {
+	struct sbuf script;
+	struct strv what;
+};
+
+static void
+batch_init(struct batch *b)
+{
+	sb_init(&b->script);
+	sb_add(&b->script, "");
+	memset(&b->what, 0, sizeof b->what);
+}
+
+static void
+batch_free(struct batch *b)
+{
+	sb_free(&b->script);
+	strv_free(&b->what);
+}
+
+/* pre + quoted argv + post: pre/post are constant shell text with %d for the status. */
+static void
+batch_add_wrapped(struct batch *b, const char *what, const char *pre,
+    const char *const *argv, const char *post)
+{
+	char *cmd = sh_join(argv);
+	int code = 100 + (int)b->what.n;
+
+	if (code > 250)
+		fatal("batch too long");
+	sb_add(&b->script, pre);
+	sb_add(&b->script, cmd);
+	sb_addf(&b->script, post, code);
+	sb_addc(&b->script, '\n');
+	strv_push(&b->what, what);
+	free(cmd);
+}
+
+static void
+batch_add(struct batch *b, const char *what, const char *const *argv)
+{
+	batch_add_wrapped(b, what, "", argv, " || exit %d");
+}
+
+static int
+batch_run(struct push *p, struct batch *b, struct xres *r, char **cause)
+{
+	const char *argv[] = { "sh", "-c", b->script.s, NULL };
+	int rc;
+
+	if (b->what.n == 0)
+		return 0;
+	rc = xport_exec(p->x, argv, NULL, 0, r, cause);
+	if (rc == 0 && r->status != 0) {
+		size_t l = r->err.len ? r->err.len : r->out.len;
+		const char *s = r->err.len ? r->err.s : r->out.s;
+		size_t step = r->status >= 100 && (size_t)(r->status - 100) < b->what.n ?
+		    (size_t)(r->status - 100) : (size_t)-1;
+
+		while (l > 0 && s[l - 1] == '\n')
+			l--;
+		*cause = xasprintf("host %s: %s failed: %.*s", p->host->name,
+		    step != (size_t)-1 ? b->what.v[step] : "a remote command", (int)l, s);
+		rc = -1;
+	}
+	return rc;
+}
+
+static bool
+setting_changed(const struct setting *s)
+{
+	return s->have == NULL || strcmp(s->have, s->want) != 0;
+}
+
+/* Only what differs is merged; but `postconf -M -e` rewrites a whole service entry,
+ * dropping its -o options, so after any -M every -P line goes in again. */
+static void
+postconf_merge_batch(struct push *p, struct batch *b, const char *dir)
+{
+	bool master_changed = false;
+
+	for (size_t i = 0; i < p->nset; i++)
+		if (p->set[i].kind == S_MASTER && setting_changed(&p->set[i]))
+			master_changed = true;
+	for (enum skind k = S_MAIN; k <= S_PARAM; k++) {
+		struct strv argv = { 0 };
+		size_t n = 0;
+		char *what;
+
+		strv_push(&argv, "postconf");
+		strv_push(&argv, "-c");
+		strv_push(&argv, dir);
+		if (k == S_MASTER)
+			strv_push(&argv, "-M");
+		if (k == S_PARAM)
+			strv_push(&argv, "-P");
+		strv_push(&argv, "-e");
+		for (size_t i = 0; i < p->nset; i++)
+			if (p->set[i].kind == k && (setting_changed(&p->set[i]) ||
+			    (k == S_PARAM && master_changed))) {
+				strv_push(&argv, p->set[i].line);
+				n++;
+			}
+		strv_push_owned(&argv, NULL);
+		argv.n--;
+		what = xasprintf("postconf -c %s%s -e", dir,
+		    k == S_MAIN ? "" : k == S_MASTER ? " -M" : " -P");
+		if (n > 0)
+			batch_add(b, what, (const char *const *)argv.v);
+		free(what);
+		strv_free(&argv);
+	}
+}
+
+/* Is this file used as a pcre:/regexp:/texthash: table by the merge files? */
+static const char *
+map_type(struct push *p, const char *path)
+{
+	const char *types[] = { "pcre:", "regexp:", "texthash:" };
+
+	for (size_t i = 0; i < p->nset; i++)
+		for (size_t t = 0; t < nitems(types); t++) {
+			char *ref = xasprintf("%s%s", types[t], path);
+			const char *hit = strstr(p->set[i].want, ref);
+			size_t rl = strlen(ref);
+
+			free(ref);
+			if (hit != NULL && (hit[rl] == '\0' || hit[rl] == ',' || hit[rl] == ' '))
+				return types[t];
+		}
+	return NULL;
+}
+
+/* Replace every temporary name in s by the file's real name (for messages). */
+static char *
+untemp(struct push *p, const char *s)
+{
+	struct sbuf m;
+
+	sb_init(&m);
+	sb_add(&m, "");
+	while (*s != '\0') {
+		size_t best = 0;
+		const struct item *bi = NULL;
+
+		for (size_t i = 0; i < p->nitems; i++) {
+			const char *t = p->items[i].tmp;
+
+			if (t != NULL && strncmp(s, t, strlen(t)) == 0 && strlen(t) > best) {
+				best = strlen(t);
+				bi = &p->items[i];
+			}
+		}
+		if (bi != NULL) {
+			sb_add(&m, bi->f->path);
+			s += best;
+		} else
+			sb_addc(&m, *s++);
+	}
+	return sb_steal(&m);
+}
+
+/*
+ * Before anything is renamed, in one batch: every new map through postmap (a table
+ * Postfix cannot parse only warns, so any warning fails), then the merge applied to a
+ * copy of the Postfix directory and `postfix check` on that copy.
+ */
+static int
+validate_postfix_staged(struct push *p, char **cause)
+{
+	char *stage = xasprintf("%s/stage-postfix", p->host->state_dir);
+	const char *rm[] = { "rm", "-rf", "--", stage, NULL };
+	const char *cp[] = { "cp", "-a", "-T", "--", p->host->postfix_dir, stage, NULL };
+	const char *check[] = { "postfix", "-c", stage, "check", NULL };
+	struct batch b;
+	struct xres r;
+	int rc;
+
+	batch_init(&b);
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct item *it = &p->items[i];
+		const char *type;
+		char *map, *what;
+
+		if (!it->changed || daemon_of(p, it->f) != D_POSTFIX)
+			continue;
+		if ((type = map_type(p, it->f->path)) == NULL)
+			continue;
+		map = xasprintf("%s%s", type, it->tmp);
+		what = xasprintf("Postfix %.*s table %s", (int)strlen(type) - 1, type,
+		    it->f->path);
+		{
+			const char *argv[] = { "postmap", "-c", p->host->postfix_dir, "-q",
+			    "mxdeck-validate", map, NULL };
+
+			batch_add_wrapped(&b, what, "out=$(", argv, " 2>&1 >/dev/null); "
+			    "[ $? -le 1 ] && [ -z \"$out\" ] || { printf '%%s\\n' \"$out\" >&2; "
+			    "exit %d; }");
+		}
+		free(what);
+		free(map);
+	}
+	batch_add(&b, "removing an old stage", rm);
+	batch_add(&b, "copying the Postfix directory to the stage", cp);
+	postconf_merge_batch(p, &b, stage);
+	batch_add_wrapped(&b, "postfix check (of the staged configuration)", "", check,
+	    " || { rm -rf -- \"$0\"; exit %d; }");
+	batch_add(&b, "removing the stage", rm);
+	/* $0 of the script is the stage, for the cleanup on failure. */
+	{
+		const char *argv[] = { "sh", "-c", b.script.s, stage, NULL };
+
+		xres_init(&r);
+		rc = xport_exec(p->x, argv, NULL, 0, &r, cause);
+	}
+	if (rc == 0 && r.status != 0) {
+		size_t step = r.status >= 100 && (size_t)(r.status - 100) < b.what.n ?
+		    (size_t)(r.status - 100) : (size_t)-1;
+		char *msg = untemp(p, r.err.len ? r.err.s : r.out.s);
+		size_t l = strlen(msg);
+
+		while (l > 0 && msg[l - 1] == '\n')
+			msg[--l] = '\0';
+		*cause = xasprintf("host %s: Postfix rejects the new configuration: %s: %s",
+		    p->host->name, step != (size_t)-1 ? b.what.v[step] : "validation", msg);
+		free(msg);
+		rc = -1;
+	}
+	xres_free(&r);
+	batch_free(&b);
+	free(stage);
+	return rc;
+}
+
+static const char apache_check_sh[] =
+    "d=$1; [ -f \"$d/envvars\" ] && . \"$d/envvars\"; "
+    "[ -n \"${APACHE_RUN_DIR:-}\" ] && mkdir -p \"$APACHE_RUN_DIR\"; "
+    "exec apache2 -d \"$d\" -f \"$d/apache2.conf\" -t";
+
+static int
+validate_in_place(struct push *p, const bool d[D_COUNT], bool postfix_staged,
+    char **cause)
+{
+	const struct host *h = p->host;
+	struct batch b;
+	struct xres r;
+	char *conf = NULL, *nconf = NULL;
+	int rc;
+
+	batch_init(&b);
+	if (d[D_POSTFIX] && !postfix_staged) {
+		const char *argv[] = { "postfix", "-c", h->postfix_dir, "check", NULL };
+
+		batch_add(&b, "postfix check", argv);
+	}
+	if (d[D_DOVECOT]) {
+		conf = xasprintf("%s/dovecot.conf", h->dovecot_dir);
+		const char *argv[] = { "doveconf", "-c", conf, "-n", NULL };
+
+		batch_add_wrapped(&b, "doveconf -n", "", argv, " >/dev/null || exit %d");
+	}
+	if (d[D_APACHE]) {
+		const char *argv[] = { "sh", "-c", apache_check_sh, "sh", h->apache_dir, NULL };
+
+		batch_add(&b, "apache2 -t", argv);
+	}
+	if (d[D_NGINX]) {
+		nconf = xasprintf("%s/nginx.conf", h->nginx_dir);
+		const char *argv[] = { "nginx", "-t", "-q", "-c", nconf, NULL };
+
+		batch_add(&b, "nginx -t", argv);
+	}
+	xres_init(&r);
+	rc = batch_run(p, &b, &r, cause);
+	xres_free(&r);
+	batch_free(&b);
+	free(conf);
+	free(nconf);
+	return rc;
+}
+
+static int
+rename_all(struct push *p, char **cause)
+{
+	struct batch b;
+	struct xres r;
+	bool first = getenv("MXDECK_TEST_STALL") != NULL &&
+	    strncmp(getenv("MXDECK_TEST_STALL"), "rename", 6) == 0;
+	int rc;
+
+	batch_init(&b);
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct item *it = &p->items[i];
+		char *what;
+
+		if (!it->changed || !it->uploaded)
+			continue;
+		if (first) {
+			/* Test hook: one rename, then wait to be cut off. */
+			if (xport_rename(p->x, it->tmp, it->f->path, cause) == -1) {
+				batch_free(&b);
+				return -1;
+			}
+			it->uploaded = false;
+			first = false;
+			stall("rename");
+			continue;
+		}
+		what = xasprintf("renaming into %s", it->f->path);
+		{
+			const char *argv[] = { "mv", "-fT", "--", it->tmp, it->f->path, NULL };
+
+			batch_add(&b, what, argv);
+		}
+		free(what);
+	}
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct item *it = &p->items[i];
+		char *what;
+
+		if (!it->link_changed)
+			continue;
+		what = xasprintf("symlink %s", it->f->symlink);
+		{
+			char *target = rfile_link_target(it->f);
+			const char *argv[] = { "ln", "-sfn", "--", target, it->f->symlink,
+			    NULL };
+
+			batch_add(&b, what, argv);
+			free(target);
+		}
+		free(what);
+	}
+	if (p->settings_changed)
+		postconf_merge_batch(p, &b, p->host->postfix_dir);
+	xres_init(&r);
+	rc = batch_run(p, &b, &r, cause);
+	xres_free(&r);
+	batch_free(&b);
+	if (rc == 0)
+		for (size_t i = 0; i < p->nitems; i++)
+			p->items[i].uploaded = false;
+	return rc;
+}
+
+/* ---- reload ---- */
+
+static const char dovecot_reload_sh[] =
+    "conf=$1; base=$(doveconf -c \"$conf\" -h base_dir) || exit 3; "
+    "pid=$(cat \"$base/master.pid\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
+    "|| exit 10; exec doveadm -c \"$conf\" reload";
+static const char apache_reload_sh[] =
+    "d=$1; [ -f \"$d/envvars\" ] && . \"$d/envvars\"; "
+    "pf=$(apache2 -d \"$d\" -f \"$d/apache2.conf\" -t -D DUMP_RUN_CFG 2>/dev/null | "
+    "sed -n 's/^PidFile: \"\\(.*\\)\"$/\\1/p'); "
+    "[ -n \"$pf\" ] && pid=$(cat \"$pf\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
+    "|| exit 10; exec apache2 -d \"$d\" -f \"$d/apache2.conf\" -k graceful";
+static const char nginx_reload_sh[] =
+    "c=$1; pf=$(nginx -T -q -c \"$c\" 2>/dev/null | sed -n "
+    "'s/^[[:space:]]*pid[[:space:]][[:space:]]*\\([^;]*\\);.*/\\1/p' | head -n 1); "
+    "[ -n \"$pf\" ] || pf=/run/nginx.pid; "
+    "pid=$(cat \"$pf\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null || exit 10; "
+    "exec nginx -c \"$c\" -s reload";
+static const char postfix_reload_sh[] =
+    "d=$1; q=$(postconf -c \"$d\" -h queue_directory) || exit 3; "
+    "pid=$(cat \"$q/pid/master.pid\" 2>/dev/null) && kill -0 $pid 2>/dev/null || exit 10; "
+    "exec postfix -c \"$d\" reload";
+
+/* Reload every changed daemon in one batch; a daemon that is not running is noted,
+ * not an error. */
+static int
+reload(struct push *p, const bool d[D_COUNT], bool rollback, char **cause)
+{
+	const struct host *h = p->host;
+	const char *names[] = { "", "postfix", "dovecot", "apache2", "nginx" };
+	struct sbuf script;
+	struct strv args = { 0 };
+	struct xres r;
+	int rc = 0, k;
+
+	sb_init(&script);
+	sb_add(&script, "");
+	for (k = D_POSTFIX; k < D_COUNT; k++) {
+		const char *body = NULL;
+		char *arg = NULL, *cmd;
+
+		if (!d[k])
+			continue;
+		switch (k) {
+		case D_POSTFIX:
+			body = postfix_reload_sh;
+			arg = xstrdup(h->postfix_dir);
+			break;
+		case D_DOVECOT:
+			body = dovecot_reload_sh;
+			arg = xasprintf("%s/dovecot.conf", h->dovecot_dir);
+			break;
+		case D_APACHE:
+			body = apache_reload_sh;
+			arg = xstrdup(h->apache_dir);
+			break;
+		case D_NGINX:
+			body = nginx_reload_sh;
+			arg = xasprintf("%s/nginx.conf", h->nginx_dir);
+			break;
+		}
+		{
+			const char *argv[] = { "sh", "-c", body, "sh", arg, NULL };
+
+			cmd = sh_join(argv);
+		}
+		/* $? of an assignment is its command substitution's status. */
+		sb_addf(&script, "out=$(%s 2>&1); echo \"reload %d $? $out\" | tr '\\n' ' '; "
+		    "echo\n", cmd, k);
+		free(cmd);
+		free(arg);
+	}
+	if (script.len == 0) {
+		sb_free(&script);
+		return 0;
+	}
+	{
+		const char *argv[] = { "sh", "-c", script.s, NULL };
+
+		xres_init(&r);
+		if (xport_exec(p->x, argv, NULL, 0, &r, cause) == -1) {
+			xres_free(&r);
+			sb_free(&script);
+			return -1;
+		}
+	}
+	sb_free(&script);
+	for (char *l = r.out.s; l != NULL && *l != '\0';) {
+		char *nl = strchr(l, '\n');
+		int kk, st, off = 0;
+
+		if (nl != NULL)
+			*nl = '\0';
+		if (sscanf(l, "reload %d %d %n", &kk, &st, &off) >= 2 && kk > 0 &&
+		    kk < D_COUNT) {
+			const char *out = l + off;
+
+			if (st == 10)
+				note(p, "%s is not running: %s, reload skipped", names[kk],
+				    rollback ? "old files restored" : "files are in place");
+			else if (st != 0) {
+				if (rc == 0)
+					*cause = xasprintf("host %s: %s reload failed (exit %d): %s",
+					    h->name, names[kk], st, out);
+				rc = -1;
+			} else
+				note(p, "%s reloaded%s", names[kk], rollback ? " (old files)" : "");
+		}
+		l = nl != NULL ? nl + 1 : NULL;
+	}
+	xres_free(&r);
+	strv_free(&args);
+	return rc;
+}
+
+/* ---- journal ---- */
+
+static int
+journal(struct push *p, char **cause)
+{
+	char *path = xasprintf("%s/journal", p->host->state_dir);
+	char *tmp = xasprintf("%s/.journal.%ld.tmp", p->host->state_dir, p->o->pid);
+	char *now = utc_stamp("%Y-%m-%dT%H:%M:%SZ");
+	struct sbuf b;
+	bool missing;
+	int rc = -1;
+
+	sb_init(&b);
+	if (xport_read(p->x, path, &b, &missing, cause) == -1)
+		goto out;
+	if (missing)
+		sb_add(&b, "");
+	sb_addf(&b, "%s apply host=", now);
+	enc(&b, p->host->name);
+	sb_addf(&b, " profile=%s backup=", p->o->profile_hash ? p->o->profile_hash : "-");
+	enc(&b, p->backupdir);
+	sb_addf(&b, " changes=%zu", p->r->changes.n);
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].changed) {
+			sb_addc(&b, ' ');
+			enc(&b, p->items[i].f->path);
+		}
+	sb_addc(&b, '\n');
+	if (xport_write(p->x, tmp, b.s, b.len, 0600, cause) == -1)
+		goto out;
+	rc = xport_rename(p->x, tmp, path, cause);
+out:
+	sb_free(&b);
+	free(now);
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+/* ---- the protocol ---- */
+
+void
+push_result_init(struct push_result *r)
+{
+	memset(r, 0, sizeof *r);
+	sb_init(&r->diff);
+	sb_add(&r->diff, "");
+}
+
+void
+push_result_free(struct push_result *r)
+{
+	free(r->summary);
+	sb_free(&r->diff);
+	strv_free(&r->changes);
+	strv_free(&r->notes);
+	free(r->postfix_version);
+	free(r->backup);
+	memset(r, 0, sizeof *r);
+}
+
+static void
+finish(struct push *p, int exitcode, char *summary)
+{
+	free(p->r->summary);
+	p->r->exit = exitcode;
+	p->r->summary = summary;
+}
+
+/* After a failure past the first rename: put the backup back, reload what was
+ * reloaded, and say exactly where the host stands. */
+static void
+roll_back(struct push *p, const bool d[D_COUNT], const char *why)
+{
+	char *c = NULL;
+
+	if (restore(p, p->backupdir, &c) == -1) {
+		finish(p, EXIT_ROLLBACK_FAILED, xasprintf("APPLY FAILED AND ROLLBACK FAILED: %s; "
+		    "%s; the host has a MIX of old and new files: the files listed as NOT "
+		    "RESTORED are the new version, every other changed file is back to its "
+		    "old version; the backup is in %s (manifest lists every file); the lock "
+		    "%s stays so that no other run touches the host", why, c, p->backupdir,
+		    p->lockdir));
+		free(c);
+		p->locked = false;	/* keep the lock: a human must look */
+		return;
+	}
+	if (p->settings_changed || d[D_DOVECOT] || d[D_APACHE] || d[D_NGINX]) {
+		if (reload(p, d, true, &c) == -1) {
+			finish(p, EXIT_ROLLBACK_FAILED, xasprintf("APPLY FAILED AND ROLLBACK "
+			    "FAILED: %s; the old files are back in place (backup %s) but the "
+			    "reload after restoring failed: %s", why, p->backupdir, c));
+			free(c);
+			return;
+		}
+	}
+	finish(p, EXIT_ROLLEDBACK, xasprintf("apply failed and was rolled back: %s; every "
+	    "changed file was restored from %s", why, p->backupdir));
+}
+
+static void
+apply(struct push *p)
+{
+	char *cause = NULL;
+	bool d[D_COUNT];
+
+	daemons_changed(p, d);
+	if ((d[D_DOVECOT] && !p->have_doveconf) || (d[D_APACHE] && !p->have_apache2) ||
+	    (d[D_NGINX] && !p->have_nginx) || (d[D_POSTFIX] && !p->have_postfix)) {
+		finish(p, EXIT_ROLLEDBACK, xasprintf("host %s: cannot validate: %s is not "
+		    "installed; nothing was changed", p->host->name,
+		    d[D_DOVECOT] && !p->have_doveconf ? "doveconf" :
+		    d[D_APACHE] && !p->have_apache2 ? "apache2" :
+		    d[D_NGINX] && !p->have_nginx ? "nginx" : "postfix"));
+		return;
+	}
+	p->stamp = utc_stamp("%Y%m%dT%H%M%SZ");
+	{
+		char *s = xasprintf("%s-%ld", p->stamp, p->o->pid);
+
+		free(p->stamp);
+		p->stamp = s;
+	}
+	if (backup(p, &cause) == -1 || upload(p, &cause) == -1)
+		goto before_rename;
+	if (d[D_POSTFIX] && validate_postfix_staged(p, &cause) == -1) {
+		remove_temps(p);
+		finish(p, EXIT_ROLLEDBACK, xasprintf("validation failed, nothing was changed "
+		    "(the new files were never put in place): %s", cause));
+		free(cause);
+		return;
+	}
+	{
+		struct sbuf b;
+		char *path = lock_file(p, "txn");
+		int rc;
+
+		sb_init(&b);
+		enc(&b, p->backupdir);
+		sb_addc(&b, '\n');
+		rc = xport_write(p->x, path, b.s, b.len, 0600, &cause);
+		free(path);
+		sb_free(&b);
+		if (rc == -1)
+			goto before_rename;
+	}
+	p->r->backup = xstrdup(p->backupdir);
+	if (rename_all(p, &cause) == -1) {
+		roll_back(p, d, cause);
+		free(cause);
+		return;
+	}
+	if (validate_in_place(p, d, d[D_POSTFIX], &cause) == -1) {
+		char *why = xasprintf("validation failed: %s", cause);
+
+		free(cause);
+		roll_back(p, d, why);
+		free(why);
+		return;
+	}
+	if (reload(p, d, false, &cause) == -1) {
+		roll_back(p, d, cause);
+		free(cause);
+		return;
+	}
+	p->r->applied = true;
+	if (journal(p, &cause) == -1) {
+		note(p, "applied, but the journal entry could not be written: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	finish(p, EXIT_OK, xasprintf("applied %zu change%s (backup %s)", p->r->changes.n,
+	    p->r->changes.n == 1 ? "" : "s", p->backupdir));
+	return;
+
+before_rename:
+	remove_temps(p);
+	{
+		/* Could we still talk to the host? If not, it is unreachable now. */
+		char *c = NULL;
+		struct xstat st;
+		bool alive = xport_lstat(p->x, p->host->state_dir, &st, &c) == 0;
+
+		free(c);
+		if (!alive) {
+			p->locked = false;	/* cannot release; the next run recovers it */
+			finish(p, EXIT_UNREACHABLE, xasprintf("connection lost before any file "
+			    "was put in place: the host's files are unchanged; temporary files "
+			    "and the lock %s remain and the next run removes them (%s)",
+			    p->lockdir, cause));
+		} else
+			finish(p, EXIT_ROLLEDBACK, xasprintf("apply failed before any file was put "
+			    "in place; nothing was changed: %s", cause));
+	}
+	free(cause);
+}
+
+static void
+push_free(struct push *p)
+{
+	for (size_t i = 0; i < p->nitems; i++) {
+		sb_free(&p->items[i].cur);
+		free(p->items[i].link_old);
+		free(p->items[i].tmp);
+	}
+	free(p->items);
+	for (size_t i = 0; i < p->nset; i++) {
+		free(p->set[i].line);
+		free(p->set[i].key);
+		free(p->set[i].want);
+		free(p->set[i].have);
+	}
+	free(p->set);
+	fileset_free(&p->fs);
+	free(p->lockdir);
+	free(p->stamp);
+	free(p->backupdir);
+	sb_free(&p->manifest);
+	strv_free(&p->created);
+}
+
+void
+push_host(const struct site *site, const struct host *host, const struct push_opts *o,
+    struct push_result *r)
+{
+	struct push p;
+	struct render_ctx ctx;
+	char *cause = NULL, *detected = NULL, *pem = NULL;
+	struct timespec t0, t1;
+	bool readonly = o->mode == PUSH_AUDIT;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&p, 0, sizeof p);
+	p.site = site;
+	p.host = host;
+	p.o = o;
+	p.r = r;
+	sb_init(&p.manifest);
+	p.lockdir = xasprintf("%s/lock", host->state_dir);
+
+	if (host->local)
+		p.x = xport_local_open(host->name, NULL, readonly);
+	else {
+		struct xport_ssh_opts so = {
+			.known_hosts = o->known_hosts,
+			.identity = o->identity,
+			.accept_new = o->accept_new,
+			.readonly = readonly,
+			.connect_timeout = o->connect_timeout,
+			.timeout = o->timeout,
+		};
+
+		p.x = xport_ssh_open(host, &so, &cause);
+		if (p.x == NULL) {
+			finish(&p, EXIT_UNREACHABLE, cause);
+			goto out;
+		}
+	}
+	if (o->mode == PUSH_APPLY && lock_take(&p, &cause) == -1) {
+		finish(&p, EXIT_UNREACHABLE, cause);
+		goto out;
+	}
+	if (detect(&p, &detected, &cause) == -1) {
+		finish(&p, EXIT_UNREACHABLE, cause);
+		goto out;
+	}
+	memset(&ctx, 0, sizeof ctx);
+	ctx.site = site;
+	ctx.host = host;
+	ctx.postfix_version = host->postfix_version != NULL ? host->postfix_version :
+	    detected != NULL ? detected : POSTFIX_VERSION_DEFAULT;
+	r->postfix_version = xstrdup(ctx.postfix_version);
+	if (site->tls.certificate != NULL && access(site->tls.certificate, R_OK) == -1) {
+		struct sbuf b;
+		bool missing;
+
+		sb_init(&b);
+		if (xport_read(p.x, site->tls.certificate, &b, &missing, &cause) == -1) {
+			sb_free(&b);
+			finish(&p, EXIT_UNREACHABLE, cause);
+			goto out;
+		}
+		if (!missing)
+			pem = sb_steal(&b);
+		sb_free(&b);
+	}
+	ctx.tls_cert_pem = pem;
+	if (render_host(&ctx, &p.fs, &cause) == -1) {
+		finish(&p, EXIT_USAGE, cause);
+		goto out;
+	}
+	if (plan(&p, &cause) == -1) {
+		finish(&p, EXIT_UNREACHABLE, cause);
+		goto out;
+	}
+	if (!any_change(&p))
+		finish(&p, EXIT_OK, xstrdup("no changes"));
+	else if (o->mode != PUSH_APPLY)
+		finish(&p, EXIT_DRIFT, xasprintf("%zu change%s", r->changes.n,
+		    r->changes.n == 1 ? "" : "s"));
+	else
+		apply(&p);
+out:
+	if (p.x != NULL) {
+		if (p.locked)
+			lock_release(&p);
+		xport_close(p.x);
+	}
+	free(detected);
+	free(pem);
+	push_free(&p);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}

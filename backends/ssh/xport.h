@@ -1,0 +1,110 @@
+/* xport.h: how mxdeck talks to a host: commands and file operations.
+ *
+ * Two implementations behind one table of operations: libssh2 (session.c: exec channels
+ * and SFTP) and this machine (local.c: fork/exec without a shell, POSIX file calls).
+ * Every caller goes through the xport_*() functions below, which are the single
+ * chokepoint for the read-only mode of audit: a read-only handle refuses every write
+ * operation there, before any implementation is called, and runs only commands that
+ * xport_cmd_readonly() accepts. */
+#ifndef MXDECK_XPORT_H
+#define MXDECK_XPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "profiles/util.h"
+
+struct xport;
+
+struct xres {
+	int	 status;	/* exit status; -1 when killed by a signal or unknown */
+	struct sbuf out;
+	struct sbuf err;
+};
+void xres_init(struct xres *r);
+void xres_free(struct xres *r);
+
+struct xstat {
+	bool	 exists;
+	bool	 is_dir;
+	bool	 is_link;
+	unsigned mode;		/* permission bits */
+	unsigned long long size;
+	long long mtime;
+};
+
+struct xport_ops {
+	const char *name;
+	/* Run argv (argv[0] looked up in PATH); in/inlen is its stdin. 0 when the
+	 * command ran (whatever its status), -1 + *cause when it could not be run. */
+	int	(*exec)(struct xport *, const char *const *argv, const char *in,
+		    size_t inlen, struct xres *, char **cause);
+	/* Whole file into out; *missing set (and 0 returned) when it does not exist. */
+	int	(*read)(struct xport *, const char *path, struct sbuf *out, bool *missing,
+		    char **cause);
+	int	(*lstat)(struct xport *, const char *path, struct xstat *, char **cause);
+	int	(*readlink)(struct xport *, const char *path, char **target, char **cause);
+	/* Write operations: never reached through a read-only handle. */
+	int	(*write)(struct xport *, const char *path, const char *data, size_t len,
+		    unsigned mode, char **cause);	/* create/truncate, write, fsync */
+	int	(*rename)(struct xport *, const char *from, const char *to, char **cause);
+	int	(*mkdir)(struct xport *, const char *path, unsigned mode, bool *existed,
+		    char **cause);
+	int	(*unlink)(struct xport *, const char *path, char **cause);
+	int	(*rmdir)(struct xport *, const char *path, char **cause);
+	int	(*symlink)(struct xport *, const char *target, const char *path,
+		    char **cause);
+	void	(*close)(struct xport *);
+};
+
+struct xport {
+	const struct xport_ops *ops;
+	bool	 readonly;
+	char	*name;		/* host name for messages */
+	void	*impl;
+	int	 nwrites;	/* write operations done (tests, reports) */
+};
+
+struct xport_ssh_opts {
+	const char *known_hosts;	/* NULL: ~/.ssh/known_hosts */
+	const char *identity;		/* NULL: the host's identity key, then defaults */
+	bool	 accept_new;		/* record an unknown host key */
+	bool	 readonly;		/* audit: SFTP opened for reading only */
+	int	 connect_timeout;	/* seconds */
+	int	 timeout;		/* seconds per operation */
+};
+
+/* Connect to host->address:port as host->user. Failures (refused, timeout, host key
+ * unknown or changed, authentication) return NULL with *cause. */
+struct host;
+struct xport *xport_ssh_open(const struct host *host, const struct xport_ssh_opts *o,
+    char **cause);
+/* This machine; relative paths are taken relative to base (NULL: the cwd). */
+struct xport *xport_local_open(const char *name, const char *base, bool readonly);
+void xport_close(struct xport *x);
+
+/* The chokepoint. */
+int xport_exec(struct xport *x, const char *const *argv, const char *in, size_t inlen,
+    struct xres *r, char **cause);
+int xport_read(struct xport *x, const char *path, struct sbuf *out, bool *missing,
+    char **cause);
+int xport_lstat(struct xport *x, const char *path, struct xstat *st, char **cause);
+int xport_readlink(struct xport *x, const char *path, char **target, char **cause);
+int xport_write(struct xport *x, const char *path, const char *data, size_t len,
+    unsigned mode, char **cause);
+int xport_rename(struct xport *x, const char *from, const char *to, char **cause);
+int xport_mkdir(struct xport *x, const char *path, unsigned mode, bool *existed,
+    char **cause);
+int xport_mkdir_p(struct xport *x, const char *path, unsigned mode, struct strv *created,
+    char **cause);
+int xport_unlink(struct xport *x, const char *path, char **cause);
+int xport_rmdir(struct xport *x, const char *path, char **cause);
+int xport_symlink(struct xport *x, const char *target, const char *path, char **cause);
+
+/* Run argv and require exit status 0: -1 + *cause (with its stderr) otherwise. */
+int xport_run(struct xport *x, const char *const *argv, struct xres *r, char **cause);
+
+/* Is argv a command that only reads? (audit allows nothing else) */
+bool xport_cmd_readonly(const char *const *argv);
+
+#endif

@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# apache-render.sh: the Apache reverse proxy sites that mxdeck renders, run for real.
+# A private apache2 (own ServerRoot, PidFile, loopback ports) includes the rendered
+# sites-enabled; a lab CA signs the proxy and backend certificates; the backend is
+# another vhost of the same server plus a tiny slow HTTP server. Checks: configtest,
+# odd-case paths reach the right backend path, services not listed are not proxied,
+# backend certificate verification, ActiveSync's own timeout, and TLS 1.0 refused on a
+# modern vhost but accepted on the legacy one (OpenSSL 3, @SECLEVEL=0).
+set -eu
+MXDECK=${MXDECK:?}
+command -v apache2 >/dev/null || { echo "apache2 is not installed"; exit 77; }
+command -v curl >/dev/null || { echo "curl is not installed"; exit 77; }
+command -v python3 >/dev/null || { echo "python3 is not installed"; exit 77; }
+mods=/usr/lib/apache2/modules
+T=$(mktemp -d)
+chmod 755 "$T"
+pids=()
+cleanup() {
+	if [ -s "$T/srv/apache.pid" ]; then
+		kill "$(cat "$T/srv/apache.pid")" 2>/dev/null || true
+	fi
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for _ in $(seq 50); do
+		[ -s "$T/srv/apache.pid" ] && kill -0 "$(cat "$T/srv/apache.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -rf "$T"
+}
+[ -n "${KEEP:-}" ] || trap cleanup EXIT
+ok() { echo "ok - $*"; }
+die() {
+	echo "not ok - $*"
+	[ -f "$T/srv/error.log" ] && tail -n ${TAIL:-20} "$T/srv/error.log" | sed 's/^/# /'
+	exit 1
+}
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+PORT=$(free_port)	# the proxy's HTTPS port (probe_ports https:PORT)
+BPORT=$(free_port)	# the Exchange stand-in (TLS)
+SPORT=$(free_port)	# the slow backend (plain HTTP)
+
+# Lab PKI: a CA for the proxy and the backend, and a second CA nobody trusts.
+cd "$T"
+for ca in ca otherca; do
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mxdeck lab $ca" \
+	    -keyout $ca.key -out $ca.pem 2>/dev/null
+done
+mkcert() {	# name SAN
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$1.key" -out "$1.csr" 2>/dev/null
+	printf 'subjectAltName=%s\n' "$2" >"$1.ext"
+	openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+	    -extfile "$1.ext" -out "$1.pem" 2>/dev/null
+}
+mkcert proxy "DNS:mail.lab.test,DNS:legacy.lab.test,DNS:wrongca.lab.test,DNS:slow.lab.test"
+mkcert backend "DNS:localhost"
+chmod 644 ./*.key
+
+cat >"$T/lab.ini" <<EOF
+[site]
+name = apache-lab
+domain = lab.test
+
+[host "lab"]
+address = local
+roles = apache
+apache_dir = $T/apache
+probe_ports = https:$PORT
+
+[vhost "mail.lab.test"]
+server = apache
+backend = https://localhost:$BPORT
+backend_ca = $T/ca.pem
+services = owa oma ecp ews oab autodiscover activesync rpc mapi
+certificate = $T/proxy.pem
+key = $T/proxy.key
+
+[vhost "legacy.lab.test"]
+server = apache
+backend = https://localhost:$BPORT
+backend_ca = $T/ca.pem
+services = owa mapi
+certificate = $T/proxy.pem
+key = $T/proxy.key
+legacy_tls = yes
+
+[vhost "wrongca.lab.test"]
+server = apache
+backend = https://localhost:$BPORT
+backend_ca = $T/otherca.pem
+services = owa
+certificate = $T/proxy.pem
+key = $T/proxy.key
+
+[vhost "slow.lab.test"]
+server = apache
+backend = http://127.0.0.1:$SPORT
+services = owa activesync
+certificate = $T/proxy.pem
+key = $T/proxy.key
+activesync_timeout = 2
+EOF
+"$MXDECK" render "$T/lab.ini" "$T/out" 2>"$T/render.err" || die "render: $(cat "$T/render.err")"
+en="$T/out/lab$T/apache/sites-enabled"
+n=0
+for l in "$en"/*.conf; do
+	target=$(readlink -f "$l")
+	[ "$target" = "$T/out/lab$T/apache/sites-available/$(basename "$l")" ] ||
+	    die "$l -> $target"
+	n=$((n + 1))
+done
+[ "$n" -eq 4 ] || die "expected 4 enabled sites, got $n"
+ok "render: 4 sites, each enabled by a sites-enabled symlink"
+
+# The Exchange stand-in: a TLS vhost whose files name the path they were fetched as.
+mkdir -p "$T/backend"
+for p in autodiscover/autodiscover.xml owa/index.html OMA/index.html ecp/index.html \
+    EWS/Exchange.asmx OAB/oab.xml Microsoft-Server-ActiveSync/index.html mapi/emsmdb \
+    rpc/rpcproxy.dll; do
+	mkdir -p "$T/backend/$(dirname "$p")"
+	echo "BACKEND /$p" >"$T/backend/$p"
+done
+mkdir -p "$T/backend/oma" && echo "BACKEND /oma/index.html" >"$T/backend/oma/index.html"
+
+mkdir -p "$T/srv"
+cat >"$T/srv/apache2.conf" <<EOF
+ServerRoot "$T/srv"
+PidFile "$T/srv/apache.pid"
+ErrorLog "$T/srv/error.log"
+LogLevel ${APACHE_TEST_LOGLEVEL:-warn}
+User www-data
+Group www-data
+ServerName localhost
+Listen 127.0.0.1:$PORT
+Listen 127.0.0.1:$BPORT
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule mime_module $mods/mod_mime.so
+LoadModule dir_module $mods/mod_dir.so
+LoadModule alias_module $mods/mod_alias.so
+LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
+LoadModule ssl_module $mods/mod_ssl.so
+LoadModule proxy_module $mods/mod_proxy.so
+LoadModule proxy_http_module $mods/mod_proxy_http.so
+LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
+LoadModule headers_module $mods/mod_headers.so
+LoadModule rewrite_module $mods/mod_rewrite.so
+TypesConfig /etc/mime.types
+SSLSessionCache "shmcb:$T/srv/ssl_scache(512000)"
+DocumentRoot "$T/backend"
+<Directory />
+	Require all denied
+</Directory>
+<VirtualHost 127.0.0.1:$BPORT>
+	ServerName 127.0.0.1
+	SSLEngine on
+	SSLCertificateFile "$T/backend.pem"
+	SSLCertificateKeyFile "$T/backend.key"
+	DocumentRoot "$T/backend"
+	<Directory "$T/backend">
+		Require all granted
+	</Directory>
+</VirtualHost>
+Include "$en/*.conf"
+EOF
+out=$(apache2 -d "$T/srv" -f "$T/srv/apache2.conf" -t 2>&1) || die "configtest: $out"
+echo "$out" | grep -q 'Syntax OK' || die "configtest: $out"
+ok "apache2 -t: Syntax OK"
+
+# The slow backend: answers after 4 s.
+cat >"$T/slow.py" <<'EOF'
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(4)
+        body = ("SLOW " + self.path + "\n").encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF
+python3 "$T/slow.py" "$SPORT" 2>"$T/slow.log" &
+pids+=($!)
+
+apache2 -d "$T/srv" -f "$T/srv/apache2.conf" -k start || die "apache2 -k start"
+for _ in $(seq 100); do
+	[ -s "$T/srv/apache.pid" ] && curl -sk -o /dev/null "https://127.0.0.1:$PORT/" && break
+	sleep 0.1
+done
+[ -s "$T/srv/apache.pid" ] || die "apache did not start"
+if grep -Ei 'AH01146|Ignoring parameter|already used by another worker' "$T/srv/error.log"; then
+	die "a ProxyPass worker parameter is ignored (worker sharing)"
+fi
+ok "apache started (pid $(cat "$T/srv/apache.pid")) on 127.0.0.1:$PORT, no worker-sharing warning"
+
+get() {	# host path [curl options]
+	local h=$1 p=$2
+	shift 2
+	curl -s --max-time 20 --cacert "$T/ca.pem" --resolve "$h:$PORT:127.0.0.1" "$@" \
+	    "https://$h:$PORT$p"
+}
+expect_backend() {	# host request-path backend-path
+	local body
+	body=$(get "$1" "$2") || die "GET https://$1$2 failed"
+	[ "$body" = "BACKEND $3" ] || die "GET https://$1$2: expected 'BACKEND $3', got '$body'"
+	ok "https://$1$2 reaches the backend's $3"
+}
+expect_backend mail.lab.test /AutoDiscover/AutoDiscover.xml /autodiscover/autodiscover.xml
+expect_backend mail.lab.test /autodiscover/autodiscover.xml /autodiscover/autodiscover.xml
+expect_backend mail.lab.test /OWA/index.html /owa/index.html
+expect_backend mail.lab.test /oma/index.html /oma/index.html
+expect_backend mail.lab.test /ECP/index.html /ecp/index.html
+expect_backend mail.lab.test /ews/Exchange.asmx /EWS/Exchange.asmx
+expect_backend mail.lab.test /oab/oab.xml /OAB/oab.xml
+expect_backend mail.lab.test /microsoft-server-activesync/index.html \
+    /Microsoft-Server-ActiveSync/index.html
+expect_backend mail.lab.test /MAPI/emsmdb /mapi/emsmdb
+expect_backend legacy.lab.test /owa/index.html /owa/index.html
+
+# rpc needs mod_proxy_msrpc, which is not loaded here: not proxied at all.
+body=$(get mail.lab.test /rpc/rpcproxy.dll)
+[ "$body" != "BACKEND /rpc/rpcproxy.dll" ] || die "rpc proxied without mod_proxy_msrpc"
+ok "rpc is not proxied without mod_proxy_msrpc (<IfModule>)"
+# Services not listed for a vhost are not proxied.
+body=$(get legacy.lab.test /EWS/Exchange.asmx)
+case $body in BACKEND*) die "legacy.lab.test proxies /EWS which it does not list" ;; esac
+body=$(get legacy.lab.test /autodiscover/autodiscover.xml)
+case $body in BACKEND*) die "legacy.lab.test proxies autodiscover which it does not list" ;; esac
+# Only the exact Autodiscover file, not a neighbour.
+body=$(get mail.lab.test /autodiscover/autodiscover.xml.bak)
+case $body in BACKEND*) die "autodiscover.xml.bak was proxied" ;; esac
+ok "unlisted services and neighbouring paths are not proxied"
+
+code=$(get mail.lab.test / -o /dev/null -w '%{http_code} %{redirect_url}')
+[ "$code" = "302 https://mail.lab.test:$PORT/owa/" ] || die "/ redirect: $code"
+ok "/ redirects to /owa/"
+
+# Backend verification: a backend certificate from an untrusted CA is refused.
+code=$(get wrongca.lab.test /owa/index.html -o /dev/null -w '%{http_code}')
+case $code in 500|502) ;; *) die "backend with an untrusted certificate: HTTP $code" ;; esac
+grep -q 'AH02039: Certificate Verification: Error' "$T/srv/error.log" ||
+    die "no certificate verification failure in the error log"
+ok "backend certificate from an untrusted CA: HTTP $code, verification error logged"
+
+# ActiveSync has its own timeout (2 s here); OWA keeps the server's (60 s default).
+start=$(date +%s)
+code=$(get slow.lab.test /Microsoft-Server-ActiveSync/ping -o /dev/null -w '%{http_code}')
+secs=$(($(date +%s) - start))
+case $code in 502|504) ;; *) die "ActiveSync on a 4 s backend: HTTP $code after ${secs}s" ;; esac
+[ "$secs" -ge 1 ] && [ "$secs" -lt 4 ] || die "ActiveSync on a 4 s backend: HTTP $code after ${secs}s, expected ~2 s"
+grep -q 'timeout specified has expired' "$T/srv/error.log" || die "no proxy timeout in the error log"
+ok "ActiveSync timeout=2 applies: HTTP $code after ${secs}s"
+body=$(get slow.lab.test /owa/x)
+[ "$body" = "SLOW /owa/x" ] || die "OWA on the slow backend: '$body'"
+ok "OWA on the same backend is not cut by ActiveSync's timeout"
+
+# TLS versions: the modern vhost refuses TLS 1.0, the legacy vhost accepts it.
+tls1() {	# host -> 0 if a TLS 1.0 handshake completes
+	echo | openssl s_client -connect "127.0.0.1:$PORT" -servername "$1" -tls1 \
+	    -cipher 'DEFAULT:@SECLEVEL=0' 2>&1 | grep -q '^New, TLSv1\(\.0\)\?, Cipher is [A-Z]'
+}
+tls1 mail.lab.test && die "mail.lab.test (modern) accepted TLS 1.0"
+ok "modern vhost refuses TLS 1.0"
+tls1 legacy.lab.test || die "legacy.lab.test (legacy_tls = yes) refused TLS 1.0"
+ok "legacy vhost accepts TLS 1.0 (@SECLEVEL=0)"
+echo | openssl s_client -connect "127.0.0.1:$PORT" -servername mail.lab.test -tls1_2 2>&1 |
+    grep -q '^New, TLSv1.2, Cipher is [A-Z]' || die "mail.lab.test refused TLS 1.2"
+ok "modern vhost accepts TLS 1.2"
+exit 0

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# dns-render.sh: the DNS renderer against real DNS tools.
+#  1. every zone snippet passes named-checkzone when $INCLUDEd into a wrapper zone, and
+#     ldns-read-zone reads it (flattened: ldns has no $INCLUDE);
+#  2. the TLSA records equal `openssl x509 -pubkey | openssl pkey -pubin -outform DER |
+#     sha256sum` of the certificate, for every tlsa port at every MX and submission host;
+#  3. SRV/CNAME/MX content: autodiscover for the domain and its `also` domain, RFC 6186
+#     and RFC 8314 records with `.` for what is not offered, both MX hosts;
+#  4. the nsupdate script, applied to a real BIND (named on loopback, zones without the
+#     records), makes each zone hold exactly the snippet's records (AXFR); applying it a
+#     second time changes nothing;
+#  5. TLSA requested but the certificate missing: render fails and says why.
+set -eu
+MXDECK=${MXDECK:?}
+tmp=$(mktemp -d)
+named_pid=
+cleanup() {
+	if [ -n "$named_pid" ]; then
+		kill "$named_pid" 2>/dev/null || true
+		for _ in $(seq 50); do kill -0 "$named_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$named_pid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+ok() { echo "ok - $*"; }
+die() { echo "not ok - $*"; exit 1; }
+
+for t in named-checkzone ldns-read-zone nsupdate dig named openssl; do
+	command -v "$t" >/dev/null || { echo "$t is not installed (bind9, bind9-utils, ldnsutils)"; exit 77; }
+done
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj /CN=mx1.example.org -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
+want_tlsa=$(openssl x509 -in "$tmp/cert.pem" -pubkey -noout |
+    openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+
+cat >"$tmp/site.ini" <<EOF
+[site]
+name = dns-lab
+domain = example.org
+[host "gw1"]
+address = mx1.example.org
+roles = postfix dns
+state_dir = /var/lib/mxdeck
+[host "gw2"]
+address = MX2.example.org
+roles = postfix apache autodiscover
+[vhost "mail.example.org"]
+server = apache
+backend = https://192.0.2.80
+services = owa autodiscover activesync
+certificate = $tmp/cert.pem
+key = $tmp/key.pem
+[autodiscover "example.org"]
+imap = imap.example.org:993/ssl
+pop3 = pop.example.org:995/ssl
+smtp = smtp.example.org:465/ssl
+also = example.com
+[tls]
+dane = yes
+tlsa_ports = 25 465
+certificate = $tmp/cert.pem
+key = $tmp/key.pem
+EOF
+"$MXDECK" render --host gw1 "$tmp/site.ini" "$tmp/out" 2>"$tmp/err" || die "render: $(cat "$tmp/err")"
+Z=$tmp/out/gw1/var/lib/mxdeck/dns
+for f in example.org.zone example.com.zone mxdeck.nsupdate; do
+	[ -f "$Z/$f" ] || die "missing $Z/$f"
+done
+ok "rendered example.org.zone, example.com.zone, mxdeck.nsupdate"
+
+wrapper() {	# DOMAIN -> wrapper zone head on stdout
+	printf '$ORIGIN %s.\n$TTL 3600\n@ IN SOA ns1.%s. hostmaster.%s. 1 3600 900 604800 300\n' "$1" "$1" "$1"
+	printf '@ IN NS ns1.%s.\nns1 IN A 192.0.2.53\n' "$1"
+}
+for d in example.org example.com; do
+	{ wrapper "$d"; echo "\$INCLUDE $Z/$d.zone"; } >"$tmp/w-$d.zone"
+	named-checkzone -i local "$d" "$tmp/w-$d.zone" >"$tmp/ncz.out" 2>&1 ||
+	    die "named-checkzone $d: $(cat "$tmp/ncz.out")"
+	ok "named-checkzone accepts $d with the snippet \$INCLUDEd"
+	{ wrapper "$d"; cat "$Z/$d.zone"; } >"$tmp/f-$d.zone"
+	ldns-read-zone "$tmp/f-$d.zone" >"$tmp/ldns-$d.out" 2>&1 ||
+	    die "ldns-read-zone $d: $(cat "$tmp/ldns-$d.out")"
+	ok "ldns-read-zone reads $d"
+done
+
+# Records, normalized: whitespace collapsed, lower case, comments dropped.
+norm() { sed -e 's/;.*//' "$@" | awk 'NF { $1 = $1; print tolower($0) }' | sort; }
+norm "$Z/example.org.zone" >"$tmp/org.rr"
+norm "$Z/example.com.zone" >"$tmp/com.rr"
+has() {	# FILE RECORD
+	grep -qxF "$2" "$1" || die "$(basename "$1") lacks '$2'"
+}
+for p in 25 465; do
+	for h in mx1.example.org mx2.example.org smtp.example.org; do
+		has "$tmp/org.rr" "_$p._tcp.$h. 3600 in tlsa 3 1 1 $want_tlsa"
+	done
+done
+[ "$(grep -c ' tlsa ' "$tmp/org.rr")" = 6 ] || die "expected exactly 6 TLSA records"
+ok "TLSA 3 1 1 = sha256(SPKI) from openssl for 25 and 465 at mx1, mx2, smtp"
+has "$tmp/org.rr" "example.org. 3600 in mx 10 mx1.example.org."
+has "$tmp/org.rr" "example.org. 3600 in mx 20 mx2.example.org."
+has "$tmp/com.rr" "example.com. 3600 in mx 10 mx1.example.org."
+ok "MX: both postfix hosts, in profile order"
+for d in org com; do
+	f=$tmp/$d.rr
+	has "$f" "_autodiscover._tcp.example.$d. 3600 in srv 0 0 443 mail.example.org."
+	has "$f" "autodiscover.example.$d. 3600 in cname mail.example.org."
+	has "$f" "_imaps._tcp.example.$d. 3600 in srv 0 1 993 imap.example.org."
+	has "$f" "_imap._tcp.example.$d. 3600 in srv 0 0 0 ."
+	has "$f" "_pop3s._tcp.example.$d. 3600 in srv 0 1 995 pop.example.org."
+	has "$f" "_pop3._tcp.example.$d. 3600 in srv 0 0 0 ."
+	has "$f" "_submissions._tcp.example.$d. 3600 in srv 0 1 465 smtp.example.org."
+	has "$f" "_submission._tcp.example.$d. 3600 in srv 0 0 0 ."
+done
+grep -q ' tlsa ' "$tmp/com.rr" && die "example.com must not carry TLSA records of example.org hosts"
+ok "autodiscover SRV/CNAME and RFC 6186/8314 SRV for example.org and also-domain example.com"
+
+# nsupdate against a real BIND.
+port=
+while :; do
+	port=$((20000 + RANDOM % 40000))
+	ss -Hlun "sport = :$port" | grep -q . || ss -Hltn "sport = :$port" | grep -q . || break
+done
+mkdir -p "$tmp/named"
+for d in example.org example.com; do wrapper "$d" >"$tmp/named/$d.db"; done
+cat >"$tmp/named.conf" <<EOF
+options {
+	directory "$tmp/named";
+	pid-file "$tmp/named/named.pid";
+	listen-on port $port { 127.0.0.1; };
+	listen-on-v6 { none; };
+	recursion no;
+	allow-transfer { 127.0.0.1; };
+	dnssec-validation no;
+};
+controls { };
+zone "example.org" { type primary; file "example.org.db"; allow-update { 127.0.0.1; }; };
+zone "example.com" { type primary; file "example.com.db"; allow-update { 127.0.0.1; }; };
+EOF
+named -c "$tmp/named.conf" -f -n 1 >"$tmp/named.log" 2>&1 &
+named_pid=$!
+for _ in $(seq 100); do
+	dig +short +time=1 +tries=1 -p "$port" @127.0.0.1 example.org SOA 2>/dev/null | grep -q ns1 && break
+	kill -0 "$named_pid" 2>/dev/null || die "named did not start: $(tail -n 5 "$tmp/named.log")"
+	sleep 0.1
+done
+axfr() {	# DOMAIN -> normalized records other than SOA, NS and ns1's A
+	dig +nosplit +noall +answer -p "$port" @127.0.0.1 "$1" AXFR |
+	    awk 'NF { $1 = $1; print tolower($0) }' | grep -v -e ' in soa ' -e ' in ns ' -e '^ns1\.' | sort -u
+}
+apply() {
+	{ echo "server 127.0.0.1 $port"; cat "$Z/mxdeck.nsupdate"; } |
+	    nsupdate >"$tmp/nsupdate.out" 2>&1 || die "nsupdate: $(cat "$tmp/nsupdate.out")"
+}
+apply
+axfr example.org >"$tmp/org.axfr"
+axfr example.com >"$tmp/com.axfr"
+diff "$tmp/org.rr" "$tmp/org.axfr" >"$tmp/diff" || die "example.org after nsupdate differs: $(cat "$tmp/diff")"
+diff "$tmp/com.rr" "$tmp/com.axfr" >"$tmp/diff" || die "example.com after nsupdate differs: $(cat "$tmp/diff")"
+ok "nsupdate script applied to named: both zones hold exactly the snippet's records"
+# Run it again after a stale record appeared: it converges (delete + add per name/type).
+printf 'server 127.0.0.1 %s\nzone example.org.\nupdate add _25._tcp.mx1.example.org. 3600 IN TLSA 3 1 1 %s\nsend\n' \
+    "$port" "$(printf '%064d' 0)" | nsupdate || die "adding a stale TLSA"
+apply
+axfr example.org >"$tmp/org.axfr2"
+diff "$tmp/org.rr" "$tmp/org.axfr2" >"$tmp/diff" || die "second nsupdate run differs: $(cat "$tmp/diff")"
+ok "nsupdate script is idempotent and removes a stale TLSA record"
+
+# TLSA asked for but the certificate is not there: an error that names the cause.
+sed "s|^certificate = $tmp/cert.pem|certificate = $tmp/nonexistent.pem|" "$tmp/site.ini" >"$tmp/bad.ini"
+set +e
+"$MXDECK" render --host gw1 "$tmp/bad.ini" "$tmp/out2" 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || die "render with a missing certificate succeeded"
+grep -q 'nonexistent.pem' "$tmp/err" && grep -q 'TLSA' "$tmp/err" ||
+    die "the error does not name the certificate and TLSA: $(cat "$tmp/err")"
+ok "missing certificate with tlsa_ports: render fails (exit $rc) naming the file"

@@ -1,0 +1,288 @@
+#!/bin/bash
+# postfix-live.sh: the rendered Postfix configuration, merged into a copy of the stock
+# /etc/postfix with tests/lab/postfix-merge.sh, running for real on loopback (private
+# queue, a minimal Dovecot for SASL). Proves behaviour, not just syntax:
+#   always-accept postmaster@/abuse@ before a filter, without opening a relay;
+#   submission: STARTTLS required, AUTH only after it, relay for SASL users and
+#   relay_networks only, smtp=off users refused (check_sasl_access); smtps wrapper mode;
+#   header privacy rules only for submission/smtps (msa_cleanup), not on port 25;
+#   connector: TLS + verified client certificate required, foreign tenant rejected;
+#   TLS: TLSv1.1 refused, 1.2/1.3 accepted, client renegotiation refused; the same with
+#   the Postfix < 3.6 protocol syntax and 0x40000000.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+MXDECK=${MXDECK:-$BUILD/mxdeck}
+MERGE=$ROOT/tests/lab/postfix-merge.sh
+for c in postfix postconf swaks openssl dovecot ss; do
+	command -v $c >/dev/null || { echo "$c not installed"; exit 77; }
+done
+[ -r /etc/ssl/certs/ssl-cert-snakeoil.pem ] || { echo "no snakeoil certificate (ssl-cert)"; exit 77; }
+[ -x "$MXDECK" ] || { echo "FAIL $MXDECK not built"; exit 1; }
+
+T=$(mktemp -d /tmp/mxdeck-pflive.XXXXXX)
+chmod 755 "$T"
+D=$T/etc/postfix
+PF_PID= DV=
+cleanup() {
+	if [ -n "$PF_PID" ]; then
+		postfix -c "$D" stop >/dev/null 2>&1 || true
+		kill "$PF_PID" 2>/dev/null || true
+		wait "$PF_PID" 2>/dev/null || true
+	fi
+	if [ -n "$DV" ] && [ -f "$T/dv/run/master.pid" ]; then
+		kill "$(cat "$T/dv/run/master.pid")" 2>/dev/null || true
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fails=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+port_free() { ! ss -ltnH "sport = :$1" | grep -q .; }
+# Four free loopback ports for smtp, submission, smtps; the connector's 10041 is fixed.
+base=$((20000 + RANDOM % 30000))
+while ! { port_free $base && port_free $((base + 1)) && port_free $((base + 2)); }; do
+	base=$((base + 7))
+done
+P25=$base P587=$((base + 1)) P465=$((base + 2))
+port_free 10041 || { echo "port 10041 (connector re-injection) is busy"; exit 77; }
+
+mkdir -p "$D"
+cp /etc/postfix/main.cf /etc/postfix/master.cf /etc/postfix/dynamicmaps.cf "$D/"
+[ -d /etc/postfix/dynamicmaps.cf.d ] && cp -r /etc/postfix/dynamicmaps.cf.d "$D/"
+
+render_merge() {	# postfix_version
+	sed -e "s|^postfix_dir = .*|postfix_dir = $D|" \
+	    -e "s|^postfix_version = .*|postfix_version = $1|" \
+	    -e "s|^probe_ports = .*|probe_ports = smtp:$P25 submission:$P587 smtps:$P465|" \
+	    "$ROOT/share/examples/demo.ini" > "$T/demo.ini"
+	cp "$ROOT/share/examples/demo-users.csv" "$T/"
+	rm -rf "$T/out"
+	"$MXDECK" render "$T/demo.ini" "$T/out" 2>"$T/render.err" || { cat "$T/render.err"; return 1; }
+	cp "$T/out/demo$D"/* "$D/"
+	"$MERGE" "$D"
+}
+render_merge 3.7 || { echo "FAIL render/merge"; exit 1; }
+ok "rendered and merged (ports $P25 $P587 $P465)"
+rrs=$(postconf -c "$D" -h smtpd_recipient_restrictions)
+
+# Lab scaffolding only: private queue, loopback, no DNS, nothing leaves, a lab CA for
+# client certificates, XCLIENT so that tests can pose as remote clients, example.org
+# relayed here, and a filter after the rendered recipient restrictions.
+mkdir -p "$T/spool" "$T/data" "$T/ca" "$T/dv/run" "$T/dv/state"
+chown postfix "$T/data"
+postconf -c "$D" -e "queue_directory = $T/spool" "data_directory = $T/data" \
+    "inet_interfaces = 127.0.0.1" "inet_protocols = ipv4" "maillog_file = /dev/stdout" \
+    "myhostname = gw.lab.test" "mydomain = lab.test" "mydestination = localhost" \
+    "alias_maps =" "alias_database =" "smtp_dns_support_level =" \
+    "relay_domains = example.org" "defer_transports = relay smtp" \
+    "smtpd_authorized_xclient_hosts = 127.0.0.1" "smtpd_tls_CAfile = $T/ca/ca.pem" \
+    "smtpd_recipient_restrictions = $rrs, check_recipient_access pcre:$T/filter.pcre"
+# A filter that would reject the role addresses: they must be accepted before it.
+printf '/^(postmaster|abuse|nobody)@example\\.org$/ REJECT 5.7.1 lab filter\n' > "$T/filter.pcre"
+postconf -c "$D" -M# smtp/inet
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca/ca.key" -out "$T/ca/ca.pem" \
+    -days 2 -subj /CN=lab-ca 2>/dev/null
+for n in cl other; do
+	openssl req -newkey rsa:2048 -nodes -keyout "$T/ca/$n.key" -out "$T/ca/$n.csr" \
+	    -subj "/CN=$n.lab.test" 2>/dev/null
+done
+openssl x509 -req -in "$T/ca/cl.csr" -CA "$T/ca/ca.pem" -CAkey "$T/ca/ca.key" \
+    -CAcreateserial -out "$T/ca/cl.pem" -days 2 2>/dev/null
+# "other": self-signed, not from the trusted CA.
+openssl x509 -req -in "$T/ca/other.csr" -signkey "$T/ca/other.key" -out "$T/ca/other.pem" \
+    -days 2 2>/dev/null
+postfix -c "$D" check 2>"$T/check.err" && [ ! -s "$T/check.err" ] && ok "postfix check clean" \
+    || bad "postfix check: $(cat "$T/check.err")"
+postfix -c "$D" set-permissions >/dev/null 2>&1
+
+# Dovecot for SASL (the dovecot renderer's job on a real gateway): auth socket only.
+printf 'alice@example.org:{PLAIN}secret\ncarol@example.org:{PLAIN}secret\n' > "$T/dv/passwd"
+cat > "$T/dv/dovecot.conf" <<DOVECOT
+base_dir = $T/dv/run
+state_dir = $T/dv/state
+log_path = $T/dv/log
+protocols = none
+ssl = no
+listen = 127.0.0.1
+auth_mechanisms = plain login
+disable_plaintext_auth = no
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $T/dv/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+service auth {
+  unix_listener $T/spool/private/auth {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+DOVECOT
+dovecot -c "$T/dv/dovecot.conf" && DV=1
+postfix -c "$D" start-fg > "$T/maillog" 2>&1 &
+PF_PID=$!
+for i in $(seq 50); do
+	port_free $P25 || port_free $P587 || port_free $P465 || break
+	sleep 0.1
+done
+port_free $P25 && { cat "$T/maillog"; echo "FAIL postfix did not start"; exit 1; }
+ok "postfix running (pid $PF_PID)"
+
+S=0
+smtp() {	# swaks args...: output in $T/s.$S
+	S=$((S + 1))
+	timeout 30 swaks --server 127.0.0.1 --helo client.lab.test "$@" > "$T/s.$S" 2>&1 || true
+}
+reply() {	# description, regex matched against the last reply lines
+	if grep -qE -- "$2" "$T/s.$S"; then ok "$1"; else
+		bad "$1: no '$2' in:"; grep -E '^ ?(<|->|~>)' "$T/s.$S" | tail -4 | sed 's/^/     /'; fi
+}
+EXT="--xclient-addr 203.0.113.5"
+
+# --- port 25: always-accept and relay ---
+smtp -p $P25 $EXT --from x@foreign.test --to postmaster@example.org --quit-after RCPT
+reply "25: postmaster@example.org accepted before the filter" '^<[-~] +250 2\.1\.5'
+smtp -p $P25 $EXT --from x@foreign.test --to abuse@example.org --quit-after RCPT
+reply "25: abuse@example.org accepted before the filter" '^<[-~] +250 2\.1\.5'
+smtp -p $P25 $EXT --from x@foreign.test --to nobody@example.org --quit-after RCPT
+reply "25: other recipients reach the filter (rejected)" '^<\*\* +554 .*lab filter'
+smtp -p $P25 $EXT --from x@foreign.test --to postmaster@foreign.test --quit-after RCPT
+reply "25: postmaster@ of a foreign domain: no relay" '^<\*\* +554 .*Relay access denied'
+smtp -p $P25 $EXT --from x@foreign.test --to x@foreign.test --quit-after RCPT
+reply "25: no open relay" '^<\*\* +554 .*Relay access denied'
+smtp -p $P25 $EXT --quit-after EHLO
+if grep -q '250-AUTH\|250 AUTH' "$T/s.$S"; then bad "25: AUTH offered"; else ok "25: no AUTH on port 25"; fi
+
+# --- connector fax.example.org ---
+CERT="--tls --tls-cert $T/ca/cl.pem --tls-key $T/ca/cl.key"
+smtp -p $P25 $EXT --from x@tenant.test --to 4711@fax.example.org --quit-after RCPT
+reply "connector: plaintext refused" '^<\*\* +4[0-9][0-9] .*encryption is required'
+smtp -p $P25 $EXT --tls --from x@tenant.test --to 4711@fax.example.org --quit-after RCPT
+reply "connector: TLS without client certificate refused" '^<~\* +554 .*Access denied'
+smtp -p $P25 $EXT --tls --tls-cert "$T/ca/other.pem" --tls-key "$T/ca/other.key" \
+    --from x@tenant.test --to 4711@fax.example.org --quit-after RCPT
+reply "connector: untrusted client certificate refused" '^<~\* +554 .*Access denied'
+smtp -p $P25 $EXT $CERT --from x@tenant.test --to 4711@sub.fax.example.org --quit-after RCPT
+reply "connector: subdomain accepted with a trusted certificate" '^<~ +250 2\.1\.5'
+smtp -p $P25 $EXT $CERT --from own@tenant.test --to 4711@fax.example.org \
+    --header "X-MS-Exchange-CrossTenant-Id: 00000000-0000-0000-0000-000000000000"
+reply "connector: own tenant queued" '^<~ +250 2\.0\.0 Ok: queued'
+smtp -p $P25 $EXT $CERT --from foreign@tenant.test --to 4711@fax.example.org \
+    --header "X-MS-Exchange-CrossTenant-Id: 11111111-2222-3333-4444-555555555555"
+reply "connector: foreign tenant queued for the check" '^<~ +250 2\.0\.0 Ok: queued'
+for i in $(seq 50); do
+	grep -q 'from=<foreign@tenant.test>.*status=bounced' "$T/maillog" && \
+	    grep -q 'mxdeck-reinject.*status=sent' "$T/maillog" && break
+	sleep 0.2
+done
+grep -q 'reject: header X-MS-Exchange-CrossTenant-Id: 11111111-2222-3333-4444-555555555555.*accepted only from its Microsoft 365 tenant' "$T/maillog" \
+    && ok "connector: foreign tenant rejected by the tenant check" || bad "connector: foreign tenant not rejected"
+grep -E 'mxdeck-reinject/smtp.*status=bounced .*5\.7\.1' "$T/maillog" | grep -q . \
+    && ok "connector: foreign tenant's message bounced" || bad "connector: no bounce"
+if grep -q 'reject: header X-MS-Exchange-CrossTenant-Id: 00000000' "$T/maillog"; then
+	bad "connector: own tenant rejected"
+elif grep -q 'mxdeck-reinject/smtp.*to=<4711@fax.example.org>.*status=sent' "$T/maillog"; then
+	ok "connector: own tenant passed the check and was re-injected"
+else
+	bad "connector: own tenant's message not re-injected"
+fi
+
+# --- submission ---
+smtp -p $P587 $EXT --quit-after EHLO
+if grep -qE '^<- +250[- ]AUTH' "$T/s.$S"; then bad "587: AUTH offered before STARTTLS"; else ok "587: no AUTH before STARTTLS"; fi
+smtp -p $P587 $EXT --from x@example.org --to x@foreign.test --quit-after MAIL
+reply "587: STARTTLS required" '^<\*\* +530 .*STARTTLS'
+smtp -p $P587 $EXT -tls --from x@example.org --to x@foreign.test --quit-after RCPT
+reply "587: unauthenticated remote client cannot relay" '^<~\* +554 .*Access denied'
+smtp -p $P587 --xclient-addr 192.0.2.10 -tls --from x@example.org --to x@foreign.test --quit-after RCPT
+reply "587: relay_networks client may relay" '^<~ +250 2\.1\.5'
+smtp -p $P587 --xclient-addr 192.0.2.11 -tls --from x@example.org --to x@foreign.test --quit-after RCPT
+reply "587: neighbour of relay_networks may not" '^<~\* +554'
+smtp -p $P587 $EXT -tls --auth PLAIN --auth-user carol@example.org --auth-password secret \
+    --from carol@example.org --to x@foreign.test --quit-after RCPT
+reply "587: carol (smtp off) refused" '^<~\* +554 .*SASL login name rejected'
+
+cat > "$T/msg.eml" <<'MSG'
+Received: from client.example.net (client.example.net [198.51.100.7])
+	(using TLSv1.2 with cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits))
+	by smtp.example.org (Postfix) with ESMTPSA id 7458E7B802
+From: alice@example.org
+To: x@foreign.test
+Subject: privacy
+X-Originating-IP: [198.51.100.7]
+User-Agent: Thunderbird/60.6.1
+X-Mailer: PHPMailer 5.2.1
+
+body
+MSG
+qid() { sed -n 's/.*250 2\.0\.0 Ok: queued as \([0-9A-F]*\).*/\1/p' "$T/s.$S" | tail -n 1; }
+smtp -p $P587 --xclient-addr 198.51.100.9 -tls --auth PLAIN --auth-user alice@example.org \
+    --auth-password secret --from alice@example.org --to x@foreign.test --data "$T/msg.eml"
+reply "587: alice relays" '^<~ +250 2\.0\.0 Ok: queued'
+Q587=$(qid)
+smtp -p $P465 --xclient-addr 198.51.100.9 --tlsc --auth PLAIN --auth-user alice@example.org \
+    --auth-password secret --from alice@example.org --to x@foreign.test --data "$T/msg.eml"
+reply "465: alice relays over implicit TLS" '^<~ +250 2\.0\.0 Ok: queued'
+Q465=$(qid)
+smtp -p $P25 --xclient-addr 198.51.100.9 --from alice@example.org --to bob@example.org --data "$T/msg.eml"
+reply "25: message queued" '^<- +250 2\.0\.0 Ok: queued'
+Q25=$(qid)
+for q in "$Q587:587" "$Q465:465"; do
+	id=${q%%:*} port=${q##*:}
+	postcat -c "$D" -hq "$id" > "$T/h.$port" 2>/dev/null || true
+	grep -qE '198\.51\.100\.|X-Originating-IP|User-Agent|X-Mailer' "$T/h.$port" \
+	    && bad "$port: private headers left: $(grep -E '198\.51|X-Orig|User-Agent|X-Mailer' "$T/h.$port" | tr '\n' '|')" \
+	    || ok "$port: client IPs, X-Originating-IP, User-Agent, X-Mailer gone"
+	[ "$(grep -c '^Received: from \[127\.0\.0\.1\] (localhost \[127\.0\.0\.1\])$' "$T/h.$port")" = 2 ] \
+	    && ok "$port: both Received lines rewritten" || bad "$port: Received not rewritten"
+	grep -qxF $'\t(using TLSv1.2 with cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits))' "$T/h.$port" \
+	    && ok "$port: continuation lines kept" || bad "$port: continuation lines lost"
+done
+postcat -c "$D" -hq "$Q25" > "$T/h.25" 2>/dev/null || true
+grep -q '^X-Originating-IP: \[198.51.100.7\]' "$T/h.25" && grep -q '198\.51\.100\.9' "$T/h.25" \
+    && ok "25: headers untouched (scope = authenticated)" || bad "25: headers changed on port 25"
+
+# --- TLS policy ---
+tls_check() {	# label, port, starttls(yes|no)
+	local st=() v
+	[ "$3" = yes ] && st=(-starttls smtp)
+	for v in tls1_1 tls1_2 tls1_3; do
+		echo QUIT | timeout 10 openssl s_client "${st[@]}" -connect 127.0.0.1:$2 -$v \
+		    -cipher 'DEFAULT:@SECLEVEL=0' > "$T/tls.$v" 2>&1 || true
+	done
+	grep -q '^New, (NONE)' "$T/tls.tls1_1" && ok "$1: TLSv1.1 refused" || bad "$1: TLSv1.1 accepted"
+	grep -q '^New, TLSv1.2' "$T/tls.tls1_2" && ok "$1: TLSv1.2 accepted" || bad "$1: TLSv1.2 refused"
+	grep -q '^New, TLSv1.3' "$T/tls.tls1_3" && ok "$1: TLSv1.3 accepted" || bad "$1: TLSv1.3 refused"
+	{ [ "$3" = yes ] && echo "EHLO x"; sleep 1; echo R; sleep 2; echo QUIT; } |
+	    timeout 10 openssl s_client "${st[@]}" -connect 127.0.0.1:$2 -tls1_2 > "$T/reneg" 2>&1 || true
+	grep -q 'RENEGOTIATING' "$T/reneg" && grep -q 'no renegotiation' "$T/reneg" \
+	    && ok "$1: client-initiated renegotiation refused" || bad "$1: renegotiation not refused"
+}
+tls_check "3.7 syntax, 25" $P25 yes
+tls_check "3.7 syntax, 465" $P465 no
+
+# --- the Postfix < 3.6 syntax, reloaded into the running instance ---
+render_merge 3.3 || bad "3.3 render/merge"
+grep -qx 'smtpd_tls_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1' <(postconf -c "$D" -n) \
+    && grep -qx 'tls_ssl_options = 0x40000000' <(postconf -c "$D" -n) \
+    && ok "3.3 syntax merged" || bad "3.3 syntax not in main.cf"
+postfix -c "$D" reload >/dev/null 2>&1
+sleep 1
+tls_check "3.3 syntax, 25" $P25 yes
+
+if grep -E 'warning|fatal|panic|disabling TLS' "$T/maillog" | grep -v 'TLS library problem' | grep -q .; then
+	bad "maillog has warnings:"; grep -E 'warning|fatal|panic|disabling TLS' "$T/maillog" | grep -v 'TLS library problem' | sort -u | head -5 | sed 's/^/     /'
+else
+	ok "maillog: no warnings (besides the refused TLS handshakes)"
+fi
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]

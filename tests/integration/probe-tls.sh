@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# probe-tls.sh: `mxdeck test` against TLS endpoints on loopback (openssl s_server as the
+# TLS peer, a lab CA via SSL_CERT_FILE) and against servers that misbehave. Each case
+# must come out as the truth: valid ok, expired fail, wrong name fail, soon-expiring
+# warn, TLS 1.0-only fail against >=TLSv1.2, client renegotiation accepted fail under
+# no_renegotiation = yes; silent, garbage, reset, closed and unreachable endpoints fail
+# within the per-probe timeout. Protocol and cipher are cross-checked with s_client.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MXDECK=${MXDECK:-$ROOT/build/mxdeck}
+. "$ROOT/tests/lab/probe-lab.sh"
+lab_init
+trap lab_cleanup EXIT
+fails=0
+check() {	# description, condition...
+	local d=$1
+	shift
+	if "$@"; then
+		echo "ok   - $d"
+	else
+		echo "FAIL - $d"
+		fails=$((fails + 1))
+	fi
+}
+eq() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'" >&2; return 1; }; }
+has() { case $1 in *"$2"*) return 0 ;; esac; echo "     '$1' lacks '$2'" >&2; return 1; }
+
+lab_ca
+K=$LAB/pki
+P_GOOD=$(lab_port); lab_s_server "$P_GOOD" "$K/good.pem" "$K/good.key"
+P_EXP=$(lab_port); lab_s_server "$P_EXP" "$K/expired.pem" "$K/expired.key"
+P_WRONG=$(lab_port); lab_s_server "$P_WRONG" "$K/wrong.pem" "$K/wrong.key"
+P_SOON=$(lab_port); lab_s_server "$P_SOON" "$K/soon.pem" "$K/soon.key"
+P_OLD=$(lab_port); lab_s_server "$P_OLD" "$K/good.pem" "$K/good.key" -tls1 \
+    -cipher 'DEFAULT:@SECLEVEL=0'
+P_RENEG=$(lab_port); lab_s_server "$P_RENEG" "$K/good.pem" "$K/good.key" \
+    -client_renegotiation -no_tls1_3
+P_SILENT=$(lab_port); lab_bad silent "$P_SILENT"
+P_GARB=$(lab_port); lab_bad garbage "$P_GARB"
+P_RESET=$(lab_port); lab_bad reset "$P_RESET"
+P_SGARB=$(lab_port); lab_bad smtpgarbage "$P_SGARB"
+P_CLOSED=$(lab_port)
+for p in $P_GOOD $P_EXP $P_WRONG $P_SOON $P_OLD $P_RENEG $P_SILENT $P_GARB $P_RESET $P_SGARB; do
+	lab_wait_port "$p"
+done
+
+host() {	# name port [service]
+	cat <<EOF
+
+[host "$1"]
+address = 127.0.0.1
+roles = postfix
+probe_ports = smtp:off submission:off smtps:off ${3:-smtps}:$2
+EOF
+}
+{
+	cat <<EOF
+[site]
+name = lab
+domain = lab.test
+
+[autodiscover "lab.test"]
+imap = imap.lab.test:993/ssl
+smtp = smtp.lab.test:465/ssl
+
+[tls]
+smtpd_protocols = >=TLSv1.2
+no_renegotiation = yes
+EOF
+	host good "$P_GOOD"
+	host expired "$P_EXP"
+	host wrong "$P_WRONG"
+	host soon "$P_SOON"
+	host old "$P_OLD"
+	host reneg "$P_RENEG"
+	host silent "$P_SILENT"
+	host garbage "$P_GARB"
+	host reset "$P_RESET"
+	host closed "$P_CLOSED"
+	host smtpgarbage "$P_SGARB" smtp
+	host smtpsilent "$P_SILENT" smtp
+	cat <<EOF
+
+[host "unreachable"]
+address = 192.0.2.1
+roles = postfix
+probe_ports = smtp:off submission:off smtps:465
+EOF
+} > "$LAB/tls.ini"
+
+export SSL_CERT_FILE=$K/ca.pem
+start=$(date +%s.%N)
+rc=0
+MXDECK_PROBES=tls,tlsver MXDECK_PROBE_TIMEOUT=3 "$MXDECK" test "$LAB/tls.ini" --json \
+    >"$LAB/out.json" 2>"$LAB/out.txt" || rc=$?
+end=$(date +%s.%N)
+cat "$LAB/out.txt"
+secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+check "exit status 1 when a probe fails" eq "$rc" 1
+check "whole run within the 3 s probe timeout plus slack (took ${secs}s)" \
+    awk -v s="$secs" 'BEGIN { exit !(s < 8) }'
+check "JSON output parses" /usr/bin/python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$LAB/out.json"
+
+st() { lab_json_get "$LAB/out.json" "$1" "$2" status; }
+sm() { lab_json_get "$LAB/out.json" "$1" "$2" summary; }
+dt() { lab_json_get "$LAB/out.json" "$1" "$2" details; }
+
+check "valid certificate: ok" eq "$(st good 'tls smtps')" ok
+check "valid: chain ok, name ok" has "$(sm good 'tls smtps')" "chain ok"
+check "valid: accepts TLSv1.2 TLSv1.3 as the policy" eq "$(st good 'protocols smtps')" ok
+check "expired certificate: fail" eq "$(st expired 'tls smtps')" fail
+check "expired: says EXPIRED" has "$(sm expired 'tls smtps')" "EXPIRED"
+check "wrong hostname: fail" eq "$(st wrong 'tls smtps')" fail
+check "wrong hostname: says WRONG NAME" has "$(sm wrong 'tls smtps')" "WRONG NAME"
+check "expires in 5 days: warn" eq "$(st soon 'tls smtps')" warn
+check "TLS 1.0 only: protocols fail" eq "$(st old 'protocols smtps')" fail
+check "TLS 1.0 only: names TLSv1 as not allowed" has "$(sm old 'protocols smtps')" "TLSv1 NOT ALLOWED"
+check "TLS 1.0 only: accepts exactly TLSv1" has "$(sm old 'protocols smtps')" "accepts TLSv1,"
+check "client renegotiation accepted under no_renegotiation = yes: fail" \
+    eq "$(st reneg 'protocols smtps')" fail
+check "renegotiation: says ACCEPTED" has "$(sm reneg 'protocols smtps')" "client reneg ACCEPTED"
+check "the same server's certificate: ok" eq "$(st reneg 'tls smtps')" ok
+check "default s_server refuses client renegotiation" has "$(sm good 'protocols smtps')" "client reneg refused"
+check "secure renegotiation reported" has "$(dt good 'protocols smtps')" "secure renegotiation (RFC 5746) supported"
+check "reneg server without TLS 1.3: policy says it should" has "$(dt reneg 'protocols smtps')" "TLSv1.3 refused but the profile enables it"
+for h in silent garbage reset closed unreachable smtpgarbage smtpsilent; do
+	svc=smtps
+	case $h in smtp*) svc=smtp ;; esac
+	check "$h: tls fails" eq "$(st $h "tls $svc")" fail
+	check "$h: protocols fails" eq "$(st $h "protocols $svc")" fail
+	d=$(lab_json_get "$LAB/out.json" "$h" "tls $svc" duration)
+	check "$h: within its 3 s timeout (${d}s)" awk -v s="$d" 'BEGIN { exit !(s < 4.5) }'
+done
+check "silent: says timed out" has "$(dt silent 'tls smtps')" "timed out"
+check "closed: says connection refused" has "$(dt closed 'tls smtps')" "refused"
+check "smtpgarbage: says not an SMTP reply" has "$(dt smtpgarbage 'tls smtp')" "not an SMTP reply"
+
+# Cross-check protocol and cipher with openssl s_client.
+for h in good expired old; do
+	case $h in good) p=$P_GOOD ;; expired) p=$P_EXP ;; old) p=$P_OLD ;; esac
+	extra=
+	[ "$h" = old ] && extra="-cipher DEFAULT:@SECLEVEL=0"
+	# shellcheck disable=SC2086
+	out=$(openssl s_client -connect "127.0.0.1:$p" -servername smtp.lab.test $extra \
+	    </dev/null 2>/dev/null)
+	proto=$(echo "$out" | sed -n 's/^ *Protocol *: *//p' | head -1)
+	ciph=$(echo "$out" | sed -n 's/^ *Cipher *: *//p' | head -1)
+	check "$h: s_client says $proto $ciph; mxdeck agrees" \
+	    has "$(sm $h 'tls smtps')" "$proto $ciph"
+done
+
+# --host: only that host; an unknown host is a usage error (nothing contacted).
+rc=0
+MXDECK_PROBES=tls "$MXDECK" test "$LAB/tls.ini" --host good >"$LAB/good.txt" 2>&1 || rc=$?
+check "--host good: exit 0" eq "$rc" 0
+check "--host good: one probe" eq "$(grep -c '^ok  ' "$LAB/good.txt")" 1
+rc=0
+"$MXDECK" test "$LAB/tls.ini" --host nosuch >/dev/null 2>"$LAB/err.txt" || rc=$?
+check "--host nosuch: exit 2" eq "$rc" 2
+check "--host nosuch: says which" has "$(cat "$LAB/err.txt")" 'no host "nosuch"'
+# Without the lab CA the chain does not verify.
+rc=0
+env -u SSL_CERT_FILE MXDECK_PROBES=tls "$MXDECK" test "$LAB/tls.ini" --host good \
+    >"$LAB/noca.txt" 2>&1 || rc=$?
+check "system CA store only: lab chain fails (exit 1)" eq "$rc" 1
+check "system CA store only: says why" has "$(cat "$LAB/noca.txt")" "chain does not verify"
+
+if [ "$fails" -gt 0 ]; then
+	echo "$fails check(s) failed"
+	exit 1
+fi
+echo "all checks passed"

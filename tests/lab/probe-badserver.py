@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+# probe-badserver.py MODE PORT: a misbehaving TCP server on 127.0.0.1:PORT for the probe
+# tests. MODE: silent (accepts, never says a word), garbage (answers with random bytes
+# and keeps sending), reset (reads the start of the ClientHello, then RST), close
+# (accepts and closes at once), smtpgarbage (a valid 220 greeting, then junk).
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+
+def handle(mode, c):
+    try:
+        if mode == "silent":
+            time.sleep(600)
+        elif mode == "garbage":
+            for _ in range(200):
+                c.sendall(os.urandom(512))
+                time.sleep(0.05)
+        elif mode == "reset":
+            c.recv(20)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif mode == "close":
+            pass
+        elif mode == "smtpgarbage":
+            c.sendall(b"220 smtp.lab.test ESMTP\r\n")
+            c.recv(100)
+            c.sendall(b"\x00\x01garbage\xff\r\n")
+            time.sleep(600)
+    except OSError:
+        pass
+    finally:
+        c.close()
+
+
+def main():
+    mode, port = sys.argv[1], int(sys.argv[2])
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(64)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=handle, args=(mode, c), daemon=True).start()
+
+
+main()

@@ -1,0 +1,317 @@
+# probe-lab.sh: the live-test lab on loopback, sourced by tests/integration/probe-*.sh
+# and tests/bench/probe.sh. Every server runs from $LAB (a private temp dir) and is
+# stopped by the pid it was started with (lab_cleanup, from the caller's EXIT trap).
+#
+#   . tests/lab/probe-lab.sh
+#   lab_init; trap lab_cleanup EXIT
+#   lab_ca                      # CA + certificates (valid, expired, wrong name)
+#   lab_s_server PORT CERT KEY [s_server options...]
+#   lab_postfix NAME SMTP SUB SMTPS [main.cf assignments...]
+#   lab_dovecot IMAP IMAPS POP3 POP3S
+#   lab_nsd PORT ZONEFILE ZONE
+# Functions print what they start on stderr; failures exit the caller non-zero.
+
+LAB_PIDS=""
+LAB_POSTFIX_DIRS=""
+LAB_DOVECOT_CONFS=""
+
+lab_init() {
+	LAB=$(mktemp -d /tmp/mxdeck-lab.XXXXXX)
+	chmod 755 "$LAB"
+	export LAB
+	# A stdin that never ends for openssl s_server: at EOF on stdin it stops
+	# serving renegotiations. The shell holds the FIFO open read-write.
+	mkfifo "$LAB/stdin.fifo"
+	exec {LAB_FIFO_FD}<>"$LAB/stdin.fifo"
+}
+
+lab_cleanup() {
+	local p d
+	for d in $LAB_POSTFIX_DIRS; do
+		postfix -c "$d" stop >/dev/null 2>&1 || true
+		# take the directory out of alternate_config_directories again
+		local alt new w
+		alt=$(postconf -h alternate_config_directories 2>/dev/null)
+		new=
+		for w in $alt; do
+			[ "$w" = "$d" ] || new="$new $w"
+		done
+		postconf -e "alternate_config_directories =$new" 2>/dev/null || true
+	done
+	for d in $LAB_DOVECOT_CONFS; do
+		doveadm -c "$d" stop >/dev/null 2>&1 || true
+	done
+	for p in $LAB_PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $LAB_PIDS; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -n "${LAB:-}" ] && [ -d "$LAB" ] && [ -z "${LAB_KEEP:-}" ]; then
+		rm -rf "$LAB"
+	fi
+}
+
+# A free TCP port on 127.0.0.1: not listening now and not handed out before in this
+# lab (lab_port runs in a subshell: the record is a file).
+lab_port() {
+	local p
+	while :; do
+		p=$(( (RANDOM % 30000) + 20000 ))
+		if grep -qx "$p" "$LAB/ports" 2>/dev/null; then
+			continue
+		fi
+		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+			echo "$p" >> "$LAB/ports"
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# Wait until something listens on 127.0.0.1:PORT (5 s).
+lab_wait_port() {
+	local i
+	for i in $(seq 1 "${LAB_WAIT_STEPS:-100}"); do
+		if ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "lab: nothing listens on port $1" >&2
+	return 1
+}
+
+# Certificates under $LAB/pki: ca.pem; good.{pem,key} (smtp/imap/mx names), expired,
+# wrong (CN=wrong.other.test), each signed by the lab CA, RSA-2048.
+lab_ca() {
+	local d=$LAB/pki
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" \
+	    -subj "/CN=mxdeck lab CA" -days 30 2>/dev/null
+	lab_leaf good 30 "smtp.lab.test" \
+	    "DNS:smtp.lab.test,DNS:imap.lab.test,DNS:pop.lab.test,DNS:mx1.lab.test,DNS:mx2.lab.test,DNS:mail.lab.test,DNS:autodiscover.lab.test,DNS:lab.test"
+	lab_leaf expired -1 "smtp.lab.test" "DNS:smtp.lab.test,DNS:mx1.lab.test"
+	lab_leaf wrong 30 "wrong.other.test" "DNS:wrong.other.test"
+	lab_leaf soon 5 "smtp.lab.test" "DNS:smtp.lab.test"
+	cat "$d/good.pem" "$d/good.key" > "$d/good.both"
+	chmod 644 "$d"/*
+}
+
+# lab_leaf NAME DAYS CN SAN
+lab_leaf() {
+	local d=$LAB/pki
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/$1.key" -subj "/CN=$3" \
+	    -out "$d/$1.csr" 2>/dev/null
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\n' "$4" > "$d/$1.ext"
+	openssl x509 -req -in "$d/$1.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+	    -CAcreateserial -days "$2" -extfile "$d/$1.ext" -out "$d/$1.pem" 2>/dev/null
+}
+
+# lab_s_server PORT CERT KEY [options]: openssl s_server on 127.0.0.1:PORT.
+lab_s_server() {
+	local port=$1 cert=$2 key=$3
+	shift 3
+	openssl s_server -quiet -accept "127.0.0.1:$port" -cert "$cert" -key "$key" \
+	    -cert_chain "$LAB/pki/ca.pem" "$@" <"$LAB/stdin.fifo" >"$LAB/s_server-$port.log" 2>&1 &
+	LAB_PIDS="$LAB_PIDS $!"
+}
+
+# lab_postfix NAME SMTP SUB SMTPS [main.cf "key = value" ...]
+# A private Postfix instance (LAB-NOTES traps handled): smtpd on SMTP (STARTTLS), SUB
+# (submission: STARTTLS, AUTH only after it, through the Dovecot SASL socket at
+# $LAB/dovecot/auth-client when it exists) and SMTPS (implicit TLS).
+lab_postfix() {
+	local name=$1 smtp=$2 sub=$3 smtps=$4 d
+	shift 4
+	d=$LAB/postfix-$name
+	mkdir -p "$d/queue" "$d/data"
+	chown postfix "$d/data"
+	cp /etc/postfix/master.cf "$d/master.cf"
+	# trap 2: the postlog service must exist for maillog_file
+	sed -i 's/^#\(postlog.*\)/\1/' "$d/master.cf"
+	# Remove the stock inet smtp service; ours bind to loopback ports.
+	sed -i '/^smtp[[:space:]]\+inet/d' "$d/master.cf"
+	cat > "$d/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $d/queue
+data_directory = $d/data
+mail_owner = postfix
+myhostname = smtp.lab.test
+mydomain = lab.test
+myorigin = lab.test
+mydestination =
+relay_domains = lab.test lab2.test
+mynetworks = 192.0.2.10/32
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+maillog_file = $d/maillog
+maillog_file_prefixes = /var /dev/stdout $d
+smtpd_banner = \$myhostname ESMTP lab
+smtpd_tls_cert_file = $LAB/pki/good.pem
+smtpd_tls_key_file = $LAB/pki/good.key
+smtpd_tls_security_level = may
+smtpd_tls_auth_only = yes
+submission_tls_level = encrypt
+smtpd_tls_protocols = >=TLSv1.2
+smtpd_tls_mandatory_protocols = >=TLSv1.2
+tls_ssl_options = NO_RENEGOTIATION
+smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated reject_unauth_destination
+smtpd_recipient_restrictions = check_recipient_access inline:{ postmaster@=OK, abuse@=OK }
+smtp_dns_support_level = disabled
+disable_vrfy_command = yes
+master_service_disable =
+shlib_directory = /usr/lib/postfix
+EOF
+	for kv in "$@"; do
+		postconf -c "$d" -e "$kv"
+	done
+	if [ -S "$LAB/dovecot/auth-client" ]; then
+		postconf -c "$d" -e "smtpd_sasl_type = dovecot" \
+		    "smtpd_sasl_path = $LAB/dovecot/auth-client"
+	fi
+	postconf -c "$d" -M "127.0.0.1:$smtp/inet = 127.0.0.1:$smtp inet n - n - - smtpd"
+	postconf -c "$d" -M "127.0.0.1:$sub/inet = 127.0.0.1:$sub inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_tls_security_level=\$submission_tls_level"
+	postconf -c "$d" -M "127.0.0.1:$smtps/inet = 127.0.0.1:$smtps inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes"
+	# trap 1: the default main.cf must list the directory
+	local alt
+	alt=$(postconf -h alternate_config_directories)
+	case " $alt " in
+	*" $d "*) ;;
+	*) postconf -e "alternate_config_directories = $alt $d" ;;
+	esac
+	# trap 3
+	postfix -c "$d" set-permissions >/dev/null 2>&1 || true
+	if ! postfix -c "$d" check; then
+		echo "lab: postfix $name: check failed" >&2
+		return 1
+	fi
+	if ! postfix -c "$d" start >/dev/null 2>&1; then
+		echo "lab: postfix $name: start failed:" >&2
+		tail -5 "$d/maillog" >&2 2>/dev/null
+		return 1
+	fi
+	LAB_POSTFIX_DIRS="$LAB_POSTFIX_DIRS $d"
+	lab_wait_port "$smtp" && lab_wait_port "$sub" && lab_wait_port "$smtps"
+}
+
+# lab_dovecot IMAP IMAPS POP3 POP3S: Dovecot with STARTTLS on IMAP/POP3 and implicit
+# TLS on IMAPS/POP3S, and a SASL socket for Postfix at $LAB/dovecot/auth-client.
+lab_dovecot() {
+	local d=$LAB/dovecot
+	mkdir -p "$d/base" "$d/state"
+	printf 'alice@lab.test:{PLAIN}secret::::::\n' > "$d/passwd"
+	cat > "$d/dovecot.conf" <<EOF
+protocols = imap pop3
+listen = 127.0.0.1
+base_dir = $d/base
+state_dir = $d/state
+log_path = $d/log
+ssl = yes
+ssl_cert = <$LAB/pki/good.pem
+ssl_key = <$LAB/pki/good.key
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:$d/mail/%u
+passdb {
+  driver = passwd-file
+  args = $d/passwd
+}
+userdb {
+  driver = static
+  args = uid=dovecot gid=dovecot home=$d/mail/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $1
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $2
+    ssl = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $3
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = $4
+    ssl = yes
+  }
+}
+service auth {
+  unix_listener $d/auth-client {
+    mode = 0666
+  }
+}
+EOF
+	if ! dovecot -c "$d/dovecot.conf"; then
+		echo "lab: dovecot failed to start" >&2
+		cat "$d/log" >&2 2>/dev/null
+		return 1
+	fi
+	LAB_DOVECOT_CONFS="$LAB_DOVECOT_CONFS $d/dovecot.conf"
+	lab_wait_port "$1" && lab_wait_port "$2" && lab_wait_port "$3" && lab_wait_port "$4"
+}
+
+# lab_nsd NAME PORT ZONE ZONEFILE: nsd serving one zone on 127.0.0.1:PORT.
+lab_nsd() {
+	local name=$1 port=$2 zone=$3 file=$4 d=$LAB/nsd-$1
+	mkdir -p "$d"
+	cp "$file" "$d/zone"
+	chmod -R a+rX "$d"
+	cat > "$d/nsd.conf" <<EOF
+server:
+  ip-address: 127.0.0.1@$port
+  port: $port
+  username: ""
+  chroot: ""
+  zonesdir: "$d"
+  database: ""
+  zonelistfile: "$d/zone.list"
+  pidfile: "$d/nsd.pid"
+  xfrdfile: "$d/xfrd.state"
+  logfile: "$d/nsd.log"
+  server-count: 1
+  verbosity: 1
+remote-control:
+  control-enable: no
+zone:
+  name: "$zone"
+  zonefile: "$d/zone"
+EOF
+	nsd -d -c "$d/nsd.conf" >"$d/stdout" 2>&1 &
+	LAB_PIDS="$LAB_PIDS $!"
+	if ! lab_wait_port "$port"; then
+		cat "$d/nsd.log" "$d/stdout" >&2 2>/dev/null
+		return 1
+	fi
+}
+
+# lab_bad MODE PORT: a misbehaving server (tests/lab/probe-badserver.py).
+lab_bad() {
+	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/probe-badserver.py" "$1" "$2" \
+	    </dev/null >/dev/null 2>&1 &
+	LAB_PIDS="$LAB_PIDS $!"
+}
+
+# lab_json_get FILE HOST NAME FIELD: a field of one result in `mxdeck test --json`.
+lab_json_get() {
+	/usr/bin/python3 - "$@" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for r in doc["results"]:
+    if (r["host"] or "") == sys.argv[2] and r["name"] == sys.argv[3]:
+        print(r[sys.argv[4]])
+        break
+else:
+    print("MISSING")
+PY
+}

@@ -1,0 +1,101 @@
+# tests/tui/lib/tmux.bash: drive the real mxdeck console in a private tmux server.
+# Sourced by tests/tui/*.sh. Needs MXDECK (the built binary). Every wait polls
+# capture-pane every 0.1 s with a timeout; no fixed sleeps.
+
+: "${MXDECK:?set MXDECK to the mxdeck binary}"
+TUI_N=0
+TUI_SOCK="mxdeck-test$$-0"
+TUI_DIR=$(mktemp -d /tmp/mxdeck-tui.XXXXXX)
+TUI_FAILS=0
+TUI_SRC=${TUI_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+
+tui_cleanup() {
+	local i
+	for i in $(seq 0 "$TUI_N"); do
+		tmux -L "mxdeck-test$$-$i" kill-server 2>/dev/null || true
+	done
+	rm -rf "$TUI_DIR"
+}
+trap tui_cleanup EXIT INT TERM
+
+# A private copy of the demo profile (never the shipped one).
+tui_demo_copy() {
+	cp "$TUI_SRC/share/examples/demo.ini" "$TUI_SRC/share/examples/demo-users.csv" "$TUI_DIR/"
+	echo "$TUI_DIR/demo.ini"
+}
+
+# tui_start W H ARGS...: run mxdeck ARGS in a new W x H session. After mxdeck exits
+# the pane prints EXIT=<code> and TTY=sane when the terminal modes were restored.
+tui_start() {
+	local w=$1 h=$2 args
+	shift 2
+	args=$(printf ' %q' "$@")
+	tui_new_server
+	tmux -L "$TUI_SOCK" -f /dev/null new-session -d -x "$w" -y "$h" \
+	    "s=\$(stty -g); env TERM=tmux-256color LC_ALL=C.UTF-8 ${TUI_ENV:-} $MXDECK$args; echo EXIT=\$?; if [ \"\$(stty -g)\" = \"\$s\" ]; then echo TTY=sane; else echo TTY=broken; fi; printf 'PROMPT$ '; sleep 60"
+	tmux -L "$TUI_SOCK" set-option -g status off >/dev/null
+}
+
+# Every session gets its own server: a killed server may linger for a moment.
+tui_new_server() {
+	tmux -L "$TUI_SOCK" kill-server 2>/dev/null || true
+	TUI_N=$((TUI_N + 1))
+	TUI_SOCK="mxdeck-test$$-$TUI_N"
+}
+
+tui_screen() { tmux -L "$TUI_SOCK" capture-pane -p; }
+tui_keys() { tmux -L "$TUI_SOCK" send-keys "$@"; }
+tui_text() { tmux -L "$TUI_SOCK" send-keys -l "$1"; }
+tui_resize() { tmux -L "$TUI_SOCK" resize-window -x "$1" -y "$2"; }
+
+# tui_wait REGEX [SECONDS]: wait until the screen matches (grep -E).
+tui_wait() {
+	local re=$1 t=${2:-5} i=0 n
+	n=$((t * 10))
+	while [ $i -lt $n ]; do
+		if tui_screen | grep -Eq -- "$re"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "  timed out after ${t}s waiting for /$re/; the screen was:" >&2
+	tui_screen | sed 's/^/  | /' >&2
+	return 1
+}
+
+# tui_wait_gone REGEX [SECONDS]: wait until the screen no longer matches.
+tui_wait_gone() {
+	local re=$1 t=${2:-5} i=0 n
+	n=$((t * 10))
+	while [ $i -lt $n ]; do
+		if ! tui_screen | grep -Eq -- "$re"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "  timed out after ${t}s waiting for /$re/ to go away; the screen was:" >&2
+	tui_screen | sed 's/^/  | /' >&2
+	return 1
+}
+
+# check NAME COMMAND...: one line per check.
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok   $name"
+	else
+		echo "FAIL $name"
+		TUI_FAILS=$((TUI_FAILS + 1))
+	fi
+}
+
+tui_done() {
+	if [ "$TUI_FAILS" -ne 0 ]; then
+		echo "$TUI_FAILS check(s) failed"
+		exit 1
+	fi
+	exit 0
+}

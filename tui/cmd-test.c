@@ -1,0 +1,136 @@
+/* cmd-test.c: `mxdeck test PROFILE [--json] [--host NAME] [--jobs N]`: every live
+ * probe of the profile, concurrently; one line per result as it arrives.
+ *
+ * Exit 0 when nothing failed (warnings allowed), 1 when a probe failed, 2 on a profile
+ * or usage error (nothing contacted).
+ *
+ * Internal knobs (tests, bench): MXDECK_PROBES="tls,dns,..." runs only those kinds,
+ * MXDECK_PROBE_TIMEOUT and MXDECK_PROBE_DEADLINE set the per-probe timeout and the
+ * overall deadline in seconds. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/probe/probe.h"
+#include "profiles/site.h"
+#include "tui/cli.h"
+
+struct test_out {
+	FILE	*human;		/* stdout, or stderr with --json */
+	bool	 json;
+	int	 verbose;
+	struct strv objs;	/* JSON objects, completion order */
+};
+
+static void
+print_details(FILE *f, const char *details)
+{
+	const char *p = details, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		fprintf(f, "        %.*s\n", (int)(nl != NULL ? nl - p : (long)strlen(p)), p);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+/* Called from probe worker threads, one at a time (see probe.h). */
+static void
+on_result(const struct probe_result *r, void *arg)
+{
+	struct test_out *o = arg;
+	static const char *const words[] = { "ok  ", "WARN", "FAIL" };
+
+	fprintf(o->human, "%s  %-6s %-20s %s%s%s: %s (%.2fs)\n", words[r->status],
+	    r->kind, r->name, r->host != NULL ? r->host : "", r->host != NULL ? " " : "",
+	    r->target, r->summary, r->duration);
+	if (o->verbose > 0 || r->status == PROBE_FAIL)
+		print_details(o->human, r->details);
+	fflush(o->human);
+	if (o->json)
+		strv_push_owned(&o->objs, probe_result_json(r));
+}
+
+static int
+env_seconds(const char *name, double *out)
+{
+	const char *v = getenv(name);
+	char *end;
+	double d;
+
+	if (v == NULL || *v == '\0')
+		return (0);
+	d = strtod(v, &end);
+	if (*end != '\0' || d <= 0 || d > 3600) {
+		fprintf(stderr, "mxdeck: %s=%s: expected seconds (0 < n <= 3600)\n", name, v);
+		return (-1);
+	}
+	*out = d;
+	return (0);
+}
+
+int
+cmd_test(struct cli *cli)
+{
+	struct test_out o = { 0 };
+	struct probe_opts opts = { 0 };
+	struct probe_summary sum;
+	struct probe_list *pl = NULL;
+	struct site *site;
+	const char *kinds = getenv("MXDECK_PROBES");
+	char *cause = NULL;
+	size_t i;
+
+	if ((site = cli_load_site(cli)) == NULL)
+		return (EXIT_USAGE);
+	opts.hosts = &cli->hosts;
+	opts.jobs = cli->jobs;
+	if (env_seconds("MXDECK_PROBE_TIMEOUT", &opts.timeout) != 0 ||
+	    env_seconds("MXDECK_PROBE_DEADLINE", &opts.deadline) != 0)
+		goto usage;
+	if (kinds != NULL && *kinds != '\0' &&
+	    probe_kinds_parse(kinds, &opts.kinds, &cause) != 0) {
+		fprintf(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
+		free(cause);
+		goto usage;
+	}
+	if (probe_list_build(site, &opts, &pl, &cause) != 0) {
+		fprintf(stderr, "mxdeck: test: %s\n", cause);
+		free(cause);
+		goto usage;
+	}
+	o.json = cli->json;
+	o.human = cli->json ? stderr : stdout;
+	o.verbose = cli->verbose;
+	fprintf(o.human, "mxdeck: test %s: %zu probes\n", cli->profile,
+	    probe_list_count(pl));
+	fflush(o.human);
+	probe_run(pl, &opts, on_result, &o, &sum);
+	fprintf(o.human, "mxdeck: %zu probes: %zu ok, %zu warn, %zu fail; %d TLS handshakes "
+	    "in %.2fs\n", sum.n, sum.nok, sum.nwarn, sum.nfail, sum.handshakes, sum.wall);
+	if (o.json) {
+		printf("{\"profile\":\"");
+		for (const char *p = cli->profile; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				putchar('\\');
+			putchar(*p);
+		}
+		printf("\",\"results\":[");
+		for (i = 0; i < o.objs.n; i++)
+			printf("%s%s", i > 0 ? ",\n" : "\n", o.objs.v[i]);
+		printf("],\n\"summary\":{\"probes\":%zu,\"ok\":%zu,\"warn\":%zu,\"fail\":%zu,"
+		    "\"handshakes\":%d,\"wall\":%.3f}}\n", sum.n, sum.nok, sum.nwarn, sum.nfail,
+		    sum.handshakes, sum.wall);
+	}
+	strv_free(&o.objs);
+	probe_list_free(pl);
+	site_free(site);
+	free(site);
+	return (sum.nfail > 0 ? EXIT_DRIFT : EXIT_OK);
+usage:
+	site_free(site);
+	free(site);
+	return (EXIT_USAGE);
+}

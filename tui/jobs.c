@@ -1,0 +1,696 @@
+/* jobs.c: plan, push and live tests without freezing the screen.
+ *
+ * A job runs on a worker thread over its own snapshot of the profile (loaded from
+ * the document when the job starts, so later edits cannot change it under the
+ * thread). Workers never touch the console: they append events to a queue under a
+ * mutex and wake the main loop through the tty self-pipe; jobs_drain() applies the
+ * events on the main thread. Plan/push run the hosts in parallel (one thread per
+ * host, at most --jobs or 16 at a time); tests use the probe engine, whose callback
+ * posts a copy of each result as it completes. */
+#include <curses.h>
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backends/probe/probe.h"
+#include "backends/ssh/push.h"
+#include "tui/console.h"
+
+enum jkind { J_NONE, J_PLAN, J_PUSH, J_TEST };
+enum evkind { EV_STATE, EV_HOST, EV_PROBE, EV_DONE };
+
+struct jev {
+	enum evkind	 kind;
+	size_t		 idx;
+	char		*text;		/* state, or summary */
+	char		*diff;
+	int		 exit;
+	struct probe_result *pr;
+};
+
+struct hostrow {
+	char	*name;
+	char	*state;
+	char	*summary;
+	char	*diff;
+	int	 exit;
+	bool	 done;
+};
+
+struct testrow {
+	char	*kind, *name, *target;
+	int	 status;		/* enum probe_status, -1 while pending */
+	char	*summary, *details, *host;
+	double	 duration;
+};
+
+struct jobs {
+	pthread_mutex_t	 mu;
+	struct jev	*q;
+	size_t		 nq, qcap;
+
+	enum jkind	 kind;		/* running job, J_NONE when idle */
+	pthread_t	 thr;
+	struct site	*snap;
+	char		*hash;
+	struct push_opts popts;
+	int		 maxpar;
+	atomic_int	 cancel;
+	double		 t0;
+
+	enum jkind	 plan_kind;	/* what the Plan section shows: plan or push */
+	char		*plan_title;
+	struct hostrow	*hosts;
+	size_t		 nhosts;
+
+	char		*test_title;
+	struct testrow	*tests;
+	size_t		 ntests;
+	size_t		 nok, nwarn, nfail;
+	struct probe_list *pl;
+	char		 controller[256];
+};
+
+struct hostjob {
+	struct jobs	*j;
+	size_t		 idx;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+post(struct jobs *j, enum evkind k, size_t idx, const char *text, const char *diff,
+    int exit, struct probe_result *pr)
+{
+	struct jev *e;
+
+	pthread_mutex_lock(&j->mu);
+	xgrow(&j->q, &j->qcap, j->nq + 1, sizeof *j->q);
+	e = &j->q[j->nq++];
+	e->kind = k;
+	e->idx = idx;
+	e->text = text != NULL ? xstrdup(text) : NULL;
+	e->diff = diff != NULL ? xstrdup(diff) : NULL;
+	e->exit = exit;
+	e->pr = pr;
+	pthread_mutex_unlock(&j->mu);
+	tty_wakeup();
+}
+
+void
+jobs_init(struct console *c)
+{
+	struct jobs *j = xcalloc(1, sizeof *j);
+
+	pthread_mutex_init(&j->mu, NULL);
+	atomic_init(&j->cancel, 0);
+	c->jobs = j;
+}
+
+static void
+free_hosts(struct jobs *j)
+{
+	for (size_t i = 0; i < j->nhosts; i++) {
+		free(j->hosts[i].name);
+		free(j->hosts[i].state);
+		free(j->hosts[i].summary);
+		free(j->hosts[i].diff);
+	}
+	free(j->hosts);
+	j->hosts = NULL;
+	j->nhosts = 0;
+}
+
+static void
+free_tests(struct jobs *j)
+{
+	for (size_t i = 0; i < j->ntests; i++) {
+		struct testrow *t = &j->tests[i];
+
+		free(t->kind);
+		free(t->name);
+		free(t->target);
+		free(t->summary);
+		free(t->details);
+		free(t->host);
+	}
+	free(j->tests);
+	j->tests = NULL;
+	j->ntests = 0;
+}
+
+static void
+free_events(struct jobs *j)
+{
+	for (size_t i = 0; i < j->nq; i++) {
+		free(j->q[i].text);
+		free(j->q[i].diff);
+		if (j->q[i].pr != NULL)
+			probe_result_free(j->q[i].pr);
+	}
+	j->nq = 0;
+}
+
+static void
+job_finish(struct jobs *j)
+{
+	if (j->kind == J_NONE)
+		return;
+	pthread_join(j->thr, NULL);
+	if (j->pl != NULL) {
+		probe_list_free(j->pl);
+		j->pl = NULL;
+	}
+	if (j->snap != NULL) {
+		site_free(j->snap);
+		free(j->snap);
+		j->snap = NULL;
+	}
+	free(j->hash);
+	j->hash = NULL;
+	j->kind = J_NONE;
+}
+
+void
+jobs_free(struct console *c)
+{
+	struct jobs *j = c->jobs;
+
+	if (j == NULL)
+		return;
+	atomic_store(&j->cancel, 1);
+	job_finish(j);
+	free_events(j);
+	free(j->q);
+	free_hosts(j);
+	free_tests(j);
+	free(j->plan_title);
+	free(j->test_title);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+	c->jobs = NULL;
+}
+
+bool
+jobs_busy(const struct console *c)
+{
+	return c->jobs != NULL && (c->jobs->kind == J_PUSH || c->jobs->kind == J_PLAN);
+}
+
+size_t
+jobs_count(const struct console *c, enum section sec)
+{
+	if (c->jobs == NULL)
+		return 0;
+	return sec == SEC_PLAN ? c->jobs->nhosts : c->jobs->ntests;
+}
+
+/* A private copy of the current profile (with unsaved CSV toggles) for a worker. */
+static struct site *
+snapshot(struct console *c, char **hash)
+{
+	struct site *s;
+	struct diags d;
+	size_t len;
+	char *buf = ini_serialize(&c->site->ini, &len);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct sbuf h;
+
+	doc_check(c, buf, len, &s, &d);
+	diags_free(&d);
+	for (size_t i = 0; i < c->nuch; i++) {
+		struct user *u = site_find_user(s, c->uch[i].email);
+
+		if (u != NULL)
+			u->protos = c->uch[i].protos;
+	}
+	sb_init(&h);
+	sb_add(&h, "sha256:");
+	if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) == 1)
+		for (unsigned i = 0; i < mdlen; i++)
+			sb_addf(&h, "%02x", md[i]);
+	*hash = sb_steal(&h);
+	free(buf);
+	return s;
+}
+
+static void *
+host_thread(void *arg)
+{
+	struct hostjob *hj = arg;
+	struct jobs *j = hj->j;
+	const struct host *h = &j->snap->hosts[hj->idx];
+	struct push_result r;
+
+	post(j, EV_STATE, hj->idx, j->popts.mode == PUSH_APPLY ? "pushing: connect, lock, "
+	    "upload, validate, reload" : "planning: connect, read, diff", NULL, 0, NULL);
+	push_result_init(&r);
+	push_host(j->snap, h, &j->popts, &r);
+	post(j, EV_HOST, hj->idx, r.summary != NULL ? r.summary : "done", r.diff.s, r.exit,
+	    NULL);
+	push_result_free(&r);
+	free(hj);
+	return NULL;
+}
+
+static void *
+push_thread(void *arg)
+{
+	struct jobs *j = arg;
+	size_t n = j->snap->nhosts, next = 0;
+	pthread_t *t = xcalloc(n ? n : 1, sizeof *t);
+
+	while (next < n) {
+		size_t batch = n - next < (size_t)j->maxpar ? n - next : (size_t)j->maxpar;
+
+		for (size_t i = 0; i < batch; i++) {
+			struct hostjob *hj = xmalloc(sizeof *hj);
+
+			hj->j = j;
+			hj->idx = next + i;
+			pthread_create(&t[i], NULL, host_thread, hj);
+		}
+		for (size_t i = 0; i < batch; i++)
+			pthread_join(t[i], NULL);
+		next += batch;
+	}
+	free(t);
+	post(j, EV_DONE, 0, NULL, NULL, 0, NULL);
+	return NULL;
+}
+
+static void
+start_push(struct console *c, enum push_mode mode)
+{
+	struct jobs *j = c->jobs;
+	const char *what = mode == PUSH_APPLY ? "push" : mode == PUSH_AUDIT ? "audit plan" :
+	    "plan";
+	time_t now = time(NULL);
+	struct tm tm;
+	char ts[16];
+
+	if (j->kind != J_NONE) {
+		con_status(c, true, "%s: another job is still running (see Plan/Tests)", what);
+		return;
+	}
+	if (c->diags.nerrors > 0) {
+		con_status(c, true, "%s: the profile has %zu error(s): fix them first", what,
+		    c->diags.nerrors);
+		return;
+	}
+	j->snap = snapshot(c, &j->hash);
+	free_hosts(j);
+	j->nhosts = j->snap->nhosts;
+	j->hosts = xcalloc(j->nhosts ? j->nhosts : 1, sizeof *j->hosts);
+	for (size_t i = 0; i < j->nhosts; i++) {
+		j->hosts[i].name = xstrdup(j->snap->hosts[i].name);
+		j->hosts[i].state = xstrdup("waiting");
+	}
+	memset(&j->popts, 0, sizeof j->popts);
+	j->popts.mode = mode;
+	j->popts.known_hosts = c->cli->known_hosts;
+	j->popts.identity = c->cli->identity;
+	j->popts.accept_new = c->cli->accept_new_host_keys;
+	j->popts.profile_hash = j->hash;
+	if (gethostname(j->controller, sizeof j->controller - 1) != 0)
+		snprintf(j->controller, sizeof j->controller, "localhost");
+	j->popts.controller = j->controller;
+	j->popts.pid = (long)getpid();
+	j->maxpar = c->cli->jobs > 0 ? c->cli->jobs : 16;
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+	free(j->plan_title);
+	j->plan_title = xasprintf("%s%s started %s, %zu host%s", what[0] == 'p' ? "P" : "A",
+	    what + 1, ts, j->nhosts, j->nhosts == 1 ? "" : "s");
+	j->kind = mode == PUSH_APPLY ? J_PUSH : J_PLAN;
+	j->plan_kind = j->kind;
+	j->t0 = now_s();
+	c->cur[SEC_PLAN] = 0;
+	if (pthread_create(&j->thr, NULL, push_thread, j) != 0) {
+		j->kind = J_NONE;
+		con_status(c, true, "%s: cannot start a thread", what);
+		return;
+	}
+	con_log(c, "%s started (%zu hosts)", what, j->nhosts);
+	con_status(c, false, "%s running in the background: the Plan section shows each "
+	    "host", what);
+	c->sec = SEC_PLAN;
+	c->focus_detail = true;
+}
+
+void
+jobs_plan(struct console *c)
+{
+	start_push(c, c->audit ? PUSH_AUDIT : PUSH_PLAN);
+}
+
+void
+jobs_push(struct console *c)
+{
+	if (c->audit)
+		return;
+	start_push(c, PUSH_APPLY);
+}
+
+static void
+probe_cb_post(const struct probe_result *r, void *arg)
+{
+	struct jobs *j = arg;
+
+	post(j, EV_PROBE, r->index, NULL, NULL, 0, probe_result_dup(r));
+}
+
+static void *
+test_thread(void *arg)
+{
+	struct jobs *j = arg;
+	struct probe_opts o;
+	struct probe_summary sum;
+	char *s;
+
+	memset(&o, 0, sizeof o);
+	memset(&sum, 0, sizeof sum);
+	o.cancel = &j->cancel;
+	probe_run(j->pl, &o, probe_cb_post, j, &sum);
+	s = xasprintf("%zu tests: %zu ok, %zu warn, %zu fail in %.1f s", sum.n, sum.nok,
+	    sum.nwarn, sum.nfail, sum.wall);
+	post(j, EV_DONE, 0, s, NULL, 0, NULL);
+	free(s);
+	return NULL;
+}
+
+void
+jobs_test(struct console *c)
+{
+	struct jobs *j = c->jobs;
+	struct probe_opts o;
+	char *cause = NULL;
+
+	if (j->kind != J_NONE) {
+		con_status(c, true, "tests: another job is still running");
+		return;
+	}
+	if (c->diags.nerrors > 0) {
+		con_status(c, true, "tests: the profile has %zu error(s): fix them first",
+		    c->diags.nerrors);
+		return;
+	}
+	j->snap = snapshot(c, &j->hash);
+	memset(&o, 0, sizeof o);
+	if (c->cli->hosts.n > 0)
+		o.hosts = &c->cli->hosts;
+	if (probe_list_build(j->snap, &o, &j->pl, &cause) == -1) {
+		con_status(c, true, "tests: %s", cause);
+		free(cause);
+		site_free(j->snap);
+		free(j->snap);
+		j->snap = NULL;
+		return;
+	}
+	free_tests(j);
+	j->ntests = probe_list_count(j->pl);
+	j->tests = xcalloc(j->ntests ? j->ntests : 1, sizeof *j->tests);
+	for (size_t i = 0; i < j->ntests; i++) {
+		const char *k = probe_list_kind(j->pl, i), *n = probe_list_name(j->pl, i),
+		    *t = probe_list_target(j->pl, i);
+
+		j->tests[i].kind = xstrdup(k ? k : "");
+		j->tests[i].name = xstrdup(n ? n : "");
+		j->tests[i].target = xstrdup(t ? t : "");
+		j->tests[i].status = -1;
+	}
+	j->nok = j->nwarn = j->nfail = 0;
+	free(j->test_title);
+	j->test_title = xasprintf("Live tests: %zu running", j->ntests);
+	atomic_store(&j->cancel, 0);
+	j->kind = J_TEST;
+	j->t0 = now_s();
+	c->cur[SEC_TESTS] = 0;
+	if (pthread_create(&j->thr, NULL, test_thread, j) != 0) {
+		j->kind = J_NONE;
+		con_status(c, true, "tests: cannot start a thread");
+		return;
+	}
+	con_log(c, "live tests started: %zu probes", j->ntests);
+	con_status(c, false, "live tests running: results fill in as they arrive");
+	c->sec = SEC_TESTS;
+	c->focus_detail = true;
+}
+
+bool
+jobs_drain(struct console *c)
+{
+	struct jobs *j = c->jobs;
+	struct jev *ev;
+	size_t n;
+
+	if (j == NULL)
+		return false;
+	pthread_mutex_lock(&j->mu);
+	ev = j->q;
+	n = j->nq;
+	j->q = NULL;
+	j->nq = j->qcap = 0;
+	pthread_mutex_unlock(&j->mu);
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		struct jev *e = &ev[i];
+
+		switch (e->kind) {
+		case EV_STATE:
+			if (e->idx < j->nhosts) {
+				free(j->hosts[e->idx].state);
+				j->hosts[e->idx].state = e->text;
+				e->text = NULL;
+			}
+			break;
+		case EV_HOST:
+			if (e->idx < j->nhosts) {
+				struct hostrow *h = &j->hosts[e->idx];
+
+				free(h->state);
+				h->state = xstrdup(e->exit == 0 ? "done" : e->exit == 1 ?
+				    "drift" : e->exit == 3 ? "unreachable" : e->exit == 4 ?
+				    "rolled back" : e->exit == 5 ? "ROLLBACK FAILED" : "failed");
+				free(h->summary);
+				h->summary = e->text;
+				e->text = NULL;
+				free(h->diff);
+				h->diff = e->diff;
+				e->diff = NULL;
+				h->exit = e->exit;
+				h->done = true;
+				con_log(c, "%s %s: %s: %s", j->plan_kind == J_PUSH ? "push" :
+				    "plan", h->name, h->state, h->summary);
+			}
+			break;
+		case EV_PROBE:
+			if (e->pr != NULL && e->pr->index < j->ntests) {
+				struct testrow *t = &j->tests[e->pr->index];
+
+				t->status = (int)e->pr->status;
+				free(t->summary);
+				t->summary = xstrdup(e->pr->summary ? e->pr->summary : "");
+				free(t->details);
+				t->details = xstrdup(e->pr->details ? e->pr->details : "");
+				free(t->host);
+				t->host = e->pr->host ? xstrdup(e->pr->host) : NULL;
+				t->duration = e->pr->duration;
+				if (t->status == PROBE_OK)
+					j->nok++;
+				else if (t->status == PROBE_WARN)
+					j->nwarn++;
+				else
+					j->nfail++;
+				con_log(c, "test %s %s: %s: %s", t->kind, t->name,
+				    probe_status_names[t->status], t->summary);
+			}
+			break;
+		case EV_DONE:
+			if (j->kind == J_TEST) {
+				free(j->test_title);
+				j->test_title = xasprintf("Live tests: %s", e->text ? e->text :
+				    "done");
+				con_log(c, "live tests done: %s", e->text ? e->text : "");
+				con_status(c, j->nfail > 0, "live tests done: %s",
+				    e->text ? e->text : "");
+			} else {
+				size_t bad = 0;
+
+				for (size_t k = 0; k < j->nhosts; k++)
+					if (j->hosts[k].exit != 0)
+						bad++;
+				con_log(c, "%s done in %.1f s: %zu of %zu hosts ok",
+				    j->kind == J_PUSH ? "push" : "plan", now_s() - j->t0,
+				    j->nhosts - bad, j->nhosts);
+				con_status(c, bad > 0, "%s done: %zu of %zu hosts ok (Enter on a "
+				    "host shows its diff)", j->kind == J_PUSH ? "push" : "plan",
+				    j->nhosts - bad, j->nhosts);
+			}
+			job_finish(j);
+			break;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(ev[i].text);
+		free(ev[i].diff);
+		if (ev[i].pr != NULL)
+			probe_result_free(ev[i].pr);
+	}
+	free(ev);
+	return true;
+}
+
+static const char *
+status_word(int s)
+{
+	return s == PROBE_OK ? "ok" : s == PROBE_WARN ? "warn" : s == PROBE_FAIL ? "FAIL" :
+	    "...";
+}
+
+void
+jobs_draw(struct console *c, enum section sec, int y, int x, int h, int w)
+{
+	struct jobs *j = c->jobs;
+	size_t n = jobs_count(c, sec), *cur = &c->cur[sec], *top = &c->top[sec];
+	char buf[1024];
+	int rows = h - 2;
+
+	if (sec == SEC_PLAN) {
+		tty_put(y, x, w, j->plan_title ? j->plan_title : "Plan: p shows what a push "
+		    "would change on every host (a unified diff per host)", ST_HEAD);
+		if (!c->audit && j->plan_title == NULL)
+			tty_put(y + 1, x, w, "P pushes (asks first); progress shows here, per "
+			    "host, while it runs", ST_DIM);
+	} else {
+		if (j->test_title != NULL) {
+			snprintf(buf, sizeof buf, "%s   ok %zu  warn %zu  fail %zu  pending %zu",
+			    j->test_title, j->nok, j->nwarn, j->nfail,
+			    j->ntests - j->nok - j->nwarn - j->nfail);
+			tty_put(y, x, w, buf, ST_HEAD);
+		} else
+			tty_put(y, x, w, "Tests: t runs the live tests; results fill in as they "
+			    "arrive, Enter shows the details", ST_HEAD);
+	}
+	y += 2;
+	if (n == 0)
+		return;
+	if (*cur >= n)
+		*cur = n - 1;
+	if (*cur < *top)
+		*top = *cur;
+	if (*cur >= *top + (size_t)rows)
+		*top = *cur - (size_t)rows + 1;
+	for (int i = 0; i < rows && *top + (size_t)i < n; i++) {
+		size_t k = *top + (size_t)i;
+		bool sel = k == *cur;
+		enum style st = sel ? (c->focus_detail ? ST_SEL : ST_SELDIM) : ST_NORMAL;
+		int cx = x;
+
+		if (sel)
+			tty_fill(y + i, x, w, st);
+		if (sec == SEC_PLAN) {
+			const struct hostrow *hr = &j->hosts[k];
+
+			snprintf(buf, sizeof buf, "%-16.16s ", hr->name);
+			cx += tty_put(y + i, cx, w, buf, st);
+			snprintf(buf, sizeof buf, "%-14.14s ", hr->state ? hr->state : "");
+			cx += tty_put(y + i, cx, x + w - cx, buf, sel ? st : !hr->done ? ST_WARN :
+			    hr->exit == 0 ? ST_OK : ST_ERR);
+			tty_put(y + i, cx, x + w - cx, hr->summary ? hr->summary : "", st);
+		} else {
+			const struct testrow *t = &j->tests[k];
+
+			snprintf(buf, sizeof buf, "%-5s", status_word(t->status));
+			cx += tty_put(y + i, cx, 5, buf, sel ? st : t->status == PROBE_OK ? ST_OK :
+			    t->status == PROBE_WARN ? ST_WARN : t->status == PROBE_FAIL ? ST_ERR :
+			    ST_DIM);
+			snprintf(buf, sizeof buf, " %-6.6s %-18.18s %-24.24s %s", t->kind,
+			    t->name, t->target, t->summary ? t->summary : "");
+			tty_put(y + i, cx, x + w - cx, buf, st);
+		}
+	}
+}
+
+void
+jobs_key(struct console *c, enum section sec, enum action a, int h)
+{
+	struct jobs *j = c->jobs;
+	size_t *cur = &c->cur[sec], n = jobs_count(c, sec);
+	struct text *t;
+	char *title;
+
+	switch (a) {
+	case AC_UP:
+		if (*cur > 0)
+			(*cur)--;
+		return;
+	case AC_DOWN:
+		if (*cur + 1 < n)
+			(*cur)++;
+		return;
+	case AC_PGUP:
+		*cur = *cur > (size_t)h ? *cur - (size_t)h : 0;
+		return;
+	case AC_PGDN:
+		*cur = n == 0 ? 0 : *cur + (size_t)h < n ? *cur + (size_t)h : n - 1;
+		return;
+	case AC_TOP:
+		*cur = 0;
+		return;
+	case AC_BOTTOM:
+		*cur = n > 0 ? n - 1 : 0;
+		return;
+	case AC_OPEN:
+		break;
+	default:
+		return;
+	}
+	if (n == 0 || *cur >= n)
+		return;
+	if (sec == SEC_PLAN) {
+		const struct hostrow *hr = &j->hosts[*cur];
+
+		title = xasprintf("%s of host %s: %s", j->plan_kind == J_PUSH ? "Push" : "Plan",
+		    hr->name, hr->summary ? hr->summary : hr->state);
+		t = text_new(title);
+		t->diff = true;
+		text_add(t, hr->diff != NULL && *hr->diff ? hr->diff : hr->done ?
+		    "(no changes)" : "(still running)");
+	} else {
+		const struct testrow *tr = &j->tests[*cur];
+
+		title = xasprintf("Test %s %s -> %s: %s", tr->kind, tr->name, tr->target,
+		    status_word(tr->status));
+		t = text_new(title);
+		text_add(t, tr->summary ? tr->summary : "(still running)");
+		if (tr->host != NULL) {
+			char *s = xasprintf("host: %s   duration: %.3f s", tr->host, tr->duration);
+
+			text_add(t, s);
+			free(s);
+		}
+		text_add(t, "");
+		if (tr->details != NULL && *tr->details)
+			text_add(t, tr->details);
+	}
+	free(title);
+	if (c->viewer != NULL)
+		text_free(c->viewer);
+	c->viewer = t;
+}
