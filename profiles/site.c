@@ -128,7 +128,8 @@ static const char *const keys_hrules[] = { "scope", "rule", NULL };
 static const char *const keys_tls[] = { "smtpd_protocols", "smtp_protocols",
 	"no_renegotiation", "dovecot_min_protocol", "dane", "tlsa_ports", "certificate", "key",
 	NULL };
-static const char *const keys_access[] = { "always_accept", "relay_networks", NULL };
+static const char *const keys_access[] = { "always_accept", "relay_networks",
+	"recipient_restrictions", NULL };
 static const char *const keys_users[] = { "default", "file", NULL };
 static const char *const keys_user[] = { "imap", "pop3", "smtp", "activesync", "mapi",
 	"owa", "ews", NULL };
@@ -676,6 +677,9 @@ key_access(struct parser *P, const char *key, const char *value, int line)
 	} else if (strcmp(key, "relay_networks") == 0) {
 		strv_free(&a->relay_networks);
 		strv_split_words(&a->relay_networks, value);
+	} else if (strcmp(key, "recipient_restrictions") == 0) {
+		strv_free(&a->recipient_restrictions);
+		strv_split_words(&a->recipient_restrictions, value);
 	}
 }
 
@@ -1455,6 +1459,7 @@ site_free(struct site *site)
 	free(site->tls.key);
 	strv_free(&site->access.always_accept);
 	strv_free(&site->access.relay_networks);
+	strv_free(&site->access.recipient_restrictions);
 	for (size_t i = 0; i < site->nusers; i++)
 		free(site->users[i].email);
 	free(site->users);

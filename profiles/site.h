@@ -140,6 +140,9 @@ struct access_policy {
 	int	 line;
 	struct strv always_accept;	/* local parts: postmaster abuse */
 	struct strv relay_networks;	/* CIDRs */
+	/* The admin's own smtpd_recipient_restrictions (RBLs, policy services...), kept
+	 * after mxdeck's always-accept check; mxdeck owns that main.cf parameter. */
+	struct strv recipient_restrictions;
 };
 
 struct user {

@@ -357,12 +357,28 @@ render_access(struct pf *pf, bool conn, char **cause)
 			add_lower(&f->data, lp);
 			sb_add(&f->data, "@ OK\n");
 		}
+	}
+	/* mxdeck owns smtpd_recipient_restrictions: the always-accept check first, then
+	 * the admin's own restrictions from [access] recipient_restrictions. */
+	sb_add(&pf->main, "smtpd_recipient_restrictions =");
+	if (ac->always_accept.n > 0) {
 		p = pf_path(pf, "mxdeck_always_accept");
-		sb_addf(&pf->main, "smtpd_recipient_restrictions = check_recipient_access "
-		    "texthash:%s\n", p);
+		sb_addf(&pf->main, " check_recipient_access texthash:%s", p);
 		free(p);
-	} else
-		sb_add(&pf->main, "smtpd_recipient_restrictions =\n");
+	}
+	for (size_t i = 0; i < ac->recipient_restrictions.n; i++) {
+		const char *r = ac->recipient_restrictions.v[i];
+
+		for (const char *c = r; *c != '\0'; c++)
+			if (!isalnum((unsigned char)*c) && strchr("_-.:/$[]", *c) == NULL) {
+				*cause = xasprintf("%s:%d: [access] recipient_restrictions: "
+				    "\"%s\" is not a Postfix restriction or table reference",
+				    site->path, ac->line, r);
+				return -1;
+			}
+		sb_addf(&pf->main, "%s %s", ac->always_accept.n > 0 || i > 0 ? "," : "", r);
+	}
+	sb_addc(&pf->main, '\n');
 	return 0;
 }
 

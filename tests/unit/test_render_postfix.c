@@ -101,6 +101,35 @@ has_line(const char *data, const char *line)
 		fail_msg("unexpected line \"%s\"", (line));		\
 } while (0)
 
+/* The admin's own recipient restrictions follow mxdeck's always-accept check; a value
+ * that is not a restriction or table reference is refused with FILE:LINE. */
+static void
+test_recipient_restrictions(void **state)
+{
+	struct out o;
+	char *ini;
+
+	(void)state;
+	ini = xasprintf("%srecipient_restrictions = reject_rbl_client zen.spamhaus.org, "
+	    "check_policy_service unix:private/policyd\n", base_ini);
+	render_buf(&o, ini, "3.7");
+	assert_int_equal(o.rc, 0);
+	assert_line(file_data(&o, "/etc/postfix/mxdeck.postconf"),
+	    "smtpd_recipient_restrictions = check_recipient_access "
+	    "texthash:/etc/postfix/mxdeck_always_accept, reject_rbl_client, "
+	    "zen.spamhaus.org, check_policy_service, unix:private/policyd");
+	out_free(&o);
+	free(ini);
+	ini = xasprintf("%srecipient_restrictions = reject_rbl_client zen;rm -rf /\n",
+	    base_ini);
+	render_buf(&o, ini, "3.7");
+	assert_int_equal(o.rc, -1);
+	assert_non_null(strstr(o.cause, "/unit/site.ini:"));
+	assert_non_null(strstr(o.cause, "recipient_restrictions"));
+	out_free(&o);
+	free(ini);
+}
+
 static void
 test_golden_demo(void **state)
 {
@@ -420,6 +449,7 @@ main(void)
 		cmocka_unit_test(test_golden_demo),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_access),
+		cmocka_unit_test(test_recipient_restrictions),
 		cmocka_unit_test(test_scopes_and_connector),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_many_users),
