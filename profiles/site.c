@@ -119,7 +119,7 @@ static const char *const keys_site[] = { "name", "domain", "resolver", "trust_an
 	"dkim", NULL };
 static const char *const keys_host[] = { "address", "port", "user", "identity", "roles",
 	"postfix_dir", "dovecot_dir", "apache_dir", "nginx_dir", "www_dir", "state_dir",
-	"postfix_version", "probe_ports", "php_fpm_socket", NULL };
+	"postfix_version", "probe_ports", "php_fpm_socket", "postfix_queue_dir", NULL };
 static const char *const keys_vhost[] = { "server", "backend", "backend_ca", "services",
 	"certificate", "key", "activesync_timeout", "legacy_tls", NULL };
 static const char *const keys_ad[] = { "imap", "pop3", "smtp", "activesync", "login",
@@ -353,6 +353,7 @@ host_defaults(struct host *h)
 	h->www_dir = xstrdup("/var/www/mxdeck");
 	h->state_dir = xstrdup("/var/lib/mxdeck");
 	h->php_fpm_socket = xstrdup("/run/php/php8.2-fpm.sock");
+	h->postfix_queue_dir = xstrdup("/var/spool/postfix");
 	h->nprobe_ports = nitems(default_probe_ports);
 	h->probe_ports = xcalloc(h->nprobe_ports, sizeof *h->probe_ports);
 	for (size_t i = 0; i < h->nprobe_ports; i++) {
@@ -453,6 +454,8 @@ key_host(struct parser *P, const char *key, const char *value, int line)
 		set_dir(P, h, &h->state_dir, key, value, line);
 	else if (strcmp(key, "php_fpm_socket") == 0)
 		set_dir(P, h, &h->php_fpm_socket, key, value, line);
+	else if (strcmp(key, "postfix_queue_dir") == 0)
+		set_dir(P, h, &h->postfix_queue_dir, key, value, line);
 	else if (strcmp(key, "postfix_version") == 0) {
 		const char *p = value;
 
@@ -767,6 +770,17 @@ key_connector(struct parser *P, const char *key, const char *value, int line)
 #define PUSH(arr, n) (arr = xrealloc(arr, ((n) + 1) * sizeof *(arr)), \
 	memset(&(arr)[n], 0, sizeof *(arr)), &(arr)[(n)++])
 
+/* A value or name with a byte that would end or garble a line in a generated file
+ * (quoted values may hold \n): every C0 control but tab, and DEL. */
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return true;
+	return false;
+}
+
 static void
 begin_section(struct parser *P, const struct ini_line *l, int line)
 {
@@ -789,6 +803,13 @@ begin_section(struct parser *P, const struct ini_line *l, int line)
 		err(P, line, "[%s] needs a name, e.g. [%s \"%s\"]", l->section, l->section,
 		    strcmp(l->section, "user") == 0 ? "alice@example.org" :
 		    strcmp(l->section, "host") == 0 ? "gw1" : "example.org");
+		P->sect = S_UNKNOWN;
+		return;
+	}
+	if (sections[i].named && has_control(l->sub)) {
+		err(P, line, "the name of [%s] contains a control character (a \\n, \\r or "
+		    "similar): it would start a new line in the generated files; remove it",
+		    l->section);
 		P->sect = S_UNKNOWN;
 		return;
 	}
@@ -862,6 +883,12 @@ handle_key(struct parser *P, const struct ini_line *l, int line)
 
 	if (P->sect == S_UNKNOWN || P->sect == S_NONE)
 		return;
+	if (has_control(l->value)) {
+		err(P, line, "the value of '%s' contains a control character (a \\n, \\r or "
+		    "similar from a quoted value): every generated file is line-based, so it "
+		    "would start a new line there; remove it", l->key);
+		return;
+	}
 	for (size_t i = 0; i < nitems(sections); i++)
 		if (sections[i].sect == P->sect)
 			keys = sections[i].keys;
@@ -923,7 +950,8 @@ finish(struct parser *P)
 	for (size_t i = 0; i < site->nhosts; i++) {
 		struct host *h = &site->hosts[i];
 		char **dirs[] = { &h->postfix_dir, &h->dovecot_dir, &h->apache_dir,
-		    &h->nginx_dir, &h->www_dir, &h->state_dir, &h->php_fpm_socket };
+		    &h->nginx_dir, &h->www_dir, &h->state_dir, &h->php_fpm_socket,
+		    &h->postfix_queue_dir };
 
 		if (h->address == NULL)
 			err(P, h->line, "[host \"%s\"] needs address = (a name, an IP, or local)",
@@ -1097,6 +1125,51 @@ static const struct {
 	{ "ews", PROTO_EWS }, { "ewsenabled", PROTO_EWS },
 };
 
+/* UTF-16 with a byte order mark (PowerShell's > redirection and Out-File write
+ * UTF-16LE) to UTF-8; unpaired surrogates become U+FFFD. */
+static char *
+utf16_to_utf8(const unsigned char *b, size_t len, size_t *outlen)
+{
+	bool be = b[0] == 0xfe;
+	struct sbuf o;
+
+	sb_init(&o);
+	sb_addn(&o, "", 0);
+	for (size_t i = 2; i + 1 < len; i += 2) {
+		uint32_t c = be ? (uint32_t)(b[i] << 8 | b[i + 1]) :
+		    (uint32_t)(b[i + 1] << 8 | b[i]);
+
+		if (c >= 0xd800 && c <= 0xdbff && i + 3 < len) {
+			uint32_t c2 = be ? (uint32_t)(b[i + 2] << 8 | b[i + 3]) :
+			    (uint32_t)(b[i + 3] << 8 | b[i + 2]);
+
+			if (c2 >= 0xdc00 && c2 <= 0xdfff) {
+				c = 0x10000 + ((c - 0xd800) << 10) + (c2 - 0xdc00);
+				i += 2;
+			} else
+				c = 0xfffd;
+		} else if (c >= 0xd800 && c <= 0xdfff)
+			c = 0xfffd;
+		if (c < 0x80)
+			sb_addc(&o, (char)c);
+		else if (c < 0x800) {
+			sb_addc(&o, (char)(0xc0 | c >> 6));
+			sb_addc(&o, (char)(0x80 | (c & 0x3f)));
+		} else if (c < 0x10000) {
+			sb_addc(&o, (char)(0xe0 | c >> 12));
+			sb_addc(&o, (char)(0x80 | ((c >> 6) & 0x3f)));
+			sb_addc(&o, (char)(0x80 | (c & 0x3f)));
+		} else {
+			sb_addc(&o, (char)(0xf0 | c >> 18));
+			sb_addc(&o, (char)(0x80 | ((c >> 12) & 0x3f)));
+			sb_addc(&o, (char)(0x80 | ((c >> 6) & 0x3f)));
+			sb_addc(&o, (char)(0x80 | (c & 0x3f)));
+		}
+	}
+	*outlen = o.len;
+	return sb_steal(&o);
+}
+
 int
 users_csv_parse(struct site *site, const char *path, const char *buf, size_t len,
     struct diags *d)
@@ -1116,6 +1189,15 @@ users_csv_parse(struct site *site, const char *path, const char *buf, size_t len
 		site->users_path = xstrdup(path);
 	}
 	file = site->users_path;
+	if (len >= 2 && (((unsigned char)buf[0] == 0xff && (unsigned char)buf[1] == 0xfe) ||
+	    ((unsigned char)buf[0] == 0xfe && (unsigned char)buf[1] == 0xff))) {
+		size_t n;
+		char *u8 = utf16_to_utf8((const unsigned char *)buf, len, &n);
+		int rc = users_csv_parse(site, file, u8, n, d);
+
+		free(u8);
+		return rc;
+	}
 	for (int i = 0; i < PROTO_COUNT; i++) {
 		cols[i] = -1;
 		colname[i] = NULL;
@@ -1403,6 +1485,7 @@ site_free(struct site *site)
 		free(h->state_dir);
 		free(h->postfix_version);
 		free(h->php_fpm_socket);
+		free(h->postfix_queue_dir);
 		for (size_t j = 0; j < h->nprobe_ports; j++)
 			free(h->probe_ports[j].service);
 		free(h->probe_ports);

@@ -58,6 +58,8 @@ struct host {
 	char	*postfix_dir, *dovecot_dir, *apache_dir, *nginx_dir, *www_dir, *state_dir;
 	char	*postfix_version;	/* NULL: detect over SSH; render assumes DEFAULT */
 	char	*php_fpm_socket;	/* "/run/php/php8.2-fpm.sock" */
+	char	*postfix_queue_dir;	/* "/var/spool/postfix": where Dovecot puts the
+					 * SASL socket private/auth for Postfix */
 	struct probe_port *probe_ports;	/* the effective list: defaults, then overrides */
 	size_t	 nprobe_ports;
 };

@@ -12,7 +12,7 @@ pkgs=(
 	# the lab: real daemons on loopback
 	openssh-server openssh-client postfix postfix-pcre dovecot-core dovecot-imapd
 	dovecot-pop3d apache2 nginx php8.2-fpm php8.2-cli php8.2-xml unbound nsd ldnsutils
-	bind9-dnsutils swaks dns-root-data ssl-cert openssl libxml2-utils curl procps
+	bind9 bind9-utils bind9-dnsutils swaks dns-root-data ssl-cert openssl libxml2-utils curl procps
 	iproute2 psmisc time strace python3
 )
 missing=()

@@ -184,6 +184,11 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	bool known = false;
 	int imaps, pop3s;
 
+	if (tls->line == 0) {
+		*cause = xasprintf("%s: there is no [tls] section: Dovecot serves IMAP and "
+		    "POP3 only over TLS and needs [tls] certificate and key", site->path);
+		return -1;
+	}
 	if (tls->certificate == NULL || tls->key == NULL) {
 		*cause = xasprintf("%s:%d: [tls] needs both certificate and key: Dovecot "
 		    "serves IMAP and POP3 only over TLS (ssl = required); set them in [tls]",
@@ -273,6 +278,23 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	    "# plaintext listeners are off (port = 0).\n", imaps, pop3s);
 	add_listener(&f->data, "imap-login", "imap", "imaps", imaps);
 	add_listener(&f->data, "pop3-login", "pop3", "pop3s", pop3s);
+	if (h->roles & ROLE_POSTFIX) {
+		if (!dovecot_value_ok(h->postfix_queue_dir)) {
+			*cause = xasprintf("%s:%d: [host \"%s\"] postfix_queue_dir contains a "
+			    "character Dovecot's config cannot take (space, quote, #, {, }, $, "
+			    "%%, <)", site->path, h->line, h->name);
+			return -1;
+		}
+		/* Postfix authenticates submission and smtps through Dovecot
+		 * (smtpd_sasl_type = dovecot, smtpd_sasl_path = private/auth, relative
+		 * to Postfix's queue directory); without this socket they die with
+		 * "no SASL authentication mechanisms". */
+		sb_add(&f->data, "\n# SASL for Postfix (submission and smtps).\n"
+		    "service auth {\n  unix_listener ");
+		sb_add(&f->data, h->postfix_queue_dir);
+		sb_add(&f->data, "/private/auth {\n    mode = 0660\n    user = postfix\n"
+		    "    group = postfix\n  }\n}\n");
+	}
 	return 0;
 }
 
