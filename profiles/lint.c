@@ -195,6 +195,8 @@ valid_local_part(const char *s, size_t n)
 				return false;
 			continue;
 		}
+		if (c >= 0x80)		/* UTF-8: SMTPUTF8 (RFC 6531), lint warns */
+			continue;
 		if (!isalnum(c) && (c == '\0' || strchr(special, c) == NULL))
 			return false;
 	}
@@ -421,6 +423,36 @@ valid_guid(const char *s)
 	return *s == '\0';
 }
 
+/* IP, IP:PORT, IPv6, [IPv6] or [IPv6]:PORT: what the live tests' resolver takes. */
+static bool
+valid_resolver(const char *spec)
+{
+	char *host;
+	const char *port = NULL, *colon;
+	bool ok;
+	long n;
+
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+
+		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+			return false;
+		host = xstrndup(spec + 1, (size_t)(end - spec - 1));
+		if (end[1] == ':')
+			port = end + 2;
+		ok = valid_ipv6(host);
+	} else if ((colon = strchr(spec, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
+		host = xstrndup(spec, (size_t)(colon - spec));
+		port = colon + 1;
+		ok = valid_ipv4(host);
+	} else {
+		host = xstrdup(spec);
+		ok = valid_ipv4(host) || valid_ipv6(host);
+	}
+	free(host);
+	return ok && (port == NULL || parse_int(port, 1, 65535, &n) == 0);
+}
+
 /* ---- [site] ---- */
 
 static void
@@ -432,15 +464,10 @@ lint_site(struct lint *l)
 	if (s->domain != NULL && (!valid_hostname(s->domain) || strchr(s->domain, '.') == NULL))
 		ERR(l, key_line(s, sl, "domain"), "[site] domain \"%s\" is not a mail "
 		    "domain name (e.g. example.org)", s->domain);
-	if (s->resolver != NULL) {
-		char *cause = NULL;
-
-		if (check_nexthop(s->resolver, &cause) != 0) {
-			ERR(l, key_line(s, sl, "resolver"), "[site] resolver: %s; write "
-			    "host or host:port (IPv6 as [addr]:port)", cause);
-			free(cause);
-		}
-	}
+	if (s->resolver != NULL && !valid_resolver(s->resolver))
+		ERR(l, key_line(s, sl, "resolver"), "[site] resolver \"%s\" is not an IP "
+		    "address: write IP, IP:PORT or [IPv6]:PORT (the live tests do not "
+		    "look up the resolver's name)", s->resolver);
 	if (s->trust_anchor != NULL && access(s->trust_anchor, R_OK) != 0)
 		WARN(l, key_line(s, sl, "trust_anchor"), "[site] trust_anchor %s is not "
 		    "readable here: the live tests cannot validate DNSSEC (install "
@@ -472,6 +499,20 @@ lint_hosts(struct lint *l)
 				    "rename or merge it", h->name, s->hosts[j].line);
 				break;
 			}
+		for (size_t j = 0; j < i; j++) {
+			const struct host *o = &s->hosts[j];
+
+			if (h->address != NULL && o->address != NULL &&
+			    str_ieq(h->address, o->address) && h->port == o->port &&
+			    h->state_dir != NULL && o->state_dir != NULL &&
+			    strcmp(h->state_dir, o->state_dir) == 0) {
+				WARN(l, key_line(s, h->line, "address"), "hosts %s and %s are "
+				    "the same machine (%s, state_dir %s): their pushes contend "
+				    "for one lock and journal; merge them into one [host] with "
+				    "both roles", o->name, h->name, h->address, h->state_dir);
+				break;
+			}
+		}
 		if (h->address != NULL && !h->local && !valid_host_or_ip(h->address))
 			ERR(l, key_line(s, h->line, "address"), "host %s: address \"%s\" is "
 			    "not a host name, an IPv4/IPv6 address or \"local\"", h->name,
@@ -606,20 +647,20 @@ lint_endpoint(struct lint *l, const struct autodiscover *a, const struct endpoin
 	if (!valid_host_or_ip(e->host))
 		ERR(l, line, "autodiscover %s: %s server \"%s\" is not a host name or "
 		    "address", a->domain, what, e->host);
-	if (e->port < 1 || e->port > 65535)
-		ERR(l, line, "autodiscover %s: %s port %d is out of range (1-65535)",
-		    a->domain, what, e->port);
 	if (e->enc == ENC_PLAIN) {
 		if (p == PROTO_SMTP)
 			WARN(l, line, "autodiscover %s: smtp %s:%d/plain sends SMTP AUTH "
 			    "passwords in clear text; use 465/ssl or 587/starttls",
 			    a->domain, e->host, e->port);
+		else if (s->user_default & PROTO_BIT(p))
+			WARN(l, line, "autodiscover %s: %s %s:%d/plain: %s is enabled (by "
+			    "default) and clients would log in with clear-text passwords; "
+			    "use %d/ssl", a->domain, what, e->host, e->port, what, tls_port);
 		else if (enabled)
-			WARN(l, line, "autodiscover %s: %s %s:%d/plain: %s is enabled (%s) "
-			    "and clients would log in with clear-text passwords; use %d/ssl",
-			    a->domain, what, e->host, e->port, what,
-			    (s->user_default & PROTO_BIT(p)) ? "by default" : "for some users",
-			    tls_port);
+			WARN(l, line, "autodiscover %s: %s %s:%d/plain: %s is enabled (for "
+			    "%zu user%s) and clients would log in with clear-text passwords; "
+			    "use %d/ssl", a->domain, what, e->host, e->port, what, nusers,
+			    nusers == 1 ? "" : "s", tls_port);
 		else
 			WARN(l, line, "autodiscover %s: %s %s:%d/plain is not encrypted; "
 			    "use %d/ssl", a->domain, what, e->host, e->port, tls_port);
@@ -731,6 +772,10 @@ lint_autodiscover(struct lint *l)
 				free(host);
 			}
 		}
+		if (a->also.n > 0 && !any_host_role(s, ROLE_DNS))
+			WARN(l, key_line(s, a->line, "also"), "autodiscover %s: also asks for "
+			    "SRV and CNAME records, but no host has role dns: mxdeck publishes "
+			    "none, publish them by hand", a->domain);
 		for (size_t j = 0; j < a->also.n; j++) {
 			const char *dom = a->also.v[j];
 			int line = word_line(s, a->line, "also", dom);
@@ -791,6 +836,31 @@ action_changes_delivery(int action)
 	default:
 		return false;
 	}
+}
+
+/* Actions that delete, rewrite or stop a message: wrong targets hurt. */
+static bool
+action_destroys(int action)
+{
+	return action == PFA_IGNORE || action == PFA_STRIP || action == PFA_REPLACE ||
+	    action_changes_delivery(action);
+}
+
+/* Does the regex only match at the start of the header line? (^ first, possibly
+ * after inline option settings such as (?i), or the A flag.) */
+static bool
+anchored(const char *re, uint32_t opts)
+{
+	if (opts & PCRE2_ANCHORED)
+		return true;
+	while (re[0] == '(' && re[1] == '?' && re[2] != '\0' && strchr(":=!<>|P'", re[2]) == NULL) {
+		const char *close = strchr(re, ')');
+
+		if (close == NULL)
+			return false;
+		re = close + 1;
+	}
+	return re[0] == '^' || (re[0] == '\\' && re[1] == 'A');
 }
 
 /* Postfix's substitution syntax in the result text (mac_parse + dict_pcre_prescan):
@@ -961,6 +1031,10 @@ lint_rule(struct lint *l, const struct header_rules *hr, const struct header_rul
 	default:
 		break;
 	}
+	if (!r->negate && !anchored(r->regex, opts) && action_destroys(r->action))
+		WARN(l, r->line, "header rule: /%s/ is not anchored with ^: it also "
+		    "matches inside other headers (a Subject: that mentions it), and %s "
+		    "then hits that header; write /^Name:/", r->regex, an);
 	if (hr->scope == SCOPE_OUTBOUND && action_changes_delivery(r->action))
 		ERR(l, r->line, "header rule: %s is not supported in smtp_header_checks "
 		    "(scope = outbound): the smtp client cannot change delivery; use "
@@ -1054,10 +1128,6 @@ lint_tls(struct lint *l)
 		if (t->ntlsa_ports == 0)
 			WARN(l, dl, "[tls] dane = yes but no tlsa_ports: no TLSA records are "
 			    "published for this gateway (tlsa_ports = 25 465)");
-		if (s->trust_anchor == NULL)
-			WARN(l, dl, "[tls] dane = yes but [site] has no trust_anchor: the "
-			    "live tests cannot validate TLSA records with DNSSEC "
-			    "(trust_anchor = /usr/share/dns/root.key)");
 		if (s->resolver == NULL)
 			WARN(l, dl, "[tls] dane = yes: smtp_dns_support_level = dnssec needs "
 			    "a validating resolver on the gateway, and [site] has no resolver "
@@ -1132,6 +1202,41 @@ lint_access(struct lint *l)
 
 /* ---- users ---- */
 
+static bool
+ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+/* Two [user "x"] sections for one address: the later silently wins. */
+static void
+lint_user_sections(struct lint *l)
+{
+	const struct ini *ini = &l->site->ini;
+
+	for (size_t i = 0; i < ini->n; i++) {
+		const struct ini_line *a = &ini->line[i];
+
+		if (a->kind != INI_SECTION || strcmp(a->section, "user") != 0 ||
+		    a->sub == NULL)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			const struct ini_line *b = &ini->line[j];
+
+			if (b->kind == INI_SECTION && strcmp(b->section, "user") == 0 &&
+			    b->sub != NULL && str_ieq(a->sub, b->sub)) {
+				WARN(l, (int)i + 1, "duplicate [user \"%s\"] (first at line "
+				    "%zu): where both set a protocol, this one wins; merge them",
+				    a->sub, j + 1);
+				break;
+			}
+		}
+	}
+}
+
 static void
 lint_users(struct lint *l)
 {
@@ -1141,11 +1246,20 @@ lint_users(struct lint *l)
 		const struct user *u = &s->users[i];
 		const char *file = u->file != NULL ? u->file : l->file;
 
+		if (!ascii(email_domain(u->email))) {
+			diag_add(l->d, SEV_ERROR, file, u->line, "user %s: the domain is not "
+			    "ASCII; write it in punycode (xn--...)", u->email);
+			continue;
+		}
 		if (!valid_email(u->email)) {
 			diag_add(l->d, SEV_ERROR, file, u->line, "user \"%s\" is not an email "
 			    "address (local@domain)", u->email);
 			continue;
 		}
+		if (!ascii(u->email))
+			diag_add(l->d, SEV_WARNING, file, u->line, "user %s: a non-ASCII "
+			    "address needs SMTPUTF8 (RFC 6531) on every hop and client; "
+			    "Exchange and many clients cannot log in with it", u->email);
 		if (!domain_is_local(s, email_domain(u->email)))
 			diag_add(l->d, SEV_WARNING, file, u->line, "user %s: domain %s is "
 			    "neither the site domain nor an autodiscover domain", u->email,
@@ -1216,5 +1330,6 @@ site_lint(const struct site *site, struct diags *d)
 	lint_tls(&l);
 	lint_access(&l);
 	lint_users(&l);
+	lint_user_sections(&l);
 	lint_connectors(&l);
 }

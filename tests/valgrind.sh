@@ -68,7 +68,14 @@ for p in "$tmp"/ex/*.ini; do
 	want=$?
 	set -e
 	vg "lint-$b" "$want" lint "$p"
-	[ "$want" -eq 0 ] && vg "render-$b" 0 render "$p" "$tmp/out-$b"
+	[ "$want" -eq 0 ] || continue
+	# Some examples name certificates that only exist on their gateway: render
+	# then fails (exit 2) on purpose; valgrind checks that path as well.
+	set +e
+	"$MXDECK" render "$p" "$tmp/pre-$b" >/dev/null 2>&1
+	want=$?
+	set -e
+	vg "render-$b" "$want" render "$p" "$tmp/out-$b"
 done
 # --json output path
 vg lint-json 0 lint --json "$tmp/ex/demo.ini"

@@ -661,9 +661,11 @@ prompt_key(struct console *c, int iskey, wint_t wc)
 		text = xstrdup(c->pedit.buf);
 		switch (k) {
 		case PR_SEARCH:
-			free(c->search);
-			c->search = text;
-			text = NULL;
+			if (*text != '\0') {	/* empty: search for the last text again */
+				free(c->search);
+				c->search = text;
+				text = NULL;
+			}
 			if (c->help) {
 				c->help = false;
 			}
@@ -826,7 +828,7 @@ action(struct console *c, enum action a)
 			prompt(c, PR_FILTER, "filter users (text, imap:off, pop3:on ...): ",
 			    c->ufilter);
 		else
-			prompt(c, PR_SEARCH, "/", c->search);
+			prompt(c, PR_SEARCH, "/", NULL);
 		return;
 	case AC_NEXT:
 	case AC_PREV:
@@ -991,7 +993,7 @@ handle_key(struct console *c, int iskey, wint_t wc)
 	}
 	if (c->viewer != NULL) {
 		if (!iskey && wc == '/') {
-			prompt(c, PR_SEARCH, "/", c->search);
+			prompt(c, PR_SEARCH, "/", NULL);
 			return;
 		}
 		if (!iskey && (wc == 'n' || wc == 'N')) {
@@ -1165,11 +1167,14 @@ cmd_console(struct cli *cli)
 			if (c->quit)
 				break;
 		}
-		if (changed || is_term_resized(c->rows, c->cols))
-			draw(c);
+		if (changed || jobs_running(c) || is_term_resized(c->rows, c->cols))
+			draw(c);		/* running jobs: a live clock, once a second */
 	}
 	rc = c->exitcode;
 	tty_close();
+	if (jobs_busy(c))
+		fprintf(stderr, "mxdeck: waiting for the running plan/push to finish (a push "
+		    "is never cut off half-way)\n");
 	console_free(c);
 	return rc;
 }

@@ -255,6 +255,8 @@ void	form_key(struct console *c, int iskey, wint_t wc);
 /* viewer.c */
 struct text *text_new(const char *title);
 void	text_add(struct text *t, const char *s);	/* may hold newlines */
+/* Like text_add, but the first nwrap lines wrap at the screen width. */
+void	text_add_wrapped(struct text *t, const char *s, size_t nwrap);
 void	text_free(struct text *t);
 void	text_draw(struct text *t, int y, int x, int h, int w);
 /* Returns false to close. */
@@ -275,7 +277,8 @@ void	jobs_plan(struct console *c);
 void	jobs_push(struct console *c);
 void	jobs_test(struct console *c);
 bool	jobs_drain(struct console *c);		/* true: something changed */
-bool	jobs_busy(const struct console *c);
+bool	jobs_busy(const struct console *c);	/* a plan or push runs */
+bool	jobs_running(const struct console *c);	/* any job runs */
 void	jobs_draw(struct console *c, enum section sec, int y, int x, int h, int w);
 void	jobs_key(struct console *c, enum section sec, enum action a, int h);
 size_t	jobs_count(const struct console *c, enum section sec);

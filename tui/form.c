@@ -720,8 +720,8 @@ form_draw(struct console *c, int y, int x, int h, int w)
 		if (cur) {
 			c->curs_x = le_draw(&f->ed, row, x + keyw, w - keyw - 1, ST_FIELD);
 			c->curs_y = row;
-		} else
-			le_draw(&f->ed, row, x + keyw, w - keyw - 1,
+		} else			/* not being edited: show its start */
+			tty_put(row, x + keyw, w - keyw - 1, f->ed.buf != NULL ? f->ed.buf : "",
 			    f->msg && f->err ? ST_ERR : ST_NORMAL);
 		row++;
 		if (f->msg != NULL && row < y + h)

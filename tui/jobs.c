@@ -41,6 +41,7 @@ struct hostrow {
 	char	*diff;
 	int	 exit;
 	bool	 done;
+	double	 t0;		/* when the host started */
 };
 
 struct testrow {
@@ -205,6 +206,12 @@ jobs_free(struct console *c)
 }
 
 bool
+jobs_running(const struct console *c)
+{
+	return c->jobs != NULL && c->jobs->kind != J_NONE;
+}
+
+bool
 jobs_busy(const struct console *c)
 {
 	return c->jobs != NULL && (c->jobs->kind == J_PUSH || c->jobs->kind == J_PLAN);
@@ -260,8 +267,27 @@ host_thread(void *arg)
 	    "upload, validate, reload" : "planning: connect, read, diff", NULL, 0, NULL);
 	push_result_init(&r);
 	push_host(j->snap, h, &j->popts, &r);
-	post(j, EV_HOST, hj->idx, r.summary != NULL ? r.summary : "done", r.diff.s, r.exit,
-	    NULL);
+	{
+		/* the detail view: summary, changes, notes, then the diffs */
+		struct sbuf b;
+
+		sb_init(&b);
+		sb_addf(&b, "%s (%.1f s)\n", r.summary != NULL ? r.summary : "done", r.seconds);
+		if (r.backup != NULL)
+			sb_addf(&b, "backup: %s\n", r.backup);
+		for (size_t i = 0; i < r.changes.n; i++)
+			sb_addf(&b, "  change: %s\n", r.changes.v[i]);
+		for (size_t i = 0; i < r.notes.n; i++)
+			sb_addf(&b, "  note: %s\n", r.notes.v[i]);
+		sb_add(&b, "\n");
+		if (r.diff.len > 0)
+			sb_addn(&b, r.diff.s, r.diff.len);
+		else
+			sb_add(&b, "(no diff)\n");
+		post(j, EV_HOST, hj->idx, r.summary != NULL ? r.summary : "done", b.s, r.exit,
+		    NULL);
+		sb_free(&b);
+	}
 	push_result_free(&r);
 	free(hj);
 	return NULL;
@@ -435,7 +461,7 @@ jobs_test(struct console *c)
 	}
 	j->nok = j->nwarn = j->nfail = 0;
 	free(j->test_title);
-	j->test_title = xasprintf("Live tests: %zu running", j->ntests);
+	j->test_title = xasprintf("Live tests: %zu running:", j->ntests);
 	atomic_store(&j->cancel, 0);
 	j->kind = J_TEST;
 	j->t0 = now_s();
@@ -476,6 +502,7 @@ jobs_drain(struct console *c)
 			if (e->idx < j->nhosts) {
 				free(j->hosts[e->idx].state);
 				j->hosts[e->idx].state = e->text;
+				j->hosts[e->idx].t0 = now_s();
 				e->text = NULL;
 			}
 			break;
@@ -524,23 +551,34 @@ jobs_drain(struct console *c)
 		case EV_DONE:
 			if (j->kind == J_TEST) {
 				free(j->test_title);
-				j->test_title = xasprintf("Live tests: %s", e->text ? e->text :
-				    "done");
+				j->test_title = xasprintf("Live tests done in %.1f s:",
+				    now_s() - j->t0);
 				con_log(c, "live tests done: %s", e->text ? e->text : "");
 				con_status(c, j->nfail > 0, "live tests done: %s",
 				    e->text ? e->text : "");
 			} else {
-				size_t bad = 0;
+				size_t bad = 0, drift = 0;
+				char *m;
 
-				for (size_t k = 0; k < j->nhosts; k++)
-					if (j->hosts[k].exit != 0)
+				for (size_t k = 0; k < j->nhosts; k++) {
+					if (j->hosts[k].exit == 1 && j->kind == J_PLAN)
+						drift++;
+					else if (j->hosts[k].exit != 0)
 						bad++;
-				con_log(c, "%s done in %.1f s: %zu of %zu hosts ok",
-				    j->kind == J_PUSH ? "push" : "plan", now_s() - j->t0,
-				    j->nhosts - bad, j->nhosts);
-				con_status(c, bad > 0, "%s done: %zu of %zu hosts ok (Enter on a "
-				    "host shows its diff)", j->kind == J_PUSH ? "push" : "plan",
-				    j->nhosts - bad, j->nhosts);
+				}
+				if (j->kind == J_PLAN)
+					m = xasprintf("plan done in %.1f s: %zu host%s with changes, "
+					    "%zu without, %zu failed (Enter on a host shows its diff)",
+					    now_s() - j->t0, drift, drift == 1 ? "" : "s",
+					    j->nhosts - drift - bad, bad);
+				else
+					m = xasprintf("push done in %.1f s: %zu of %zu host%s ok, %zu "
+					    "failed (Enter on a host shows what happened)",
+					    now_s() - j->t0, j->nhosts - bad, j->nhosts,
+					    j->nhosts == 1 ? "" : "s", bad);
+				con_log(c, "%s", m);
+				con_status(c, bad > 0, "%s", m);
+				free(m);
 			}
 			job_finish(j);
 			break;
@@ -609,7 +647,11 @@ jobs_draw(struct console *c, enum section sec, int y, int x, int h, int w)
 
 			snprintf(buf, sizeof buf, "%-16.16s ", hr->name);
 			cx += tty_put(y + i, cx, w, buf, st);
-			snprintf(buf, sizeof buf, "%-14.14s ", hr->state ? hr->state : "");
+			if (!hr->done && hr->t0 > 0)	/* running: show it is alive */
+				snprintf(buf, sizeof buf, "%3.0fs %-10.10s ", now_s() - hr->t0,
+				    hr->state ? hr->state : "");
+			else
+				snprintf(buf, sizeof buf, "%-14.14s ", hr->state ? hr->state : "");
 			cx += tty_put(y + i, cx, x + w - cx, buf, sel ? st : !hr->done ? ST_WARN :
 			    hr->exit == 0 ? ST_OK : ST_ERR);
 			tty_put(y + i, cx, x + w - cx, hr->summary ? hr->summary : "", st);
@@ -620,7 +662,7 @@ jobs_draw(struct console *c, enum section sec, int y, int x, int h, int w)
 			cx += tty_put(y + i, cx, 5, buf, sel ? st : t->status == PROBE_OK ? ST_OK :
 			    t->status == PROBE_WARN ? ST_WARN : t->status == PROBE_FAIL ? ST_ERR :
 			    ST_DIM);
-			snprintf(buf, sizeof buf, " %-6.6s %-18.18s %-24.24s %s", t->kind,
+			snprintf(buf, sizeof buf, " %-6.6s %-16.16s %-20.20s %s", t->kind,
 			    t->name, t->target, t->summary ? t->summary : "");
 			tty_put(y + i, cx, x + w - cx, buf, st);
 		}
@@ -670,15 +712,15 @@ jobs_key(struct console *c, enum section sec, enum action a, int h)
 		    hr->name, hr->summary ? hr->summary : hr->state);
 		t = text_new(title);
 		t->diff = true;
-		text_add(t, hr->diff != NULL && *hr->diff ? hr->diff : hr->done ?
-		    "(no changes)" : "(still running)");
+		text_add_wrapped(t, hr->diff != NULL && *hr->diff ? hr->diff : hr->done ?
+		    "(no changes)" : "(still running)", 8);
 	} else {
 		const struct testrow *tr = &j->tests[*cur];
 
 		title = xasprintf("Test %s %s -> %s: %s", tr->kind, tr->name, tr->target,
 		    status_word(tr->status));
 		t = text_new(title);
-		text_add(t, tr->summary ? tr->summary : "(still running)");
+		text_add_wrapped(t, tr->summary ? tr->summary : "(still running)", 100);
 		if (tr->host != NULL) {
 			char *s = xasprintf("host: %s   duration: %.3f s", tr->host, tr->duration);
 
@@ -687,7 +729,7 @@ jobs_key(struct console *c, enum section sec, enum action a, int h)
 		}
 		text_add(t, "");
 		if (tr->details != NULL && *tr->details)
-			text_add(t, tr->details);
+			text_add_wrapped(t, tr->details, 1000);
 	}
 	free(title);
 	if (c->viewer != NULL)

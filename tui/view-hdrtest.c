@@ -128,6 +128,7 @@ hdrtest_open(struct console *c, long hdr)
 	ht = xcalloc(1, sizeof *ht);
 	ht->name = xstrdup(l->sub);
 	sb_init(&ht->block);
+	sb_addn(&ht->block, "", 0);		/* never NULL: the draw loop slices it */
 	c->ht = ht;
 	rerun(c);
 	con_log(c, "header-rule tester for \"%s\"", ht->name);

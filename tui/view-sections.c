@@ -107,7 +107,16 @@ sections_draw(struct console *c, int y, int x, int h, int w)
 	{
 		/* Build the display lines lazily: line i of the section and its findings. */
 		int row = 0, avail = y + h - dy;
-		size_t skip = c->dtop, idx = 0;
+		size_t skip, idx = 0, total = 0;
+
+		for (long i = hdr; i <= end; i++) {	/* lines + findings, to clamp */
+			const struct diag *f[8];
+
+			total += 1 + doc_findings(c, (int)i + 1, f, nitems(f));
+		}
+		if (c->dtop + (size_t)avail > total)
+			c->dtop = total > (size_t)avail ? total - (size_t)avail : 0;
+		skip = c->dtop;
 
 		for (long i = hdr; i <= end && row < avail; i++) {
 			const struct diag *f[8];

@@ -35,6 +35,40 @@ text_add(struct text *t, const char *s)
 }
 
 void
+text_add_wrapped(struct text *t, const char *s, size_t nwrap)
+{
+	const char *p = s;
+	int w = COLS > 10 ? COLS - 1 : 79;
+
+	for (size_t n = 0;; n++) {
+		size_t len = strcspn(p, "\n");
+		char *line = xstrndup(p, len), *q = line;
+
+		/* the first nwrap lines are wrapped at the screen width, the rest cut */
+		if (n < nwrap) {
+			while (tty_width(q) > w) {
+				size_t fit = tty_fit(q, w), sp = fit;
+
+				while (sp > 0 && q[sp - 1] != ' ')
+					sp--;
+				if (sp > fit / 2)
+					fit = sp;
+				strv_push_owned(&t->ln, xstrndup(q, fit));
+				q += fit;
+			}
+		}
+		strv_push(&t->ln, q);
+		free(line);
+		p += len;
+		if (*p == '\0')
+			break;
+		p++;
+		if (*p == '\0')
+			break;
+	}
+}
+
+void
 text_free(struct text *t)
 {
 	strv_free(&t->ln);

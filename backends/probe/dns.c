@@ -129,9 +129,24 @@ validate(struct probe_ctx *ctx, ldns_resolver *res, ldns_rr_list *rrset,
 	}
 	keys = ldns_rr_list_new();
 	st = ldns_verify_trusted(res, rrset, sigs, keys);
-	ldns_rr_list_free(keys);
+	ldns_rr_list_deep_free(keys);	/* clones of the validating keys */
 	if (st == LDNS_STATUS_OK)
 		return (1);
+	/* ldns_verify_trusted reports its last attempt; when the signer's keys do
+	 * validate, the signature itself is what is wrong: say that. */
+	{
+		ldns_rdf *signer = ldns_rr_rrsig_signame(ldns_rr_list_rr(sigs, 0));
+		ldns_status kst = LDNS_STATUS_ERR, vst;
+		ldns_rr_list *vkeys = NULL;
+
+		if (signer != NULL)
+			vkeys = ldns_fetch_valid_domain_keys(res, signer,
+			    ldns_resolver_dnssec_anchors(res), &kst);
+		if (vkeys != NULL && kst == LDNS_STATUS_OK &&
+		    (vst = ldns_verify(rrset, sigs, vkeys, NULL)) != LDNS_STATUS_OK)
+			st = vst;
+		ldns_rr_list_deep_free(vkeys);
+	}
 	*why = xasprintf("BOGUS: %s (trust anchor %s)", ldns_get_errorstr_by_id(st),
 	    ctx->site->trust_anchor != NULL ? ctx->site->trust_anchor :
 	    DEFAULT_TRUST_ANCHOR);

@@ -119,7 +119,19 @@ pr_note(struct presult *r, enum probe_status st, const char *fmt, ...)
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	raise_status(r, st);
-	sb_addf(&r->details, "%-4s %s\n", probe_status_names[st], s);
+	/* One line per line of the message; continuation lines indented. */
+	{
+		char *line, *p = s;
+		bool first = true;
+
+		while ((line = strsep(&p, "\n")) != NULL) {
+			if (*line == '\0' && !first)
+				continue;
+			sb_addf(&r->details, "%-4s %s\n", first ?
+			    probe_status_names[st] : "", line);
+			first = false;
+		}
+	}
 	free(s);
 }
 

@@ -201,12 +201,6 @@ probe_http_autodiscover_run(struct probe *p, struct presult *r)
 					pr_note(r, PROBE_FAIL, "POST %s (%s, %s): %s%s", ad_paths[i],
 					    schema ? "mobilesync" : "outlook", email,
 					    np < 0 ? "" : "wrong answer: ", probs.s);
-					/* the problems end in '\n': drop the last one */
-					if (r->details.len > 0 &&
-					    r->details.s[r->details.len - 1] == '\n' &&
-					    r->details.len > 1 &&
-					    r->details.s[r->details.len - 2] == '\n')
-						r->details.s[--r->details.len] = '\0';
 				} else
 					pr_note(r, PROBE_OK, "POST %s (%s): answer matches the "
 					    "profile, LoginName ok", ad_paths[i],

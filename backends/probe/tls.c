@@ -491,7 +491,8 @@ dane_one(struct probe *p, struct presult *r, const struct addrs *a, const char *
 	if (!ts.secure) {
 		pr_note(r, PROBE_FAIL, "%s: TLSA not DNSSEC-validated: %s", qname,
 		    ts.insecure_why != NULL ? ts.insecure_why : "unknown");
-		pr_sumadd(r, "%s: DNSSEC %s", qname, "BOGUS/insecure");
+		pr_sumadd(r, "%s: DNSSEC %s", qname, ts.insecure_why != NULL &&
+		    strncmp(ts.insecure_why, "BOGUS", 5) == 0 ? "BOGUS" : "insecure");
 		goto out;
 	}
 	if (tls_session(p, r, a, 0, 0, base, &c, &st, &cause) != 0) {

@@ -353,6 +353,7 @@ struct ad_web {
 	const char *fpm;		/* socket path or host:port */
 	bool	 fpm_unix;
 	bool	 legacy;
+	bool	 nginx_default;	/* this section's nginx server is the port's default */
 	int	 port;
 };
 
@@ -416,8 +417,14 @@ ad_nginx_section(const struct ad_web *w, const struct autodiscover *ad, struct s
 	sb_addf(b, ";\n\troot \"%s\";\n\tlocation / {\n\t\ttry_files $uri =404;\n\t}\n}\n\n",
 	    root);
 
-	sb_addf(b, "server {\n\tlisten %d ssl;\n\tlisten [::]:%d ssl;\n\tserver_name",
-	    w->port, w->port);
+	if (w->nginx_default) {
+		sb_add(b, "server {\n\t# nginx negotiates the TLS version with the port's default "
+		    "server,\n\t# before SNI: TLS 1.0 works only on the default server.\n");
+		sb_addf(b, "\tlisten %d ssl default_server;\n\tlisten [::]:%d ssl "
+		    "default_server;\n\tserver_name", w->port, w->port);
+	} else
+		sb_addf(b, "server {\n\tlisten %d ssl;\n\tlisten [::]:%d ssl;\n\tserver_name",
+		    w->port, w->port);
 	for (size_t i = 0; i < names.n; i++)
 		sb_addf(b, " %s", names.v[i]);
 	sb_addf(b, ";\n\tssl_certificate \"%s\";\n\tssl_certificate_key \"%s\";\n",
@@ -434,7 +441,7 @@ ad_nginx_section(const struct ad_web *w, const struct autodiscover *ad, struct s
 	sb_addf(b, "\troot \"%s\";\n", root);
 	sb_add(b, "\t# ~*: any case. A POST to a static file would get 405: hand it to PHP.\n");
 	sb_add(b, "\tlocation ~* ^/autodiscover/autodiscover\\.xml$ {\n");
-	sb_addf(b, "\t\tfastcgi_pass %s%s;\n", w->fpm_unix ? "unix:" : "", w->fpm);
+	sb_addf(b, "\t\tfastcgi_pass \"%s%s\";\n", w->fpm_unix ? "unix:" : "", w->fpm);
 	sb_addf(b, "\t\tfastcgi_param SCRIPT_FILENAME \"%s/autodiscover/autodiscover.php\";\n",
 	    w->www);
 	sb_add(b, "\t\tfastcgi_param SCRIPT_NAME /autodiscover/autodiscover.php;\n"
@@ -510,9 +517,7 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 	w.fpm = h->php_fpm_socket != NULL ? h->php_fpm_socket : AD_DEFAULT_FPM;
 	w.fpm_unix = w.fpm[0] == '/';
 	w.port = web_https_port(h);
-	for (size_t i = 0; i < site->nvhosts; i++)
-		if (site->vhosts[i].legacy_tls)
-			w.legacy = true;
+	w.legacy = web_any_legacy(site);
 	if (web_check_dir(site, h->line, "www_dir", w.www, cause) == -1 ||
 	    ad_check_fpm(site, h, w.fpm, cause) == -1)
 		return -1;
@@ -584,6 +589,9 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 		for (size_t i = 0; i < site->nads; i++) {
 			if (i > 0)
 				sb_add(&b, "\n");
+			/* TLS 1.0 for Outlook 2013 needs a legacy default server (nginx.c) */
+			w.nginx_default = i == 0 && w.legacy &&
+			    web_nginx_legacy_default(site) == NULL;
 			ad_nginx_section(&w, &site->ads[i], &b);
 		}
 		path = xasprintf("%s/sites-available/mxdeck_autodiscover", dir);

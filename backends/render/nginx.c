@@ -64,8 +64,14 @@ nginx_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *b
 	else
 		sb_addf(b, "\treturn 301 https://%s:%d$request_uri;\n}\n\n", vh->name, port);
 
-	sb_addf(b, "server {\n\tlisten %d ssl;\n\tlisten [::]:%d ssl;\n\tserver_name %s;\n\n",
-	    port, port, vh->name);
+	if (web_nginx_legacy_default(site) == vh) {
+		sb_add(b, "server {\n\t# nginx negotiates the TLS version with the port's default "
+		    "server,\n\t# before SNI: legacy_tls works only on the default server.\n");
+		sb_addf(b, "\tlisten %d ssl default_server;\n\tlisten [::]:%d ssl "
+		    "default_server;\n\tserver_name %s;\n\n", port, port, vh->name);
+	} else
+		sb_addf(b, "server {\n\tlisten %d ssl;\n\tlisten [::]:%d ssl;\n"
+		    "\tserver_name %s;\n\n", port, port, vh->name);
 	sb_addf(b, "\tssl_certificate \"%s\";\n", vh->certificate);
 	sb_addf(b, "\tssl_certificate_key \"%s\";\n", vh->key);
 	if (vh->legacy_tls) {

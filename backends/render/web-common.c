@@ -270,3 +270,21 @@ web_check_vhost(const struct site *site, const struct vhost *vh, char **cause)
 	}
 	return 0;
 }
+
+const struct vhost *
+web_nginx_legacy_default(const struct site *site)
+{
+	for (size_t i = 0; i < site->nvhosts; i++)
+		if (site->vhosts[i].server == SERVER_NGINX && site->vhosts[i].legacy_tls)
+			return &site->vhosts[i];
+	return NULL;
+}
+
+bool
+web_any_legacy(const struct site *site)
+{
+	for (size_t i = 0; i < site->nvhosts; i++)
+		if (site->vhosts[i].legacy_tls)
+			return true;
+	return false;
+}

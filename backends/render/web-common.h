@@ -61,6 +61,14 @@ int web_https_port(const struct host *h);
 void web_ad_certificate(const struct site *site, const char **cert, const char **key,
     int *line);
 
+/* nginx (1.22, OpenSSL 3) negotiates the protocol version with the default server of
+ * the port, before SNI picks the vhost: a legacy_tls vhost that is not the default
+ * server refuses TLS 1.0 (tested in tests/integration/nginx-render.sh). The first
+ * nginx vhost with legacy_tls is made default_server; NULL when there is none. */
+const struct vhost *web_nginx_legacy_default(const struct site *site);
+/* Whether any vhost has legacy_tls (the Autodiscover site then allows TLS 1.0 too). */
+bool web_any_legacy(const struct site *site);
+
 /* Cipher strings. The legacy one starts with @SECLEVEL=0: OpenSSL 3 refuses TLS 1.0
  * (SHA-1 signatures) at the default security level even when the protocol is on. */
 #define WEB_CIPHERS_MODERN \

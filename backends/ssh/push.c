@@ -17,6 +17,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -171,6 +173,19 @@ normalize(const char *s)
 		sb_addc(&b, *s);
 	}
 	return sb_steal(&b);
+}
+
+static uint32_t
+random_u32(void)
+{
+	uint32_t v = 0;
+	FILE *f = fopen("/dev/urandom", "re");
+
+	if (f == NULL || fread(&v, sizeof v, 1, f) != 1)
+		v = (uint32_t)time(NULL) ^ (uint32_t)getpid() ^ (uint32_t)clock();
+	if (f != NULL)
+		fclose(f);
+	return v;
 }
 
 static char *
@@ -1226,7 +1241,7 @@ setting_changed(const struct setting *s)
 /* Only what differs is merged; but `postconf -M -e` rewrites a whole service entry,
  * dropping its -o options, so after any -M every -P line goes in again. */
 static void
-postconf_merge_batch(struct push *p, struct batch *b, const char *dir)
+postconf_merge_batch_x(struct push *p, struct batch *b, const char *dir, bool cleanup)
 {
 	bool master_changed = false;
 
@@ -1257,10 +1272,24 @@ postconf_merge_batch(struct push *p, struct batch *b, const char *dir)
 		what = xasprintf("postconf -c %s%s -e", dir,
 		    k == S_MAIN ? "" : k == S_MASTER ? " -M" : " -P");
 		if (n > 0)
-			batch_add(b, what, (const char *const *)argv.v);
+			batch_add_wrapped(b, what, "", (const char *const *)argv.v, cleanup ?
+			    " || { rm -rf -- \"$0\"; exit %d; }" : " || exit %d");
 		free(what);
 		strv_free(&argv);
 	}
+}
+
+static void
+postconf_merge_batch(struct push *p, struct batch *b, const char *dir)
+{
+	postconf_merge_batch_x(p, b, dir, false);
+}
+
+/* The same on the stage: a failure removes the stage ($0 of the script). */
+static void
+postconf_merge_batch_cleanup(struct push *p, struct batch *b, const char *dir)
+{
+	postconf_merge_batch_x(p, b, dir, true);
 }
 
 /* Is this file used as a pcre:/regexp:/texthash: table by the merge files? */
@@ -1319,8 +1348,14 @@ untemp(struct push *p, const char *s)
 static int
 validate_postfix_staged(struct push *p, char **cause)
 {
-	char *stage = xasprintf("%s/stage-postfix", p->host->state_dir);
-	const char *rm[] = { "rm", "-rf", "--", stage, NULL };
+	/* postfix-script cannot cd to a directory with a space in its name, so the stage
+	 * is not under state_dir (which may have any name) but a fresh /tmp directory
+	 * whose name has only safe characters; mkdir (not -p) fails if it exists. */
+	char *stagedir = xasprintf("/tmp/mxdeck-stage.%ld.%08lx", p->o->pid,
+	    (unsigned long)random_u32());
+	char *stage = xasprintf("%s/postfix", stagedir);
+	const char *rm[] = { "rm", "-rf", "--", stagedir, NULL };
+	const char *mk[] = { "mkdir", "-m", "0700", "--", stagedir, NULL };
 	const char *cp[] = { "cp", "-a", "-T", "--", p->host->postfix_dir, stage, NULL };
 	const char *check[] = { "postfix", "-c", stage, "check", NULL };
 	struct batch b;
@@ -1351,15 +1386,16 @@ validate_postfix_staged(struct push *p, char **cause)
 		free(what);
 		free(map);
 	}
-	batch_add(&b, "removing an old stage", rm);
-	batch_add(&b, "copying the Postfix directory to the stage", cp);
-	postconf_merge_batch(p, &b, stage);
+	batch_add(&b, "creating the stage directory", mk);
+	batch_add_wrapped(&b, "copying the Postfix directory to the stage", "", cp,
+	    " || { rm -rf -- \"$0\"; exit %d; }");
+	postconf_merge_batch_cleanup(p, &b, stage);
 	batch_add_wrapped(&b, "postfix check (of the staged configuration)", "", check,
 	    " || { rm -rf -- \"$0\"; exit %d; }");
 	batch_add(&b, "removing the stage", rm);
 	/* $0 of the script is the stage, for the cleanup on failure. */
 	{
-		const char *argv[] = { "sh", "-c", b.script.s, stage, NULL };
+		const char *argv[] = { "sh", "-c", b.script.s, stagedir, NULL };
 
 		xres_init(&r);
 		rc = xport_exec(p->x, argv, NULL, 0, &r, cause);
@@ -1380,6 +1416,7 @@ validate_postfix_staged(struct push *p, char **cause)
 	xres_free(&r);
 	batch_free(&b);
 	free(stage);
+	free(stagedir);
 	return rc;
 }
 

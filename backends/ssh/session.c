@@ -600,7 +600,9 @@ xport_ssh_open(const struct host *host, const struct xport_ssh_opts *o, char **c
 	if (h->s == NULL)
 		fatal("libssh2_session_init failed");
 	libssh2_session_set_blocking(h->s, 1);
-	libssh2_session_set_timeout(h->s, (long)(o->timeout > 0 ? o->timeout : 60) * 1000);
+	/* Handshake and authentication within the connect timeout; then per operation. */
+	libssh2_session_set_timeout(h->s,
+	    (long)(o->connect_timeout > 0 ? o->connect_timeout : 10) * 1000);
 	if (libssh2_session_handshake(h->s, h->sock) != 0) {
 		fail(x, cause, "SSH handshake failed with", host->address);
 		goto err;
@@ -645,6 +647,7 @@ xport_ssh_open(const struct host *host, const struct xport_ssh_opts *o, char **c
 	}
 	if (authenticate(x, host, o, cause) == -1)
 		goto err;
+	libssh2_session_set_timeout(h->s, (long)(o->timeout > 0 ? o->timeout : 60) * 1000);
 	free(khfile);
 	return x;
 err:

@@ -53,7 +53,7 @@ mkcert() {	# name SAN
 	openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
 	    -extfile "$1.ext" -out "$1.pem" 2>/dev/null
 }
-mkcert proxy "DNS:mail.lab.test,DNS:legacy.lab.test,DNS:wrongca.lab.test,DNS:slow.lab.test"
+mkcert proxy "DNS:mail.lab.test,DNS:old2013.lab.test,DNS:wrongca.lab.test,DNS:slow.lab.test,DNS:sysca.lab.test"
 mkcert backend "DNS:localhost"
 chmod 644 ./*.key
 
@@ -76,7 +76,7 @@ services = owa oma ecp ews oab autodiscover activesync rpc mapi
 certificate = $T/proxy.pem
 key = $T/proxy.key
 
-[vhost "legacy.lab.test"]
+[vhost "old2013.lab.test"]
 server = apache
 backend = https://localhost:$BPORT
 backend_ca = $T/ca.pem
@@ -89,6 +89,13 @@ legacy_tls = yes
 server = apache
 backend = https://localhost:$BPORT
 backend_ca = $T/otherca.pem
+services = owa
+certificate = $T/proxy.pem
+key = $T/proxy.key
+
+[vhost "sysca.lab.test"]
+server = apache
+backend = https://localhost:$BPORT
 services = owa
 certificate = $T/proxy.pem
 key = $T/proxy.key
@@ -110,8 +117,8 @@ for l in "$en"/*.conf; do
 	    die "$l -> $target"
 	n=$((n + 1))
 done
-[ "$n" -eq 4 ] || die "expected 4 enabled sites, got $n"
-ok "render: 4 sites, each enabled by a sites-enabled symlink"
+[ "$n" -eq 5 ] || die "expected 5 enabled sites, got $n"
+ok "render: 5 sites, each enabled by a sites-enabled symlink"
 
 # The Exchange stand-in: a TLS vhost whose files name the path they were fetched as.
 mkdir -p "$T/backend"
@@ -222,17 +229,17 @@ expect_backend mail.lab.test /oab/oab.xml /OAB/oab.xml
 expect_backend mail.lab.test /microsoft-server-activesync/index.html \
     /Microsoft-Server-ActiveSync/index.html
 expect_backend mail.lab.test /MAPI/emsmdb /mapi/emsmdb
-expect_backend legacy.lab.test /owa/index.html /owa/index.html
+expect_backend old2013.lab.test /owa/index.html /owa/index.html
 
 # rpc needs mod_proxy_msrpc, which is not loaded here: not proxied at all.
 body=$(get mail.lab.test /rpc/rpcproxy.dll)
 [ "$body" != "BACKEND /rpc/rpcproxy.dll" ] || die "rpc proxied without mod_proxy_msrpc"
 ok "rpc is not proxied without mod_proxy_msrpc (<IfModule>)"
 # Services not listed for a vhost are not proxied.
-body=$(get legacy.lab.test /EWS/Exchange.asmx)
-case $body in BACKEND*) die "legacy.lab.test proxies /EWS which it does not list" ;; esac
-body=$(get legacy.lab.test /autodiscover/autodiscover.xml)
-case $body in BACKEND*) die "legacy.lab.test proxies autodiscover which it does not list" ;; esac
+body=$(get old2013.lab.test /EWS/Exchange.asmx)
+case $body in BACKEND*) die "old2013.lab.test proxies /EWS which it does not list" ;; esac
+body=$(get old2013.lab.test /autodiscover/autodiscover.xml)
+case $body in BACKEND*) die "old2013.lab.test proxies autodiscover which it does not list" ;; esac
 # Only the exact Autodiscover file, not a neighbour.
 body=$(get mail.lab.test /autodiscover/autodiscover.xml.bak)
 case $body in BACKEND*) die "autodiscover.xml.bak was proxied" ;; esac
@@ -248,6 +255,12 @@ case $code in 500|502) ;; *) die "backend with an untrusted certificate: HTTP $c
 grep -q 'AH02039: Certificate Verification: Error' "$T/srv/error.log" ||
     die "no certificate verification failure in the error log"
 ok "backend certificate from an untrusted CA: HTTP $code, verification error logged"
+# Without backend_ca the system CAs verify the backend: the lab CA is not one of them.
+n0=$(grep -c 'AH02039' "$T/srv/error.log")
+code=$(get sysca.lab.test /owa/index.html -o /dev/null -w '%{http_code}')
+case $code in 500|502) ;; *) die "backend verified against system CAs: HTTP $code" ;; esac
+[ "$(grep -c 'AH02039' "$T/srv/error.log")" -gt "$n0" ] || die "no verification error for sysca"
+ok "no backend_ca: the system CA store verifies the backend (lab CA refused: HTTP $code)"
 
 # ActiveSync has its own timeout (2 s here); OWA keeps the server's (60 s default).
 start=$(date +%s)
@@ -268,7 +281,7 @@ tls1() {	# host -> 0 if a TLS 1.0 handshake completes
 }
 tls1 mail.lab.test && die "mail.lab.test (modern) accepted TLS 1.0"
 ok "modern vhost refuses TLS 1.0"
-tls1 legacy.lab.test || die "legacy.lab.test (legacy_tls = yes) refused TLS 1.0"
+tls1 old2013.lab.test || die "old2013.lab.test (legacy_tls = yes) refused TLS 1.0"
 ok "legacy vhost accepts TLS 1.0 (@SECLEVEL=0)"
 echo | openssl s_client -connect "127.0.0.1:$PORT" -servername mail.lab.test -tls1_2 2>&1 |
     grep -q '^New, TLSv1.2, Cipher is [A-Z]' || die "mail.lab.test refused TLS 1.2"

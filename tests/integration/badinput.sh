@@ -48,7 +48,7 @@ export -f check
 export MXDECK work
 
 # mode and count (times FUZZ_SCALE)
-modes="trunc:60 flip:40 garbage:15 nul:10 huge:6 quotes:9 lines:15 ascii:20"
+modes="trunc:36 flip:24 garbage:10 nul:6 huge:4 quotes:9 lines:9 ascii:12"
 
 fails=0
 total=0

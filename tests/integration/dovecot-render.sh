@@ -135,12 +135,13 @@ EOF
 start() {
 	conf=$1
 	: >"$tmp/log"
+	rm -rf "$tmp/run" && mkdir "$tmp/run"	# no stale sockets from an earlier start
 	dovecot -c "$conf" || die "dovecot -c $conf does not start"
-	for _ in $(seq 50); do
-		[ -S "$tmp/run/auth-client" ] && break
+	for _ in $(seq 100); do
+		[ -S "$tmp/run/auth-client" ] && [ -s "$tmp/run/master.pid" ] && break
 		sleep 0.1
 	done
-	[ -f "$tmp/run/master.pid" ] || die "no master.pid"
+	[ -s "$tmp/run/master.pid" ] || die "no master.pid"
 }
 stop() {
 	local pid

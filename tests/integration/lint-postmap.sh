@@ -12,8 +12,8 @@
 set -eu
 
 : "${MXDECK:?set MXDECK to the mxdeck binary}"
-command -v postmap >/dev/null || { echo "skip: postmap not installed"; exit 0; }
-postconf -m 2>/dev/null | grep -qx pcre || { echo "skip: no pcre map support (postfix-pcre)"; exit 0; }
+command -v postmap >/dev/null || { echo "skip: postmap not installed"; exit 77; }
+postconf -m 2>/dev/null | grep -qx pcre || { echo "skip: no pcre map support (postfix-pcre)"; exit 77; }
 
 tmp=$(mktemp -d /tmp/mxdeck-lint-postmap.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

@@ -315,3 +315,66 @@ else:
     print("MISSING")
 PY
 }
+
+# lab_phpfpm: a private php-fpm pool listening on $LAB/php.sock.
+lab_phpfpm() {
+	local d=$LAB/php
+	mkdir -p "$d"
+	cat > "$d/php-fpm.conf" <<EOF2
+[global]
+pid = $d/php-fpm.pid
+error_log = $d/error.log
+daemonize = no
+[lab]
+user = www-data
+group = www-data
+listen = $LAB/php.sock
+listen.mode = 0666
+pm = static
+pm.max_children = 4
+catch_workers_output = yes
+EOF2
+	php-fpm8.2 -F -y "$d/php-fpm.conf" >"$d/stdout" 2>&1 &
+	LAB_PIDS="$LAB_PIDS $!"
+	local i
+	for i in $(seq 1 100); do
+		[ -S "$LAB/php.sock" ] && return 0
+		sleep 0.05
+	done
+	echo "lab: php-fpm did not start" >&2
+	cat "$d/stdout" "$d/error.log" >&2 2>/dev/null
+	return 1
+}
+
+# lab_nginx SITEFILE...: a private nginx (no daemon) including the given server files.
+lab_nginx() {
+	local d=$LAB/nginx f
+	mkdir -p "$d/tmp" "$d/logs"
+	{
+		cat <<EOF2
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 256; }
+http {
+	access_log $d/logs/access.log;
+	client_body_temp_path $d/tmp/body;
+	fastcgi_temp_path $d/tmp/fastcgi;
+	proxy_temp_path $d/tmp/proxy;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	default_type application/octet-stream;
+EOF2
+		for f in "$@"; do
+			echo "	include $f;"
+		done
+		echo "}"
+	} > "$d/nginx.conf"
+	if ! nginx -t -p "$d" -c "$d/nginx.conf" >"$d/test.log" 2>&1; then
+		echo "lab: nginx -t failed:" >&2
+		cat "$d/test.log" >&2
+		return 1
+	fi
+	nginx -p "$d" -c "$d/nginx.conf" -g 'daemon off;' >"$d/stdout" 2>&1 &
+	LAB_PIDS="$LAB_PIDS $!"
+}

@@ -38,3 +38,10 @@ host_state() {
 host_mtimes() {
 	(cd "$1" && find etc www \( -type f -o -type l \) -print0 2>/dev/null | sort -z | xargs -0 stat -c '%Y.%y %n')
 }
+
+# A smaller profile for tests about hosts rather than files: the demo's site, header
+# rules, TLS, access and users, no vhosts or autodiscover; role postfix only.
+light_profile() {
+	"$labtools/lab-hosts.sh" profile "$lab" postfix "$@" |
+		awk '/^\[(vhost|autodiscover) /{skip=1; next} /^\[/{skip=0} !skip'
+}

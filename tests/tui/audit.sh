@@ -40,11 +40,15 @@ keys_inert() {
 	tui_keys P
 	tui_wait "'P' is not a key here" || return 1
 	! tui_screen | grep -Eq 'Edit \[|Push .* now\?' || return 1
+	# the plan is allowed: it runs the read-only audit path
+	tui_keys p
+	tui_wait 'Audit plan started' || return 1
+	tui_wait 'plan done in' 30 || return 1
 	tui_keys q
 	tui_wait 'EXIT=0' || return 1
 	[ "$(sha256sum "$P" "$TUI_DIR/demo-users.csv")" = "$before" ] || return 1
 	[ ! -e "$P.bak" ]
 }
-check "--audit: e, Enter, a, d, x, X, w and P change nothing (hashes unchanged, no .bak)" keys_inert
+check "--audit: e, Enter, a, d, x, X, w and P change nothing, p plans read-only (hashes unchanged)" keys_inert
 
 tui_done

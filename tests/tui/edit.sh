@@ -111,6 +111,36 @@ add_and_delete() {
 }
 check "a adds a vhost through a form (lint inline), d deletes it; file round-trips" add_and_delete
 
+header_rules() {
+	cp "$TUI_DIR/orig.ini" "$P"
+	tui_start 100 30 "$P"
+	tui_wait '1 Site' || return 1
+	tui_keys 5 e
+	tui_wait 'Edit \[header-rules "privacy"\]' || return 1
+	tui_keys Down Down Down Down C-u	# the fourth rule
+	tui_text '/^X-Mailer:(/ IGNORE'
+	tui_keys Enter
+	tui_wait 'regex /\^X-Mailer:\(/ does not' || return 1
+	tui_keys C-u
+	tui_text '/^X-Mailer:/ REPLACE X-Mailer: none'
+	tui_keys Down			# the empty rule adds one
+	tui_text '/^X-Spam-Flag:/ IGNORE'
+	tui_keys Enter
+	tui_wait 'changed' || return 1
+	tui_keys w
+	tui_wait 'previous version' || return 1
+	local d
+	d=$(diff "$TUI_DIR/orig.ini" "$P" || true)
+	[ "$d" = "55c55,56
+< rule = /^X-Mailer:/ IGNORE
+---
+> rule = /^X-Mailer:/ REPLACE X-Mailer: none
+> rule = /^X-Spam-Flag:/ IGNORE" ] || { echo "  diff: $d" >&2; return 1; }
+	tui_keys q
+	tui_wait 'EXIT=0'
+}
+check "header rules: a bad regex is refused inline; a repeated rule is edited and one added" header_rules
+
 refuse_errors() {
 	sed 's|^backend = https://exchange1.lan.example.org$|backend = ftp://nowhere|' \
 	    "$TUI_DIR/orig.ini" > "$P"

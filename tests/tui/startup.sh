@@ -75,6 +75,15 @@ sigterm() {
 }
 check "SIGTERM restores the terminal (exit 143, stty unchanged)" sigterm
 
+sigint() {
+	tui_start 100 30 "$P"
+	tui_wait '1 Site' || return 1
+	tui_keys C-c
+	tui_wait 'EXIT=130' || return 1
+	tui_wait 'TTY=sane'
+}
+check "Ctrl-C (SIGINT) restores the terminal (exit 130)" sigint
+
 sigsegv() {
 	tui_start 100 30 "$P"
 	tui_wait '1 Site' || return 1

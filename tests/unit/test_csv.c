@@ -307,6 +307,42 @@ test_separators(void **state)
 	site_free(&s);
 }
 
+/* `Get-CASMailbox | ConvertTo-Csv > users.csv` in Windows PowerShell writes UTF-16LE
+ * with a byte order mark; big-endian works too. Non-ASCII survives as UTF-8. */
+static void
+test_utf16(void **state)
+{
+	static const char text[] = "\"PrimarySmtpAddress\",\"PopEnabled\"\r\n"
+	    "\"j\xc3\xb6rg@example.org\",\"True\"\r\n\"x@example.org\",\"nope\"\r\n";
+	unsigned char le[512], be[512];
+	size_t n = 2;
+	struct site s;
+	struct diags d = { 0 };
+
+	(void)state;
+	le[0] = 0xff, le[1] = 0xfe, be[0] = 0xfe, be[1] = 0xff;
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		unsigned c = *p;
+
+		if (c == 0xc3) {		/* the one 2-byte sequence: U+00F6 */
+			c = 0xf6;
+			p++;
+		}
+		le[n] = (unsigned char)c, le[n + 1] = 0;
+		be[n] = 0, be[n + 1] = (unsigned char)c;
+		n += 2;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		base_site(&s, &d);
+		assert_int_equal(users_csv_parse(&s, "/p/users.csv", (const char *)(pass ?
+		    be : le), n, &d), -1);
+		expect_error(&d, 3, "'nope'");
+		assert_int_equal(protos(&s, "j\xc3\xb6rg@example.org"), DEFAULT | P(POP3));
+		diags_free(&d);
+		site_free(&s);
+	}
+}
+
 /* users_csv_load on a missing file: an error, no crash. */
 static void
 test_load_missing(void **state)
@@ -334,6 +370,7 @@ main(void)
 		cmocka_unit_test(test_identity_preference),
 		cmocka_unit_test(test_identity_only),
 		cmocka_unit_test(test_separators),
+		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_load_missing),
 	};
 	size_t n = nitems(ecases), nf = nitems(fixed);

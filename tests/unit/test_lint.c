@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
 
 #include "profiles/site.h"
 
@@ -55,6 +56,12 @@ static const struct lcase cases[] = {
 	    "resolver =", "[site] resolver" },
 	{ "site_resolver_v6_ok", NULL, "resolver = [::1]:5353\n", NULL, "", NONE, NULL,
 	    "resolver" },
+	{ "site_resolver_bare_v6_ok", NULL, "resolver = 2001:db8::53\n", NULL, "", NONE,
+	    NULL, "resolver" },
+	{ "site_resolver_v4_ok", NULL, "resolver = 192.0.2.53\n", NULL, "", NONE, NULL,
+	    "resolver" },
+	{ "site_resolver_name", NULL, "resolver = ns1.example.org:53\n", NULL, "", SEV_ERROR,
+	    "resolver =", "is not an IP address" },
 	{ "site_trust_anchor_missing", NULL, "resolver = 127.0.0.1\n"
 	    "trust_anchor = /nonexistent/root.key\n", NULL, "", SEV_WARNING,
 	    "trust_anchor =", "is not readable here" },
@@ -78,6 +85,16 @@ static const struct lcase cases[] = {
 	    "[host \"c\"]\naddress = local\nroles = postfix\n"
 	    "[host \"d\"]\naddress = gw-2.example.org.\nroles = postfix\n",
 	    NONE, NULL, "address" },
+	{ "host_same_machine", NULL, NULL, NULL, "[host \"gw-dns\"]\n"
+	    "address = GW.example.org\nroles = postfix\n", SEV_WARNING, "GW.example.org",
+	    "hosts gw and gw-dns are the same machine" },
+	{ "host_same_machine_other_port", NULL, NULL, NULL, "[host \"gw-dns\"]\n"
+	    "address = GW.example.org\nport = 2222\nroles = postfix\n", NONE, NULL,
+	    "same machine" },
+	{ "host_two_local_sandboxes", NULL, NULL, NULL,
+	    "[host \"a\"]\naddress = local\nroles = postfix\nstate_dir = /tmp/a\n"
+	    "[host \"b\"]\naddress = local\nroles = dovecot\nstate_dir = /tmp/b\n", NONE,
+	    NULL, "same machine" },
 	{ "host_apache_nginx", NULL, NULL, "postfix apache nginx", "", SEV_ERROR,
 	    "roles = postfix apache nginx", "both apache and nginx" },
 	{ "host_autodiscover_no_web", NULL, NULL, "postfix autodiscover", "", SEV_WARNING,
@@ -178,7 +195,7 @@ static const struct lcase cases[] = {
 	    SEV_WARNING, "pop3 =", "pop3 is enabled (by default)" },
 	{ "ad_pop3_plain_one_user", NULL, NULL, NULL, "[user \"a@example.org\"]\n"
 	    "pop3 = on\n" AD("pop3 = mail.example.org:110/plain\n"), SEV_WARNING, ":110/plain",
-	    "pop3 is enabled (for some users)" },
+	    "pop3 is enabled (for 1 user)" },
 	{ "ad_pop3_plain_nobody", NULL, NULL, NULL, AD("pop3 = mail.example.org:110/plain\n"),
 	    SEV_WARNING, "pop3 =", "110/plain is not encrypted" },
 	{ "ad_pop3_ssl_enabled", NULL, NULL, NULL, "[users]\ndefault = imap pop3 smtp\n"
@@ -231,8 +248,11 @@ static const struct lcase cases[] = {
 	    "[autodiscover \"example.com\"]\nimap = mail.example.org:993/ssl\n"
 	    "smtp = mail.example.org:465/ssl\n", SEV_ERROR, "also =",
 	    "also example.com is its own [autodiscover] section" },
-	{ "ad_also_ok", NULL, NULL, NULL, AD("also = example.com example.net\n"), NONE, NULL,
-	    "also" },
+	{ "ad_also_ok", NULL, NULL, "postfix dovecot apache autodiscover dns",
+	    AD("also = example.com example.net\n") "[tls]\ncertificate = /c\nkey = /k\n",
+	    NONE, NULL, "also" },
+	{ "ad_also_no_dns", NULL, NULL, NULL, AD("also = example.com\n"), SEV_WARNING,
+	    "also =", "no host has role dns" },
 	{ "ad_localpart_clash", NULL, NULL, NULL, "[user \"alice@example.org\"]\nimap = on\n"
 	    "[user \"alice@example.com\"]\nimap = on\n"
 	    AD("login = localpart\nalso = example.com\n"), SEV_WARNING, "login =",
@@ -269,6 +289,13 @@ static const struct lcase cases[] = {
 	    "rule = /^X-A:#(/x IGNORE\n"), NONE, NULL, "compile" },
 	{ "hr_regex_no_x_flag", NULL, NULL, NULL, HR("authenticated",
 	    "rule = /^X-A:#(/ IGNORE\n"), SEV_ERROR, "rule = /^X-A:#(/", "does not compile" },
+	{ "hr_unanchored", NULL, NULL, NULL, HR("authenticated",
+	    "rule = /X-Mailer:/ IGNORE\n"), SEV_WARNING, "rule = /X-Mailer:/",
+	    "is not anchored with ^" },
+	{ "hr_anchored_forms", NULL, NULL, NULL, HR("authenticated",
+	    "rule = /^X-Mailer:/ IGNORE\nrule = /(?i)^X-A:/ IGNORE\n"
+	    "rule = /X-B:/A IGNORE\nrule = /\\AX-C:/ STRIP\nrule = /X-D/ WARN\n"
+	    "rule = !/X-E/ INFO\n"), NONE, NULL, "anchored" },
 	{ "hr_action_unknown", NULL, NULL, NULL, HR("authenticated",
 	    "rule = /^X-A:/ FOOBAR\n"), SEV_ERROR, "FOOBAR", "unknown action \"FOOBAR\"" },
 	{ "hr_action_lowercase", NULL, NULL, NULL, HR("authenticated",
@@ -414,7 +441,19 @@ static const struct lcase cases[] = {
 	{ "user_site_domain", NULL, NULL, NULL, "[user \"bob@Example.org\"]\nimap = on\n",
 	    NONE, NULL, "" },
 	{ "user_also_domain", NULL, NULL, NULL, "[user \"bob@example.com\"]\nimap = on\n"
-	    AD("also = example.com\n"), NONE, NULL, "" },
+	    AD("also = example.com\n"), NONE, NULL, "neither the site domain" },
+
+	{ "user_utf8_local", NULL, NULL, NULL, "[user \"j\xc3\xb6rg@example.org\"]\n"
+	    "imap = on\n", SEV_WARNING, "[user", "needs SMTPUTF8" },
+	{ "user_idn_domain", NULL, NULL, NULL, "[user \"a@b\xc3\xbc" "cher.example\"]\n"
+	    "imap = on\n", SEV_ERROR, "[user", "write it in punycode" },
+	{ "user_punycode_ok", NULL, NULL, NULL, "[user \"a@xn--bcher-kva.example\"]\n"
+	    "imap = on\n", NONE, NULL, "punycode" },
+	{ "user_dup_section", NULL, NULL, NULL, "[user \"a@example.org\"]\nimap = on\n"
+	    "[user \"A@example.org\"] ; again\npop3 = on\n", SEV_WARNING, "; again",
+	    "duplicate [user \"A@example.org\"] (first at line 10)" },
+	{ "user_two_sections", NULL, NULL, NULL, "[user \"a@example.org\"]\nimap = on\n"
+	    "[user \"b@example.org\"]\npop3 = on\n", NONE, NULL, "duplicate" },
 
 	/* [connector] */
 	{ "conn_no_postfix", NULL, NULL, "dovecot", CONN(CONN_OK), SEV_WARNING, "[connector",
@@ -567,23 +606,52 @@ test_users_csv(void **state)
 	free(ini);
 }
 
-/* Every shipped example lints without errors. */
+/* The flags are checked again when the regex is compiled (the parser already refuses
+ * unknown flags; a rule edited in memory by the console must not slip through). */
+static void
+test_flag_recheck(void **state)
+{
+	static const char text[] = "[site]\ndomain = example.org\n[host \"gw\"]\n"
+	    "address = local\nroles = postfix\n[header-rules \"p\"]\n"
+	    "rule = /^X-A:/ IGNORE\n";
+	struct site site;
+	struct diags d = { 0 };
+
+	(void)state;
+	assert_int_equal(site_load_buf(&site, "t.ini", text, strlen(text), &d), 0);
+	site_lint(&site, &d);
+	assert_int_equal(d.n, 0);
+	free(site.hrules[0].rules[0].flags);
+	site.hrules[0].rules[0].flags = xstrdup("iq");
+	site_lint(&site, &d);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.v[0].line, 7);
+	assert_non_null(strstr(d.v[0].msg, "unknown regex flag \"q\""));
+	diags_free(&d);
+	site_free(&site);
+}
+
+/* Every shipped example profile (share/examples, *.ini) lints without errors. */
 static void
 test_examples_clean(void **state)
 {
-	static const char *const ex[] = { "demo.ini", "client-access.ini",
-	    "header-privacy.ini", "connector.ini" };
+	const char *dir = "share/examples";
+	struct dirent *e;
+	DIR *dp;
+	int n = 0;
 
 	(void)state;
-	for (size_t i = 0; i < nitems(ex); i++) {
-		char *path = xasprintf("share/examples/%s", ex[i]);
+	if (access(dir, R_OK) != 0)
+		dir = "../../share/examples";
+	assert_non_null(dp = opendir(dir));
+	while ((e = readdir(dp)) != NULL) {
+		char *path;
 		struct site site;
 		struct diags d = { 0 };
 
-		if (access(path, R_OK) != 0) {
-			free(path);
-			path = xasprintf("../../share/examples/%s", ex[i]);
-		}
+		if (!str_ends(e->d_name, ".ini"))
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
 		(void)site_load(&site, path, &d);
 		site_lint(&site, &d);
 		if (d.nerrors != 0) {
@@ -593,14 +661,17 @@ test_examples_clean(void **state)
 		diags_free(&d);
 		site_free(&site);
 		free(path);
+		n++;
 	}
+	closedir(dp);
+	assert_true(n >= 4);
 }
 
 int
 main(void)
 {
 	size_t n = nitems(cases);
-	struct CMUnitTest *t = xcalloc(n + 2, sizeof *t);
+	struct CMUnitTest *t = xcalloc(n + 3, sizeof *t);
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -612,7 +683,9 @@ main(void)
 	t[n].test_func = test_users_csv;
 	t[n + 1].name = "examples_clean";
 	t[n + 1].test_func = test_examples_clean;
-	rc = _cmocka_run_group_tests("lint", t, n + 2, NULL, NULL);
+	t[n + 2].name = "flag_recheck";
+	t[n + 2].test_func = test_flag_recheck;
+	rc = _cmocka_run_group_tests("lint", t, n + 3, NULL, NULL);
 	free(t);
 	return rc;
 }

@@ -317,6 +317,15 @@ test_refusals(void **state)
 	expect_error(p, base_csv, "certificate or key path");
 	free(p);
 
+	/* no [tls] at all */
+	{
+		const char *a = strstr(base_profile, "[tls]"), *b = strstr(base_profile, "[users]");
+
+		p = xasprintf("%.*s%s", (int)(a - base_profile), base_profile, b);
+		expect_error(p, base_csv, "site.ini: there is no [tls] section");
+		free(p);
+	}
+
 	/* An address that would break the passwd-file format (the parser may accept more
 	 * than a passwd-file can hold): ':' splits fields. */
 	assert_int_equal(load(&fx, base_profile, base_csv), 0);

@@ -290,6 +290,7 @@ test_nginx(void **state)
 	free((char *)as);
 	assert_non_null(strstr(c, "\tssl_protocols TLSv1.2 TLSv1.3;\n"));
 	assert_null(strstr(c, "SECLEVEL"));
+	assert_null(strstr(c, "default_server"));
 	assert_non_null(strstr(c, "\tproxy_ssl_verify on;\n"));
 	assert_null(strstr(c, "location ~* ^/mapi"));
 	assert_int_equal(assert_no_shadowing(c, "location ~* "), 5);
@@ -306,6 +307,8 @@ test_nginx_legacy(void **state)
 	c = file_data(&fx->fs, "/etc/nginx/sites-available/mxdeck-nx.example.org");
 	assert_non_null(strstr(c, "\tssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;\n"));
 	assert_non_null(strstr(c, "\tssl_ciphers \"@SECLEVEL=0:"));
+	/* nginx picks the TLS version with the port's default server, before SNI */
+	assert_non_null(strstr(c, "\tlisten 8443 ssl default_server;\n"));
 }
 
 /* Every profile value that reaches a config is validated: no directive injection. */
@@ -434,7 +437,10 @@ test_autodiscover(void **state)
 	assert_non_null(strstr(site, "\tSSLCipherSuite \"@SECLEVEL=0:"));
 	ng = file_data(&fx->fs, "/etc/nginx/sites-available/mxdeck_autodiscover");
 	assert_non_null(strstr(ng, "\tlocation ~* ^/autodiscover/autodiscover\\.xml$ {\n"
-	    "\t\tfastcgi_pass unix:/run/php/php8.2-fpm.sock;\n"));
+	    "\t\tfastcgi_pass \"unix:/run/php/php8.2-fpm.sock\";\n"));
+	/* the nginx vhost nx.example.org is modern: the legacy Autodiscover site must be
+	 * the port's default server for TLS 1.0 to work */
+	assert_non_null(strstr(ng, "\tlisten 8443 ssl default_server;\n"));
 	assert_non_null(fileset_find(&fx->fs,
 	    "/etc/apache2/sites-available/mxdeck-mail.example.org.conf"));
 	assert_non_null(fileset_find(&fx->fs, "/etc/nginx/sites-available/mxdeck-nx.example.org"));

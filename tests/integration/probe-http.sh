@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# probe-http.sh: the HTTP probes against nginx + php-fpm on loopback serving the
+# Autodiscover responder and nginx site that `mxdeck render` writes. Names resolve
+# through the profile's resolver (an nsd on loopback); libcurl connects where ldns said.
+#   port A: the responder rendered with login = email      -> autodiscover ok
+#   port B: the responder rendered with login = localpart   -> probed with a profile that
+#           says login = email: LoginName is wrong          -> autodiscover fail
+# plus a stand-in for Exchange behind the proxy (ActiveSync OPTIONS with
+# MS-ASProtocolVersions, OWA redirect), and a name that does not resolve.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MXDECK=${MXDECK:-$ROOT/build/mxdeck}
+. "$ROOT/tests/lab/probe-lab.sh"
+lab_init
+trap lab_cleanup EXIT
+fails=0
+check() {
+	local d=$1
+	shift
+	if "$@"; then
+		echo "ok   - $d"
+	else
+		echo "FAIL - $d"
+		fails=$((fails + 1))
+	fi
+}
+eq() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'" >&2; return 1; }; }
+has() { case $1 in *"$2"*) return 0 ;; esac; echo "     '$1' lacks '$2'" >&2; return 1; }
+
+lab_ca
+K=$LAB/pki
+A=$(lab_port); B=$(lab_port); DNS=$(lab_port)
+
+cat > "$LAB/lab.test.zone" <<EOF
+\$ORIGIN lab.test.
+\$TTL 300
+@ IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 300
+@ IN NS ns.lab.test.
+ns IN A 127.0.0.1
+@ IN A 127.0.0.1
+mail IN A 127.0.0.1
+autodiscover IN CNAME mail.lab.test.
+EOF
+lab_nsd http "$DNS" lab.test "$LAB/lab.test.zone"
+
+# The profile both the renderer and the probes read; $1 = login, $2 = port, $3 = tag.
+profile() {
+	cat <<EOF
+[site]
+name = lab
+domain = lab.test
+resolver = 127.0.0.1:$DNS
+
+[host "web"]
+address = 127.0.0.1
+roles = nginx autodiscover
+www_dir = $LAB/www-$3
+nginx_dir = $LAB/nginx-$3
+php_fpm_socket = $LAB/php.sock
+probe_ports = https:$2
+
+[vhost "mail.lab.test"]
+server = nginx
+backend = https://127.0.0.1:9
+services = owa activesync
+certificate = $K/good.pem
+key = $K/good.key
+
+[autodiscover "lab.test"]
+imap = imap.lab.test:993/ssl
+pop3 = pop.lab.test:995/ssl
+smtp = smtp.lab.test:587/starttls
+activesync = https://mail.lab.test/Microsoft-Server-ActiveSync
+login = $1
+
+[tls]
+certificate = $K/good.pem
+key = $K/good.key
+
+[users]
+default = imap pop3 smtp activesync
+
+[user "alice@lab.test"]
+imap = on
+EOF
+}
+render() {	# login port tag
+	profile "$1" "$2" "$3" > "$LAB/render-$3.ini"
+	"$MXDECK" render "$LAB/render-$3.ini" "$LAB/out-$3" >/dev/null 2>"$LAB/render-$3.err" ||
+	    { cat "$LAB/render-$3.err"; return 1; }
+	cp -r "$LAB/out-$3/web$LAB/www-$3" "$LAB/www-$3"
+	chmod -R a+rX "$LAB/www-$3"
+	# The rendered site, bound to loopback only (no port 80, no IPv6).
+	sed -e '/listen \[::\]/d' -e '/listen 80;/d' \
+	    -e "s/listen $2 ssl;/listen 127.0.0.1:$2 ssl;/" \
+	    "$LAB/out-$3/web$LAB/nginx-$3/sites-available/mxdeck_autodiscover" |
+	    awk '/^server \{/ { buf = $0; keep = 0; next }
+		buf != "" { buf = buf "\n" $0; if ($0 ~ /listen/) keep = 1;
+		    if ($0 ~ /^\}/) { if (keep) print buf; buf = "" } next }
+		{ print }' > "$LAB/site-$3.conf"
+}
+render email "$A" a
+render localpart "$B" b
+check "rendered responder present" test -s "$LAB/www-a/autodiscover/autodiscover.php"
+check "rendered site uses a case-insensitive location" grep -q '~\*' "$LAB/site-a.conf"
+
+# Exchange behind the proxy, as far as the probes see it.
+cat > "$LAB/exchange.conf" <<EOF
+server {
+	listen 127.0.0.1:$A ssl;
+	server_name mail.lab.test;
+	ssl_certificate $K/good.pem;
+	ssl_certificate_key $K/good.key;
+	location /Microsoft-Server-ActiveSync {
+		if (\$request_method = OPTIONS) {
+			add_header MS-ASProtocolVersions "2.5,12.0,12.1,14.0,14.1,16.0,16.1" always;
+			return 200;
+		}
+		return 401;
+	}
+	location /owa/ {
+		return 302 /owa/auth/logon.aspx;
+	}
+}
+EOF
+lab_phpfpm
+lab_nginx "$LAB/site-a.conf" "$LAB/site-b.conf" "$LAB/exchange.conf"
+lab_wait_port "$A"
+lab_wait_port "$B"
+
+export SSL_CERT_FILE=$K/ca.pem
+profile email "$A" a > "$LAB/right.ini"
+profile email "$B" b > "$LAB/wrong.ini"
+run() {	# ini tag
+	local rc=0
+	MXDECK_PROBES=http MXDECK_PROBE_TIMEOUT=10 "$MXDECK" test "$1" --json \
+	    >"$LAB/$2.json" 2>"$LAB/$2.txt" || rc=$?
+	cat "$LAB/$2.txt"
+	echo "$rc" > "$LAB/$2.rc"
+}
+run "$LAB/right.ini" right
+run "$LAB/wrong.ini" wrong
+
+res() {	# tag target field
+	/usr/bin/python3 - "$LAB/$1.json" "$2" "$3" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    if r["target"] == sys.argv[2]:
+        print(r[sys.argv[3]])
+        break
+else:
+    print("MISSING")
+PY
+}
+U1=https://lab.test/autodiscover/autodiscover.xml
+U2=https://autodiscover.lab.test/autodiscover/autodiscover.xml
+check "right responder: exit 0" eq "$(cat "$LAB/right.rc")" 0
+check "https://lab.test/...: ok" eq "$(res right $U1 status)" ok
+check "https://autodiscover.lab.test/...: ok" eq "$(res right $U2 status)" ok
+check "6 requests (3 path cases x 2 schemas)" has "$(res right $U2 summary)" "6 requests, every answer right"
+check "mobilesync schema checked" has "$(res right $U2 details)" "(mobilesync): answer matches"
+check "AutoDiscover/AutoDiscover.xml case checked" has "$(res right $U2 details)" "POST /AutoDiscover/AutoDiscover.xml (outlook)"
+check "connected where the lab DNS said" has "$(res right $U2 details)" "autodiscover.lab.test:443:127.0.0.1:$A"
+check "activesync OPTIONS: ok" eq "$(res right https://mail.lab.test/Microsoft-Server-ActiveSync status)" ok
+check "activesync: protocol versions" has "$(res right https://mail.lab.test/Microsoft-Server-ActiveSync summary)" "16.1"
+check "owa: ok" eq "$(res right https://mail.lab.test/owa/ status)" ok
+
+check "wrong LoginName: exit 1" eq "$(cat "$LAB/wrong.rc")" 1
+check "wrong LoginName: autodiscover fails" eq "$(res wrong $U2 status)" fail
+check "wrong LoginName: says so" has "$(res wrong $U2 details)" 'LoginName is "alice", expected "alice@lab.test"'
+check "wrong responder: mobilesync answers still right" has "$(res wrong $U2 details)" "(mobilesync): answer matches"
+
+# A name that does not resolve: clear fail, no hang.
+sed 's/^\[autodiscover "lab.test"\]/[autodiscover "nowhere.test"]/' "$LAB/right.ini" > "$LAB/nx.ini"
+run "$LAB/nx.ini" nx
+check "unresolvable autodiscover domain: fail" eq "$(res nx https://autodiscover.nowhere.test/autodiscover/autodiscover.xml status)" fail
+check "unresolvable: says so" has "$(res nx https://autodiscover.nowhere.test/autodiscover/autodiscover.xml summary)" "does not resolve"
+
+if [ "$fails" -gt 0 ]; then
+	echo "$fails check(s) failed"
+	exit 1
+fi
+echo "all checks passed"

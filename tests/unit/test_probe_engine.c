@@ -1,0 +1,374 @@
+/* test_probe_engine.c: which probes a profile implies (roles, probe_ports, "off",
+ * --host, kinds), the engine's callback contract (once per probe, serialised,
+ * totals), cancellation and the run deadline, JSON escaping, the resolver setting, and
+ * DANE matching of TLSA records against a certificate chain built here. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "backends/probe/probe-int.h"
+#include "profiles/site.h"
+
+static const char profile[] =
+	"[site]\n"
+	"name = t\n"
+	"domain = lab.test\n"
+	"resolver = 127.0.0.1:1\n"
+	"\n"
+	"[host \"gw1\"]\n"
+	"address = 127.0.0.1\n"
+	"roles = postfix dovecot\n"
+	"probe_ports = smtp:1 submission:1 smtps:1 imaps:1 pop3s:1 imap:off pop3:1\n"
+	"\n"
+	"[host \"web\"]\n"
+	"address = 127.0.0.1\n"
+	"roles = nginx autodiscover\n"
+	"probe_ports = https:1\n"
+	"\n"
+	"[vhost \"mail.lab.test\"]\n"
+	"server = nginx\n"
+	"backend = https://127.0.0.1:9\n"
+	"services = owa activesync\n"
+	"certificate = /nonexistent.pem\n"
+	"key = /nonexistent.key\n"
+	"\n"
+	"[autodiscover \"lab.test\"]\n"
+	"imap = imap.lab.test:993/ssl\n"
+	"smtp = smtp.lab.test:587/starttls\n"
+	"also = lab2.test\n"
+	"\n"
+	"[tls]\n"
+	"smtpd_protocols = >=TLSv1.2\n"
+	"dane = yes\n"
+	"tlsa_ports = 25 465\n";
+
+static struct site *
+load(void)
+{
+	struct site *s = calloc(1, sizeof *s);
+	struct diags d = { 0 };
+
+	assert_int_equal(site_load_buf(s, "/t/p.ini", profile, strlen(profile), &d), 0);
+	diags_free(&d);
+	return s;
+}
+
+static size_t
+count(const struct probe_list *pl, const char *kind, const char *name)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < probe_list_count(pl); i++) {
+		if ((kind == NULL || strcmp(probe_list_kind(pl, i), kind) == 0) &&
+		    (name == NULL || strcmp(probe_list_name(pl, i), name) == 0))
+			n++;
+	}
+	return n;
+}
+
+static void
+t_build_all(void **state)
+{
+	struct site *s = load();
+	struct probe_list *pl;
+	char *cause = NULL;
+
+	assert_int_equal(probe_list_build(s, NULL, &pl, &cause), 0);
+	/* gw1: smtp submission smtps imaps pop3s pop3 (imap is off); web: https */
+	assert_int_equal(count(pl, "tls", NULL), 7);
+	assert_int_equal(count(pl, "tlsver", NULL), 7);
+	assert_int_equal(count(pl, "tls", "tls imap"), 0);
+	assert_int_equal(count(pl, "tls", "tls pop3"), 1);
+	assert_int_equal(count(pl, "tls", "tls https"), 1);
+	/* dane: ports 25 and 465 of the postfix host */
+	assert_int_equal(count(pl, "dane", NULL), 2);
+	assert_int_equal(count(pl, "smtp", NULL), 3);
+	/* dns: mx, tlsa, and autodiscover + rfc6186 for lab.test and lab2.test */
+	assert_int_equal(count(pl, "dns", NULL), 6);
+	/* http: two autodiscover URLs, activesync, owa */
+	assert_int_equal(count(pl, "http", NULL), 4);
+	assert_int_equal(count(pl, "http", "autodiscover"), 2);
+	probe_list_free(pl);
+	site_free(s);
+	free(s);
+}
+
+static void
+t_build_filter(void **state)
+{
+	struct site *s = load();
+	struct probe_list *pl;
+	struct probe_opts o = { 0 };
+	struct strv hosts = { 0 };
+	char *cause = NULL;
+	unsigned k;
+
+	strv_push(&hosts, "web");
+	o.hosts = &hosts;
+	assert_int_equal(probe_list_build(s, &o, &pl, &cause), 0);
+	/* only web's endpoints; no site-wide DNS/HTTP probes under --host */
+	assert_int_equal(probe_list_count(pl), 2);
+	assert_string_equal(probe_list_name(pl, 0), "tls https");
+	assert_string_equal(probe_list_target(pl, 0), "127.0.0.1:1 (mail.lab.test)");
+	probe_list_free(pl);
+
+	strv_push(&hosts, "nosuch");
+	assert_int_equal(probe_list_build(s, &o, &pl, &cause), -1);
+	assert_non_null(strstr(cause, "no host \"nosuch\""));
+	free(cause);
+	cause = NULL;
+	strv_free(&hosts);
+
+	assert_int_equal(probe_kinds_parse("tls, dns", &k, &cause), 0);
+	assert_int_equal(k, PROBE_K_TLS | PROBE_K_DNS);
+	o.hosts = NULL;
+	o.kinds = k;
+	assert_int_equal(probe_list_build(s, &o, &pl, &cause), 0);
+	assert_int_equal(probe_list_count(pl), 7 + 6);
+	probe_list_free(pl);
+	assert_int_equal(probe_kinds_parse("tls,bogus", &k, &cause), -1);
+	assert_non_null(strstr(cause, "bogus"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(probe_kinds_parse("", &k, &cause), -1);
+	free(cause);
+	site_free(s);
+	free(s);
+}
+
+struct seen {
+	pthread_mutex_t lock;
+	int	 inside;	/* callbacks running now */
+	int	 overlap;	/* ever two at once */
+	size_t	 n;
+	size_t	 nfail;
+	bool	 idx[64];
+};
+
+static void
+on_result(const struct probe_result *r, void *arg)
+{
+	struct seen *s = arg;
+	int now;
+
+	pthread_mutex_lock(&s->lock);
+	now = ++s->inside;
+	if (now > 1)
+		s->overlap = 1;
+	pthread_mutex_unlock(&s->lock);
+	/* the result is complete and in range */
+	assert_true(r->index < 64);
+	assert_false(s->idx[r->index]);
+	s->idx[r->index] = true;
+	assert_non_null(r->summary);
+	assert_non_null(r->details);
+	assert_true(strchr(r->summary, '\n') == NULL);
+	s->n++;
+	if (r->status == PROBE_FAIL)
+		s->nfail++;
+	pthread_mutex_lock(&s->lock);
+	s->inside--;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Every endpoint is 127.0.0.1:1 (refused): each probe fails fast, the engine reports
+ * each exactly once, never two callbacks at a time. */
+static void
+t_run_refused(void **state)
+{
+	struct site *s = load();
+	struct probe_list *pl;
+	struct probe_opts o = { .timeout = 2, .jobs = 8, .kinds = PROBE_K_TLS |
+	    PROBE_K_TLSVER | PROBE_K_SMTP };
+	struct probe_summary sum;
+	struct seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	char *cause = NULL;
+
+	assert_int_equal(probe_list_build(s, &o, &pl, &cause), 0);
+	probe_run(pl, &o, on_result, &seen, &sum);
+	assert_int_equal(sum.n, probe_list_count(pl));
+	assert_int_equal(seen.n, probe_list_count(pl));
+	assert_int_equal(seen.overlap, 0);
+	/* pop3 (plain, refused) is "not offered": ok; everything else fails */
+	assert_int_equal(sum.nfail, probe_list_count(pl) - 1);
+	assert_int_equal(sum.nok, 1);
+	assert_true(sum.wall < 2);
+	probe_list_free(pl);
+	site_free(s);
+	free(s);
+}
+
+static void
+t_run_cancelled(void **state)
+{
+	struct site *s = load();
+	struct probe_list *pl;
+	atomic_int cancel = 1;
+	struct probe_opts o = { .kinds = PROBE_K_TLS, .cancel = &cancel };
+	struct probe_summary sum;
+	struct seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	char *cause = NULL;
+
+	assert_int_equal(probe_list_build(s, &o, &pl, &cause), 0);
+	probe_run(pl, &o, on_result, &seen, &sum);
+	assert_int_equal(sum.nfail, probe_list_count(pl));
+	probe_list_free(pl);
+	site_free(s);
+	free(s);
+}
+
+static void
+t_json(void **state)
+{
+	struct probe_result r = {
+		.status = PROBE_WARN, .kind = "tls", .name = "tls \"smtp\"", .host = NULL,
+		.target = "a\\b", .summary = "x\ty", .details = "l1\nl2\x01\n",
+		.duration = 1.5, .handshakes = 3,
+	};
+	char *j = probe_result_json(&r);
+	struct probe_result *d;
+
+	assert_string_equal(j, "{\"status\":\"warn\",\"kind\":\"tls\",\"name\":\"tls "
+	    "\\\"smtp\\\"\",\"host\":null,\"target\":\"a\\\\b\",\"summary\":\"x\\ty\","
+	    "\"details\":\"l1\\nl2\\u0001\\n\",\"duration\":1.500,\"handshakes\":3}");
+	free(j);
+	d = probe_result_dup(&r);
+	assert_string_equal(d->details, r.details);
+	assert_ptr_not_equal(d->details, r.details);
+	probe_result_free(d);
+}
+
+static void
+t_resolver(void **state)
+{
+	char *h = NULL, *cause = NULL;
+	int port;
+
+	assert_int_equal(net_resolver_parse("127.0.0.1:5353", &h, &port, &cause), 0);
+	assert_string_equal(h, "127.0.0.1");
+	assert_int_equal(port, 5353);
+	free(h);
+	assert_int_equal(net_resolver_parse("192.0.2.1", &h, &port, &cause), 0);
+	assert_int_equal(port, 53);
+	free(h);
+	assert_int_equal(net_resolver_parse("[::1]:53", &h, &port, &cause), 0);
+	assert_string_equal(h, "::1");
+	free(h);
+	assert_int_equal(net_resolver_parse("::1", &h, &port, &cause), 0);
+	assert_string_equal(h, "::1");
+	free(h);
+	assert_int_equal(net_resolver_parse("ns.example.org:53", &h, &port, &cause), -1);
+	assert_non_null(strstr(cause, "expected IP"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(net_resolver_parse("127.0.0.1:99999", &h, &port, &cause), -1);
+	free(cause);
+}
+
+static X509 *
+mkcert(EVP_PKEY *key, EVP_PKEY *signer, const char *cn)
+{
+	X509 *x = X509_new();
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, key);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_sign(x, signer, EVP_sha256());
+	return x;
+}
+
+static void
+digest(X509 *x, int selector, struct tlsa_rec *rec)
+{
+	unsigned char *der = NULL;
+	unsigned int n = 0;
+	int len;
+
+	len = selector == 0 ? i2d_X509(x, &der) :
+	    i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	assert_true(len > 0);
+	rec->data = malloc(EVP_MAX_MD_SIZE);
+	EVP_Digest(der, (size_t)len, rec->data, &n, EVP_sha256(), NULL);
+	rec->len = n;
+	OPENSSL_free(der);
+}
+
+static void
+t_dane_match(void **state)
+{
+	EVP_PKEY *k1 = EVP_EC_gen("P-256"), *k2 = EVP_EC_gen("P-256");
+	X509 *leaf = mkcert(k1, k2, "mx.lab.test"), *ca = mkcert(k2, k2, "CA");
+	X509 *other = mkcert(k2, k2, "other");
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	struct tlsa_rec r = { 3, 1, 1, NULL, 0 };
+
+	sk_X509_push(chain, leaf);
+	sk_X509_push(chain, ca);
+	digest(leaf, 1, &r);
+	assert_int_equal(dane_match(chain, &r), 1);		/* 3 1 1 */
+	r.data[0] ^= 1;
+	assert_int_equal(dane_match(chain, &r), 0);
+	free(r.data);
+	r.selector = 0;
+	digest(leaf, 0, &r);
+	assert_int_equal(dane_match(chain, &r), 1);		/* 3 0 1 */
+	free(r.data);
+	/* 3 x 1 of the CA does not match the leaf... */
+	digest(ca, 0, &r);
+	assert_int_equal(dane_match(chain, &r), 0);
+	/* ...but 2 0 1 (trust anchor) does */
+	r.usage = 2;
+	assert_int_equal(dane_match(chain, &r), 1);
+	free(r.data);
+	/* 2 x x never matches the leaf itself */
+	digest(leaf, 0, &r);
+	assert_int_equal(dane_match(chain, &r), 0);
+	free(r.data);
+	/* a different certificate with the CA's key: 3 1 1 of other vs leaf */
+	r.usage = 3;
+	r.selector = 1;
+	digest(other, 1, &r);
+	assert_int_equal(dane_match(chain, &r), 0);
+	r.mtype = 7;
+	assert_int_equal(dane_match(chain, &r), -1);
+	r.mtype = 1;
+	r.selector = 4;
+	assert_int_equal(dane_match(chain, &r), -1);
+	free(r.data);
+	sk_X509_free(chain);
+	X509_free(leaf);
+	X509_free(ca);
+	X509_free(other);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_build_all),
+		cmocka_unit_test(t_build_filter),
+		cmocka_unit_test(t_run_refused),
+		cmocka_unit_test(t_run_cancelled),
+		cmocka_unit_test(t_json),
+		cmocka_unit_test(t_resolver),
+		cmocka_unit_test(t_dane_match),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
