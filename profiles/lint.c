@@ -714,6 +714,56 @@ vhost_serves(const struct site *s, const char *host, unsigned svc)
 	return false;
 }
 
+/* login = localpart: users of this domain log in by local part alone, and the login
+ * server is shared, so one local part in two domains collides. Sorting the users by
+ * local part keeps this linear-logarithmic for large user lists. */
+static int
+lp_cmp(const void *a, const void *b)
+{
+	const char *e1 = *(const char *const *)a, *e2 = *(const char *const *)b;
+	size_t n1 = strcspn(e1, "@"), n2 = strcspn(e2, "@");
+	int c = strncasecmp(e1, e2, n1 < n2 ? n1 : n2);
+
+	if (c != 0)
+		return c;
+	return n1 < n2 ? -1 : n1 > n2;
+}
+
+static void
+lint_localpart_clash(struct lint *l, const struct autodiscover *a)
+{
+	const struct site *s = l->site;
+	const char **v;
+
+	if (s->nusers < 2)
+		return;
+	v = xcalloc(s->nusers, sizeof *v);
+	for (size_t i = 0; i < s->nusers; i++)
+		v[i] = s->users[i].email;
+	qsort(v, s->nusers, sizeof *v, lp_cmp);
+	for (size_t i = 0; i + 1 < s->nusers; i++) {
+		size_t j = i + 1, k;
+		bool ours = false;
+
+		while (j < s->nusers && lp_cmp(&v[i], &v[j]) == 0)
+			j++;
+		for (k = i; k < j; k++)
+			if (str_ieq(email_domain(v[k]), a->domain))
+				ours = true;
+		if (j - i > 1 && ours) {
+			size_t o = str_ieq(email_domain(v[i]), a->domain) ? i + 1 : i;
+			size_t m = o == i ? i + 1 : i;
+
+			WARN(l, key_line(s, a->line, "login"), "autodiscover %s: login = "
+			    "localpart, but %s and %s share the login name %.*s; use login "
+			    "= email", a->domain, v[o], v[m], (int)strcspn(v[i], "@"), v[i]);
+			break;
+		}
+		i = j - 1;
+	}
+	free(v);
+}
+
 static void
 lint_autodiscover(struct lint *l)
 {
@@ -797,30 +847,8 @@ lint_autodiscover(struct lint *l)
 					WARN(l, line, "autodiscover %s: also lists %s twice",
 					    a->domain, dom);
 		}
-		if (a->login == LOGIN_LOCALPART) {
-			/* Users of this domain log in by local part alone; the login
-			 * server is shared, so one local part in two domains collides. */
-			for (size_t u = 0; u < s->nusers; u++) {
-				const char *e1 = s->users[u].email, *at1 = strrchr(e1, '@');
-
-				if (at1 == NULL || !str_ieq(at1 + 1, a->domain))
-					continue;
-				for (size_t w = 0; w < s->nusers; w++) {
-					const char *e2 = s->users[w].email;
-					const char *at2 = strrchr(e2, '@');
-
-					if (w != u && at2 != NULL && at2 - e2 == at1 - e1 &&
-					    strncasecmp(e1, e2, (size_t)(at1 - e1)) == 0) {
-						WARN(l, key_line(s, a->line, "login"),
-						    "autodiscover %s: login = localpart, but %s and "
-						    "%s share the login name %.*s; use login = email",
-						    a->domain, e2, e1, (int)(at1 - e1), e1);
-						u = s->nusers;
-						break;
-					}
-				}
-			}
-		}
+		if (a->login == LOGIN_LOCALPART)
+			lint_localpart_clash(l, a);
 	}
 }
 
@@ -1113,11 +1141,35 @@ lint_tls(struct lint *l)
 	}
 	if (t->dovecot_min_protocol != NULL &&
 	    dovecot_protocol_check(t->dovecot_min_protocol, &cause) != 0) {
-		ERR(l, key_line(s, t->line, "dovecot_min_protocol"), "[tls] "
-		    "dovecot_min_protocol: %s", cause);
+		const char *canon = NULL;
+		char *cause2 = NULL;
+
+		/* Dovecot compares the names case-insensitively (strcasecmp). */
+		if (str_ieq(t->dovecot_min_protocol, "ANY"))
+			canon = "ANY";
+		for (int i = 0; i < TLSP_COUNT; i++)
+			if (str_ieq(t->dovecot_min_protocol, tls_proto_names[i]))
+				canon = tls_proto_names[i];
+		if (canon != NULL && dovecot_protocol_check(canon, &cause2) == 0)
+			WARN(l, key_line(s, t->line, "dovecot_min_protocol"), "[tls] "
+			    "dovecot_min_protocol = %s: Dovecot accepts it in any case, "
+			    "but write %s", t->dovecot_min_protocol, canon);
+		else
+			ERR(l, key_line(s, t->line, "dovecot_min_protocol"), "[tls] "
+			    "dovecot_min_protocol: %s", cause);
+		free(cause2);
 		free(cause);
 		cause = NULL;
 	}
+	if (t->dovecot_min_protocol != NULL &&
+	    (str_ieq(t->dovecot_min_protocol, "ANY") ||
+	    str_ieq(t->dovecot_min_protocol, "SSLv3") ||
+	    str_ieq(t->dovecot_min_protocol, "TLSv1") ||
+	    str_ieq(t->dovecot_min_protocol, "TLSv1.1")))
+		WARN(l, key_line(s, t->line, "dovecot_min_protocol"), "[tls] "
+		    "dovecot_min_protocol = %s lets IMAP/POP3 clients use TLS 1.0/1.1 "
+		    "(deprecated by RFC 8996); TLSv1.2 is Dovecot's default",
+		    t->dovecot_min_protocol);
 	if (t->line > 0 && !t->no_renegotiation)
 		WARN(l, key_line(s, t->line, "no_renegotiation"), "[tls] no_renegotiation "
 		    "= no: client-initiated renegotiation lets one client burn the "
@@ -1128,6 +1180,10 @@ lint_tls(struct lint *l)
 		if (t->ntlsa_ports == 0)
 			WARN(l, dl, "[tls] dane = yes but no tlsa_ports: no TLSA records are "
 			    "published for this gateway (tlsa_ports = 25 465)");
+		if (t->certificate == NULL && t->ntlsa_ports > 0 && !any_host_role(s, ROLE_DNS))
+			WARN(l, dl, "[tls] dane = yes but no [tls] certificate: no TLSA "
+			    "records can be computed for this gateway, so senders cannot use "
+			    "DANE towards it (outbound DANE checks still work)");
 		if (s->resolver == NULL)
 			WARN(l, dl, "[tls] dane = yes: smtp_dns_support_level = dnssec needs "
 			    "a validating resolver on the gateway, and [site] has no resolver "
@@ -1211,30 +1267,46 @@ ascii(const char *s)
 	return true;
 }
 
-/* Two [user "x"] sections for one address: the later silently wins. */
+/* Two [user "x"] sections for one address: the later silently wins. Sorted by
+ * address (then line), so a profile with many [user] sections stays fast. */
+static int
+usec_cmp(const void *a, const void *b)
+{
+	const struct ini_line *x = *(const struct ini_line *const *)a;
+	const struct ini_line *y = *(const struct ini_line *const *)b;
+	int c = strcasecmp(x->sub, y->sub);
+
+	return c != 0 ? c : (x < y ? -1 : x > y);
+}
+
 static void
 lint_user_sections(struct lint *l)
 {
 	const struct ini *ini = &l->site->ini;
+	const struct ini_line **v;
+	size_t n = 0;
 
+	v = xcalloc(ini->n + 1, sizeof *v);
 	for (size_t i = 0; i < ini->n; i++) {
 		const struct ini_line *a = &ini->line[i];
 
-		if (a->kind != INI_SECTION || strcmp(a->section, "user") != 0 ||
-		    a->sub == NULL)
-			continue;
-		for (size_t j = 0; j < i; j++) {
-			const struct ini_line *b = &ini->line[j];
-
-			if (b->kind == INI_SECTION && strcmp(b->section, "user") == 0 &&
-			    b->sub != NULL && str_ieq(a->sub, b->sub)) {
-				WARN(l, (int)i + 1, "duplicate [user \"%s\"] (first at line "
-				    "%zu): where both set a protocol, this one wins; merge them",
-				    a->sub, j + 1);
-				break;
-			}
-		}
+		if (a->kind == INI_SECTION && strcmp(a->section, "user") == 0 &&
+		    a->sub != NULL)
+			v[n++] = a;
 	}
+	qsort(v, n, sizeof *v, usec_cmp);
+	for (size_t i = 1; i < n; i++) {
+		size_t first = i - 1;
+
+		if (strcasecmp(v[i]->sub, v[i - 1]->sub) != 0)
+			continue;
+		while (first > 0 && strcasecmp(v[first - 1]->sub, v[i]->sub) == 0)
+			first--;
+		WARN(l, (int)(v[i] - ini->line) + 1, "duplicate [user \"%s\"] (first at "
+		    "line %d): where both set a protocol, this one wins; merge them",
+		    v[i]->sub, (int)(v[first] - ini->line) + 1);
+	}
+	free(v);
 }
 
 static void

@@ -435,6 +435,36 @@ mkdir_p(const char *path, unsigned mode, char **cause)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at p (shortest form, no surrogates, at most
+ * U+10FFFF) with its code point in *cp, or 0 when p does not start one. */
+static size_t
+utf8_decode(const unsigned char *p, unsigned *cp)
+{
+	size_t n;
+	unsigned min;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2; min = 0x80; *cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3; min = 0x800; *cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4; min = 0x10000; *cp = p[0] & 0x07;
+	} else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		*cp = (*cp << 6) | (p[i] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 void
 sb_json_string(struct sbuf *b, const char *s)
 {
@@ -449,11 +479,65 @@ sb_json_string(struct sbuf *b, const char *s)
 		default:
 			if (*p < 0x20 || *p == 0x7f)
 				sb_addf(b, "\\u%04x", *p);
-			else
+			else if (*p < 0x80)
 				sb_addc(b, (char)*p);
+			else {
+				/* JSON is UTF-8: a byte that does not start a valid sequence
+				 * (server text may be anything) becomes U+FFFD, and the C1
+				 * controls U+0080..U+009F are escaped like the C0 ones. */
+				unsigned cp;
+				size_t n = utf8_decode(p, &cp);
+
+				if (n == 0)
+					sb_add(b, "\\ufffd");
+				else if (cp < 0xa0)
+					sb_addf(b, "\\u%04x", cp);
+				else
+					sb_addn(b, (const char *)p, n);
+				if (n > 1)
+					p += n - 1;
+			}
 		}
 	}
 	sb_addc(b, '"');
+}
+
+void
+sb_add_printable(struct sbuf *b, const char *s)
+{
+	sb_addn(b, "", 0);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		unsigned cp;
+		size_t n;
+
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			sb_addf(b, "\\x%02x", *p);
+			continue;
+		}
+		if (*p < 0x80) {
+			sb_addc(b, (char)*p);
+			continue;
+		}
+		n = utf8_decode(p, &cp);
+		if (n == 0 || cp < 0xa0) {
+			/* invalid, or a C1 control: every byte visible */
+			for (size_t i = 0; i < (n == 0 ? 1 : n); i++)
+				sb_addf(b, "\\x%02x", p[i]);
+		} else
+			sb_addn(b, (const char *)p, n);
+		if (n > 1)
+			p += n - 1;
+	}
+}
+
+char *
+str_printable(const char *s)
+{
+	struct sbuf b;
+
+	sb_init(&b);
+	sb_add_printable(&b, s);
+	return sb_steal(&b);
 }
 
 void

@@ -58,6 +58,12 @@ void strv_split_words(struct strv *sv, const char *s);
 void json_string(FILE *f, const char *s);
 void sb_json_string(struct sbuf *b, const char *s);
 
+/* Text from outside (a server's reply, a file) made safe to print on a terminal:
+ * C0 controls but tab, DEL, the C1 controls U+0080..U+009F and bytes that are not
+ * valid UTF-8 become a visible "\xNN"; everything else (UTF-8 text) is kept. */
+char *str_printable(const char *s);
+void sb_add_printable(struct sbuf *b, const char *s);
+
 /* String helpers. */
 char *str_trim(char *s);                 /* in place, returns s moved past leading space */
 bool str_ieq(const char *a, const char *b);

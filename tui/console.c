@@ -88,10 +88,9 @@ void
 con_refresh_entries(struct console *c)
 {
 	doc_entries(c, c->sec, &c->ent);
-	if (c->cur[c->sec] >= c->ent.n && doc_section_in(c->sec, c->sec == SEC_SITE ? "site" :
-	    c->sec == SEC_HOSTS ? "host" : c->sec == SEC_VHOSTS ? "vhost" :
-	    c->sec == SEC_AUTODISCOVER ? "autodiscover" : c->sec == SEC_HRULES ?
-	    "header-rules" : "tls"))
+	if (c->sec >= SEC_USERS)	/* Users, Plan, Tests and Log have no entries */
+		return;
+	if (c->cur[c->sec] >= c->ent.n)
 		c->cur[c->sec] = c->ent.n > 0 ? c->ent.n - 1 : 0;
 }
 
@@ -245,8 +244,8 @@ draw_helpline(struct console *c)
 		return;
 	}
 	if (c->viewer != NULL || c->help) {
-		tty_put(c->rows - 1, 0, c->cols, "j/k scroll  PgUp/PgDn page  g/G top/bottom  "
-		    "/ search  n next  [ ] previous/next file  q/Esc close", ST_KEY);
+		tty_put(c->rows - 1, 0, c->cols, "j/k scroll  h/l left/right  PgUp/PgDn page  "
+		    "g/G top/bottom  / search  n next  [ ] file  q/Esc close", ST_KEY);
 		sb_free(&b);
 		return;
 	}
@@ -389,11 +388,11 @@ draw(struct console *c)
 		hdrtest_draw(c, y, 0, h, c->cols);
 	else if (c->viewer != NULL)
 		text_draw(c->viewer, y, 0, h, c->cols);
+	else if (c->form != NULL)		/* forms get the whole width */
+		form_draw(c, y, 1, h, c->cols - 2);
 	else {
 		draw_sections(c, y, h);
-		if (c->form != NULL)
-			form_draw(c, y, x, h, w);
-		else if (c->sec == SEC_USERS)
+		if (c->sec == SEC_USERS)
 			users_draw(c, y, x, h, w);
 		else if (c->sec == SEC_PLAN || c->sec == SEC_TESTS)
 			jobs_draw(c, c->sec, y, x, h, w);
@@ -652,8 +651,13 @@ prompt_key(struct console *c, int iskey, wint_t wc)
 
 	if (!iskey && wc == 27) {
 		c->prompt = PR_NONE;
-		if (k == PR_FILTER && c->ufilter != NULL)
-			users_filter(c, c->ufilter);
+		if (k == PR_FILTER) {		/* back to the filter before the prompt */
+			char *prev = c->ufilter_prev;
+
+			c->ufilter_prev = NULL;
+			users_filter(c, prev);
+			free(prev);
+		}
 		return;
 	}
 	if ((!iskey && (wc == '\r' || wc == '\n')) || (iskey && wc == KEY_ENTER)) {
@@ -824,9 +828,12 @@ action(struct console *c, enum action a)
 		clearok(curscr, TRUE);
 		return;
 	case AC_SEARCH:
-		if (c->sec == SEC_USERS)
+		if (c->sec == SEC_USERS) {
+			free(c->ufilter_prev);
+			c->ufilter_prev = c->ufilter != NULL ? xstrdup(c->ufilter) : NULL;
 			prompt(c, PR_FILTER, "filter users (text, imap:off, pop3:on ...): ",
 			    c->ufilter);
+		}
 		else
 			prompt(c, PR_SEARCH, "/", NULL);
 		return;
@@ -1077,6 +1084,7 @@ console_free(struct console *c)
 	free(c->search);
 	free(c->uf);
 	free(c->ufilter);
+	free(c->ufilter_prev);
 	free(c->confirm_text);
 	free(c->prompt_label);
 	le_free(&c->pedit);

@@ -128,6 +128,7 @@ struct text {
 	struct strv	 ln;
 	char		*title;
 	size_t		 top;
+	int		 left;		/* columns scrolled off to the left (h/l) */
 	bool		 diff;		/* colour +/-/@@ lines */
 	char		*search;
 };
@@ -176,6 +177,7 @@ struct console {
 	uint32_t	*uf;		/* filtered user indices */
 	size_t		 nuf, ufcap;
 	char		*ufilter;	/* the filter text */
+	char		*ufilter_prev;	/* while the filter prompt is open: Esc restores it */
 
 	/* overlays, topmost first */
 	enum confirm_kind confirm;

@@ -692,8 +692,8 @@ form_draw(struct console *c, int y, int x, int h, int w)
 	int keyw = 20, row, avail, mw = w - keyw - 2;
 
 	tty_put(y, x, w, fm->title, ST_HEAD);
-	tty_put(y + 1, x, w, "Enter applies (checked like `mxdeck lint`), Esc cancels; an "
-	    "empty field removes its line", ST_DIM);
+	tty_put(y + 1, x, w, "Enter applies (same checks as `mxdeck lint`), Esc cancels, "
+	    "an empty field removes its line", ST_DIM);
 	row = y + 2;
 	for (size_t i = 0; i < fm->notes.n && row < y + h; i++)
 		row += msg_draw(fm->notes.v[i], row, x, w, y + h - row, ST_ERR);

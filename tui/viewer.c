@@ -108,15 +108,20 @@ text_draw(struct text *t, int y, int x, int h, int w)
 		t->top = n - (size_t)body;
 	if (n <= (size_t)body)
 		t->top = 0;
-	hd = xasprintf("%s  (lines %zu-%zu of %zu)", t->title, n ? t->top + 1 : 0,
-	    t->top + (size_t)body < n ? t->top + (size_t)body : n, n);
+	if (t->left > 0)
+		hd = xasprintf("[lines %zu-%zu of %zu, from column %d] %s", n ? t->top + 1 : 0,
+		    t->top + (size_t)body < n ? t->top + (size_t)body : n, n, t->left + 1,
+		    t->title);
+	else
+		hd = xasprintf("[lines %zu-%zu of %zu] %s", n ? t->top + 1 : 0,
+		    t->top + (size_t)body < n ? t->top + (size_t)body : n, n, t->title);
 	tty_fill(y, x, w, ST_SELDIM);
 	tty_put(y, x, w, hd, ST_SELDIM);
 	free(hd);
 	for (int i = 0; i < body && t->top + (size_t)i < n; i++) {
 		const char *s = t->ln.v[t->top + (size_t)i];
 
-		tty_put(y + 1 + i, x, w, s, line_style(t, s));
+		tty_put(y + 1 + i, x, w, s + tty_fit(s, t->left), line_style(t, s));
 	}
 }
 
@@ -150,6 +155,12 @@ text_key(struct console *c, struct text *t, int iskey, wint_t wc, int h)
 			break;
 		case 'g':
 			t->top = 0;
+			break;
+		case 'h':
+			t->left = t->left > 20 ? t->left - 20 : 0;
+			break;
+		case 'l':
+			t->left += 20;
 			break;
 		case 'G':
 			t->top = n;
@@ -188,6 +199,12 @@ text_key(struct console *c, struct text *t, int iskey, wint_t wc, int h)
 			break;
 		case KEY_HOME:
 			t->top = 0;
+			break;
+		case KEY_LEFT:
+			t->left = t->left > 20 ? t->left - 20 : 0;
+			break;
+		case KEY_RIGHT:
+			t->left += 20;
 			break;
 		case KEY_END:
 			t->top = n;

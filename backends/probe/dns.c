@@ -58,8 +58,8 @@ load_anchors(struct probe_ctx *ctx, ldns_resolver *res, char **cause)
 
 /* One query: the answer's RRset of type t for name (possibly empty), its RRSIGs. */
 static int
-query(ldns_resolver *res, const char *name, ldns_rr_type t, ldns_rr_list **rrset,
-    ldns_rr_list **sigs, bool *nx, char **cause)
+query(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type t,
+    ldns_rr_list **rrset, ldns_rr_list **sigs, bool *nx, char **cause)
 {
 	ldns_rdf *dname;
 	ldns_pkt *pkt = NULL;
@@ -76,7 +76,8 @@ query(ldns_resolver *res, const char *name, ldns_rr_type t, ldns_rr_list **rrset
 	}
 	st = ldns_resolver_query_status(&pkt, res, dname, t, LDNS_RR_CLASS_IN, LDNS_RD);
 	if (st != LDNS_STATUS_OK || pkt == NULL) {
-		*cause = xasprintf("%s: query failed: %s", name, ldns_get_errorstr_by_id(st));
+		*cause = net_dns_error(ctx, name, st != LDNS_STATUS_OK ? (int)st :
+		    LDNS_STATUS_NETWORK_ERR);
 		ldns_rdf_deep_free(dname);
 		ldns_pkt_free(pkt);
 		return (-1);
@@ -180,7 +181,7 @@ dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline, struct tlsa_
 	memset(out, 0, sizeof *out);
 	if ((res = net_resolver(ctx, deadline, true, cause)) == NULL)
 		return (-1);
-	if (query(res, qname, LDNS_RR_TYPE_TLSA, &rrset, &sigs, &nx, cause) != 0) {
+	if (query(ctx, res, qname, LDNS_RR_TYPE_TLSA, &rrset, &sigs, &nx, cause) != 0) {
 		ldns_resolver_deep_free(res);
 		return (-1);
 	}
@@ -235,7 +236,7 @@ dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
 
 	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
 		return (-1);
-	if (query(res, domain, LDNS_RR_TYPE_MX, &rrset, NULL, &nx, cause) != 0) {
+	if (query(ctx, res, domain, LDNS_RR_TYPE_MX, &rrset, NULL, &nx, cause) != 0) {
 		ldns_resolver_deep_free(res);
 		return (-1);
 	}
@@ -270,7 +271,7 @@ probe_dns_mx_run(struct probe *p, struct presult *r)
 		free(cause);
 		return;
 	}
-	if (query(res, p->domain, LDNS_RR_TYPE_MX, &rrset, &sigs, &nx, &cause) != 0) {
+	if (query(p->ctx, res, p->domain, LDNS_RR_TYPE_MX, &rrset, &sigs, &nx, &cause) != 0) {
 		pr_note(r, PROBE_FAIL, "%s", cause);
 		pr_summary(r, "MX lookup failed");
 		free(cause);
@@ -395,7 +396,7 @@ srv_lookup(struct probe *p, struct presult *r, const char *name, struct strv *ou
 	(void)r;
 	if ((res = net_resolver(p->ctx, r->deadline, false, cause)) == NULL)
 		return (-1);
-	if (query(res, name, LDNS_RR_TYPE_SRV, &rrset, NULL, &nx, cause) != 0) {
+	if (query(p->ctx, res, name, LDNS_RR_TYPE_SRV, &rrset, NULL, &nx, cause) != 0) {
 		ldns_resolver_deep_free(res);
 		return (-1);
 	}
@@ -499,6 +500,7 @@ srv6186_one(struct probe *p, struct presult *r, const char *tls, const char *pla
 		strv_free(&srv);
 		if (srv_lookup(p, r, name, &srv, &cause) != 0) {
 			pr_note(r, PROBE_FAIL, "%s", cause);
+			pr_sumadd(r, "_%s lookup failed", svc);
 			free(cause);
 			cause = NULL;
 			free(name);

@@ -3,6 +3,7 @@
  * through a callback as each probe completes. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -705,7 +706,14 @@ static void *
 worker(void *arg)
 {
 	struct run *rn = arg;
+	sigset_t ss;
 	size_t idx;
+
+	/* OpenSSL writes with write(2): a peer that hung up must not kill the process
+	 * with SIGPIPE. Blocked in this thread only; a pending one dies with it. */
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
 
 	for (;;) {
 		pthread_mutex_lock(&rn->lock);
@@ -787,8 +795,16 @@ probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb, voi
 			break;
 	}
 	nth = i;
-	if (nth == 0)
-		worker(&rn);	/* no thread could start: run here */
+	if (nth == 0) {
+		/* No thread could start: run here, SIGPIPE ignored meanwhile. */
+		struct sigaction sa, old;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, &old);
+		worker(&rn);
+		sigaction(SIGPIPE, &old, NULL);
+	}
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	pthread_attr_destroy(&attr);
@@ -802,5 +818,6 @@ probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb, voi
 	free(ctx.haddrs);
 	free(ctx.resolver_host);
 	SSL_CTX_free(ctx.ssl);
+	curl_global_cleanup();
 	sum->wall = mono_now() - t0;
 }

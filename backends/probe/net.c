@@ -72,6 +72,27 @@ bad:
 	return (-1);
 }
 
+static const char *
+resolver_name(struct probe_ctx *ctx)
+{
+	return (ctx->site->resolver != NULL ? ctx->site->resolver :
+	    "of /etc/resolv.conf");
+}
+
+char *
+net_dns_error(struct probe_ctx *ctx, const char *name, int status)
+{
+	if (status == LDNS_STATUS_NETWORK_ERR || status == LDNS_STATUS_SOCKET_ERROR ||
+	    status == LDNS_STATUS_RES_NO_NS) {
+		atomic_store(&ctx->dns_dead, 1);
+		return (xasprintf("%s: no answer from resolver %s (%s)%s", name,
+		    resolver_name(ctx), ldns_get_errorstr_by_id((ldns_status)status),
+		    ctx->site->resolver != NULL ? ": is [site] resolver right?" : ""));
+	}
+	return (xasprintf("%s: DNS query failed: %s", name,
+	    ldns_get_errorstr_by_id((ldns_status)status)));
+}
+
 ldns_resolver *
 net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
 {
@@ -80,6 +101,12 @@ net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
 	ldns_status st;
 	struct timeval tv;
 	double left = deadline - mono_now();
+
+	if (atomic_load(&ctx->dns_dead)) {
+		*cause = xasprintf("resolver %s did not answer earlier in this run (not "
+		    "asked again)", resolver_name(ctx));
+		return (NULL);
+	}
 
 	if (ctx->site->resolver != NULL) {
 		if (ctx->resolver_host == NULL) {
@@ -125,8 +152,8 @@ net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
 }
 
 static int
-lookup_type(ldns_resolver *res, const char *name, ldns_rr_type t, struct addrs *out,
-    int port0, char **cause)
+lookup_type(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type t,
+    struct addrs *out, char **cause)
 {
 	ldns_rdf *dname;
 	ldns_pkt *pkt = NULL;
@@ -135,7 +162,6 @@ lookup_type(ldns_resolver *res, const char *name, ldns_rr_type t, struct addrs *
 	size_t i;
 	char *s;
 
-	(void)port0;
 	if ((dname = ldns_dname_new_frm_str(name)) == NULL) {
 		*cause = xasprintf("%s: not a valid DNS name", name);
 		return (-1);
@@ -143,7 +169,8 @@ lookup_type(ldns_resolver *res, const char *name, ldns_rr_type t, struct addrs *
 	st = ldns_resolver_query_status(&pkt, res, dname, t, LDNS_RR_CLASS_IN, LDNS_RD);
 	ldns_rdf_deep_free(dname);
 	if (st != LDNS_STATUS_OK || pkt == NULL) {
-		*cause = xasprintf("%s: DNS query failed: %s", name, ldns_get_errorstr_by_id(st));
+		*cause = net_dns_error(ctx, name, st != LDNS_STATUS_OK ? (int)st :
+		    LDNS_STATUS_NETWORK_ERR);
 		ldns_pkt_free(pkt);
 		return (-1);
 	}
@@ -215,10 +242,10 @@ net_resolve(struct probe_ctx *ctx, const char *name, double deadline, struct add
 	}
 	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
 		return (-1);
-	r1 = lookup_type(res, name, LDNS_RR_TYPE_A, out, 0, &c1);
+	r1 = lookup_type(ctx, res, name, LDNS_RR_TYPE_A, out, &c1);
 	r2 = -1;
-	if (r1 == 0 || mono_now() < deadline)
-		r2 = lookup_type(res, name, LDNS_RR_TYPE_AAAA, out, 0, &c2);
+	if (r1 == 0 || (mono_now() < deadline && !atomic_load(&ctx->dns_dead)))
+		r2 = lookup_type(ctx, res, name, LDNS_RR_TYPE_AAAA, out, &c2);
 	ldns_resolver_deep_free(res);
 	if (out->n > 0) {
 		free(c1);

@@ -96,6 +96,7 @@ struct probe_ctx {
 	size_t	 nhaddrs;
 	char	*resolver_host;	/* from site->resolver, or NULL: /etc/resolv.conf */
 	int	 resolver_port;
+	atomic_int dns_dead;	/* the resolver did not answer: do not wait on it again */
 };
 
 double mono_now(void);
@@ -113,6 +114,9 @@ int net_resolve(struct probe_ctx *ctx, const char *name, double deadline,
 int net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
     struct addrs *out, char **cause);
 bool is_ip_literal(const char *s);
+/* The message for a failed query of name (status: an ldns_status); marks the resolver
+ * dead on a network error so later lookups in the run fail at once. */
+char *net_dns_error(struct probe_ctx *ctx, const char *name, int status);
 void addr_fmt(const struct sockaddr_storage *ss, char *buf, size_t len);
 
 struct conn {

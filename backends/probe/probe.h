@@ -92,8 +92,13 @@ void probe_list_free(struct probe_list *pl);
  * post a copy to its own queue and wake its loop. */
 typedef void (*probe_cb)(const struct probe_result *r, void *arg);
 
-/* Run every probe; returns when all are done or the deadline has passed (probes still
- * running then are abandoned with a "deadline" fail). Blocks the calling thread. */
+/* Run every probe; blocks the calling thread until all are done. Every wait a probe
+ * makes (connect, read, handshake, DNS query, HTTP request) is bounded by
+ * min(its own timeout, the run deadline), so probe_run returns shortly after the
+ * deadline at the latest; probes not started by then fail with "overall deadline
+ * reached". Worker threads block SIGPIPE; libcurl is initialised (and released) here,
+ * so do not call it while another thread in the process is in the middle of
+ * curl_global_init. */
 void probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb,
     void *arg, struct probe_summary *sum);
 

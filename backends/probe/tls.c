@@ -356,8 +356,24 @@ probe_tlsver_run(struct probe *p, struct presult *r)
 		} else if (st == ST_TLS && !pr_expired(r)) {
 			tested |= TLSP_BIT(versions[i].tlsp);
 			sb_addf(&r->details, "     %s refused: %s\n", versions[i].name, cause);
+		} else if (st == ST_TCP && c.refused && tested == 0 &&
+		    (p->svc == SVCP_IMAP || p->svc == SVCP_POP3)) {
+			pr_note(r, PROBE_OK, "%s (port closed: clients use implicit TLS on "
+			    "%s)", cause, p->svc == SVCP_IMAP ? "993" : "995");
+			pr_summary(r, "not offered (port closed)");
+			free(cause);
+			conn_close(&c);
+			sb_free(&acc);
+			return;
 		} else {
+			/* Not a TLS verdict: the server is unreachable or broken. */
 			pr_note(r, PROBE_FAIL, "%s not testable: %s", versions[i].name, cause);
+			pr_summary(r, "%s: %s", st == ST_TCP ? "unreachable" : st == ST_PRELUDE ?
+			    "no STARTTLS" : "timed out", cause);
+			free(cause);
+			conn_close(&c);
+			sb_free(&acc);
+			return;
 		}
 		free(cause);
 		cause = NULL;

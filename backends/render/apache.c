@@ -7,7 +7,11 @@
  *   own worker URL so that ActiveSync's timeout= is not shared with (or ignored for)
  *   another rule's worker;
  * - legacy TLS needs @SECLEVEL=0 first in the cipher string on OpenSSL 3;
- * - OutlookAnywherePassthrough is vhost context only, inside <IfModule>. */
+ * - OutlookAnywherePassthrough is vhost context only, inside <IfModule>;
+ * - ProxyPassMatch appends the request path to a target without $N (the exact
+ *   Autodiscover rule has an empty group for that reason);
+ * - SSLProxyCheckPeerName ignores IP SANs: an IP backend is flagged in a comment.
+ * All verified against a running apache2 in tests/integration/apache-render.sh. */
 #include "web-common.h"
 
 #include <stdlib.h>
@@ -81,6 +85,10 @@ apache_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *
 			sb_addf(b, "\tSSLProxyCACertificateFile \"%s\"\n", vh->backend_ca);
 		else
 			sb_add(b, "\tSSLProxyCACertificatePath \"/etc/ssl/certs\"\n");
+		if (web_is_ip(be.host))
+			sb_add(b, "\t# Apache matches the backend certificate against DNS names "
+			    "only (AH02411):\n\t# with an IP-address backend every request "
+			    "fails; use the certificate's name.\n");
 		sb_add(b, "\tSSLProxyCheckPeerName on\n");
 		sb_add(b, "\tSSLProxyCheckPeerExpire on\n");
 	}

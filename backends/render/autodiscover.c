@@ -357,6 +357,16 @@ struct ad_web {
 	int	 port;
 };
 
+/* https://autodiscover.DOMAIN[:port]/Autodiscover/Autodiscover.xml */
+static void
+ad_https_url(struct sbuf *b, const struct ad_web *w, const struct autodiscover *ad)
+{
+	sb_addf(b, "https://autodiscover.%s", ad->domain);
+	if (w->port != 443)
+		sb_addf(b, ":%d", w->port);
+	sb_add(b, "/Autodiscover/Autodiscover.xml");
+}
+
 static void
 ad_apache_section(const struct ad_web *w, const struct autodiscover *ad, struct sbuf *b)
 {
@@ -370,7 +380,12 @@ ad_apache_section(const struct ad_web *w, const struct autodiscover *ad, struct 
 		sb_addf(b, "\tServerAlias %s\n", names.v[i]);
 	sb_addf(b, "\tDocumentRoot \"%s\"\n", root);
 	sb_addf(b, "\t<Directory \"%s\">\n\t\tOptions -Indexes\n\t\tRequire all granted\n"
-	    "\t</Directory>\n</VirtualHost>\n\n", root);
+	    "\t</Directory>\n", root);
+	sb_add(b, "\t# Outlook's HTTP redirect method: a GET over http is sent to the HTTPS\n"
+	    "\t# responder of the section's own domain (whose name the certificate has).\n");
+	sb_add(b, "\tRedirectMatch 302 \"(?i)^/autodiscover/autodiscover\\.xml$\" \"");
+	ad_https_url(b, w, ad);
+	sb_add(b, "\"\n</VirtualHost>\n\n");
 
 	sb_addf(b, "<VirtualHost *:%d>\n\tServerName %s\n", w->port, names.v[0]);
 	for (size_t i = 1; i < names.n; i++)
@@ -414,8 +429,12 @@ ad_nginx_section(const struct ad_web *w, const struct autodiscover *ad, struct s
 	sb_add(b, "server {\n\tlisten 80;\n\tlisten [::]:80;\n\tserver_name");
 	for (size_t i = 0; i < names.n; i++)
 		sb_addf(b, " %s", names.v[i]);
-	sb_addf(b, ";\n\troot \"%s\";\n\tlocation / {\n\t\ttry_files $uri =404;\n\t}\n}\n\n",
-	    root);
+	sb_addf(b, ";\n\troot \"%s\";\n\tlocation / {\n\t\ttry_files $uri =404;\n\t}\n", root);
+	sb_add(b, "\t# Outlook's HTTP redirect method: a GET over http is sent to the HTTPS\n"
+	    "\t# responder of the section's own domain (whose name the certificate has).\n");
+	sb_add(b, "\tlocation ~* ^/autodiscover/autodiscover\\.xml$ {\n\t\treturn 302 ");
+	ad_https_url(b, w, ad);
+	sb_add(b, ";\n\t}\n}\n\n");
 
 	if (w->nginx_default) {
 		sb_add(b, "server {\n\t# nginx negotiates the TLS version with the port's default "

@@ -195,6 +195,12 @@ bad:
 	return -1;
 }
 
+bool
+web_is_ip(const char *host)
+{
+	return host[0] == '[' || strspn(host, "0123456789.") == strlen(host);
+}
+
 void
 web_backend_free(struct web_backend *b)
 {

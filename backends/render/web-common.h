@@ -31,6 +31,8 @@ struct web_backend {
 int web_backend_parse(const struct site *site, const struct vhost *vh,
     struct web_backend *b, char **cause);
 void web_backend_free(struct web_backend *b);
+/* Whether a backend host is an IP address literal (IPv4 or [IPv6]). */
+bool web_is_ip(const char *host);
 
 /* A DNS host name (letters, digits, '-', '.'; no leading/trailing '-' in a label). */
 bool web_valid_hostname(const char *s);

@@ -1538,9 +1538,9 @@ static const char dovecot_reload_sh[] =
     "pid=$(cat \"$base/master.pid\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
     "|| exit 10; exec doveadm -c \"$conf\" reload";
 static const char apache_reload_sh[] =
-    "d=$1; [ -f \"$d/envvars\" ] && . \"$d/envvars\"; "
-    "pf=$(apache2 -d \"$d\" -f \"$d/apache2.conf\" -t -D DUMP_RUN_CFG 2>/dev/null | "
-    "sed -n 's/^PidFile: \"\\(.*\\)\"$/\\1/p'); "
+    "d=$1; [ -f \"$d/envvars\" ] && . \"$d/envvars\"; pf=${APACHE_PID_FILE:-}; "
+    "[ -n \"$pf\" ] || pf=$(apache2 -d \"$d\" -f \"$d/apache2.conf\" -t -D DUMP_RUN_CFG "
+    "2>/dev/null | sed -n 's/^PidFile: \"\\(.*\\)\"$/\\1/p'); "
     "[ -n \"$pf\" ] && pid=$(cat \"$pf\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
     "|| exit 10; exec apache2 -d \"$d\" -f \"$d/apache2.conf\" -k graceful";
 static const char nginx_reload_sh[] =

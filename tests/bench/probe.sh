@@ -73,10 +73,19 @@ echo "mxdeck: $N endpoints, $hs handshakes in ${wall}s (--jobs 32): $hps handsha
 echo "ratio for the same $hs handshakes: loop ${same}s / mxdeck ${wall}s = ${ratio}x (target >= 20x)"
 echo "ratio per endpoint (mxdeck does $((hs / N)) handshakes each, the loop 1): ${rawratio}x"
 
-# 3. The machine's limit: RSA-2048 signatures per second, all cores.
-sign=$(openssl speed -seconds 1 -multi "$(nproc)" rsa2048 2>/dev/null | awk '/^rsa 2048/ { print $6 }' | tail -1)
+# 3. A full probe run (tls + tlsver: cert, 4 protocol versions, renegotiation) and
+# the machine's limit: RSA-2048 signatures per second on all cores (each completed
+# handshake costs the server one).
+full=$(MXDECK_PROBES=tls,tlsver MXDECK_PROBE_TIMEOUT=20 MXDECK_PROBE_DEADLINE=300 \
+    "$MXDECK" test "$f" 2>&1 | tail -1)
+fwall=$(echo "$full" | sed -n 's/.* TLS handshakes in \([0-9.]*\)s$/\1/p')
+fhs=$(echo "$full" | sed -n 's/.* \([0-9]*\) TLS handshakes in .*/\1/p')
+fhps=$(awk -v h="$fhs" -v w="$fwall" 'BEGIN { printf "%.0f", h / w }')
+echo "full run: $N endpoints, $fhs completed handshakes (+ refused version probes) in ${fwall}s: $fhps handshakes/s"
+sign=$(openssl speed -seconds 2 -multi "$(nproc)" rsa2048 2>/dev/null | awk '/^rsa 2048/ { print $6 }' | tail -1)
 if [ -n "$sign" ]; then
-	echo "RSA-2048 sign/s on $(nproc) cores: $sign; mxdeck reached $(awk -v h="$hps" -v s="$sign" 'BEGIN { printf "%.0f", 100 * h / s }')% (target >= 50%)"
+	echo "RSA-2048 sign/s on $(nproc) cores (openssl speed): $sign"
+	echo "single-handshake sweep reached $(awk -v h="$hps" -v s="$sign" 'BEGIN { printf "%.0f", 100 * h / s }')% of it, the full run $(awk -v h="$fhps" -v s="$sign" 'BEGIN { printf "%.0f", 100 * h / s }')% (target >= 50%)"
 fi
 
 # 4. Growth: 50, 200, 800 endpoints (800 = each server listed four times).

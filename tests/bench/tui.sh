@@ -9,9 +9,8 @@ set -eu
 cd "$(dirname "$0")/../.."
 MXDECK=${MXDECK:-$PWD/build/mxdeck}
 tmp=$(mktemp -d)
-sock="mxdeck-bench$$"
 n=0
-trap 'for i in $(seq 0 $n); do tmux -L "$sock-$i" kill-server 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'for i in $(seq 0 $n); do tmux -S "$tmp/tmux-$i.sock" kill-server 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 cp share/examples/demo.ini share/examples/demo-users.csv "$tmp/"
 awk 'BEGIN { print "email,imap,pop3,smtp,activesync,mapi,owa,ews";
@@ -24,13 +23,13 @@ sed 's/^file = demo-users.csv/file = big.csv/' "$tmp/demo.ini" > "$tmp/big.ini"
 run() {
 	n=$((n + 1))
 	rm -f "$tmp/err" "$tmp/wall" "$tmp/done"
-	tmux -L "$sock-$n" -f /dev/null new-session -d -x 100 -y 30 \
+	tmux -S "$tmp/tmux-$n.sock" -f /dev/null new-session -d -x 100 -y 30 \
 	    "t0=\$(date +%s%N); env TERM=tmux-256color LC_ALL=C.UTF-8 MXDECK_BENCH=$1 $MXDECK $2 2>$tmp/err; t1=\$(date +%s%N); echo \$(( (t1 - t0) / 1000 )) > $tmp/wall; touch $tmp/done; sleep 5"
 	for _ in $(seq 1 300); do
 		[ -e "$tmp/done" ] && break
 		sleep 0.05
 	done
-	tmux -L "$sock-$n" kill-server 2>/dev/null || true
+	tmux -S "$tmp/tmux-$n.sock" kill-server 2>/dev/null || true
 	[ -e "$tmp/done" ] || { echo "mxdeck did not finish" >&2; exit 1; }
 }
 

@@ -19,9 +19,12 @@ cleanup() {
 	if [ -s "$T/srv/apache.pid" ]; then
 		kill "$(cat "$T/srv/apache.pid")" 2>/dev/null || true
 	fi
+	if [ -s "$T/ctl/apache.pid" ]; then
+		kill "$(cat "$T/ctl/apache.pid")" 2>/dev/null || true
+	fi
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for _ in $(seq 50); do
-		[ -s "$T/srv/apache.pid" ] && kill -0 "$(cat "$T/srv/apache.pid")" 2>/dev/null || break
+		kill -0 "$(cat "$T/srv/apache.pid" 2>/dev/null)" 2>/dev/null || break
 		sleep 0.1
 	done
 	rm -rf "$T"
@@ -263,13 +266,13 @@ case $code in 500|502) ;; *) die "backend verified against system CAs: HTTP $cod
 ok "no backend_ca: the system CA store verifies the backend (lab CA refused: HTTP $code)"
 
 # ActiveSync has its own timeout (2 s here); OWA keeps the server's (60 s default).
-start=$(date +%s)
+start=$(date +%s%N)
 code=$(get slow.lab.test /Microsoft-Server-ActiveSync/ping -o /dev/null -w '%{http_code}')
-secs=$(($(date +%s) - start))
-case $code in 502|504) ;; *) die "ActiveSync on a 4 s backend: HTTP $code after ${secs}s" ;; esac
-[ "$secs" -ge 1 ] && [ "$secs" -lt 4 ] || die "ActiveSync on a 4 s backend: HTTP $code after ${secs}s, expected ~2 s"
+ms=$((($(date +%s%N) - start) / 1000000))
+case $code in 502|504) ;; *) die "ActiveSync on a 4 s backend: HTTP $code after ${ms} ms" ;; esac
+[ "$ms" -ge 1500 ] && [ "$ms" -lt 3900 ] || die "ActiveSync on a 4 s backend: HTTP $code after ${ms} ms, expected ~2 s"
 grep -q 'timeout specified has expired' "$T/srv/error.log" || die "no proxy timeout in the error log"
-ok "ActiveSync timeout=2 applies: HTTP $code after ${secs}s"
+ok "ActiveSync timeout=2 applies: HTTP $code after ${ms} ms"
 body=$(get slow.lab.test /owa/x)
 [ "$body" = "SLOW /owa/x" ] || die "OWA on the slow backend: '$body'"
 ok "OWA on the same backend is not cut by ActiveSync's timeout"
@@ -286,4 +289,28 @@ ok "legacy vhost accepts TLS 1.0 (@SECLEVEL=0)"
 echo | openssl s_client -connect "127.0.0.1:$PORT" -servername mail.lab.test -tls1_2 2>&1 |
     grep -q '^New, TLSv1.2, Cipher is [A-Z]' || die "mail.lab.test refused TLS 1.2"
 ok "modern vhost accepts TLS 1.2"
+
+# Control: the same legacy site without @SECLEVEL=0 configtests fine but TLS 1.0 fails
+# (the OpenSSL 3 trap the renderer avoids), so the check above can fail.
+CPORT=$(free_port)
+mkdir -p "$T/ctl"
+sed -e 's/"@SECLEVEL=0:/"/' -e "s/<VirtualHost \*:$PORT>/<VirtualHost *:$CPORT>/" \
+    "$en/mxdeck-old2013.lab.test.conf" >"$T/ctl/old2013.conf"
+grep -q "SSLCipherSuite \"@SECLEVEL" "$T/ctl/old2013.conf" && die "control: @SECLEVEL=0 still present"
+sed -e "s|^PidFile .*|PidFile \"$T/ctl/apache.pid\"|" -e "s|^ErrorLog .*|ErrorLog \"$T/ctl/error.log\"|" \
+    -e "s|^Listen .*||" -e "s|^Include .*|Include \"$T/ctl/old2013.conf\"|" \
+    -e "s|^SSLSessionCache .*|SSLSessionCache \"shmcb:$T/ctl/ssl_scache(512000)\"\nListen 127.0.0.1:$CPORT|" \
+    -e "/^<VirtualHost 127.0.0.1/,/^<\/VirtualHost>/d" "$T/srv/apache2.conf" >"$T/ctl/apache2.conf"
+out=$(apache2 -d "$T/srv" -f "$T/ctl/apache2.conf" -t 2>&1) || die "control configtest: $out"
+apache2 -d "$T/srv" -f "$T/ctl/apache2.conf" -k start || die "control apache start"
+for _ in $(seq 100); do
+	[ -s "$T/ctl/apache.pid" ] && curl -sk -o /dev/null "https://127.0.0.1:$CPORT/" && break
+	sleep 0.1
+done
+ctl=0
+echo | openssl s_client -connect "127.0.0.1:$CPORT" -servername old2013.lab.test -tls1 \
+    -cipher 'DEFAULT:@SECLEVEL=0' 2>&1 | grep -q '^New, TLSv1\(\.0\)\?, Cipher is [A-Z]' && ctl=1
+kill "$(cat "$T/ctl/apache.pid")" 2>/dev/null || true
+[ "$ctl" = 0 ] || die "control: TLS 1.0 worked without @SECLEVEL=0"
+ok "control: without @SECLEVEL=0 the same site passes configtest but refuses TLS 1.0"
 exit 0

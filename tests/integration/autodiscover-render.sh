@@ -19,7 +19,7 @@ cleanup() {
 	done
 	for pf in "$T/srv/apache.pid" "$T/nginx.pid" "$T/fpm.pid"; do
 		for _ in $(seq 50); do
-			[ -s "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null || break
+			kill -0 "$(cat "$pf" 2>/dev/null)" 2>/dev/null || break
 			sleep 0.1
 		done
 	done
@@ -286,4 +286,9 @@ code=$(curl -s -o "$T/ac.xml" -w '%{http_code}' -H 'Host: autoconfig.lab.test' \
     "http://127.0.0.1:$HPORT/mail/config-v1.1.xml")
 [ "$code" = 200 ] && grep -q clientConfig "$T/ac.xml" || die "nginx: autoconfig over http: $code"
 ok "nginx: autoconfig over plain http (Thunderbird asks http first)"
+code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: autodiscover.lab.example' \
+    "http://127.0.0.1:$HPORT/AutoDiscover/AutoDiscover.xml")
+[ "$code" = "302 https://autodiscover.lab.test:$NPORT/Autodiscover/Autodiscover.xml" ] ||
+    die "nginx: http redirect method: $code"
+ok "nginx: http GET for an also domain redirects to the section's HTTPS responder"
 exit 0

@@ -13,7 +13,9 @@ command -v curl >/dev/null || { echo "curl is not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 is not installed"; exit 77; }
 T=$(mktemp -d)
 chmod 755 "$T"
+pids=()
 cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	if [ -s "$T/nginx.pid" ]; then
 		kill "$(cat "$T/nginx.pid")" 2>/dev/null || true
 		for _ in $(seq 50); do
@@ -36,6 +38,7 @@ free_port() {
 PORT=$(free_port)
 BPORT=$(free_port)
 HPORT=$(free_port)
+SPORT=$(free_port)	# a slow plain-HTTP backend
 
 cd "$T"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mxdeck lab ca" \
@@ -46,7 +49,7 @@ mkcert() {	# name SAN
 	openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
 	    -extfile "$1.ext" -out "$1.pem" 2>/dev/null
 }
-mkcert proxy "DNS:mail.lab.test,DNS:old2013.lab.test"
+mkcert proxy "DNS:mail.lab.test,DNS:old2013.lab.test,DNS:slow.lab.test"
 mkcert backend "DNS:localhost"
 
 cat >"$T/lab.ini" <<EOF
@@ -76,6 +79,14 @@ services = owa activesync
 certificate = $T/proxy.pem
 key = $T/proxy.key
 legacy_tls = yes
+
+[vhost "slow.lab.test"]
+server = nginx
+backend = http://127.0.0.1:$SPORT
+services = owa activesync
+certificate = $T/proxy.pem
+key = $T/proxy.key
+activesync_timeout = 2
 EOF
 "$MXDECK" render "$T/lab.ini" "$T/out" 2>"$T/render.err" || die "render: $(cat "$T/render.err")"
 en="$T/out/lab$T/nginx/sites-enabled"
@@ -85,8 +96,8 @@ for l in "$en"/mxdeck-*; do
 	    die "$l -> $(readlink "$l")"
 	n=$((n + 1))
 done
-[ "$n" -eq 2 ] || die "expected 2 enabled sites, got $n"
-ok "render: 2 sites, each enabled by a sites-enabled symlink"
+[ "$n" -eq 3 ] || die "expected 3 enabled sites, got $n"
+ok "render: 3 sites, each enabled by a sites-enabled symlink"
 
 mkdir -p "$T/tmp"
 
@@ -175,6 +186,37 @@ code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: mail.lab
     "http://127.0.0.1:$HPORT/owa/")
 [ "$code" = "301 https://mail.lab.test:$PORT/owa/" ] || die "http redirect: $code"
 ok "/ redirects to /owa/, http:// redirects to https://"
+
+# ActiveSync has its own read timeout (2 s here); OWA keeps nginx's default (60 s).
+cat >"$T/slow.py" <<'PY'
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(4)
+        body = ("SLOW " + self.path + "\n").encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+python3 "$T/slow.py" "$SPORT" 2>"$T/slow.log" &
+pids+=($!)
+sleep 0.3
+start=$(date +%s%N)
+code=$(get slow.lab.test /Microsoft-Server-ActiveSync/ping -o /dev/null -w '%{http_code}')
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$code" = 504 ] && [ "$ms" -ge 1500 ] && [ "$ms" -lt 3900 ] ||
+    die "ActiveSync on a 4 s backend: HTTP $code after ${ms} ms, expected 504 after ~2 s"
+ok "ActiveSync proxy_read_timeout 2s applies: 504 after ${ms} ms"
+body=$(get slow.lab.test /owa/x)
+[ "$body" = "SLOW /owa/x" ] || die "OWA on the slow backend: '$body'"
+ok "OWA on the same backend is not cut by ActiveSync's timeout"
 
 tls1() {	# host -> 0 if a TLS 1.0 handshake completes
 	echo | openssl s_client -connect "127.0.0.1:$PORT" -servername "$1" -tls1 \

@@ -12,6 +12,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
+lab_need openssl ss postfix nsd nsd-checkzone ldns-keygen ldns-signzone drill /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT
 fails=0

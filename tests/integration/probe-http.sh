@@ -11,6 +11,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
+lab_need openssl ss nsd nginx php-fpm8.2 /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT
 fails=0
@@ -169,6 +170,15 @@ check "wrong LoginName: exit 1" eq "$(cat "$LAB/wrong.rc")" 1
 check "wrong LoginName: autodiscover fails" eq "$(res wrong $U2 status)" fail
 check "wrong LoginName: says so" has "$(res wrong $U2 details)" 'LoginName is "alice", expected "alice@lab.test"'
 check "wrong responder: mobilesync answers still right" has "$(res wrong $U2 details)" "(mobilesync): answer matches"
+
+# TLS on the https endpoint, per vhost (SNI mail.lab.test), against its policy.
+rc=0
+MXDECK_PROBES=tls,tlsver "$MXDECK" test "$LAB/right.ini" --json >"$LAB/tls.json" \
+    2>"$LAB/tls.txt" || rc=$?
+cat "$LAB/tls.txt"
+check "https tls: exit 0" eq "$rc" 0
+check "https tls: name ok for the vhost" has "$(res tls '127.0.0.1:'"$A"' (mail.lab.test)' summary)" "name ok (mail.lab.test)"
+check "https protocols: as legacy_tls = no" has "$(lab_json_get "$LAB/tls.json" web 'protocols https' summary)" 'accepts TLSv1.2 TLSv1.3, as [vhost "mail.lab.test"] legacy_tls = no'
 
 # A name that does not resolve: clear fail, no hang.
 sed 's/^\[autodiscover "lab.test"\]/[autodiscover "nowhere.test"]/' "$LAB/right.ini" > "$LAB/nx.ini"

@@ -10,6 +10,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
+lab_need openssl ss postfix postconf dovecot doveadm /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT
 fails=0

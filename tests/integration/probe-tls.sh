@@ -9,6 +9,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
+lab_need openssl ss /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT
 fails=0
@@ -39,8 +40,9 @@ P_SILENT=$(lab_port); lab_bad silent "$P_SILENT"
 P_GARB=$(lab_port); lab_bad garbage "$P_GARB"
 P_RESET=$(lab_port); lab_bad reset "$P_RESET"
 P_SGARB=$(lab_port); lab_bad smtpgarbage "$P_SGARB"
+P_HANG=$(lab_port); lab_bad close "$P_HANG"
 P_CLOSED=$(lab_port)
-for p in $P_GOOD $P_EXP $P_WRONG $P_SOON $P_OLD $P_RENEG $P_SILENT $P_GARB $P_RESET $P_SGARB; do
+for p in $P_GOOD $P_EXP $P_WRONG $P_SOON $P_OLD $P_RENEG $P_SILENT $P_GARB $P_RESET $P_SGARB $P_HANG; do
 	lab_wait_port "$p"
 done
 
@@ -77,6 +79,8 @@ EOF
 	host garbage "$P_GARB"
 	host reset "$P_RESET"
 	host closed "$P_CLOSED"
+	host hangup "$P_HANG"
+	host smtphangup "$P_HANG" smtp
 	host smtpgarbage "$P_SGARB" smtp
 	host smtpsilent "$P_SILENT" smtp
 	cat <<EOF
@@ -123,7 +127,7 @@ check "the same server's certificate: ok" eq "$(st reneg 'tls smtps')" ok
 check "default s_server refuses client renegotiation" has "$(sm good 'protocols smtps')" "client reneg refused"
 check "secure renegotiation reported" has "$(dt good 'protocols smtps')" "secure renegotiation (RFC 5746) supported"
 check "reneg server without TLS 1.3: policy says it should" has "$(dt reneg 'protocols smtps')" "TLSv1.3 refused but the profile enables it"
-for h in silent garbage reset closed unreachable smtpgarbage smtpsilent; do
+for h in silent garbage reset closed hangup unreachable smtpgarbage smtpsilent smtphangup; do
 	svc=smtps
 	case $h in smtp*) svc=smtp ;; esac
 	check "$h: tls fails" eq "$(st $h "tls $svc")" fail

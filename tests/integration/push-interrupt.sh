@@ -11,7 +11,7 @@ set -eu
 . "$(dirname "$0")/../lab/push-lib.sh"
 
 "$labtools/lab-hosts.sh" start "$lab" 1
-"$labtools/lab-hosts.sh" profile "$lab" "$roles_all" >"$lab/site.ini"
+light_profile >"$lab/site.ini"
 "$MXDECK" render "$lab/site.ini" "$lab/render" 2>/dev/null
 h=$lab/h1
 sshd_dir=$h/sshd

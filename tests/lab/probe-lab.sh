@@ -52,16 +52,18 @@ lab_cleanup() {
 	fi
 }
 
-# A free TCP port on 127.0.0.1: not listening now and not handed out before in this
-# lab (lab_port runs in a subshell: the record is a file).
+# A free TCP port on 127.0.0.1: not in use now and not handed out before in this lab
+# (lab_port runs in a subshell: the record is a file).
 lab_port() {
 	local p
 	while :; do
-		p=$(( (RANDOM % 30000) + 20000 ))
+		# below the ephemeral range (32768-60999 here): an outgoing connection's
+		# local port would make bind() fail with "Address already in use"
+		p=$(( (RANDOM % 22000) + 10000 ))
 		if grep -qx "$p" "$LAB/ports" 2>/dev/null; then
 			continue
 		fi
-		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+		if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
 			echo "$p" >> "$LAB/ports"
 			echo "$p"
 			return
@@ -377,4 +379,15 @@ EOF2
 	fi
 	nginx -p "$d" -c "$d/nginx.conf" -g 'daemon off;' >"$d/stdout" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
+}
+
+# lab_need CMD...: skip the test (exit 77, tests/run.sh's SKIP) when a tool is missing.
+lab_need() {
+	local c
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			echo "skipped: $c is not installed"
+			exit 77
+		fi
+	done
 }

@@ -25,7 +25,7 @@ invalid_url() {
 	tui_keys Enter
 	# the same finding `mxdeck lint` prints, next to the field
 	tui_wait 'error: vhost mail\.example\.org: backend' || return 1
-	tui_wait 'must start with https://' || return 1
+	tui_wait 'must start( with)?$|must start with https://|with https:// \(or http://\)' || return 1
 	tui_wait 'nothing was changed' || return 1
 	tui_keys Escape
 	tui_wait 'cancelled: nothing changed' || return 1

@@ -84,7 +84,7 @@ live_tests() {
 	# nothing listens on the demo's ports: the TLS probe of smtp says so
 	tui_wait 'FAIL +tls +tls smtp +127\.0\.0\.1:2525' || return 1
 	tui_keys g Enter
-	tui_wait '^Test ' || return 1
+	tui_wait '^\[lines [0-9-]+ of [0-9]+\] Test ' || return 1
 	tui_keys q
 	tui_keys q
 	tui_wait 'EXIT=0' || return 1

@@ -62,8 +62,12 @@ preview() {
 	first=$(tui_screen | grep -m1 '^====')
 	tui_keys ']'
 	tui_wait_gone "^$(sed 's/[][\.*^$()+?{}|/]/\\&/g' <<<"$first")" || return 1
+	tui_keys l
+	tui_wait 'of [0-9]+, from column 21\] Preview' || return 1
+	tui_keys h
+	tui_wait_gone 'from column' || return 1
 	tui_keys G
-	tui_wait 'lines [0-9]+-([0-9]+) of \1' || return 1
+	tui_wait '\[lines [0-9]+-([0-9]+) of \1\]' || return 1
 	tui_keys q
 	tui_wait_gone 'Preview of host'
 }

@@ -54,6 +54,19 @@ resize_small() {
 }
 check "resize to 80x24 redraws; 60x20 asks to enlarge; back to 100x30" resize_small
 
+small_start() {
+	tui_start 70 20 "$P"
+	tui_wait 'This terminal is 70x20' || return 1
+	tui_resize 80 24
+	tui_wait '1 Site' || return 1
+	tui_wait 'q quit' || return 1
+	tui_keys q
+	tui_wait 'EXIT=0' || return 1
+	tui_start 100 30 "$P"
+	tui_wait '1 Site'
+}
+check "started below 80x24: the enlarge screen, then the console once it is big enough" small_start
+
 quit_sane() {
 	tui_keys q
 	tui_wait 'EXIT=0' || return 1
@@ -105,7 +118,7 @@ check "stdout not a terminal: clear error, exit 2" no_tty
 
 bad_term() {
 	tui_new_server
-	tmux -L "$TUI_SOCK" -f /dev/null new-session -d -x 100 -y 30 \
+	tmux -S "$TUI_SOCK" -f /dev/null new-session -d -x 100 -y 30 \
 	    "env TERM=dumb $MXDECK $P; echo EXIT=\$?; env TERM=no-such-term $MXDECK $P; echo EXIT2=\$?; sleep 30"
 	tui_wait 'EXIT=2' || return 1
 	tui_wait 'cannot move the cursor' || return 1
@@ -118,12 +131,12 @@ no_color() {
 	TUI_ENV="NO_COLOR=1" tui_start 100 30 "$P"
 	tui_wait '1 Site' || return 1
 	# no colour escapes (38;5 / 3x / 4x) in the pane with NO_COLOR
-	! tmux -L "$TUI_SOCK" capture-pane -p -e | grep -Eq $'\e\\[[0-9;]*(3[0-7]|4[0-7])m' || return 1
+	! tmux -S "$TUI_SOCK" capture-pane -p -e | grep -Eq $'\e\\[[0-9;]*(3[0-7]|4[0-7])m' || return 1
 	tui_keys q
 	tui_wait 'EXIT=0' || return 1
 	tui_start 100 30 "$P"
 	tui_wait '1 Site' || return 1
-	tmux -L "$TUI_SOCK" capture-pane -p -e | grep -Eq $'\e\\[[0-9;]*(3[0-7]|4[0-7])m'
+	tmux -S "$TUI_SOCK" capture-pane -p -e | grep -Eq $'\e\\[[0-9;]*(3[0-7]|4[0-7])m'
 }
 check "NO_COLOR: monochrome; without it: colours" no_color
 

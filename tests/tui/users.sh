@@ -24,6 +24,12 @@ filter_text() {
 	tui_keys Enter
 	tui_wait 'Users: 1 of 100001 shown' || return 1
 	tui_wait 'user054321@example\.org' || return 1
+	# the filter applies as it is typed; Esc goes back to the previous one
+	tui_keys /
+	tui_text 'zz'
+	tui_wait 'Users: 0 of 100001 shown' || return 1
+	tui_keys Escape
+	tui_wait 'Users: 1 of 100001 shown'
 }
 check "the users filter finds one user among 100k" filter_text
 

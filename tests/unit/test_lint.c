@@ -376,6 +376,10 @@ static const struct lcase cases[] = {
 	    "smtpd_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1\n", NONE, NULL, "" },
 	{ "tls_dovecot_bad", NULL, NULL, NULL, "[tls]\ndovecot_min_protocol = TLS1.2\n",
 	    SEV_ERROR, "dovecot_min_protocol", "[tls] dovecot_min_protocol" },
+	{ "tls_dovecot_case", NULL, NULL, NULL, "[tls]\ndovecot_min_protocol = tlsv1.2\n",
+	    SEV_WARNING, "dovecot_min_protocol", "accepts it in any case, but write TLSv1.2" },
+	{ "tls_dovecot_tls10", NULL, NULL, NULL, "[tls]\ndovecot_min_protocol = TLSv1\n",
+	    SEV_WARNING, "dovecot_min_protocol", "TLS 1.0/1.1" },
 	{ "tls_dovecot_ok", NULL, NULL, NULL, "[tls]\ndovecot_min_protocol = TLSv1.3\n",
 	    NONE, NULL, "" },
 	{ "tls_renegotiation", NULL, NULL, NULL, "[tls]\nno_renegotiation = no\n",
@@ -386,6 +390,10 @@ static const struct lcase cases[] = {
 	    SEV_WARNING, "dane = yes", "no tlsa_ports" },
 	{ "tls_dane_no_resolver", NULL, "dkim = no\n", NULL, "[tls]\ndane = yes\n",
 	    SEV_WARNING, "dane = yes", "validating resolver" },
+	{ "tls_dane_no_cert", NULL, NULL, NULL, "[tls]\ndane = yes\n", SEV_WARNING,
+	    "dane = yes", "no TLSA records can be computed" },
+	{ "tls_dane_cert", NULL, NULL, NULL, "[tls]\ndane = yes\ncertificate = /c\nkey = /k\n",
+	    NONE, NULL, "" },
 	{ "tls_dane_complete", NULL, NULL, "postfix dns", "[tls]\ndane = yes\n"
 	    "tlsa_ports = 25 465\ncertificate = /etc/ssl/certs/mx.pem\n"
 	    "key = /etc/ssl/private/mx.key\n", NONE, NULL, "" },

@@ -490,6 +490,8 @@ static const struct pcase perr[] = {
 	    4, "expected host:port/ssl" },
 	{ "bad_endpoint_v6", S "[autodiscover \"example.org\"]\nimap = [::1]993\n", 4,
 	    "expected [IPv6]:port/ssl" },
+	{ "bad_endpoint_nohost", S "[autodiscover \"example.org\"]\nimap = []:993/ssl\n", 4,
+	    "the host name is missing" },
 	{ "bad_endpoint_port", S "[autodiscover \"example.org\"]\nsmtp = s:65536/ssl\n", 4,
 	    "smtp: '65536' is not a port number" },
 	{ "bad_enum_login", S "[autodiscover \"example.org\"]\nlogin = upn\n", 4,

@@ -90,6 +90,55 @@ test_value_trailing_cr(void **state)
 	diags_free(&d);
 }
 
+/* security-render.sh: a quoted value could carry "\n" into line-based output files. */
+static void
+test_control_in_value(void **state)
+{
+	static const char *const bad[] = {
+		"[site]\nname = \"a\\nmyhostname = evil\"\n",
+		"[site]\nname = a\rmyhostname = evil\n",
+		"[site]\nname = a\033]0;x\007\n",
+		"[host \"gw\\n1\"]\naddress = local\n",
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct site site;
+		struct diags d = { 0 };
+		int found = 0;
+
+		assert_int_equal(site_load_buf(&site, "/nonexistent/t.ini", bad[i],
+		    strlen(bad[i]), &d), -1);
+		for (size_t j = 0; j < d.n; j++)
+			found |= strstr(d.v[j].msg, "control character") != NULL;
+		if (!found)
+			fail_msg("case %zu: no control-character error", i);
+		site_free(&site);
+		diags_free(&d);
+	}
+}
+
+/* security-hostile-reply.sh: JSON stays valid UTF-8 whatever a server sent. */
+static void
+test_json_utf8(void **state)
+{
+	struct sbuf b;
+
+	sb_init(&b);
+	sb_json_string(&b, "a\x9b" "1;1H\xc2\x9b" "b\xc3\xa4\xe2\x80\x99\xed\xa0\x80\xc0\xaf\x1b");
+	assert_string_equal(b.s, "\"a\\ufffd1;1H\\u009bb\xc3\xa4\xe2\x80\x99"
+	    "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\u001b\"");
+	sb_free(&b);
+}
+
+static void
+test_printable(void **state)
+{
+	char *s = str_printable("220 \x1b]0;x\x07 ok\r\x9b\xc2\x9b\tt\xc3\xa4\x7f");
+
+	assert_string_equal(s, "220 \\x1b]0;x\\x07 ok\\x0d\\x9b\\xc2\\x9b\tt\xc3\xa4\\x7f");
+	free(s);
+}
+
 /* The fuzz_profile checks, for one saved input. */
 static void
 replay_profile(const char *path, const char *buf, size_t len)
@@ -208,6 +257,9 @@ main(void)
 		cmocka_unit_test(test_crlf_edit),
 		cmocka_unit_test(test_value_trailing_cr),
 		cmocka_unit_test(test_saved_inputs),
+		cmocka_unit_test(test_control_in_value),
+		cmocka_unit_test(test_json_utf8),
+		cmocka_unit_test(test_printable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

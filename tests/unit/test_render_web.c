@@ -211,6 +211,7 @@ test_apache_modern(void **state)
 	assert_non_null(strstr(c, "\tSSLProxyEngine on\n\tSSLProxyVerify require\n"));
 	assert_non_null(strstr(c, "\tSSLProxyCACertificateFile \"/etc/ssl/certs/lan-ca.pem\"\n"));
 	assert_non_null(strstr(c, "\tSSLProxyCheckPeerName on\n"));
+	assert_null(strstr(c, "AH02411"));
 	/* with a $N in the target: ProxyPassMatch appends the request path otherwise */
 	assert_non_null(strstr(c, "\tProxyPassMatch \"(?i)^/autodiscover/autodiscover\\.xml()$\" "
 	    "\"https://exchange1.lan.example.org/autodiscover/autodiscover.xml$1\"\n"));
@@ -262,6 +263,20 @@ test_apache_legacy(void **state)
 	/* the legacy switch is per vhost: the other one stays modern */
 	c = file_data(&fx->fs, "/etc/apache2/sites-available/mxdeck-mail.example.org.conf");
 	assert_null(strstr(c, "@SECLEVEL=0"));
+}
+
+static void
+test_apache_ip_backend(void **state)
+{
+	struct fixture *fx = *state;
+	const char *c;
+
+	free(fx->site.vhosts[0].backend);
+	fx->site.vhosts[0].backend = xstrdup("https://192.0.2.7:8443");
+	render_ok(fx, &render_apache);
+	c = file_data(&fx->fs, "/etc/apache2/sites-available/mxdeck-mail.example.org.conf");
+	assert_non_null(strstr(c, "(AH02411)"));
+	assert_non_null(strstr(c, "\"https://192.0.2.7:8443/owa$1\""));
 }
 
 static void
@@ -435,7 +450,11 @@ test_autodiscover(void **state)
 	assert_non_null(strstr(site, "\tSSLCertificateFile \"/etc/ssl/certs/smtp.pem\"\n"));
 	/* a vhost has legacy_tls: Outlook 2013 needs Autodiscover over TLS 1.0 too */
 	assert_non_null(strstr(site, "\tSSLCipherSuite \"@SECLEVEL=0:"));
+	assert_non_null(strstr(site, "\tRedirectMatch 302 \"(?i)^/autodiscover/autodiscover\\.xml$\" "
+	    "\"https://autodiscover.example.org:8443/Autodiscover/Autodiscover.xml\"\n"));
 	ng = file_data(&fx->fs, "/etc/nginx/sites-available/mxdeck_autodiscover");
+	assert_non_null(strstr(ng, "\t\treturn 302 "
+	    "https://autodiscover.example.org:8443/Autodiscover/Autodiscover.xml;\n"));
 	assert_non_null(strstr(ng, "\tlocation ~* ^/autodiscover/autodiscover\\.xml$ {\n"
 	    "\t\tfastcgi_pass \"unix:/run/php/php8.2-fpm.sock\";\n"));
 	/* the nginx vhost nx.example.org is modern: the legacy Autodiscover site must be
@@ -596,6 +615,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_apache_modern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apache_no_shadowing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apache_legacy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apache_ip_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nginx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nginx_legacy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_injection, setup, teardown),

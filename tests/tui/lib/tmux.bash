@@ -3,16 +3,16 @@
 # capture-pane every 0.1 s with a timeout; no fixed sleeps.
 
 : "${MXDECK:?set MXDECK to the mxdeck binary}"
-TUI_N=0
-TUI_SOCK="mxdeck-test$$-0"
 TUI_DIR=$(mktemp -d /tmp/mxdeck-tui.XXXXXX)
+TUI_N=0
+TUI_SOCK="$TUI_DIR/tmux-0.sock"	# private sockets: removed with the directory
 TUI_FAILS=0
 TUI_SRC=${TUI_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 
 tui_cleanup() {
 	local i
 	for i in $(seq 0 "$TUI_N"); do
-		tmux -L "mxdeck-test$$-$i" kill-server 2>/dev/null || true
+		tmux -S "$TUI_DIR/tmux-$i.sock" kill-server 2>/dev/null || true
 	done
 	rm -rf "$TUI_DIR"
 }
@@ -31,22 +31,22 @@ tui_start() {
 	shift 2
 	args=$(printf ' %q' "$@")
 	tui_new_server
-	tmux -L "$TUI_SOCK" -f /dev/null new-session -d -x "$w" -y "$h" \
+	tmux -S "$TUI_SOCK" -f /dev/null new-session -d -x "$w" -y "$h" \
 	    "s=\$(stty -g); env TERM=tmux-256color LC_ALL=C.UTF-8 ${TUI_ENV:-} $MXDECK$args; echo EXIT=\$?; if [ \"\$(stty -g)\" = \"\$s\" ]; then echo TTY=sane; else echo TTY=broken; fi; printf 'PROMPT$ '; sleep 60"
-	tmux -L "$TUI_SOCK" set-option -g status off >/dev/null
+	tmux -S "$TUI_SOCK" set-option -g status off >/dev/null
 }
 
 # Every session gets its own server: a killed server may linger for a moment.
 tui_new_server() {
-	tmux -L "$TUI_SOCK" kill-server 2>/dev/null || true
+	tmux -S "$TUI_SOCK" kill-server 2>/dev/null || true
 	TUI_N=$((TUI_N + 1))
-	TUI_SOCK="mxdeck-test$$-$TUI_N"
+	TUI_SOCK="$TUI_DIR/tmux-$TUI_N.sock"
 }
 
-tui_screen() { tmux -L "$TUI_SOCK" capture-pane -p; }
-tui_keys() { tmux -L "$TUI_SOCK" send-keys "$@"; }
-tui_text() { tmux -L "$TUI_SOCK" send-keys -l "$1"; }
-tui_resize() { tmux -L "$TUI_SOCK" resize-window -x "$1" -y "$2"; }
+tui_screen() { tmux -S "$TUI_SOCK" capture-pane -p; }
+tui_keys() { tmux -S "$TUI_SOCK" send-keys "$@"; }
+tui_text() { tmux -S "$TUI_SOCK" send-keys -l "$1"; }
+tui_resize() { tmux -S "$TUI_SOCK" resize-window -x "$1" -y "$2"; }
 
 # tui_wait REGEX [SECONDS]: wait until the screen matches (grep -E).
 tui_wait() {
