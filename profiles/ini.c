@@ -75,6 +75,17 @@ only_comment_follows(const char *p)
 	return *p == '\0' || *p == '#' || *p == ';';
 }
 
+/* Values and names are one line of printable text: no newline, carriage return,
+ * escape or other control character (tab is allowed) can reach a rendered file. */
+static bool
+has_control(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return true;
+	return false;
+}
+
 /* Classify one line; cur_section/cur_sub are the enclosing section (may be NULL).
  * On a malformed line, sets kind INI_BAD and *err. */
 static void
@@ -126,6 +137,11 @@ classify(struct ini_line *l, const char *cur_section, const char *cur_sub, const
 		}
 		if (!only_comment_follows(p + 1)) {
 			*err = "unexpected text after section header";
+			goto bad;
+		}
+		if (has_control(l->sub)) {
+			*err = "a control character (newline, carriage return, escape...) is not "
+			    "allowed in a section name";
 			goto bad;
 		}
 		l->kind = INI_SECTION;
@@ -182,6 +198,11 @@ classify(struct ini_line *l, const char *cur_section, const char *cur_sub, const
 		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
 			end--;
 		l->value = xstrndup(v, (size_t)(end - v));
+	}
+	if (has_control(l->value)) {
+		*err = "a control character (newline, carriage return, escape...) is not "
+		    "allowed in a value";
+		goto bad;
 	}
 	if (cur_section == NULL) {
 		*err = "key outside of any section; put it under a [section] header";

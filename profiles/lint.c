@@ -1194,6 +1194,17 @@ lint_tls(struct lint *l)
 		    "tlsa_ports (default 25 465) but no [tls] certificate: a host has role "
 		    "dns and its TLSA records are computed from the certificate; set "
 		    "certificate = or tlsa_ports = (empty)");
+	if (t->ntlsa_ports > 0 && t->certificate != NULL && any_host_role(s, ROLE_DNS)) {
+		char *path = t->certificate[0] == '/' || s->dir == NULL ?
+		    xstrdup(t->certificate) : xasprintf("%s/%s", s->dir, t->certificate);
+
+		if (access(path, R_OK) != 0)
+			WARN(l, key_line(s, t->line, "certificate"), "[tls] certificate %s "
+			    "is not readable here: `mxdeck render` cannot compute the TLSA "
+			    "records (plan and apply fetch the certificate from the host)",
+			    t->certificate);
+		free(path);
+	}
 	for (size_t i = 0; i < t->ntlsa_ports; i++) {
 		int p = t->tlsa_ports[i];
 		char word[16];

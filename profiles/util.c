@@ -340,7 +340,10 @@ write_file_atomic(const char *path, const char *data, size_t len, unsigned mode,
 	int fd;
 	size_t off = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	/* The temporary name is predictable: never write through something already
+	 * there (a symlink planted in a shared directory); a stale one is removed. */
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
 	if (fd == -1) {
 		*cause = xasprintf("%s: cannot create: %s", tmp, strerror(errno));
 		free(tmp);

@@ -40,6 +40,7 @@ free_port() {
 APORT=$(free_port)	# Apache https
 NPORT=$(free_port)	# nginx https
 HPORT=$(free_port)	# nginx http (moved from 80 for the live run)
+HAPORT=$(free_port)	# Apache http (moved from 80 for the live run)
 
 cd "$T"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mxdeck lab ca" \
@@ -151,7 +152,14 @@ Include "$T/out-a/lab$T/apache/sites-enabled/*.conf"
 EOF
 out=$(apache2 -d "$T/srv" -f "$T/srv/apache2.conf" -t 2>&1) || die "apache2 -t: $out"
 ok "apache2 -t: Syntax OK"
-apache2 -d "$T/srv" -f "$T/srv/apache2.conf" -k start || die "apache2 -k start"
+# Live run: the same site with its port-80 vhost moved to a free loopback port.
+mkdir -p "$T/alive"
+for l in "$T/out-a/lab$T/apache/sites-enabled"/*.conf; do
+	sed "s/^<VirtualHost \*:80>/<VirtualHost *:$HAPORT>/" "$l" >"$T/alive/$(basename "$l")"
+done
+sed -e "s|^Include .*|Include \"$T/alive/*.conf\"|" -e "s|^Listen .*|&\nListen 127.0.0.1:$HAPORT|" \
+    "$T/srv/apache2.conf" >"$T/srv/apache2-live.conf"
+apache2 -d "$T/srv" -f "$T/srv/apache2-live.conf" -k start || die "apache2 -k start"
 
 # nginx: a private server; port 80 moved to a free port in a copy of the site.
 mkdir -p "$T/ntmp" "$T/nlive"
@@ -282,13 +290,16 @@ for srv in "apache $APORT" "nginx $NPORT"; do
 	    -o /dev/null -w '%{http_code}' "https://autodiscover.lab.test:$port/autodiscover/autodiscover.php")
 	[ "$code" != 200 ] || die "$name: the responder is reachable under its own name"
 done
-code=$(curl -s -o "$T/ac.xml" -w '%{http_code}' -H 'Host: autoconfig.lab.test' \
-    "http://127.0.0.1:$HPORT/mail/config-v1.1.xml")
-[ "$code" = 200 ] && grep -q clientConfig "$T/ac.xml" || die "nginx: autoconfig over http: $code"
-ok "nginx: autoconfig over plain http (Thunderbird asks http first)"
-code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: autodiscover.lab.example' \
-    "http://127.0.0.1:$HPORT/AutoDiscover/AutoDiscover.xml")
-[ "$code" = "302 https://autodiscover.lab.test:$NPORT/Autodiscover/Autodiscover.xml" ] ||
-    die "nginx: http redirect method: $code"
-ok "nginx: http GET for an also domain redirects to the section's HTTPS responder"
+for srv in "apache $HAPORT $APORT" "nginx $HPORT $NPORT"; do
+	set -- $srv
+	code=$(curl -s -o "$T/ac.xml" -w '%{http_code}' -H 'Host: autoconfig.lab.test' \
+	    "http://127.0.0.1:$2/mail/config-v1.1.xml")
+	[ "$code" = 200 ] && grep -q clientConfig "$T/ac.xml" || die "$1: autoconfig over http: $code"
+	ok "$1: autoconfig over plain http (Thunderbird asks http first)"
+	code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: autodiscover.lab.example' \
+	    "http://127.0.0.1:$2/AutoDiscover/AutoDiscover.xml")
+	[ "$code" = "302 https://autodiscover.lab.test:$3/Autodiscover/Autodiscover.xml" ] ||
+	    die "$1: http redirect method: $code"
+	ok "$1: http GET for an also domain redirects to the section's HTTPS responder"
+done
 exit 0

@@ -157,6 +157,10 @@ for h in good expired old; do
 	    has "$(sm $h 'tls smtps')" "$proto $ciph"
 done
 
+# Cross-check the renegotiation verdicts with s_client's.
+check "s_client: reneg server accepts client renegotiation" eq "$(lab_s_client_reneg "$P_RENEG")" accepted
+check "s_client: default server refuses it" eq "$(lab_s_client_reneg "$P_GOOD")" refused
+
 # --host: only that host; an unknown host is a usage error (nothing contacted).
 rc=0
 MXDECK_PROBES=tls "$MXDECK" test "$LAB/tls.ini" --host good >"$LAB/good.txt" 2>&1 || rc=$?

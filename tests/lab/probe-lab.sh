@@ -391,3 +391,17 @@ lab_need() {
 		fi
 	done
 }
+
+# lab_s_client_reneg PORT [s_client options]: openssl's own verdict on client-initiated
+# renegotiation (TLS 1.2 session, the interactive R command): prints accepted or refused.
+lab_s_client_reneg() {
+	local port=$1 out
+	shift
+	out=$( (sleep 0.5; echo R; sleep 1) | timeout 10 openssl s_client \
+	    -connect "127.0.0.1:$port" -no_tls1_3 "$@" 2>&1 || true)
+	case $out in
+	*RENEGOTIATING*"no renegotiation"*|*RENEGOTIATING*"alert"*) echo refused ;;
+	*RENEGOTIATING*) echo accepted ;;
+	*) echo "unknown" ;;
+	esac
+}

@@ -395,8 +395,13 @@ static const struct lcase cases[] = {
 	{ "tls_dane_cert", NULL, NULL, NULL, "[tls]\ndane = yes\ncertificate = /c\nkey = /k\n",
 	    NONE, NULL, "" },
 	{ "tls_dane_complete", NULL, NULL, "postfix dns", "[tls]\ndane = yes\n"
-	    "tlsa_ports = 25 465\ncertificate = /etc/ssl/certs/mx.pem\n"
+	    "tlsa_ports = 25 465\ncertificate = /etc/passwd\n"
 	    "key = /etc/ssl/private/mx.key\n", NONE, NULL, "" },
+	{ "tls_tlsa_cert_unreadable", NULL, NULL, "postfix dns", "[tls]\n"
+	    "certificate = /nonexistent/mx.pem\nkey = /k\n", SEV_WARNING, "certificate =",
+	    "is not readable here" },
+	{ "tls_tlsa_cert_no_dns", NULL, NULL, "postfix", "[tls]\n"
+	    "certificate = /nonexistent/mx.pem\nkey = /k\n", NONE, NULL, "readable" },
 	{ "tls_tlsa_no_cert", NULL, NULL, "postfix dns", "", SEV_ERROR, "roles = postfix dns",
 	    "no [tls] certificate" },
 	{ "tls_tlsa_no_cert_in_tls", NULL, NULL, "postfix dns", "[tls]\ntlsa_ports = 25\n",
