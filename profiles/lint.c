@@ -581,8 +581,38 @@ lint_vhosts(struct lint *l)
 					ERR(l, key_line(s, v->line, "backend"), "vhost %s: "
 					    "backend points at the vhost itself (a proxy loop); "
 					    "use the Exchange server's internal name", v->name);
+				/* Apache's SSLProxyCheckPeerName ignores IP addresses in the
+				 * backend certificate (AH02411): every request would fail. */
+				if (https && v->server == SERVER_APACHE &&
+				    (strchr(host, ':') != NULL ||
+				    strspn(host, "0123456789.") == strlen(host)))
+					ERR(l, key_line(s, v->line, "backend"), "vhost %s: "
+					    "backend https://%s is an IP address: Apache checks the "
+					    "backend certificate's name and ignores IP addresses in "
+					    "it (AH02411), so every request would fail; use the "
+					    "Exchange server's DNS name", v->name, host);
 				free(host);
 			}
+		}
+		/* The autodiscover role renders its own site for autodiscover.D and
+		 * autoconfig.D: a vhost of the same name is a second server of that name. */
+		for (size_t j = 0; j < s->nads; j++) {
+			const struct autodiscover *a = &s->ads[j];
+			const char *dot = strchr(v->name, '.');
+			bool clash = false;
+
+			if (dot == NULL || !any_host_role(s, ROLE_AUTODISCOVER) ||
+			    !(str_starts(v->name, "autodiscover.") ||
+			    str_starts(v->name, "autoconfig.")))
+				continue;
+			clash = str_ieq(dot + 1, a->domain);
+			for (size_t k = 0; k < a->also.n && !clash; k++)
+				clash = str_ieq(dot + 1, a->also.v[k]);
+			if (clash)
+				ERR(l, v->line, "vhost %s: the autodiscover role already serves "
+				    "%s (for [autodiscover \"%s\"]); two sites would claim the "
+				    "same name: remove this vhost or the autodiscover role",
+				    v->name, v->name, a->domain);
 		}
 		if ((v->services & SVC_BIT(SVC_ACTIVESYNC)) && v->activesync_timeout < 900)
 			WARN(l, v->activesync_timeout_line > 0 ? v->activesync_timeout_line :
@@ -1324,6 +1354,22 @@ static void
 lint_users(struct lint *l)
 {
 	const struct site *s = l->site;
+	int sl = section_line(s, "users"), dl = sl > 0 ? key_line(s, sl, "default") : 0;
+
+	/* Dovecot's deny files and Postfix's sasl access list only name the users the
+	 * profile lists: a protocol switched off by default stays on for every other
+	 * mailbox on the server. */
+	for (int p = 0; p < PROTO_COUNT && dl != sl; p++) {
+		if ((s->user_default & PROTO_BIT(p)) || !(p == PROTO_IMAP ||
+		    p == PROTO_POP3 || p == PROTO_SMTP) || !any_host_role(s,
+		    p == PROTO_SMTP ? ROLE_POSTFIX : ROLE_DOVECOT))
+			continue;
+		WARN(l, dl, "[users] default has %s off, but the "
+		    "gateway can only deny the users this profile lists (%zu): any other "
+		    "mailbox keeps %s; list every user (e.g. import Get-CASMailbox) or "
+		    "turn %s off on the server itself", proto_names[p], s->nusers,
+		    proto_names[p], proto_names[p]);
+	}
 
 	for (size_t i = 0; i < s->nusers; i++) {
 		const struct user *u = &s->users[i];

@@ -27,7 +27,7 @@ static const struct probe_port default_probe_ports[] = {
 	{ "pop3s", 995 }, { "imap", 143 }, { "pop3", 110 }, { "https", 443 },
 };
 
-#define USER_DEFAULT_PROTOS (PROTO_ALL & ~PROTO_BIT(PROTO_POP3))
+#define USER_DEFAULT_PROTOS PROTO_ALL	/* mxdeck can only deny the users it lists */
 
 int
 proto_from_name(const char *name)

@@ -154,12 +154,23 @@ out:
 }
 
 static void
+strv_init_copy(struct strv *to, const struct strv *from)
+{
+	size_t i;
+
+	memset(to, 0, sizeof *to);
+	for (i = 0; i < from->n; i++)
+		strv_push(to, from->v[i]);
+}
+
+static void
 cert_report(struct probe *p, struct presult *r, SSL *ssl, bool *name_ok)
 {
 	X509 *cert = SSL_get0_peer_certificate(ssl);
 	long vr = SSL_get_verify_result(ssl);
 	const ASN1_TIME *na;
 	int days = 0, secs = 0;
+	struct strv cands = { 0 };
 	char buf[256];
 	size_t i;
 	bool matched = false;
@@ -197,16 +208,40 @@ cert_report(struct probe *p, struct presult *r, SSL *ssl, bool *name_ok)
 		}
 	} else
 		pr_note(r, PROBE_WARN, "cannot read the certificate's notAfter");
-	if (p->names.n == 0) {
+	strv_init_copy(&cands, &p->names);
+	/* Port 25 of a host given by IP: its name is whatever the MX says. */
+	if (p->svc == SVCP_SMTP && p->ctx->site->domain != NULL &&
+	    (p->host->local || is_ip_literal(p->host->address))) {
+		for (i = 0; i < cands.n; i++) {
+			if (X509_check_host(cert, cands.v[i], 0, 0, NULL) == 1)
+				break;
+		}
+		if (i == cands.n) {
+			struct strv mx = { 0 };
+			char *e = NULL;
+
+			if (dns_mx_targets(p->ctx, p->ctx->site->domain, r->deadline, &mx,
+			    &e) == 0) {
+				for (i = 0; i < mx.n; i++)
+					if (!strv_has(&cands, mx.v[i]))
+						strv_push(&cands, mx.v[i]);
+			} else
+				sb_addf(&r->details, "     (no MX names to check: %s)\n", e);
+			free(e);
+			strv_free(&mx);
+		}
+	}
+	if (cands.n == 0) {
 		pr_note(r, PROBE_WARN, "no host name to check the certificate against (the "
-		    "host address is an IP and no [autodiscover] names this service)");
+		    "host address is an IP and no [autodiscover] or MX names this service)");
 		pr_sumadd(r, "name not checked");
+		strv_free(&cands);
 		return;
 	}
-	for (i = 0; i < p->names.n; i++) {
-		if (X509_check_host(cert, p->names.v[i], 0, 0, NULL) == 1) {
-			pr_note(r, PROBE_OK, "certificate matches %s", p->names.v[i]);
-			pr_sumadd(r, "name ok (%s)", p->names.v[i]);
+	for (i = 0; i < cands.n; i++) {
+		if (X509_check_host(cert, cands.v[i], 0, 0, NULL) == 1) {
+			pr_note(r, PROBE_OK, "certificate matches %s", cands.v[i]);
+			pr_sumadd(r, "name ok (%s)", cands.v[i]);
 			matched = true;
 			break;
 		}
@@ -215,12 +250,13 @@ cert_report(struct probe *p, struct presult *r, SSL *ssl, bool *name_ok)
 		struct sbuf n;
 
 		sb_init(&n);
-		for (i = 0; i < p->names.n; i++)
-			sb_addf(&n, "%s%s", i > 0 ? ", " : "", p->names.v[i]);
+		for (i = 0; i < cands.n; i++)
+			sb_addf(&n, "%s%s", i > 0 ? ", " : "", cands.v[i]);
 		pr_note(r, PROBE_FAIL, "certificate matches none of: %s", n.s);
-		pr_sumadd(r, "WRONG NAME (want %s)", p->names.v[0]);
+		pr_sumadd(r, "WRONG NAME (want %s)", cands.v[0]);
 		sb_free(&n);
 	}
+	strv_free(&cands);
 	*name_ok = matched;
 }
 

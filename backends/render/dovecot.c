@@ -24,6 +24,7 @@
  * SMTP AUTH through smtpd_sasl_type = dovecot), and sieve/doveadm (not governed by the
  * profile: always empty, rendered only so that auth does not log errors). */
 #include "render.h"
+#include "../../profiles/tlsproto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +44,8 @@ static const struct {
 	{ "submission",	PROTO_SMTP },
 };
 
-/* ssl_min_protocol values Dovecot 2.3 accepts that are worth offering; doveconf does not
- * check the value (CONFIG-REFERENCE), so the renderer must. */
-static const char *const min_protocols[] = {
-	"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3",
+static const char *const canonical[] = {
+	"ANY", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3",
 };
 
 static int
@@ -181,7 +180,7 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	    "TLSv1.2";
 	struct rfile *f;
 	char *path, *denydir;
-	bool known = false;
+	char *c2 = NULL;
 	int imaps, pop3s;
 
 	if (tls->line == 0) {
@@ -202,13 +201,15 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 		    site->path, tls->line);
 		return -1;
 	}
-	for (size_t i = 0; i < nitems(min_protocols); i++)
-		if (strcmp(minp, min_protocols[i]) == 0)
-			known = true;
-	if (!known) {
-		*cause = xasprintf("%s:%d: [tls] dovecot_min_protocol = %s is not a Dovecot "
-		    "protocol name (doveconf would not notice); use TLSv1.2 or TLSv1.3",
-		    site->path, tls->line, minp);
+	/* doveconf does not check ssl_min_protocol (CONFIG-REFERENCE): we must. Dovecot
+	 * compares names case-insensitively; lint warns, the file gets the usual case. */
+	for (size_t i = 0; i < nitems(canonical); i++)
+		if (str_ieq(minp, canonical[i]))
+			minp = canonical[i];
+	if (dovecot_protocol_check(minp, &c2) == -1) {
+		*cause = xasprintf("%s:%d: [tls] dovecot_min_protocol: %s", site->path,
+		    tls->line, c2);
+		free(c2);
 		return -1;
 	}
 	if (site->domain != NULL && !passwd_name_ok(site->domain)) {

@@ -1443,9 +1443,11 @@ validate_in_place(struct push *p, const bool d[D_COUNT], bool postfix_staged,
 	}
 	if (d[D_DOVECOT]) {
 		conf = xasprintf("%s/dovecot.conf", h->dovecot_dir);
-		const char *argv[] = { "doveconf", "-c", conf, "-n", NULL };
+		/* -x expands "<file" values as dovecot does at start: plain -n passes with
+		 * an ssl_cert that cannot be opened, and dovecot then refuses to start. */
+		const char *argv[] = { "doveconf", "-c", conf, "-x", "-n", NULL };
 
-		batch_add_wrapped(&b, "doveconf -n", "", argv, " >/dev/null || exit %d");
+		batch_add_wrapped(&b, "doveconf -x -n", "", argv, " >/dev/null || exit %d");
 	}
 	if (d[D_APACHE]) {
 		const char *argv[] = { "sh", "-c", apache_check_sh, "sh", h->apache_dir, NULL };

@@ -23,6 +23,9 @@ for n in $counts; do
 			rm -rf "$d/etc" "$d/www" "$d/state"
 			mkdir -p "$d/etc" "$d/www" "$d/state"
 			cp -a /etc/postfix /etc/dovecot /etc/apache2 /etc/nginx "$d/etc/"
+			sed -i -e 's|</etc/dovecot/private/dovecot.pem|</etc/ssl/certs/ssl-cert-snakeoil.pem|' \
+			    -e 's|</etc/dovecot/private/dovecot.key|</etc/ssl/private/ssl-cert-snakeoil.key|' \
+			    "$d/etc/dovecot/conf.d/10-ssl.conf"
 			for m in ssl socache_shmcb proxy proxy_http proxy_fcgi headers rewrite; do
 				for f in "$d/etc/apache2/mods-available/$m".load "$d/etc/apache2/mods-available/$m".conf; do
 					[ -f "$f" ] && ln -sf "../mods-available/${f##*/}" "$d/etc/apache2/mods-enabled/${f##*/}"

@@ -257,5 +257,6 @@ else
 	bad "changed-under-apply: exit $rc and the admin's edit of $target is gone (not refused, not backed up)"
 fi
 
+[ -n "${FAULT_KEEP:-}" ] && cp -r "$lab" "$FAULT_KEEP" 2>/dev/null
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -161,6 +161,26 @@ check "bogus: untouched RRsets still validate (gw1 dane smtp ok)" eq "$(st bogus
 check "root anchor only: the lab zone does not validate" eq "$(st root gw1 'dane smtp')" fail
 check "root anchor only: tlsa fails" eq "$(st root '' tlsa)" fail
 
+# Port 25 of a host given by IP, no [autodiscover]: the certificate is checked against
+# the MX names (found through the lab resolver).
+cat > "$LAB/mxname.ini" <<EOF
+[site]
+name = lab
+domain = lab.test
+resolver = 127.0.0.1:$DNS
+
+[host "gw3"]
+address = 127.0.0.1
+roles = postfix
+probe_ports = smtp:$S submission:off smtps:off
+EOF
+rc=0
+MXDECK_PROBES=tls "$MXDECK" test "$LAB/mxname.ini" --json >"$LAB/mxname.json" \
+    2>"$LAB/mxname.txt" || rc=$?
+cat "$LAB/mxname.txt"
+check "IP host, port 25: exit 0" eq "$rc" 0
+check "IP host, port 25: name checked against the MX" has "$(sm mxname gw3 'tls smtp')" "name ok (mx1.lab.test)"
+
 # Cross-checks: openssl's DANE verdict for the same records on the same server.
 dane_s_client() {	# name rrdata port starttls? -> 0 if verified
 	local extra=

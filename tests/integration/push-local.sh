@@ -15,6 +15,9 @@ for m in ssl socache_shmcb proxy proxy_http proxy_fcgi headers rewrite; do
 		[ -f "$f" ] && ln -sf "../mods-available/${f##*/}" "$sb/etc/apache2/mods-enabled/${f##*/}"
 	done
 done
+sed -i -e 's|</etc/dovecot/private/dovecot.pem|</etc/ssl/certs/ssl-cert-snakeoil.pem|' \
+    -e 's|</etc/dovecot/private/dovecot.key|</etc/ssl/private/ssl-cert-snakeoil.key|' \
+    "$sb/etc/dovecot/conf.d/10-ssl.conf"
 grep -q '^address = local' "$lab/demo.ini" || die "test setup: the demo host is not local"
 
 rc=0

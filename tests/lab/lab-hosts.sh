@@ -35,6 +35,11 @@ copy_host_config() {
 			[ -f "$f" ] && ln -sf "../mods-available/${f##*/}" "$d/etc/apache2/mods-enabled/${f##*/}"
 		done
 	done
+	# Debian's dovecot postinst points dovecot.pem at the snakeoil pair; this machine's
+	# install has no such file, so the copy points there itself.
+	sed -i -e 's|</etc/dovecot/private/dovecot.pem|</etc/ssl/certs/ssl-cert-snakeoil.pem|' \
+	    -e 's|</etc/dovecot/private/dovecot.key|</etc/ssl/private/ssl-cert-snakeoil.key|' \
+	    "$d/etc/dovecot/conf.d/10-ssl.conf"
 	# nginx's stock config includes absolute /etc/nginx paths: point them here.
 	sed -i "s|/etc/nginx/|$d/etc/nginx/|g" "$d/etc/nginx/nginx.conf"
 }

@@ -18,7 +18,7 @@
 #include "profiles/site.h"
 
 #define P(x)	PROTO_BIT(PROTO_##x)
-#define DEFAULT	(PROTO_ALL & ~P(POP3))
+#define DEFAULT	PROTO_ALL	/* no [users] default: everything on */
 
 /* A site with the default user set, no users. */
 static void

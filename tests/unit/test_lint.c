@@ -142,7 +142,7 @@ static const struct lcase cases[] = {
 	    "backend = https://M.example.org/\ncertificate = /c\nkey = /k\nservices = owa\n",
 	    SEV_ERROR, "backend =", "proxy loop" },
 	{ "vhost_backend_ok", NULL, NULL, NULL, "[vhost \"m.example.org\"]\n"
-	    "backend = https://[2001:db8::5]:8443/\ncertificate = /c\nkey = /k\n"
+	    "backend = https://exchange1.lan.example.org:8443/\ncertificate = /c\nkey = /k\n"
 	    "services = owa\n", NONE, NULL, "backend" },
 	{ "vhost_activesync_timeout_low", NULL, NULL, NULL, VH("mail.example.org",
 	    "owa activesync", "activesync_timeout = 300\n"), SEV_WARNING,
@@ -153,6 +153,13 @@ static const struct lcase cases[] = {
 	    "owa", "activesync_timeout = 300\n"), NONE, NULL, "below 900" },
 	{ "vhost_legacy_tls", NULL, NULL, NULL, VH("mail.example.org", "owa",
 	    "legacy_tls = yes\n"), SEV_WARNING, "legacy_tls", "@SECLEVEL=0" },
+	{ "vhost_backend_ip_apache", NULL, NULL, NULL, "[vhost \"m.example.org\"]\n"
+	    "backend = https://192.0.2.5/\ncertificate = /c\nkey = /k\nservices = owa\n",
+	    SEV_ERROR, "backend", "AH02411" },
+	{ "users_default_off", NULL, NULL, NULL, "[users]\ndefault = imap smtp\n", SEV_WARNING, "default =",
+	    "can only deny the users this profile lists" },
+	{ "users_default_all_on", NULL, NULL, NULL, "[users]\ndefault = imap pop3 smtp\n", NONE, NULL,
+	    "can only deny" },
 	{ "vhost_legacy_tls_off", NULL, NULL, NULL, VH("mail.example.org", "owa",
 	    "legacy_tls = no\n"), NONE, NULL, "SECLEVEL" },
 	{ "vhost_nginx_ntlm", NULL, NULL, NULL, NGINXHOST VH("mail.example.org",
@@ -193,14 +200,17 @@ static const struct lcase cases[] = {
 	{ "ad_pop3_plain_default", NULL, NULL, NULL, "[users]\n"
 	    "default = imap pop3 smtp\n" AD("pop3 = mail.example.org:110/plain\n"),
 	    SEV_WARNING, "pop3 =", "pop3 is enabled (by default)" },
-	{ "ad_pop3_plain_one_user", NULL, NULL, NULL, "[user \"a@example.org\"]\n"
+	{ "ad_pop3_plain_one_user", NULL, NULL, NULL, "[users]\ndefault = imap smtp\n"
+	    "[user \"a@example.org\"]\n"
 	    "pop3 = on\n" AD("pop3 = mail.example.org:110/plain\n"), SEV_WARNING, ":110/plain",
 	    "pop3 is enabled (for 1 user)" },
-	{ "ad_pop3_plain_nobody", NULL, NULL, NULL, AD("pop3 = mail.example.org:110/plain\n"),
+	{ "ad_pop3_plain_nobody", NULL, NULL, NULL, "[users]\ndefault = imap smtp\n"
+	    AD("pop3 = mail.example.org:110/plain\n"),
 	    SEV_WARNING, "pop3 =", "110/plain is not encrypted" },
 	{ "ad_pop3_ssl_enabled", NULL, NULL, NULL, "[users]\ndefault = imap pop3 smtp\n"
 	    AD("pop3 = mail.example.org:995/ssl\n"), NONE, NULL, "pop3" },
-	{ "ad_advertised_disabled", NULL, NULL, NULL, AD("pop3 = mail.example.org:995/ssl\n"),
+	{ "ad_advertised_disabled", NULL, NULL, NULL, "[users]\ndefault = imap smtp\n"
+	    AD("pop3 = mail.example.org:995/ssl\n"),
 	    SEV_WARNING, "pop3 =", "disabled for every user" },
 	{ "ad_smtp_plain", NULL, NULL, NULL, "[autodiscover \"example.org\"]\n"
 	    "imap = mail.example.org:993/ssl\nsmtp = mail.example.org:587/plain\n",

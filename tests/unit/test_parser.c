@@ -354,7 +354,7 @@ test_defaults(void **state)
 	assert_int_equal(s.tls.ntlsa_ports, 2);
 	assert_int_equal(s.access.always_accept.n, 2);
 	assert_int_equal(s.access.relay_networks.n, 0);
-	assert_int_equal(s.user_default, PROTO_ALL & ~PROTO_BIT(PROTO_POP3));
+	assert_int_equal(s.user_default, PROTO_ALL);
 	diags_free(&d);
 	site_free(&s);
 }
