@@ -332,6 +332,7 @@ probe_tls_run(struct probe *p, struct presult *r)
 		} else {
 			free(legacy);
 			legacy = NULL;
+			st = ST_TLS;	/* report the first, default handshake */
 		}
 	}
 	if (cause != NULL) {
@@ -343,7 +344,7 @@ probe_tls_run(struct probe *p, struct presult *r)
 		} else {
 			pr_note(r, PROBE_FAIL, "%s", cause);
 			pr_summary(r, "%s", st == ST_TCP ? "unreachable" : st == ST_PRELUDE ?
-			    "no STARTTLS" : "TLS handshake failed");
+			    "STARTTLS dialogue failed" : "TLS handshake failed");
 			pr_sumadd(r, "%s", cause);
 		}
 		free(cause);
@@ -405,7 +406,7 @@ probe_tlsver_run(struct probe *p, struct presult *r)
 			/* Not a TLS verdict: the server is unreachable or broken. */
 			pr_note(r, PROBE_FAIL, "%s not testable: %s", versions[i].name, cause);
 			pr_summary(r, "%s: %s", st == ST_TCP ? "unreachable" : st == ST_PRELUDE ?
-			    "no STARTTLS" : "timed out", cause);
+			    "STARTTLS dialogue failed" : "timed out", cause);
 			free(cause);
 			conn_close(&c);
 			sb_free(&acc);

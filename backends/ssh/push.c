@@ -270,7 +270,7 @@ owner_field(const char *owner, const char *key)
 /* Remove a dead run's leftovers: its temporary files, and roll back a transaction
  * that had started renaming. */
 static int
-recover(struct push *p, const char *owner, char **cause)
+recover(struct push *p, char **cause)
 {
 	char *temps = NULL, *txn = NULL, *path;
 	int rc = 0;
@@ -320,7 +320,6 @@ recover(struct push *p, const char *owner, char **cause)
 		free(bdir);
 		free(txn);
 	}
-	(void)owner;
 	{
 		const char *names[] = { "txn", "temps", "owner" };
 
@@ -391,7 +390,7 @@ lock_take(struct push *p, char **cause)
 		free(pid);
 		free(ctl);
 		free(when);
-		if (recover(p, owner, cause) == -1) {
+		if (recover(p, cause) == -1) {
 			char *c = *cause;
 
 			*cause = xasprintf("%s (while recovering the stale lock %s)", c,
@@ -839,7 +838,6 @@ daemons_changed(struct push *p, bool d[D_COUNT])
 static int
 backup(struct push *p, char **cause)
 {
-	struct strv files = { 0 };
 	char *path;
 	size_t n = 0;
 	int rc = -1;
@@ -933,7 +931,6 @@ backup(struct push *p, char **cause)
 	rc = xport_write(p->x, path, p->manifest.s, p->manifest.len, 0600, cause);
 	free(path);
 out:
-	strv_free(&files);
 	return rc;
 }
 

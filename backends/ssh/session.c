@@ -3,7 +3,6 @@
 #include "xport.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -115,9 +114,6 @@ ssh_exec(struct xport *x, const char *const *argv, const char *in, size_t inlen,
 	ssize_t n;
 	size_t off = 0;
 
-	struct timespec t0;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	libssh2_keepalive_send(h->s, NULL);
 	ch = libssh2_channel_open_session(h->s);
 	if (ch == NULL)
@@ -155,14 +151,6 @@ ssh_exec(struct xport *x, const char *const *argv, const char *in, size_t inlen,
 		libssh2_free(h->s, sig);
 	}
 	libssh2_channel_free(ch);
-	if (getenv("MXDECK_DEBUG_SSH") != NULL) {
-		struct timespec t1;
-
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		fprintf(stderr, "ssh %s: %.3fs: %s -> %d\n", x->name,
-		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-		    argv[0], r->status);
-	}
 	return 0;
 err:
 	fail(x, cause, "running", argv[0]);

@@ -113,6 +113,9 @@ check_set(struct ini *ini, const char *section, const char *sub, const char *key
 		s = ini_find_section(&re, section, sub);
 		check(s >= 0, "the section of a set key is not found after reparse");
 		k = ini_find_key(&re, s, key);
+		if (k < 0)
+			fprintf(stderr, "set [%s \"%s\"] %s = \"%s\"; the document is now:\n%.*s\n",
+			    section, sub ? sub : "", key, value, (int)newlen, new);
 		check(k >= 0, "a set key is not found after reparse");
 		check(re.line[k].kind == INI_KEY, "a set key reparses as a bad line");
 		if (strcmp(re.line[k].value, value) != 0)
