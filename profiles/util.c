@@ -333,12 +333,30 @@ read_file(const char *path, size_t *lenp, char **cause)
 	return sb_steal(&b);
 }
 
+/* Write all of data; -1 with errno on failure. */
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 int
 write_file_atomic(const char *path, const char *data, size_t len, unsigned mode, char **cause)
 {
 	char *tmp = xasprintf("%s.mxdeck-tmp.%ld", path, (long)getpid());
 	int fd;
-	size_t off = 0;
 
 	/* The temporary name is predictable: never write through something already
 	 * there (a symlink planted in a shared directory); a stale one is removed. */
@@ -349,16 +367,9 @@ write_file_atomic(const char *path, const char *data, size_t len, unsigned mode,
 		free(tmp);
 		return -1;
 	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			*cause = xasprintf("%s: write failed: %s", tmp, strerror(errno));
-			goto fail;
-		}
-		off += (size_t)w;
+	if (write_all(fd, data, len) == -1) {
+		*cause = xasprintf("%s: write failed: %s", tmp, strerror(errno));
+		goto fail;
 	}
 	if (fchmod(fd, (mode_t)mode) == -1 || fsync(fd) == -1) {
 		*cause = xasprintf("%s: %s", tmp, strerror(errno));
@@ -389,23 +400,15 @@ write_file_replace(const char *path, const char *data, size_t len, unsigned mode
     char **cause)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
-	size_t off = 0;
 
 	if (fd == -1) {
 		*cause = xasprintf("%s: cannot create: %s", path, strerror(errno));
 		return -1;
 	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			*cause = xasprintf("%s: write failed: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		off += (size_t)w;
+	if (write_all(fd, data, len) == -1) {
+		*cause = xasprintf("%s: write failed: %s", path, strerror(errno));
+		close(fd);
+		return -1;
 	}
 	if (fchmod(fd, (mode_t)mode) == -1 || close(fd) == -1) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
