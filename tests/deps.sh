@@ -15,21 +15,33 @@ pkgs=(
 	bind9 bind9-utils bind9-dnsutils swaks dns-root-data ssl-cert openssl libxml2-utils curl procps
 	iproute2 psmisc time strace python3
 )
+# Debian's dovecot-core postinst links its certificate to the snakeoil pair, but only when
+# that pair exists at install time; the stock 10-ssl.conf is unusable without it.
+fix_stock_tls() {
+	[ -f /etc/ssl/certs/ssl-cert-snakeoil.pem ] || $SUDO make-ssl-cert generate-default-snakeoil
+	if [ -d /etc/dovecot/private ]; then
+		[ -e /etc/dovecot/private/dovecot.pem ] ||
+			$SUDO ln -s /etc/ssl/certs/ssl-cert-snakeoil.pem /etc/dovecot/private/dovecot.pem
+		[ -e /etc/dovecot/private/dovecot.key ] ||
+			$SUDO ln -s /etc/ssl/private/ssl-cert-snakeoil.key /etc/dovecot/private/dovecot.key
+	fi
+	return 0
+}
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+	fix_stock_tls
 	echo "deps: all ${#pkgs[@]} packages present"
 	exit 0
 fi
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# postfix and ssl-cert: the stock config and the snakeoil certificate the demo uses
-[ -f /etc/ssl/certs/ssl-cert-snakeoil.pem ] || $SUDO make-ssl-cert generate-default-snakeoil
+fix_stock_tls
 echo "deps: done"

@@ -48,7 +48,7 @@ address = MX2.example.org
 roles = postfix apache autodiscover
 [vhost "mail.example.org"]
 server = apache
-backend = https://192.0.2.80
+backend = https://exchange1.lan.example.org
 services = owa autodiscover activesync
 certificate = $tmp/cert.pem
 key = $tmp/key.pem
