@@ -73,6 +73,12 @@ struct push {
 	struct sbuf manifest;
 	struct strv created;	/* directories this run created */
 	bool	 have_doveconf, have_apache2, have_nginx, have_postfix;
+	bool	 lock_held;	/* lock_take failed because another run holds it */
+	struct {
+		char	*path;
+		struct sbuf data;
+	}	 base[2];	/* main.cf, master.cf as backed up (postconf edits them) */
+	size_t	 nbase;
 };
 
 /* ---- small helpers ---- */
@@ -373,6 +379,7 @@ lock_take(struct push *p, char **cause)
 		    atol(pid) != p->o->pid && kill((pid_t)atol(pid), 0) == -1 && errno == ESRCH)
 			stale = true;
 		if (!stale || attempt > 0) {
+			p->lock_held = true;
 			*cause = xasprintf("host %s: locked: %s holds %s (mxdeck pid %s on %s "
 			    "since %s); another apply is running. If that run is dead, remove "
 			    "the lock directory by hand", p->host->name,
@@ -410,6 +417,13 @@ lock_take(struct push *p, char **cause)
 	free(now);
 	path = lock_file(p, "owner");
 	if (xport_write(p->x, path, owner, strlen(owner), 0600, cause) == -1) {
+		char *c = NULL;
+
+		/* Disk full or the like: do not leave a lock without an owner behind. */
+		if (xport_unlink(p->x, path, &c) == -1 || xport_rmdir(p->x, p->lockdir, &c) == -1)
+			free(c);
+		else
+			p->locked = false;
 		free(path);
 		free(owner);
 		return -1;
@@ -913,7 +927,8 @@ backup(struct push *p, char **cause)
 			path = xasprintf("%s/%s", p->backupdir, name);
 			rc = xport_write(p->x, path, cur.s, cur.len, 0600, cause);
 			free(path);
-			sb_free(&cur);
+			p->base[p->nbase].path = xstrdup(src);
+			p->base[p->nbase++].data = cur;	/* kept to detect edits */
 			if (rc == -1) {
 				free(name);
 				free(src);
@@ -1140,7 +1155,9 @@ remove_temps(struct push *p)
 	for (size_t i = 0; i < p->nitems; i++) {
 		char *c = NULL;
 
-		if (p->items[i].tmp == NULL || !p->items[i].uploaded)
+		/* Also a temp whose write failed half-way (disk full): unlink ignores
+		 * a name that does not exist. */
+		if (p->items[i].tmp == NULL)
 			continue;
 		if (xport_unlink(p->x, p->items[i].tmp, &c) == -1)
 			free(c);
@@ -1745,6 +1762,67 @@ roll_back(struct push *p, const bool d[D_COUNT], const char *why)
 	    "changed file was restored from %s", why, p->backupdir));
 }
 
+/* Can we still talk to the host? */
+static bool
+alive(struct push *p)
+{
+	char *c = NULL;
+	struct xstat st;
+	bool ok = xport_lstat(p->x, p->host->state_dir, &st, &c) == 0;
+
+	free(c);
+	return ok;
+}
+
+/* Before the rename: is every file we are about to replace still what the plan read?
+ * An admin's edit made while this apply ran must not be overwritten. */
+static int
+unchanged_since_plan(struct push *p, char **cause)
+{
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct item *it = &p->items[i];
+		struct sbuf now;
+		bool missing, same;
+
+		if (!it->changed)
+			continue;
+		sb_init(&now);
+		if (xport_read(p->x, it->f->path, &now, &missing, cause) == -1) {
+			sb_free(&now);
+			return -1;
+		}
+		same = missing == it->missing && (missing || (now.len == it->cur.len &&
+		    memcmp(now.s, it->cur.s, now.len) == 0));
+		sb_free(&now);
+		if (!same) {
+			*cause = xasprintf("host %s: %s was changed on the host while this apply "
+			    "ran (by someone else?); it is left as it is: run plan again",
+			    p->host->name, it->f->path);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < p->nbase; i++) {
+		struct sbuf now;
+		bool missing, same;
+
+		sb_init(&now);
+		if (xport_read(p->x, p->base[i].path, &now, &missing, cause) == -1) {
+			sb_free(&now);
+			return -1;
+		}
+		same = !missing && now.len == p->base[i].data.len &&
+		    memcmp(now.s, p->base[i].data.s, now.len) == 0;
+		sb_free(&now);
+		if (!same) {
+			*cause = xasprintf("host %s: %s was changed on the host while this apply "
+			    "ran (by someone else?); it is left as it is: run plan again",
+			    p->host->name, p->base[i].path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void
 apply(struct push *p)
 {
@@ -1771,12 +1849,16 @@ apply(struct push *p)
 	if (backup(p, &cause) == -1 || upload(p, &cause) == -1)
 		goto before_rename;
 	if (d[D_POSTFIX] && validate_postfix_staged(p, &cause) == -1) {
+		if (!alive(p))
+			goto before_rename;
 		remove_temps(p);
 		finish(p, EXIT_ROLLEDBACK, xasprintf("validation failed, nothing was changed "
 		    "(the new files were never put in place): %s", cause));
 		free(cause);
 		return;
 	}
+	if (unchanged_since_plan(p, &cause) == -1)
+		goto before_rename;
 	{
 		struct sbuf b;
 		char *path = lock_file(p, "txn");
@@ -1824,12 +1906,7 @@ before_rename:
 	remove_temps(p);
 	{
 		/* Could we still talk to the host? If not, it is unreachable now. */
-		char *c = NULL;
-		struct xstat st;
-		bool alive = xport_lstat(p->x, p->host->state_dir, &st, &c) == 0;
-
-		free(c);
-		if (!alive) {
+		if (!alive(p)) {
 			p->locked = false;	/* cannot release; the next run recovers it */
 			finish(p, EXIT_UNREACHABLE, xasprintf("connection lost before any file "
 			    "was put in place: the host's files are unchanged; temporary files "
@@ -1864,6 +1941,10 @@ push_free(struct push *p)
 	free(p->backupdir);
 	sb_free(&p->manifest);
 	strv_free(&p->created);
+	for (size_t i = 0; i < p->nbase; i++) {
+		free(p->base[i].path);
+		sb_free(&p->base[i].data);
+	}
 }
 
 void
@@ -1904,7 +1985,13 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		}
 	}
 	if (o->mode == PUSH_APPLY && lock_take(&p, &cause) == -1) {
-		finish(&p, EXIT_UNREACHABLE, cause);
+		if (p.lock_held || !alive(&p))
+			finish(&p, EXIT_UNREACHABLE, cause);
+		else {
+			finish(&p, EXIT_ROLLEDBACK, xasprintf("cannot take the lock, nothing was "
+			    "changed: %s", cause));
+			free(cause);
+		}
 		goto out;
 	}
 	if (detect(&p, &detected, &cause) == -1) {

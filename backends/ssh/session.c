@@ -227,6 +227,31 @@ ssh_readlink(struct xport *x, const char *path, char **target, char **cause)
 	return 0;
 }
 
+/*
+ * SFTP v3 reports ENOSPC as a plain "failure": after a failed write, ask the server
+ * (statvfs@openssh.com) whether the file system is full and say so. Returns -1.
+ */
+static int
+full_disk(struct xport *x, const char *path, size_t len, char **cause)
+{
+	struct ssh *h = x->impl;
+	LIBSSH2_SFTP_STATVFS vfs;
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+
+	if (slash != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (libssh2_sftp_statvfs(h->sftp, dir, strlen(dir), &vfs) == 0 &&
+	    (unsigned long long)vfs.f_bavail * vfs.f_frsize < (unsigned long long)len + 65536) {
+		char *c = *cause;
+
+		*cause = xasprintf("%s (no space left on the device: %llu bytes free in %s)", c,
+		    (unsigned long long)vfs.f_bavail * vfs.f_frsize, dir);
+		free(c);
+	}
+	free(dir);
+	return -1;
+}
+
 static int
 ssh_write(struct xport *x, const char *path, const char *data, size_t len,
     unsigned mode, char **cause)
@@ -248,8 +273,9 @@ ssh_write(struct xport *x, const char *path, const char *data, size_t len,
 		ssize_t n = libssh2_sftp_write(fh, data + off, len - off);
 
 		if (n < 0) {
+			sftp_fail(x, cause, "cannot write", path);
 			libssh2_sftp_close(fh);
-			return sftp_fail(x, cause, "cannot write", path);
+			return full_disk(x, path, len, cause);
 		}
 		off += (size_t)n;
 	}
@@ -262,11 +288,14 @@ ssh_write(struct xport *x, const char *path, const char *data, size_t len,
 		return sftp_fail(x, cause, "cannot set the mode of", path);
 	}
 	if (libssh2_sftp_fsync(fh) != 0) {
+		sftp_fail(x, cause, "cannot fsync (fsync@openssh.com)", path);
 		libssh2_sftp_close(fh);
-		return sftp_fail(x, cause, "cannot fsync (fsync@openssh.com)", path);
+		return full_disk(x, path, len, cause);
 	}
-	if (libssh2_sftp_close(fh) != 0)
-		return sftp_fail(x, cause, "cannot close", path);
+	if (libssh2_sftp_close(fh) != 0) {
+		sftp_fail(x, cause, "cannot close", path);
+		return full_disk(x, path, len, cause);
+	}
 	return 0;
 }
 

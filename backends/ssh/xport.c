@@ -85,15 +85,16 @@ xport_run(struct xport *x, const char *const *argv, struct xres *r, char **cause
 	rc = xport_exec(x, argv, NULL, 0, r, cause);
 	if (rc == 0 && r->status != 0) {
 		struct sbuf cmd;
-		size_t l = r->err.len;
+		size_t l = r->err.len, i;
 
 		while (l > 0 && (r->err.s[l - 1] == '\n' || r->err.s[l - 1] == ' '))
 			l--;
 		sb_init(&cmd);
-		for (size_t i = 0; argv[i] != NULL && i < 4; i++)
+		for (i = 0; argv[i] != NULL && i < 4; i++)	/* the first words say enough */
 			sb_addf(&cmd, "%s%s", i ? " " : "", argv[i]);
-		*cause = xasprintf("host %s: `%s%s` failed (exit %d)%s%.*s", x->name, cmd.s,
-		    argv[0] && argv[1] && argv[2] && argv[3] && argv[4] ? " ..." : "",
+		if (argv[i] != NULL)
+			sb_add(&cmd, " ...");
+		*cause = xasprintf("host %s: `%s` failed (exit %d)%s%.*s", x->name, cmd.s,
 		    r->status, l ? ": " : "", (int)l, r->err.s);
 		sb_free(&cmd);
 		rc = -1;

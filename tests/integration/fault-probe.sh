@@ -17,8 +17,8 @@
 #   dns-wrongid     a valid answer with another query id          dns probes fail (answer not taken:
 #                                                                 RFC 5452; FAILS today, see report)
 #   dns-servfail    SERVFAIL                                      dns probes fail, say so
-# DNSSEC answers with bad signatures: tests/integration/probe-dns.sh (bogus zone). The
-# dane cases here fail at the DNSSEC step (the lab zone is unsigned) before connecting.
+# DNSSEC answers with bad signatures: tests/integration/probe-dns.sh (bogus zone). Here
+# the zone is signed, so the dane probes validate their TLSA record and then connect.
 # Each case: exit code 1, no probe of the faulty kind "ok", every probe's duration under
 # the per-probe timeout plus slack, the run under its deadline, a reason in the summary,
 # valid JSON. One line per case and outcome.
@@ -26,7 +26,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
-lab_need ss nsd /usr/bin/python3
+lab_need ss nsd ldns-keygen ldns-signzone /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT  # LAB_KEEP=1 keeps $LAB
 T=3		# MXDECK_PROBE_TIMEOUT
@@ -101,9 +101,12 @@ fault() {	# MODE PORT
 	LAB_PIDS="$LAB_PIDS $!"
 }
 
-# Names for the http probes: nsd serves lab.test, everything at 127.0.0.1.
+# Names for the probes: nsd serves lab.test, signed (the dane probe needs a validated
+# TLSA record before it connects), everything at 127.0.0.1.
 NS=$(lab_port)
-cat >"$LAB/lab.test.zone" <<EOF
+Z=$LAB/zone
+mkdir -p "$Z"
+cat >"$Z/lab.test" <<EOF
 \$ORIGIN lab.test.
 \$TTL 300
 @ IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 300
@@ -115,9 +118,17 @@ mail IN A 127.0.0.1
 autodiscover IN A 127.0.0.1
 @ IN A 127.0.0.1
 _25._tcp.mx IN TLSA 3 1 1 0000000000000000000000000000000000000000000000000000000000000000
+_465._tcp.mx IN TLSA 3 1 1 0000000000000000000000000000000000000000000000000000000000000000
 _autodiscover._tcp IN SRV 0 0 443 mail.lab.test.
 EOF
-lab_nsd lab "$NS" lab.test "$LAB/lab.test.zone"
+(
+	cd "$Z"
+	ksk=$(ldns-keygen -a ECDSAP256SHA256 -k lab.test)
+	zsk=$(ldns-keygen -a ECDSAP256SHA256 lab.test)
+	ldns-signzone -n -f lab.test.signed lab.test "$zsk" "$ksk" >/dev/null
+	cp "$ksk.key" anchor.key
+)
+lab_nsd lab "$NS" lab.test "$Z/lab.test.signed"
 
 profile() {	# RESOLVER-PORT SERVER-PORT
 	cat <<EOF
@@ -125,9 +136,10 @@ profile() {	# RESOLVER-PORT SERVER-PORT
 name = fault
 domain = lab.test
 resolver = 127.0.0.1:$1
+trust_anchor = $Z/anchor.key
 
 [host "gw"]
-address = 127.0.0.1
+address = mx.lab.test
 roles = postfix dovecot nginx autodiscover
 probe_ports = smtp:$2 submission:$2 smtps:$2 imaps:$2 pop3s:$2 imap:$2 pop3:$2 https:$2
 

@@ -14,7 +14,10 @@
 #   drop-during-reload the reload script's first command kills its   exit 3..5, loudly; the next apply
 #                     connection (files renamed and validated)       ends with the host fully applied
 #   disk-full         the Postfix directory is a full tmpfs          exit 4, "nothing was changed",
-#                                                                    byte-identical, lock released
+#                                                                    says the disk is full, byte-identical,
+#                                                                    no temporary file left, lock released
+#   disk-full-state   the state directory (lock, backups) is a full  exit 4 (the host is reachable), nothing
+#                     tmpfs                                          changed, no lock left behind
 #   validator-missing `postfix` is not on the host's PATH            exit 4, nothing changed, names it
 #   changed-under-apply an admin edits a file mxdeck is about to     apply refuses (exit != 0) and the
 #                     replace, between plan and rename               admin's edit is not lost
@@ -211,7 +214,9 @@ if want disk-full; then
 reset_host
 pf=$h/etc/postfix
 cp -a "$pf" "$lab/pf.copy"
-mount -t tmpfs -o size=1m,mode=0755 tmpfs "$pf"
+if ! mount -t tmpfs -o size=1m,mode=0755 tmpfs "$pf" 2>"$lab/mount.err"; then
+	echo "# skip disk-full: cannot mount a tmpfs: $(cat "$lab/mount.err")"
+else
 mounts="$pf $mounts"
 cp -a "$lab/pf.copy/." "$pf/"
 dd if=/dev/zero of="$pf/zz-filler" bs=4096 2>/dev/null || true
@@ -230,7 +235,34 @@ if apply_case disk-full 4 "nothing was changed|no space"; then
 fi
 umount "$pf"
 mounts=""
+fi
 
+fi
+
+# 5b. remote disk full where the backups go: the state directory on a full tmpfs
+if want disk-full-state; then
+reset_host
+st=$h/state
+if ! mount -t tmpfs -o size=1m,mode=0755 tmpfs "$st" 2>"$lab/mount.err"; then
+	echo "# skip disk-full-state: cannot mount a tmpfs: $(cat "$lab/mount.err")"
+else
+mounts="$st $mounts"
+dd if=/dev/zero of="$st/zz-filler" bs=4096 2>/dev/null || true
+host_state "$h" >"$lab/before"
+if apply_case disk-full-state 4 "nothing was changed"; then
+	if ! host_state "$h" | diff -q "$lab/before" - >/dev/null; then
+		bad "disk-full-state: host changed"
+	elif [ -n "$(find "$h/etc" -name '.mxdeck.*')" ]; then
+		bad "disk-full-state: temporary files left under etc"
+	elif [ -d "$st/lock" ]; then
+		bad "disk-full-state: the lock directory was left behind"
+	else
+		ok "disk-full-state: exit 4, nothing changed (backup could not be written)"
+	fi
+fi
+umount "$st"
+mounts=""
+fi
 fi
 
 # 6. validator missing: `postfix` not on the host's PATH

@@ -6,6 +6,7 @@
 # log, /proc/self/oom_score_adj and /dev/null|/dev/tty; the managed files were read.
 set -eu
 . "$(dirname "$0")/../lab/push-lib.sh"
+command -v strace >/dev/null || { echo "strace not installed"; exit 77; }
 
 "$labtools/lab-hosts.sh" start "$lab" 1
 light_profile >"$lab/site.ini"

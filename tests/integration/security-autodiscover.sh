@@ -15,7 +15,10 @@ done
 tmp=$(mktemp -d /tmp/mxdeck-sec-ad.XXXXXX)
 srv=""
 cleanup() {
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null
+	if [ -n "$srv" ]; then
+		kill "$srv" 2>/dev/null || true
+		wait "$srv" 2>/dev/null || true
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

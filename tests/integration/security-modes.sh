@@ -23,7 +23,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=mail.example.org -days 30 \
     -addext subjectAltName=DNS:mail.example.org \
     -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
 chmod 600 "$tmp/key.pem"
-marker=$(sed -n 2p "$tmp/key.pem" | cut -c1-40)	# 40 base64 bytes of the key
+marker=$(sed -n 6p "$tmp/key.pem" | cut -c1-40)	# 40 base64 bytes of the private key (past the constant header)
 [ -n "$marker" ] || { echo "not ok - no key material to look for"; exit 1; }
 
 profile() {	# extra lines appended

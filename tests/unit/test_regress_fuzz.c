@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "profiles/hdrtest.h"
@@ -172,6 +173,35 @@ test_atomic_write_symlink(void **state)
 	free(tmp);
 }
 
+/* SECURITY.md §3: a saved profile and its .bak keep the file's mode. */
+static void
+test_save_modes(void **state)
+{
+	char dir[] = "/tmp/mxdeck-regress.XXXXXX", *path, *bak, *cause = NULL;
+	struct ini ini;
+	struct diags d = { 0 };
+	struct stat st;
+
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/site.ini", dir);
+	bak = xasprintf("%s.bak", path);
+	assert_int_equal(write_file_atomic(path, "[site]\nname = a\n", 16, 0640, &cause), 0);
+	ini_parse(&ini, path, "[site]\nname = a\n", 16, &d);
+	ini_set(&ini, "site", NULL, "name", "b");
+	assert_int_equal(ini_save(&ini, path, &cause), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(stat(bak, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	ini_free(&ini);
+	diags_free(&d);
+	unlink(path);
+	unlink(bak);
+	rmdir(dir);
+	free(path);
+	free(bak);
+}
+
 /* The fuzz_profile checks, for one saved input. */
 static void
 replay_profile(const char *path, const char *buf, size_t len)
@@ -294,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_json_utf8),
 		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_atomic_write_symlink),
+		cmocka_unit_test(test_save_modes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
