@@ -71,7 +71,12 @@ default_profile(void)
 		exe[n] = '\0';
 		if ((slash = strrchr(exe, '/')) != NULL) {
 			*slash = '\0';
+			/* a build tree (build/mxdeck), then an installed tree (bin/mxdeck) */
 			p = xasprintf("%s/../share/examples/demo.ini", exe);
+			if (access(p, R_OK) == 0)
+				return p;
+			free(p);
+			p = xasprintf("%s/../share/mxdeck/examples/demo.ini", exe);
 			if (access(p, R_OK) == 0)
 				return p;
 			free(p);
