@@ -68,6 +68,13 @@ check-asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+check-valgrind: all
+	BUILD=$(BUILD) MXDECK=$(abspath $(BUILD)/mxdeck) tests/valgrind.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/mxdeck/examples
@@ -76,9 +83,9 @@ install: all
 	install -m 0644 share/examples/*.ini share/examples/*.csv $(DESTDIR)$(PREFIX)/share/mxdeck/examples/
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all unit check check-unit bench demo check-asan install clean
+.PHONY: all unit check check-unit bench demo check-asan check-valgrind fuzz install clean
 .SECONDARY:
 
 -include $(CORE_OBJ:.o=.d) $(TUI_OBJ:.o=.d)
