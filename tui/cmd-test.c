@@ -1,12 +1,15 @@
 /* cmd-test.c: `mxdeck test PROFILE [--json] [--host NAME] [--jobs N]`: every live
  * probe of the profile, concurrently; one line per result as it arrives.
  *
- * Exit 0 when nothing failed (warnings allowed), 1 when a probe failed, 2 on a profile
- * or usage error (nothing contacted).
+ * Exit 0 when nothing failed (warnings allowed), 1 when a probe failed, 3 when some
+ * host could not be reached at all (every probe of it that tried to connect failed at
+ * the address lookup or the TCP connect; DESIGN.md §2), 2 on a profile or usage error
+ * (nothing contacted).
  *
  * Internal knobs (tests, bench): MXDECK_PROBES="tls,dns,..." runs only those kinds,
  * MXDECK_PROBE_TIMEOUT and MXDECK_PROBE_DEADLINE set the per-probe timeout and the
- * overall deadline in seconds. */
+ * overall deadline in seconds, MXDECK_PROBE_HTTP_PORT the plain-http port of the
+ * Autodiscover redirect step (default 80). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,34 @@ struct test_out {
 	bool	 json;
 	int	 verbose;
 	struct strv objs;	/* JSON objects, completion order */
+	struct strv hosts;	/* hosts that probes tried to connect to */
+	int	*reached;	/* per hosts entry: probes that connected */
+	int	*unreached;	/* per hosts entry: probes that never could */
 };
+
+static void
+count_reach(struct test_out *o, const struct probe_result *r)
+{
+	size_t i;
+
+	if (r->host == NULL || r->reach == 0)
+		return;
+	for (i = 0; i < o->hosts.n; i++) {
+		if (strcmp(o->hosts.v[i], r->host) == 0)
+			break;
+	}
+	if (i == o->hosts.n) {
+		strv_push(&o->hosts, r->host);
+		o->reached = xrealloc(o->reached, o->hosts.n * sizeof *o->reached);
+		o->unreached = xrealloc(o->unreached, o->hosts.n *
+		    sizeof *o->unreached);
+		o->reached[i] = o->unreached[i] = 0;
+	}
+	if (r->reach > 0)
+		o->reached[i]++;
+	else
+		o->unreached[i]++;
+}
 
 static void
 print_details(FILE *f, const char *details)
@@ -51,6 +81,7 @@ on_result(const struct probe_result *r, void *arg)
 	fflush(o->human);
 	if (o->json)
 		strv_push_owned(&o->objs, probe_result_json(r));
+	count_reach(o, r);
 }
 
 static int
@@ -71,6 +102,24 @@ env_seconds(const char *name, double *out)
 	return (0);
 }
 
+static int
+env_port(const char *name, double *out)
+{
+	const char *v = getenv(name);
+	char *end;
+	long l;
+
+	if (v == NULL || *v == '\0')
+		return (0);
+	l = strtol(v, &end, 10);
+	if (*end != '\0' || l < 1 || l > 65535) {
+		fprintf(stderr, "mxdeck: %s=%s: expected a TCP port (1-65535)\n", name, v);
+		return (-1);
+	}
+	*out = (double)l;
+	return (0);
+}
+
 int
 cmd_test(struct cli *cli)
 {
@@ -82,14 +131,18 @@ cmd_test(struct cli *cli)
 	const char *kinds = getenv("MXDECK_PROBES");
 	char *cause = NULL;
 	size_t i;
+	int rc, nunreach = 0;
+	double hp = 0;
 
 	if ((site = cli_load_site(cli)) == NULL)
 		return (EXIT_USAGE);
 	opts.hosts = &cli->hosts;
 	opts.jobs = cli->jobs;
 	if (env_seconds("MXDECK_PROBE_TIMEOUT", &opts.timeout) != 0 ||
-	    env_seconds("MXDECK_PROBE_DEADLINE", &opts.deadline) != 0)
+	    env_seconds("MXDECK_PROBE_DEADLINE", &opts.deadline) != 0 ||
+	    env_port("MXDECK_PROBE_HTTP_PORT", &hp) != 0)
 		goto usage;
+	opts.http_port = (int)hp;
 	if (kinds != NULL && *kinds != '\0' &&
 	    probe_kinds_parse(kinds, &opts.kinds, &cause) != 0) {
 		fprintf(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
@@ -110,6 +163,15 @@ cmd_test(struct cli *cli)
 	probe_run(pl, &opts, on_result, &o, &sum);
 	fprintf(o.human, "mxdeck: %zu probes: %zu ok, %zu warn, %zu fail; %d TLS handshakes "
 	    "in %.2fs\n", sum.n, sum.nok, sum.nwarn, sum.nfail, sum.handshakes, sum.wall);
+	for (i = 0; i < o.hosts.n; i++) {
+		if (o.reached[i] > 0 || o.unreached[i] == 0)
+			continue;
+		fprintf(o.human, "mxdeck: host %s could not be reached: all %d of its probes "
+		    "that connect failed at the address lookup or the TCP connect (check "
+		    "its address, the firewall and that the services run)\n", o.hosts.v[i],
+		    o.unreached[i]);
+		nunreach++;
+	}
 	if (o.json) {
 		printf("{\"profile\":\"");
 		for (const char *p = cli->profile; *p != '\0'; p++) {
@@ -124,11 +186,15 @@ cmd_test(struct cli *cli)
 		    "\"handshakes\":%d,\"wall\":%.3f}}\n", sum.n, sum.nok, sum.nwarn, sum.nfail,
 		    sum.handshakes, sum.wall);
 	}
+	rc = nunreach > 0 ? EXIT_UNREACHABLE : sum.nfail > 0 ? EXIT_DRIFT : EXIT_OK;
 	strv_free(&o.objs);
+	strv_free(&o.hosts);
+	free(o.reached);
+	free(o.unreached);
 	probe_list_free(pl);
 	site_free(site);
 	free(site);
-	return (sum.nfail > 0 ? EXIT_DRIFT : EXIT_OK);
+	return (rc);
 usage:
 	site_free(site);
 	free(site);

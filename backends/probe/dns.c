@@ -56,14 +56,14 @@ load_anchors(struct probe_ctx *ctx, ldns_resolver *res, char **cause)
 	return (0);
 }
 
-/* One query: the answer's RRset of type t for name (possibly empty), its RRSIGs. */
+/* One query: the answer's RRset of type t for name (possibly empty), its RRSIGs; the
+ * whole packet in *keep when keep is not NULL (caller ldns_pkt_free()s it). */
 static int
-query(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type t,
-    ldns_rr_list **rrset, ldns_rr_list **sigs, bool *nx, char **cause)
+query_pkt(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type t,
+    ldns_rr_list **rrset, ldns_rr_list **sigs, bool *nx, ldns_pkt **keep, char **cause)
 {
 	ldns_rdf *dname;
 	ldns_pkt *pkt = NULL;
-	ldns_status st;
 	ldns_pkt_rcode rc;
 
 	*rrset = NULL;
@@ -74,12 +74,8 @@ query(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type 
 		*cause = xasprintf("%s: not a valid DNS name", name);
 		return (-1);
 	}
-	st = ldns_resolver_query_status(&pkt, res, dname, t, LDNS_RR_CLASS_IN, LDNS_RD);
-	if (st != LDNS_STATUS_OK || pkt == NULL) {
-		*cause = net_dns_error(ctx, name, st != LDNS_STATUS_OK ? (int)st :
-		    LDNS_STATUS_NETWORK_ERR);
+	if (net_query(ctx, res, name, dname, t, &pkt, cause) != 0) {
 		ldns_rdf_deep_free(dname);
-		ldns_pkt_free(pkt);
 		return (-1);
 	}
 	rc = ldns_pkt_get_rcode(pkt);
@@ -102,8 +98,18 @@ query(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type 
 			*sigs = ldns_rr_list_new();
 	}
 	ldns_rdf_deep_free(dname);
-	ldns_pkt_free(pkt);
+	if (keep != NULL)
+		*keep = pkt;
+	else
+		ldns_pkt_free(pkt);
 	return (0);
+}
+
+static int
+query(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type t,
+    ldns_rr_list **rrset, ldns_rr_list **sigs, bool *nx, char **cause)
+{
+	return (query_pkt(ctx, res, name, t, rrset, sigs, nx, NULL, cause));
 }
 
 /* Validate rrset with its signatures up to the trust anchor: 1 secure, 0 insecure (no
@@ -154,6 +160,108 @@ validate(struct probe_ctx *ctx, ldns_resolver *res, ldns_rr_list *rrset,
 	return (-1);
 }
 
+static char *rdf_str(const ldns_rdf *);
+
+/* The RRSIGs in list that cover an RRset of type t owned by owner (new list). */
+static ldns_rr_list *
+sigs_for(ldns_rr_list *list, const ldns_rdf *owner, ldns_rr_type t)
+{
+	ldns_rr_list *out = ldns_rr_list_new();
+	ldns_rr *sig;
+	size_t i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(list); i++) {
+		sig = ldns_rr_list_rr(list, i);
+		if (ldns_rr_get_type(sig) != LDNS_RR_TYPE_RRSIG ||
+		    ldns_dname_compare(ldns_rr_owner(sig), owner) != 0 ||
+		    ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig)) != t)
+			continue;
+		ldns_rr_list_push_rr(out, ldns_rr_clone(sig));
+	}
+	return (out);
+}
+
+/* Is the absence of qname/type in pkt (NXDOMAIN or NODATA) proven by NSEC or NSEC3
+ * records whose signatures validate up to the trust anchor? 1 proven; 0 not, with
+ * *why. */
+static int
+prove_absence(struct probe_ctx *ctx, ldns_resolver *res, ldns_pkt *pkt, const char *qname,
+    ldns_rr_type type, char **why)
+{
+	ldns_rr_list *auth = ldns_pkt_authority(pkt), *nsecs, *allsigs, *one, *sigs;
+	ldns_rr_type nt = LDNS_RR_TYPE_NSEC;
+	ldns_rr *q = NULL;
+	ldns_rdf *dname = NULL;
+	ldns_status st;
+	char *e = NULL, *o;
+	size_t i;
+	int v, ret = 0;
+
+	nsecs = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_NSEC, LDNS_SECTION_AUTHORITY);
+	if (nsecs == NULL) {
+		nt = LDNS_RR_TYPE_NSEC3;
+		nsecs = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_NSEC3,
+		    LDNS_SECTION_AUTHORITY);
+	}
+	if (nsecs == NULL || ldns_rr_list_rr_count(nsecs) == 0) {
+		*why = xstrdup("no NSEC or NSEC3 record in the answer (the zone is not "
+		    "signed, or the resolver dropped them)");
+		ldns_rr_list_deep_free(nsecs);
+		return (0);
+	}
+	allsigs = auth;
+	/* Every NSEC/NSEC3 used must itself validate. */
+	for (i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(nsecs, i);
+
+		one = ldns_rr_list_new();
+		ldns_rr_list_push_rr(one, ldns_rr_clone(rr));
+		sigs = allsigs != NULL ? sigs_for(allsigs, ldns_rr_owner(rr), nt) :
+		    ldns_rr_list_new();
+		v = validate(ctx, res, one, sigs, &e);
+		ldns_rr_list_deep_free(one);
+		ldns_rr_list_deep_free(sigs);
+		if (v != 1) {
+			o = rdf_str(ldns_rr_owner(rr));
+			*why = xasprintf("%s %s: %s", nt == LDNS_RR_TYPE_NSEC ? "NSEC" :
+			    "NSEC3", o, e);
+			free(o);
+			free(e);
+			goto out;
+		}
+		free(e);
+		e = NULL;
+	}
+	if ((dname = ldns_dname_new_frm_str(qname)) == NULL) {
+		*why = xasprintf("%s: not a valid DNS name", qname);
+		goto out;
+	}
+	q = ldns_rr_new();
+	ldns_rr_set_owner(q, ldns_rdf_clone(dname));
+	ldns_rr_set_type(q, type);
+	ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
+	sigs = ldns_pkt_rr_list_by_type(pkt, LDNS_RR_TYPE_RRSIG, LDNS_SECTION_AUTHORITY);
+	if (sigs == NULL)
+		sigs = ldns_rr_list_new();
+	if (nt == LDNS_RR_TYPE_NSEC)
+		st = ldns_dnssec_verify_denial(q, nsecs, sigs);
+	else
+		st = ldns_dnssec_verify_denial_nsec3(q, nsecs, sigs,
+		    ldns_pkt_get_rcode(pkt), type, ldns_pkt_ancount(pkt) == 0);
+	ldns_rr_list_deep_free(sigs);
+	if (st == LDNS_STATUS_OK)
+		ret = 1;
+	else
+		*why = xasprintf("the validated %s records do not deny %s %s: %s",
+		    nt == LDNS_RR_TYPE_NSEC ? "NSEC" : "NSEC3", qname,
+		    type == LDNS_RR_TYPE_TLSA ? "TLSA" : "?", ldns_get_errorstr_by_id(st));
+out:
+	ldns_rr_free(q);
+	ldns_rdf_deep_free(dname);
+	ldns_rr_list_deep_free(nsecs);
+	return (ret);
+}
+
 void
 tlsa_set_free(struct tlsa_set *s)
 {
@@ -172,6 +280,7 @@ dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline, struct tlsa_
 {
 	ldns_resolver *res;
 	ldns_rr_list *rrset = NULL, *sigs = NULL;
+	ldns_pkt *pkt = NULL;
 	ldns_rr *rr;
 	ldns_rdf *rd;
 	size_t i;
@@ -181,7 +290,8 @@ dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline, struct tlsa_
 	memset(out, 0, sizeof *out);
 	if ((res = net_resolver(ctx, deadline, true, cause)) == NULL)
 		return (-1);
-	if (query(ctx, res, qname, LDNS_RR_TYPE_TLSA, &rrset, &sigs, &nx, cause) != 0) {
+	if (query_pkt(ctx, res, qname, LDNS_RR_TYPE_TLSA, &rrset, &sigs, &nx, &pkt,
+	    cause) != 0) {
 		ldns_resolver_deep_free(res);
 		return (-1);
 	}
@@ -202,7 +312,12 @@ dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline, struct tlsa_
 	if (out->n > 0) {
 		v = validate(ctx, res, rrset, sigs, &out->insecure_why);
 		out->secure = v == 1;
+	} else {
+		out->nxdomain = nx;
+		out->absent_proven = prove_absence(ctx, res, pkt, qname, LDNS_RR_TYPE_TLSA,
+		    &out->insecure_why) == 1;
 	}
+	ldns_pkt_free(pkt);
 	ldns_rr_list_deep_free(rrset);
 	ldns_rr_list_deep_free(sigs);
 	ldns_resolver_deep_free(res);
@@ -356,9 +471,16 @@ probe_dns_tlsa_run(struct probe *p, struct presult *r)
 				pr_sumadd(r, "%s lookup failed", q);
 				free(cause);
 				cause = NULL;
+			} else if (ts.n == 0 && ts.absent_proven) {
+				pr_note(r, PROBE_FAIL, "%s: no TLSA record, absence proven by "
+				    "DNSSEC (%s) ([tls] dane = yes, tlsa_ports)", q,
+				    ts.nxdomain ? "NXDOMAIN" : "NODATA");
+				pr_sumadd(r, "%s no TLSA (proven absent)", q);
 			} else if (ts.n == 0) {
-				pr_note(r, PROBE_FAIL, "%s: no TLSA record ([tls] tlsa_ports)", q);
-				pr_sumadd(r, "%s missing", q);
+				pr_note(r, PROBE_FAIL, "%s: no TLSA record, and its absence is "
+				    "not DNSSEC-proven: %s", q, ts.insecure_why != NULL ?
+				    ts.insecure_why : "unknown");
+				pr_sumadd(r, "%s no TLSA (unproven)", q);
 			} else if (!ts.secure) {
 				pr_note(r, PROBE_FAIL, "%s: %zu TLSA records, not validated: %s",
 				    q, ts.n, ts.insecure_why);
@@ -383,8 +505,8 @@ probe_dns_tlsa_run(struct probe *p, struct presult *r)
 }
 
 /* SRV records of name: each as "prio weight port target". */
-static int
-srv_lookup(struct probe *p, struct presult *r, const char *name, struct strv *out,
+int
+dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause)
 {
 	ldns_resolver *res;
@@ -393,10 +515,9 @@ srv_lookup(struct probe *p, struct presult *r, const char *name, struct strv *ou
 	bool nx;
 	char *t;
 
-	(void)r;
-	if ((res = net_resolver(p->ctx, r->deadline, false, cause)) == NULL)
+	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
 		return (-1);
-	if (query(p->ctx, res, name, LDNS_RR_TYPE_SRV, &rrset, NULL, &nx, cause) != 0) {
+	if (query(ctx, res, name, LDNS_RR_TYPE_SRV, &rrset, NULL, &nx, cause) != 0) {
 		ldns_resolver_deep_free(res);
 		return (-1);
 	}
@@ -415,6 +536,13 @@ srv_lookup(struct probe *p, struct presult *r, const char *name, struct strv *ou
 	ldns_rr_list_deep_free(rrset);
 	ldns_resolver_deep_free(res);
 	return (0);
+}
+
+static int
+srv_lookup(struct probe *p, struct presult *r, const char *name, struct strv *out,
+    char **cause)
+{
+	return (dns_srv(p->ctx, name, r->deadline, out, cause));
 }
 
 void

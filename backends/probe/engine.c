@@ -165,6 +165,15 @@ pr_sumadd(struct presult *r, const char *fmt, ...)
 	free(s);
 }
 
+void
+pr_reach(struct presult *r, bool ok)
+{
+	if (ok)
+		r->nreached++;
+	else
+		r->nunreached++;
+}
+
 bool
 pr_expired(const struct presult *r)
 {
@@ -255,7 +264,8 @@ probe_result_json(const struct probe_result *r)
 	json_str(&b, r->summary);
 	sb_add(&b, ",\"details\":");
 	json_str(&b, r->details);
-	sb_addf(&b, ",\"duration\":%.3f,\"handshakes\":%d}", r->duration, r->handshakes);
+	sb_addf(&b, ",\"duration\":%.3f,\"handshakes\":%d,\"reach\":%d}", r->duration,
+	    r->handshakes, r->reach);
 	return (sb_steal(&b));
 }
 
@@ -535,16 +545,26 @@ build_site(struct probe_list *pl, const struct site *site, unsigned kinds)
 		}
 		if (!(kinds & PROBE_K_HTTP))
 			continue;
-		for (k = 0; k < 2; k++) {
-			/* k = 0: https://DOMAIN/..., 1: https://autodiscover.DOMAIN/... */
-			p = add_probe(pl, PROBE_K_HTTP, "http", probe_http_autodiscover_run,
-			    NULL, xstrdup("autodiscover"),
-			    k == 0 ? xasprintf("https://%s/autodiscover/autodiscover.xml",
-			    ad->domain) : xasprintf("https://autodiscover.%s/autodiscover/"
-			    "autodiscover.xml", ad->domain));
-			p->domain = k == 0 ? xstrdup(ad->domain) :
-			    xasprintf("autodiscover.%s", ad->domain);
-			p->ad = ad;
+		/* Outlook's lookup order, for the domain and every also domain, each
+		 * with an address in that domain (seeds/003). */
+		for (j = 0; j < doms.n; j++) {
+			for (k = 0; k < AD_STEP_COUNT; k++) {
+				p = add_probe(pl, PROBE_K_HTTP, "http",
+				    probe_http_autodiscover_run, NULL,
+				    xstrdup(k == AD_STEP_REDIRECT ? "autodiscover-redirect" :
+				    k == AD_STEP_SRV ? "autodiscover-srv" : "autodiscover"),
+				    k == AD_STEP_DOMAIN ?
+				    xasprintf("https://%s/autodiscover/autodiscover.xml",
+				    doms.v[j]) : k == AD_STEP_AUTODISCOVER ?
+				    xasprintf("https://autodiscover.%s/autodiscover/"
+				    "autodiscover.xml", doms.v[j]) : k == AD_STEP_REDIRECT ?
+				    xasprintf("http://autodiscover.%s/autodiscover/"
+				    "autodiscover.xml", doms.v[j]) :
+				    xasprintf("_autodiscover._tcp.%s SRV", doms.v[j]));
+				p->domain = xstrdup(doms.v[j]);
+				p->variant = (int)k;
+				p->ad = ad;
+			}
 		}
 	}
 	strv_free(&doms);
@@ -647,6 +667,76 @@ struct run {
 	struct probe_summary *sum;
 };
 
+/* Length of the well-formed UTF-8 sequence at p (n bytes left), 0 if it is not one. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return (0);
+	if (n < len || p[1] < lo || p[1] > hi)
+		return (0);
+	for (i = 2; i < len; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return (0);
+	}
+	return (len);
+}
+
+/* Text a server sent reaches the result only as printable text: control bytes (but
+ * newlines where allowed and tabs), DEL, C1 controls (raw or UTF-8 encoded) and bytes
+ * that are not UTF-8 become \xNN, so no reply can drive the admin's terminal. */
+static void
+sanitize(struct sbuf *b, bool newlines)
+{
+	struct sbuf o;
+	const unsigned char *p;
+	size_t i, l;
+
+	if (b->s == NULL)
+		return;
+	sb_init(&o);
+	p = (const unsigned char *)b->s;
+	for (i = 0; i < b->len; ) {
+		if (p[i] < 0x80) {
+			if ((p[i] < 0x20 && p[i] != '\t' && !(newlines && p[i] == '\n')) ||
+			    p[i] == 0x7f)
+				sb_addf(&o, "\\x%02x", p[i]);
+			else
+				sb_addc(&o, (char)p[i]);
+			i++;
+			continue;
+		}
+		l = utf8_len(p + i, b->len - i);
+		if (l == 0 || (l == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f)) {
+			/* not UTF-8, or a C1 control: escape the lead byte only */
+			sb_addf(&o, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		sb_addn(&o, (const char *)p + i, l);
+		i += l;
+	}
+	sb_free(b);
+	*b = o;
+}
+
 static void
 run_one(struct run *rn, struct probe *p, size_t idx)
 {
@@ -674,6 +764,8 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 		if (r.summary.len == 0)
 			pr_summary(&r, "%s", probe_status_names[r.status]);
 	}
+	sanitize(&r.summary, false);
+	sanitize(&r.details, true);
 	memset(&out, 0, sizeof out);
 	out.index = idx;
 	out.status = r.status;
@@ -685,6 +777,7 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	out.details = r.details.s != NULL ? r.details.s : "";
 	out.duration = mono_now() - t0;
 	out.handshakes = r.handshakes;
+	out.reach = r.nreached > 0 ? 1 : r.nunreached > 0 ? -1 : 0;
 
 	pthread_mutex_lock(&rn->lock);
 	rn->sum->n++;
@@ -763,6 +856,7 @@ probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb, voi
 	ctx.timeout = opts != NULL && opts->timeout > 0 ? opts->timeout : 10;
 	ctx.run_deadline = t0 + (opts != NULL && opts->deadline > 0 ? opts->deadline : 120);
 	ctx.cancel = opts != NULL ? opts->cancel : NULL;
+	ctx.http_port = opts != NULL && opts->http_port > 0 ? opts->http_port : 80;
 	ctx.ssl = client_ctx();
 	if (pl->site->resolver != NULL && net_resolver_parse(pl->site->resolver,
 	    &ctx.resolver_host, &ctx.resolver_port, &cause) != 0) {

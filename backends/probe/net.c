@@ -151,6 +151,47 @@ net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
 	return (res);
 }
 
+/* ldns_resolver_query_status(), but an answer whose id or question does not match the
+ * query is not taken (RFC 5452 section 9.1): ldns itself does not compare them. On a
+ * mismatch *cause says so and the packet is dropped. */
+int
+net_query(struct probe_ctx *ctx, ldns_resolver *res, const char *name,
+    const ldns_rdf *dname, int type, ldns_pkt **answer, char **cause)
+{
+	ldns_rr_type t = (ldns_rr_type)type;
+	ldns_pkt *q = NULL, *a = NULL;
+	ldns_rr_list *qs;
+	ldns_rr *qr;
+	ldns_status st;
+
+	*answer = NULL;
+	st = ldns_resolver_prepare_query_pkt(&q, res, dname, t, LDNS_RR_CLASS_IN, LDNS_RD);
+	if (st == LDNS_STATUS_OK)
+		st = ldns_resolver_send_pkt(&a, res, q);
+	if (st != LDNS_STATUS_OK || a == NULL) {
+		*cause = net_dns_error(ctx, name, st != LDNS_STATUS_OK ? (int)st :
+		    LDNS_STATUS_NETWORK_ERR);
+		ldns_pkt_free(q);
+		ldns_pkt_free(a);
+		return (-1);
+	}
+	qs = ldns_pkt_question(a);
+	qr = qs != NULL && ldns_rr_list_rr_count(qs) == 1 ? ldns_rr_list_rr(qs, 0) : NULL;
+	if (ldns_pkt_id(a) != ldns_pkt_id(q) || qr == NULL ||
+	    ldns_rr_get_type(qr) != t || ldns_dname_compare(ldns_rr_owner(qr), dname) != 0) {
+		*cause = xasprintf("%s: the answer from %s does not match the query (id %u, "
+		    "sent %u, or another question): not taken (RFC 5452; spoofed, or a "
+		    "broken server)", name, resolver_name(ctx), ldns_pkt_id(a),
+		    ldns_pkt_id(q));
+		ldns_pkt_free(q);
+		ldns_pkt_free(a);
+		return (-1);
+	}
+	ldns_pkt_free(q);
+	*answer = a;
+	return (0);
+}
+
 static int
 lookup_type(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type t,
     struct addrs *out, char **cause)
@@ -158,7 +199,6 @@ lookup_type(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr
 	ldns_rdf *dname;
 	ldns_pkt *pkt = NULL;
 	ldns_rr_list *rrs;
-	ldns_status st;
 	size_t i;
 	char *s;
 
@@ -166,14 +206,11 @@ lookup_type(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr
 		*cause = xasprintf("%s: not a valid DNS name", name);
 		return (-1);
 	}
-	st = ldns_resolver_query_status(&pkt, res, dname, t, LDNS_RR_CLASS_IN, LDNS_RD);
-	ldns_rdf_deep_free(dname);
-	if (st != LDNS_STATUS_OK || pkt == NULL) {
-		*cause = net_dns_error(ctx, name, st != LDNS_STATUS_OK ? (int)st :
-		    LDNS_STATUS_NETWORK_ERR);
-		ldns_pkt_free(pkt);
+	if (net_query(ctx, res, name, dname, t, &pkt, cause) != 0) {
+		ldns_rdf_deep_free(dname);
 		return (-1);
 	}
+	ldns_rdf_deep_free(dname);
 	if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR &&
 	    ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NXDOMAIN) {
 		ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes,

@@ -41,6 +41,8 @@ struct presult {
 	struct sbuf summary;
 	struct sbuf details;
 	int	 handshakes;
+	int	 nreached;	/* connections to the probe's host that worked */
+	int	 nunreached;	/* attempts that could not (lookup or connect) */
 	double	 deadline;	/* monotonic seconds: min(probe timeout, run deadline) */
 	struct probe_ctx *ctx;
 };
@@ -52,6 +54,8 @@ void pr_summary(struct presult *r, const char *fmt, ...)
 void pr_sumadd(struct presult *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 bool pr_expired(const struct presult *r);
+/* Record whether a connection to the probe's host worked (probe_result.reach). */
+void pr_reach(struct presult *r, bool ok);
 
 typedef void (*probe_fn)(struct probe *p, struct presult *r);
 
@@ -74,7 +78,16 @@ struct probe {
 	char	*policy_src;	/* "[tls] smtpd_protocols = >=TLSv1.2" */
 	char	*domain;	/* DNS/HTTP: the domain in question */
 	const struct autodiscover *ad;
-	int	 variant;	/* http: which check */
+	int	 variant;	/* http: which check (autodiscover: enum ad_step) */
+};
+
+/* The Autodiscover lookup steps, in Outlook's order (seeds/003). */
+enum ad_step {
+	AD_STEP_DOMAIN,		/* POST https://DOMAIN/autodiscover/autodiscover.xml */
+	AD_STEP_AUTODISCOVER,	/* POST https://autodiscover.DOMAIN/... */
+	AD_STEP_REDIRECT,	/* GET http://autodiscover.DOMAIN/...: 302 to https */
+	AD_STEP_SRV,		/* _autodiscover._tcp.DOMAIN SRV target */
+	AD_STEP_COUNT
 };
 
 struct hostaddr {
@@ -91,6 +104,7 @@ struct probe_ctx {
 	SSL_CTX	*ssl;
 	double	 timeout;
 	double	 run_deadline;
+	int	 http_port;	/* opts.http_port or 80 */
 	atomic_int *cancel;
 	struct hostaddr *haddrs;
 	size_t	 nhaddrs;
@@ -114,6 +128,13 @@ int net_resolve(struct probe_ctx *ctx, const char *name, double deadline,
 int net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
     struct addrs *out, char **cause);
 bool is_ip_literal(const char *s);
+/* One query (RD set) whose answer must carry the query's id and question (RFC 5452);
+ * 0 with *answer (caller ldns_pkt_free()s it), -1 + *cause. */
+struct ldns_struct_rdf;
+struct ldns_struct_pkt;
+int net_query(struct probe_ctx *ctx, struct ldns_struct_resolver *res, const char *name,
+    const struct ldns_struct_rdf *dname, int type, struct ldns_struct_pkt **answer,
+    char **cause);
 /* The message for a failed query of name (status: an ldns_status); marks the resolver
  * dead on a network error so later lookups in the run fail at once. */
 char *net_dns_error(struct probe_ctx *ctx, const char *name, int status);
@@ -158,12 +179,17 @@ struct tlsa_set {
 	struct tlsa_rec *v;
 	size_t	 n;
 	bool	 secure;	/* the RRset validated against the trust anchor */
-	char	*insecure_why;	/* why not, when !secure */
+	bool	 absent_proven;	/* n == 0: validated NSEC/NSEC3 deny the TLSA RRset */
+	bool	 nxdomain;	/* n == 0: the name does not exist (else NODATA) */
+	char	*insecure_why;	/* why not, when !secure (or, n == 0, !absent_proven) */
 };
 /* 0 with out filled (n may be 0: no record), -1 + *cause when the lookup failed. */
 int dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline,
     struct tlsa_set *out, char **cause);
 void tlsa_set_free(struct tlsa_set *s);
+/* SRV records of name, each as "prio weight port target" (none: 0 and empty out). */
+int dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
+    char **cause);
 int dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
     struct strv *targets, char **cause);
 

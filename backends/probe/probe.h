@@ -59,11 +59,16 @@ struct probe_result {
 	double	 duration;	/* seconds the probe took */
 	int	 handshakes;	/* TLS handshakes this probe completed (libcurl's not
 				 * counted; refused version probes not counted) */
+	int	 reach;		/* host probes: 1 connected to the host at least once,
+				 * -1 tried and never could (address lookup or TCP
+				 * connect failed), 0 made no attempt */
 };
 
 struct probe_opts {
 	double	 timeout;	/* per probe, seconds (0: 10) */
 	double	 deadline;	/* the whole run, seconds (0: 120) */
+	int	 http_port;	/* plain-http port for the Autodiscover redirect step
+				 * (0: 80; a lab on loopback sets another) */
 	int	 jobs;		/* worker threads (0: 32; capped at the number of probes) */
 	const struct strv *hosts;	/* only these hosts (NULL or empty: all) */
 	unsigned kinds;		/* PROBE_K_* (0: all) */

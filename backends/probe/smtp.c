@@ -50,10 +50,12 @@ sess_open(struct probe *p, struct presult *r, struct sess *s, char **cause)
 	sb_init(&s->log);
 	sb_init(&s->text);
 	conn_init(&s->c, r->deadline);
-	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, cause) != 0)
+	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, cause) != 0 ||
+	    conn_connect(&s->c, &a, p->port, cause) != 0) {
+		pr_reach(r, false);
 		return (-1);
-	if (conn_connect(&s->c, &a, p->port, cause) != 0)
-		return (-1);
+	}
+	pr_reach(r, true);
 	if (smtp_read_reply(&s->c, &s->code, &s->text, cause) != 0)
 		return (-1);
 	sb_addf(&s->log, "     S: %d %.200s\n", s->code, s->text.s);

@@ -37,8 +37,11 @@ tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
 
 	*stage = ST_TCP;
 	conn_init(c, r->deadline);
-	if (conn_connect(c, a, p->port, cause) != 0)
+	if (conn_connect(c, a, p->port, cause) != 0) {
+		pr_reach(r, false);
 		return (-1);
+	}
+	pr_reach(r, true);
 	*stage = ST_PRELUDE;
 	sb_init(&log);
 	if (starttls_prelude(c, svc_infos[p->svc].wrap, &log, &e) != 0) {
@@ -314,6 +317,7 @@ probe_tls_run(struct probe *p, struct presult *r)
 	int bits = 0;
 
 	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, &cause) != 0) {
+		pr_reach(r, false);
 		pr_note(r, PROBE_FAIL, "%s", cause);
 		pr_summary(r, "address lookup failed");
 		free(cause);
@@ -372,6 +376,7 @@ probe_tlsver_run(struct probe *p, struct presult *r)
 	const char *reneg = NULL;
 
 	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, &cause) != 0) {
+		pr_reach(r, false);
 		pr_note(r, PROBE_FAIL, "%s", cause);
 		pr_summary(r, "address lookup failed");
 		free(cause);
@@ -536,9 +541,16 @@ dane_one(struct probe *p, struct presult *r, const struct addrs *a, const char *
 		pr_sumadd(r, "%s: TLSA lookup failed", qname);
 		goto out;
 	}
+	if (ts.n == 0 && ts.absent_proven) {
+		pr_note(r, PROBE_FAIL, "%s: no TLSA record, absence proven by DNSSEC (%s), "
+		    "but [tls] dane = yes", qname, ts.nxdomain ? "NXDOMAIN" : "NODATA");
+		pr_sumadd(r, "%s: no TLSA (proven absent)", qname);
+		goto out;
+	}
 	if (ts.n == 0) {
-		pr_note(r, PROBE_FAIL, "%s: no TLSA record ([tls] dane = yes)", qname);
-		pr_sumadd(r, "%s: no TLSA", qname);
+		pr_note(r, PROBE_FAIL, "%s: no TLSA record, absence not DNSSEC-proven: %s",
+		    qname, ts.insecure_why != NULL ? ts.insecure_why : "unknown");
+		pr_sumadd(r, "%s: no TLSA (unproven)", qname);
 		goto out;
 	}
 	if (!ts.secure) {
@@ -592,6 +604,7 @@ probe_dane_run(struct probe *p, struct presult *r)
 	size_t i;
 
 	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, &cause) != 0) {
+		pr_reach(r, false);
 		pr_note(r, PROBE_FAIL, "%s", cause);
 		pr_summary(r, "address lookup failed");
 		free(cause);

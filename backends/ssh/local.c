@@ -243,6 +243,8 @@ local_lstat(struct xport *x, const char *path, struct xstat *st, char **cause)
 	st->mode = sb.st_mode & 07777;
 	st->size = (unsigned long long)sb.st_size;
 	st->mtime = (long long)sb.st_mtime;
+	st->uid = (long)sb.st_uid;
+	st->gid = (long)sb.st_gid;
 	return 0;
 }
 
@@ -371,6 +373,18 @@ local_symlink(struct xport *x, const char *target, const char *path, char **caus
 	return 0;
 }
 
+static int
+local_chown(struct xport *x, const char *path, long uid, long gid, char **cause)
+{
+	char *p = lpath(x, path);
+	int rc = lchown(p, (uid_t)uid, (gid_t)gid), e = errno;
+
+	free(p);
+	if (rc == -1)
+		return errf(x, cause, "cannot change the owner of", path, e);
+	return 0;
+}
+
 static void
 local_close(struct xport *x)
 {
@@ -392,6 +406,7 @@ static const struct xport_ops local_ops = {
 	.unlink = local_unlink,
 	.rmdir = local_rmdir,
 	.symlink = local_symlink,
+	.chown = local_chown,
 	.close = local_close,
 };
 

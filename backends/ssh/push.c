@@ -36,6 +36,7 @@ struct item {
 	bool	 missing;
 	struct sbuf cur;
 	unsigned curmode;
+	long	 curuid, curgid;	/* -1: unknown */
 	bool	 changed;	/* content or mode */
 	bool	 link_changed;
 	bool	 link_missing;
@@ -727,6 +728,8 @@ plan(struct push *p, char **cause)
 		else if (xport_read(p->x, f->path, &it->cur, &it->missing, cause) == -1)
 			return -1;
 		it->curmode = st.mode;
+		it->curuid = st.uid;
+		it->curgid = st.gid;
 		if (it->missing) {
 			it->changed = true;
 			diff_unified(&p->r->diff, f->path, NULL, 0, f->data.s, f->data.len);
@@ -882,7 +885,7 @@ backup(struct push *p, char **cause)
 				free(path);
 				sb_addf(&p->manifest, "F %o %s ", it->curmode, name);
 				enc(&p->manifest, it->f->path);
-				sb_addc(&p->manifest, '\n');
+				sb_addf(&p->manifest, " %ld %ld\n", it->curuid, it->curgid);
 				free(name);
 			}
 		}
@@ -937,7 +940,7 @@ backup(struct push *p, char **cause)
 			rc = -1;
 			sb_addf(&p->manifest, "F %o %s ", st.mode, name);
 			enc(&p->manifest, src);
-			sb_addc(&p->manifest, '\n');
+			sb_addf(&p->manifest, " %ld %ld\n", st.uid, st.gid);
 			free(name);
 			free(src);
 		}
@@ -978,7 +981,8 @@ restore(struct push *p, const char *backupdir, char **cause)
 		if (nl != NULL)
 			*nl = '\0';
 		strv_split_words(&w, l);
-		if (w.n == 4 && strcmp(w.v[0], "F") == 0) {
+		if ((w.n == 4 || w.n == 6) && strcmp(w.v[0], "F") == 0) {
+			long uid = w.n == 6 ? atol(w.v[4]) : -1, gid = w.n == 6 ? atol(w.v[5]) : -1;
 			char *path = dec(w.v[3], strlen(w.v[3]));
 			char *src = xasprintf("%s/%s", backupdir, w.v[2]);
 			char *dir = dirname_of(path);
@@ -992,6 +996,7 @@ restore(struct push *p, const char *backupdir, char **cause)
 			    (missing && (c = xasprintf("%s is missing", src)) != NULL) ||
 			    xport_write(p->x, tmp, data.s, data.len,
 			    (unsigned)strtoul(w.v[1], NULL, 8), &c) == -1 ||
+			    (uid >= 0 && xport_chown(p->x, tmp, uid, gid, &c) == -1) ||
 			    xport_rename(p->x, tmp, path, &c) == -1) {
 				sb_addf(&fails, "\n  NOT RESTORED %s: %s", path, c);
 				free(c);
@@ -1122,6 +1127,10 @@ upload(struct push *p, char **cause)
 		    cause) == -1)
 			return -1;
 		it->uploaded = true;
+		/* A replaced file keeps its owner and group (root:postfix 0640 and such). */
+		if (!it->missing && it->curuid >= 0 &&
+		    xport_chown(p->x, it->tmp, it->curuid, it->curgid, cause) == -1)
+			return -1;
 		if (++done == 1)
 			stall("upload");
 	}

@@ -207,6 +207,10 @@ ssh_lstat(struct xport *x, const char *path, struct xstat *st, char **cause)
 	st->mode = (unsigned)(a.permissions & 07777);
 	st->size = a.filesize;
 	st->mtime = (long long)a.mtime;
+	if (a.flags & LIBSSH2_SFTP_ATTR_UIDGID) {
+		st->uid = (long)a.uid;
+		st->gid = (long)a.gid;
+	}
 	return 0;
 }
 
@@ -384,6 +388,24 @@ ssh_symlink(struct xport *x, const char *target, const char *path, char **cause)
 	return rc;
 }
 
+static int
+ssh_chown(struct xport *x, const char *path, long uid, long gid, char **cause)
+{
+	struct ssh *h = x->impl;
+	LIBSSH2_SFTP_ATTRIBUTES a;
+
+	if (sftp_ready(x, cause) == -1)
+		return -1;
+	memset(&a, 0, sizeof a);
+	a.flags = LIBSSH2_SFTP_ATTR_UIDGID;
+	a.uid = (unsigned long)uid;
+	a.gid = (unsigned long)gid;
+	if (libssh2_sftp_stat_ex(h->sftp, path, (unsigned)strlen(path), LIBSSH2_SFTP_SETSTAT,
+	    &a) != 0)
+		return sftp_fail(x, cause, "cannot change the owner of", path);
+	return 0;
+}
+
 static void
 ssh_close(struct xport *x)
 {
@@ -412,6 +434,7 @@ static const struct xport_ops ssh_ops = {
 	.unlink = ssh_unlink,
 	.rmdir = ssh_rmdir,
 	.symlink = ssh_symlink,
+	.chown = ssh_chown,
 	.close = ssh_close,
 };
 

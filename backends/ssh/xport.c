@@ -116,6 +116,7 @@ int
 xport_lstat(struct xport *x, const char *path, struct xstat *st, char **cause)
 {
 	memset(st, 0, sizeof *st);
+	st->uid = st->gid = -1;
 	return x->ops->lstat(x, path, st, cause);
 }
 
@@ -212,4 +213,13 @@ xport_symlink(struct xport *x, const char *target, const char *path, char **caus
 		return refuse(x, "create symlink", path, cause);
 	x->nwrites++;
 	return x->ops->symlink(x, target, path, cause);
+}
+
+int
+xport_chown(struct xport *x, const char *path, long uid, long gid, char **cause)
+{
+	if (x->readonly)
+		return refuse(x, "change the owner of", path, cause);
+	x->nwrites++;
+	return x->ops->chown(x, path, uid, gid, cause);
 }

@@ -31,6 +31,7 @@ struct xstat {
 	unsigned mode;		/* permission bits */
 	unsigned long long size;
 	long long mtime;
+	long	 uid, gid;	/* -1 when the server does not say */
 };
 
 struct xport_ops {
@@ -54,6 +55,7 @@ struct xport_ops {
 	int	(*rmdir)(struct xport *, const char *path, char **cause);
 	int	(*symlink)(struct xport *, const char *target, const char *path,
 		    char **cause);
+	int	(*chown)(struct xport *, const char *path, long uid, long gid, char **cause);
 	void	(*close)(struct xport *);
 };
 
@@ -100,6 +102,8 @@ int xport_mkdir_p(struct xport *x, const char *path, unsigned mode, struct strv 
 int xport_unlink(struct xport *x, const char *path, char **cause);
 int xport_rmdir(struct xport *x, const char *path, char **cause);
 int xport_symlink(struct xport *x, const char *target, const char *path, char **cause);
+/* Give path (not following a symlink) this owner and group. */
+int xport_chown(struct xport *x, const char *path, long uid, long gid, char **cause);
 
 /* Run argv and require exit status 0: -1 + *cause (with its stderr) otherwise. */
 int xport_run(struct xport *x, const char *const *argv, struct xres *r, char **cause);

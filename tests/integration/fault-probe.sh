@@ -223,7 +223,7 @@ for mode in silent slow; do
 	# reached"); slow: a TLS probe may fail earlier on the bytes it got, with a reason.
 	want=""
 	[ "$mode" = silent ] && want="time"
-	run "$mode" "tls,tlsver,smtp,http" "$LAB/$mode.ini" "$want"
+	MXDECK_PROBE_HTTP_PORT=$P run "$mode" "tls,tlsver,smtp,http" "$LAB/$mode.ini" "$want"
 	run "$mode-dane" "dane" "$LAB/$mode.ini" ""
 done
 

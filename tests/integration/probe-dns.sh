@@ -70,6 +70,7 @@ _25._tcp.mx1 IN TLSA 3 1 1 $spki
 _465._tcp.mx1 IN TLSA 3 0 1 $full
 _25._tcp.mx2 IN TLSA 3 1 1 $other
 _465._tcp.mx2 IN TLSA 3 1 1 $other
+_587._tcp.mx2 IN TXT "a name without TLSA: NODATA"
 EOF
 (
 	cd "$Z"
@@ -83,12 +84,20 @@ nsd-checkzone lab.test "$Z/lab.test.signed" >/dev/null
 # RRSIG still covers the old data.
 sed "s/^\(_25\._tcp\.mx2\.lab\.test\.[[:space:]].*TLSA[[:space:]]*3 1 1 \)[0-9a-fA-F]*/\1$spki/" \
     "$Z/lab.test.signed" > "$Z/lab.test.bogus"
+# A third copy: every NSEC3 record's type bitmap extended after signing, so denials of
+# existence carry NSEC3 records whose signatures do not verify (positive answers are
+# untouched).
+awk '$4 == "NSEC3" { print $0 " SPF"; next } { print }' "$Z/lab.test.signed" \
+    > "$Z/lab.test.badnsec"
+check "tampered copy has tampered NSEC3 records" grep -q 'NSEC3.* SPF$' "$Z/lab.test.badnsec"
+nsd-checkzone lab.test "$Z/lab.test.badnsec" >/dev/null
 check "bogus copy differs from the signed zone" \
     sh -c "! cmp -s '$Z/lab.test.signed' '$Z/lab.test.bogus'"
 DNS=$(lab_port); lab_nsd good "$DNS" lab.test "$Z/lab.test.signed"
 BOG=$(lab_port); lab_nsd bogus "$BOG" lab.test "$Z/lab.test.bogus"
+BADN=$(lab_port); lab_nsd badnsec "$BADN" lab.test "$Z/lab.test.badnsec"
 
-profile() {	# resolver-port anchor
+profile() {	# resolver-port anchor [tlsa_ports]
 	cat <<EOF
 [site]
 name = lab
@@ -115,12 +124,18 @@ smtp = smtp.lab.test:587/starttls
 smtpd_protocols = >=TLSv1.2
 no_renegotiation = yes
 dane = yes
-tlsa_ports = 25 465
+tlsa_ports = ${3:-25 465}
 EOF
 }
 profile "$DNS" "$Z/anchor.key" > "$LAB/good.ini"
 profile "$BOG" "$Z/anchor.key" > "$LAB/bogus.ini"
 profile "$DNS" /usr/share/dns/root.key > "$LAB/rootanchor.ini"
+# Port 587 has no TLSA anywhere: _587._tcp.mx1 does not exist (NXDOMAIN),
+# _587._tcp.mx2 has only a TXT (NODATA). The signed zone proves both absences with
+# NSEC3; with the root anchor only, nothing is proven.
+profile "$DNS" "$Z/anchor.key" "25 465 587" > "$LAB/missing.ini"
+profile "$DNS" /usr/share/dns/root.key "25 465 587" > "$LAB/missingroot.ini"
+profile "$BADN" "$Z/anchor.key" "25 465 587" > "$LAB/missingbogus.ini"
 
 export SSL_CERT_FILE=$K/ca.pem
 run() {	# ini out
@@ -133,6 +148,9 @@ run() {	# ini out
 run "$LAB/good.ini" "$LAB/good"
 run "$LAB/bogus.ini" "$LAB/bogus"
 run "$LAB/rootanchor.ini" "$LAB/root"
+run "$LAB/missing.ini" "$LAB/missing"
+run "$LAB/missingroot.ini" "$LAB/missingroot"
+run "$LAB/missingbogus.ini" "$LAB/missingbogus"
 
 st() { lab_json_get "$LAB/$1.json" "$2" "$3" status; }
 sm() { lab_json_get "$LAB/$1.json" "$2" "$3" summary; }
@@ -160,6 +178,28 @@ check "bogus: untouched RRsets still validate (gw1 dane smtp ok)" eq "$(st bogus
 
 check "root anchor only: the lab zone does not validate" eq "$(st root gw1 'dane smtp')" fail
 check "root anchor only: tlsa fails" eq "$(st root '' tlsa)" fail
+
+check "tlsa 587, NXDOMAIN: proven absent" has "$(sm missing '' tlsa)" "_587._tcp.mx1.lab.test no TLSA (proven absent)"
+check "tlsa 587, NODATA: proven absent" has "$(sm missing '' tlsa)" "_587._tcp.mx2.lab.test no TLSA (proven absent)"
+check "tlsa 587, NXDOMAIN: says NXDOMAIN" has "$(dt missing '' tlsa)" "_587._tcp.mx1.lab.test: no TLSA record, absence proven by DNSSEC (NXDOMAIN)"
+check "tlsa 587, NODATA: says NODATA" has "$(dt missing '' tlsa)" "_587._tcp.mx2.lab.test: no TLSA record, absence proven by DNSSEC (NODATA)"
+check "tlsa: a proven absence is a fail under dane = yes" eq "$(st missing '' tlsa)" fail
+check "tlsa: present records still secure" has "$(sm missing '' tlsa)" "_25._tcp.mx1.lab.test secure"
+check "dane submission gw1: fail, proven absent" eq "$(st missing gw1 'dane submission') $(sm missing gw1 'dane submission')" "fail _587._tcp.mx1.lab.test: no TLSA (proven absent)"
+check "dane smtp gw1 unaffected: ok" eq "$(st missing gw1 'dane smtp')" ok
+check "root anchor only: absence unproven" has "$(sm missingroot '' tlsa)" "_587._tcp.mx1.lab.test no TLSA (unproven)"
+check "root anchor only: NODATA unproven too" has "$(sm missingroot '' tlsa)" "_587._tcp.mx2.lab.test no TLSA (unproven)"
+check "root anchor only: says why (NSEC3 does not validate)" has "$(dt missingroot '' tlsa)" "absence is not DNSSEC-proven: NSEC3"
+check "root anchor only: dane submission unproven" has "$(sm missingroot gw1 'dane submission')" "no TLSA (unproven)"
+check "tampered NSEC3: absence unproven" has "$(sm missingbogus '' tlsa)" "_587._tcp.mx1.lab.test no TLSA (unproven)"
+check "tampered NSEC3: says BOGUS" has "$(dt missingbogus '' tlsa)" "absence is not DNSSEC-proven: NSEC3"
+check "tampered NSEC3: names the bad signature" has "$(dt missingbogus '' tlsa)" "BOGUS: Bogus DNSSEC signature"
+check "tampered NSEC3: positive TLSA answers still validate" has "$(sm missingbogus '' tlsa)" "_25._tcp.mx1.lab.test secure"
+# drill agrees: the signed zone denies _587._tcp.mx1 TLSA with a chain to the anchor
+d3=$(drill -S -k "$Z/anchor.key" -p "$DNS" @127.0.0.1 TLSA _587._tcp.mx1.lab.test 2>&1 || true)
+check "drill -S agrees: denial of existence validates" sh -c "case '$d3' in *'Existence is denied by'*'Chase successful'*) exit 0 ;; esac; exit 1"
+d4=$(drill -S -k "$Z/anchor.key" -p "$BADN" @127.0.0.1 TLSA _587._tcp.mx1.lab.test 2>&1 || true)
+check "drill -S agrees: the tampered denial does not validate" sh -c "case '$d4' in *'Chase successful'*) exit 1 ;; esac; exit 0"
 
 # Port 25 of a host given by IP, no [autodiscover]: the certificate is checked against
 # the MX names (found through the lab resolver).

@@ -100,7 +100,11 @@ MXDECK_PROBES=tls,tlsver MXDECK_PROBE_TIMEOUT=3 "$MXDECK" test "$LAB/tls.ini" --
 end=$(date +%s.%N)
 cat "$LAB/out.txt"
 secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-check "exit status 1 when a probe fails" eq "$rc" 1
+# Hosts "unreachable" (192.0.2.1, TEST-NET) and "closed" (nothing listens) are never
+# reached by any probe: exit 3 (DESIGN.md §2), not 1.
+check "exit status 3 when a host cannot be reached at all" eq "$rc" 3
+check "says which hosts could not be reached" sh -c "grep -q 'host unreachable could not be reached' '$LAB/out.txt' && grep -q 'host closed could not be reached' '$LAB/out.txt'"
+check "a host that answered is not called unreachable" sh -c "! grep -q 'host \(silent\|hangup\|reset\|expired\) could not be reached' '$LAB/out.txt'"
 check "whole run within the 3 s probe timeout plus slack (took ${secs}s)" \
     awk -v s="$secs" 'BEGIN { exit !(s < 8) }'
 check "JSON output parses" /usr/bin/python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$LAB/out.json"
@@ -160,6 +164,20 @@ done
 # Cross-check the renegotiation verdicts with s_client's.
 check "s_client: reneg server accepts client renegotiation" eq "$(lab_s_client_reneg "$P_RENEG")" accepted
 check "s_client: default server refuses it" eq "$(lab_s_client_reneg "$P_GOOD")" refused
+
+check "reach in JSON: unreachable -1, closed -1, silent 1 (connected)" eq \
+    "$(lab_json_get "$LAB/out.json" unreachable 'tls smtps' reach) $(lab_json_get "$LAB/out.json" closed 'tls smtps' reach) $(lab_json_get "$LAB/out.json" silent 'tls smtps' reach)" "-1 -1 1"
+# Exit 1, not 3, when every host was reached and a probe failed; 3 when one of several
+# hosts was not reached.
+rc=0
+MXDECK_PROBES=tls,tlsver MXDECK_PROBE_TIMEOUT=3 "$MXDECK" test "$LAB/tls.ini" \
+    --host expired --host silent >"$LAB/reached.txt" 2>&1 || rc=$?
+check "reached hosts with failing probes (expired, silent): exit 1" eq "$rc" 1
+rc=0
+MXDECK_PROBES=tls,tlsver MXDECK_PROBE_TIMEOUT=3 "$MXDECK" test "$LAB/tls.ini" \
+    --host good --host closed >"$LAB/mixed.txt" 2>&1 || rc=$?
+check "good + closed: exit 3" eq "$rc" 3
+check "good + closed: names only closed" sh -c "grep -q 'host closed could not be reached' '$LAB/mixed.txt' && ! grep -q 'host good could not' '$LAB/mixed.txt'"
 
 # --host: only that host; an unknown host is a usage error (nothing contacted).
 rc=0

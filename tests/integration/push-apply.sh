@@ -75,6 +75,7 @@ done
 ok "second apply: no changes on any host, exit 0, no mtime changed"
 
 echo "# tampered by hand" >>"$lab/h2/etc/postfix/mxdeck_always_accept"
+chgrp postfix "$lab/h2/etc/postfix/mxdeck_always_accept"
 postconf -c "$lab/h3/etc/postfix" -e "smtpd_tls_protocols = >=TLSv1"
 rc=0
 mx plan "$lab/site.ini" >"$lab/plan2" 2>&1 || rc=$?
@@ -88,7 +89,11 @@ ok "tampered file on h2 and setting on h3: plan exits 1 and shows both diffs, h1
 rc=0
 mx --batch "$lab/site.ini" >"$lab/batch" 2>&1 || rc=$?
 [ $rc -eq 0 ] || die "--batch repair: exit $rc"
+[ "$(stat -c %U:%G "$lab/h2/etc/postfix/mxdeck_always_accept")" = root:postfix ] ||
+	die "the repaired file lost its group"
+cmp -s "$lab/h2/etc/postfix/mxdeck_always_accept" \
+    "$lab/render/h2$lab/h2/etc/postfix/mxdeck_always_accept" || die "not repaired"
 rc=0
 mx --batch --dry-run "$lab/site.ini" >"$lab/dry" 2>&1 || rc=$?
 [ $rc -eq 0 ] || { cat "$lab/dry"; die "--batch --dry-run after repair: exit $rc"; }
-ok "--batch repairs the drift, --batch --dry-run then reports none"
+ok "--batch repairs the drift (the replaced file keeps its group), --batch --dry-run then reports none"

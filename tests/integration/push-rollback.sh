@@ -31,7 +31,10 @@ host_mtimes "$lab/h1" | diff - "$lab/before.mtimes" || die "a file was touched"
 ok "header rule Postfix rejects: exit 4, message names the file, host byte-identical and untouched"
 
 # The vhost's certificate does not exist on the host: apache2 -t fails after the
-# rename; the restore puts every file (and main.cf/master.cf) back.
+# rename; the restore puts every file (and main.cf/master.cf) back, with its owner.
+chgrp postfix "$lab/h1/etc/postfix/main.cf"
+chgrp www-data "$lab/h1/etc/apache2/sites-available/mxdeck-mail.example.org.conf"
+host_state "$lab/h1" >"$lab/before"
 sed -e '0,/^certificate = /s|^certificate = .*|certificate = /etc/ssl/certs/mxdeck-no-such-cert.pem|' \
     -e 's|^smtpd_protocols = >=TLSv1.2$|smtpd_protocols = >=TLSv1.3|' "$lab/site.ini" >"$lab/bad-cert.ini"
 "$MXDECK" lint "$lab/bad-cert.ini" >/dev/null 2>&1 || die "test setup: lint rejects the profile"
@@ -42,7 +45,7 @@ grep -q "rolled back" "$lab/out" && grep -q "apache2 -t" "$lab/out" || { cat "$l
 host_state "$lab/h1" | diff -u "$lab/before" - || die "host not byte-identical after the rollback"
 [ "$(postconf -c "$lab/h1/etc/postfix" -h smtpd_tls_protocols)" = ">=TLSv1.2" ] || die "main.cf not restored"
 [ ! -e "$lab/h1/state/lock" ] || die "lock left"
-ok "apache2 -t fails after the rename: exit 4, every file restored (hashes, modes, links, main.cf)"
+ok "apache2 -t fails after the rename: exit 4, every file restored (hashes, modes, owners, links, main.cf)"
 
 rc=0
 mx plan "$lab/site.ini" >"$lab/out" 2>&1 || rc=$?

@@ -92,7 +92,7 @@ lab_ca() {
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" \
 	    -subj "/CN=mxdeck lab CA" -days 30 2>/dev/null
 	lab_leaf good 30 "smtp.lab.test" \
-	    "DNS:smtp.lab.test,DNS:imap.lab.test,DNS:pop.lab.test,DNS:mx1.lab.test,DNS:mx2.lab.test,DNS:mail.lab.test,DNS:autodiscover.lab.test,DNS:lab.test"
+	    "DNS:smtp.lab.test,DNS:imap.lab.test,DNS:pop.lab.test,DNS:mx1.lab.test,DNS:mx2.lab.test,DNS:mail.lab.test,DNS:autodiscover.lab.test,DNS:lab.test,DNS:autodiscover.lab2.test"
 	lab_leaf expired -1 "smtp.lab.test" "DNS:smtp.lab.test,DNS:mx1.lab.test"
 	lab_leaf wrong 30 "wrong.other.test" "DNS:wrong.other.test"
 	lab_leaf soon 5 "smtp.lab.test" "DNS:smtp.lab.test"
@@ -263,9 +263,10 @@ EOF
 	lab_wait_port "$1" && lab_wait_port "$2" && lab_wait_port "$3" && lab_wait_port "$4"
 }
 
-# lab_nsd NAME PORT ZONE ZONEFILE: nsd serving one zone on 127.0.0.1:PORT.
+# lab_nsd NAME PORT ZONE ZONEFILE [ZONE ZONEFILE...]: nsd serving the zones on
+# 127.0.0.1:PORT.
 lab_nsd() {
-	local name=$1 port=$2 zone=$3 file=$4 d=$LAB/nsd-$1
+	local name=$1 port=$2 zone=$3 file=$4 d=$LAB/nsd-$1 n=1
 	mkdir -p "$d"
 	cp "$file" "$d/zone"
 	chmod -R a+rX "$d"
@@ -289,6 +290,15 @@ zone:
   name: "$zone"
   zonefile: "$d/zone"
 EOF
+	shift 4
+	while [ $# -ge 2 ]; do
+		cp "$2" "$d/zone$n"
+		printf 'zone:\n  name: "%s"\n  zonefile: "%s"\n' "$1" "$d/zone$n" \
+		    >> "$d/nsd.conf"
+		n=$((n + 1))
+		shift 2
+	done
+	chmod -R a+rX "$d"
 	nsd -d -c "$d/nsd.conf" >"$d/stdout" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
 	if ! lab_wait_port "$port"; then

@@ -22,7 +22,7 @@ die() { echo "FAIL - $*"; exit 1; }
 mx() { "$MXDECK" --known-hosts "$lab/known_hosts" "$@"; }
 
 # Every file and symlink a lab host has outside its state directory, with its content
-# hash, mode and (for links) target: equal output = byte-identical host.
+# hash, mode, owner and group, and (for links) target: equal output = byte-identical host.
 host_state() {
 	local d=$1
 	(cd "$d" && find etc www \( -type f -o -type l \) ! -name '.mxdeck.*' -print0 2>/dev/null |
@@ -30,7 +30,8 @@ host_state() {
 			if [ -L "$f" ]; then
 				printf 'L %s -> %s\n' "$f" "$(readlink "$f")"
 			else
-				printf 'F %s %s %s\n' "$(stat -c %a "$f")" "$(sha256sum <"$f" | cut -c1-64)" "$f"
+				printf 'F %s %s %s %s\n' "$(stat -c %a "$f")" "$(stat -c %U:%G "$f")" \
+				    "$(sha256sum <"$f" | cut -c1-64)" "$f"
 			fi
 		done)
 }

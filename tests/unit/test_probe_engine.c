@@ -94,9 +94,12 @@ t_build_all(void **state)
 	assert_int_equal(count(pl, "smtp", NULL), 3);
 	/* dns: mx, tlsa, and autodiscover + rfc6186 for lab.test and lab2.test */
 	assert_int_equal(count(pl, "dns", NULL), 6);
-	/* http: two autodiscover URLs, activesync, owa */
-	assert_int_equal(count(pl, "http", NULL), 4);
-	assert_int_equal(count(pl, "http", "autodiscover"), 2);
+	/* http: Outlook's four steps for lab.test and for lab2.test (https://D/,
+	 * https://autodiscover.D/, the http redirect, the SRV target), activesync, owa */
+	assert_int_equal(count(pl, "http", NULL), 10);
+	assert_int_equal(count(pl, "http", "autodiscover"), 4);
+	assert_int_equal(count(pl, "http", "autodiscover-redirect"), 2);
+	assert_int_equal(count(pl, "http", "autodiscover-srv"), 2);
 	probe_list_free(pl);
 	site_free(s);
 	free(s);
@@ -232,14 +235,15 @@ t_json(void **state)
 	struct probe_result r = {
 		.status = PROBE_WARN, .kind = "tls", .name = "tls \"smtp\"", .host = NULL,
 		.target = "a\\b", .summary = "x\ty", .details = "l1\nl2\x01\n",
-		.duration = 1.5, .handshakes = 3,
+		.duration = 1.5, .handshakes = 3, .reach = -1,
 	};
 	char *j = probe_result_json(&r);
 	struct probe_result *d;
 
 	assert_string_equal(j, "{\"status\":\"warn\",\"kind\":\"tls\",\"name\":\"tls "
 	    "\\\"smtp\\\"\",\"host\":null,\"target\":\"a\\\\b\",\"summary\":\"x\\ty\","
-	    "\"details\":\"l1\\nl2\\u0001\\n\",\"duration\":1.500,\"handshakes\":3}");
+	    "\"details\":\"l1\\nl2\\u0001\\n\",\"duration\":1.500,\"handshakes\":3,"
+	    "\"reach\":-1}");
 	free(j);
 	d = probe_result_dup(&r);
 	assert_string_equal(d->details, r.details);
