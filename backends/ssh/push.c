@@ -1556,28 +1556,32 @@ rename_all(struct push *p, char **cause)
 	return rc;
 }
 
-/* ---- reload ---- */
+/* ---- reload ----
+ * Each script exits 10 when its daemon is not running (nothing to reload), and 11 when
+ * the daemon's main process is gone half a second after the reload: the post-apply
+ * smoke test (a daemon that dies on the new configuration is a failed apply). */
 
 static const char dovecot_reload_sh[] =
     "conf=$1; base=$(doveconf -c \"$conf\" -h base_dir) || exit 3; "
     "pid=$(cat \"$base/master.pid\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
-    "|| exit 10; exec doveadm -c \"$conf\" reload";
+    "|| exit 10; doveadm -c \"$conf\" reload || exit $?; sleep 0.5; kill -0 \"$pid\" 2>/dev/null || { echo \"the daemon (pid $pid) is gone after the reload\"; exit 11; }";
 static const char apache_reload_sh[] =
     "d=$1; [ -f \"$d/envvars\" ] && . \"$d/envvars\"; pf=${APACHE_PID_FILE:-}; "
     "[ -n \"$pf\" ] || pf=$(apache2 -d \"$d\" -f \"$d/apache2.conf\" -t -D DUMP_RUN_CFG "
     "2>/dev/null | sed -n 's/^PidFile: \"\\(.*\\)\"$/\\1/p'); "
     "[ -n \"$pf\" ] && pid=$(cat \"$pf\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
-    "|| exit 10; exec apache2 -d \"$d\" -f \"$d/apache2.conf\" -k graceful";
+    "|| exit 10; apache2 -d \"$d\" -f \"$d/apache2.conf\" -k graceful || exit $?; sleep 0.5; kill -0 \"$pid\" 2>/dev/null || { echo \"the daemon (pid $pid) is gone after the reload\"; exit 11; }";
 static const char nginx_reload_sh[] =
     "c=$1; pf=$(nginx -T -q -c \"$c\" 2>/dev/null | sed -n "
     "'s/^[[:space:]]*pid[[:space:]][[:space:]]*\\([^;]*\\);.*/\\1/p' | head -n 1); "
     "[ -n \"$pf\" ] || pf=/run/nginx.pid; "
     "pid=$(cat \"$pf\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null || exit 10; "
-    "exec nginx -c \"$c\" -s reload";
+    "nginx -c \"$c\" -s reload || exit $?; sleep 0.5; kill -0 \"$pid\" 2>/dev/null || { echo \"the daemon (pid $pid) is gone after the reload\"; exit 11; }";
 static const char postfix_reload_sh[] =
     "d=$1; q=$(postconf -c \"$d\" -h queue_directory) || exit 3; "
-    "pid=$(cat \"$q/pid/master.pid\" 2>/dev/null) && kill -0 $pid 2>/dev/null || exit 10; "
-    "exec postfix -c \"$d\" reload";
+    "pid=$(tr -dc 0-9 <\"$q/pid/master.pid\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
+    "|| exit 10; "
+    "postfix -c \"$d\" reload || exit $?; sleep 0.5; kill -0 \"$pid\" 2>/dev/null || { echo \"the daemon (pid $pid) is gone after the reload\"; exit 11; }";
 
 /* Reload every changed daemon in one batch; a daemon that is not running is noted,
  * not an error. */
@@ -1653,13 +1657,18 @@ reload(struct push *p, const bool d[D_COUNT], bool rollback, char **cause)
 		    kk < D_COUNT) {
 			const char *out = l + off;
 
+			size_t ol = strlen(out);
+
+			while (ol > 0 && out[ol - 1] == ' ')
+				ol--;
 			if (st == 10)
 				note(p, "%s is not running: %s, reload skipped", names[kk],
-				    rollback ? "old files restored" : "files are in place");
+				    rollback ? "old files restored; start it by hand if it should "
+				    "run" : "files are in place");
 			else if (st != 0) {
 				if (rc == 0)
-					*cause = xasprintf("host %s: %s reload failed (exit %d): %s",
-					    h->name, names[kk], st, out);
+					*cause = xasprintf("host %s: %s reload failed (exit %d): %.*s",
+					    h->name, names[kk], st, (int)ol, out);
 				rc = -1;
 			} else
 				note(p, "%s reloaded%s", names[kk], rollback ? " (old files)" : "");

@@ -42,7 +42,9 @@ void push_result_init(struct push_result *r);
 void push_result_free(struct push_result *r);
 
 /* Run the protocol for one host. Never fails as a function: the outcome (including
- * "unreachable") is in r. Thread-safe for different hosts. */
+ * "unreachable") is in r. Thread-safe for different hosts, once the caller has run
+ * libssh2_init(0) before starting threads (tui/cmd-push.c does; so must the console).
+ * Blocks for the whole run: run it in a thread to keep a UI alive. */
 void push_host(const struct site *site, const struct host *host,
     const struct push_opts *o, struct push_result *r);
 

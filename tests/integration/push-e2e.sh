@@ -165,3 +165,21 @@ rc=0
 curl -sk --max-time 20 --user alice@example.org:secret "pop3s://127.0.0.1:$P995/" >/dev/null || rc=$?
 [ $rc -ne 0 ] || die "alice still logs in over POP3S after pop3 = off was pushed"
 ok "pop3 = off for alice pushed: dovecot reloaded, alice refused over POP3S"
+
+# Post-apply smoke test: a configuration that passes `postfix check` but kills the
+# running master on reload (smtps moved to a port something else holds) is a failed
+# apply: the files are restored, and the report says Postfix is gone.
+Pbusy=$((base + 5))
+while ! port_free $Pbusy; do Pbusy=$((Pbusy + 1)); done
+python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(120)' $Pbusy &
+busy=$!
+extra_cleanup="kill $busy 2>/dev/null; cleanup_daemons"
+host_state "$lab/h1" >"$lab/before"
+sed "s|smtps:$P465|smtps:$Pbusy|" "$lab/site.ini" >"$lab/busy.ini"
+rc=0
+mx apply --yes "$lab/busy.ini" >"$lab/out" 2>&1 || rc=$?
+kill $busy 2>/dev/null || true
+[ $rc -eq 4 ] && grep -q "gone after the reload" "$lab/out" || { cat "$lab/out"; tail -5 "$T/maillog"; die "master killed by the reload: exit $rc, want 4"; }
+host_state "$lab/h1" | diff -u "$lab/before" - || die "files not restored after the failed reload"
+ok "postfix master dies on the reloaded config: exit 4, files restored, the report says so"
+if [ -n "${PUSH_E2E_SHOW:-}" ]; then cat "$lab/out"; fi

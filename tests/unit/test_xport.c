@@ -109,6 +109,9 @@ test_readonly_refuses_writes(void **state)
 	rc = xport_mkdir_p(x, "a/b/c", 0755, NULL, &cause);
 	expect_refused(rc, cause);
 	cause = NULL;
+	rc = xport_chown(x, "a", 0, 0, &cause);
+	expect_refused(rc, cause);
+	cause = NULL;
 	xres_init(&r);
 	rc = xport_exec(x, touch, NULL, 0, &r, &cause);
 	expect_refused(rc, cause);
@@ -153,6 +156,12 @@ test_local_ops(void **state)
 	assert_int_equal(xport_lstat(x, "a/b/c/f", &st, &cause), 0);
 	assert_true(st.exists && !st.is_dir && !st.is_link);
 	assert_int_equal(st.mode, 0600);
+	assert_int_equal(st.uid, (long)getuid());
+	if (getuid() == 0) {		/* the suite runs as root; chown needs it */
+		assert_int_equal(xport_chown(x, "a/b/c/f", 0, 1, &cause), 0);
+		assert_int_equal(xport_lstat(x, "a/b/c/f", &st, &cause), 0);
+		assert_int_equal(st.gid, 1);
+	}
 	assert_int_equal(xport_symlink(x, "c/f", "a/b/l", &cause), 0);
 	assert_int_equal(xport_readlink(x, "a/b/l", &target, &cause), 0);
 	assert_string_equal(target, "c/f");
