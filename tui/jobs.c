@@ -255,6 +255,16 @@ snapshot(struct console *c, char **hash)
 	return s;
 }
 
+/* push_opts.progress: one state line per stage (connecting, locked, uploading,
+ * validating, reloading...), from the host's own thread. */
+static void
+host_stage(void *arg, const struct host *h, const char *stage)
+{
+	struct jobs *j = arg;
+
+	post(j, EV_STATE, (size_t)(h - j->snap->hosts), stage, NULL, 0, NULL);
+}
+
 static void *
 host_thread(void *arg)
 {
@@ -263,8 +273,6 @@ host_thread(void *arg)
 	const struct host *h = &j->snap->hosts[hj->idx];
 	struct push_result r;
 
-	post(j, EV_STATE, hj->idx, j->popts.mode == PUSH_APPLY ? "pushing: connect, lock, "
-	    "upload, validate, reload" : "planning: connect, read, diff", NULL, 0, NULL);
 	push_result_init(&r);
 	push_host(j->snap, h, &j->popts, &r);
 	{
@@ -356,6 +364,8 @@ start_push(struct console *c, enum push_mode mode)
 		snprintf(j->controller, sizeof j->controller, "localhost");
 	j->popts.controller = j->controller;
 	j->popts.pid = (long)getpid();
+	j->popts.progress = host_stage;
+	j->popts.progress_arg = j;
 	j->maxpar = c->cli->jobs > 0 ? c->cli->jobs : 16;
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%H:%M:%S", &tm);

@@ -232,6 +232,13 @@ merge_lines(const struct rfile *f, struct strv *out)
 
 static int restore(struct push *p, const char *backupdir, char **cause);
 
+static void
+stage(const struct push *p, const char *what)
+{
+	if (p->o->progress != NULL)
+		p->o->progress(p->o->progress_arg, p->host, what);
+}
+
 static char *
 lock_file(struct push *p, const char *name)
 {
@@ -1864,8 +1871,13 @@ apply(struct push *p)
 		free(p->stamp);
 		p->stamp = s;
 	}
-	if (backup(p, &cause) == -1 || upload(p, &cause) == -1)
+	stage(p, "backing up");
+	if (backup(p, &cause) == -1)
 		goto before_rename;
+	stage(p, "uploading");
+	if (upload(p, &cause) == -1)
+		goto before_rename;
+	stage(p, "validating");
 	if (d[D_POSTFIX] && validate_postfix_staged(p, &cause) == -1) {
 		if (!alive(p))
 			goto before_rename;
@@ -1892,6 +1904,7 @@ apply(struct push *p)
 			goto before_rename;
 	}
 	p->r->backup = xstrdup(p->backupdir);
+	stage(p, "renaming");
 	if (rename_all(p, &cause) == -1) {
 		roll_back(p, d, cause);
 		free(cause);
@@ -1905,6 +1918,7 @@ apply(struct push *p)
 		free(why);
 		return;
 	}
+	stage(p, "reloading");
 	if (reload(p, d, false, &cause) == -1) {
 		roll_back(p, d, cause);
 		free(cause);
@@ -1984,6 +1998,7 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 	sb_init(&p.manifest);
 	p.lockdir = xasprintf("%s/lock", host->state_dir);
 
+	stage(&p, "connecting");
 	if (host->local)
 		p.x = xport_local_open(host->name, NULL, readonly);
 	else {
@@ -2012,10 +2027,13 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		}
 		goto out;
 	}
+	if (o->mode == PUSH_APPLY)
+		stage(&p, "locked");
 	if (detect(&p, &detected, &cause) == -1) {
 		finish(&p, EXIT_UNREACHABLE, cause);
 		goto out;
 	}
+	stage(&p, "planning");
 	memset(&ctx, 0, sizeof ctx);
 	ctx.site = site;
 	ctx.host = host;

@@ -24,6 +24,11 @@ struct push_opts {
 	const char *profile_hash;	/* "sha256:HEX" of the profile, for the journal */
 	const char *controller;		/* this machine's name, for the lock owner */
 	long	 pid;			/* this process, for the lock owner */
+	/* Called at each stage ("connecting", "locked", "planning", "backing up",
+	 * "uploading", "validating", "renaming", "reloading") from the thread running
+	 * push_host(); may be NULL. */
+	void	(*progress)(void *arg, const struct host *host, const char *stage);
+	void	*progress_arg;
 };
 
 struct push_result {
