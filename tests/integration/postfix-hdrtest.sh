@@ -22,8 +22,13 @@ postconf -m | grep -qx pcre || { echo "postfix-pcre not installed"; exit 77; }
 [ -x "$MXDECK" ] || { echo "FAIL $MXDECK not built"; exit 1; }
 [ -f "$BUILD/libmxdeck.a" ] || { echo "FAIL $BUILD/libmxdeck.a not built"; exit 1; }
 
-# The tester, as a small driver linked against the library.
-cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$ROOT" -o "$T/drv" \
+# The tester, as a small driver linked against the library (with the sanitizers the
+# library was built with, for make check-asan).
+san=
+if nm "$BUILD/libmxdeck.a" 2>/dev/null | grep -q __asan_init; then
+	san="-fsanitize=address,undefined"
+fi
+cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $san -I"$ROOT" -o "$T/drv" \
     "$ROOT/tests/lab/hdrtest-driver.c" "$BUILD/libmxdeck.a" \
     $(pkg-config --libs libpcre2-8 ncursesw libssh2 openssl libcurl ldns) -lpthread -lm
 ok "built the hdrtest driver"
