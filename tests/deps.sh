@@ -8,7 +8,7 @@ pkgs=(
 	build-essential pkg-config libncurses-dev libssh2-1-dev libssl-dev
 	libcurl4-openssl-dev libldns-dev libpcre2-dev libcmocka-dev
 	# console tests, sanitizers, fuzzing
-	tmux clang valgrind
+	tmux clang libclang-rt-14-dev valgrind
 	# the lab: real daemons on loopback
 	openssh-server openssh-client postfix postfix-pcre dovecot-core dovecot-imapd
 	dovecot-pop3d apache2 nginx php8.2-fpm php8.2-cli php8.2-xml unbound nsd ldnsutils
