@@ -73,6 +73,9 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
+fuzz-regress:
+	tests/fuzz/run.sh -r
+
 check-valgrind: all
 	BUILD=$(BUILD) MXDECK=$(abspath $(BUILD)/mxdeck) tests/valgrind.sh
 
@@ -86,7 +89,7 @@ install: all
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all unit check check-unit bench demo check-asan check-valgrind fuzz install clean
+.PHONY: all unit check check-unit bench demo check-asan check-valgrind fuzz fuzz-regress install clean
 .SECONDARY:
 
 -include $(CORE_OBJ:.o=.d) $(TUI_OBJ:.o=.d)

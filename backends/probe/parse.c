@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "backends/probe/parse.h"
+#include "backends/render/render.h"
 
 ssize_t
 line_take(const char *buf, size_t len, char **line)
@@ -49,7 +50,9 @@ smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r, char **cause
 		if (n == 0) {
 			/* Incomplete: but garbage already visible is garbage now. */
 			if (len - off >= 1 && !isdigit((unsigned char)buf[off])) {
-				*cause = xasprintf("not an SMTP reply: \"%.40s\"", buf + off);
+				/* buf need not be NUL-terminated: bound by its length */
+				*cause = xasprintf("not an SMTP reply: \"%.*s\"",
+				    (int)(len - off < 40 ? len - off : 40), buf + off);
 				smtp_reply_free(r);
 				return (-1);
 			}
@@ -764,15 +767,24 @@ xml_child_text(const struct xml_node *n, const char *name)
 char *
 ad_request_body(const char *email, bool mobilesync)
 {
-	return (xasprintf("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n"
+	struct sbuf esc;
+	char *body;
+
+	/* The address comes from the profile and lint checks it; escape it anyway. */
+	sb_init(&esc);
+	sb_addn(&esc, "", 0);
+	xml_escape(&esc, email);
+	body = xasprintf("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n"
 	    "<Autodiscover xmlns=\"%s\">\r\n"
 	    "  <Request>\r\n"
 	    "    <EMailAddress>%s</EMailAddress>\r\n"
 	    "    <AcceptableResponseSchema>%s</AcceptableResponseSchema>\r\n"
 	    "  </Request>\r\n"
 	    "</Autodiscover>\r\n",
-	    mobilesync ? AD_NS_REQ_MOBILE : AD_NS_REQ_OUTLOOK, email,
-	    mobilesync ? AD_NS_MOBILE : AD_NS_OUTLOOK));
+	    mobilesync ? AD_NS_REQ_MOBILE : AD_NS_REQ_OUTLOOK, esc.s,
+	    mobilesync ? AD_NS_MOBILE : AD_NS_OUTLOOK);
+	sb_free(&esc);
+	return (body);
 }
 
 static void
