@@ -1453,6 +1453,15 @@ site_find_host(const struct site *site, const char *name)
 	return NULL;
 }
 
+int
+host_port(const struct host *h, const char *service, int dflt)
+{
+	for (size_t i = 0; i < h->nprobe_ports; i++)
+		if (strcmp(h->probe_ports[i].service, service) == 0)
+			return h->probe_ports[i].port;
+	return dflt;
+}
+
 static void
 endpoint_free(struct endpoint *e)
 {

@@ -203,6 +203,10 @@ const char *const *site_section_keys(const char *section);
 /* Whether the section takes a "name" ([host "gw1"]). */
 bool site_section_has_name(const char *section);
 
+/* The port of one of a host's services (probe_ports: smtp submission smtps imaps pop3s
+ * imap pop3 https); 0 when switched off, dflt when the service is not listed. */
+int host_port(const struct host *h, const char *service, int dflt);
+
 const struct host *site_find_host(const struct site *site, const char *name);
 struct user *site_find_user(const struct site *site, const char *email);
 

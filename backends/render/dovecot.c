@@ -48,15 +48,6 @@ static const char *const canonical[] = {
 	"ANY", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3",
 };
 
-static int
-probe_port(const struct host *h, const char *service, int dflt)
-{
-	for (size_t i = 0; i < h->nprobe_ports; i++)
-		if (strcmp(h->probe_ports[i].service, service) == 0)
-			return h->probe_ports[i].port;
-	return dflt;
-}
-
 /* A value that goes verbatim after "key = " or "key = <": no quoting in Dovecot's
  * syntax is needed as long as it has none of these. */
 static bool
@@ -273,8 +264,8 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 		add_lower(&f->data, site->domain);
 		sb_addc(&f->data, '\n');
 	}
-	imaps = probe_port(h, "imaps", 993);
-	pop3s = probe_port(h, "pop3s", 995);
+	imaps = host_port(h, "imaps", 993);
+	pop3s = host_port(h, "pop3s", 995);
 	sb_addf(&f->data, "\n# IMAP and POP3 only over implicit TLS (imaps %d, pop3s %d); the\n"
 	    "# plaintext listeners are off (port = 0).\n", imaps, pop3s);
 	add_listener(&f->data, "imap-login", "imap", "imaps", imaps);

@@ -144,15 +144,6 @@ add_lower(struct sbuf *b, const char *s)
 		sb_addc(b, (char)tolower((unsigned char)*s));
 }
 
-static int
-service_port(const struct host *h, const char *service, int dflt)
-{
-	for (size_t i = 0; i < h->nprobe_ports; i++)
-		if (strcmp(h->probe_ports[i].service, service) == 0)
-			return h->probe_ports[i].port;
-	return dflt;
-}
-
 /* master.cf service name for a port: the well-known name at the default port. */
 static char *
 service_name(int port, int dflt, const char *name)
@@ -564,14 +555,14 @@ postfix_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 		sb_addf(&pf.params, "msa_cleanup/unix/header_checks=pcre:%s\n", p);
 		free(p);
 	}
-	sub = service_name(service_port(h, "submission", 587), 587, "submission");
-	smtps = service_name(service_port(h, "smtps", 465), 465, "smtps");
+	sub = service_name(host_port(h, "submission", 587), 587, "submission");
+	smtps = service_name(host_port(h, "smtps", 465), 465, "smtps");
 	render_msa(&pf, sub, false, msa);
 	render_msa(&pf, smtps, true, msa);
 	free(sub);
 	free(smtps);
 	/* A lab on loopback moves port 25: add a plain smtpd there. */
-	smtp_port = service_port(h, "smtp", 25);
+	smtp_port = host_port(h, "smtp", 25);
 	if (smtp_port != 25)
 		sb_addf(&pf.master, "%d/inet = %d inet n - y - - smtpd\n", smtp_port,
 		    smtp_port);

@@ -212,12 +212,9 @@ web_backend_free(struct web_backend *b)
 int
 web_https_port(const struct host *h)
 {
-	for (size_t i = 0; i < h->nprobe_ports; i++)
-		if (h->probe_ports[i].service != NULL &&
-		    strcmp(h->probe_ports[i].service, "https") == 0 &&
-		    h->probe_ports[i].port > 0)
-			return h->probe_ports[i].port;
-	return 443;
+	int port = host_port(h, "https", 443);
+
+	return port > 0 ? port : 443;
 }
 
 void
