@@ -142,8 +142,7 @@ apache_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	for (size_t i = 0; i < site->nvhosts; i++) {
 		const struct vhost *vh = &site->vhosts[i];
 		struct sbuf b;
-		struct rfile *f;
-		char *path;
+		char *name;
 
 		if (vh->server != SERVER_APACHE)
 			continue;
@@ -152,12 +151,9 @@ apache_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 			sb_free(&b);
 			return -1;
 		}
-		path = xasprintf("%s/sites-available/mxdeck-%s.conf", dir, vh->name);
-		f = fileset_add(fs, "apache", path, 0644, FK_FILE);
-		f->symlink = xasprintf("%s/sites-enabled/mxdeck-%s.conf", dir, vh->name);
-		sb_free(&f->data);
-		f->data = b;
-		free(path);
+		name = xasprintf("mxdeck-%s.conf", vh->name);
+		fileset_add_site(fs, "apache", dir, name, &b);
+		free(name);
 	}
 	return 0;
 }

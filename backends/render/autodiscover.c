@@ -508,15 +508,13 @@ ad_check_fpm(const struct site *site, const struct host *h, const char *fpm, cha
 }
 
 static void
-ad_add(struct fileset *fs, const char *path, struct sbuf *b, const char *symlink)
+ad_add(struct fileset *fs, const char *path, struct sbuf *b)
 {
 	struct rfile *f = fileset_add(fs, "autodiscover", path, 0644, FK_FILE);
 
 	sb_free(&f->data);
 	f->data = *b;
 	sb_init(b);
-	if (symlink != NULL)
-		f->symlink = xstrdup(symlink);
 }
 
 static int
@@ -526,7 +524,7 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 	const struct host *h = ctx->host;
 	struct ad_web w;
 	struct sbuf b;
-	char *path, *link;
+	char *path;
 	int certline;
 
 	if (site->nads == 0)
@@ -547,7 +545,7 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 	sb_init(&b);
 	ad_php(site, &b);
 	path = xasprintf("%s/autodiscover/autodiscover.php", w.www);
-	ad_add(fs, path, &b, NULL);
+	ad_add(fs, path, &b);
 	free(path);
 
 	for (size_t i = 0; i < site->nads; i++) {
@@ -556,11 +554,11 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 		ad_autoconfig(site, ad, &b);
 		path = xasprintf("%s/autoconfig/%s/.well-known/autoconfig/mail/config-v1.1.xml",
 		    w.www, ad->domain);
-		ad_add(fs, path, &b, NULL);
+		ad_add(fs, path, &b);
 		free(path);
 		ad_autoconfig(site, ad, &b);
 		path = xasprintf("%s/autoconfig/%s/mail/config-v1.1.xml", w.www, ad->domain);
-		ad_add(fs, path, &b, NULL);
+		ad_add(fs, path, &b);
 		free(path);
 	}
 
@@ -591,11 +589,7 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 				sb_add(&b, "\n");
 			ad_apache_section(&w, &site->ads[i], &b);
 		}
-		path = xasprintf("%s/sites-available/mxdeck_autodiscover.conf", dir);
-		link = xasprintf("%s/sites-enabled/mxdeck_autodiscover.conf", dir);
-		ad_add(fs, path, &b, link);
-		free(path);
-		free(link);
+		fileset_add_site(fs, "autodiscover", dir, "mxdeck_autodiscover.conf", &b);
 	}
 	if (h->roles & ROLE_NGINX) {
 		const char *dir = h->nginx_dir != NULL ? h->nginx_dir : "/etc/nginx";
@@ -613,11 +607,7 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 			    web_nginx_legacy_default(site) == NULL;
 			ad_nginx_section(&w, &site->ads[i], &b);
 		}
-		path = xasprintf("%s/sites-available/mxdeck_autodiscover", dir);
-		link = xasprintf("%s/sites-enabled/mxdeck_autodiscover", dir);
-		ad_add(fs, path, &b, link);
-		free(path);
-		free(link);
+		fileset_add_site(fs, "autodiscover", dir, "mxdeck_autodiscover", &b);
 	}
 	sb_free(&b);
 	return 0;

@@ -135,8 +135,7 @@ nginx_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	for (size_t i = 0; i < site->nvhosts; i++) {
 		const struct vhost *vh = &site->vhosts[i];
 		struct sbuf b;
-		struct rfile *f;
-		char *path;
+		char *name;
 
 		if (vh->server != SERVER_NGINX)
 			continue;
@@ -145,12 +144,9 @@ nginx_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 			sb_free(&b);
 			return -1;
 		}
-		path = xasprintf("%s/sites-available/mxdeck-%s", dir, vh->name);
-		f = fileset_add(fs, "nginx", path, 0644, FK_FILE);
-		f->symlink = xasprintf("%s/sites-enabled/mxdeck-%s", dir, vh->name);
-		sb_free(&f->data);
-		f->data = b;
-		free(path);
+		name = xasprintf("mxdeck-%s", vh->name);
+		fileset_add_site(fs, "nginx", dir, name, &b);
+		free(name);
 	}
 	return 0;
 }

@@ -40,6 +40,21 @@ fileset_add(struct fileset *fs, const char *role, const char *path, unsigned mod
 }
 
 struct rfile *
+fileset_add_site(struct fileset *fs, const char *role, const char *dir, const char *name,
+    struct sbuf *data)
+{
+	char *path = xasprintf("%s/sites-available/%s", dir, name);
+	struct rfile *f = fileset_add(fs, role, path, 0644, FK_FILE);
+
+	free(path);
+	f->symlink = xasprintf("%s/sites-enabled/%s", dir, name);
+	sb_free(&f->data);
+	f->data = *data;
+	sb_init(data);
+	return f;
+}
+
+struct rfile *
 fileset_find(const struct fileset *fs, const char *path)
 {
 	for (size_t i = 0; i < fs->n; i++)

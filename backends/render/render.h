@@ -38,6 +38,10 @@ struct fileset {
 /* Add a file (path is copied); returns it for the caller to fill data. */
 struct rfile *fileset_add(struct fileset *fs, const char *role, const char *path,
     unsigned mode, enum file_kind kind);
+/* A web server site DIR/sites-available/NAME enabled the Debian way through the link
+ * DIR/sites-enabled/NAME; takes the bytes of *data (left empty). */
+struct rfile *fileset_add_site(struct fileset *fs, const char *role, const char *dir,
+    const char *name, struct sbuf *data);
 struct rfile *fileset_find(const struct fileset *fs, const char *path);
 void fileset_sort(struct fileset *fs);		/* by path: deterministic order */
 void fileset_free(struct fileset *fs);
