@@ -8,19 +8,26 @@
 #include "profiles/site.h"
 #include "tui/cli.h"
 
+/* Parse and lint PATH, print every finding to stderr; -1 when it has errors. */
+static int
+check_profile(const char *path, struct site *site, struct diags *d)
+{
+	int rc = site_load(site, path, d);
+
+	if (rc == 0)
+		site_lint(site, d);
+	diags_sort(d);
+	diags_print(d, stderr);
+	return rc == -1 || d->nerrors > 0 ? -1 : 0;
+}
+
 struct site *
 cli_load_site(const struct cli *cli)
 {
 	struct site *site = xcalloc(1, sizeof *site);
 	struct diags d = { 0 };
-	int rc;
 
-	rc = site_load(site, cli->profile, &d);
-	if (rc == 0)
-		site_lint(site, &d);
-	diags_sort(&d);
-	diags_print(&d, stderr);
-	if (rc == -1 || d.nerrors > 0) {
+	if (check_profile(cli->profile, site, &d) == -1) {
 		fprintf(stderr, "mxdeck: %s: %zu error(s); fix them and run again "
 		    "(`mxdeck lint %s` lists them)\n", cli->profile, d.nerrors, cli->profile);
 		diags_free(&d);
@@ -120,11 +127,7 @@ cmd_lint(struct cli *cli)
 	int rc;
 
 	memset(&site, 0, sizeof site);
-	rc = site_load(&site, cli->profile, &d);
-	if (rc == 0)
-		site_lint(&site, &d);
-	diags_sort(&d);
-	diags_print(&d, stderr);
+	rc = check_profile(cli->profile, &site, &d);
 	if (cli->json) {
 		printf("{\"profile\":");
 		json_string(stdout, cli->profile);
@@ -141,7 +144,7 @@ cmd_lint(struct cli *cli)
 	} else if (d.nerrors == 0)
 		fprintf(stderr, "%s: ok (%zu warning%s)\n", cli->profile, d.nwarnings,
 		    d.nwarnings == 1 ? "" : "s");
-	rc = (rc == -1 || d.nerrors > 0) ? EXIT_USAGE : EXIT_OK;
+	rc = rc == -1 ? EXIT_USAGE : EXIT_OK;
 	diags_free(&d);
 	site_free(&site);
 	return rc;
