@@ -185,18 +185,26 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 			fputs(r->diff.s, f);
 	}
 	{
-		size_t nok = 0, ndrift = 0, nbad = 0;
+		size_t nok = 0, ndrift = 0, nbad = 0, napplied = 0;
 
 		for (size_t i = 0; i < n; i++) {
-			if (res[i].exit == EXIT_OK)
+			if (res[i].exit == EXIT_OK) {
 				nok++;
-			else if (res[i].exit == EXIT_DRIFT)
+				if (res[i].applied)
+					napplied++;
+			} else if (res[i].exit == EXIT_DRIFT)
 				ndrift++;
 			else
 				nbad++;
 		}
-		fprintf(f, "mxdeck: %s: %zu host%s: %zu ok, %zu with changes, %zu failed\n", verb,
-		    n, n == 1 ? "" : "s", nok, ndrift, nbad);
+		if (strcmp(verb, "apply") == 0)
+			/* An applied host exits 0: "with changes" would always read 0. */
+			fprintf(f, "mxdeck: %s: %zu host%s: %zu applied, %zu already in sync, "
+			    "%zu failed\n", verb, n, n == 1 ? "" : "s", napplied, nok - napplied,
+			    nbad);
+		else
+			fprintf(f, "mxdeck: %s: %zu host%s: %zu in sync, %zu with changes, "
+			    "%zu failed\n", verb, n, n == 1 ? "" : "s", nok, ndrift, nbad);
 	}
 }
 

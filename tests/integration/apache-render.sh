@@ -198,6 +198,8 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 EOF
 python3 "$T/slow.py" "$SPORT" 2>"$T/slow.log" &
 pids+=($!)
+# wait for the backend to listen: python can start slowly under load
+for _ in $(seq 300); do ss -Hltn "sport = :$SPORT" | grep -q . && break; sleep 0.1; done
 
 apache2 -d "$T/srv" -f "$T/srv/apache2.conf" -k start || die "apache2 -k start"
 for _ in $(seq 100); do

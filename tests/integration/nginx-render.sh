@@ -207,6 +207,8 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 PY
 python3 "$T/slow.py" "$SPORT" 2>"$T/slow.log" &
 pids+=($!)
+# wait for the backend to listen: python can start slowly under load
+for _ in $(seq 300); do ss -Hltn "sport = :$SPORT" | grep -q . && break; sleep 0.1; done
 sleep 0.3
 start=$(date +%s%N)
 code=$(get slow.lab.test /Microsoft-Server-ActiveSync/ping -o /dev/null -w '%{http_code}')

@@ -174,6 +174,10 @@ while ! port_free $Pbusy; do Pbusy=$((Pbusy + 1)); done
 python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(120)' $Pbusy &
 busy=$!
 extra_cleanup="kill $busy 2>/dev/null; cleanup_daemons"
+# The holder must be listening before the apply starts: otherwise the reloaded master
+# takes the port first and survives (seen under load, where python starts slowly).
+for _ in $(seq 300); do port_free $Pbusy || break; kill -0 $busy 2>/dev/null || break; sleep 0.1; done
+port_free $Pbusy && die "the port holder did not bind $Pbusy"
 host_state "$lab/h1" >"$lab/before"
 sed "s|smtps:$P465|smtps:$Pbusy|" "$lab/site.ini" >"$lab/busy.ini"
 rc=0
