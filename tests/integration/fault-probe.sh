@@ -14,8 +14,8 @@
 #   dns-truncated   answer cut in the middle of a record          dns probes fail with a reason, no crash
 #   dns-tc          TC bit set, TCP accepts and says nothing      dns probes fail within the timeout
 #   dns-garbage     random bytes                                  dns probes fail
-#   dns-wrongid     a valid answer with another query id          dns probes fail (answer not taken:
-#                                                                 RFC 5452; FAILS today, see report)
+#   dns-wrongid     a valid answer with another query id          dns probes fail (answer not taken,
+#                                                                 RFC 5452)
 #   dns-servfail    SERVFAIL                                      dns probes fail, say so
 # DNSSEC answers with bad signatures: tests/integration/probe-dns.sh (bogus zone). Here
 # the zone is signed, so the dane probes validate their TLSA record and then connect.
