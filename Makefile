@@ -92,4 +92,4 @@ clean:
 .PHONY: all unit check check-unit bench demo check-asan check-valgrind fuzz fuzz-regress install clean
 .SECONDARY:
 
--include $(CORE_OBJ:.o=.d) $(TUI_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(TUI_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)

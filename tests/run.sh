@@ -5,7 +5,8 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-MXDECK=${MXDECK:-$PWD/$BUILD/mxdeck}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac	# BUILD may be relative or absolute
+MXDECK=${MXDECK:-$BUILD/mxdeck}
 export BUILD MXDECK
 logs=$BUILD/test-logs
 mkdir -p "$logs"

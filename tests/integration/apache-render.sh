@@ -8,109 +8,33 @@
 # modern vhost but accepted on the legacy one (OpenSSL 3, @SECLEVEL=0).
 set -eu
 MXDECK=${MXDECK:?}
-command -v apache2 >/dev/null || { echo "apache2 is not installed"; exit 77; }
-command -v curl >/dev/null || { echo "curl is not installed"; exit 77; }
-command -v python3 >/dev/null || { echo "python3 is not installed"; exit 77; }
-mods=/usr/lib/apache2/modules
-T=$(mktemp -d)
-chmod 755 "$T"
-pids=()
-cleanup() {
-	if [ -s "$T/srv/apache.pid" ]; then
-		kill "$(cat "$T/srv/apache.pid")" 2>/dev/null || true
-	fi
-	if [ -s "$T/ctl/apache.pid" ]; then
-		kill "$(cat "$T/ctl/apache.pid")" 2>/dev/null || true
-	fi
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for _ in $(seq 50); do
-		kill -0 "$(cat "$T/srv/apache.pid" 2>/dev/null)" 2>/dev/null || break
-		sleep 0.1
-	done
-	rm -rf "$T"
-}
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-ok() { echo "ok - $*"; }
-die() {
-	echo "not ok - $*"
-	[ -f "$T/srv/error.log" ] && tail -n ${TAIL:-20} "$T/srv/error.log" | sed 's/^/# /'
-	exit 1
-}
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$(dirname "$0")/../lab/web-lab.sh"
+web_init apache2 curl python3
+WEB_PIDFILES=("$T/srv/apache.pid" "$T/ctl/apache.pid")
+WEB_LOGS=("$T/srv/error.log")
 
-PORT=$(free_port)	# the proxy's HTTPS port (probe_ports https:PORT)
-BPORT=$(free_port)	# the Exchange stand-in (TLS)
-SPORT=$(free_port)	# the slow backend (plain HTTP)
+PORT=$(lab_port)	# the proxy's HTTPS port (probe_ports https:PORT)
+BPORT=$(lab_port)	# the Exchange stand-in (TLS)
+SPORT=$(lab_port)	# the slow backend (plain HTTP)
 
 # Lab PKI: a CA for the proxy and the backend, and a second CA nobody trusts.
-cd "$T"
-for ca in ca otherca; do
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mxdeck lab $ca" \
-	    -keyout $ca.key -out $ca.pem 2>/dev/null
-done
-mkcert() {	# name SAN
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$1.key" -out "$1.csr" 2>/dev/null
-	printf 'subjectAltName=%s\n' "$2" >"$1.ext"
-	openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-	    -extfile "$1.ext" -out "$1.pem" 2>/dev/null
-}
-mkcert proxy "DNS:mail.lab.test,DNS:old2013.lab.test,DNS:wrongca.lab.test,DNS:slow.lab.test,DNS:sysca.lab.test"
-mkcert backend "DNS:localhost"
-chmod 644 ./*.key
+web_ca ca
+web_ca otherca
+web_cert proxy "DNS:mail.lab.test,DNS:old2013.lab.test,DNS:wrongca.lab.test,DNS:slow.lab.test,DNS:sysca.lab.test"
+web_cert backend "DNS:localhost"
 
-cat >"$T/lab.ini" <<EOF
-[site]
-name = apache-lab
-domain = lab.test
-
-[host "lab"]
-address = local
-roles = apache
-apache_dir = $T/apache
-probe_ports = https:$PORT
-
-[vhost "mail.lab.test"]
-server = apache
-backend = https://localhost:$BPORT
-backend_ca = $T/ca.pem
-services = owa oma ecp ews oab autodiscover activesync rpc mapi
-certificate = $T/proxy.pem
-key = $T/proxy.key
-
-[vhost "old2013.lab.test"]
-server = apache
-backend = https://localhost:$BPORT
-backend_ca = $T/ca.pem
-services = owa mapi
-certificate = $T/proxy.pem
-key = $T/proxy.key
-legacy_tls = yes
-
-[vhost "wrongca.lab.test"]
-server = apache
-backend = https://localhost:$BPORT
-backend_ca = $T/otherca.pem
-services = owa
-certificate = $T/proxy.pem
-key = $T/proxy.key
-
-[vhost "sysca.lab.test"]
-server = apache
-backend = https://localhost:$BPORT
-services = owa
-certificate = $T/proxy.pem
-key = $T/proxy.key
-
-[vhost "slow.lab.test"]
-server = apache
-backend = http://127.0.0.1:$SPORT
-services = owa activesync
-certificate = $T/proxy.pem
-key = $T/proxy.key
-activesync_timeout = 2
-EOF
+{
+	web_site apache-lab apache "apache_dir = $T/apache" "probe_ports = https:$PORT"
+	web_vhost mail.lab.test apache "https://localhost:$BPORT" \
+	    "owa oma ecp ews oab autodiscover activesync rpc mapi" "backend_ca = $T/ca.pem"
+	web_vhost old2013.lab.test apache "https://localhost:$BPORT" "owa mapi" \
+	    "backend_ca = $T/ca.pem" "legacy_tls = yes"
+	web_vhost wrongca.lab.test apache "https://localhost:$BPORT" owa \
+	    "backend_ca = $T/otherca.pem"
+	web_vhost sysca.lab.test apache "https://localhost:$BPORT" owa
+	web_vhost slow.lab.test apache "http://127.0.0.1:$SPORT" "owa activesync" \
+	    "activesync_timeout = 2"
+} >"$T/lab.ini"
 "$MXDECK" render "$T/lab.ini" "$T/out" 2>"$T/render.err" || die "render: $(cat "$T/render.err")"
 en="$T/out/lab$T/apache/sites-enabled"
 n=0
@@ -134,34 +58,11 @@ done
 mkdir -p "$T/backend/oma" && echo "BACKEND /oma/index.html" >"$T/backend/oma/index.html"
 
 mkdir -p "$T/srv"
-cat >"$T/srv/apache2.conf" <<EOF
-ServerRoot "$T/srv"
-PidFile "$T/srv/apache.pid"
-ErrorLog "$T/srv/error.log"
-LogLevel ${APACHE_TEST_LOGLEVEL:-warn}
-User www-data
-Group www-data
-ServerName localhost
-Listen 127.0.0.1:$PORT
-Listen 127.0.0.1:$BPORT
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule mime_module $mods/mod_mime.so
-LoadModule dir_module $mods/mod_dir.so
-LoadModule alias_module $mods/mod_alias.so
-LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
-LoadModule ssl_module $mods/mod_ssl.so
-LoadModule proxy_module $mods/mod_proxy.so
-LoadModule proxy_http_module $mods/mod_proxy_http.so
-LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
-LoadModule headers_module $mods/mod_headers.so
-LoadModule rewrite_module $mods/mod_rewrite.so
-TypesConfig /etc/mime.types
-SSLSessionCache "shmcb:$T/srv/ssl_scache(512000)"
+{
+	apache_conf "$T/srv" "${APACHE_TEST_LOGLEVEL:-warn}" "$PORT $BPORT" mpm_event authz_core \
+	    mime dir alias socache_shmcb ssl proxy proxy_http proxy_fcgi headers rewrite
+	cat <<EOF
 DocumentRoot "$T/backend"
-<Directory />
-	Require all denied
-</Directory>
 <VirtualHost 127.0.0.1:$BPORT>
 	ServerName 127.0.0.1
 	SSLEngine on
@@ -174,50 +75,23 @@ DocumentRoot "$T/backend"
 </VirtualHost>
 Include "$en/*.conf"
 EOF
+} >"$T/srv/apache2.conf"
 out=$(apache2 -d "$T/srv" -f "$T/srv/apache2.conf" -t 2>&1) || die "configtest: $out"
 echo "$out" | grep -q 'Syntax OK' || die "configtest: $out"
 ok "apache2 -t: Syntax OK"
 
 # The slow backend: answers after 4 s.
-cat >"$T/slow.py" <<'EOF'
-import http.server, sys, time
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        time.sleep(4)
-        body = ("SLOW " + self.path + "\n").encode()
-        try:
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:
-            pass
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-EOF
-python3 "$T/slow.py" "$SPORT" 2>"$T/slow.log" &
-pids+=($!)
-# wait for the backend to listen: python can start slowly under load
-for _ in $(seq 300); do ss -Hltn "sport = :$SPORT" | grep -q . && break; sleep 0.1; done
+web_slow_backend "$SPORT"
 
 apache2 -d "$T/srv" -f "$T/srv/apache2.conf" -k start || die "apache2 -k start"
-for _ in $(seq 100); do
-	[ -s "$T/srv/apache.pid" ] && curl -sk -o /dev/null "https://127.0.0.1:$PORT/" && break
-	sleep 0.1
-done
+web_wait "$T/srv/apache.pid" "$PORT"
 [ -s "$T/srv/apache.pid" ] || die "apache did not start"
 if grep -Ei 'AH01146|Ignoring parameter|already used by another worker' "$T/srv/error.log"; then
 	die "a ProxyPass worker parameter is ignored (worker sharing)"
 fi
 ok "apache started (pid $(cat "$T/srv/apache.pid")) on 127.0.0.1:$PORT, no worker-sharing warning"
 
-get() {	# host path [curl options]
-	local h=$1 p=$2
-	shift 2
-	curl -s --max-time 20 --cacert "$T/ca.pem" --resolve "$h:$PORT:127.0.0.1" "$@" \
-	    "https://$h:$PORT$p"
-}
+get() { web_get "$PORT" "$@"; }	# host path [curl options]
 expect_backend() {	# host request-path backend-path
 	local body
 	body=$(get "$1" "$2") || die "GET https://$1$2 failed"
@@ -280,10 +154,7 @@ body=$(get slow.lab.test /owa/x)
 ok "OWA on the same backend is not cut by ActiveSync's timeout"
 
 # TLS versions: the modern vhost refuses TLS 1.0, the legacy vhost accepts it.
-tls1() {	# host -> 0 if a TLS 1.0 handshake completes
-	echo | openssl s_client -connect "127.0.0.1:$PORT" -servername "$1" -tls1 \
-	    -cipher 'DEFAULT:@SECLEVEL=0' 2>&1 | grep -q '^New, TLSv1\(\.0\)\?, Cipher is [A-Z]'
-}
+tls1() { web_tls1 "$PORT" "$1"; }	# host -> 0 if a TLS 1.0 handshake completes
 tls1 mail.lab.test && die "mail.lab.test (modern) accepted TLS 1.0"
 ok "modern vhost refuses TLS 1.0"
 tls1 old2013.lab.test || die "old2013.lab.test (legacy_tls = yes) refused TLS 1.0"
@@ -294,7 +165,7 @@ ok "modern vhost accepts TLS 1.2"
 
 # Control: the same legacy site without @SECLEVEL=0 configtests fine but TLS 1.0 fails
 # (the OpenSSL 3 trap the renderer avoids), so the check above can fail.
-CPORT=$(free_port)
+CPORT=$(lab_port)
 mkdir -p "$T/ctl"
 sed -e 's/"@SECLEVEL=0:/"/' -e "s/<VirtualHost \*:$PORT>/<VirtualHost *:$CPORT>/" \
     "$en/mxdeck-old2013.lab.test.conf" >"$T/ctl/old2013.conf"
@@ -305,13 +176,9 @@ sed -e "s|^PidFile .*|PidFile \"$T/ctl/apache.pid\"|" -e "s|^ErrorLog .*|ErrorLo
     -e "/^<VirtualHost 127.0.0.1/,/^<\/VirtualHost>/d" "$T/srv/apache2.conf" >"$T/ctl/apache2.conf"
 out=$(apache2 -d "$T/srv" -f "$T/ctl/apache2.conf" -t 2>&1) || die "control configtest: $out"
 apache2 -d "$T/srv" -f "$T/ctl/apache2.conf" -k start || die "control apache start"
-for _ in $(seq 100); do
-	[ -s "$T/ctl/apache.pid" ] && curl -sk -o /dev/null "https://127.0.0.1:$CPORT/" && break
-	sleep 0.1
-done
+web_wait "$T/ctl/apache.pid" "$CPORT"
 ctl=0
-echo | openssl s_client -connect "127.0.0.1:$CPORT" -servername old2013.lab.test -tls1 \
-    -cipher 'DEFAULT:@SECLEVEL=0' 2>&1 | grep -q '^New, TLSv1\(\.0\)\?, Cipher is [A-Z]' && ctl=1
+web_tls1 "$CPORT" old2013.lab.test && ctl=1
 kill "$(cat "$T/ctl/apache.pid")" 2>/dev/null || true
 [ "$ctl" = 0 ] || die "control: TLS 1.0 worked without @SECLEVEL=0"
 ok "control: without @SECLEVEL=0 the same site passes configtest but refuses TLS 1.0"

@@ -7,65 +7,23 @@
 # nothing of the input echoed; every answer is well-formed XML (xmllint).
 set -eu
 MXDECK=${MXDECK:?}
-for c in php php-fpm8.2 apache2 nginx curl python3; do
-	command -v $c >/dev/null || { echo "$c is not installed"; exit 77; }
-done
-mods=/usr/lib/apache2/modules
-T=$(mktemp -d)
-chmod 755 "$T"
-cleanup() {
-	for pf in "$T/srv/apache.pid" "$T/nginx.pid" "$T/fpm.pid"; do
-		[ -s "$pf" ] && kill "$(cat "$pf")" 2>/dev/null || true
-	done
-	for pf in "$T/srv/apache.pid" "$T/nginx.pid" "$T/fpm.pid"; do
-		for _ in $(seq 50); do
-			kill -0 "$(cat "$pf" 2>/dev/null)" 2>/dev/null || break
-			sleep 0.1
-		done
-	done
-	rm -rf "$T"
-}
-[ -n "${KEEP:-}" ] || trap cleanup EXIT
-ok() { echo "ok - $*"; }
-die() {
-	echo "not ok - $*"
-	for f in "$T/srv/error.log" "$T/nginx-error.log" "$T/fpm.log"; do
-		[ -s "$f" ] && tail -n 10 "$f" | sed "s|^|# $(basename "$f"): |"
-	done
-	exit 1
-}
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-APORT=$(free_port)	# Apache https
-NPORT=$(free_port)	# nginx https
-HPORT=$(free_port)	# nginx http (moved from 80 for the live run)
-HAPORT=$(free_port)	# Apache http (moved from 80 for the live run)
+. "$(dirname "$0")/../lab/web-lab.sh"
+web_init php php-fpm8.2 apache2 nginx curl
+WEB_PIDFILES=("$T/srv/apache.pid" "$T/nginx.pid")
+WEB_LOGS=("$T/srv/error.log" "$T/nginx-error.log" "$T/php/error.log")
+TAIL=${TAIL:-10}
+APORT=$(lab_port)	# Apache https
+NPORT=$(lab_port)	# nginx https
+HPORT=$(lab_port)	# nginx http (moved from 80 for the live run)
+HAPORT=$(lab_port)	# Apache http (moved from 80 for the live run)
 
-cd "$T"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mxdeck lab ca" \
-    -keyout ca.key -out ca.pem 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=autodiscover.lab.test" -keyout web.key \
-    -out web.csr 2>/dev/null
-printf 'subjectAltName=%s\n' "DNS:autodiscover.lab.test,DNS:autoconfig.lab.test,DNS:autodiscover.lab.example,DNS:autoconfig.lab.example,DNS:autodiscover.other.test" >web.ext
-openssl x509 -req -in web.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-    -extfile web.ext -out web.pem 2>/dev/null
-chmod 644 web.key
+web_ca ca
+web_cert autodiscover.lab.test "DNS:autodiscover.lab.test,DNS:autoconfig.lab.test,DNS:autodiscover.lab.example,DNS:autoconfig.lab.example,DNS:autodiscover.other.test"
 
 profile() {	# roles https-port
+	web_site autodiscover-lab "$1" "apache_dir = $T/apache" "nginx_dir = $T/nginx" \
+	    "www_dir = $T/www" "php_fpm_socket = $T/php.sock" "probe_ports = https:$2"
 	cat <<EOF
-[site]
-name = autodiscover-lab
-domain = lab.test
-
-[host "lab"]
-address = local
-roles = $1
-apache_dir = $T/apache
-nginx_dir = $T/nginx
-www_dir = $T/www
-php_fpm_socket = $T/fpm.sock
-probe_ports = https:$2
 
 [autodiscover "lab.test"]
 imap = imap.lab.test:993/ssl
@@ -81,8 +39,8 @@ smtp = mail.other.test:465/ssl
 login = localpart
 
 [tls]
-certificate = $T/web.pem
-key = $T/web.key
+certificate = $T/autodiscover.lab.test.pem
+key = $T/autodiscover.lab.test.key
 EOF
 }
 profile "apache autodiscover" "$APORT" >"$T/apache.ini"
@@ -108,48 +66,15 @@ if command -v xmllint >/dev/null; then
 	ok "xmllint: the autoconfig files are well-formed"
 fi
 
-cat >"$T/fpm.conf" <<EOF
-[global]
-pid = $T/fpm.pid
-error_log = $T/fpm.log
-daemonize = yes
-[lab]
-user = www-data
-group = www-data
-listen = $T/fpm.sock
-listen.mode = 0666
-pm = static
-pm.max_children = 2
-EOF
-php-fpm8.2 -R -y "$T/fpm.conf" || die "php-fpm start"
+lab_phpfpm || die "php-fpm start"
 
 # Apache: a private server including the rendered sites-enabled.
 mkdir -p "$T/srv"
-cat >"$T/srv/apache2.conf" <<EOF
-ServerRoot "$T/srv"
-PidFile "$T/srv/apache.pid"
-ErrorLog "$T/srv/error.log"
-LogLevel warn
-User www-data
-Group www-data
-ServerName localhost
-Listen 127.0.0.1:$APORT
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule mime_module $mods/mod_mime.so
-LoadModule dir_module $mods/mod_dir.so
-LoadModule alias_module $mods/mod_alias.so
-LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
-LoadModule ssl_module $mods/mod_ssl.so
-LoadModule proxy_module $mods/mod_proxy.so
-LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
-TypesConfig /etc/mime.types
-SSLSessionCache "shmcb:$T/srv/ssl_scache(512000)"
-<Directory />
-	Require all denied
-</Directory>
-Include "$T/out-a/lab$T/apache/sites-enabled/*.conf"
-EOF
+{
+	apache_conf "$T/srv" warn "$APORT" mpm_event authz_core mime dir alias socache_shmcb \
+	    ssl proxy proxy_fcgi
+	echo "Include \"$T/out-a/lab$T/apache/sites-enabled/*.conf\""
+} >"$T/srv/apache2.conf"
 out=$(apache2 -d "$T/srv" -f "$T/srv/apache2.conf" -t 2>&1) || die "apache2 -t: $out"
 ok "apache2 -t: Syntax OK"
 # Live run: the same site with its port-80 vhost moved to a free loopback port.
@@ -162,45 +87,19 @@ sed -e "s|^Include .*|Include \"$T/alive/*.conf\"|" -e "s|^Listen .*|&\nListen 1
 apache2 -d "$T/srv" -f "$T/srv/apache2-live.conf" -k start || die "apache2 -k start"
 
 # nginx: a private server; port 80 moved to a free port in a copy of the site.
-mkdir -p "$T/ntmp" "$T/nlive"
-nconf() {	# sites-dir
-	cat <<EOF
-pid $T/nginx.pid;
-error_log $T/nginx-error.log warn;
-worker_processes 1;
-events {
-	worker_connections 64;
-}
-http {
-	access_log off;
-	include /etc/nginx/mime.types;
-	client_body_temp_path $T/ntmp/body;
-	proxy_temp_path $T/ntmp/proxy;
-	fastcgi_temp_path $T/ntmp/fastcgi;
-	uwsgi_temp_path $T/ntmp/uwsgi;
-	scgi_temp_path $T/ntmp/scgi;
-	include $1/*;
-}
-EOF
-}
+mkdir -p "$T/ntmp"
+nconf() { nginx_conf "$T/nginx.pid" "$T/nginx-error.log" "$T/ntmp" /etc/nginx/mime.types "$1/*"; }
 nen="$T/out-n/lab$T/nginx/sites-enabled"
 nconf "$nen" >"$T/nginx.conf"
 out=$(nginx -t -p "$T/" -c "$T/nginx.conf" 2>&1) || die "nginx -t: $out"
 ok "nginx -t accepts the rendered site"
-for l in "$nen"/*; do
-	sed -e "s/^\tlisten 80;/\tlisten 127.0.0.1:$HPORT;/" -e '/^\tlisten \[::\]:80;/d' \
-	    "$l" >"$T/nlive/$(basename "$l")"
-done
+nginx_live "$nen" "$T/nlive" "$HPORT"
 nconf "$T/nlive" >"$T/nginx-live.conf"
 nginx -p "$T/" -c "$T/nginx-live.conf" || die "nginx start"
 
-for _ in $(seq 100); do
-	[ -S "$T/fpm.sock" ] && [ -s "$T/srv/apache.pid" ] && [ -s "$T/nginx.pid" ] &&
-	    curl -sk -o /dev/null "https://127.0.0.1:$APORT/" &&
-	    curl -sk -o /dev/null "https://127.0.0.1:$NPORT/" && break
-	sleep 0.1
-done
-[ -S "$T/fpm.sock" ] || die "php-fpm did not start"
+web_wait "$T/srv/apache.pid" "$APORT"
+web_wait "$T/nginx.pid" "$NPORT"
+[ -S "$T/php.sock" ] || die "php-fpm did not start"
 ok "php-fpm, apache2 and nginx running"
 
 OUTLOOK=http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a

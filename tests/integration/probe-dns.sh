@@ -12,22 +12,10 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
+. "$ROOT/tests/lab/checks.sh"
 lab_need openssl ss postfix nsd nsd-checkzone ldns-keygen ldns-signzone drill /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT
-fails=0
-check() {
-	local d=$1
-	shift
-	if "$@"; then
-		echo "ok   - $d"
-	else
-		echo "FAIL - $d"
-		fails=$((fails + 1))
-	fi
-}
-eq() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'" >&2; return 1; }; }
-has() { case $1 in *"$2"*) return 0 ;; esac; echo "     '$1' lacks '$2'" >&2; return 1; }
 
 lab_ca
 K=$LAB/pki
@@ -244,8 +232,4 @@ check "drill -S agrees: signed zone validates" has "$d1" "Chase successful"
 check "drill -S agrees: bogus zone has a bogus signature" has "$d2" "Bogus DNSSEC signature"
 check "mxdeck names the same reason" has "$(dt bogus gw2 'dane smtp')" "Bogus DNSSEC signature"
 
-if [ "$fails" -gt 0 ]; then
-	echo "$fails check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+checks_done

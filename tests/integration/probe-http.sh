@@ -11,22 +11,10 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
+. "$ROOT/tests/lab/checks.sh"
 lab_need openssl ss nsd nginx php-fpm8.2 /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT
-fails=0
-check() {
-	local d=$1
-	shift
-	if "$@"; then
-		echo "ok   - $d"
-	else
-		echo "FAIL - $d"
-		fails=$((fails + 1))
-	fi
-}
-eq() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'" >&2; return 1; }; }
-has() { case $1 in *"$2"*) return 0 ;; esac; echo "     '$1' lacks '$2'" >&2; return 1; }
 
 lab_ca
 K=$LAB/pki
@@ -259,8 +247,4 @@ run "$LAB/nx.ini" nx
 check "unresolvable autodiscover domain: fail" eq "$(res nx https://autodiscover.nowhere.test/autodiscover/autodiscover.xml status)" fail
 check "unresolvable: says so" has "$(res nx https://autodiscover.nowhere.test/autodiscover/autodiscover.xml summary)" "does not resolve"
 
-if [ "$fails" -gt 0 ]; then
-	echo "$fails check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+checks_done

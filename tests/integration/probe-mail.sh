@@ -10,22 +10,10 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
+. "$ROOT/tests/lab/checks.sh"
 lab_need openssl ss postfix postconf dovecot doveadm /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT
-fails=0
-check() {
-	local d=$1
-	shift
-	if "$@"; then
-		echo "ok   - $d"
-	else
-		echo "FAIL - $d"
-		fails=$((fails + 1))
-	fi
-}
-eq() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'" >&2; return 1; }; }
-has() { case $1 in *"$2"*) return 0 ;; esac; echo "     '$1' lacks '$2'" >&2; return 1; }
 
 lab_ca
 I=$(lab_port); IS=$(lab_port); P=$(lab_port); PS=$(lab_port)
@@ -136,8 +124,4 @@ xcheck main pop3 "$P" -starttls pop3
 xcheck main imaps "$IS"
 xcheck open smtp "$OS" -starttls smtp
 
-if [ "$fails" -gt 0 ]; then
-	echo "$fails check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+checks_done

@@ -9,22 +9,10 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
+. "$ROOT/tests/lab/checks.sh"
 lab_need openssl ss /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT
-fails=0
-check() {	# description, condition...
-	local d=$1
-	shift
-	if "$@"; then
-		echo "ok   - $d"
-	else
-		echo "FAIL - $d"
-		fails=$((fails + 1))
-	fi
-}
-eq() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'" >&2; return 1; }; }
-has() { case $1 in *"$2"*) return 0 ;; esac; echo "     '$1' lacks '$2'" >&2; return 1; }
 
 lab_ca
 K=$LAB/pki
@@ -195,8 +183,4 @@ env -u SSL_CERT_FILE MXDECK_PROBES=tls "$MXDECK" test "$LAB/tls.ini" --host good
 check "system CA store only: lab chain fails (exit 1)" eq "$rc" 1
 check "system CA store only: says why" has "$(cat "$LAB/noca.txt")" "chain does not verify"
 
-if [ "$fails" -gt 0 ]; then
-	echo "$fails check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+checks_done

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "profiles/site.h"
+#include "cases.h"
 
 #define P(x)	PROTO_BIT(PROTO_##x)
 #define DEFAULT	PROTO_ALL	/* no [users] default: everything on */
@@ -30,10 +31,37 @@ base_site(struct site *s, struct diags *d)
 	assert_int_equal(s->user_default, DEFAULT);
 }
 
+/* The fixture of most tests: base_site's site and its diagnostics. */
+struct base {
+	struct site	 s;
+	struct diags	 d;
+};
+
 static int
-parse(struct site *s, struct diags *d, const char *csv)
+setup(void **state)
 {
-	return users_csv_parse(s, "/p/users.csv", csv, strlen(csv), d);
+	struct base *b = xcalloc(1, sizeof *b);
+
+	base_site(&b->s, &b->d);
+	*state = b;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct base *b = *state;
+
+	diags_free(&b->d);
+	site_free(&b->s);
+	free(b);
+	return 0;
+}
+
+static int
+parse(struct base *b, const char *csv)
+{
+	return users_csv_parse(&b->s, "/p/users.csv", csv, strlen(csv), &b->d);
 }
 
 static unsigned
@@ -70,12 +98,9 @@ expect_error(const struct diags *d, int line, const char *msg)
 static void
 test_mxdeck_format(void **state)
 {
-	struct site s;
-	struct diags d = { 0 };
+	struct base *b = *state;
 
-	(void)state;
-	base_site(&s, &d);
-	assert_int_equal(parse(&s, &d,
+	assert_int_equal(parse(b,
 	    "email,imap,pop3,smtp,activesync,mapi,owa,ews\n"
 	    "a@example.org,1,0,1,0,1,0,1\n"
 	    "b@example.org,on,off,ON,Off,on,off,on\n"
@@ -84,41 +109,34 @@ test_mxdeck_format(void **state)
 	    "e@example.org,,1,,,,,\n"
 	    "\n"
 	    "f@example.org,0,0,0,0,0,0,0\n"), 0);
-	if (d.n != 0)
-		diags_print(&d, stderr);
-	assert_int_equal(d.n, 0);
-	assert_int_equal(s.nusers, 6);
+	if (b->d.n != 0)
+		diags_print(&b->d, stderr);
+	assert_int_equal(b->d.n, 0);
+	assert_int_equal(b->s.nusers, 6);
 	for (int i = 0; i < 4; i++) {
 		char email[] = "a@example.org";
 
 		email[0] = (char)('a' + i);
-		assert_int_equal(protos(&s, email), P(IMAP) | P(SMTP) | P(MAPI) | P(EWS));
-		assert_int_equal(uline(&s, email), i + 2);
-		assert_string_equal(site_find_user(&s, email)->file, "/p/users.csv");
+		assert_int_equal(protos(&b->s, email), P(IMAP) | P(SMTP) | P(MAPI) | P(EWS));
+		assert_int_equal(uline(&b->s, email), i + 2);
+		assert_string_equal(site_find_user(&b->s, email)->file, "/p/users.csv");
 	}
 	/* empty cells keep the [users] default */
-	assert_int_equal(protos(&s, "e@example.org"), DEFAULT | P(POP3));
-	assert_int_equal(protos(&s, "f@example.org"), 0);
-	assert_int_equal(uline(&s, "f@example.org"), 8);
-	assert_string_equal(s.users_path, "/p/users.csv");
-	diags_free(&d);
-	site_free(&s);
+	assert_int_equal(protos(&b->s, "e@example.org"), DEFAULT | P(POP3));
+	assert_int_equal(protos(&b->s, "f@example.org"), 0);
+	assert_int_equal(uline(&b->s, "f@example.org"), 8);
+	assert_string_equal(b->s.users_path, "/p/users.csv");
 }
 
 /* Columns in any order; missing columns keep the default; header case-insensitive. */
 static void
 test_column_order(void **state)
 {
-	struct site s;
-	struct diags d = { 0 };
+	struct base *b = *state;
 
-	(void)state;
-	base_site(&s, &d);
-	assert_int_equal(parse(&s, &d, "EWS,Email,POP3\r\n0,x@example.org,1\r\n"), 0);
-	assert_int_equal(d.n, 0);
-	assert_int_equal(protos(&s, "x@example.org"), (DEFAULT & ~P(EWS)) | P(POP3));
-	diags_free(&d);
-	site_free(&s);
+	assert_int_equal(parse(b, "EWS,Email,POP3\r\n0,x@example.org,1\r\n"), 0);
+	assert_int_equal(b->d.n, 0);
+	assert_int_equal(protos(&b->s, "x@example.org"), (DEFAULT & ~P(EWS)) | P(POP3));
 }
 
 /* The shipped Get-CASMailbox export: BOM, #TYPE, CRLF, quoted everything. */
@@ -169,12 +187,9 @@ test_cas_export_file(void **state)
 static void
 test_cas_export_inline(void **state)
 {
-	struct site s;
-	struct diags d = { 0 };
+	struct base *b = *state;
 
-	(void)state;
-	base_site(&s, &d);
-	assert_int_equal(parse(&s, &d,
+	assert_int_equal(parse(b,
 	    "#TYPE Microsoft.Exchange.Data.Directory.Management.CASMailbox\r\n"
 	    "\"Name\",\"Identity\",\"WindowsEmailAddress\",\"DisplayName\",\"PopEnabled\","
 	    "\"ImapEnabled\",\"MAPIEnabled\",\"ActiveSyncEnabled\",\"OWAEnabled\","
@@ -185,16 +200,14 @@ test_cas_export_inline(void **state)
 	    "\"False\",\"True\",\"False\",\"True\",\"False\",\"True\"\r\n"
 	    "\"Cy\",\"example.org/Users/Cy\",\"cy@example.org\",\"Cy\",\"False\",\"False\","
 	    "\"False\",\"False\",\"False\",\"maybe\"\r\n"), -1);
-	expect_error(&d, 6, "is not 1/0, on/off, yes/no or True/False");
-	assert_non_null(strstr(d.v[0].msg, "'maybe'"));
-	assert_int_equal(protos(&s, "ann@example.org"), P(POP3) | P(SMTP) | P(MAPI) |
+	expect_error(&b->d, 6, "is not 1/0, on/off, yes/no or True/False");
+	assert_non_null(strstr(b->d.v[0].msg, "'maybe'"));
+	assert_int_equal(protos(&b->s, "ann@example.org"), P(POP3) | P(SMTP) | P(MAPI) |
 	    P(OWA));
-	assert_int_equal(uline(&s, "ann@example.org"), 3);
-	assert_int_equal(protos(&s, "ben@example.org"), P(IMAP) | P(SMTP) |
+	assert_int_equal(uline(&b->s, "ann@example.org"), 3);
+	assert_int_equal(protos(&b->s, "ben@example.org"), P(IMAP) | P(SMTP) |
 	    P(ACTIVESYNC) | P(EWS));
-	assert_int_equal(uline(&s, "ben@example.org"), 4);
-	diags_free(&d);
-	site_free(&s);
+	assert_int_equal(uline(&b->s, "ben@example.org"), 4);
 }
 
 /* PrimarySmtpAddress wins over WindowsEmailAddress and UserPrincipalName, whatever the
@@ -202,20 +215,15 @@ test_cas_export_inline(void **state)
 static void
 test_identity_preference(void **state)
 {
-	struct site s;
-	struct diags d = { 0 };
+	struct base *b = *state;
 
-	(void)state;
-	base_site(&s, &d);
-	assert_int_equal(parse(&s, &d,
+	assert_int_equal(parse(b,
 	    "UserPrincipalName,WindowsEmailAddress,PrimarySmtpAddress,ImapEnabled\n"
 	    "a.upn@corp.example,win@example.org,primary@example.org,False\n"), 0);
-	assert_int_equal(d.n, 0);
-	assert_int_equal(s.nusers, 1);
-	assert_int_equal(protos(&s, "primary@example.org"), DEFAULT & ~P(IMAP));
-	assert_null(site_find_user(&s, "win@example.org"));
-	diags_free(&d);
-	site_free(&s);
+	assert_int_equal(b->d.n, 0);
+	assert_int_equal(b->s.nusers, 1);
+	assert_int_equal(protos(&b->s, "primary@example.org"), DEFAULT & ~P(IMAP));
+	assert_null(site_find_user(&b->s, "win@example.org"));
 }
 
 /* A PowerShell 7 export (no #TYPE line) whose only identity columns are Name and
@@ -223,19 +231,14 @@ test_identity_preference(void **state)
 static void
 test_identity_only(void **state)
 {
-	struct site s;
-	struct diags d = { 0 };
+	struct base *b = *state;
 
-	(void)state;
-	base_site(&s, &d);
-	assert_int_equal(parse(&s, &d,
+	assert_int_equal(parse(b,
 	    "\xef\xbb\xbf\"Name\",\"Identity\",\"PopEnabled\"\r\n"
 	    "\"Ann\",\"example.org/Users/Ann\",\"True\"\r\n"), -1);
-	expect_error(&d, 1, "no email column");
-	assert_non_null(strstr(d.v[0].msg, "PrimarySmtpAddress"));
-	assert_int_equal(s.nusers, 0);
-	diags_free(&d);
-	site_free(&s);
+	expect_error(&b->d, 1, "no email column");
+	assert_non_null(strstr(b->d.v[0].msg, "PrimarySmtpAddress"));
+	assert_int_equal(b->s.nusers, 0);
 }
 
 struct ecase {
@@ -288,23 +291,18 @@ run_ecase(void **state)
 static void
 test_separators(void **state)
 {
-	struct site s;
-	struct diags d = { 0 };
+	struct base *b = *state;
 
-	(void)state;
-	base_site(&s, &d);
-	assert_int_equal(parse(&s, &d,
+	assert_int_equal(parse(b,
 	    "#TYPE Microsoft.Exchange.Data.Directory.Management.CASMailbox\r\n"
 	    "\"DistinguishedName\";\"PrimarySmtpAddress\";\"PopEnabled\";\"OWAEnabled\"\r\n"
 	    "\"CN=Ann,OU=Users,DC=example,DC=org\";\"ann@example.org\";\"True\";\"False\"\r\n"),
 	    0);
-	assert_int_equal(d.n, 0);
-	assert_int_equal(protos(&s, "ann@example.org"), (DEFAULT | P(POP3)) & ~P(OWA));
-	assert_int_equal(parse(&s, &d, "email\timap\nbob@example.org\toff\n"), 0);
-	assert_int_equal(d.n, 0);
-	assert_int_equal(protos(&s, "bob@example.org"), DEFAULT & ~P(IMAP));
-	diags_free(&d);
-	site_free(&s);
+	assert_int_equal(b->d.n, 0);
+	assert_int_equal(protos(&b->s, "ann@example.org"), (DEFAULT | P(POP3)) & ~P(OWA));
+	assert_int_equal(parse(b, "email\timap\nbob@example.org\toff\n"), 0);
+	assert_int_equal(b->d.n, 0);
+	assert_int_equal(protos(&b->s, "bob@example.org"), DEFAULT & ~P(IMAP));
 }
 
 /* `Get-CASMailbox | ConvertTo-Csv > users.csv` in Windows PowerShell writes UTF-16LE
@@ -347,43 +345,28 @@ test_utf16(void **state)
 static void
 test_load_missing(void **state)
 {
-	struct site s;
-	struct diags d = { 0 };
+	struct base *b = *state;
 
-	(void)state;
-	base_site(&s, &d);
-	assert_int_equal(users_csv_load(&s, "/nonexistent/users.csv", &d), -1);
-	assert_int_equal(d.nerrors, 1);
-	assert_non_null(strstr(d.v[0].msg, "users file"));
-	diags_free(&d);
-	site_free(&s);
+	assert_int_equal(users_csv_load(&b->s, "/nonexistent/users.csv", &b->d), -1);
+	assert_int_equal(b->d.nerrors, 1);
+	assert_non_null(strstr(b->d.v[0].msg, "users file"));
 }
 
 int
 main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(test_mxdeck_format),
-		cmocka_unit_test(test_column_order),
+		cmocka_unit_test_setup_teardown(test_mxdeck_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_column_order, setup, teardown),
 		cmocka_unit_test(test_cas_export_file),
-		cmocka_unit_test(test_cas_export_inline),
-		cmocka_unit_test(test_identity_preference),
-		cmocka_unit_test(test_identity_only),
-		cmocka_unit_test(test_separators),
+		cmocka_unit_test_setup_teardown(test_cas_export_inline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_preference, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_separators, setup, teardown),
 		cmocka_unit_test(test_utf16),
-		cmocka_unit_test(test_load_missing),
+		cmocka_unit_test_setup_teardown(test_load_missing, setup, teardown),
 	};
-	size_t n = nitems(ecases), nf = nitems(fixed);
-	struct CMUnitTest *t = xcalloc(n + nf, sizeof *t);
-	int rc;
 
-	memcpy(t, fixed, sizeof fixed);
-	for (size_t i = 0; i < n; i++) {
-		t[nf + i].name = ecases[i].name;
-		t[nf + i].test_func = run_ecase;
-		t[nf + i].initial_state = (void *)&ecases[i];
-	}
-	rc = _cmocka_run_group_tests("csv", t, n + nf, NULL, NULL);
-	free(t);
-	return rc;
+	return run_cases("csv", fixed, nitems(fixed), ecases, nitems(ecases), sizeof ecases[0],
+	    run_ecase);
 }

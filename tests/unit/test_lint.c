@@ -18,6 +18,7 @@
 #include <dirent.h>
 
 #include "profiles/site.h"
+#include "cases.h"
 
 #define NONE	(-1)
 
@@ -693,22 +694,12 @@ test_examples_clean(void **state)
 int
 main(void)
 {
-	size_t n = nitems(cases);
-	struct CMUnitTest *t = xcalloc(n + 3, sizeof *t);
-	int rc;
+	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_users_csv),
+		cmocka_unit_test(test_examples_clean),
+		cmocka_unit_test(test_flag_recheck),
+	};
 
-	for (size_t i = 0; i < n; i++) {
-		t[i].name = cases[i].name;
-		t[i].test_func = run_case;
-		t[i].initial_state = (void *)&cases[i];
-	}
-	t[n].name = "users_csv";
-	t[n].test_func = test_users_csv;
-	t[n + 1].name = "examples_clean";
-	t[n + 1].test_func = test_examples_clean;
-	t[n + 2].name = "flag_recheck";
-	t[n + 2].test_func = test_flag_recheck;
-	rc = _cmocka_run_group_tests("lint", t, n + 3, NULL, NULL);
-	free(t);
-	return rc;
+	return run_cases("lint", fixed, nitems(fixed), cases, nitems(cases), sizeof cases[0],
+	    run_case);
 }

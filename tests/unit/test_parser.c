@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "profiles/site.h"
+#include "cases.h"
 
 /* DESIGN.md §3, verbatim but for the users file (tested with demo.ini). */
 static const char design_example[] =
@@ -94,6 +95,16 @@ example_path(const char *name)
 	return buf;
 }
 
+/* Load TEXT as the profile PATH: it loads without any diagnostic. */
+static void
+load_clean(struct site *s, struct diags *d, const char *path, const char *text)
+{
+	assert_int_equal(site_load_buf(s, path, text, strlen(text), d), 0);
+	if (d->n != 0)
+		diags_print(d, stderr);
+	assert_int_equal(d->n, 0);
+}
+
 static void
 test_design_example(void **state)
 {
@@ -106,11 +117,7 @@ test_design_example(void **state)
 	const struct user *u;
 
 	(void)state;
-	assert_int_equal(site_load_buf(&s, "/etc/mxdeck/site.ini", design_example,
-	    strlen(design_example), &d), 0);
-	if (d.n != 0)
-		diags_print(&d, stderr);
-	assert_int_equal(d.n, 0);
+	load_clean(&s, &d, "/etc/mxdeck/site.ini", design_example);
 	assert_string_equal(s.path, "/etc/mxdeck/site.ini");
 	assert_string_equal(s.dir, "/etc/mxdeck");
 
@@ -328,8 +335,7 @@ test_defaults(void **state)
 	struct diags d = { 0 };
 
 	(void)state;
-	assert_int_equal(site_load_buf(&s, "t.ini", text, strlen(text), &d), 0);
-	assert_int_equal(d.n, 0);
+	load_clean(&s, &d, "t.ini", text);
 	assert_string_equal(s.name, "example.org");
 	assert_null(s.resolver);
 	assert_string_equal(s.trust_anchor, "/usr/share/dns/root.key");
@@ -384,10 +390,7 @@ test_values(void **state)
 	const struct header_rule *r;
 
 	(void)state;
-	assert_int_equal(site_load_buf(&s, "/x/t.ini", text, strlen(text), &d), 0);
-	if (d.n != 0)
-		diags_print(&d, stderr);
-	assert_int_equal(d.n, 0);
+	load_clean(&s, &d, "/x/t.ini", text);
 	assert_string_equal(s.name, "a ; b # c");
 	assert_true(s.dkim);
 	assert_true(s.hosts[0].local);
@@ -630,17 +633,7 @@ main(void)
 		cmocka_unit_test(test_print_format),
 		cmocka_unit_test(test_unreadable),
 	};
-	size_t n = nitems(perr), nf = nitems(fixed);
-	struct CMUnitTest *t = xcalloc(n + nf, sizeof *t);
-	int rc;
 
-	memcpy(t, fixed, sizeof fixed);
-	for (size_t i = 0; i < n; i++) {
-		t[nf + i].name = perr[i].name;
-		t[nf + i].test_func = run_perr;
-		t[nf + i].initial_state = (void *)&perr[i];
-	}
-	rc = _cmocka_run_group_tests("parser", t, n + nf, NULL, NULL);
-	free(t);
-	return rc;
+	return run_cases("parser", fixed, nitems(fixed), perr, nitems(perr), sizeof perr[0],
+	    run_perr);
 }

@@ -9,35 +9,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "backends/render/render.h"
+#include "render-fx.h"
 
 extern const struct renderer render_dns;
 
 #define GOLDEN_DIR "tests/data/golden/dns"
 #define GOLDEN_CERT GOLDEN_DIR "/test-cert.pem"
-
-struct fx {
-	char		 dir[64];
-	struct site	 site;
-	struct diags	 d;
-	struct fileset	 fs;
-};
-
-static void
-write_text(const char *path, const char *text)
-{
-	char *cause = NULL;
-
-	if (write_file_atomic(path, text, strlen(text), 0644, &cause) == -1)
-		fail_msg("%s", cause);
-}
 
 static void
 run(const char *fmt, ...)
@@ -71,93 +54,6 @@ openssl_tlsa(const char *pem)
 	return xstrdup(buf);
 }
 
-static void
-fx_dir(struct fx *fx)
-{
-	memset(fx, 0, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/mxdeck-tdns.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-}
-
-/* Write PROFILE (with @DIR@ replaced by the temp dir) and load it. */
-static void
-load(struct fx *fx, const char *profile)
-{
-	struct sbuf b;
-	const char *s = profile, *at;
-	char *p;
-
-	sb_init(&b);
-	while ((at = strstr(s, "@DIR@")) != NULL) {
-		sb_addn(&b, s, (size_t)(at - s));
-		sb_add(&b, fx->dir);
-		s = at + 5;
-	}
-	sb_add(&b, s);
-	p = xasprintf("%s/site.ini", fx->dir);
-	write_text(p, b.s);
-	sb_free(&b);
-	if (site_load(&fx->site, p, &fx->d) == -1) {
-		diags_print(&fx->d, stderr);
-		fail_msg("profile does not load");
-	}
-	free(p);
-}
-
-static int
-render(struct fx *fx, const char *pem, char **cause)
-{
-	struct render_ctx ctx = { .site = &fx->site, .host = &fx->site.hosts[0],
-	    .tls_cert_pem = pem };
-
-	return render_dns.render(&ctx, &fx->fs, cause);
-}
-
-static void
-fx_free(struct fx *fx)
-{
-	fileset_free(&fx->fs);
-	site_free(&fx->site);
-	diags_free(&fx->d);
-	run("rm -rf '%s'", fx->dir);
-}
-
-static const struct rfile *
-find(const struct fx *fx, const char *suffix)
-{
-	for (size_t i = 0; i < fx->fs.n; i++)
-		if (str_ends(fx->fs.v[i].path, suffix))
-			return &fx->fs.v[i];
-	fail_msg("no rendered file ends in %s", suffix);
-	return NULL;
-}
-
-static bool
-has_line(const struct rfile *f, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = f->data.s; p != NULL && *p != '\0'; ) {
-		const char *e = strchr(p, '\n');
-		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
-
-		if (len == n && strncmp(p, line, n) == 0)
-			return true;
-		p = e != NULL ? e + 1 : NULL;
-	}
-	return false;
-}
-
-static size_t
-count(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	return n;
-}
-
 static const char profile[] =
     "[site]\n"
     "name = t\n"
@@ -186,29 +82,29 @@ test_tlsa_matches_openssl(void **state)
 {
 	struct fx fx;
 	char *cause = NULL, *pem, *want, *line;
-	const struct rfile *z;
+	const struct rfile *z = NULL;
 
-	fx_dir(&fx);
+	fx_init(&fx, "tdns");
 	make_cert(fx.dir, "cert.pem", "smtp.example.org");
 	pem = xasprintf("%s/cert.pem", fx.dir);
 	want = openssl_tlsa(pem);
-	load(&fx, profile);
-	assert_int_equal(render(&fx, NULL, &cause), 0);
-	z = find(&fx, "/srv/state/dns/example.org.zone");
+	assert_int_equal(fx_load(&fx, profile, NULL), 0);
+	assert_int_equal(fx_render(&fx, &render_dns, NULL, &cause), 0);
+	z = fx_find(&fx, "/srv/state/dns/example.org.zone");
 	assert_int_equal(z->kind, FK_SCRIPT);
 	line = xasprintf("_25._tcp.smtp.example.org. 3600 IN TLSA 3 1 1 %s", want);
-	assert_true(has_line(z, line));
+	assert_true(file_has_line(z, line));
 	free(line);
 	line = xasprintf("_465._tcp.smtp.example.org. 3600 IN TLSA 3 1 1 %s", want);
-	assert_true(has_line(z, line));
+	assert_true(file_has_line(z, line));
 	free(line);
 	assert_int_equal(count(z->data.s, " IN TLSA 3 1 1 "), 2);
 	/* the nsupdate script replaces them */
-	z = find(&fx, "/srv/state/dns/mxdeck.nsupdate");
+	z = fx_find(&fx, "/srv/state/dns/mxdeck.nsupdate");
 	line = xasprintf("update add _25._tcp.smtp.example.org. 3600 IN TLSA 3 1 1 %s", want);
-	assert_true(has_line(z, line));
+	assert_true(file_has_line(z, line));
 	free(line);
-	assert_true(has_line(z, "update delete _25._tcp.smtp.example.org. TLSA"));
+	assert_true(file_has_line(z, "update delete _25._tcp.smtp.example.org. TLSA"));
 	free(want);
 	free(pem);
 	fx_free(&fx);
@@ -221,9 +117,9 @@ test_fetched_pem_and_chain(void **state)
 {
 	struct fx fx;
 	char *cause = NULL, *p1, *p2, *want2, *want1, *chain, *a, *b, *line;
-	const struct rfile *z;
+	const struct rfile *z = NULL;
 
-	fx_dir(&fx);
+	fx_init(&fx, "tdns");
 	make_cert(fx.dir, "cert.pem", "local.example.org");
 	make_cert(fx.dir, "other.pem", "remote.example.org");
 	p1 = xasprintf("%s/cert.pem", fx.dir);
@@ -236,11 +132,11 @@ test_fetched_pem_and_chain(void **state)
 	assert_non_null(a);
 	assert_non_null(b);
 	chain = xasprintf("%s%s", a, b);	/* leaf = other.pem, then cert.pem */
-	load(&fx, profile);
-	assert_int_equal(render(&fx, chain, &cause), 0);
-	z = find(&fx, "/example.org.zone");
+	assert_int_equal(fx_load(&fx, profile, NULL), 0);
+	assert_int_equal(fx_render(&fx, &render_dns, chain, &cause), 0);
+	z = fx_find(&fx, "/example.org.zone");
 	line = xasprintf("_25._tcp.smtp.example.org. 3600 IN TLSA 3 1 1 %s", want2);
-	assert_true(has_line(z, line));
+	assert_true(file_has_line(z, line));
 	free(line);
 	assert_null(strstr(z->data.s, want1));
 	assert_non_null(strstr(z->data.s, "subject CN=remote.example.org"));
@@ -261,9 +157,9 @@ test_certificate_refusals(void **state)
 	char *cause = NULL, *p;
 
 	/* tlsa_ports set, file missing, nothing fetched: error naming file and line */
-	fx_dir(&fx);
-	load(&fx, profile);
-	assert_int_equal(render(&fx, NULL, &cause), -1);
+	fx_init(&fx, "tdns");
+	assert_int_equal(fx_load(&fx, profile, NULL), 0);
+	assert_int_equal(fx_render(&fx, &render_dns, NULL, &cause), -1);
 	assert_non_null(strstr(cause, "site.ini:12: [tls] certificate"));
 	assert_non_null(strstr(cause, "cert.pem"));
 	assert_non_null(strstr(cause, "TLSA"));
@@ -272,9 +168,9 @@ test_certificate_refusals(void **state)
 	fx_free(&fx);
 
 	/* garbage is always an error, even when fetched */
-	fx_dir(&fx);
-	load(&fx, profile);
-	assert_int_equal(render(&fx, "not a certificate\n", &cause), -1);
+	fx_init(&fx, "tdns");
+	assert_int_equal(fx_load(&fx, profile, NULL), 0);
+	assert_int_equal(fx_render(&fx, &render_dns, "not a certificate\n", &cause), -1);
 	assert_non_null(strstr(cause, "no PEM certificate"));
 	assert_non_null(strstr(cause, "as fetched from the host"));
 	free(cause);
@@ -282,16 +178,16 @@ test_certificate_refusals(void **state)
 	fx_free(&fx);
 
 	/* no certificate: no TLSA records, a comment says why */
-	fx_dir(&fx);
+	fx_init(&fx, "tdns");
 	p = xstrdup(profile);
 	memcpy(strstr(p, "certificate = "), "#", 1);
-	load(&fx, p);
+	assert_int_equal(fx_load(&fx, p, NULL), 0);
 	free(p);
-	if (render(&fx, NULL, &cause) != 0)
+	if (fx_render(&fx, &render_dns, NULL, &cause) != 0)
 		fail_msg("%s", cause);
-	assert_non_null(strstr(find(&fx, "/example.org.zone")->data.s,
+	assert_non_null(strstr(fx_find(&fx, "/example.org.zone")->data.s,
 	    "; no TLSA records: [tls] certificate is not set"));
-	assert_null(strstr(find(&fx, "/example.org.zone")->data.s, " TLSA 3"));
+	assert_null(strstr(fx_find(&fx, "/example.org.zone")->data.s, " TLSA 3"));
 	fx_free(&fx);
 }
 
@@ -302,44 +198,44 @@ test_records(void **state)
 	char *cause = NULL;
 	const struct rfile *org, *net, *upd;
 
-	fx_dir(&fx);
+	fx_init(&fx, "tdns");
 	make_cert(fx.dir, "cert.pem", "smtp.example.org");
-	load(&fx, profile);
-	assert_int_equal(render(&fx, NULL, &cause), 0);
+	assert_int_equal(fx_load(&fx, profile, NULL), 0);
+	assert_int_equal(fx_render(&fx, &render_dns, NULL, &cause), 0);
 	assert_int_equal(fx.fs.n, 3);
-	org = find(&fx, "/srv/state/dns/example.org.zone");
-	net = find(&fx, "/srv/state/dns/example.net.zone");
-	upd = find(&fx, "/srv/state/dns/mxdeck.nsupdate");
+	org = fx_find(&fx, "/srv/state/dns/example.org.zone");
+	net = fx_find(&fx, "/srv/state/dns/example.net.zone");
+	upd = fx_find(&fx, "/srv/state/dns/mxdeck.nsupdate");
 	/* The host address is an IP: the MX falls back to the smtp host, lower-cased. */
-	assert_true(has_line(org, "example.org. 3600 IN MX 10 smtp.example.org."));
-	assert_true(has_line(net, "example.net. 3600 IN MX 10 smtp.example.org."));
+	assert_true(file_has_line(org, "example.org. 3600 IN MX 10 smtp.example.org."));
+	assert_true(file_has_line(net, "example.net. 3600 IN MX 10 smtp.example.org."));
 	/* No vhost proxies autodiscover: the target is autodiscover.<domain>, no CNAME
 	 * pointing at itself, but one from the also domain. */
-	assert_true(has_line(org,
+	assert_true(file_has_line(org,
 	    "_autodiscover._tcp.example.org. 3600 IN SRV 0 0 443 autodiscover.example.org."));
 	assert_null(strstr(org->data.s, "autodiscover.example.org. 3600 IN CNAME"));
-	assert_true(has_line(net,
+	assert_true(file_has_line(net,
 	    "autodiscover.example.net. 3600 IN CNAME autodiscover.example.org."));
-	assert_true(has_line(net,
+	assert_true(file_has_line(net,
 	    "_autodiscover._tcp.example.net. 3600 IN SRV 0 0 443 autodiscover.example.org."));
 	/* STARTTLS imap: _imap gets the host, _imaps '.'; pop3 absent: both '.';
 	 * submission on 587 STARTTLS, submissions '.' */
-	assert_true(has_line(org, "_imap._tcp.example.org. 3600 IN SRV 0 1 143 imap.example.org."));
-	assert_true(has_line(org, "_imaps._tcp.example.org. 3600 IN SRV 0 0 0 ."));
-	assert_true(has_line(org, "_pop3._tcp.example.org. 3600 IN SRV 0 0 0 ."));
-	assert_true(has_line(org, "_pop3s._tcp.example.org. 3600 IN SRV 0 0 0 ."));
-	assert_true(has_line(org,
+	assert_true(file_has_line(org, "_imap._tcp.example.org. 3600 IN SRV 0 1 143 imap.example.org."));
+	assert_true(file_has_line(org, "_imaps._tcp.example.org. 3600 IN SRV 0 0 0 ."));
+	assert_true(file_has_line(org, "_pop3._tcp.example.org. 3600 IN SRV 0 0 0 ."));
+	assert_true(file_has_line(org, "_pop3s._tcp.example.org. 3600 IN SRV 0 0 0 ."));
+	assert_true(file_has_line(org,
 	    "_submission._tcp.example.org. 3600 IN SRV 0 1 587 smtp.example.org."));
-	assert_true(has_line(org, "_submissions._tcp.example.org. 3600 IN SRV 0 0 0 ."));
-	assert_true(has_line(net, "_pop3s._tcp.example.net. 3600 IN SRV 0 0 0 ."));
+	assert_true(file_has_line(org, "_submissions._tcp.example.org. 3600 IN SRV 0 0 0 ."));
+	assert_true(file_has_line(net, "_pop3s._tcp.example.net. 3600 IN SRV 0 0 0 ."));
 	/* TLSA only in the zone that holds the name */
 	assert_null(strstr(net->data.s, "TLSA 3"));
 	/* nsupdate: one block per zone, each ending in send */
 	assert_int_equal(count(upd->data.s, "\nzone "), 2);
 	assert_int_equal(count(upd->data.s, "\nsend\n"), 2);
-	assert_true(has_line(upd, "zone example.org."));
-	assert_true(has_line(upd, "zone example.net."));
-	assert_true(has_line(upd, "update delete example.net. MX"));
+	assert_true(file_has_line(upd, "zone example.org."));
+	assert_true(file_has_line(upd, "zone example.net."));
+	assert_true(file_has_line(upd, "update delete example.net. MX"));
 	/* every record of the snippets is added by the script */
 	for (const struct rfile *z = org; z != NULL; z = z == org ? net : NULL)
 		for (const char *p = z->data.s; *p != '\0'; p = strchr(p, '\n') + 1) {
@@ -349,7 +245,7 @@ test_records(void **state)
 				continue;
 			line = xstrndup(p, (size_t)(strchr(p, '\n') - p));
 			add = xasprintf("update add %s", line);
-			assert_true(has_line(upd, add));
+			assert_true(file_has_line(upd, add));
 			free(add);
 			free(line);
 		}
@@ -365,7 +261,7 @@ test_foreign_mx(void **state)
 	char *cause = NULL, *p, *want, *pem;
 	const struct rfile *upd;
 
-	fx_dir(&fx);
+	fx_init(&fx, "tdns");
 	make_cert(fx.dir, "cert.pem", "mx.provider.net");
 	p = xstrdup(profile);
 	{
@@ -375,17 +271,17 @@ test_foreign_mx(void **state)
 		free(p);
 		p = np;
 	}
-	load(&fx, p);
+	assert_int_equal(fx_load(&fx, p, NULL), 0);
 	free(p);
-	assert_int_equal(render(&fx, NULL, &cause), 0);
+	assert_int_equal(fx_render(&fx, &render_dns, NULL, &cause), 0);
 	pem = xasprintf("%s/cert.pem", fx.dir);
 	want = openssl_tlsa(pem);
-	assert_true(has_line(find(&fx, "/example.org.zone"),
+	assert_true(file_has_line(fx_find(&fx, "/example.org.zone"),
 	    "example.org. 3600 IN MX 10 mx.provider.net."));
-	assert_null(strstr(find(&fx, "/example.org.zone")->data.s, "_25._tcp.mx.provider.net"));
-	upd = find(&fx, "/mxdeck.nsupdate");
+	assert_null(strstr(fx_find(&fx, "/example.org.zone")->data.s, "_25._tcp.mx.provider.net"));
+	upd = fx_find(&fx, "/mxdeck.nsupdate");
 	p = xasprintf("update add _25._tcp.mx.provider.net. 3600 IN TLSA 3 1 1 %s", want);
-	assert_true(has_line(upd, p));
+	assert_true(file_has_line(upd, p));
 	free(p);
 	assert_int_equal(count(upd->data.s, "\nsend\n"), 3);
 	free(want);
@@ -402,16 +298,16 @@ test_also_overlap(void **state)
 	char *cause = NULL, *p;
 	const struct rfile *net;
 
-	fx_dir(&fx);
+	fx_init(&fx, "tdns");
 	p = xasprintf("%s[autodiscover \"example.net\"]\nimap = imap.example.net:993/ssl\n",
 	    profile);
 	memcpy(strstr(p, "certificate = "), "#", 1);
-	load(&fx, p);
+	assert_int_equal(fx_load(&fx, p, NULL), 0);
 	free(p);
-	assert_int_equal(render(&fx, NULL, &cause), 0);
-	net = find(&fx, "/example.net.zone");
+	assert_int_equal(fx_render(&fx, &render_dns, NULL, &cause), 0);
+	net = fx_find(&fx, "/example.net.zone");
 	assert_int_equal(count(net->data.s, "_imaps._tcp.example.net."), 1);
-	assert_true(has_line(net, "_imaps._tcp.example.net. 3600 IN SRV 0 1 993 imap.example.net."));
+	assert_true(file_has_line(net, "_imaps._tcp.example.net. 3600 IN SRV 0 1 993 imap.example.net."));
 	assert_int_equal(count(net->data.s, "\nautodiscover.example.net. 3600 IN CNAME"), 0);
 	assert_int_equal(count(net->data.s, "_autodiscover._tcp.example.net."), 1);
 	fx_free(&fx);
@@ -423,11 +319,11 @@ test_bad_names(void **state)
 	struct fx fx;
 	char *cause = NULL;
 
-	fx_dir(&fx);
-	load(&fx, profile);
+	fx_init(&fx, "tdns");
+	assert_int_equal(fx_load(&fx, profile, NULL), 0);
 	free(fx.site.ads[0].also.v[0]);
 	fx.site.ads[0].also.v[0] = xstrdup("exa mple.net");
-	assert_int_equal(render(&fx, NULL, &cause), -1);
+	assert_int_equal(fx_render(&fx, &render_dns, NULL, &cause), -1);
 	assert_non_null(strstr(cause, "site.ini:8: [autodiscover] also domain \"exa mple.net\""));
 	free(cause);
 	fx_free(&fx);
@@ -435,87 +331,27 @@ test_bad_names(void **state)
 
 /* ---- golden files from the demo profile, TLSA from a fixed certificate ---- */
 
-static char *
-normalize(const char *s, const char *dir)
-{
-	struct sbuf b;
-	size_t n = strlen(dir);
-	const char *p;
-
-	sb_init(&b);
-	while ((p = strstr(s, dir)) != NULL) {
-		sb_addn(&b, s, (size_t)(p - s));
-		sb_add(&b, "@DIR@");
-		s = p + n;
-	}
-	sb_add(&b, s);
-	return sb_steal(&b);
-}
-
 static void
 test_golden_demo(void **state)
 {
-	struct site site;
-	struct diags d = { 0 };
 	struct fileset fs = { 0 };
-	char *cause = NULL, *pem, abs[PATH_MAX];
-	bool update = getenv("MXDECK_UPDATE_GOLDEN") != NULL;
-	size_t ngolden = 0;
-	DIR *dp;
-	struct dirent *de;
+	char *cause = NULL, *pem, *want;
+	const struct rfile *z = NULL;
 
-	if (realpath("share/examples/demo.ini", abs) == NULL)
-		fail_msg("run from the source tree: share/examples/demo.ini not found");
 	pem = read_file(GOLDEN_CERT, NULL, &cause);
 	if (pem == NULL)
 		fail_msg("%s", cause);
-	assert_int_equal(site_load(&site, abs, &d), 0);
-	{
-		struct render_ctx ctx = { .site = &site, .host = site_find_host(&site, "demo"),
-		    .tls_cert_pem = pem };
-
-		assert_non_null(ctx.host);
-		assert_int_equal(render_dns.render(&ctx, &fs, &cause), 0);
-	}
-	fileset_sort(&fs);
-	for (size_t i = 0; i < fs.n; i++) {
-		const char *base = strrchr(fs.v[i].path, '/') + 1;
-		char *gpath = xasprintf("%s/%s", GOLDEN_DIR, base);
-		char *got = normalize(fs.v[i].data.s, site.dir), *want;
-
-		if (update)
-			write_text(gpath, got);
-		want = read_file(gpath, NULL, &cause);
-		if (want == NULL)
-			fail_msg("%s (MXDECK_UPDATE_GOLDEN=1 writes it)", cause);
-		if (strcmp(got, want) != 0)
-			fail_msg("%s differs from the rendered %s", gpath, fs.v[i].path);
-		free(want);
-		free(got);
-		free(gpath);
-	}
-	{
-		/* the golden TLSA is the openssl one of the fixed certificate */
-		char *want = openssl_tlsa(GOLDEN_CERT);
-		const struct rfile *z = NULL;
-
-		for (size_t i = 0; i < fs.n; i++)
-			if (str_ends(fs.v[i].path, "/example.org.zone"))
-				z = &fs.v[i];
-		assert_non_null(z);
-		assert_int_equal(count(z->data.s, want), 2);
-		free(want);
-	}
-	assert_non_null(dp = opendir(GOLDEN_DIR));
-	while ((de = readdir(dp)) != NULL)
-		if (de->d_name[0] != '.' && !str_ends(de->d_name, ".pem"))
-			ngolden++;
-	closedir(dp);
-	assert_int_equal(ngolden, fs.n);
+	golden_demo(&render_dns, pem, GOLDEN_DIR, NULL, ".pem", &fs);
+	/* the golden TLSA is the openssl one of the fixed certificate */
+	want = openssl_tlsa(GOLDEN_CERT);
+	for (size_t i = 0; i < fs.n; i++)
+		if (str_ends(fs.v[i].path, "/example.org.zone"))
+			z = &fs.v[i];
+	assert_non_null(z);
+	assert_int_equal(count(z->data.s, want), 2);
+	free(want);
 	free(pem);
 	fileset_free(&fs);
-	site_free(&site);
-	diags_free(&d);
 }
 
 int

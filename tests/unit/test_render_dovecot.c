@@ -7,8 +7,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,110 +14,18 @@
 #include <unistd.h>
 
 #include "backends/render/render.h"
+#include "render-fx.h"
 
 extern const struct renderer render_dovecot;
 
 #define GOLDEN_DIR "tests/data/golden/dovecot"
 
-struct fx {
-	char		 dir[64];
-	struct site	 site;
-	struct diags	 d;
-	struct fileset	 fs;
-};
-
-/* Time budgets stretch under sanitizers and valgrind (MXDECK_TIME_SCALE=N). */
-static double
-time_scale(void)
-{
-	const char *s = getenv("MXDECK_TIME_SCALE");
-	double f = s != NULL && atof(s) > 0 ? atof(s) : 1.0;
-
-#if defined(__SANITIZE_ADDRESS__)
-	f *= 10;
-#endif
-	return f;
-}
-
-static void
-write_text(const char *path, const char *text)
-{
-	char *cause = NULL;
-
-	if (write_file_atomic(path, text, strlen(text), 0644, &cause) == -1)
-		fail_msg("%s", cause);
-}
-
 /* Load PROFILE (written to a temp dir, with an optional users CSV next to it). */
 static int
 load(struct fx *fx, const char *profile, const char *csv)
 {
-	char *p;
-	int rc;
-
-	memset(fx, 0, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/mxdeck-tdv.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	if (csv != NULL) {
-		p = xasprintf("%s/users.csv", fx->dir);
-		write_text(p, csv);
-		free(p);
-	}
-	p = xasprintf("%s/site.ini", fx->dir);
-	write_text(p, profile);
-	rc = site_load(&fx->site, p, &fx->d);
-	free(p);
-	if (rc == -1)
-		diags_print(&fx->d, stderr);
-	return rc;
-}
-
-static int
-render(struct fx *fx, char **cause)
-{
-	struct render_ctx ctx = { .site = &fx->site, .host = &fx->site.hosts[0] };
-
-	return render_dovecot.render(&ctx, &fx->fs, cause);
-}
-
-static void
-fx_free(struct fx *fx)
-{
-	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
-
-	fileset_free(&fx->fs);
-	site_free(&fx->site);
-	diags_free(&fx->d);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", fx->dir);
-	free(cmd);
-}
-
-static const struct rfile *
-find(const struct fx *fx, const char *suffix)
-{
-	for (size_t i = 0; i < fx->fs.n; i++)
-		if (str_ends(fx->fs.v[i].path, suffix))
-			return &fx->fs.v[i];
-	fail_msg("no rendered file ends in %s", suffix);
-	return NULL;
-}
-
-/* Is LINE exactly one line of file f? */
-static bool
-has_line(const struct rfile *f, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = f->data.s; p != NULL && *p != '\0'; ) {
-		const char *e = strchr(p, '\n');
-		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
-
-		if (len == n && strncmp(p, line, n) == 0)
-			return true;
-		p = e != NULL ? e + 1 : NULL;
-	}
-	return false;
+	fx_init(fx, "tdv");
+	return fx_load(fx, profile, csv);
 }
 
 static const char base_profile[] =
@@ -155,7 +61,7 @@ test_files_and_settings(void **state)
 	const struct rfile *f;
 
 	assert_int_equal(load(&fx, base_profile, base_csv), 0);
-	assert_int_equal(render(&fx, &cause), 0);
+	assert_int_equal(fx_render(&fx, &render_dovecot, NULL, &cause), 0);
 	/* 2 drop-ins + 6 deny files, all plain config files, trailing '/' folded. */
 	assert_int_equal(fx.fs.n, 8);
 	assert_non_null(fileset_find(&fx.fs, "/etc/dovecot/conf.d/00-mxdeck-deny.conf"));
@@ -168,19 +74,19 @@ test_files_and_settings(void **state)
 	/* The deny passdb sorts before Debian's 10-auth.conf (passdb order = definition
 	 * order) and points at the deny files. */
 	assert_true(strcmp("00-mxdeck-deny.conf", "10-auth.conf") < 0);
-	f = find(&fx, "/00-mxdeck-deny.conf");
-	assert_true(has_line(f, "passdb {"));
-	assert_true(has_line(f, "  driver = passwd-file"));
-	assert_true(has_line(f, "  deny = yes"));
-	assert_true(has_line(f, "  args = /etc/dovecot/mxdeck/deny.%s"));
-	f = find(&fx, "/99-mxdeck.conf");
+	f = fx_find(&fx, "/00-mxdeck-deny.conf");
+	assert_true(file_has_line(f, "passdb {"));
+	assert_true(file_has_line(f, "  driver = passwd-file"));
+	assert_true(file_has_line(f, "  deny = yes"));
+	assert_true(file_has_line(f, "  args = /etc/dovecot/mxdeck/deny.%s"));
+	f = fx_find(&fx, "/99-mxdeck.conf");
 	assert_null(strstr(f->data.s, "passdb {"));
-	assert_true(has_line(f, "ssl = required"));
-	assert_true(has_line(f, "ssl_cert = </etc/ssl/certs/mx.pem"));
-	assert_true(has_line(f, "ssl_key = </etc/ssl/private/mx.key"));
-	assert_true(has_line(f, "ssl_min_protocol = TLSv1.3"));
-	assert_true(has_line(f, "auth_username_format = %Lu"));
-	assert_true(has_line(f, "auth_default_realm = example.org"));
+	assert_true(file_has_line(f, "ssl = required"));
+	assert_true(file_has_line(f, "ssl_cert = </etc/ssl/certs/mx.pem"));
+	assert_true(file_has_line(f, "ssl_key = </etc/ssl/private/mx.key"));
+	assert_true(file_has_line(f, "ssl_min_protocol = TLSv1.3"));
+	assert_true(file_has_line(f, "auth_username_format = %Lu"));
+	assert_true(file_has_line(f, "auth_default_realm = example.org"));
 	/* Default probe ports: TLS listeners on 993/995, the plaintext ones off. */
 	assert_non_null(strstr(f->data.s, "  inet_listener imap {\n    port = 0\n  }\n"));
 	assert_non_null(strstr(f->data.s, "  inet_listener pop3 {\n    port = 0\n  }\n"));
@@ -222,10 +128,10 @@ test_deny_lists(void **state)
 
 	assert_int_equal(load(&fx, base_profile, base_csv), 0);
 	assert_int_equal(fx.site.nusers, 4);
-	assert_int_equal(render(&fx, &cause), 0);
+	assert_int_equal(fx_render(&fx, &render_dovecot, NULL, &cause), 0);
 	for (size_t i = 0; i < nitems(m); i++) {
 		char *suffix = xasprintf("/mxdeck/deny.%s", m[i].svc);
-		const struct rfile *f = find(&fx, suffix);
+		const struct rfile *f = fx_find(&fx, suffix);
 		size_t listed = 0;
 
 		for (size_t u = 0; u < fx.site.nusers; u++) {
@@ -236,7 +142,7 @@ test_deny_lists(void **state)
 			for (char *c = lower; *c != '\0'; c++)
 				if (*c >= 'A' && *c <= 'Z')
 					*c += 'a' - 'A';
-			assert_int_equal(has_line(f, lower), off);
+			assert_int_equal(file_has_line(f, lower), off);
 			listed += off;
 			free(lower);
 		}
@@ -248,12 +154,12 @@ test_deny_lists(void **state)
 		free(suffix);
 	}
 	/* [user] pop3 = on overrides the CSV for alice; the others as in the CSV. */
-	assert_false(has_line(find(&fx, "/deny.pop3"), "alice@example.org"));
-	assert_true(has_line(find(&fx, "/deny.pop3"), "carol@example.org"));
-	assert_true(has_line(find(&fx, "/deny.pop3"), "dave@example.org"));
-	assert_false(has_line(find(&fx, "/deny.pop3"), "bob@example.org"));
-	assert_true(has_line(find(&fx, "/deny.imap"), "dave@example.org"));
-	assert_true(has_line(find(&fx, "/deny.submission"), "carol@example.org"));
+	assert_false(file_has_line(fx_find(&fx, "/deny.pop3"), "alice@example.org"));
+	assert_true(file_has_line(fx_find(&fx, "/deny.pop3"), "carol@example.org"));
+	assert_true(file_has_line(fx_find(&fx, "/deny.pop3"), "dave@example.org"));
+	assert_false(file_has_line(fx_find(&fx, "/deny.pop3"), "bob@example.org"));
+	assert_true(file_has_line(fx_find(&fx, "/deny.imap"), "dave@example.org"));
+	assert_true(file_has_line(fx_find(&fx, "/deny.submission"), "carol@example.org"));
 	fx_free(&fx);
 }
 
@@ -276,8 +182,8 @@ test_probe_ports(void **state)
 	prof = replace(base_profile, "roles = dovecot\n",
 	    "roles = dovecot\nprobe_ports = imaps:2993 pop3s:2995\n");
 	assert_int_equal(load(&fx, prof, base_csv), 0);
-	assert_int_equal(render(&fx, &cause), 0);
-	f = find(&fx, "/99-mxdeck.conf");
+	assert_int_equal(fx_render(&fx, &render_dovecot, NULL, &cause), 0);
+	f = fx_find(&fx, "/99-mxdeck.conf");
 	assert_non_null(strstr(f->data.s, "inet_listener imaps {\n    port = 2993\n"));
 	assert_non_null(strstr(f->data.s, "inet_listener pop3s {\n    port = 2995\n"));
 	free(prof);
@@ -291,7 +197,7 @@ expect_error(const char *profile, const char *csv, const char *needle)
 	char *cause = NULL;
 
 	assert_int_equal(load(&fx, profile, csv), 0);
-	assert_int_equal(render(&fx, &cause), -1);
+	assert_int_equal(fx_render(&fx, &render_dovecot, NULL, &cause), -1);
 	assert_non_null(cause);
 	if (strstr(cause, needle) == NULL)
 		fail_msg("cause \"%s\" lacks \"%s\"", cause, needle);
@@ -331,7 +237,7 @@ test_refusals(void **state)
 	assert_int_equal(load(&fx, base_profile, base_csv), 0);
 	free(fx.site.users[1].email);
 	fx.site.users[1].email = xstrdup("bob@example.org:x");
-	assert_int_equal(render(&fx, &cause), -1);
+	assert_int_equal(fx_render(&fx, &render_dovecot, NULL, &cause), -1);
 	assert_non_null(strstr(cause, "users.csv:3: user \"bob@example.org:x\""));
 	free(cause);
 	fx_free(&fx);
@@ -339,23 +245,7 @@ test_refusals(void **state)
 
 /* ---- golden files from the demo profile ---- */
 
-static char *
-normalize(const char *s, const char *dir)
-{
-	struct sbuf b;
-	size_t n = strlen(dir);
-	const char *p;
-
-	sb_init(&b);
-	while ((p = strstr(s, dir)) != NULL) {
-		sb_addn(&b, s, (size_t)(p - s));
-		sb_add(&b, "@DIR@");
-		s = p + n;
-	}
-	sb_add(&b, s);
-	return sb_steal(&b);
-}
-
+/* The golden file of a rendered path: its part below the demo sandbox, '/' -> '_'. */
 static char *
 golden_name(const char *path, const char *dir)
 {
@@ -373,54 +263,10 @@ golden_name(const char *path, const char *dir)
 static void
 test_golden_demo(void **state)
 {
-	struct site site;
-	struct diags d = { 0 };
 	struct fileset fs = { 0 };
-	char *cause = NULL, abs[PATH_MAX];
-	bool update = getenv("MXDECK_UPDATE_GOLDEN") != NULL;
-	size_t ngolden = 0;
-	DIR *dp;
-	struct dirent *de;
 
-	if (realpath("share/examples/demo.ini", abs) == NULL)
-		fail_msg("run from the source tree: share/examples/demo.ini not found");
-	assert_int_equal(site_load(&site, abs, &d), 0);
-	{
-		const struct host *h = site_find_host(&site, "demo");
-		struct render_ctx ctx = { .site = &site, .host = h };
-
-		assert_non_null(h);
-		assert_int_equal(render_dovecot.render(&ctx, &fs, &cause), 0);
-	}
-	fileset_sort(&fs);
-	for (size_t i = 0; i < fs.n; i++) {
-		char *name = golden_name(fs.v[i].path, site.dir);
-		char *gpath = xasprintf("%s/%s", GOLDEN_DIR, name);
-		char *got = normalize(fs.v[i].data.s, site.dir), *want;
-
-		if (update) {
-			assert_int_equal(mkdir_p(GOLDEN_DIR, 0755, &cause), 0);
-			write_text(gpath, got);
-		}
-		want = read_file(gpath, NULL, &cause);
-		if (want == NULL)
-			fail_msg("%s (MXDECK_UPDATE_GOLDEN=1 writes it)", cause);
-		if (strcmp(got, want) != 0)
-			fail_msg("%s differs from the rendered %s", gpath, fs.v[i].path);
-		free(want);
-		free(got);
-		free(gpath);
-		free(name);
-	}
-	assert_non_null(dp = opendir(GOLDEN_DIR));
-	while ((de = readdir(dp)) != NULL)
-		if (de->d_name[0] != '.')
-			ngolden++;
-	closedir(dp);
-	assert_int_equal(ngolden, fs.n);
+	golden_demo(&render_dovecot, NULL, GOLDEN_DIR, golden_name, NULL, &fs);
 	fileset_free(&fs);
-	site_free(&site);
-	diags_free(&d);
 }
 
 static void
@@ -430,7 +276,7 @@ test_determinism_and_scale(void **state)
 	struct sbuf csv;
 	struct fileset again = { 0 };
 	char *cause = NULL;
-	struct timespec t0, t1;
+	struct timespec t0;
 	double secs;
 
 	sb_init(&csv);
@@ -442,14 +288,13 @@ test_determinism_and_scale(void **state)
 	sb_free(&csv);
 	assert_int_equal(fx.site.nusers, 100001);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(render(&fx, &cause), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_int_equal(fx_render(&fx, &render_dovecot, NULL, &cause), 0);
+	secs = secs_since(&t0);
 	print_message("dovecot: 100001 users rendered in %.3f s\n", secs);
 	assert_true(secs < 1.0 * time_scale());
 	/* user000001: imap 1, pop3 0 -> listed in deny.pop3 only. */
-	assert_true(has_line(find(&fx, "/deny.pop3"), "user000001@example.org"));
-	assert_false(has_line(find(&fx, "/deny.imap"), "user000001@example.org"));
+	assert_true(file_has_line(fx_find(&fx, "/deny.pop3"), "user000001@example.org"));
+	assert_false(file_has_line(fx_find(&fx, "/deny.imap"), "user000001@example.org"));
 	{
 		struct render_ctx ctx = { .site = &fx.site, .host = &fx.site.hosts[0] };
 

@@ -8,8 +8,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,105 +15,18 @@
 #include <unistd.h>
 
 #include "backends/render/render.h"
+#include "render-fx.h"
 
 extern const struct renderer render_exchange;
 
 #define GOLDEN_DIR "tests/data/golden/exchange"
 
-struct fx {
-	char		 dir[64];
-	struct site	 site;
-	struct diags	 d;
-	struct fileset	 fs;
-};
-
-/* Time budgets stretch under sanitizers and valgrind (MXDECK_TIME_SCALE=N). */
-static double
-time_scale(void)
-{
-	const char *s = getenv("MXDECK_TIME_SCALE");
-	double f = s != NULL && atof(s) > 0 ? atof(s) : 1.0;
-
-#if defined(__SANITIZE_ADDRESS__)
-	f *= 10;
-#endif
-	return f;
-}
-
-static void
-write_text(const char *path, const char *text)
-{
-	char *cause = NULL;
-
-	if (write_file_atomic(path, text, strlen(text), 0644, &cause) == -1)
-		fail_msg("%s", cause);
-}
-
 static void
 load(struct fx *fx, const char *profile, const char *csv)
 {
-	char *p;
-
-	memset(fx, 0, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/mxdeck-tex.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	p = xasprintf("%s/users.csv", fx->dir);
-	write_text(p, csv);
-	free(p);
-	p = xasprintf("%s/site.ini", fx->dir);
-	write_text(p, profile);
-	if (site_load(&fx->site, p, &fx->d) == -1) {
-		diags_print(&fx->d, stderr);
+	fx_init(fx, "tex");
+	if (fx_load(fx, profile, csv) == -1)
 		fail_msg("profile does not load");
-	}
-	free(p);
-}
-
-static int
-render(struct fx *fx, char **cause)
-{
-	struct render_ctx ctx = { .site = &fx->site, .host = &fx->site.hosts[0] };
-
-	return render_exchange.render(&ctx, &fx->fs, cause);
-}
-
-static void
-fx_free(struct fx *fx)
-{
-	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
-
-	fileset_free(&fx->fs);
-	site_free(&fx->site);
-	diags_free(&fx->d);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", fx->dir);
-	free(cmd);
-}
-
-static bool
-has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; p != NULL && *p != '\0'; ) {
-		const char *e = strchr(p, '\n');
-		size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
-
-		if (len == n && strncmp(p, line, n) == 0)
-			return true;
-		p = e != NULL ? e + 1 : NULL;
-	}
-	return false;
-}
-
-static size_t
-count(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	return n;
 }
 
 static const char profile[] =
@@ -160,7 +71,7 @@ test_script(void **state)
 	const char *s;
 
 	load(&fx, profile, csv);
-	assert_int_equal(render(&fx, &cause), 0);
+	assert_int_equal(fx_render(&fx, &render_exchange, NULL, &cause), 0);
 	assert_int_equal(fx.fs.n, 1);
 	f = &fx.fs.v[0];
 	assert_string_equal(f->path, "/C:/ProgramData/mxdeck/exchange/mxdeck-cas.ps1");
@@ -229,7 +140,7 @@ test_quoting(void **state)
 	free(fx.site.users[1].email);
 	/* U+2019 RIGHT SINGLE QUOTATION MARK, then "; Remove-Mailbox" */
 	fx.site.users[1].email = xstrdup("x\xe2\x80\x99; Remove-Mailbox x; '@example.org");
-	assert_int_equal(render(&fx, &cause), 0);
+	assert_int_equal(fx_render(&fx, &render_exchange, NULL, &cause), 0);
 	s = fx.fs.v[0].data.s;
 	assert_true(has_line(s,
 	    "Set-MxdeckCas 'o''brien@example.org' $true $false $true $true $true $true"));
@@ -241,14 +152,14 @@ test_quoting(void **state)
 	load(&fx, profile, csv);
 	free(fx.site.users[2].email);
 	fx.site.users[2].email = xstrdup("dave@example.org\nRemove-Mailbox");
-	assert_int_equal(render(&fx, &cause), -1);
+	assert_int_equal(fx_render(&fx, &render_exchange, NULL, &cause), -1);
 	assert_non_null(strstr(cause, "users.csv:4: "));
 	free(cause);
 	cause = NULL;
 	free(fx.site.users[2].email);
 	fx.site.users[2].email = xstrdup("dave@example.org\xe2\x80\xa8x");	/* U+2028 */
 	fileset_free(&fx.fs);
-	assert_int_equal(render(&fx, &cause), -1);
+	assert_int_equal(fx_render(&fx, &render_exchange, NULL, &cause), -1);
 	free(cause);
 	fx_free(&fx);
 }
@@ -259,7 +170,7 @@ test_scale(void **state)
 	struct fx fx;
 	struct sbuf big;
 	char *cause = NULL;
-	struct timespec t0, t1;
+	struct timespec t0;
 	double secs;
 
 	sb_init(&big);
@@ -271,9 +182,8 @@ test_scale(void **state)
 	sb_free(&big);
 	assert_int_equal(fx.site.nusers, 100000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(render(&fx, &cause), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_int_equal(fx_render(&fx, &render_exchange, NULL, &cause), 0);
+	secs = secs_since(&t0);
 	print_message("exchange: 100000 users rendered in %.3f s (%zu bytes)\n", secs,
 	    fx.fs.v[0].data.len);
 	assert_true(secs < 0.5 * time_scale());
@@ -287,70 +197,13 @@ test_scale(void **state)
 	fx_free(&fx);
 }
 
-static char *
-normalize(const char *s, const char *dir)
-{
-	struct sbuf b;
-	size_t n = strlen(dir);
-	const char *p;
-
-	sb_init(&b);
-	while ((p = strstr(s, dir)) != NULL) {
-		sb_addn(&b, s, (size_t)(p - s));
-		sb_add(&b, "@DIR@");
-		s = p + n;
-	}
-	sb_add(&b, s);
-	return sb_steal(&b);
-}
-
 static void
 test_golden_demo(void **state)
 {
-	struct site site;
-	struct diags d = { 0 };
 	struct fileset fs = { 0 };
-	char *cause = NULL, abs[PATH_MAX];
-	bool update = getenv("MXDECK_UPDATE_GOLDEN") != NULL;
-	size_t ngolden = 0;
-	DIR *dp;
-	struct dirent *de;
 
-	if (realpath("share/examples/demo.ini", abs) == NULL)
-		fail_msg("run from the source tree: share/examples/demo.ini not found");
-	assert_int_equal(site_load(&site, abs, &d), 0);
-	{
-		struct render_ctx ctx = { .site = &site, .host = site_find_host(&site, "demo") };
-
-		assert_non_null(ctx.host);
-		assert_int_equal(render_exchange.render(&ctx, &fs, &cause), 0);
-	}
-	for (size_t i = 0; i < fs.n; i++) {
-		char *gpath = xasprintf("%s/%s", GOLDEN_DIR, strrchr(fs.v[i].path, '/') + 1);
-		char *got = normalize(fs.v[i].data.s, site.dir), *want;
-
-		if (update) {
-			assert_int_equal(mkdir_p(GOLDEN_DIR, 0755, &cause), 0);
-			write_text(gpath, got);
-		}
-		want = read_file(gpath, NULL, &cause);
-		if (want == NULL)
-			fail_msg("%s (MXDECK_UPDATE_GOLDEN=1 writes it)", cause);
-		if (strcmp(got, want) != 0)
-			fail_msg("%s differs from the rendered %s", gpath, fs.v[i].path);
-		free(want);
-		free(got);
-		free(gpath);
-	}
-	assert_non_null(dp = opendir(GOLDEN_DIR));
-	while ((de = readdir(dp)) != NULL)
-		if (de->d_name[0] != '.')
-			ngolden++;
-	closedir(dp);
-	assert_int_equal(ngolden, fs.n);
+	golden_demo(&render_exchange, NULL, GOLDEN_DIR, NULL, NULL, &fs);
 	fileset_free(&fs);
-	site_free(&site);
-	diags_free(&d);
 }
 
 int

@@ -205,29 +205,28 @@ test_versions(void **state)
 	};
 
 	for (size_t i = 0; i < nitems(t); i++) {
+		const struct {
+			const char *key, *value;
+		} want[] = {
+			{ "smtpd_tls_protocols", t[i].smtpd },
+			{ "smtpd_tls_mandatory_protocols", t[i].smtpd },
+			{ "smtp_tls_protocols", t[i].smtp },
+			{ "smtp_tls_mandatory_protocols", t[i].smtp },
+			{ "tls_ssl_options", t[i].opts },
+		};
 		struct out o;
 		const char *pc;
-		char *l;
 
 		render_buf(&o, base_ini, t[i].ver);
 		if (o.rc != 0)
 			fail_msg("%s: %s", t[i].ver, o.cause);
 		pc = file_data(&o, "/etc/postfix/mxdeck.postconf");
-		l = xasprintf("smtpd_tls_protocols = %s", t[i].smtpd);
-		assert_line(pc, l);
-		free(l);
-		l = xasprintf("smtpd_tls_mandatory_protocols = %s", t[i].smtpd);
-		assert_line(pc, l);
-		free(l);
-		l = xasprintf("smtp_tls_protocols = %s", t[i].smtp);
-		assert_line(pc, l);
-		free(l);
-		l = xasprintf("smtp_tls_mandatory_protocols = %s", t[i].smtp);
-		assert_line(pc, l);
-		free(l);
-		l = xasprintf("tls_ssl_options = %s", t[i].opts);
-		assert_line(pc, l);
-		free(l);
+		for (size_t k = 0; k < nitems(want); k++) {
+			char *l = xasprintf("%s = %s", want[k].key, want[k].value);
+
+			assert_line(pc, l);
+			free(l);
+		}
 		assert_line(pc, "smtp_dns_support_level = dnssec");
 		assert_line(pc, "smtp_tls_security_level = dane");
 		assert_line(pc, "smtpd_tls_cert_file = /etc/ssl/certs/mx.pem");
