@@ -1,15 +1,21 @@
-/* knownhosts.c: known_hosts through libssh2_knownhost, one line at a time. */
+/* knownhosts.c: known_hosts through libssh2_knownhost, one line at a time; the
+ * @revoked and @cert-authority markers, which libssh2 does not know, are read here. */
 #include "knownhosts.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "profiles/util.h"
 
@@ -78,17 +84,174 @@ kh_fingerprint(const char *key, size_t keylen)
 	return xasprintf("SHA256:%.*s", n, (char *)b64);
 }
 
+/* The next field of a line (blank separated), NUL-terminated; NULL at the end. */
+static char *
+field(char **pp)
+{
+	char *p = *pp, *f;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0') {
+		*pp = p;
+		return NULL;
+	}
+	f = p;
+	while (*p != '\0' && *p != ' ' && *p != '\t')
+		p++;
+	if (*p != '\0')
+		*p++ = '\0';
+	*pp = p;
+	return f;
+}
+
+/* Base64 (with its padding) to bytes; NULL if it is not base64. */
+static unsigned char *
+b64_decode(const char *s, size_t *outlen)
+{
+	size_t n = strlen(s);
+	unsigned char *out;
+	int r;
+
+	if (n == 0 || n % 4 != 0 || n > INT_MAX)
+		return NULL;
+	out = xmalloc(n / 4 * 3 + 1);
+	r = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+	if (r < 0) {
+		free(out);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts the padding as data. */
+	for (size_t i = n; i > 0 && s[i - 1] == '='; i--)
+		r--;
+	*outlen = (size_t)r;
+	return out;
+}
+
+/* A key blob starts with its type name as an SSH string: is it ktype? */
+static bool
+blob_is(const unsigned char *blob, size_t len, const char *ktype)
+{
+	size_t n;
+
+	if (len < 4)
+		return false;
+	n = (size_t)blob[0] << 24 | (size_t)blob[1] << 16 | (size_t)blob[2] << 8 | blob[3];
+	return n <= len - 4 && n == strlen(ktype) && memcmp(blob + 4, ktype, n) == 0;
+}
+
+/* OpenSSH's host patterns: '*' and '?' wildcards, case-insensitive. */
+static bool
+glob_match(const char *pat, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s != '\0') {
+		if (*pat == '*') {
+			star = pat++;
+			resume = s;
+		} else if (*pat == '?' || (*pat != '\0' &&
+		    tolower((unsigned char)*pat) == tolower((unsigned char)*s))) {
+			pat++;
+			s++;
+		} else if (star != NULL) {
+			pat = star + 1;
+			s = ++resume;
+		} else
+			return false;
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+/* "|1|SALT|HASH": HASH is HMAC-SHA1(SALT, name). */
+static bool
+hashed_match(const char *pat, const char *name)
+{
+	char *salt64 = xstrdup(pat + 3), *hash64 = strchr(salt64, '|');
+	unsigned char *salt = NULL, *hash = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t saltlen, hashlen;
+	bool ok = false;
+
+	if (hash64 != NULL) {
+		*hash64++ = '\0';
+		salt = b64_decode(salt64, &saltlen);
+		hash = b64_decode(hash64, &hashlen);
+	}
+	if (salt != NULL && hash != NULL && saltlen <= INT_MAX &&
+	    HMAC(EVP_sha1(), salt, (int)saltlen, (const unsigned char *)name, strlen(name),
+	    md, &mdlen) != NULL)
+		ok = mdlen == hashlen && CRYPTO_memcmp(md, hash, mdlen) == 0;
+	free(salt);
+	free(hash);
+	free(salt64);
+	return ok;
+}
+
+/* Does the comma-separated pattern list match name ("host" or "[host]:port")? A
+ * matching !pattern excludes the line whatever else matches. */
+static bool
+hosts_match(char *list, const char *name)
+{
+	char *save = NULL;
+	bool yes = false;
+
+	for (char *pat = strtok_r(list, ",", &save); pat != NULL;
+	    pat = strtok_r(NULL, ",", &save)) {
+		if (str_starts(pat, "|1|")) {
+			if (hashed_match(pat, name))
+				yes = true;
+		} else if (*pat == '!') {
+			if (glob_match(pat + 1, name))
+				return false;
+		} else if (glob_match(pat, name))
+			yes = true;
+	}
+	return yes;
+}
+
+/*
+ * A marker line "@MARKER HOSTS KEYTYPE BASE64 [COMMENT]": KH_REVOKED if it is an
+ * @revoked line for key (whatever its hosts: a revoked key is never trusted),
+ * KH_CERT_AUTHORITY if it is an @cert-authority line for name, KH_UNKNOWN for anything
+ * else (another marker, key or host, a line missing a field or with bad base64).
+ */
+static enum kh_result
+kh_marker(char *p, const char *name, const char *key, size_t keylen)
+{
+	char *marker = field(&p), *hosts = field(&p), *ktype = field(&p), *b64 = field(&p);
+	unsigned char *blob;
+	size_t len;
+	enum kh_result r = KH_UNKNOWN;
+
+	if (b64 == NULL || (blob = b64_decode(b64, &len)) == NULL)
+		return KH_UNKNOWN;
+	if (strcmp(marker, "@revoked") == 0) {
+		if (len == keylen && memcmp(blob, key, len) == 0)
+			r = KH_REVOKED;
+	} else if (strcmp(marker, "@cert-authority") == 0) {
+		if (blob_is(blob, len, ktype) && hosts_match(hosts, name))
+			r = KH_CERT_AUTHORITY;
+	}
+	free(blob);
+	return r;
+}
+
 int
 kh_check(LIBSSH2_SESSION *s, const char *file, const char *host, int port,
-    const char *key, size_t keylen, int type, enum kh_result *res, char **cause)
+    const char *key, size_t keylen, int type, enum kh_result *res, size_t *line,
+    char **cause)
 {
 	LIBSSH2_KNOWNHOSTS *kh;
 	struct libssh2_knownhost *found = NULL;
-	char *buf, *name, *line, *next;
-	size_t len;
+	char *buf, *name, *l, *next;
+	size_t len, n, revoked = 0, ca = 0;
 	int rc;
 
 	*res = KH_UNKNOWN;
+	*line = 0;
 	buf = read_file(file, &len, cause);
 	if (buf == NULL) {
 		if (access(file, F_OK) == -1 && errno == ENOENT) {
@@ -98,30 +261,54 @@ kh_check(LIBSSH2_SESSION *s, const char *file, const char *host, int port,
 		}
 		return -1;
 	}
+	name = kh_name(host, port);
 	kh = libssh2_knownhost_init(s);
 	if (kh == NULL)
 		fatal("libssh2_knownhost_init failed");
-	for (line = buf; line != NULL && *line != '\0'; line = next) {
-		char *p;
+	for (l = buf, n = 1; l != NULL && *l != '\0'; l = next, n++) {
+		char *p, *e;
 
-		next = strchr(line, '\n');
+		next = strchr(l, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		for (p = line; *p == ' ' || *p == '\t'; p++)
+		for (e = l + strlen(l); e > l && (e[-1] == '\r' || e[-1] == ' ' ||
+		    e[-1] == '\t'); e--)
 			;
-		if (*p == '\0' || *p == '#' || *p == '@')
-			continue;	/* markers (@cert-authority, @revoked) unsupported */
+		*e = '\0';
+		for (p = l; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (*p == '@') {
+			switch (kh_marker(p, name, key, keylen)) {
+			case KH_REVOKED:
+				if (revoked == 0)
+					revoked = n;
+				break;
+			case KH_CERT_AUTHORITY:
+				if (ca == 0)
+					ca = n;
+				break;
+			default:
+				break;
+			}
+			continue;
+		}
 		/* A line libssh2 cannot parse (another key type) is skipped. */
 		(void)libssh2_knownhost_readline(kh, p, strlen(p),
 		    LIBSSH2_KNOWNHOST_FILE_OPENSSH);
 	}
 	free(buf);
-	name = kh_name(host, port);
 	rc = libssh2_knownhost_checkp(kh, name, -1, key, keylen,
 	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kh_type_mask(type),
 	    &found);
 	free(name);
 	libssh2_knownhost_free(kh);
+	if (revoked != 0) {
+		*res = KH_REVOKED;
+		*line = revoked;
+		return 0;
+	}
 	switch (rc) {
 	case LIBSSH2_KNOWNHOST_CHECK_MATCH:
 		*res = KH_MATCH;
@@ -130,7 +317,8 @@ kh_check(LIBSSH2_SESSION *s, const char *file, const char *host, int port,
 		*res = KH_CHANGED;
 		return 0;
 	case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
-		*res = KH_UNKNOWN;
+		*res = ca != 0 ? KH_CERT_AUTHORITY : KH_UNKNOWN;
+		*line = ca;
 		return 0;
 	}
 	*cause = xasprintf("%s: cannot check the host key of %s", file, host);

@@ -6,16 +6,22 @@
 
 #include <libssh2.h>
 
-enum kh_result { KH_MATCH, KH_UNKNOWN, KH_CHANGED };
+/* KH_REVOKED: an @revoked line lists the key; KH_CERT_AUTHORITY: the only entry for
+ * the host is an @cert-authority line (host certificates are not supported). */
+enum kh_result { KH_MATCH, KH_UNKNOWN, KH_CHANGED, KH_REVOKED, KH_CERT_AUTHORITY };
 
 /* The known_hosts name of host:port: "host", or "[host]:port" when port != 22. */
 char *kh_name(const char *host, int port);
 /* Check key (raw blob, LIBSSH2_HOSTKEY_TYPE_*) for host:port against file, which may
- * hold hashed (|1|salt|hash) and plain entries; lines libssh2 cannot parse (other key
- * types, markers) are skipped. A missing file means KH_UNKNOWN. s is any libssh2
- * session (it need not be connected). 0 with *res, or -1 with *cause. */
+ * hold hashed (|1|salt|hash) and plain entries, LF or CRLF; lines that cannot be parsed
+ * (other key types, junk) are skipped. A key listed on an @revoked line is KH_REVOKED
+ * whatever that line's host pattern and whatever other line accepts it; a host with no
+ * plain entry but a matching @cert-authority line is KH_CERT_AUTHORITY. *line is then
+ * that line's number (1-based), else 0. A missing file means KH_UNKNOWN. s is any
+ * libssh2 session (it need not be connected). 0 with *res, or -1 with *cause. */
 int kh_check(LIBSSH2_SESSION *s, const char *file, const char *host, int port,
-    const char *key, size_t keylen, int type, enum kh_result *res, char **cause);
+    const char *key, size_t keylen, int type, enum kh_result *res, size_t *line,
+    char **cause);
 /* Append "NAME KEYTYPE BASE64" for host:port to file (created 0600, directory 0700). */
 int kh_add(const char *file, const char *host, int port, const char *key, size_t keylen,
     int type, char **cause);

@@ -337,28 +337,30 @@ local_mkdir(struct xport *x, const char *path, unsigned mode, bool *existed, cha
 	return 0;
 }
 
+/* unlink(2) or rmdir(2); what is already gone is not an error. */
 static int
-local_unlink(struct xport *x, const char *path, char **cause)
+local_remove(struct xport *x, const char *path, bool dir, char **cause)
 {
 	char *p = lpath(x, path);
-	int rc = unlink(p), e = errno;
+	int rc = dir ? rmdir(p) : unlink(p), e = errno;
 
 	free(p);
 	if (rc == -1 && e != ENOENT)
-		return errf(x, cause, "cannot remove", path, e);
+		return errf(x, cause, dir ? "cannot remove directory" : "cannot remove", path,
+		    e);
 	return 0;
+}
+
+static int
+local_unlink(struct xport *x, const char *path, char **cause)
+{
+	return local_remove(x, path, false, cause);
 }
 
 static int
 local_rmdir(struct xport *x, const char *path, char **cause)
 {
-	char *p = lpath(x, path);
-	int rc = rmdir(p), e = errno;
-
-	free(p);
-	if (rc == -1 && e != ENOENT)
-		return errf(x, cause, "cannot remove directory", path, e);
-	return 0;
+	return local_remove(x, path, true, cause);
 }
 
 static int

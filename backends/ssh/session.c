@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -303,24 +304,38 @@ ssh_write(struct xport *x, const char *path, const char *data, size_t len,
 	return 0;
 }
 
+/* Run argv on the host; a non-zero exit is an error "host NAME: WHAT: its stderr",
+ * WHAT formatted from fmt. */
+static int __attribute__((format(printf, 4, 5)))
+ssh_run(struct xport *x, const char *const *argv, char **cause, const char *fmt, ...)
+{
+	struct xres r;
+	va_list ap;
+	char *what;
+	int rc;
+
+	xres_init(&r);
+	rc = ssh_exec(x, argv, NULL, 0, &r, cause);
+	if (rc == 0 && r.status != 0) {
+		va_start(ap, fmt);
+		what = xvasprintf(fmt, ap);
+		va_end(ap);
+		*cause = xasprintf("host %s: %s: %s", x->name, what, r.err.s);
+		free(what);
+		rc = -1;
+	}
+	xres_free(&r);
+	return rc;
+}
+
 /* SFTP v3 rename refuses an existing target and libssh2 1.10 has no posix-rename:
  * rename(2) through mv -T, which replaces the target atomically. */
 static int
 ssh_rename(struct xport *x, const char *from, const char *to, char **cause)
 {
 	const char *argv[] = { "mv", "-fT", "--", from, to, NULL };
-	struct xres r;
-	int rc;
 
-	xres_init(&r);
-	rc = ssh_exec(x, argv, NULL, 0, &r, cause);
-	if (rc == 0 && r.status != 0) {
-		*cause = xasprintf("host %s: cannot rename %s to %s: %s", x->name, from, to,
-		    r.err.s);
-		rc = -1;
-	}
-	xres_free(&r);
-	return rc;
+	return ssh_run(x, argv, cause, "cannot rename %s to %s", from, to);
 }
 
 static int
@@ -346,46 +361,40 @@ ssh_mkdir(struct xport *x, const char *path, unsigned mode, bool *existed, char 
 	return sftp_fail(x, cause, "cannot create directory", path);
 }
 
+/* SFTP remove or rmdir; what is already gone is not an error. */
 static int
-ssh_unlink(struct xport *x, const char *path, char **cause)
+ssh_remove(struct xport *x, const char *path, bool dir, char **cause)
 {
 	struct ssh *h = x->impl;
+	int rc;
 
 	if (sftp_ready(x, cause) == -1)
 		return -1;
-	if (libssh2_sftp_unlink(h->sftp, path) != 0 && !sftp_nofile(h))
-		return sftp_fail(x, cause, "cannot remove", path);
+	rc = dir ? libssh2_sftp_rmdir(h->sftp, path) : libssh2_sftp_unlink(h->sftp, path);
+	if (rc != 0 && !sftp_nofile(h))
+		return sftp_fail(x, cause, dir ? "cannot remove directory" : "cannot remove",
+		    path);
 	return 0;
+}
+
+static int
+ssh_unlink(struct xport *x, const char *path, char **cause)
+{
+	return ssh_remove(x, path, false, cause);
 }
 
 static int
 ssh_rmdir(struct xport *x, const char *path, char **cause)
 {
-	struct ssh *h = x->impl;
-
-	if (sftp_ready(x, cause) == -1)
-		return -1;
-	if (libssh2_sftp_rmdir(h->sftp, path) != 0 && !sftp_nofile(h))
-		return sftp_fail(x, cause, "cannot remove directory", path);
-	return 0;
+	return ssh_remove(x, path, true, cause);
 }
 
 static int
 ssh_symlink(struct xport *x, const char *target, const char *path, char **cause)
 {
 	const char *argv[] = { "ln", "-sfn", "--", target, path, NULL };
-	struct xres r;
-	int rc;
 
-	xres_init(&r);
-	rc = ssh_exec(x, argv, NULL, 0, &r, cause);
-	if (rc == 0 && r.status != 0) {
-		*cause = xasprintf("host %s: cannot create symlink %s: %s", x->name, path,
-		    r.err.s);
-		rc = -1;
-	}
-	xres_free(&r);
-	return rc;
+	return ssh_run(x, argv, cause, "cannot create symlink %s", path);
 }
 
 static int
@@ -626,6 +635,7 @@ xport_ssh_open(const struct host *host, const struct xport_ssh_opts *o, char **c
 	int type, port = host->port > 0 ? host->port : 22;
 	char *khfile = o->known_hosts != NULL ? xstrdup(o->known_hosts) : kh_default_file();
 	enum kh_result khr;
+	size_t khline;
 
 	x->ops = &ssh_ops;
 	x->impl = h;
@@ -654,37 +664,49 @@ xport_ssh_open(const struct host *host, const struct xport_ssh_opts *o, char **c
 		fail(x, cause, "no host key from", host->address);
 		goto err;
 	}
-	if (kh_check(h->s, khfile, host->address, port, key, keylen, type, &khr, cause) == -1)
+	if (kh_check(h->s, khfile, host->address, port, key, keylen, type, &khr, &khline,
+	    cause) == -1)
 		goto err;
-	if (khr == KH_CHANGED) {
+	if (khr != KH_MATCH && (khr != KH_UNKNOWN || !o->accept_new)) {
 		char *fp = kh_fingerprint(key, keylen), *name = kh_name(host->address, port);
+		const char *tname = kh_type_name(type) ? kh_type_name(type) : "key";
 
-		*cause = xasprintf("host %s: HOST KEY CHANGED for %s: the server now presents "
-		    "%s %s, which does not match %s; refusing to connect (if the change is "
-		    "expected, remove the old entry with ssh-keygen -R '%s' -f %s)", x->name,
-		    name, kh_type_name(type) ? kh_type_name(type) : "key", fp, khfile, name,
-		    khfile);
-		free(fp);
-		free(name);
-		goto err;
-	}
-	if (khr == KH_UNKNOWN) {
-		char *fp = kh_fingerprint(key, keylen), *name = kh_name(host->address, port);
-
-		if (!o->accept_new) {
+		switch (khr) {
+		case KH_REVOKED:
+			*cause = xasprintf("host %s: REVOKED HOST KEY for %s: the server "
+			    "presents %s %s, which %s line %zu marks @revoked; refusing to "
+			    "connect (a revoked key is never accepted nor recorded, whatever "
+			    "other line lists it; if the host was re-keyed, record its new key)",
+			    x->name, name, tname, fp, khfile, khline);
+			break;
+		case KH_CERT_AUTHORITY:
+			*cause = xasprintf("host %s: %s line %zu trusts a certificate "
+			    "authority (@cert-authority) for %s, but mxdeck does not support "
+			    "SSH host certificates; the server presents %s %s; verify that "
+			    "fingerprint, then add the host key itself: ssh-keyscan -p %d -t %s "
+			    "%s >> %s", x->name, khfile, khline, name, tname, fp, port, tname,
+			    host->address, khfile);
+			break;
+		case KH_CHANGED:
+			*cause = xasprintf("host %s: HOST KEY CHANGED for %s: the server now "
+			    "presents %s %s, which does not match %s; refusing to connect (if "
+			    "the change is expected, remove the old entry with ssh-keygen -R "
+			    "'%s' -f %s)", x->name, name, tname, fp, khfile, name, khfile);
+			break;
+		default:
 			*cause = xasprintf("host %s: unknown host key for %s (%s %s) in %s; "
 			    "verify the fingerprint, then run again with "
-			    "--accept-new-host-keys to record it", x->name, name,
-			    kh_type_name(type) ? kh_type_name(type) : "key", fp, khfile);
-			free(fp);
-			free(name);
-			goto err;
+			    "--accept-new-host-keys to record it", x->name, name, tname, fp,
+			    khfile);
+			break;
 		}
 		free(fp);
 		free(name);
-		if (kh_add(khfile, host->address, port, key, keylen, type, cause) == -1)
-			goto err;
+		goto err;
 	}
+	if (khr == KH_UNKNOWN &&
+	    kh_add(khfile, host->address, port, key, keylen, type, cause) == -1)
+		goto err;
 	if (authenticate(x, host, o, cause) == -1)
 		goto err;
 	libssh2_session_set_timeout(h->s, (long)(o->timeout > 0 ? o->timeout : 60) * 1000);
