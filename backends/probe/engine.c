@@ -411,6 +411,30 @@ host_wanted(const struct host *h, const struct probe_opts *o)
 	return (strv_has(o->hosts, h->name));
 }
 
+/* A probe of the TLS service svc on addr:port, for vhost vh of an https port (else
+ * NULL): the names its certificate may carry and the SNI to send. */
+static struct probe *
+add_svc_probe(struct probe_list *pl, unsigned kind, const char *kindname, probe_fn run,
+    const char *what, const struct site *site, const struct host *h, const char *addr,
+    int svc, int port, const struct vhost *vh)
+{
+	struct probe *p;
+
+	p = add_probe(pl, kind, kindname, run, h,
+	    xasprintf("%s %s", what, svc_infos[svc].name),
+	    vh != NULL ? xasprintf("%s:%d (%s)", addr, port, vh->name) :
+	    xasprintf("%s:%d", addr, port));
+	p->svc = svc;
+	p->port = port;
+	p->stdport = svc_infos[svc].stdport;
+	if (vh != NULL)
+		strv_push(&p->names, vh->name);
+	else
+		svc_names(site, h, svc, &p->names);
+	p->sni = p->names.n > 0 ? xstrdup(p->names.v[0]) : NULL;
+	return (p);
+}
+
 static void
 build_host(struct probe_list *pl, const struct site *site, const struct host *h,
     unsigned kinds)
@@ -443,48 +467,21 @@ build_host(struct probe_list *pl, const struct site *site, const struct host *h,
 			    ROLE_APACHE)) == 0)
 				continue;
 			if (kinds & PROBE_K_TLS) {
-				p = add_probe(pl, PROBE_K_TLS, "tls", probe_tls_run, h,
-				    xasprintf("tls %s", svc_infos[svc].name),
-				    vh != NULL ? xasprintf("%s:%d (%s)", addr, port, vh->name) :
-				    xasprintf("%s:%d", addr, port));
-				p->svc = svc;
-				p->port = port;
-				p->stdport = svc_infos[svc].stdport;
-				if (vh != NULL)
-					strv_push(&p->names, vh->name);
-				else
-					svc_names(site, h, svc, &p->names);
-				p->sni = p->names.n > 0 ? xstrdup(p->names.v[0]) : NULL;
+				p = add_svc_probe(pl, PROBE_K_TLS, "tls", probe_tls_run, "tls",
+				    site, h, addr, svc, port, vh);
 				svc_policy(site, svc, vh, &p->policy, &p->policy_src);
 			}
 			if (kinds & PROBE_K_TLSVER) {
-				p = add_probe(pl, PROBE_K_TLSVER, "tlsver", probe_tlsver_run,
-				    h, xasprintf("protocols %s", svc_infos[svc].name),
-				    vh != NULL ? xasprintf("%s:%d (%s)", addr, port, vh->name) :
-				    xasprintf("%s:%d", addr, port));
-				p->svc = svc;
-				p->port = port;
-				p->stdport = svc_infos[svc].stdport;
-				if (vh != NULL)
-					strv_push(&p->names, vh->name);
-				else
-					svc_names(site, h, svc, &p->names);
-				p->sni = p->names.n > 0 ? xstrdup(p->names.v[0]) : NULL;
+				p = add_svc_probe(pl, PROBE_K_TLSVER, "tlsver", probe_tlsver_run,
+				    "protocols", site, h, addr, svc, port, vh);
 				svc_policy(site, svc, vh, &p->policy, &p->policy_src);
 			}
 		}
 		if ((kinds & PROBE_K_DANE) && site->tls.dane) {
 			for (j = 0; j < site->tls.ntlsa_ports; j++) {
-				if (site->tls.tlsa_ports[j] != svc_infos[svc].stdport)
-					continue;
-				p = add_probe(pl, PROBE_K_DANE, "dane", probe_dane_run, h,
-				    xasprintf("dane %s", svc_infos[svc].name),
-				    xasprintf("%s:%d", addr, port));
-				p->svc = svc;
-				p->port = port;
-				p->stdport = svc_infos[svc].stdport;
-				svc_names(site, h, svc, &p->names);
-				p->sni = p->names.n > 0 ? xstrdup(p->names.v[0]) : NULL;
+				if (site->tls.tlsa_ports[j] == svc_infos[svc].stdport)
+					add_svc_probe(pl, PROBE_K_DANE, "dane", probe_dane_run,
+					    "dane", site, h, addr, svc, port, NULL);
 			}
 		}
 	}

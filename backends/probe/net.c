@@ -646,19 +646,20 @@ consume(struct conn *c, size_t n)
 	c->in.len -= n;
 }
 
-/* Read one SMTP reply; r owned by the caller (smtp_reply_free). */
+/* A parser of the input: the bytes its unit took from the start of buf (> 0), 0 when
+ * the unit is not all there yet, -1 with *cause when the bytes are not one. */
+typedef ssize_t take_fn(const char *buf, size_t len, void *out, char **cause);
+
+/* Parse one unit from the server into out, reading until it is complete. */
 static int
-smtp_reply_read(struct conn *c, struct smtp_reply *r, char **cause)
+conn_take(struct conn *c, take_fn *take, void *out, char **cause)
 {
 	ssize_t n;
-	char *e = NULL;
 
 	for (;;) {
-		n = smtp_reply_parse(c->in.s != NULL ? c->in.s : "", c->in.len, r, &e);
-		if (n < 0) {
-			*cause = e;
+		n = take(c->in.s != NULL ? c->in.s : "", c->in.len, out, cause);
+		if (n < 0)
 			return (-1);
-		}
 		if (n > 0) {
 			consume(c, (size_t)n);
 			return (0);
@@ -666,6 +667,29 @@ smtp_reply_read(struct conn *c, struct smtp_reply *r, char **cause)
 		if (conn_fill(c, cause) != 0)
 			return (-1);
 	}
+}
+
+static ssize_t
+take_reply(const char *buf, size_t len, void *out, char **cause)
+{
+	return (smtp_reply_parse(buf, len, out, cause));
+}
+
+static ssize_t
+take_line(const char *buf, size_t len, void *out, char **cause)
+{
+	ssize_t n = line_take(buf, len, out);
+
+	if (n < 0)
+		*cause = xstrdup("server sent a line that is too long or not text");
+	return (n);
+}
+
+/* Read one SMTP reply; r owned by the caller (smtp_reply_free). */
+static int
+smtp_reply_read(struct conn *c, struct smtp_reply *r, char **cause)
+{
+	return (conn_take(c, take_reply, r, cause));
 }
 
 int
@@ -693,21 +717,34 @@ smtp_read_reply(struct conn *c, int *code, struct sbuf *text, char **cause)
 static int
 read_line(struct conn *c, char **line, char **cause)
 {
-	ssize_t n;
+	return (conn_take(c, take_line, line, cause));
+}
 
-	for (;;) {
-		n = line_take(c->in.s != NULL ? c->in.s : "", c->in.len, line);
-		if (n < 0) {
-			*cause = xstrdup("server sent a line that is too long or not text");
-			return (-1);
-		}
-		if (n > 0) {
-			consume(c, (size_t)n);
-			return (0);
-		}
-		if (conn_fill(c, cause) != 0)
-			return (-1);
-	}
+/* Send one command line of a prelude, and log it once sent. */
+static int
+prelude_say(struct conn *c, struct sbuf *log, const char *cmd, char **cause)
+{
+	if (conn_printf(c, cause, "%s\r\n", cmd) != 0)
+		return (-1);
+	sb_addf(log, "C: %s\n", cmd);
+	return (0);
+}
+
+/* The first line of a reply's text, "" when it has none. */
+static const char *
+reply_first(const struct smtp_reply *r)
+{
+	return (r->lines.n > 0 ? r->lines.v[0] : "");
+}
+
+/* Read one SMTP reply (as smtp_reply_read) and log its first line. */
+static int
+smtp_reply_logged(struct conn *c, struct sbuf *log, struct smtp_reply *r, char **cause)
+{
+	if (smtp_reply_read(c, r, cause) != 0)
+		return (-1);
+	sb_addf(log, "S: %d %s\n", r->code, reply_first(r));
+	return (0);
 }
 
 static int
@@ -715,24 +752,19 @@ smtp_prelude(struct conn *c, struct sbuf *log, char **cause)
 {
 	struct smtp_reply r;
 
-	if (smtp_reply_read(c, &r, cause) != 0)
+	if (smtp_reply_logged(c, log, &r, cause) != 0)
 		return (-1);
-	sb_addf(log, "S: %d %s\n", r.code, r.lines.n > 0 ? r.lines.v[0] : "");
 	if (r.code != 220) {
-		*cause = xasprintf("greeting is %d %s, not 220", r.code,
-		    r.lines.n > 0 ? r.lines.v[0] : "");
+		*cause = xasprintf("greeting is %d %s, not 220", r.code, reply_first(&r));
 		smtp_reply_free(&r);
 		return (-1);
 	}
 	smtp_reply_free(&r);
-	if (conn_printf(c, cause, "EHLO probe.mxdeck.invalid\r\n") != 0)
-		return (-1);
-	sb_add(log, "C: EHLO probe.mxdeck.invalid\n");
-	if (smtp_reply_read(c, &r, cause) != 0)
+	if (prelude_say(c, log, "EHLO probe.mxdeck.invalid", cause) != 0 ||
+	    smtp_reply_read(c, &r, cause) != 0)
 		return (-1);
 	if (r.code != 250) {
-		*cause = xasprintf("EHLO answered %d %s", r.code,
-		    r.lines.n > 0 ? r.lines.v[0] : "");
+		*cause = xasprintf("EHLO answered %d %s", r.code, reply_first(&r));
 		smtp_reply_free(&r);
 		return (-1);
 	}
@@ -742,15 +774,11 @@ smtp_prelude(struct conn *c, struct sbuf *log, char **cause)
 		return (-1);
 	}
 	smtp_reply_free(&r);
-	if (conn_printf(c, cause, "STARTTLS\r\n") != 0)
+	if (prelude_say(c, log, "STARTTLS", cause) != 0 ||
+	    smtp_reply_logged(c, log, &r, cause) != 0)
 		return (-1);
-	sb_add(log, "C: STARTTLS\n");
-	if (smtp_reply_read(c, &r, cause) != 0)
-		return (-1);
-	sb_addf(log, "S: %d %s\n", r.code, r.lines.n > 0 ? r.lines.v[0] : "");
 	if (r.code != 220) {
-		*cause = xasprintf("STARTTLS answered %d %s", r.code,
-		    r.lines.n > 0 ? r.lines.v[0] : "");
+		*cause = xasprintf("STARTTLS answered %d %s", r.code, reply_first(&r));
 		smtp_reply_free(&r);
 		return (-1);
 	}
@@ -778,9 +806,8 @@ imap_prelude(struct conn *c, struct sbuf *log, char **cause)
 	}
 	imap_line_free(&l);
 	free(line);
-	if (conn_printf(c, cause, "a1 STARTTLS\r\n") != 0)
+	if (prelude_say(c, log, "a1 STARTTLS", cause) != 0)
 		return (-1);
-	sb_add(log, "C: a1 STARTTLS\n");
 	for (;;) {
 		if (read_line(c, &line, cause) != 0)
 			return (-1);
@@ -803,34 +830,32 @@ imap_prelude(struct conn *c, struct sbuf *log, char **cause)
 	}
 }
 
+/* Read a POP3 status line into the log; anything but +OK is an error "WHAT line". */
 static int
-pop3_prelude(struct conn *c, struct sbuf *log, char **cause)
+pop3_expect_ok(struct conn *c, struct sbuf *log, const char *what, char **cause)
 {
 	char *line = NULL, *e = NULL;
-	int st;
 
 	if (read_line(c, &line, cause) != 0)
 		return (-1);
 	sb_addf(log, "S: %s\n", line);
-	if ((st = pop3_status(line, &e)) != 1) {
-		*cause = e != NULL ? e : xasprintf("greeting is %.60s", line);
-		free(line);
-		return (-1);
-	}
-	free(line);
-	if (conn_printf(c, cause, "STLS\r\n") != 0)
-		return (-1);
-	sb_add(log, "C: STLS\n");
-	if (read_line(c, &line, cause) != 0)
-		return (-1);
-	sb_addf(log, "S: %s\n", line);
-	if ((st = pop3_status(line, &e)) != 1) {
-		*cause = e != NULL ? e : xasprintf("STLS answered %.60s", line);
+	if (pop3_status(line, &e) != 1) {
+		*cause = e != NULL ? e : xasprintf("%s %.60s", what, line);
 		free(line);
 		return (-1);
 	}
 	free(line);
 	return (0);
+}
+
+static int
+pop3_prelude(struct conn *c, struct sbuf *log, char **cause)
+{
+	if (pop3_expect_ok(c, log, "greeting is", cause) != 0)
+		return (-1);
+	if (prelude_say(c, log, "STLS", cause) != 0)
+		return (-1);
+	return (pop3_expect_ok(c, log, "STLS answered", cause));
 }
 
 int

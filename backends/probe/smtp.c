@@ -133,13 +133,31 @@ domain_in_profile(const struct site *site, const char *d)
 	return (false);
 }
 
-void
-probe_smtp_relay_run(struct probe *p, struct presult *r)
+/* A probe's dialogue on an open session: 0 when it got as far as it could judge (its
+ * verdict noted in r), -1 with *cause when the dialogue itself failed. */
+typedef int sess_fn(struct probe *p, struct presult *r, struct sess *s, char **cause);
+
+/* Open a session, run the dialogue on it, report a failed dialogue, and close. */
+static void
+sess_run(struct probe *p, struct presult *r, sess_fn *dialogue)
+{
+	struct sess s;
+	char *cause = NULL;
+
+	if (sess_open(p, r, &s, &cause) != 0 || dialogue(p, r, &s, &cause) != 0) {
+		pr_note(r, PROBE_FAIL, "%s", cause);
+		pr_summary(r, "SMTP dialogue failed: %s", cause);
+	}
+	free(cause);
+	sess_close(&s, r);
+}
+
+static int
+relay_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 {
 	static const char *const outside[] = { "example.net", "example.com", "example.edu" };
 	const char *dom = NULL;
-	struct sess s;
-	char *cause = NULL, enh[16];
+	char enh[16];
 	size_t i;
 
 	for (i = 0; i < nitems(outside) && dom == NULL; i++)
@@ -147,87 +165,82 @@ probe_smtp_relay_run(struct probe *p, struct presult *r)
 			dom = outside[i];
 	if (dom == NULL)
 		dom = "mxdeck-relay-test.invalid";
-	if (sess_open(p, r, &s, &cause) != 0)
-		goto fail;
-	if (say(&s, r, &cause, "MAIL FROM:<>") != 0)
-		goto fail;
-	if (s.code / 100 != 2) {
+	if (say(s, r, cause, "MAIL FROM:<>") != 0)
+		return (-1);
+	if (s->code / 100 != 2) {
 		pr_note(r, PROBE_WARN, "MAIL FROM:<> refused (%d %s): relay not testable",
-		    s.code, s.text.s);
+		    s->code, s->text.s);
 		pr_summary(r, "not testable: null sender refused");
-		goto out;
+		return (0);
 	}
-	if (say(&s, r, &cause, "RCPT TO:<mxdeck-relay-test@%s>", dom) != 0)
-		goto fail;
+	if (say(s, r, cause, "RCPT TO:<mxdeck-relay-test@%s>", dom) != 0)
+		return (-1);
 	{
 		struct smtp_reply fake = { 0 };
 
-		strv_push(&fake.lines, s.text.s);
+		strv_push(&fake.lines, s->text.s);
 		smtp_enhanced(&fake, enh, sizeof enh);
 		smtp_reply_free(&fake);
 	}
-	if (s.code / 100 == 2) {
+	if (s->code / 100 == 2) {
 		pr_note(r, PROBE_FAIL, "OPEN RELAY: RCPT to %s accepted without AUTH (%d %s)",
-		    dom, s.code, s.text.s);
+		    dom, s->code, s->text.s);
 		pr_note(r, PROBE_WARN, "tested from this machine: if it is in "
 		    "relay_networks (mynetworks), run the test from outside");
 		pr_summary(r, "OPEN RELAY (RCPT to %s accepted)", dom);
 	} else if (strcmp(enh, "5.7.1") == 0 || strcmp(enh, "4.7.1") == 0 ||
-	    contains_ci(s.text.s, "relay")) {
-		pr_note(r, PROBE_OK, "relay refused: %d %s", s.code, s.text.s);
-		pr_summary(r, "relay refused (%d %s)", s.code, enh[0] != '\0' ? enh : "");
+	    contains_ci(s->text.s, "relay")) {
+		pr_note(r, PROBE_OK, "relay refused: %d %s", s->code, s->text.s);
+		pr_summary(r, "relay refused (%d %s)", s->code, enh[0] != '\0' ? enh : "");
 	} else {
 		pr_note(r, PROBE_OK, "RCPT to %s refused, but not as a relay refusal: %d %s",
-		    dom, s.code, s.text.s);
-		pr_summary(r, "refused (%d)", s.code);
+		    dom, s->code, s->text.s);
+		pr_summary(r, "refused (%d)", s->code);
 	}
-	if (say(&s, r, &cause, "RSET") != 0) {
-		free(cause);
-		cause = NULL;
+	/* The verdict stands whether or not the server takes the RSET. */
+	if (say(s, r, cause, "RSET") != 0) {
+		free(*cause);
+		*cause = NULL;
 	}
-	goto out;
-fail:
-	pr_note(r, PROBE_FAIL, "%s", cause);
-	pr_summary(r, "SMTP dialogue failed: %s", cause);
-out:
-	free(cause);
-	sess_close(&s, r);
+	return (0);
 }
 
 void
-probe_smtp_auth_run(struct probe *p, struct presult *r)
+probe_smtp_relay_run(struct probe *p, struct presult *r)
 {
-	struct sess s;
-	char *cause = NULL;
+	sess_run(p, r, relay_dialogue);
+}
+
+static int
+auth_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
+{
 	SSL *ssl;
 
-	if (sess_open(p, r, &s, &cause) != 0)
-		goto fail;
-	if (ehlo_has(s.text.s, "AUTH")) {
+	if (ehlo_has(s->text.s, "AUTH")) {
 		pr_note(r, PROBE_FAIL, "AUTH offered before STARTTLS: passwords may cross in "
 		    "clear (smtpd_tls_auth_only = yes)");
 		pr_summary(r, "AUTH BEFORE STARTTLS");
 	} else
 		pr_note(r, PROBE_OK, "no AUTH before STARTTLS");
-	if (!ehlo_has(s.text.s, "STARTTLS")) {
+	if (!ehlo_has(s->text.s, "STARTTLS")) {
 		pr_note(r, PROBE_FAIL, "no STARTTLS on submission");
 		pr_sumadd(r, "no STARTTLS");
-		goto out;
+		return (0);
 	}
-	if (say(&s, r, &cause, "STARTTLS") != 0)
-		goto fail;
-	if (s.code != 220) {
-		pr_note(r, PROBE_FAIL, "STARTTLS answered %d %s", s.code, s.text.s);
-		goto out;
+	if (say(s, r, cause, "STARTTLS") != 0)
+		return (-1);
+	if (s->code != 220) {
+		pr_note(r, PROBE_FAIL, "STARTTLS answered %d %s", s->code, s->text.s);
+		return (0);
 	}
 	if ((ssl = SSL_new(p->ctx->ssl)) == NULL)
 		fatal("SSL_new failed");
 	r->handshakes++;
-	if (conn_tls(&s.c, ssl, &cause) != 0)
-		goto fail;
-	if (say(&s, r, &cause, "EHLO probe.mxdeck.invalid") != 0)
-		goto fail;
-	if (s.code == 250 && ehlo_has(s.text.s, "AUTH")) {
+	if (conn_tls(&s->c, ssl, cause) != 0)
+		return (-1);
+	if (say(s, r, cause, "EHLO probe.mxdeck.invalid") != 0)
+		return (-1);
+	if (s->code == 250 && ehlo_has(s->text.s, "AUTH")) {
 		pr_note(r, PROBE_OK, "AUTH offered after STARTTLS");
 		if (r->status == PROBE_OK)
 			pr_summary(r, "AUTH only after STARTTLS");
@@ -236,25 +249,24 @@ probe_smtp_auth_run(struct probe *p, struct presult *r)
 		    "submission");
 		pr_sumadd(r, "NO AUTH after STARTTLS");
 	}
-	goto out;
-fail:
-	pr_note(r, PROBE_FAIL, "%s", cause);
-	pr_summary(r, "SMTP dialogue failed: %s", cause);
-out:
-	free(cause);
-	sess_close(&s, r);
+	return (0);
 }
 
 void
-probe_smtp_accept_run(struct probe *p, struct presult *r)
+probe_smtp_auth_run(struct probe *p, struct presult *r)
+{
+	sess_run(p, r, auth_dialogue);
+}
+
+static int
+accept_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 {
 	const struct site *site = p->ctx->site;
 	const struct strv *lp = &site->access.always_accept;
 	static const char *const deflp[] = { "postmaster", "abuse" };
 	struct strv doms = { 0 }, locals = { 0 };
-	struct sess s;
-	char *cause = NULL;
 	size_t i, j, nok = 0, nbad = 0;
+	int rc = -1;
 
 	if (site->domain != NULL)
 		strv_push(&doms, site->domain);
@@ -271,37 +283,37 @@ probe_smtp_accept_run(struct probe *p, struct presult *r)
 	else
 		for (i = 0; i < nitems(deflp); i++)
 			strv_push(&locals, deflp[i]);
-	if (sess_open(p, r, &s, &cause) != 0)
-		goto fail;
 	for (i = 0; i < doms.n; i++) {
 		for (j = 0; j < locals.n; j++) {
-			if (say(&s, r, &cause, "MAIL FROM:<>") != 0)
-				goto fail;
-			if (say(&s, r, &cause, "RCPT TO:<%s@%s>", locals.v[j], doms.v[i]) != 0)
-				goto fail;
-			if (s.code / 100 == 2) {
+			if (say(s, r, cause, "MAIL FROM:<>") != 0)
+				goto out;
+			if (say(s, r, cause, "RCPT TO:<%s@%s>", locals.v[j], doms.v[i]) != 0)
+				goto out;
+			if (s->code / 100 == 2) {
 				nok++;
 				pr_note(r, PROBE_OK, "%s@%s accepted", locals.v[j], doms.v[i]);
 			} else {
 				nbad++;
 				pr_note(r, PROBE_FAIL, "%s@%s refused: %d %s (RFC 5321/2142 "
-				    "require it)", locals.v[j], doms.v[i], s.code, s.text.s);
+				    "require it)", locals.v[j], doms.v[i], s->code, s->text.s);
 			}
-			if (say(&s, r, &cause, "RSET") != 0)
-				goto fail;
+			if (say(s, r, cause, "RSET") != 0)
+				goto out;
 		}
 	}
 	if (nbad == 0)
 		pr_summary(r, "%zu addresses accepted", nok);
 	else
 		pr_summary(r, "%zu of %zu REFUSED", nbad, nok + nbad);
-	goto out;
-fail:
-	pr_note(r, PROBE_FAIL, "%s", cause);
-	pr_summary(r, "SMTP dialogue failed: %s", cause);
+	rc = 0;
 out:
-	free(cause);
-	sess_close(&s, r);
 	strv_free(&doms);
 	strv_free(&locals);
+	return (rc);
+}
+
+void
+probe_smtp_accept_run(struct probe *p, struct presult *r)
+{
+	sess_run(p, r, accept_dialogue);
 }

@@ -28,26 +28,17 @@ apache_proxy_rule(struct sbuf *b, const char *indent, const struct web_backend *
 	sb_add(b, "\n");
 }
 
-/* Render one vhost's site file into b. */
-static int
-apache_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *b,
-    char **cause)
+/* Render one vhost's site file (after its header, web_render_vhosts) into b. */
+static void
+apache_vhost(const struct render_ctx *ctx, const struct vhost *vh,
+    const struct web_backend *be, struct sbuf *b)
 {
-	const struct site *site = ctx->site;
-	struct web_backend be;
 	struct web_service svc[SVC_COUNT];
 	size_t nsvc;
 	int port = web_https_port(ctx->host);
 	bool rpc = (vh->services & SVC_BIT(SVC_RPC)) != 0;
 	bool ad = (vh->services & SVC_BIT(SVC_AUTODISCOVER)) != 0;
 
-	if (web_check_vhost(site, vh, cause) == -1)
-		return -1;
-	if (web_backend_parse(site, vh, &be, cause) == -1)
-		return -1;
-
-	web_header(b, site, "#");
-	sb_addf(b, "# Reverse proxy for Exchange: %s -> %s\n", vh->name, be.origin);
 	sb_add(b, "# Needs mod_ssl, mod_proxy, mod_proxy_http and mod_alias");
 	if (rpc)
 		sb_add(b, ";\n# Outlook Anywhere (RPC over HTTP) needs mod_proxy_msrpc as well");
@@ -64,20 +55,12 @@ apache_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *
 	sb_add(b, "\tSSLEngine on\n");
 	sb_addf(b, "\tSSLCertificateFile \"%s\"\n", vh->certificate);
 	sb_addf(b, "\tSSLCertificateKeyFile \"%s\"\n", vh->key);
-	if (vh->legacy_tls) {
-		sb_add(b, "\t# legacy_tls = yes: Outlook 2013 speaks only TLS 1.0 with SHA-1.\n"
-		    "\t# OpenSSL 3 refuses that at its default security level even with the\n"
-		    "\t# protocol enabled, hence @SECLEVEL=0 first in the cipher string.\n");
-		sb_add(b, "\tSSLProtocol -all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3\n");
-		sb_add(b, "\tSSLCipherSuite \"" WEB_CIPHERS_LEGACY "\"\n");
-		sb_add(b, "\tSSLHonorCipherOrder on\n");
-	} else {
-		sb_add(b, "\tSSLProtocol -all +TLSv1.2 +TLSv1.3\n");
-		sb_add(b, "\tSSLCipherSuite \"" WEB_CIPHERS_MODERN "\"\n");
-		sb_add(b, "\tSSLHonorCipherOrder off\n");
-	}
+	if (vh->legacy_tls)
+		sb_add(b, WEB_LEGACY_TLS_NOTE);
+	web_apache_protocols(b, vh->legacy_tls);
+	sb_addf(b, "\tSSLHonorCipherOrder %s\n", vh->legacy_tls ? "on" : "off");
 	sb_add(b, "\n\tProxyRequests Off\n");
-	if (be.tls) {
+	if (be->tls) {
 		sb_add(b, "\tSSLProxyEngine on\n");
 		sb_add(b, "\tSSLProxyVerify require\n");
 		sb_add(b, "\tSSLProxyVerifyDepth 4\n");
@@ -85,7 +68,7 @@ apache_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *
 			sb_addf(b, "\tSSLProxyCACertificateFile \"%s\"\n", vh->backend_ca);
 		else
 			sb_add(b, "\tSSLProxyCACertificatePath \"/etc/ssl/certs\"\n");
-		if (web_is_ip(be.host))
+		if (web_is_ip(be->host))
 			sb_add(b, "\t# Apache matches the backend certificate against DNS names "
 			    "only (AH02411):\n\t# with an IP-address backend every request "
 			    "fails; use the certificate's name.\n");
@@ -99,7 +82,7 @@ apache_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *
 		sb_add(b, "\t# The empty group gives the target a $1: ProxyPassMatch appends the\n"
 		    "\t# request path to a target without one.\n");
 		sb_addf(b, "\tProxyPassMatch \"(?i)^/autodiscover/autodiscover\\.xml()$\" "
-		    "\"%s/autodiscover/autodiscover.xml$1\"\n", be.origin);
+		    "\"%s/autodiscover/autodiscover.xml$1\"\n", be->origin);
 	}
 	nsvc = web_prefix_services(vh->services, svc);
 	for (size_t i = 0; i < nsvc; i++) {
@@ -107,55 +90,32 @@ apache_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *
 		case SVC_ACTIVESYNC:
 			sb_add(b, "\t# ActiveSync Direct Push holds requests open for up to "
 			    "the heartbeat.\n");
-			apache_proxy_rule(b, "\t", &be, svc[i].path, vh->activesync_timeout);
+			apache_proxy_rule(b, "\t", be, svc[i].path, vh->activesync_timeout);
 			break;
 		case SVC_RPC:
 			sb_add(b, "\t# Outlook Anywhere: RPC_IN_DATA/RPC_OUT_DATA need "
 			    "mod_proxy_msrpc.\n");
 			sb_add(b, "\t<IfModule proxy_msrpc_module>\n");
 			sb_add(b, "\t\tOutlookAnywherePassthrough On\n");
-			apache_proxy_rule(b, "\t\t", &be, svc[i].path, 0);
+			apache_proxy_rule(b, "\t\t", be, svc[i].path, 0);
 			sb_add(b, "\t</IfModule>\n");
 			break;
 		default:
-			apache_proxy_rule(b, "\t", &be, svc[i].path, 0);
+			apache_proxy_rule(b, "\t", be, svc[i].path, 0);
 			break;
 		}
 	}
-	sb_addf(b, "\tProxyPassReverse \"/\" \"%s/\"\n", be.origin);
+	sb_addf(b, "\tProxyPassReverse \"/\" \"%s/\"\n", be->origin);
 	if (vh->services & SVC_BIT(SVC_OWA))
 		sb_add(b, "\tRedirectMatch 302 \"^/$\" \"/owa/\"\n");
 	sb_add(b, "</VirtualHost>\n");
-	web_backend_free(&be);
-	return 0;
 }
 
+/* Debian's a2ensite takes only site files named *.conf. */
 static int
 apache_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 {
-	const struct site *site = ctx->site;
-	const char *dir = ctx->host->apache_dir != NULL ? ctx->host->apache_dir :
-	    "/etc/apache2";
-
-	if (web_check_dir(site, ctx->host->line, "apache_dir", dir, cause) == -1)
-		return -1;
-	for (size_t i = 0; i < site->nvhosts; i++) {
-		const struct vhost *vh = &site->vhosts[i];
-		struct sbuf b;
-		char *name;
-
-		if (vh->server != SERVER_APACHE)
-			continue;
-		sb_init(&b);
-		if (apache_vhost(ctx, vh, &b, cause) == -1) {
-			sb_free(&b);
-			return -1;
-		}
-		name = xasprintf("mxdeck-%s.conf", vh->name);
-		fileset_add_site(fs, "apache", dir, name, &b);
-		free(name);
-	}
-	return 0;
+	return web_render_vhosts(ctx, fs, SERVER_APACHE, ".conf", apache_vhost, cause);
 }
 
 const struct renderer render_apache = {

@@ -24,6 +24,11 @@
 #define AD_DEFAULT_WWW	"/var/www/mxdeck"
 #define AD_DEFAULT_FPM	"/run/php/php8.2-fpm.sock"
 
+/* Above the protocol lines of the sites, in apache and nginx alike. */
+#define AD_LEGACY_TLS_NOTE \
+	"\t# A vhost has legacy_tls = yes: its Outlook 2013 clients need Autodiscover\n" \
+	"\t# over TLS 1.0 too (@SECLEVEL=0 first for OpenSSL 3).\n"
+
 static const char ad_php_code[] =
 	"\n"
 	"const MXDECK_NS_RESPONSE = 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006';\n"
@@ -166,12 +171,6 @@ static const char ad_php_code[] =
 	"\n"
 	"mxdeck_main($mxdeck_sections);\n";
 
-static const char *
-ad_file(const struct site *site)
-{
-	return site->path != NULL ? site->path : "profile";
-}
-
 static char *
 ad_lower(const char *s)
 {
@@ -211,7 +210,7 @@ ad_check(const struct site *site, const struct autodiscover *ad, char **cause)
 		    names[i], eps[i]->host, cause) == -1)
 			return -1;
 		if (eps[i]->port < 1 || eps[i]->port > 65535) {
-			*cause = xasprintf("%s:%d: %s port must be 1..65535", ad_file(site),
+			*cause = xasprintf("%s:%d: %s port must be 1..65535", web_file(site),
 			    eps[i]->line != 0 ? eps[i]->line : ad->line, names[i]);
 			return -1;
 		}
@@ -225,7 +224,7 @@ ad_check(const struct site *site, const struct autodiscover *ad, char **cause)
 				ok = false;
 		if (!ok) {
 			*cause = xasprintf("%s:%d: activesync must be an http(s) URL without "
-			    "spaces or control characters", ad_file(site), ad->line);
+			    "spaces or control characters", web_file(site), ad->line);
 			return -1;
 		}
 	}
@@ -392,15 +391,9 @@ ad_apache_section(const struct ad_web *w, const struct autodiscover *ad, struct 
 		sb_addf(b, "\tServerAlias %s\n", names.v[i]);
 	sb_addf(b, "\tSSLEngine on\n\tSSLCertificateFile \"%s\"\n"
 	    "\tSSLCertificateKeyFile \"%s\"\n", w->cert, w->key);
-	if (w->legacy) {
-		sb_add(b, "\t# A vhost has legacy_tls = yes: its Outlook 2013 clients need "
-		    "Autodiscover\n\t# over TLS 1.0 too (@SECLEVEL=0 first for OpenSSL 3).\n");
-		sb_add(b, "\tSSLProtocol -all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3\n");
-		sb_add(b, "\tSSLCipherSuite \"" WEB_CIPHERS_LEGACY "\"\n");
-	} else {
-		sb_add(b, "\tSSLProtocol -all +TLSv1.2 +TLSv1.3\n");
-		sb_add(b, "\tSSLCipherSuite \"" WEB_CIPHERS_MODERN "\"\n");
-	}
+	if (w->legacy)
+		sb_add(b, AD_LEGACY_TLS_NOTE);
+	web_apache_protocols(b, w->legacy);
 	sb_addf(b, "\tDocumentRoot \"%s\"\n", root);
 	sb_addf(b, "\t<Directory \"%s\">\n\t\tOptions -Indexes\n\t\tRequire all granted\n"
 	    "\t</Directory>\n", root);
@@ -448,15 +441,9 @@ ad_nginx_section(const struct ad_web *w, const struct autodiscover *ad, struct s
 		sb_addf(b, " %s", names.v[i]);
 	sb_addf(b, ";\n\tssl_certificate \"%s\";\n\tssl_certificate_key \"%s\";\n",
 	    w->cert, w->key);
-	if (w->legacy) {
-		sb_add(b, "\t# A vhost has legacy_tls = yes: its Outlook 2013 clients need "
-		    "Autodiscover\n\t# over TLS 1.0 too (@SECLEVEL=0 first for OpenSSL 3).\n");
-		sb_add(b, "\tssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;\n");
-		sb_add(b, "\tssl_ciphers \"" WEB_CIPHERS_LEGACY "\";\n");
-	} else {
-		sb_add(b, "\tssl_protocols TLSv1.2 TLSv1.3;\n");
-		sb_add(b, "\tssl_ciphers \"" WEB_CIPHERS_MODERN "\";\n");
-	}
+	if (w->legacy)
+		sb_add(b, AD_LEGACY_TLS_NOTE);
+	web_nginx_protocols(b, w->legacy);
 	sb_addf(b, "\troot \"%s\";\n", root);
 	sb_add(b, "\t# ~*: any case. A POST to a static file would get 405: hand it to PHP.\n");
 	sb_add(b, "\tlocation ~* ^/autodiscover/autodiscover\\.xml$ {\n");
@@ -501,7 +488,7 @@ ad_check_fpm(const struct site *site, const struct host *h, const char *fpm, cha
 	}
 	if (!ok) {
 		*cause = xasprintf("%s:%d: php_fpm_socket must be a socket path or HOST:PORT",
-		    ad_file(site), h->line);
+		    web_file(site), h->line);
 		return -1;
 	}
 	return 0;
@@ -567,7 +554,7 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 	web_ad_certificate(site, &w.cert, &w.key, &certline);
 	if (w.cert == NULL) {
 		*cause = xasprintf("%s:%d: the autodiscover site needs a certificate: set "
-		    "certificate and key in [tls] (or on a vhost)", ad_file(site),
+		    "certificate and key in [tls] (or on a vhost)", web_file(site),
 		    site->ads[0].line);
 		return -1;
 	}
@@ -576,9 +563,9 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 		return -1;
 
 	if (h->roles & ROLE_APACHE) {
-		const char *dir = h->apache_dir != NULL ? h->apache_dir : "/etc/apache2";
+		const char *dir = web_server_dir(site, h, SERVER_APACHE, cause);
 
-		if (web_check_dir(site, h->line, "apache_dir", dir, cause) == -1)
+		if (dir == NULL)
 			return -1;
 		web_header(&b, site, "#");
 		sb_addf(&b, "# Autodiscover (Outlook, ActiveSync) and autoconfig (Thunderbird).\n"
@@ -592,9 +579,9 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 		fileset_add_site(fs, "autodiscover", dir, "mxdeck_autodiscover.conf", &b);
 	}
 	if (h->roles & ROLE_NGINX) {
-		const char *dir = h->nginx_dir != NULL ? h->nginx_dir : "/etc/nginx";
+		const char *dir = web_server_dir(site, h, SERVER_NGINX, cause);
 
-		if (web_check_dir(site, h->line, "nginx_dir", dir, cause) == -1)
+		if (dir == NULL)
 			return -1;
 		web_header(&b, site, "#");
 		sb_addf(&b, "# Autodiscover (Outlook, ActiveSync) and autoconfig (Thunderbird).\n"

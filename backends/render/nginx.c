@@ -34,23 +34,15 @@ nginx_long_poll(struct sbuf *b, int timeout)
 	sb_add(b, "\t\tclient_max_body_size 0;\n");
 }
 
-static int
-nginx_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *b,
-    char **cause)
+/* Render one vhost's site file (after its header, web_render_vhosts) into b. */
+static void
+nginx_vhost(const struct render_ctx *ctx, const struct vhost *vh,
+    const struct web_backend *be, struct sbuf *b)
 {
-	const struct site *site = ctx->site;
-	struct web_backend be;
 	struct web_service svc[SVC_COUNT];
 	size_t nsvc;
 	int port = web_https_port(ctx->host);
 
-	if (web_check_vhost(site, vh, cause) == -1)
-		return -1;
-	if (web_backend_parse(site, vh, &be, cause) == -1)
-		return -1;
-
-	web_header(b, site, "#");
-	sb_addf(b, "# Reverse proxy for Exchange: %s -> %s\n", vh->name, be.origin);
 	if (vh->services & SVC_BIT(SVC_RPC))
 		sb_add(b, "# Outlook Anywhere (rpc) through nginx works only with Basic "
 		    "authentication on Exchange:\n# nginx has no mod_proxy_msrpc and no "
@@ -64,7 +56,7 @@ nginx_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *b
 	else
 		sb_addf(b, "\treturn 301 https://%s:%d$request_uri;\n}\n\n", vh->name, port);
 
-	if (web_nginx_legacy_default(site) == vh) {
+	if (web_nginx_legacy_default(ctx->site) == vh) {
 		sb_add(b, "server {\n\t# nginx negotiates the TLS version with the port's default "
 		    "server,\n\t# before SNI: legacy_tls works only on the default server.\n");
 		sb_addf(b, "\tlisten %d ssl default_server;\n\tlisten [::]:%d ssl "
@@ -74,19 +66,11 @@ nginx_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *b
 		    "\tserver_name %s;\n\n", port, port, vh->name);
 	sb_addf(b, "\tssl_certificate \"%s\";\n", vh->certificate);
 	sb_addf(b, "\tssl_certificate_key \"%s\";\n", vh->key);
-	if (vh->legacy_tls) {
-		sb_add(b, "\t# legacy_tls = yes: Outlook 2013 speaks only TLS 1.0 with SHA-1.\n"
-		    "\t# OpenSSL 3 refuses that at its default security level even with the\n"
-		    "\t# protocol enabled, hence @SECLEVEL=0 first in the cipher string.\n");
-		sb_add(b, "\tssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;\n");
-		sb_add(b, "\tssl_ciphers \"" WEB_CIPHERS_LEGACY "\";\n");
-		sb_add(b, "\tssl_prefer_server_ciphers on;\n");
-	} else {
-		sb_add(b, "\tssl_protocols TLSv1.2 TLSv1.3;\n");
-		sb_add(b, "\tssl_ciphers \"" WEB_CIPHERS_MODERN "\";\n");
-		sb_add(b, "\tssl_prefer_server_ciphers off;\n");
-	}
-	if (be.tls) {
+	if (vh->legacy_tls)
+		sb_add(b, WEB_LEGACY_TLS_NOTE);
+	web_nginx_protocols(b, vh->legacy_tls);
+	sb_addf(b, "\tssl_prefer_server_ciphers %s;\n", vh->legacy_tls ? "on" : "off");
+	if (be->tls) {
 		sb_add(b, "\n\tproxy_ssl_server_name on;\n");
 		sb_add(b, "\tproxy_ssl_verify on;\n");
 		sb_add(b, "\tproxy_ssl_verify_depth 4;\n");
@@ -99,13 +83,13 @@ nginx_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *b
 	    "anchored.\n\t# ~* matches any case.\n");
 	if (vh->services & SVC_BIT(SVC_AUTODISCOVER)) {
 		sb_add(b, "\tlocation ~* ^/autodiscover/autodiscover\\.xml$ {\n");
-		nginx_proxy(b, &be);
+		nginx_proxy(b, be);
 		sb_add(b, "\t}\n");
 	}
 	nsvc = web_prefix_services(vh->services, svc);
 	for (size_t i = 0; i < nsvc; i++) {
 		sb_addf(b, "\tlocation ~* ^%s(/|$) {\n", svc[i].path);
-		nginx_proxy(b, &be);
+		nginx_proxy(b, be);
 		if (svc[i].svc == SVC_ACTIVESYNC) {
 			sb_add(b, "\t\t# Direct Push holds requests open up to the "
 			    "heartbeat.\n");
@@ -120,35 +104,12 @@ nginx_vhost(const struct render_ctx *ctx, const struct vhost *vh, struct sbuf *b
 	if (vh->services & SVC_BIT(SVC_OWA))
 		sb_add(b, "\tlocation = / {\n\t\treturn 302 /owa/;\n\t}\n");
 	sb_add(b, "\tlocation / {\n\t\treturn 404;\n\t}\n}\n");
-	web_backend_free(&be);
-	return 0;
 }
 
 static int
 nginx_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 {
-	const struct site *site = ctx->site;
-	const char *dir = ctx->host->nginx_dir != NULL ? ctx->host->nginx_dir : "/etc/nginx";
-
-	if (web_check_dir(site, ctx->host->line, "nginx_dir", dir, cause) == -1)
-		return -1;
-	for (size_t i = 0; i < site->nvhosts; i++) {
-		const struct vhost *vh = &site->vhosts[i];
-		struct sbuf b;
-		char *name;
-
-		if (vh->server != SERVER_NGINX)
-			continue;
-		sb_init(&b);
-		if (nginx_vhost(ctx, vh, &b, cause) == -1) {
-			sb_free(&b);
-			return -1;
-		}
-		name = xasprintf("mxdeck-%s", vh->name);
-		fileset_add_site(fs, "nginx", dir, name, &b);
-		free(name);
-	}
-	return 0;
+	return web_render_vhosts(ctx, fs, SERVER_NGINX, "", nginx_vhost, cause);
 }
 
 const struct renderer render_nginx = {

@@ -15,6 +15,21 @@ static const struct web_service web_services[] = {
 	{ SVC_MAPI,		"/mapi" },
 };
 
+const char *
+web_file(const struct site *site)
+{
+	return site->path != NULL ? site->path : "profile";
+}
+
+/* *cause = "FILE:LINE: WHAT RULE; fix the profile"; returns -1. */
+static int
+web_refuse(const struct site *site, int line, const char *what, const char *rule,
+    char **cause)
+{
+	*cause = xasprintf("%s:%d: %s %s; fix the profile", web_file(site), line, what, rule);
+	return -1;
+}
+
 static int
 web_service_cmp(const void *a, const void *b)
 {
@@ -91,10 +106,8 @@ web_check_path(const struct site *site, int line, const char *what, const char *
 {
 	if (value == NULL || web_valid_path(value))
 		return 0;
-	*cause = xasprintf("%s:%d: %s must be an absolute path without quotes, "
-	    "backslashes, '$', ';', braces or control characters; fix the profile",
-	    site->path != NULL ? site->path : "profile", line, what);
-	return -1;
+	return web_refuse(site, line, what, "must be an absolute path without quotes, "
+	    "backslashes, '$', ';', braces or control characters", cause);
 }
 
 int
@@ -103,10 +116,8 @@ web_check_dir(const struct site *site, int line, const char *what, const char *v
 {
 	if (value == NULL || web_valid_dir(value))
 		return 0;
-	*cause = xasprintf("%s:%d: %s must be a path without quotes, backslashes, '$', "
-	    "';', braces or control characters; fix the profile",
-	    site->path != NULL ? site->path : "profile", line, what);
-	return -1;
+	return web_refuse(site, line, what, "must be a path without quotes, backslashes, "
+	    "'$', ';', braces or control characters", cause);
 }
 
 int
@@ -115,10 +126,8 @@ web_check_hostname(const struct site *site, int line, const char *what, const ch
 {
 	if (value != NULL && web_valid_hostname(value))
 		return 0;
-	*cause = xasprintf("%s:%d: %s is not a valid DNS host name (letters, digits, "
-	    "'-' and '.' only); fix the profile",
-	    site->path != NULL ? site->path : "profile", line, what);
-	return -1;
+	return web_refuse(site, line, what, "is not a valid DNS host name (letters, "
+	    "digits, '-' and '.' only)", cause);
 }
 
 static bool
@@ -136,7 +145,7 @@ int
 web_backend_parse(const struct site *site, const struct vhost *vh, struct web_backend *b,
     char **cause)
 {
-	const char *file = site->path != NULL ? site->path : "profile";
+	const char *file = web_file(site);
 	const char *p, *hend, *rest;
 	long port = 0;
 
@@ -248,10 +257,34 @@ web_header(struct sbuf *b, const struct site *site, const char *comment)
 	    comment);
 }
 
+void
+web_apache_protocols(struct sbuf *b, bool legacy)
+{
+	if (legacy) {
+		sb_add(b, "\tSSLProtocol -all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3\n");
+		sb_add(b, "\tSSLCipherSuite \"" WEB_CIPHERS_LEGACY "\"\n");
+	} else {
+		sb_add(b, "\tSSLProtocol -all +TLSv1.2 +TLSv1.3\n");
+		sb_add(b, "\tSSLCipherSuite \"" WEB_CIPHERS_MODERN "\"\n");
+	}
+}
+
+void
+web_nginx_protocols(struct sbuf *b, bool legacy)
+{
+	if (legacy) {
+		sb_add(b, "\tssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;\n");
+		sb_add(b, "\tssl_ciphers \"" WEB_CIPHERS_LEGACY "\";\n");
+	} else {
+		sb_add(b, "\tssl_protocols TLSv1.2 TLSv1.3;\n");
+		sb_add(b, "\tssl_ciphers \"" WEB_CIPHERS_MODERN "\";\n");
+	}
+}
+
 int
 web_check_vhost(const struct site *site, const struct vhost *vh, char **cause)
 {
-	const char *file = site->path != NULL ? site->path : "profile";
+	const char *file = web_file(site);
 
 	if (web_check_hostname(site, vh->line, "vhost name", vh->name, cause) == -1)
 		return -1;
@@ -290,4 +323,59 @@ web_any_legacy(const struct site *site)
 		if (site->vhosts[i].legacy_tls)
 			return true;
 	return false;
+}
+
+/* Per web server: its role (the renderer's name), the [host] key of its configuration
+ * directory and that directory's default. */
+static const struct {
+	const char *role;
+	const char *dirkey;
+	const char *dir;
+} web_servers[] = {
+	[SERVER_APACHE] = { "apache", "apache_dir", "/etc/apache2" },
+	[SERVER_NGINX] = { "nginx", "nginx_dir", "/etc/nginx" },
+};
+
+const char *
+web_server_dir(const struct site *site, const struct host *h, int server, char **cause)
+{
+	const char *dir = server == SERVER_APACHE ? h->apache_dir : h->nginx_dir;
+
+	if (dir == NULL)
+		dir = web_servers[server].dir;
+	if (web_check_dir(site, h->line, web_servers[server].dirkey, dir, cause) == -1)
+		return NULL;
+	return dir;
+}
+
+int
+web_render_vhosts(const struct render_ctx *ctx, struct fileset *fs, int server,
+    const char *suffix, web_vhost_fn *vhost, char **cause)
+{
+	const struct site *site = ctx->site;
+	const char *dir;
+
+	if ((dir = web_server_dir(site, ctx->host, server, cause)) == NULL)
+		return -1;
+	for (size_t i = 0; i < site->nvhosts; i++) {
+		const struct vhost *vh = &site->vhosts[i];
+		struct web_backend be;
+		struct sbuf b;
+		char *name;
+
+		if ((int)vh->server != server)
+			continue;
+		if (web_check_vhost(site, vh, cause) == -1 ||
+		    web_backend_parse(site, vh, &be, cause) == -1)
+			return -1;
+		sb_init(&b);
+		web_header(&b, site, "#");
+		sb_addf(&b, "# Reverse proxy for Exchange: %s -> %s\n", vh->name, be.origin);
+		vhost(ctx, vh, &be, &b);
+		web_backend_free(&be);
+		name = xasprintf("mxdeck-%s%s", vh->name, suffix);
+		fileset_add_site(fs, web_servers[server].role, dir, name, &b);
+		free(name);
+	}
+	return 0;
 }

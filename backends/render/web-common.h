@@ -43,6 +43,9 @@ bool web_valid_path(const char *s);
  * which the profile may give relative to a sandbox). */
 bool web_valid_dir(const char *s);
 
+/* The profile's file name for "FILE:LINE: ..." messages ("profile" when unnamed). */
+const char *web_file(const struct site *site);
+
 /* Check a path value of the profile; -1 with "FILE:LINE: what 'value' ..." in *cause. */
 int web_check_path(const struct site *site, int line, const char *what, const char *value,
     char **cause);
@@ -78,7 +81,36 @@ bool web_any_legacy(const struct site *site);
 #define WEB_CIPHERS_LEGACY \
 	"@SECLEVEL=0:ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES:AES:!aNULL:!eNULL:!MD5:!RC4:!3DES:!DSS"
 
+/* Above the protocol lines of a vhost with legacy_tls (apache and nginx alike). */
+#define WEB_LEGACY_TLS_NOTE \
+	"\t# legacy_tls = yes: Outlook 2013 speaks only TLS 1.0 with SHA-1.\n" \
+	"\t# OpenSSL 3 refuses that at its default security level even with the\n" \
+	"\t# protocol enabled, hence @SECLEVEL=0 first in the cipher string.\n"
+
+/* The protocol and cipher lines of a TLS site: TLS 1.2 and 1.3 with the modern
+ * ciphers, or with legacy from TLS 1.0 on with the legacy ciphers. */
+void web_apache_protocols(struct sbuf *b, bool legacy);
+void web_nginx_protocols(struct sbuf *b, bool legacy);
+
 /* A one-line comment naming the generator (no time stamp: rendering is deterministic). */
 void web_header(struct sbuf *b, const struct site *site, const char *comment);
+
+/* The configuration directory of the web server (SERVER_APACHE or SERVER_NGINX) on
+ * host h: its apache_dir or nginx_dir, else the Debian default; NULL with "FILE:LINE:
+ * ..." in *cause when the value cannot be written into a site file. */
+const char *web_server_dir(const struct site *site, const struct host *h, int server,
+    char **cause);
+
+/* Renders the rest of one vhost's site file into b, which already has the web_header
+ * and a comment naming the vhost and its backend be (checked and parsed). */
+typedef void web_vhost_fn(const struct render_ctx *ctx, const struct vhost *vh,
+    const struct web_backend *be, struct sbuf *b);
+
+/* One site per [vhost] served by server on ctx->host, DIR/sites-available/
+ * mxdeck-NAME<suffix> enabled through sites-enabled (fileset_add_site), DIR from
+ * web_server_dir. Each vhost is checked (web_check_vhost, web_backend_parse) before
+ * vhost renders it. 0, or -1 with *cause. */
+int web_render_vhosts(const struct render_ctx *ctx, struct fileset *fs, int server,
+    const char *suffix, web_vhost_fn *vhost, char **cause);
 
 #endif
