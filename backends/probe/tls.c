@@ -306,6 +306,21 @@ reneg_report(struct probe *p, struct presult *r, struct conn *c)
 	return (word);
 }
 
+/* The host's addresses; on failure the result says so (unreachable, fail). */
+static int
+host_addrs(struct probe *p, struct presult *r, struct addrs *a)
+{
+	char *cause = NULL;
+
+	if (net_host_addrs(p->ctx, p->host, r->deadline, a, &cause) == 0)
+		return 0;
+	pr_reach(r, false);
+	pr_note(r, PROBE_FAIL, "%s", cause);
+	pr_summary(r, "address lookup failed");
+	free(cause);
+	return -1;
+}
+
 void
 probe_tls_run(struct probe *p, struct presult *r)
 {
@@ -316,13 +331,8 @@ probe_tls_run(struct probe *p, struct presult *r)
 	bool name_ok;
 	int bits = 0;
 
-	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, &cause) != 0) {
-		pr_reach(r, false);
-		pr_note(r, PROBE_FAIL, "%s", cause);
-		pr_summary(r, "address lookup failed");
-		free(cause);
+	if (host_addrs(p, r, &a) != 0)
 		return;
-	}
 	if (tls_session(p, r, &a, 0, 0, p->sni, &c, &st, &cause) != 0 && st == ST_TLS &&
 	    !pr_expired(r)) {
 		/* Maybe only a legacy handshake works (TLS 1.0, SHA-1): say so, go on. */
@@ -375,13 +385,8 @@ probe_tlsver_run(struct probe *p, struct presult *r)
 	size_t i;
 	const char *reneg = NULL;
 
-	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, &cause) != 0) {
-		pr_reach(r, false);
-		pr_note(r, PROBE_FAIL, "%s", cause);
-		pr_summary(r, "address lookup failed");
-		free(cause);
+	if (host_addrs(p, r, &a) != 0)
 		return;
-	}
 	sb_init(&acc);
 	for (i = 0; i < nitems(versions); i++) {
 		if (tls_session(p, r, &a, versions[i].ossl, versions[i].ossl, p->sni, &c, &st,
@@ -603,13 +608,8 @@ probe_dane_run(struct probe *p, struct presult *r)
 	char *cause = NULL;
 	size_t i;
 
-	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, &cause) != 0) {
-		pr_reach(r, false);
-		pr_note(r, PROBE_FAIL, "%s", cause);
-		pr_summary(r, "address lookup failed");
-		free(cause);
+	if (host_addrs(p, r, &a) != 0)
 		return;
-	}
 	if (!p->host->local && !is_ip_literal(p->host->address))
 		strv_push(&bases, p->host->address);
 	else if (p->ctx->site->domain != NULL &&
