@@ -119,7 +119,8 @@ static const char *const keys_site[] = { "name", "domain", "resolver", "trust_an
 	"dkim", NULL };
 static const char *const keys_host[] = { "address", "port", "user", "identity", "roles",
 	"postfix_dir", "dovecot_dir", "apache_dir", "nginx_dir", "www_dir", "state_dir",
-	"postfix_version", "probe_ports", "php_fpm_socket", "postfix_queue_dir", NULL };
+	"postfix_version", "probe_ports", "php_fpm_socket", "postfix_queue_dir",
+	"keep_backups", NULL };
 static const char *const keys_vhost[] = { "server", "backend", "backend_ca", "services",
 	"certificate", "key", "activesync_timeout", "legacy_tls", NULL };
 static const char *const keys_ad[] = { "imap", "pop3", "smtp", "activesync", "login",
@@ -352,6 +353,7 @@ host_defaults(struct host *h)
 	h->nginx_dir = xstrdup("/etc/nginx");
 	h->www_dir = xstrdup("/var/www/mxdeck");
 	h->state_dir = xstrdup("/var/lib/mxdeck");
+	h->keep_backups = 10;
 	h->php_fpm_socket = xstrdup("/run/php/php8.2-fpm.sock");
 	h->postfix_queue_dir = xstrdup("/var/spool/postfix");
 	h->nprobe_ports = nitems(default_probe_ports);
@@ -456,7 +458,15 @@ key_host(struct parser *P, const char *key, const char *value, int line)
 		set_dir(P, h, &h->php_fpm_socket, key, value, line);
 	else if (strcmp(key, "postfix_queue_dir") == 0)
 		set_dir(P, h, &h->postfix_queue_dir, key, value, line);
-	else if (strcmp(key, "postfix_version") == 0) {
+	else if (strcmp(key, "keep_backups") == 0) {
+		long n;
+
+		if (parse_int(value, 1, 1000, &n) == -1)
+			err(P, line, "keep_backups: '%s' is not a number of backups to keep "
+			    "(1-1000)", value);
+		else
+			h->keep_backups = (int)n;
+	} else if (strcmp(key, "postfix_version") == 0) {
 		const char *p = value;
 
 		if (!nonempty(P, key, value, line))

@@ -60,6 +60,7 @@ struct host {
 	char	*php_fpm_socket;	/* "/run/php/php8.2-fpm.sock" */
 	char	*postfix_queue_dir;	/* "/var/spool/postfix": where Dovecot puts the
 					 * SASL socket private/auth for Postfix */
+	int	 keep_backups;	/* backups kept under state_dir/backup: 1..1000, 10 */
 	struct probe_port *probe_ports;	/* the effective list: defaults, then overrides */
 	size_t	 nprobe_ports;
 };

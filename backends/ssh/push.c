@@ -28,6 +28,7 @@
 #include "backends/render/render.h"
 #include "diff.h"
 #include "quote.h"
+#include "remote-parse.h"
 #include "tui/cli.h"
 #include "xport.h"
 
@@ -126,60 +127,11 @@ under(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
-static void
-enc(struct sbuf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("/._-", c) != NULL)
-			sb_addc(b, (char)c);
-		else
-			sb_addf(b, "%%%02X", c);
-	}
-}
-
-static char *
-dec(const char *s, size_t n)
-{
-	struct sbuf b;
-
-	sb_init(&b);
-	sb_add(&b, "");
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n) {
-			char hex[3] = { s[i + 1], s[i + 2], '\0' };
-
-			sb_addc(&b, (char)strtol(hex, NULL, 16));
-			i += 2;
-		} else
-			sb_addc(&b, s[i]);
-	}
-	return sb_steal(&b);
-}
-
+/* A string from this side (a profile value, a rendered line), normalized. */
 static char *
 normalize(const char *s)
 {
-	struct sbuf b;
-	bool sp = false;
-
-	sb_init(&b);
-	sb_add(&b, "");
-	while (*s == ' ' || *s == '\t' || *s == '\n')
-		s++;
-	for (; *s != '\0'; s++) {
-		if (*s == ' ' || *s == '\t' || *s == '\n') {
-			sp = true;
-			continue;
-		}
-		if (sp)
-			sb_addc(&b, ' ');
-		sp = false;
-		sb_addc(&b, *s);
-	}
-	return sb_steal(&b);
+	return rp_normalize(s, strlen(s));
 }
 
 static uint32_t
@@ -245,13 +197,16 @@ lock_file(struct push *p, const char *name)
 	return xasprintf("%s/%s", p->lockdir, name);
 }
 
+/* A small file of the host: *out NULL when it does not exist, else its bytes (any,
+ * NUL-terminated) and *lenp their number. */
 static int
-read_small(struct push *p, const char *path, char **out, char **cause)
+read_small(struct push *p, const char *path, char **out, size_t *lenp, char **cause)
 {
 	struct sbuf b;
 	bool missing;
 
 	*out = NULL;
+	*lenp = 0;
 	sb_init(&b);
 	if (xport_read(p->x, path, &b, &missing, cause) == -1) {
 		sb_free(&b);
@@ -261,24 +216,21 @@ read_small(struct push *p, const char *path, char **out, char **cause)
 		sb_free(&b);
 		return 0;
 	}
+	*lenp = b.len;
 	*out = sb_steal(&b);
 	return 0;
 }
 
-static char *
-owner_field(const char *owner, const char *key)
+/* Is path a backup directory of this host: STATE/backup/NAME with a NAME push makes? */
+static bool
+is_backup_dir(const struct push *p, const char *path)
 {
-	size_t kl = strlen(key);
+	char *root = xasprintf("%s/backup", p->host->state_dir);
+	bool ok = under(path, root) && rp_backup_name_ok(basename_of(path)) &&
+	    strcmp(path + strlen(root) + 1, basename_of(path)) == 0;
 
-	for (const char *l = owner; l != NULL && *l != '\0';) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl != NULL ? (size_t)(nl - l) : strlen(l);
-
-		if (len > kl && strncmp(l, key, kl) == 0 && l[kl] == '=')
-			return xstrndup(l + kl + 1, len - kl - 1);
-		l = nl != NULL ? nl + 1 : NULL;
-	}
-	return NULL;
+	free(root);
+	return ok;
 }
 
 /* Remove a dead run's leftovers: its temporary files, and roll back a transaction
@@ -287,53 +239,59 @@ static int
 recover(struct push *p, char **cause)
 {
 	char *temps = NULL, *txn = NULL, *path;
+	struct strv tl = { 0 };
+	size_t len;
 	int rc = 0;
 
 	path = lock_file(p, "temps");
-	if (read_small(p, path, &temps, cause) == -1) {
+	if (read_small(p, path, &temps, &len, cause) == -1) {
 		free(path);
 		return -1;
 	}
 	free(path);
-	for (char *l = temps; l != NULL && *l != '\0';) {
-		char *nl = strchr(l, '\n'), *t;
-		size_t len = nl != NULL ? (size_t)(nl - l) : strlen(l);
-
-		if (len > 0) {
-			t = dec(l, len);
-			if (xport_unlink(p->x, t, cause) == -1)
-				rc = -1;
-			free(t);
-		}
-		if (rc == -1)
-			break;
-		l = nl != NULL ? nl + 1 : NULL;
-	}
+	rp_pct_lines(temps, len, &tl);
 	free(temps);
+	for (size_t i = 0; i < tl.n && rc == 0; i++)
+		rc = xport_unlink(p->x, tl.v[i], cause);
+	strv_free(&tl);
 	if (rc == -1)
 		return -1;
 	path = lock_file(p, "txn");
-	if (read_small(p, path, &txn, cause) == -1) {
+	if (read_small(p, path, &txn, &len, cause) == -1) {
 		free(path);
 		return -1;
 	}
 	free(path);
-	if (txn != NULL) {
-		size_t len = strcspn(txn, "\n");
-		char *bdir = dec(txn, len);
+	rp_pct_lines(txn, len, &tl);
+	if (txn != NULL && tl.n == 0)
+		/* The run died while writing the mark, before its first rename. */
+		note(p, "the interrupted run's transaction mark %s/txn is empty: it had not "
+		    "started renaming", p->lockdir);
+	else if (txn != NULL && !is_backup_dir(p, tl.v[0])) {
+		*cause = xasprintf("host %s: the transaction mark %s/txn names '%s', which is "
+		    "not a backup directory under %s/backup; look at the host by hand and "
+		    "remove the lock directory when it is sane", p->host->name, p->lockdir,
+		    tl.v[0], p->host->state_dir);
+		strv_free(&tl);
+		free(txn);
+		return -1;
+	} else if (txn != NULL) {
+		char *bdir = xstrdup(tl.v[0]);
 
 		note(p, "the interrupted run had started renaming files: restoring its backup %s",
 		    bdir);
 		if (restore(p, bdir, cause) == -1) {
 			free(bdir);
+			strv_free(&tl);
 			free(txn);
 			return -1;
 		}
 		note(p, "backup %s restored: the host is back to its state before that run",
 		    bdir);
 		free(bdir);
-		free(txn);
 	}
+	strv_free(&tl);
+	free(txn);
 	{
 		const char *names[] = { "txn", "temps", "owner" };
 
@@ -353,12 +311,14 @@ lock_take(struct push *p, char **cause)
 {
 	bool existed;
 	char *owner = NULL, *path, *now;
+	size_t olen;
 	int attempt;
 
 	if (xport_mkdir_p(p->x, p->host->state_dir, 0755, NULL, cause) == -1)
 		return -1;
 	for (attempt = 0; attempt < 2; attempt++) {
 		char *pid, *ctl, *when;
+		long opid;
 		bool stale;
 
 		if (xport_mkdir(p->x, p->lockdir, 0700, &existed, cause) == -1)
@@ -366,14 +326,14 @@ lock_take(struct push *p, char **cause)
 		if (!existed)
 			break;
 		path = lock_file(p, "owner");
-		if (read_small(p, path, &owner, cause) == -1) {
+		if (read_small(p, path, &owner, &olen, cause) == -1) {
 			free(path);
 			return -1;
 		}
 		free(path);
-		pid = owner_field(owner, "pid");
-		ctl = owner_field(owner, "controller");
-		when = owner_field(owner, "time");
+		pid = rp_owner_field(owner, olen, "pid");
+		ctl = rp_owner_field(owner, olen, "controller");
+		when = rp_owner_field(owner, olen, "time");
 		stale = false;
 		if (owner == NULL) {
 			struct xstat st;
@@ -383,8 +343,9 @@ lock_take(struct push *p, char **cause)
 				stale = false;
 			else
 				stale = st.exists && (long long)time(NULL) - st.mtime > 120;
-		} else if (pid != NULL && ctl != NULL && strcmp(ctl, p->o->controller) == 0 &&
-		    atol(pid) != p->o->pid && kill((pid_t)atol(pid), 0) == -1 && errno == ESRCH)
+		} else if (pid != NULL && rp_parse_pid(pid, &opid) == 0 && ctl != NULL &&
+		    strcmp(ctl, p->o->controller) == 0 && opid != p->o->pid &&
+		    kill((pid_t)opid, 0) == -1 && errno == ESRCH)
 			stale = true;
 		if (!stale || attempt > 0) {
 			p->lock_held = true;
@@ -508,12 +469,16 @@ detect(struct push *p, char **detected, char **cause)
 			return -1;
 		}
 		if (r.status == 0) {
-			char *v = normalize(r.out.s);
+			*detected = rp_mail_version(r.out.s, r.out.len);
+			if (*detected == NULL && r.out.len > 0) {
+				char *shown = rp_normalize(r.out.s, r.out.len > 80 ? 80 : r.out.len);
+				char *safe = str_printable(shown);
 
-			if (*v != '\0')
-				*detected = v;
-			else
-				free(v);
+				note(p, "postconf -h mail_version printed '%s', not a version: "
+				    "rendering for Postfix %s", safe, POSTFIX_VERSION_DEFAULT);
+				free(safe);
+				free(shown);
+			}
 		} else
 			note(p, "postconf -h mail_version failed (exit %d): rendering for Postfix %s",
 			    r.status, POSTFIX_VERSION_DEFAULT);
@@ -523,34 +488,6 @@ detect(struct push *p, char **detected, char **cause)
 }
 
 /* ---- plan ---- */
-
-/* A master.cf entry without its "-o name=value" options (normalized input). */
-static char *
-strip_o(const char *entry)
-{
-	struct strv w = { 0 };
-	struct sbuf b;
-	char *copy = xstrdup(entry), *word, *save = NULL;
-
-	/* Words are split on blanks only: a value may contain commas. */
-	for (word = strtok_r(copy, " \t", &save); word != NULL;
-	    word = strtok_r(NULL, " \t", &save))
-		strv_push(&w, word);
-	free(copy);
-	sb_init(&b);
-	sb_add(&b, "");
-	for (size_t i = 0; i < w.n; i++) {
-		if (strcmp(w.v[i], "-o") == 0 && i + 1 < w.n) {
-			i++;
-			continue;
-		}
-		if (strncmp(w.v[i], "-o", 2) == 0 && w.v[i][2] != '\0')
-			continue;
-		sb_addf(&b, "%s%s", b.len ? " " : "", w.v[i]);
-	}
-	strv_free(&w);
-	return sb_steal(&b);
-}
 
 static void
 add_setting(struct push *p, enum skind kind, const char *line)
@@ -572,7 +509,7 @@ add_setting(struct push *p, enum skind kind, const char *line)
 	s->want = normalize(eq + 1);
 	if (kind == S_MASTER) {
 		/* -o parameters are the -P lines' business: compare the service only. */
-		char *w = strip_o(s->want);
+		char *w = rp_strip_o(s->want);
 
 		free(s->want);
 		s->want = w;
@@ -594,7 +531,7 @@ query_settings(struct push *p, enum skind kind, char **cause)
 {
 	struct strv argv = { 0 };
 	struct xres r;
-	char *line, *save = NULL;
+	struct rp_kvs kv = { 0 };
 	size_t n = 0;
 
 	strv_push(&argv, "postconf");
@@ -628,40 +565,17 @@ query_settings(struct push *p, enum skind kind, char **cause)
 		xres_free(&r);
 		return -1;
 	}
-	for (line = strtok_r(r.out.s, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		struct setting *s;
-		char *key, *val;
+	rp_postconf_parse(kind == S_MAIN ? RP_POSTCONF_MAIN : kind == S_MASTER ?
+	    RP_POSTCONF_MASTER : RP_POSTCONF_PARAM, r.out.s, r.out.len, &kv);
+	for (size_t i = 0; i < kv.n; i++) {
+		struct setting *s = find_setting(p, kind, kv.v[i].key);
 
-		if (kind == S_MASTER) {
-			/* "name type private ..." -> key name/type, value the whole entry */
-			char *w = normalize(line), *sp1, *sp2;
-
-			sp1 = strchr(w, ' ');
-			sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
-			if (sp2 == NULL) {
-				free(w);
-				continue;
-			}
-			key = xasprintf("%.*s/%.*s", (int)(sp1 - w), w, (int)(sp2 - sp1 - 1),
-			    sp1 + 1);
-			val = strip_o(w);
-			free(w);
-		} else {
-			char *eq = strstr(line, " =");
-
-			if (eq == NULL)
-				continue;
-			key = xstrndup(line, (size_t)(eq - line));
-			val = normalize(eq + 2);
+		if (s != NULL && s->have == NULL) {
+			s->have = kv.v[i].value;
+			kv.v[i].value = NULL;
 		}
-		s = find_setting(p, kind, key);
-		if (s != NULL && s->have == NULL)
-			s->have = val;
-		else
-			free(val);
-		free(key);
 	}
+	rp_kvs_free(&kv);
 	xres_free(&r);
 	return 0;
 }
@@ -877,7 +791,7 @@ backup(struct push *p, char **cause)
 		if (it->changed) {
 			if (it->missing) {
 				sb_add(&p->manifest, "N ");
-				enc(&p->manifest, it->f->path);
+				rp_pct_encode(&p->manifest, it->f->path);
 				sb_addc(&p->manifest, '\n');
 			} else {
 				char *name = xasprintf("%zu", n++);
@@ -891,7 +805,7 @@ backup(struct push *p, char **cause)
 				}
 				free(path);
 				sb_addf(&p->manifest, "F %o %s ", it->curmode, name);
-				enc(&p->manifest, it->f->path);
+				rp_pct_encode(&p->manifest, it->f->path);
 				sb_addf(&p->manifest, " %ld %ld\n", it->curuid, it->curgid);
 				free(name);
 			}
@@ -899,12 +813,12 @@ backup(struct push *p, char **cause)
 		if (it->link_changed) {
 			if (it->link_missing) {
 				sb_add(&p->manifest, "NL ");
-				enc(&p->manifest, it->f->symlink);
+				rp_pct_encode(&p->manifest, it->f->symlink);
 			} else {
 				sb_add(&p->manifest, "L ");
-				enc(&p->manifest, it->link_old);
+				rp_pct_encode(&p->manifest, it->link_old);
 				sb_addc(&p->manifest, ' ');
-				enc(&p->manifest, it->f->symlink);
+				rp_pct_encode(&p->manifest, it->f->symlink);
 			}
 			sb_addc(&p->manifest, '\n');
 		}
@@ -927,7 +841,7 @@ backup(struct push *p, char **cause)
 			}
 			if (missing) {
 				sb_add(&p->manifest, "N ");
-				enc(&p->manifest, src);
+				rp_pct_encode(&p->manifest, src);
 				sb_addc(&p->manifest, '\n');
 				sb_free(&cur);
 				free(src);
@@ -946,7 +860,7 @@ backup(struct push *p, char **cause)
 			}
 			rc = -1;
 			sb_addf(&p->manifest, "F %o %s ", st.mode, name);
-			enc(&p->manifest, src);
+			rp_pct_encode(&p->manifest, src);
 			sb_addf(&p->manifest, " %ld %ld\n", st.uid, st.gid);
 			free(name);
 			free(src);
@@ -964,48 +878,51 @@ static int
 restore(struct push *p, const char *backupdir, char **cause)
 {
 	char *mpath = xasprintf("%s/manifest", backupdir), *man = NULL;
+	struct rp_manifest m = { 0 };
 	struct sbuf fails;
 	struct strv dirs = { 0 };
+	size_t mlen;
 	int rc = 0;
 
-	if (read_small(p, mpath, &man, cause) == -1) {
+	if (read_small(p, mpath, &man, &mlen, cause) == -1) {
 		free(mpath);
 		return -1;
 	}
-	free(mpath);
 	if (man == NULL) {
 		*cause = xasprintf("host %s: backup %s has no manifest", p->host->name,
 		    backupdir);
+		free(mpath);
 		return -1;
 	}
 	sb_init(&fails);
 	sb_add(&fails, "");
-	for (char *l = man; *l != '\0';) {
-		char *nl = strchr(l, '\n');
-		struct strv w = { 0 };
+	(void)rp_manifest_parse(man, mlen, &m);
+	free(man);
+	for (size_t i = 0; i < m.n; i++) {
+		const struct rp_mentry *e = &m.v[i];
 		char *c = NULL;
 
-		if (nl != NULL)
-			*nl = '\0';
-		strv_split_words(&w, l);
-		if ((w.n == 4 || w.n == 6) && strcmp(w.v[0], "F") == 0) {
-			long uid = w.n == 6 ? atol(w.v[4]) : -1, gid = w.n == 6 ? atol(w.v[5]) : -1;
-			char *path = dec(w.v[3], strlen(w.v[3]));
-			char *src = xasprintf("%s/%s", backupdir, w.v[2]);
-			char *dir = dirname_of(path);
-			char *tmp = xasprintf("%s/.mxdeck.%s.%ld.restore", dir, basename_of(path),
-			    p->o->pid);
+		switch (e->kind) {
+		case RP_M_BAD:
+			sb_addf(&fails, "\n  NOT RESTORED: %s line %zu is unreadable (%s)", mpath,
+			    e->line, e->why);
+			rc = -1;
+			break;
+		case RP_M_FILE: {
+			char *src = xasprintf("%s/%s", backupdir, e->name);
+			char *dir = dirname_of(e->path);
+			char *tmp = xasprintf("%s/.mxdeck.%s.%ld.restore", dir,
+			    basename_of(e->path), p->o->pid);
 			struct sbuf data;
 			bool missing;
 
 			sb_init(&data);
 			if (xport_read(p->x, src, &data, &missing, &c) == -1 ||
 			    (missing && (c = xasprintf("%s is missing", src)) != NULL) ||
-			    xport_write(p->x, tmp, data.s, data.len,
-			    (unsigned)strtoul(w.v[1], NULL, 8), &c) == -1 ||
-			    (uid >= 0 && xport_chown(p->x, tmp, uid, gid, &c) == -1) ||
-			    xport_rename(p->x, tmp, path, &c) == -1) {
-				sb_addf(&fails, "\n  NOT RESTORED %s: %s", path, c);
+			    xport_write(p->x, tmp, data.s, data.len, e->mode, &c) == -1 ||
+			    (e->uid >= 0 && xport_chown(p->x, tmp, e->uid, e->gid, &c) == -1) ||
+			    xport_rename(p->x, tmp, e->path, &c) == -1) {
+				sb_addf(&fails, "\n  NOT RESTORED %s: %s", e->path, c);
 				free(c);
 				rc = -1;
 			}
@@ -1013,35 +930,31 @@ restore(struct push *p, const char *backupdir, char **cause)
 			free(tmp);
 			free(dir);
 			free(src);
-			free(path);
-		} else if (w.n == 2 && (strcmp(w.v[0], "N") == 0 || strcmp(w.v[0], "NL") == 0)) {
-			char *path = dec(w.v[1], strlen(w.v[1]));
-
-			if (xport_unlink(p->x, path, &c) == -1) {
-				sb_addf(&fails, "\n  NOT REMOVED (it is new) %s: %s", path, c);
-				free(c);
-				rc = -1;
-			}
-			free(path);
-		} else if (w.n == 3 && strcmp(w.v[0], "L") == 0) {
-			char *target = dec(w.v[1], strlen(w.v[1]));
-			char *path = dec(w.v[2], strlen(w.v[2]));
-
-			if (xport_symlink(p->x, target, path, &c) == -1) {
-				sb_addf(&fails, "\n  NOT RESTORED symlink %s -> %s: %s", path,
-				    target, c);
-				free(c);
-				rc = -1;
-			}
-			free(target);
-			free(path);
-		} else if (w.n == 2 && strcmp(w.v[0], "D") == 0)
-			strv_push_owned(&dirs, dec(w.v[1], strlen(w.v[1])));
-		strv_free(&w);
-		if (nl == NULL)
 			break;
-		l = nl + 1;
+		}
+		case RP_M_NEW:
+		case RP_M_NEWLINK:
+			if (xport_unlink(p->x, e->path, &c) == -1) {
+				sb_addf(&fails, "\n  NOT REMOVED (it is new) %s: %s", e->path, c);
+				free(c);
+				rc = -1;
+			}
+			break;
+		case RP_M_LINK:
+			if (xport_symlink(p->x, e->target, e->path, &c) == -1) {
+				sb_addf(&fails, "\n  NOT RESTORED symlink %s -> %s: %s", e->path,
+				    e->target, c);
+				free(c);
+				rc = -1;
+			}
+			break;
+		case RP_M_DIR:
+			strv_push(&dirs, e->path);
+			break;
+		}
 	}
+	rp_manifest_free(&m);
+	free(mpath);
 	for (size_t i = dirs.n; i > 0; i--) {
 		char *c = NULL;
 
@@ -1049,7 +962,6 @@ restore(struct push *p, const char *backupdir, char **cause)
 			free(c);	/* not empty: someone else's files; leave it */
 	}
 	strv_free(&dirs);
-	free(man);
 	if (rc == -1)
 		*cause = xasprintf("host %s: restoring backup %s failed:%s", p->host->name,
 		    backupdir, fails.s);
@@ -1082,7 +994,7 @@ write_temps_list(struct push *p, char **cause)
 	sb_add(&b, "");
 	for (size_t i = 0; i < p->nitems; i++)
 		if (p->items[i].tmp != NULL) {
-			enc(&b, p->items[i].tmp);
+			rp_pct_encode(&b, p->items[i].tmp);
 			sb_addc(&b, '\n');
 		}
 	path = lock_file(p, "temps");
@@ -1127,7 +1039,7 @@ upload(struct push *p, char **cause)
 		free(dir);
 		for (size_t j = before; j < p->created.n; j++) {
 			sb_add(&p->manifest, "D ");
-			enc(&p->manifest, p->created.v[j]);
+			rp_pct_encode(&p->manifest, p->created.v[j]);
 			sb_addc(&p->manifest, '\n');
 		}
 		if (xport_write(p->x, it->tmp, it->f->data.s, it->f->data.len, it->f->mode,
@@ -1599,6 +1511,7 @@ reload(struct push *p, const bool d[D_COUNT], bool rollback, char **cause)
 	const char *names[] = { "", "postfix", "dovecot", "apache2", "nginx" };
 	struct sbuf script;
 	struct strv args = { 0 };
+	struct rp_reloads st = { 0 };
 	struct xres r;
 	int rc = 0, k;
 
@@ -1654,34 +1567,25 @@ reload(struct push *p, const bool d[D_COUNT], bool rollback, char **cause)
 		}
 	}
 	sb_free(&script);
-	for (char *l = r.out.s; l != NULL && *l != '\0';) {
-		char *nl = strchr(l, '\n');
-		int kk, st, off = 0;
+	rp_reload_parse(r.out.s, r.out.len, &st);
+	for (size_t i = 0; i < st.n; i++) {
+		int kk = st.v[i].daemon;
 
-		if (nl != NULL)
-			*nl = '\0';
-		if (sscanf(l, "reload %d %d %n", &kk, &st, &off) >= 2 && kk > 0 &&
-		    kk < D_COUNT) {
-			const char *out = l + off;
-
-			size_t ol = strlen(out);
-
-			while (ol > 0 && out[ol - 1] == ' ')
-				ol--;
-			if (st == 10)
-				note(p, "%s is not running: %s, reload skipped", names[kk],
-				    rollback ? "old files restored; start it by hand if it should "
-				    "run" : "files are in place");
-			else if (st != 0) {
-				if (rc == 0)
-					*cause = xasprintf("host %s: %s reload failed (exit %d): %.*s",
-					    h->name, names[kk], st, (int)ol, out);
-				rc = -1;
-			} else
-				note(p, "%s reloaded%s", names[kk], rollback ? " (old files)" : "");
-		}
-		l = nl != NULL ? nl + 1 : NULL;
+		if (kk <= D_NONE || kk >= D_COUNT)
+			continue;
+		if (st.v[i].status == 10)
+			note(p, "%s is not running: %s, reload skipped", names[kk],
+			    rollback ? "old files restored; start it by hand if it should "
+			    "run" : "files are in place");
+		else if (st.v[i].status != 0) {
+			if (rc == 0)
+				*cause = xasprintf("host %s: %s reload failed (exit %d): %s",
+				    h->name, names[kk], st.v[i].status, st.v[i].out);
+			rc = -1;
+		} else
+			note(p, "%s reloaded%s", names[kk], rollback ? " (old files)" : "");
 	}
+	rp_reloads_free(&st);
 	xres_free(&r);
 	strv_free(&args);
 	return rc;
@@ -1705,14 +1609,14 @@ journal(struct push *p, char **cause)
 	if (missing)
 		sb_add(&b, "");
 	sb_addf(&b, "%s apply host=", now);
-	enc(&b, p->host->name);
+	rp_pct_encode(&b, p->host->name);
 	sb_addf(&b, " profile=%s backup=", p->o->profile_hash ? p->o->profile_hash : "-");
-	enc(&b, p->backupdir);
+	rp_pct_encode(&b, p->backupdir);
 	sb_addf(&b, " changes=%zu", p->r->changes.n);
 	for (size_t i = 0; i < p->nitems; i++)
 		if (p->items[i].changed) {
 			sb_addc(&b, ' ');
-			enc(&b, p->items[i].f->path);
+			rp_pct_encode(&b, p->items[i].f->path);
 		}
 	sb_addc(&b, '\n');
 	if (xport_write(p->x, tmp, b.s, b.len, 0600, cause) == -1)
@@ -1724,6 +1628,79 @@ out:
 	free(tmp);
 	free(path);
 	return rc;
+}
+
+/* ---- pruning old backups ----
+ * After a successful apply: keep this run's backup and the newest keep_backups - 1 others
+ * under STATE/backup, remove the rest. Only names push makes (STAMP-PID) are touched,
+ * only real directories are listed (find -type d does not follow or list symlinks), a
+ * backup root that is a symlink is left alone, and rm -rf removes a symlink inside a
+ * backup, never what it points to. A failure here is a note: the apply stands. */
+
+static void
+prune_backups(struct push *p)
+{
+	char *root = xasprintf("%s/backup", p->host->state_dir), *cause = NULL;
+	const char *list[] = { "find", root, "-mindepth", "1", "-maxdepth", "1", "-type", "d",
+	    "-print0", NULL };
+	size_t keep = p->host->keep_backups >= 1 ? (size_t)p->host->keep_backups : 10;
+	struct strv names = { 0 }, old = { 0 };
+	struct sbuf gone;
+	struct batch b;
+	struct xstat st;
+	struct xres r;
+	size_t drop;
+
+	xres_init(&r);
+	batch_init(&b);
+	sb_init(&gone);
+	sb_add(&gone, "");
+	if (xport_lstat(p->x, root, &st, &cause) == -1) {
+		note(p, "old backups not pruned: %s", cause);
+		goto out;
+	}
+	if (!st.exists || !st.is_dir || st.is_link) {
+		note(p, "old backups not pruned: %s is not a directory (a symlink?); look at "
+		    "it by hand", root);
+		goto out;
+	}
+	if (xport_run(p->x, list, &r, &cause) == -1) {
+		note(p, "old backups not pruned: listing %s failed: %s", root, cause);
+		goto out;
+	}
+	rp_backup_names(r.out.s, r.out.len, root, &names);
+	for (size_t i = 0; i < names.n; i++)
+		if (strcmp(names.v[i], p->stamp) != 0)
+			strv_push(&old, names.v[i]);
+	/* This run's backup is one of the kept ones. */
+	drop = old.n + 1 > keep ? old.n + 1 - keep : 0;
+	for (size_t i = 0; i < drop; i++) {
+		char *path = xasprintf("%s/%s", root, old.v[i]);
+		char *what = xasprintf("removing the old backup %s", path);
+		const char *argv[] = { "rm", "-rf", "--", path, NULL };
+
+		batch_add(&b, what, argv);
+		sb_addf(&gone, "%s%s", i > 0 ? ", " : "", old.v[i]);
+		free(what);
+		free(path);
+	}
+	if (drop == 0)
+		goto out;
+	xres_free(&r);
+	xres_init(&r);
+	if (batch_run(p, &b, &r, &cause) == -1)
+		note(p, "old backups not pruned (keep_backups = %zu): %s", keep, cause);
+	else
+		note(p, "removed %zu old backup%s from %s (keep_backups = %zu): %s", drop,
+		    drop == 1 ? "" : "s", root, keep, gone.s);
+out:
+	free(cause);
+	sb_free(&gone);
+	batch_free(&b);
+	xres_free(&r);
+	strv_free(&old);
+	strv_free(&names);
+	free(root);
 }
 
 /* ---- the protocol ---- */
@@ -1895,7 +1872,7 @@ apply(struct push *p)
 		int rc;
 
 		sb_init(&b);
-		enc(&b, p->backupdir);
+		rp_pct_encode(&b, p->backupdir);
 		sb_addc(&b, '\n');
 		rc = xport_write(p->x, path, b.s, b.len, 0600, &cause);
 		free(path);
@@ -1930,6 +1907,7 @@ apply(struct push *p)
 		free(cause);
 		cause = NULL;
 	}
+	prune_backups(p);
 	finish(p, EXIT_OK, xasprintf("applied %zu change%s (backup %s)", p->r->changes.n,
 	    p->r->changes.n == 1 ? "" : "s", p->backupdir));
 	return;
