@@ -1476,31 +1476,56 @@ rename_all(struct push *p, char **cause)
 }
 
 /* ---- reload ----
- * Each script exits 10 when its daemon is not running (nothing to reload), and 11 when
- * the daemon's main process is gone half a second after the reload: the post-apply
- * smoke test (a daemon that dies on the new configuration is a failed apply). */
+ * Each script exits 10 when its daemon is not running (nothing to reload), 11 when the
+ * daemon's main process is gone after the reload, 12 when it still runs its old
+ * configuration: the post-apply smoke test (a daemon that dies on, or ignores, the new
+ * configuration is a failed apply).
+ *
+ * Postfix and Dovecot: the master is watched for 1.5 s (a master that cannot bind a new
+ * listener exits within milliseconds; the margin is for a loaded host).
+ * nginx and Apache signal a reload and return at once; the master then reads the new
+ * configuration and, only if it loads, starts new workers. Their reload is done when a
+ * child the master did not have before appears (CHILDREN_SH lists them before the
+ * signal, NEW_CHILD_SH waits up to 10 s): nginx keeps its old configuration when it
+ * cannot bind a port, Apache exits on a key that does not match its certificate, both
+ * only after `-t` passed. Without pgrep on the host only the death watch runs. */
+#define GONE_SH "{ echo \"the daemon (pid $pid) is gone after the reload\"; exit 11; }"
+#define DEATH_WATCH_SH \
+    "i=0; while [ $i -lt 15 ]; do sleep 0.1; kill -0 \"$pid\" 2>/dev/null || " GONE_SH \
+    "; i=$((i + 1)); done"
+#define CHILDREN_SH \
+    "pg=; if command -v pgrep >/dev/null 2>&1; then pg=1; " \
+    "old=\" $(pgrep -P \"$pid\" | tr '\\n' ' ')\"; fi; "
+#define NEW_CHILD_SH \
+    "if [ -z \"$pg\" ]; then " DEATH_WATCH_SH "; exit 0; fi; " \
+    "i=0; while [ $i -lt 100 ]; do sleep 0.1; kill -0 \"$pid\" 2>/dev/null || " GONE_SH \
+    "; for w in $(pgrep -P \"$pid\"); do case \"$old\" in *\" $w \"*) ;; *) exit 0;; " \
+    "esac; done; i=$((i + 1)); done; echo \"the daemon (pid $pid) did not load the new " \
+    "configuration and still runs the old one (no new worker after 10 s; its error log " \
+    "says why)\"; exit 12"
 
 static const char dovecot_reload_sh[] =
     "conf=$1; base=$(doveconf -c \"$conf\" -h base_dir) || exit 3; "
     "pid=$(cat \"$base/master.pid\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
-    "|| exit 10; doveadm -c \"$conf\" reload || exit $?; sleep 0.5; kill -0 \"$pid\" 2>/dev/null || { echo \"the daemon (pid $pid) is gone after the reload\"; exit 11; }";
+    "|| exit 10; doveadm -c \"$conf\" reload || exit $?; " DEATH_WATCH_SH;
 static const char apache_reload_sh[] =
     "d=$1; [ -f \"$d/envvars\" ] && . \"$d/envvars\"; pf=${APACHE_PID_FILE:-}; "
     "[ -n \"$pf\" ] || pf=$(apache2 -d \"$d\" -f \"$d/apache2.conf\" -t -D DUMP_RUN_CFG "
     "2>/dev/null | sed -n 's/^PidFile: \"\\(.*\\)\"$/\\1/p'); "
     "[ -n \"$pf\" ] && pid=$(cat \"$pf\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
-    "|| exit 10; apache2 -d \"$d\" -f \"$d/apache2.conf\" -k graceful || exit $?; sleep 0.5; kill -0 \"$pid\" 2>/dev/null || { echo \"the daemon (pid $pid) is gone after the reload\"; exit 11; }";
+    "|| exit 10; " CHILDREN_SH "apache2 -d \"$d\" -f \"$d/apache2.conf\" -k graceful || exit $?; "
+    NEW_CHILD_SH;
 static const char nginx_reload_sh[] =
     "c=$1; pf=$(nginx -T -q -c \"$c\" 2>/dev/null | sed -n "
     "'s/^[[:space:]]*pid[[:space:]][[:space:]]*\\([^;]*\\);.*/\\1/p' | head -n 1); "
     "[ -n \"$pf\" ] || pf=/run/nginx.pid; "
     "pid=$(cat \"$pf\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null || exit 10; "
-    "nginx -c \"$c\" -s reload || exit $?; sleep 0.5; kill -0 \"$pid\" 2>/dev/null || { echo \"the daemon (pid $pid) is gone after the reload\"; exit 11; }";
+    CHILDREN_SH "nginx -c \"$c\" -s reload || exit $?; " NEW_CHILD_SH;
 static const char postfix_reload_sh[] =
     "d=$1; q=$(postconf -c \"$d\" -h queue_directory) || exit 3; "
     "pid=$(tr -dc 0-9 <\"$q/pid/master.pid\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
     "|| exit 10; "
-    "postfix -c \"$d\" reload || exit $?; sleep 0.5; kill -0 \"$pid\" 2>/dev/null || { echo \"the daemon (pid $pid) is gone after the reload\"; exit 11; }";
+    "postfix -c \"$d\" reload || exit $?; " DEATH_WATCH_SH;
 
 /* Reload every changed daemon in one batch; a daemon that is not running is noted,
  * not an error. */
