@@ -94,10 +94,39 @@ con_refresh_entries(struct console *c)
 		c->cur[c->sec] = c->ent.n > 0 ? c->ent.n - 1 : 0;
 }
 
+bool
+list_move(size_t *cur, size_t n, enum action a, size_t page)
+{
+	switch (a) {
+	case AC_UP:
+		if (*cur > 0)
+			(*cur)--;
+		return true;
+	case AC_DOWN:
+		if (*cur + 1 < n)
+			(*cur)++;
+		return true;
+	case AC_PGUP:
+		*cur = *cur > page ? *cur - page : 0;
+		return true;
+	case AC_PGDN:
+		*cur = n == 0 ? 0 : *cur + page < n ? *cur + page : n - 1;
+		return true;
+	case AC_TOP:
+		*cur = 0;
+		return true;
+	case AC_BOTTOM:
+		*cur = n > 0 ? n - 1 : 0;
+		return true;
+	default:
+		return false;
+	}
+}
+
 static bool
 is_unsaved(const struct console *c)
 {
-	return c->dirty_ini || c->nuch > 0;
+	return c->dirty_ini || c->nuch > 0 || c->nudel > 0;
 }
 
 static void
@@ -213,6 +242,8 @@ draw_log(struct console *c, int y, int x, int h, int w)
 		*top = *cur;
 	if (*cur >= *top + (size_t)h)
 		*top = *cur - (size_t)h + 1;
+	c->list_y = y;
+	c->list_h = h;
 	for (int i = 0; i < h && *top + (size_t)i < c->log.n; i++) {
 		size_t k = *top + (size_t)i;
 		enum style st = k == *cur && c->focus_detail ? ST_SEL : ST_NORMAL;
@@ -311,6 +342,8 @@ draw_help(struct console *c, int y, int h)
 
 		if (c->audit && (k->flags & (KF_EDIT | KF_PUSH)))
 			continue;
+		if ((k->flags & KF_MOUSE) && !tty_mouse())
+			continue;
 		if (k->sections != SM_ALL) {
 			size_t o = 0;
 
@@ -333,8 +366,16 @@ draw_help(struct console *c, int y, int h)
 	text_add(t, "Users: / filters by text and protocol state, e.g. \"smith imap:off "
 	    "pop3:on\"; x toggles one protocol of the selected user, X sets one for all "
 	    "filtered users.");
-	text_add(t, "Users from the CSV are saved to the CSV (only changed lines), users "
-	    "from [user] sections to the profile.");
+	text_add(t, "Users from the CSV are saved to the CSV (only changed lines; d removes "
+	    "exactly the user's row, D every filtered user's), users from [user] sections "
+	    "to the profile.");
+	if (tty_mouse())
+		text_add(t, "Mouse: navigation only (it never edits, saves or pushes). To "
+		    "select text, hold Shift while dragging (xterm, GNOME Terminal, Konsole, "
+		    "kitty, tmux; Option in iTerm2), or start with MXDECK_NO_MOUSE=1.");
+	else
+		text_add(t, "Mouse: off (MXDECK_NO_MOUSE is set, or the terminal has no mouse): "
+		    "the terminal's own text selection works as usual.");
 	text_add(t, "Sections: 1 Site (site, access, users defaults, connectors)  2 Hosts  "
 	    "3 Vhosts  4 Autodiscover  5 Header rules  6 TLS  7 Users  8 Plan  9 Tests  "
 	    "0 Log");
@@ -372,6 +413,7 @@ draw(struct console *c)
 
 	getmaxyx(stdscr, c->rows, c->cols);
 	c->curs_y = c->curs_x = -1;
+	c->list_y = c->list_h = 0;	/* the list views set them */
 	erase();
 	if (c->rows < MIN_ROWS || c->cols < MIN_COLS) {
 		draw_too_small(c);
@@ -460,7 +502,7 @@ do_save(struct console *c)
 		return;
 	}
 	ini = c->dirty_ini;
-	csv = c->nuch > 0;
+	csv = c->nuch > 0 || c->nudel > 0;
 	if (doc_save(c, &cause) == -1) {
 		con_status(c, true, "%s", cause);
 		con_log(c, "save refused: %s", cause);
@@ -527,6 +569,13 @@ confirm_key(struct console *c, int iskey, wint_t wc)
 	case CF_DELETE:
 		if (wc == 'y')
 			delete_entry(c);
+		else
+			con_status(c, false, "nothing deleted");
+		break;
+	case CF_DELUSER:
+	case CF_DELUSERS:
+		if (wc == 'y')
+			users_delete(c, k == CF_DELUSERS);
 		else
 			con_status(c, false, "nothing deleted");
 		break;
@@ -752,36 +801,10 @@ log_key(struct console *c, enum action a, int h)
 {
 	size_t *cur = &c->cur[SEC_LOG], n = c->log.n;
 
-	if (n == 0)
+	if (n == 0 || list_move(cur, n, a, (size_t)h) || a != AC_OPEN)
 		return;
-	switch (a) {
-	case AC_UP:
-		if (*cur > 0)
-			(*cur)--;
-		break;
-	case AC_DOWN:
-		if (*cur + 1 < n)
-			(*cur)++;
-		break;
-	case AC_PGUP:
-		*cur = *cur > (size_t)h ? *cur - (size_t)h : 0;
-		break;
-	case AC_PGDN:
-		*cur = *cur + (size_t)h < n ? *cur + (size_t)h : n - 1;
-		break;
-	case AC_TOP:
-		*cur = 0;
-		break;
-	case AC_BOTTOM:
-		*cur = n - 1;
-		break;
-	case AC_OPEN:
-		c->viewer = text_new("Log entry");
-		text_add(c->viewer, c->log.v[*cur]);
-		break;
-	default:
-		break;
-	}
+	c->viewer = text_new("Log entry");
+	text_add_wrapped(c->viewer, c->log.v[*cur], 1);	/* long errors: readable whole */
 }
 
 static void
@@ -823,7 +846,8 @@ action(struct console *c, enum action a)
 		c->focus_detail = !c->focus_detail;
 		return;
 	case AC_JUMP:
-		return;		/* handled with the digit in handle_key */
+	case AC_MOUSE:
+		return;		/* handled in handle_key */
 	case AC_REDRAW:
 		clearok(curscr, TRUE);
 		return;
@@ -869,7 +893,8 @@ action(struct console *c, enum action a)
 		break;
 	}
 	if (!c->focus_detail && a != AC_EDIT && a != AC_ADD && a != AC_DELETE &&
-	    a != AC_PREVIEW && a != AC_HDRTEST && a != AC_TOGGLE && a != AC_SETALL) {
+	    a != AC_DELALL && a != AC_PREVIEW && a != AC_HDRTEST && a != AC_TOGGLE &&
+	    a != AC_SETALL) {
 		if (a == AC_OPEN)
 			c->focus_detail = true;
 		else
@@ -953,11 +978,120 @@ action(struct console *c, enum action a)
 	}
 }
 
+/* Entries in the list of the current section. */
+static size_t
+list_count(const struct console *c)
+{
+	switch (c->sec) {
+	case SEC_USERS:
+		return c->nuf;
+	case SEC_PLAN:
+	case SEC_TESTS:
+		return jobs_count(c, c->sec);
+	case SEC_LOG:
+		return c->log.n;
+	default:
+		return c->ent.n;
+	}
+}
+
+/* The mouse is navigation only: it selects sections and rows, opens the selected row
+ * like Enter and scrolls; it never reaches an edit, save or push action, and does
+ * nothing while a question, a prompt, a form or the header tester is open. */
+static void
+mouse_event(struct console *c, const MEVENT *e)
+{
+	MEVENT ev = *e;
+	int dir = 0;
+	bool focused = c->focus_detail;
+
+	if (c->confirm != CF_NONE || c->prompt != PR_NONE || c->form != NULL ||
+	    c->ht != NULL || c->rows < MIN_ROWS || c->cols < MIN_COLS)
+		return;
+	if (ev.bstate & MOUSE_WHEEL_UP)
+		dir = -1;
+	else if (ev.bstate & MOUSE_WHEEL_DOWN)
+		dir = 1;
+	else if (!(ev.bstate & (BUTTON1_RELEASED | BUTTON1_CLICKED)))
+		return;		/* a click acts when the button goes up */
+	if (c->help || c->viewer != NULL) {
+		size_t *top = c->help ? &c->help_top : &c->viewer->top;
+
+		if (dir < 0)
+			*top = *top > 3 ? *top - 3 : 0;
+		else if (dir > 0)
+			*top += 3;	/* the viewer clamps it when it draws */
+		return;
+	}
+	if (ev.x < LEFT_W) {
+		int row = ev.y - 1;
+
+		c->focus_detail = false;
+		if (dir != 0)
+			left_key(c, dir < 0 ? AC_UP : AC_DOWN);
+		else if (row >= 0 && row < SEC_COUNT)
+			select_section(c, row);
+		else if (row == SEC_COUNT + 1 && c->rows - 3 > SEC_COUNT + 2) {
+			c->help = true;		/* the "? help" under the sections */
+			c->help_top = 0;
+		}
+		return;
+	}
+	c->focus_detail = true;
+	if (dir != 0) {
+		if (c->sec < SEC_USERS && c->list_h > 0 && ev.y >= c->list_y + c->list_h) {
+			/* the selected entry's lines under the list */
+			if (dir < 0)
+				c->dtop = c->dtop > 3 ? c->dtop - 3 : 0;
+			else
+				c->dtop += 3;
+			return;
+		}
+		for (int i = 0; i < 3; i++)
+			action(c, dir < 0 ? AC_UP : AC_DOWN);
+		return;
+	}
+	if (c->list_h > 0 && ev.y >= c->list_y && ev.y < c->list_y + c->list_h) {
+		size_t k = c->top[c->sec] + (size_t)(ev.y - c->list_y);
+
+		if (k >= list_count(c))
+			return;
+		if (focused && k == c->cur[c->sec])
+			action(c, AC_OPEN);	/* a second click (or a double click) */
+		else {
+			c->cur[c->sec] = k;
+			c->dtop = 0;
+		}
+	}
+}
+
+/* Events that arrive together (a double click, a click right after another, a fast
+ * wheel) come under one KEY_MOUSE: ncurses 6's getmouse() pops them newest first.
+ * Each is handled in the order it happened, on the screen its predecessor left. */
+static void
+mouse_key(struct console *c)
+{
+	MEVENT ev[16];
+	int n = 0;
+
+	while (n < (int)nitems(ev) && getmouse(&ev[n]) == OK && ev[n].id != -1)
+		n++;
+	for (int i = n - 1; i >= 0; i--) {
+		if (i < n - 1)
+			draw(c);
+		mouse_event(c, &ev[i]);
+	}
+}
+
 static void
 handle_key(struct console *c, int iskey, wint_t wc)
 {
 	int a;
 
+	if (iskey && wc == KEY_MOUSE) {
+		mouse_key(c);
+		return;
+	}
 	if (iskey && wc == KEY_RESIZE) {
 		getmaxyx(stdscr, c->rows, c->cols);
 		clearok(curscr, TRUE);		/* repaint everything at the new size */
@@ -1079,6 +1213,9 @@ console_free(struct console *c)
 	for (size_t i = 0; i < c->nuch; i++)
 		free(c->uch[i].email);
 	free(c->uch);
+	for (size_t i = 0; i < c->nudel; i++)
+		free(c->udel[i].email);
+	free(c->udel);
 	free(c->ent.v);
 	free(c->status);
 	free(c->search);
@@ -1170,6 +1307,10 @@ cmd_console(struct cli *cli)
 		if (jobs_drain(c))
 			changed = true;
 		while ((r = get_wch(&wc)) != ERR) {
+			/* a click means what is on the screen: show the effect of the
+			 * input before it (read in the same batch) first */
+			if (changed && r == KEY_CODE_YES && wc == KEY_MOUSE)
+				draw(c);
 			handle_key(c, r == KEY_CODE_YES, wc);
 			changed = true;
 			if (c->quit)

@@ -28,6 +28,7 @@ bool	tty_is_open(void);
 int	tty_wakeup_fd(void);		/* read end of the self-pipe */
 void	tty_wakeup(void);		/* async-signal-safe: wake the main loop */
 int	tty_signalled(void);		/* SIGINT/SIGTERM/SIGHUP received, or 0 */
+bool	tty_mouse(void);		/* mouse reporting is on */
 /* Draw s at row y, column x, in at most w columns; control characters and invalid
  * UTF-8 show as '?'. Returns the columns used. */
 int	tty_put(int y, int x, int w, const char *s, enum style st);
@@ -68,13 +69,25 @@ extern const char *const section_names[SEC_COUNT];
 #define KF_LINE	0x1		/* shown on the bottom help line */
 #define KF_EDIT	0x2		/* changes the profile: absent in --audit */
 #define KF_PUSH	0x4		/* changes a host: absent in --audit */
+#define KF_MOUSE 0x8		/* only on the ? screen when the mouse is on */
 
 #define CTRL_KEY(c)	((c) & 0x1f)
+
+/* The wheel: buttons 4 and 5. ncurses 6's extended mouse (version 2) has a real
+ * BUTTON5; with version 1, button 5 comes as REPORT_MOUSE_POSITION's bit. */
+#define MOUSE_WHEEL_UP		BUTTON4_PRESSED
+#if defined(NCURSES_MOUSE_VERSION) && NCURSES_MOUSE_VERSION > 1
+#define MOUSE_WHEEL_DOWN	BUTTON5_PRESSED
+#else
+#define MOUSE_WHEEL_DOWN	REPORT_MOUSE_POSITION
+#endif
 
 /*
  * THE key table: one line per key produces the action enum, the dispatch, the
  * bottom help line and the `?` screen.
  * X(id, first char, last char, curses key code, label, flags, sections, short, help)
+ * (first char > last char: no character, only the key code.) The mouse is navigation
+ * only: it never reaches an edit, save or push action.
  */
 #define KEYTAB(X) \
 X(HELP,    '?', '?', KEY_F(1),  "?",      KF_LINE, SM_ALL, "help", "this help: every key") \
@@ -95,7 +108,8 @@ X(NEXT,    'n', 'n', 0,         "n",      0, SM_LISTS, "next", "next search matc
 X(PREV,    'N', 'N', 0,         "N",      0, SM_LISTS, "previous", "previous search match") \
 X(EDIT,    'e', 'e', 0,         "e",      KF_LINE | KF_EDIT, SM_EDITABLE, "edit", "edit the selected entry in a form") \
 X(ADD,     'a', 'a', 0,         "a",      KF_LINE | KF_EDIT, SM_EDITABLE, "add", "add an entry") \
-X(DELETE,  'd', 'd', 0,         "d",      KF_LINE | KF_EDIT, SM_EDITABLE, "delete", "delete the selected entry") \
+X(DELETE,  'd', 'd', 0,         "d",      KF_LINE | KF_EDIT, SM_EDITABLE, "delete", "delete the selected entry (asks first)") \
+X(DELALL,  'D', 'D', 0,         "D",      KF_EDIT, SM(SEC_USERS), "delete filtered", "delete every filtered user (needs a filter; asks with the count)") \
 X(TOGGLE,  'x', 'x', 0,         "x",      KF_LINE | KF_EDIT, SM(SEC_USERS), "toggle", "toggle a protocol of the selected user") \
 X(SETALL,  'X', 'X', 0,         "X",      KF_LINE | KF_EDIT, SM(SEC_USERS), "set all", "switch a protocol on/off for every filtered user") \
 X(SAVE,    'w', 'w', 0,         "w",      KF_LINE | KF_EDIT, SM_ALL, "save", "save the profile in place (atomic, keeps comments, .bak)") \
@@ -104,7 +118,8 @@ X(HDRTEST, 'T', 'T', 0,         "T",      KF_LINE, SM(SEC_HRULES), "test rules",
 X(PLAN,    'p', 'p', 0,         "p",      KF_LINE, SM_ALL, "plan", "plan: per-host diff of what a push would change") \
 X(PUSH,    'P', 'P', 0,         "P",      KF_LINE | KF_PUSH, SM_ALL, "push", "push to the hosts (asks first)") \
 X(TEST,    't', 't', 0,         "t",      KF_LINE, SM_ALL, "tests", "run the live tests") \
-X(REDRAW,  CTRL_KEY('l'), CTRL_KEY('l'), 0, "^L", 0, SM_ALL, "redraw", "redraw the screen")
+X(REDRAW,  CTRL_KEY('l'), CTRL_KEY('l'), 0, "^L", 0, SM_ALL, "redraw", "redraw the screen") \
+X(MOUSE,   1, 0, KEY_MOUSE, "mouse",  KF_MOUSE, SM_ALL, "mouse", "click selects a section or a row, a click on the selected row opens it, the wheel scrolls")
 
 enum action {
 #define X_ENUM(id, lo, hi, kc, label, flags, secs, shrt, help) AC_##id,
@@ -145,12 +160,19 @@ struct uchange {
 	unsigned protos;
 };
 
+/* A user deleted from the CSV, not saved yet: the save removes the record that
+ * starts on that line (after checking it still holds that address). */
+struct udelete {
+	char	*email;
+	int	 line;		/* 1-based line of the CSV where its record starts */
+};
+
 struct form;
 struct hdrtester;
 struct jobs;
 
 enum confirm_kind { CF_NONE, CF_QUIT, CF_DELETE, CF_PUSH, CF_TOGGLE, CF_SETALL_PROTO,
-	CF_SETALL_STATE };
+	CF_SETALL_STATE, CF_DELUSER, CF_DELUSERS };
 enum prompt_kind { PR_NONE, PR_SEARCH, PR_FILTER, PR_LOADFILE };
 
 struct console {
@@ -161,11 +183,15 @@ struct console {
 	bool		 dirty_ini;	/* the document differs from the file */
 	struct uchange	*uch;		/* CSV changes not yet saved */
 	size_t		 nuch, uchcap;
+	struct udelete	*udel;		/* CSV rows to delete on save */
+	size_t		 nudel, udelcap;
 
 	enum section	 sec;
 	bool		 focus_detail;
 	size_t		 cur[SEC_COUNT], top[SEC_COUNT];
 	size_t		 dtop;		/* detail scroll of the selected entry */
+	int		 list_y, list_h;	/* screen rows of the list drawn last
+						 * (c->top[c->sec] is its first entry) */
 	struct entries	 ent;		/* entries of the current section */
 
 	char		*status;
@@ -207,6 +233,8 @@ void	con_status(struct console *c, bool err, const char *fmt, ...)
 void	con_log(struct console *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	con_refresh_entries(struct console *c);
+/* Move a list cursor for UP/DOWN/PGUP/PGDN/TOP/BOTTOM; false for other actions. */
+bool	list_move(size_t *cur, size_t n, enum action a, size_t page);
 
 /* doc.c: the document and its edits. */
 /* Copy the current document (serialize + parse). */
@@ -233,7 +261,13 @@ long	doc_section_end(const struct ini *ini, long hdr);
 size_t	doc_findings(const struct console *c, int line, const struct diag **out,
 	    size_t max);
 void	doc_user_set(struct console *c, struct user *u, unsigned protos);
-void	doc_reapply_users(struct console *c);
+/* Apply the unsaved user changes (CSV deletions, CSV protocol toggles) to s, a site
+ * freshly loaded from the document and the CSV on disk. */
+void	doc_apply_pending(const struct console *c, struct site *s);
+bool	doc_user_in_csv(const struct site *s, const struct user *u);
+/* Remove the CSV users flagged in drop[] (one flag per user of c->site) from the
+ * model; their records go on the next save. Refreshes the users filter. */
+void	doc_delete_csv_users(struct console *c, const unsigned char *drop);
 
 /* view-sections.c */
 void	sections_draw(struct console *c, int y, int x, int h, int w);
@@ -245,6 +279,8 @@ void	users_filter(struct console *c, const char *text);
 void	users_draw(struct console *c, int y, int x, int h, int w);
 void	users_key(struct console *c, enum action a);
 void	users_toggle(struct console *c, int proto, int state, bool all);
+/* Delete the selected user or every filtered one: [user] sections and CSV rows. */
+void	users_delete(struct console *c, bool all);
 
 /* form.c */
 int	form_open_edit(struct console *c, long hdr);

@@ -10,9 +10,14 @@
  * there; a user that comes from the users CSV is edited in the CSV, because writing
  * 100k [user] sections into the profile would bury it. When the CSV has mxdeck's own
  * columns (email,imap,pop3,smtp,activesync,mapi,owa,ews) only the changed users'
- * lines are rewritten; a Get-CASMailbox export is converted to mxdeck's columns on
- * the first save. Both files are written atomically with a .bak of the previous
- * version. */
+ * lines are rewritten; a Get-CASMailbox export (or a UTF-16 file) is converted to
+ * mxdeck's columns on the first save of a toggle.
+ *
+ * Deleting a user that comes from the CSV removes it from the model at once (and again
+ * after every reload, see doc_apply_pending) and, on save, cuts exactly its record out
+ * of the CSV: every other byte stays, whatever the layout (Get-CASMailbox exports with
+ * #TYPE, ';' or tab separators, CRLF, UTF-8 or UTF-16 with a byte order mark). Both
+ * files are written atomically with a .bak of the previous version. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,17 +55,6 @@ doc_check(const struct console *c, const char *buf, size_t len, struct site **ou
 }
 
 void
-doc_reapply_users(struct console *c)
-{
-	for (size_t i = 0; i < c->nuch; i++) {
-		struct user *u = site_find_user(c->site, c->uch[i].email);
-
-		if (u != NULL)
-			u->protos = c->uch[i].protos;
-	}
-}
-
-void
 doc_install(struct console *c, struct site *s, struct diags *d)
 {
 	site_free(c->site);
@@ -69,7 +63,7 @@ doc_install(struct console *c, struct site *s, struct diags *d)
 	diags_free(&c->diags);
 	c->diags = *d;
 	memset(d, 0, sizeof *d);
-	doc_reapply_users(c);
+	doc_apply_pending(c, s);
 	users_filter(c, c->ufilter);
 	con_refresh_entries(c);
 }
@@ -105,46 +99,446 @@ doc_commit(struct console *c, struct ini *edited, long lo, long hi, struct diags
 	return 0;
 }
 
-static bool
-csv_native_header(const char *line, size_t n)
+bool
+doc_user_in_csv(const struct site *s, const struct user *u)
 {
-	static const char want[] = "email,imap,pop3,smtp,activesync,mapi,owa,ews";
-	char tmp[64];
-	size_t j = 0;
+	return u->file != NULL && s->users_path != NULL && strcmp(u->file, s->users_path) == 0;
+}
 
-	for (size_t i = 0; i < n && j < sizeof tmp - 1; i++)
-		if (line[i] != '"' && line[i] != ' ' && line[i] != '\r')
-			tmp[j++] = line[i];
-	tmp[j] = '\0';
-	return strcasecmp(tmp, want) == 0;
+/* ---- users deleted from the CSV ------------------------------------------- */
+
+/*
+ * Remove the users flagged in drop[] from s, keeping the order of the others. The
+ * users index of struct site (open addressing, 0 = empty slot, else index + 1; a
+ * lookup compares the address of every entry it probes) is remapped in place: a
+ * removed entry's slot must not become empty, or it would cut the probe chains
+ * running through it, so it points at any remaining user instead, whose address
+ * never matches a lookup it does not belong to. The table is only ever as full as
+ * before, so lookups still end.
+ */
+static void
+drop_users(struct site *s, const unsigned char *drop)
+{
+	uint32_t *map = xcalloc(s->nusers + 1, sizeof *map);	/* new index + 1, 0: gone */
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nusers; i++) {
+		if (drop[i]) {
+			free(s->users[i].email);
+			continue;
+		}
+		s->users[n] = s->users[i];
+		map[i] = (uint32_t)++n;
+	}
+	s->nusers = n;
+	for (size_t j = 0; j < s->uidx_cap; j++)
+		if (s->uidx[j] != 0)
+			s->uidx[j] = map[s->uidx[j] - 1] != 0 ? map[s->uidx[j] - 1] :
+			    n > 0 ? 1 : 0;
+	free(map);
+}
+
+/* The protocols a user of a [user "..."] section gets once its CSV row is gone: the
+ * [users] default with the section's keys on top, as site_load will see it. */
+static unsigned
+profile_protos(const struct site *s, const struct user *u)
+{
+	const struct ini *ini = &s->ini;
+	unsigned protos = s->user_default;
+	long hdr = u->line - 1, end;
+
+	if (hdr < 0 || (size_t)hdr >= ini->n || ini->line[hdr].kind != INI_SECTION)
+		return u->protos;
+	end = doc_section_end(ini, hdr);
+	for (long i = hdr + 1; i <= end; i++) {
+		const struct ini_line *l = &ini->line[i];
+		int p, b;
+
+		if (l->kind != INI_KEY || (p = proto_from_name(l->key)) < 0 ||
+		    (b = parse_bool(l->value)) < 0)
+			continue;
+		protos = b ? protos | PROTO_BIT(p) : protos & ~PROTO_BIT(p);
+	}
+	return protos;
+}
+
+void
+doc_apply_pending(const struct console *c, struct site *s)
+{
+	if (c->nudel > 0 && s->nusers > 0) {
+		unsigned char *drop = xcalloc(s->nusers, 1);
+		bool any = false;
+
+		for (size_t i = 0; i < c->nudel; i++) {
+			struct user *u = site_find_user(s, c->udel[i].email);
+
+			if (u == NULL)
+				continue;
+			if (doc_user_in_csv(s, u)) {
+				drop[u - s->users] = 1;
+				any = true;
+			} else		/* added again in a [user] section */
+				u->protos = profile_protos(s, u);
+		}
+		if (any)
+			drop_users(s, drop);
+		free(drop);
+	}
+	for (size_t i = 0; i < c->nuch; i++) {
+		struct user *u = site_find_user(s, c->uch[i].email);
+
+		if (u != NULL)
+			u->protos = c->uch[i].protos;
+	}
+}
+
+void
+doc_delete_csv_users(struct console *c, const unsigned char *drop)
+{
+	struct site *s = c->site;
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->nusers; i++) {
+		if (!drop[i] || !doc_user_in_csv(s, &s->users[i]))
+			continue;
+		xgrow(&c->udel, &c->udelcap, c->nudel + 1, sizeof *c->udel);
+		c->udel[c->nudel].email = xstrdup(s->users[i].email);
+		c->udel[c->nudel++].line = s->users[i].line;
+	}
+	/* toggles of a deleted user are moot: the save removes its row */
+	for (size_t i = 0; i < c->nuch; i++) {
+		struct user *u = site_find_user(s, c->uch[i].email);
+
+		if (u != NULL && drop[u - s->users])
+			free(c->uch[i].email);
+		else
+			c->uch[k++] = c->uch[i];
+	}
+	c->nuch = k;
+	drop_users(s, drop);
+	users_filter(c, c->ufilter);	/* the filtered indices moved */
+}
+
+/* ---- the users CSV on save ------------------------------------------------ */
+
+/*
+ * The CSV is read record by record with the rules of profiles/site.c (quoted fields
+ * may span lines; the separator is ',', ';' or tab, from the header line; before the
+ * header, empty, "#TYPE" and "#" lines are skipped), over the file's own code units:
+ * bytes for UTF-8 (with or without a byte order mark), 16-bit units for UTF-16LE/BE.
+ * Every character the rules look at is ASCII, so a deleted record is cut out of the
+ * original bytes and every other byte of the file stays as it was. Which user a
+ * record holds is not decided here: the file is parsed again with users_csv_parse()
+ * and each record to cut or rewrite must start where the parser puts its user.
+ */
+struct csvtext {
+	const unsigned char *b;
+	size_t	 len, start;	/* bytes; start: after a byte order mark */
+	size_t	 unit;		/* 1: UTF-8, 2: UTF-16 */
+	bool	 be;
+};
+
+static uint32_t
+cu(const struct csvtext *t, size_t i)
+{
+	if (t->unit == 1)
+		return t->b[i];
+	return t->be ? (uint32_t)(t->b[i] << 8 | t->b[i + 1]) :
+	    (uint32_t)(t->b[i + 1] << 8 | t->b[i]);
+}
+
+static bool
+cu_at(const struct csvtext *t, size_t i, uint32_t want)
+{
+	return i + t->unit <= t->len && cu(t, i) == want;
+}
+
+/* The separator of the line at pos, as csv_separator() in profiles/site.c. */
+static char
+csv_sep(const struct csvtext *t, size_t pos)
+{
+	size_t comma = 0, semi = 0, tab = 0;
+	bool quoted = false;
+
+	for (size_t i = pos; i + t->unit <= t->len; i += t->unit) {
+		uint32_t c = cu(t, i);
+
+		if (c == '\n' && !quoted)
+			break;
+		if (c == '"')
+			quoted = !quoted;
+		else if (!quoted && c == ',')
+			comma++;
+		else if (!quoted && c == ';')
+			semi++;
+		else if (!quoted && c == '\t')
+			tab++;
+	}
+	if (semi > comma && semi >= tab)
+		return ';';
+	if (tab > comma && tab > semi)
+		return '\t';
+	return ',';
+}
+
+/* One record from *pos, as csv_next() in profiles/site.c; its fields go to f when f is
+ * not NULL, with '?' for every non-ASCII unit (they serve only to recognise the
+ * header). *inner: newlines inside quoted fields. Returns 0, 1 at the end of the
+ * text, -1 on an unterminated quote. */
+static int
+csv_record(const struct csvtext *t, size_t *pos, char sep, struct strv *f, int *inner)
+{
+	struct sbuf fld;
+	size_t p = *pos, u = t->unit;
+	bool quoted = false, field_start = true;
+
+	*inner = 0;
+	if (p + u > t->len)
+		return 1;
+	sb_init(&fld);
+	for (; p + u <= t->len; p += u) {
+		uint32_t c = cu(t, p);
+
+		if (quoted) {
+			if (c == '"' && cu_at(t, p + u, '"')) {
+				sb_addc(&fld, '"');
+				p += u;
+			} else if (c == '"')
+				quoted = false;
+			else {
+				if (c == '\n')
+					(*inner)++;
+				sb_addc(&fld, c < 0x80 ? (char)c : '?');
+			}
+			continue;
+		}
+		if (c == '"' && field_start) {
+			quoted = true;
+			field_start = false;
+			continue;
+		}
+		if (c == (uint32_t)(unsigned char)sep) {
+			if (f != NULL)
+				strv_push(f, fld.s != NULL ? fld.s : "");
+			sb_reset(&fld);
+			field_start = true;
+			continue;
+		}
+		if (c == '\r' && cu_at(t, p + u, '\n'))
+			continue;
+		if (c == '\n') {
+			p += u;
+			break;
+		}
+		field_start = false;
+		sb_addc(&fld, c < 0x80 ? (char)c : '?');
+	}
+	if (f != NULL)
+		strv_push(f, fld.s != NULL ? fld.s : "");
+	sb_free(&fld);
+	*pos = p;
+	return quoted ? -1 : 0;
+}
+
+static const char *const native_cols[] = {
+	"email", "imap", "pop3", "smtp", "activesync", "mapi", "owa", "ews",
+};
+
+/* mxdeck's own columns, in their order (any separator, quoted or not). */
+static bool
+native_header(const struct strv *f)
+{
+	if (f->n != nitems(native_cols))
+		return false;
+	for (size_t i = 0; i < f->n; i++)
+		if (!str_ieq(str_trim(f->v[i]), native_cols[i]))
+			return false;
+	return true;
 }
 
 static void
-csv_user_line(struct sbuf *b, const struct user *u)
+csv_user_line(struct sbuf *b, const struct user *u, char sep)
 {
-	sb_add(b, u->email);
-	for (int p = 0; p < PROTO_COUNT; p++)
-		sb_add(b, (u->protos & PROTO_BIT(p)) ? ",1" : ",0");
+	if (strchr(u->email, sep) != NULL || strpbrk(u->email, "\"\r\n") != NULL) {
+		sb_addc(b, '"');
+		for (const char *p = u->email; *p != '\0'; p++) {
+			if (*p == '"')
+				sb_addc(b, '"');
+			sb_addc(b, *p);
+		}
+		sb_addc(b, '"');
+	} else
+		sb_add(b, u->email);
+	for (int p = 0; p < PROTO_COUNT; p++) {
+		sb_addc(b, sep);
+		sb_addc(b, (u->protos & PROTO_BIT(p)) ? '1' : '0');
+	}
 }
 
-static bool
-user_in_csv(const struct console *c, const struct user *u)
+/* What the save does to the record starting on a line. */
+struct csvact {
+	const char	*email;		/* NULL: keep the record as it is */
+	const struct user *u;		/* NULL: delete it; else rewrite it from u */
+	bool		 done;
+};
+
+/* The new CSV: deleted records cut out, toggled users' records rewritten (mxdeck's own
+ * columns, UTF-8), every other byte kept. Sets *convert when toggles must be saved
+ * into a file in another layout: then nothing is written to out. */
+static int
+csv_edit(const struct console *c, const struct csvtext *t, struct csvact *act,
+    size_t nact, struct sbuf *out, bool *convert, char **cause)
 {
-	return u->file != NULL && c->site->users_path != NULL &&
-	    strcmp(u->file, c->site->users_path) == 0;
+	const char *path = c->site->users_path;
+	struct strv f = { 0 };
+	size_t pos = t->start;
+	int line = 1, inner, rc = 0;
+	bool header = false;
+	char sep = ',';
+
+	*convert = false;
+	sb_addn(out, (const char *)t->b, t->start);
+	for (;;) {
+		size_t from = pos;
+		int start = line, r;
+		struct csvact *a = (size_t)start < nact && act[start].email != NULL ?
+		    &act[start] : NULL;
+
+		if (!header)
+			sep = csv_sep(t, pos);
+		strv_free(&f);
+		r = csv_record(t, &pos, sep, !header ? &f : NULL, &inner);
+		if (r == 1) {	/* an odd byte at the end of UTF-16: kept */
+			sb_addn(out, (const char *)t->b + pos, t->len - pos);
+			break;
+		}
+		line = start + inner + 1;
+		if (r == -1) {		/* the load reported it; keep the bytes */
+			sb_addn(out, (const char *)t->b + from, t->len - from);
+			break;
+		}
+		if (!header && !(f.n == 1 && *f.v[0] == '\0') && f.v[0][0] != '#') {
+			header = true;
+			if (c->nuch > 0 && (t->unit != 1 || !native_header(&f))) {
+				*convert = true;
+				break;
+			}
+		}
+		if (a == NULL) {
+			sb_addn(out, (const char *)t->b + from, pos - from);
+			continue;
+		}
+		a->done = true;
+		if (a->u == NULL)
+			continue;	/* deleted: its bytes are left out */
+		csv_user_line(out, a->u, sep);
+		if (pos - from >= 2 * t->unit && cu(t, pos - 2 * t->unit) == '\r' &&
+		    cu(t, pos - t->unit) == '\n')
+			sb_add(out, "\r\n");
+		else if (pos > from && cu(t, pos - t->unit) == '\n')
+			sb_addc(out, '\n');
+	}
+	strv_free(&f);
+	for (size_t i = 0; rc == 0 && !*convert && i < nact; i++)
+		if (act[i].email != NULL && !act[i].done) {
+			*cause = xasprintf("%s:%zu: no record of %s starts there; nothing was "
+			    "saved (q then y discards the console's changes)", path, i,
+			    act[i].email);
+			rc = -1;
+		}
+	return rc;
+}
+
+/* The users of a CSV text, read by the loader's own code. */
+static void
+csv_users(const struct console *c, const char *buf, size_t len, struct site *out)
+{
+	struct diags d;
+
+	memset(out, 0, sizeof *out);
+	memset(&d, 0, sizeof d);
+	(void)users_csv_parse(out, c->site->users_path, buf, len, &d);
+	diags_free(&d);
+}
+
+/* Each record to cut or rewrite must still hold its user in the file as it is on disk
+ * now (before: its users). */
+static int
+csv_verify(const struct console *c, const struct site *before, const struct csvact *act,
+    size_t nact, char **cause)
+{
+	const char *path = c->site->users_path;
+
+	for (size_t i = 0; i < nact; i++) {
+		const struct user *u;
+
+		if (act[i].email == NULL)
+			continue;
+		u = site_find_user(before, act[i].email);
+		if (u == NULL) {
+			*cause = xasprintf("%s: %s is no longer in the file: it changed on disk "
+			    "since it was loaded; nothing was saved (q then y discards the "
+			    "console's changes; open the profile again)", path, act[i].email);
+			return -1;
+		}
+		if (u->line != (int)i) {
+			*cause = xasprintf("%s:%zu: expected the row of %s there, it is on line "
+			    "%d now: the file changed on disk since it was loaded; nothing was "
+			    "saved (q then y discards the console's changes; open the profile "
+			    "again)", path, i, act[i].email, u->line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The edited text must hold the same users as before, less the deleted ones, with the
+ * rewritten ones' new protocols: a last check before anything is written. */
+static int
+csv_check(const struct console *c, const struct site *before, const struct sbuf *out,
+    const struct csvact *act, size_t nact, char **cause)
+{
+	struct site after;
+	size_t ndel = 0;
+	const char *bad = NULL;
+
+	csv_users(c, out->s != NULL ? out->s : "", out->len, &after);
+	for (size_t i = 0; i < nact && bad == NULL; i++) {
+		const struct user *u;
+
+		if (act[i].email == NULL)
+			continue;
+		u = site_find_user(&after, act[i].email);
+		if (act[i].u == NULL) {
+			ndel++;
+			if (u != NULL)
+				bad = act[i].email;
+		} else if (u == NULL || u->protos != act[i].u->protos)
+			bad = act[i].email;
+	}
+	if (bad == NULL && after.nusers + ndel != before->nusers)
+		bad = "(the number of users)";
+	if (bad != NULL)
+		*cause = xasprintf("%s: the edited file would not hold what the console shows "
+		    "(%s); nothing was saved. This is a bug in mxdeck: please report it with "
+		    "the file", c->site->users_path, bad);
+	site_free(&after);
+	return bad != NULL ? -1 : 0;
 }
 
 static int
 csv_save(struct console *c, char **cause)
 {
 	const char *path = c->site->users_path;
+	struct csvtext t;
+	struct site before;
+	struct csvact *act = NULL;
 	struct sbuf out;
-	size_t len, nlines = 0, lcap = 0;
-	char *old, *bak, *p;
-	struct { char *s; size_t n; } *lines = NULL;
-	char **repl;
+	size_t len, nact = 0;
+	char *old, *bak;
 	struct stat st;
 	unsigned mode = 0644;
+	bool convert;
 	int rc;
 
 	if (path == NULL) {
@@ -155,65 +549,93 @@ csv_save(struct console *c, char **cause)
 		return -1;
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
-	for (p = old; p < old + len;) {
-		char *e = memchr(p, '\n', (size_t)(old + len - p));
-		size_t n = e != NULL ? (size_t)(e - p) : (size_t)(old + len - p);
+	memset(&t, 0, sizeof t);
+	t.b = (const unsigned char *)old;
+	t.len = len;
+	t.unit = 1;
+	if (len >= 2 && ((t.b[0] == 0xff && t.b[1] == 0xfe) || (t.b[0] == 0xfe &&
+	    t.b[1] == 0xff))) {
+		t.unit = t.start = 2;
+		t.be = t.b[0] == 0xfe;
+	} else if (len >= 3 && memcmp(old, "\xef\xbb\xbf", 3) == 0)
+		t.start = 3;
 
-		xgrow(&lines, &lcap, nlines + 1, sizeof *lines);
-		lines[nlines].s = p;
-		lines[nlines++].n = n;
-		p += n + (e != NULL);
+	/* act[line]: the record starting on that line goes or is rewritten */
+	for (size_t i = 0; i < c->nudel; i++)
+		if (c->udel[i].line > 0 && (size_t)c->udel[i].line + 1 > nact)
+			nact = (size_t)c->udel[i].line + 1;
+	for (size_t i = 0; i < c->nuch; i++) {
+		const struct user *u = site_find_user(c->site, c->uch[i].email);
+
+		if (u != NULL && doc_user_in_csv(c->site, u) && (size_t)u->line + 1 > nact)
+			nact = (size_t)u->line + 1;
+	}
+	act = xcalloc(nact + 1, sizeof *act);
+	for (size_t i = 0; i < c->nudel; i++)
+		if (c->udel[i].line > 0)
+			act[c->udel[i].line].email = c->udel[i].email;
+	for (size_t i = 0; i < c->nuch; i++) {
+		const struct user *u = site_find_user(c->site, c->uch[i].email);
+
+		if (u != NULL && doc_user_in_csv(c->site, u) && u->line > 0) {
+			act[u->line].email = u->email;
+			act[u->line].u = u;
+		}
 	}
 	sb_init(&out);
-	if (nlines > 0 && csv_native_header(lines[0].s, lines[0].n)) {
-		repl = xcalloc(nlines, sizeof *repl);
-		for (size_t i = 0; i < c->nuch; i++) {
-			struct user *u = site_find_user(c->site, c->uch[i].email);
-			struct sbuf b;
-
-			if (u == NULL || !user_in_csv(c, u) || u->line < 1 ||
-			    (size_t)u->line > nlines)
-				continue;
-			sb_init(&b);
-			csv_user_line(&b, u);
-			free(repl[u->line - 1]);
-			repl[u->line - 1] = sb_steal(&b);
-		}
-		for (size_t i = 0; i < nlines; i++) {
-			if (repl[i] != NULL) {
-				sb_add(&out, repl[i]);
-				if (lines[i].n > 0 && lines[i].s[lines[i].n - 1] == '\r')
-					sb_addc(&out, '\r');
-				free(repl[i]);
-			} else
-				sb_addn(&out, lines[i].s, lines[i].n);
-			if (i + 1 < nlines || (len > 0 && old[len - 1] == '\n'))
-				sb_addc(&out, '\n');
-		}
-		free(repl);
-	} else {
+	csv_users(c, old, len, &before);
+	rc = csv_verify(c, &before, act, nact, cause);
+	if (rc == 0)
+		rc = csv_edit(c, &t, act, nact, &out, &convert, cause);
+	if (rc == 0 && !convert)
+		rc = csv_check(c, &before, &out, act, nact, cause);
+	site_free(&before);
+	free(act);
+	if (rc == 0 && convert) {
+		/* toggles in a Get-CASMailbox export (or UTF-16): mxdeck's columns */
+		sb_reset(&out);
 		sb_add(&out, "email,imap,pop3,smtp,activesync,mapi,owa,ews\n");
 		for (size_t i = 0; i < c->site->nusers; i++) {
-			if (!user_in_csv(c, &c->site->users[i]))
+			if (!doc_user_in_csv(c->site, &c->site->users[i]))
 				continue;
-			csv_user_line(&out, &c->site->users[i]);
+			csv_user_line(&out, &c->site->users[i], ',');
 			sb_addc(&out, '\n');
 		}
 	}
-	free(lines);
+	if (rc == -1) {
+		sb_free(&out);
+		free(old);
+		return -1;
+	}
 	bak = xasprintf("%s.bak", path);
 	rc = write_file_atomic(bak, old, len, mode, cause);
 	free(bak);
 	free(old);
 	if (rc == 0)
-		rc = write_file_atomic(path, out.s, out.len, mode, cause);
+		rc = write_file_atomic(path, out.s != NULL ? out.s : "", out.len, mode, cause);
 	sb_free(&out);
 	return rc;
+}
+
+/* Load the document and the CSV again (after a save moved the CSV's lines). */
+static void
+doc_reload(struct console *c)
+{
+	struct site *s;
+	struct diags d;
+	size_t len;
+	char *buf = ini_serialize(&c->site->ini, &len);
+
+	doc_check(c, buf, len, &s, &d);
+	free(buf);
+	doc_install(c, s, &d);
 }
 
 int
 doc_save(struct console *c, char **cause)
 {
+	bool moved = c->nudel > 0;
+
 	if (c->diags.nerrors > 0) {
 		const struct diag *g = NULL;
 
@@ -230,12 +652,17 @@ doc_save(struct console *c, char **cause)
 			return -1;
 		c->dirty_ini = false;
 	}
-	if (c->nuch > 0) {
+	if (c->nuch > 0 || c->nudel > 0) {
 		if (csv_save(c, cause) == -1)
 			return -1;
 		for (size_t i = 0; i < c->nuch; i++)
 			free(c->uch[i].email);
 		c->nuch = 0;
+		for (size_t i = 0; i < c->nudel; i++)
+			free(c->udel[i].email);
+		c->nudel = 0;
+		if (moved)
+			doc_reload(c);	/* the rows after a deleted one moved up */
 	}
 	return 0;
 }
@@ -325,7 +752,7 @@ doc_user_set(struct console *c, struct user *u, unsigned protos)
 {
 	if (u->protos == protos)
 		return;
-	if (!user_in_csv(c, u)) {
+	if (!doc_user_in_csv(c->site, u)) {
 		for (int p = 0; p < PROTO_COUNT; p++)
 			if ((u->protos ^ protos) & PROTO_BIT(p))
 				ini_set(&c->site->ini, "user", u->email, proto_names[p],

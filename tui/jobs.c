@@ -225,7 +225,8 @@ jobs_count(const struct console *c, enum section sec)
 	return sec == SEC_PLAN ? c->jobs->nhosts : c->jobs->ntests;
 }
 
-/* A private copy of the current profile (with unsaved CSV toggles) for a worker. */
+/* A private copy of the current profile (with unsaved CSV deletions and toggles) for
+ * a worker. */
 static struct site *
 snapshot(struct console *c, char **hash)
 {
@@ -239,12 +240,7 @@ snapshot(struct console *c, char **hash)
 
 	doc_check(c, buf, len, &s, &d);
 	diags_free(&d);
-	for (size_t i = 0; i < c->nuch; i++) {
-		struct user *u = site_find_user(s, c->uch[i].email);
-
-		if (u != NULL)
-			u->protos = c->uch[i].protos;
-	}
+	doc_apply_pending(c, s);
 	sb_init(&h);
 	sb_add(&h, "sha256:");
 	if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) == 1)
@@ -644,6 +640,8 @@ jobs_draw(struct console *c, enum section sec, int y, int x, int h, int w)
 		*top = *cur;
 	if (*cur >= *top + (size_t)rows)
 		*top = *cur - (size_t)rows + 1;
+	c->list_y = y;
+	c->list_h = rows;
 	for (int i = 0; i < rows && *top + (size_t)i < n; i++) {
 		size_t k = *top + (size_t)i;
 		bool sel = k == *cur;
@@ -687,33 +685,7 @@ jobs_key(struct console *c, enum section sec, enum action a, int h)
 	struct text *t;
 	char *title;
 
-	switch (a) {
-	case AC_UP:
-		if (*cur > 0)
-			(*cur)--;
-		return;
-	case AC_DOWN:
-		if (*cur + 1 < n)
-			(*cur)++;
-		return;
-	case AC_PGUP:
-		*cur = *cur > (size_t)h ? *cur - (size_t)h : 0;
-		return;
-	case AC_PGDN:
-		*cur = n == 0 ? 0 : *cur + (size_t)h < n ? *cur + (size_t)h : n - 1;
-		return;
-	case AC_TOP:
-		*cur = 0;
-		return;
-	case AC_BOTTOM:
-		*cur = n > 0 ? n - 1 : 0;
-		return;
-	case AC_OPEN:
-		break;
-	default:
-		return;
-	}
-	if (n == 0 || *cur >= n)
+	if (list_move(cur, n, a, (size_t)h) || a != AC_OPEN || n == 0 || *cur >= n)
 		return;
 	if (sec == SEC_PLAN) {
 		const struct hostrow *hr = &j->hosts[*cur];

@@ -6,7 +6,9 @@
  * The terminal is restored by atexit, by SIGINT/SIGTERM/SIGHUP (which only set a flag
  * and wake the main loop through a self-pipe; the loop then exits normally) and by the
  * crash signals (endwin first, then the default action). Resizes come only through
- * KEY_RESIZE in the main loop: we never install a SIGWINCH handler. */
+ * KEY_RESIZE in the main loop: we never install a SIGWINCH handler. Mouse reporting
+ * (button 1 and the wheel) is on unless MXDECK_NO_MOUSE is set; endwin() turns it off
+ * with the rest of the modes. */
 #include <curses.h>
 #include <term.h>
 
@@ -27,6 +29,7 @@ static bool tty_atexit_done;
 static int tty_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t tty_sig;
 static attr_t tty_attrs[ST_COUNT];
+static bool tty_mouse_on;
 
 static void
 tty_restore(void)
@@ -119,6 +122,31 @@ tty_styles(bool color)
 	}
 }
 
+/* Mouse reporting for clicks and the wheel, unless MXDECK_NO_MOUSE is set (to anything
+ * but 0): then the terminal keeps its own text selection. mouseinterval 0: no wait to
+ * tell a click from a press; the console acts on the release. Both press and release
+ * are in the mask: when they arrive together getmouse() returns the release, and an
+ * unwanted event would make ncurses drop it and wait for more input. endwin()
+ * switches the reporting off again on every exit path. */
+static void
+tty_mouse_setup(void)
+{
+	const char *off = getenv("MXDECK_NO_MOUSE");
+
+	tty_mouse_on = false;
+	if (off != NULL && *off != '\0' && strcmp(off, "0") != 0)
+		return;
+	mouseinterval(0);
+	tty_mouse_on = mousemask(BUTTON1_PRESSED | BUTTON1_RELEASED | MOUSE_WHEEL_UP |
+	    MOUSE_WHEEL_DOWN, NULL) != 0;
+}
+
+bool
+tty_mouse(void)
+{
+	return tty_mouse_on;
+}
+
 int
 tty_open(bool no_color, char **cause)
 {
@@ -184,6 +212,7 @@ tty_open(bool no_color, char **cause)
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
 	curs_set(0);
+	tty_mouse_setup();
 
 	color = !no_color && (nc == NULL || *nc == '\0') && has_colors();
 	if (color) {

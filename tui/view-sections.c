@@ -78,6 +78,8 @@ sections_draw(struct console *c, int y, int x, int h, int w)
 		*top = *cur;
 	if (*cur >= *top + (size_t)listh)
 		*top = *cur - (size_t)listh + 1;
+	c->list_y = y;
+	c->list_h = listh;
 	for (int i = 0; i < listh && *top + (size_t)i < n; i++) {
 		size_t k = *top + (size_t)i, ne, nw;
 		enum style st = ST_NORMAL;

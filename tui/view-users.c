@@ -124,6 +124,8 @@ users_draw(struct console *c, int y, int x, int h, int w)
 		*top = *cur;
 	if (*cur >= *top + (size_t)rows)
 		*top = *cur - (size_t)rows + 1;
+	c->list_y = y;
+	c->list_h = rows;
 	for (int i = 0; i < rows && *top + (size_t)i < c->nuf; i++) {
 		size_t k = *top + (size_t)i;
 		const struct user *u = &c->site->users[c->uf[k]];
@@ -149,36 +151,165 @@ users_draw(struct console *c, int y, int x, int h, int w)
 	}
 }
 
+/* The line index of the user's [user] section, or -1. A user with a section and a
+ * CSV row shows the section (it overrides the row), so the row is found only after
+ * the section is gone. */
+static long
+user_section(const struct console *c, const struct user *u)
+{
+	const struct ini *ini = &c->site->ini;
+	long hdr = u->line - 1;
+
+	if (u->file == NULL || doc_user_in_csv(c->site, u) || hdr < 0 ||
+	    (size_t)hdr >= ini->n || ini->line[hdr].kind != INI_SECTION ||
+	    ini->line[hdr].section == NULL || strcmp(ini->line[hdr].section, "user") != 0)
+		return -1;
+	return hdr;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *b = path != NULL ? strrchr(path, '/') : NULL;
+
+	return b != NULL ? b + 1 : path != NULL ? path : "";
+}
+
+/* d asks about the selected user, D about every filtered one (only with a filter, and
+ * the count is in the question). */
+static void
+ask_delete(struct console *c, bool all)
+{
+	struct user *u;
+	size_t nsect = 0, ncsv = 0;
+
+	free(c->confirm_text);
+	c->confirm_text = NULL;
+	if (!all) {
+		if ((u = selected(c)) == NULL) {
+			con_status(c, false, "no user selected");
+			return;
+		}
+		if (user_section(c, u) >= 0)
+			c->confirm_text = xasprintf("Delete user %s: its [user] section (line %d "
+			    "of the profile)%s? [y] delete  [n/Esc] keep", u->email, u->line,
+			    c->site->users_path != NULL ? " and its row in the users CSV if it has "
+			    "one" : "");
+		else if (doc_user_in_csv(c->site, u))
+			c->confirm_text = xasprintf("Delete user %s: its row, line %d of %s? "
+			    "[y] delete  [n/Esc] keep", u->email, u->line,
+			    base_name(c->site->users_path));
+		else {
+			con_status(c, true, "%s has no [user] section and no CSV row: nothing to "
+			    "delete", u->email);
+			return;
+		}
+		c->confirm = CF_DELUSER;
+		return;
+	}
+	if (c->ufilter == NULL || *c->ufilter == '\0') {
+		con_status(c, true, "D deletes the filtered users: set a filter with / first "
+		    "(deleting all %zu users at once is not offered)", c->site->nusers);
+		return;
+	}
+	if (c->nuf == 0) {
+		con_status(c, false, "no user matches the filter: nothing to delete");
+		return;
+	}
+	for (size_t i = 0; i < c->nuf; i++) {
+		u = &c->site->users[c->uf[i]];
+		if (user_section(c, u) >= 0)
+			nsect++;
+		else if (doc_user_in_csv(c->site, u))
+			ncsv++;
+	}
+	c->confirm_text = xasprintf("Delete %zu users? [y] delete %zu  [n/Esc] keep: all "
+	    "matching \"%s\" (%zu rows of %s, %zu [user] sections)", c->nuf, c->nuf,
+	    c->ufilter, ncsv, base_name(c->site->users_path), nsect);
+	c->confirm = CF_DELUSERS;
+}
+
+void
+users_delete(struct console *c, bool all)
+{
+	struct strv emails = { 0 }, sects = { 0 };
+	size_t nrows = 0;
+	unsigned char *drop;
+
+	if (!all) {
+		struct user *u = selected(c);
+
+		if (u != NULL)
+			strv_push(&emails, u->email);
+	} else
+		for (size_t i = 0; i < c->nuf; i++)
+			strv_push(&emails, c->site->users[c->uf[i]].email);
+	if (emails.n == 0) {
+		con_status(c, false, "no user selected: nothing deleted");
+		return;
+	}
+	/* 1. [user] sections, in one edit of the document */
+	for (size_t i = 0; i < emails.n; i++) {
+		const struct user *u = site_find_user(c->site, emails.v[i]);
+		long hdr = u != NULL ? user_section(c, u) : -1;
+
+		if (hdr >= 0)
+			strv_push(&sects, c->site->ini.line[hdr].sub);
+	}
+	if (sects.n > 0) {
+		struct ini tmp;
+		struct diags d;
+
+		doc_copy(c, &tmp);
+		for (size_t i = 0; i < sects.n; i++)
+			doc_delete_section(&tmp, "user", sects.v[i]);
+		doc_commit(c, &tmp, 0, 0, &d, true);
+		ini_free(&tmp);
+		diags_free(&d);
+	}
+	/* 2. CSV rows: of the users themselves, or of those whose section overrode one */
+	drop = xcalloc(c->site->nusers + 1, 1);
+	for (size_t i = 0; i < emails.n; i++) {
+		const struct user *u = site_find_user(c->site, emails.v[i]);
+
+		if (u != NULL && doc_user_in_csv(c->site, u)) {
+			drop[u - c->site->users] = 1;
+			nrows++;
+		}
+	}
+	if (nrows > 0)
+		doc_delete_csv_users(c, drop);
+	free(drop);
+	if (emails.n == 1) {
+		con_log(c, "deleted user %s (%s%s%s)", emails.v[0], sects.n ? "[user] section" :
+		    "", sects.n && nrows ? " and " : "", nrows ? "CSV row" : "");
+		con_status(c, false, "deleted user %s (not saved yet: w saves%s%s)", emails.v[0],
+		    nrows ? "; the row leaves " : "", nrows ?
+		    base_name(c->site->users_path) : "");
+	} else {
+		con_log(c, "deleted %zu users: %zu [user] sections, %zu CSV rows", emails.n,
+		    sects.n, nrows);
+		con_status(c, false, "deleted %zu users: %zu [user] sections, %zu rows of %s "
+		    "(not saved yet: w saves)", emails.n, sects.n, nrows,
+		    base_name(c->site->users_path));
+	}
+	strv_free(&emails);
+	strv_free(&sects);
+}
+
 void
 users_key(struct console *c, enum action a)
 {
-	size_t *cur = &c->cur[SEC_USERS], n = c->nuf;
-	size_t page = 20;
 	struct user *u;
 
+	if (list_move(&c->cur[SEC_USERS], c->nuf, a, c->list_h > 0 ? (size_t)c->list_h : 20))
+		return;
 	switch (a) {
-	case AC_UP:
-		if (*cur > 0)
-			(*cur)--;
-		return;
-	case AC_DOWN:
-		if (*cur + 1 < n)
-			(*cur)++;
-		return;
-	case AC_PGUP:
-		*cur = *cur > page ? *cur - page : 0;
-		return;
-	case AC_PGDN:
-		*cur = n == 0 ? 0 : *cur + page < n ? *cur + page : n - 1;
-		return;
-	case AC_TOP:
-		*cur = 0;
-		return;
-	case AC_BOTTOM:
-		*cur = n > 0 ? n - 1 : 0;
-		return;
 	case AC_ADD:
 		form_open_add(c, SEC_USERS);
+		return;
+	case AC_DELALL:
+		ask_delete(c, true);
 		return;
 	default:
 		break;
@@ -197,28 +328,7 @@ users_key(struct console *c, enum action a)
 		form_open_user(c, u);
 		return;
 	case AC_DELETE:
-		if (c->site->users_path != NULL && u->file != NULL &&
-		    strcmp(u->file, c->site->users_path) == 0) {
-			con_status(c, true, "%s comes from %s:%d: the console edits only the "
-			    "protocol columns of the CSV; delete the line there", u->email,
-			    c->site->users_path, u->line);
-			return;
-		}
-		{
-			struct ini tmp;
-			struct diags d;
-			char *email = xstrdup(u->email);
-
-			doc_copy(c, &tmp);
-			doc_delete_section(&tmp, "user", email);
-			doc_commit(c, &tmp, 0, 0, &d, true);
-			ini_free(&tmp);
-			diags_free(&d);
-			con_log(c, "deleted [user \"%s\"]", email);
-			con_status(c, false, "deleted [user \"%s\"] (not saved yet: w saves)",
-			    email);
-			free(email);
-		}
+		ask_delete(c, false);
 		return;
 	case AC_TOGGLE:
 		free(c->confirm_text);

@@ -21,7 +21,11 @@ help_screen() {
 	tui_keys '?'
 	tui_wait 'Keys' || return 1
 	tui_wait 'switch a protocol on/off for every filtered user' || return 1
+	# the rest of the table and the notes: G goes to the end of the help
+	tui_keys G
 	tui_wait 'header-rule tester' || return 1
+	tui_wait 'mouse +click selects a section or a row' || return 1
+	tui_wait 'hold Shift while dragging' || return 1
 	tui_keys Escape
 	tui_wait_gone 'this help: every key'
 }
