@@ -1,4 +1,6 @@
 /* cmd-render.c: `mxdeck render PROFILE DIR` and `mxdeck lint PROFILE`. */
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,14 +10,59 @@
 #include "profiles/site.h"
 #include "tui/cli.h"
 
-/* Parse and lint PATH, print every finding to stderr; -1 when it has errors. */
+/*
+ * Render every host in memory and turn a renderer's refusal into a lint error, so that
+ * a profile lint passes is one render accepts (some checks only the renderer can make:
+ * what a path may contain in Apache's or Postfix's syntax, a backend URL's form, ...).
+ * A refusal reads "host H: ROLE: FILE:LINE: message"; the finding goes to FILE:LINE.
+ */
+static void
+lint_render(const struct site *site, struct diags *d)
+{
+	for (size_t i = 0; i < site->nhosts; i++) {
+		const struct host *h = &site->hosts[i];
+		struct fileset fs = { 0 };
+		struct render_ctx ctx = {
+			.site = site,
+			.host = h,
+			.postfix_version = h->postfix_version != NULL ?
+			    h->postfix_version : POSTFIX_VERSION_DEFAULT,
+		};
+		char *cause = NULL, *at, *end;
+		size_t plen = strlen(site->path);
+		long line = 0;
+
+		if (render_host(&ctx, &fs, &cause) == 0) {
+			fileset_free(&fs);
+			continue;
+		}
+		fileset_free(&fs);
+		at = strstr(cause, site->path);
+		if (at != NULL && at[plen] == ':' &&
+		    (line = strtol(at + plen + 1, &end, 10)) > 0 && line < INT_MAX &&
+		    strncmp(end, ": ", 2) == 0)
+			diag_add(d, SEV_ERROR, site->path, (int)line, "%.*s%s",
+			    (int)(at - cause), cause, end + 2);
+		else if (at != NULL && strncmp(at + plen, ": ", 2) == 0)
+			diag_add(d, SEV_ERROR, site->path, 0, "%.*s%s", (int)(at - cause), cause,
+			    at + plen + 2);
+		else
+			diag_add(d, SEV_ERROR, site->path, 0, "%s", cause);
+		free(cause);
+	}
+}
+
+/* Parse and lint PATH, print every finding to stderr; -1 when it has errors. With
+ * render, also every renderer's own checks (lint_render). */
 static int
-check_profile(const char *path, struct site *site, struct diags *d)
+check_profile(const char *path, struct site *site, struct diags *d, bool render)
 {
 	int rc = site_load(site, path, d);
 
 	if (rc == 0)
 		site_lint(site, d);
+	if (rc == 0 && render && d->nerrors == 0)
+		lint_render(site, d);
 	diags_sort(d);
 	diags_print(d, stderr);
 	return rc == -1 || d->nerrors > 0 ? -1 : 0;
@@ -27,7 +74,7 @@ cli_load_site(const struct cli *cli)
 	struct site *site = xcalloc(1, sizeof *site);
 	struct diags d = { 0 };
 
-	if (check_profile(cli->profile, site, &d) == -1) {
+	if (check_profile(cli->profile, site, &d, false) == -1) {
 		fprintf(stderr, "mxdeck: %s: %zu error(s); fix them and run again "
 		    "(`mxdeck lint %s` lists them)\n", cli->profile, d.nerrors, cli->profile);
 		diags_free(&d);
@@ -127,7 +174,7 @@ cmd_lint(struct cli *cli)
 	int rc;
 
 	memset(&site, 0, sizeof site);
-	rc = check_profile(cli->profile, &site, &d);
+	rc = check_profile(cli->profile, &site, &d, true);
 	if (cli->json) {
 		printf("{\"profile\":");
 		json_string(stdout, cli->profile);

@@ -73,5 +73,21 @@ else
 	bad "users CSV error: exit $rc: $out"
 fi
 
+# What a renderer refuses, lint refuses too, at the line of the value (lint = render).
+sed 's|^certificate = .*|certificate = /etc/ssl/x;y.pem|' "$root/share/examples/demo.ini" >"$tmp/r.ini"
+cp "$root/share/examples/demo-users.csv" "$tmp/" 2>/dev/null || true
+# (the vhost checks report the line of the vhost's section header)
+line=$(awk '/^\[vhost /{v=NR} /^certificate = \/etc\/ssl\/x;y.pem/{print v; exit}' "$tmp/r.ini")
+rc=0
+out=$("$MXDECK" lint "$tmp/r.ini" 2>&1) || rc=$?
+rrc=0
+"$MXDECK" render "$tmp/r.ini" "$tmp/rout" >/dev/null 2>&1 || rrc=$?
+if [ $rc -eq 2 ] && [ $rrc -eq 2 ] &&
+    grep -q "^$tmp/r.ini:$line: error: host demo: apache: vhost certificate must be an absolute path" <<<"$out"; then
+	ok "a path the renderer refuses: lint exit 2 at r.ini:$line, render exit 2"
+else
+	bad "renderer refusal not in lint: lint exit $rc, render exit $rrc: $out"
+fi
+
 echo "lint-cli: $fails failures"
 [ "$fails" -eq 0 ]

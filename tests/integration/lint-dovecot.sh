@@ -97,7 +97,7 @@ EOF
 for value in TLSv1.2 TLSv1.3 TLSv1 ANY TLS1.2 tlsv1.2 TLSv1_2 SSLv2; do
 	served=no
 	handshake "$value" && served=yes
-	printf '[site]\ndomain = example.org\n[host "gw"]\naddress = local\nroles = dovecot\n[tls]\ndovecot_min_protocol = %s\n' \
+	printf '[site]\ndomain = example.org\n[host "gw"]\naddress = local\nroles = dovecot\n[tls]\ndovecot_min_protocol = %s\ncertificate = /etc/ssl/certs/ssl-cert-snakeoil.pem\nkey = /etc/ssl/private/ssl-cert-snakeoil.key\n' \
 	    "$value" >"$tmp/p.ini"
 	lint_rc=0
 	out=$("$MXDECK" lint "$tmp/p.ini" 2>&1) || lint_rc=$?
