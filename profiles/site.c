@@ -108,6 +108,39 @@ add_user(struct site *site, const char *email, const char *file, int line)
 	return u;
 }
 
+size_t
+site_remove_users(struct site *site, const char *const *emails, size_t n)
+{
+	unsigned char *drop;
+	size_t k = 0, ndrop = 0;
+
+	if (n == 0 || site->nusers == 0)
+		return 0;
+	/* Mark first, free after: emails[] may point into site->users itself. */
+	drop = xcalloc(site->nusers, 1);
+	for (size_t i = 0; i < n; i++) {
+		struct user *u = site_find_user(site, emails[i]);
+
+		if (u != NULL && !drop[u - site->users]) {
+			drop[u - site->users] = 1;
+			ndrop++;
+		}
+	}
+	if (ndrop > 0) {
+		for (size_t i = 0; i < site->nusers; i++) {
+			if (drop[i])
+				free(site->users[i].email);
+			else
+				site->users[k++] = site->users[i];
+		}
+		site->nusers = k;
+		/* Same capacity, fewer users: the table stays at most half full. */
+		uidx_rebuild(site, site->uidx_cap);
+	}
+	free(drop);
+	return ndrop;
+}
+
 /* ---- sections and their keys ---- */
 
 enum sect {
@@ -1180,9 +1213,43 @@ utf16_to_utf8(const unsigned char *b, size_t len, size_t *outlen)
 	return sb_steal(&o);
 }
 
-int
-users_csv_parse(struct site *site, const char *path, const char *buf, size_t len,
-    struct diags *d)
+/* mxdeck's own columns, in their order: the header the console rewrites rows under. */
+static const char *const native_columns[] = {
+	"email", "imap", "pop3", "smtp", "activesync", "mapi", "owa", "ews",
+};
+
+static bool
+csv_native_header(const struct csvrec *r)
+{
+	if (r->n != nitems(native_columns))
+		return false;
+	for (size_t i = 0; i < r->n; i++)
+		if (!str_ieq(str_trim(r->f[i]), native_columns[i]))
+			return false;
+	return true;
+}
+
+static void
+rec_add(struct csv_records *recs, enum csv_rec_kind kind, const char *email, int first,
+    int last)
+{
+	struct csv_record *rec;
+
+	if (recs == NULL)
+		return;
+	xgrow(&recs->v, &recs->cap, recs->n + 1, sizeof *recs->v);
+	rec = &recs->v[recs->n++];
+	rec->kind = kind;
+	rec->email = email != NULL ? xstrdup(email) : NULL;
+	rec->first = first;
+	rec->last = last;
+}
+
+/* The one reader of users CSV text: users_csv_parse() fills site; recs, when not NULL,
+ * also gets every record it read, with what it made of it. */
+static int
+csv_parse(struct site *site, const char *path, const char *buf, size_t len,
+    struct diags *d, struct csv_records *recs)
 {
 	struct csvrec r = { 0 };
 	size_t pos = 0;
@@ -1203,9 +1270,11 @@ users_csv_parse(struct site *site, const char *path, const char *buf, size_t len
 	    ((unsigned char)buf[0] == 0xfe && (unsigned char)buf[1] == 0xff))) {
 		size_t n;
 		char *u8 = utf16_to_utf8((const unsigned char *)buf, len, &n);
-		int rc = users_csv_parse(site, file, u8, n, d);
+		int rc = csv_parse(site, file, u8, n, d, recs);
 
 		free(u8);
+		if (recs != NULL)
+			recs->utf16 = true;
 		return rc;
 	}
 	for (int i = 0; i < PROTO_COUNT; i++) {
@@ -1238,15 +1307,19 @@ users_csv_parse(struct site *site, const char *path, const char *buf, size_t len
 			diag_add(d, SEV_ERROR, file, start, "unterminated quoted field");
 			break;
 		}
-		if (r.n == 1 && r.f[0][0] == '\0')
-			continue;			/* empty line */
-		if (!header && str_starts(r.f[0], "#TYPE"))
-			continue;			/* Export-Csv type line */
-		if (!header && r.f[0][0] == '#')
+		if ((r.n == 1 && r.f[0][0] == '\0') ||	/* empty line */
+		    (!header && r.f[0][0] == '#')) {	/* "#TYPE" line of Export-Csv */
+			rec_add(recs, CSVREC_SKIPPED, NULL, start, line - 1);
 			continue;
+		}
 		if (!header) {
 			header = true;
 			ncols = r.n;
+			rec_add(recs, CSVREC_HEADER, NULL, start, line - 1);
+			if (recs != NULL) {
+				recs->sep = sep;
+				recs->native = csv_native_header(&r);
+			}
 			for (size_t i = 0; i < r.n; i++) {
 				char *name = str_trim(r.f[i]);
 
@@ -1275,6 +1348,7 @@ users_csv_parse(struct site *site, const char *path, const char *buf, size_t len
 		if (r.n != ncols) {
 			diag_add(d, SEV_ERROR, file, start, "this row has %zu fields, the header "
 			    "has %zu", r.n, ncols);
+			rec_add(recs, CSVREC_BAD, NULL, start, line - 1);
 			continue;
 		}
 		{
@@ -1283,18 +1357,21 @@ users_csv_parse(struct site *site, const char *path, const char *buf, size_t len
 
 			if (*email == '\0') {
 				diag_add(d, SEV_ERROR, file, start, "empty email address");
+				rec_add(recs, CSVREC_BAD, NULL, start, line - 1);
 				continue;
 			}
 			if ((u = site_find_user(site, email)) != NULL) {
 				if (u->file == file) {
 					diag_add(d, SEV_ERROR, file, start, "duplicate user %s (first on "
 					    "line %d); keep one row per user", email, u->line);
+					rec_add(recs, CSVREC_BAD, NULL, start, line - 1);
 					continue;
 				}
 				u->file = file;
 				u->line = start;
 			} else
 				u = add_user(site, email, file, start);
+			rec_add(recs, CSVREC_USER, u->email, start, line - 1);
 			for (int p = 0; p < PROTO_COUNT; p++) {
 				char *v;
 				int b;
@@ -1323,6 +1400,37 @@ users_csv_parse(struct site *site, const char *path, const char *buf, size_t len
 	free(r.f);
 	free(r.off);
 	return d->nerrors > errors0 ? -1 : 0;
+}
+
+int
+users_csv_parse(struct site *site, const char *path, const char *buf, size_t len,
+    struct diags *d)
+{
+	return csv_parse(site, path, buf, len, d, NULL);
+}
+
+int
+users_csv_records(const char *path, const char *buf, size_t len, struct csv_records *out,
+    struct diags *d)
+{
+	struct site tmp;
+	int rc;
+
+	memset(&tmp, 0, sizeof tmp);
+	memset(out, 0, sizeof *out);
+	out->sep = ',';
+	rc = csv_parse(&tmp, path, buf, len, d, out);
+	site_free(&tmp);
+	return rc;
+}
+
+void
+csv_records_free(struct csv_records *recs)
+{
+	for (size_t i = 0; i < recs->n; i++)
+		free(recs->v[i].email);
+	free(recs->v);
+	memset(recs, 0, sizeof *recs);
 }
 
 int

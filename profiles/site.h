@@ -210,12 +210,57 @@ int host_port(const struct host *h, const char *service, int dflt);
 
 const struct host *site_find_host(const struct site *site, const char *name);
 struct user *site_find_user(const struct site *site, const char *email);
+/* Remove the users whose address is in emails[0..n) (case-insensitive, as
+ * site_find_user) from the model; an address that is not there is skipped, so is a
+ * repeated one. The other users keep their order, address, protocols, file and line,
+ * and site_find_user finds each of them as before. emails[] may point into
+ * site->users itself. Pointers to users are invalid afterwards. Returns the number of
+ * users removed. (The ini document is not touched: this is for users that come from
+ * the users CSV, which the console edits apart from the profile.) */
+size_t site_remove_users(struct site *site, const char *const *emails, size_t n);
 
 /* Users CSV: both mxdeck's own columns and a Get-CASMailbox | Export-Csv file.
  * Adds or updates users starting from site->user_default. */
 int users_csv_load(struct site *site, const char *path, struct diags *d);
 int users_csv_parse(struct site *site, const char *path, const char *buf, size_t len,
     struct diags *d);
+
+/* The records of users CSV text as users_csv_parse() reads them, with the lines each
+ * one takes up, so that a record can be cut out of (or rewritten in) the file as it is
+ * on disk. Records always take whole lines: a record ends at the first newline outside
+ * quotes, and the next one starts on the line after it. Line numbers are those of
+ * diagnostics and of struct user: 1-based, after a UTF-8 byte order mark; a UTF-16
+ * text (with a byte order mark) is read as the UTF-8 text it converts to, which has
+ * the same lines. Records the parser did not get to (after an unterminated quote or a
+ * header without an email column) are not listed. */
+enum csv_rec_kind {
+	CSVREC_SKIPPED,		/* an empty line, or a "#TYPE" / "#..." line before the header */
+	CSVREC_HEADER,		/* the header row */
+	CSVREC_USER,		/* a row that sets a user: email */
+	CSVREC_BAD,		/* a row the parser reported as an error and ignored */
+};
+
+struct csv_record {
+	enum csv_rec_kind kind;
+	char	*email;		/* CSVREC_USER: the user's address; else NULL */
+	int	 first, last;	/* its lines; last > first when a quoted field holds newlines */
+};
+
+struct csv_records {
+	struct csv_record *v;	/* in file order */
+	size_t	 n, cap;
+	char	 sep;		/* the header's separator: ',' ';' or '\t' (',' without one) */
+	bool	 native;	/* the header is mxdeck's own email,imap,pop3,smtp,activesync,
+				 * mapi,owa,ews (in that order, any case, quoted or not) */
+	bool	 utf16;		/* the text is UTF-16LE/BE with a byte order mark */
+};
+
+/* Fills *out (always safe to free with csv_records_free) and reports the file's
+ * problems in *d exactly as users_csv_parse() does; returns its result. path is only
+ * for the diagnostics. */
+int users_csv_records(const char *path, const char *buf, size_t len,
+    struct csv_records *out, struct diags *d);
+void csv_records_free(struct csv_records *recs);
 
 /* Semantic checks beyond the parser (profiles/lint.c). Adds to *d. */
 void site_lint(const struct site *site, struct diags *d);

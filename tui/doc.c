@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "tui/console.h"
@@ -107,37 +106,6 @@ doc_user_in_csv(const struct site *s, const struct user *u)
 
 /* ---- users deleted from the CSV ------------------------------------------- */
 
-/*
- * Remove the users flagged in drop[] from s, keeping the order of the others. The
- * users index of struct site (open addressing, 0 = empty slot, else index + 1; a
- * lookup compares the address of every entry it probes) is remapped in place: a
- * removed entry's slot must not become empty, or it would cut the probe chains
- * running through it, so it points at any remaining user instead, whose address
- * never matches a lookup it does not belong to. The table is only ever as full as
- * before, so lookups still end.
- */
-static void
-drop_users(struct site *s, const unsigned char *drop)
-{
-	uint32_t *map = xcalloc(s->nusers + 1, sizeof *map);	/* new index + 1, 0: gone */
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->nusers; i++) {
-		if (drop[i]) {
-			free(s->users[i].email);
-			continue;
-		}
-		s->users[n] = s->users[i];
-		map[i] = (uint32_t)++n;
-	}
-	s->nusers = n;
-	for (size_t j = 0; j < s->uidx_cap; j++)
-		if (s->uidx[j] != 0)
-			s->uidx[j] = map[s->uidx[j] - 1] != 0 ? map[s->uidx[j] - 1] :
-			    n > 0 ? 1 : 0;
-	free(map);
-}
-
 /* The protocols a user of a [user "..."] section gets once its CSV row is gone: the
  * [users] default with the section's keys on top, as site_load will see it. */
 static unsigned
@@ -165,24 +133,22 @@ profile_protos(const struct site *s, const struct user *u)
 void
 doc_apply_pending(const struct console *c, struct site *s)
 {
-	if (c->nudel > 0 && s->nusers > 0) {
-		unsigned char *drop = xcalloc(s->nusers, 1);
-		bool any = false;
+	if (c->nudel > 0) {
+		const char **gone = xcalloc(c->nudel, sizeof *gone);
+		size_t n = 0;
 
 		for (size_t i = 0; i < c->nudel; i++) {
 			struct user *u = site_find_user(s, c->udel[i].email);
 
 			if (u == NULL)
 				continue;
-			if (doc_user_in_csv(s, u)) {
-				drop[u - s->users] = 1;
-				any = true;
-			} else		/* added again in a [user] section */
+			if (doc_user_in_csv(s, u))
+				gone[n++] = c->udel[i].email;
+			else		/* added again in a [user] section */
 				u->protos = profile_protos(s, u);
 		}
-		if (any)
-			drop_users(s, drop);
-		free(drop);
+		(void)site_remove_users(s, gone, n);
+		free(gone);
 	}
 	for (size_t i = 0; i < c->nuch; i++) {
 		struct user *u = site_find_user(s, c->uch[i].email);
@@ -196,10 +162,14 @@ void
 doc_delete_csv_users(struct console *c, const unsigned char *drop)
 {
 	struct site *s = c->site;
-	size_t k = 0;
+	const char **gone = xcalloc(s->nusers + 1, sizeof *gone);
+	size_t k = 0, n = 0;
 
 	for (size_t i = 0; i < s->nusers; i++) {
-		if (!drop[i] || !doc_user_in_csv(s, &s->users[i]))
+		if (!drop[i])
+			continue;
+		gone[n++] = s->users[i].email;
+		if (!doc_user_in_csv(s, &s->users[i]))
 			continue;
 		xgrow(&c->udel, &c->udelcap, c->nudel + 1, sizeof *c->udel);
 		c->udel[c->nudel].email = xstrdup(s->users[i].email);
@@ -215,27 +185,30 @@ doc_delete_csv_users(struct console *c, const unsigned char *drop)
 			c->uch[k++] = c->uch[i];
 	}
 	c->nuch = k;
-	drop_users(s, drop);
+	(void)site_remove_users(s, gone, n);
+	free(gone);
 	users_filter(c, c->ufilter);	/* the filtered indices moved */
 }
 
 /* ---- the users CSV on save ------------------------------------------------ */
 
 /*
- * The CSV is read record by record with the rules of profiles/site.c (quoted fields
- * may span lines; the separator is ',', ';' or tab, from the header line; before the
- * header, empty, "#TYPE" and "#" lines are skipped), over the file's own code units:
- * bytes for UTF-8 (with or without a byte order mark), 16-bit units for UTF-16LE/BE.
- * Every character the rules look at is ASCII, so a deleted record is cut out of the
- * original bytes and every other byte of the file stays as it was. Which user a
- * record holds is not decided here: the file is parsed again with users_csv_parse()
- * and each record to cut or rewrite must start where the parser puts its user.
+ * The CSV is read with users_csv_records() (profiles/site.c), the loader's own reader:
+ * it tells which lines each record takes up and which user it holds. Records take
+ * whole lines, and lines end at a '\n' in the file's own code units: bytes for UTF-8
+ * (with or without a byte order mark), 16-bit units for UTF-16LE/BE, whose lines are
+ * those of the UTF-8 text the loader reads. So a deleted record is cut out of the
+ * original bytes and every other byte of the file stays as it was. Each record to cut
+ * or rewrite must also start where the loader puts its user (csv_verify).
  */
 struct csvtext {
 	const unsigned char *b;
-	size_t	 len, start;	/* bytes; start: after a byte order mark */
+	size_t	 len;
 	size_t	 unit;		/* 1: UTF-8, 2: UTF-16 */
 	bool	 be;
+	size_t	*line;		/* line[k]: where line k starts (1..nline); line[nline + 1]:
+				 * the end of the last whole code unit */
+	size_t	 nline;
 };
 
 static uint32_t
@@ -247,113 +220,31 @@ cu(const struct csvtext *t, size_t i)
 	    (uint32_t)(t->b[i + 1] << 8 | t->b[i]);
 }
 
-static bool
-cu_at(const struct csvtext *t, size_t i, uint32_t want)
+/* Where each line of the file starts, after a byte order mark. */
+static void
+csv_lines(struct csvtext *t, const char *buf, size_t len)
 {
-	return i + t->unit <= t->len && cu(t, i) == want;
-}
+	size_t start = 0, cap = 0, i;
 
-/* The separator of the line at pos, as csv_separator() in profiles/site.c. */
-static char
-csv_sep(const struct csvtext *t, size_t pos)
-{
-	size_t comma = 0, semi = 0, tab = 0;
-	bool quoted = false;
-
-	for (size_t i = pos; i + t->unit <= t->len; i += t->unit) {
-		uint32_t c = cu(t, i);
-
-		if (c == '\n' && !quoted)
-			break;
-		if (c == '"')
-			quoted = !quoted;
-		else if (!quoted && c == ',')
-			comma++;
-		else if (!quoted && c == ';')
-			semi++;
-		else if (!quoted && c == '\t')
-			tab++;
-	}
-	if (semi > comma && semi >= tab)
-		return ';';
-	if (tab > comma && tab > semi)
-		return '\t';
-	return ',';
-}
-
-/* One record from *pos, as csv_next() in profiles/site.c; its fields go to f when f is
- * not NULL, with '?' for every non-ASCII unit (they serve only to recognise the
- * header). *inner: newlines inside quoted fields. Returns 0, 1 at the end of the
- * text, -1 on an unterminated quote. */
-static int
-csv_record(const struct csvtext *t, size_t *pos, char sep, struct strv *f, int *inner)
-{
-	struct sbuf fld;
-	size_t p = *pos, u = t->unit;
-	bool quoted = false, field_start = true;
-
-	*inner = 0;
-	if (p + u > t->len)
-		return 1;
-	sb_init(&fld);
-	for (; p + u <= t->len; p += u) {
-		uint32_t c = cu(t, p);
-
-		if (quoted) {
-			if (c == '"' && cu_at(t, p + u, '"')) {
-				sb_addc(&fld, '"');
-				p += u;
-			} else if (c == '"')
-				quoted = false;
-			else {
-				if (c == '\n')
-					(*inner)++;
-				sb_addc(&fld, c < 0x80 ? (char)c : '?');
-			}
-			continue;
+	memset(t, 0, sizeof *t);
+	t->b = (const unsigned char *)buf;
+	t->len = len;
+	t->unit = 1;
+	if (len >= 2 && ((t->b[0] == 0xff && t->b[1] == 0xfe) || (t->b[0] == 0xfe &&
+	    t->b[1] == 0xff))) {
+		t->unit = start = 2;
+		t->be = t->b[0] == 0xfe;
+	} else if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		start = 3;
+	xgrow(&t->line, &cap, 2, sizeof *t->line);
+	t->line[t->nline = 1] = start;
+	for (i = start; i + t->unit <= len; i += t->unit)
+		if (cu(t, i) == '\n') {
+			xgrow(&t->line, &cap, t->nline + 2, sizeof *t->line);
+			t->line[++t->nline] = i + t->unit;
 		}
-		if (c == '"' && field_start) {
-			quoted = true;
-			field_start = false;
-			continue;
-		}
-		if (c == (uint32_t)(unsigned char)sep) {
-			if (f != NULL)
-				strv_push(f, fld.s != NULL ? fld.s : "");
-			sb_reset(&fld);
-			field_start = true;
-			continue;
-		}
-		if (c == '\r' && cu_at(t, p + u, '\n'))
-			continue;
-		if (c == '\n') {
-			p += u;
-			break;
-		}
-		field_start = false;
-		sb_addc(&fld, c < 0x80 ? (char)c : '?');
-	}
-	if (f != NULL)
-		strv_push(f, fld.s != NULL ? fld.s : "");
-	sb_free(&fld);
-	*pos = p;
-	return quoted ? -1 : 0;
-}
-
-static const char *const native_cols[] = {
-	"email", "imap", "pop3", "smtp", "activesync", "mapi", "owa", "ews",
-};
-
-/* mxdeck's own columns, in their order (any separator, quoted or not). */
-static bool
-native_header(const struct strv *f)
-{
-	if (f->n != nitems(native_cols))
-		return false;
-	for (size_t i = 0; i < f->n; i++)
-		if (!str_ieq(str_trim(f->v[i]), native_cols[i]))
-			return false;
-	return true;
+	xgrow(&t->line, &cap, t->nline + 2, sizeof *t->line);
+	t->line[t->nline + 1] = i;
 }
 
 static void
@@ -386,67 +277,56 @@ struct csvact {
  * columns, UTF-8), every other byte kept. Sets *convert when toggles must be saved
  * into a file in another layout: then nothing is written to out. */
 static int
-csv_edit(const struct console *c, const struct csvtext *t, struct csvact *act,
-    size_t nact, struct sbuf *out, bool *convert, char **cause)
+csv_edit(const struct console *c, const struct csvtext *t, const struct csv_records *recs,
+    struct csvact *act, size_t nact, struct sbuf *out, bool *convert, char **cause)
 {
 	const char *path = c->site->users_path;
-	struct strv f = { 0 };
-	size_t pos = t->start;
-	int line = 1, inner, rc = 0;
-	bool header = false;
-	char sep = ',';
+	size_t cur = 0;
 
 	*convert = false;
-	sb_addn(out, (const char *)t->b, t->start);
-	for (;;) {
-		size_t from = pos;
-		int start = line, r;
-		struct csvact *a = (size_t)start < nact && act[start].email != NULL ?
-		    &act[start] : NULL;
+	for (size_t i = 0; i < recs->n; i++)
+		if (recs->v[i].kind == CSVREC_HEADER)
+			*convert = c->nuch > 0 && (recs->utf16 || !recs->native);
+	if (*convert)
+		return 0;
+	for (size_t i = 0; i < recs->n; i++) {
+		const struct csv_record *r = &recs->v[i];
+		struct csvact *a;
+		size_t from, to;
 
-		if (!header)
-			sep = csv_sep(t, pos);
-		strv_free(&f);
-		r = csv_record(t, &pos, sep, !header ? &f : NULL, &inner);
-		if (r == 1) {	/* an odd byte at the end of UTF-16: kept */
-			sb_addn(out, (const char *)t->b + pos, t->len - pos);
-			break;
+		if (r->first < 1 || r->last < r->first || (size_t)r->last > t->nline) {
+			*cause = xasprintf("%s:%d: the reader of the file and the console disagree "
+			    "on its lines; nothing was saved. This is a bug in mxdeck: please "
+			    "report it with the file", path, r->first);
+			return -1;
 		}
-		line = start + inner + 1;
-		if (r == -1) {		/* the load reported it; keep the bytes */
-			sb_addn(out, (const char *)t->b + from, t->len - from);
-			break;
-		}
-		if (!header && !(f.n == 1 && *f.v[0] == '\0') && f.v[0][0] != '#') {
-			header = true;
-			if (c->nuch > 0 && (t->unit != 1 || !native_header(&f))) {
-				*convert = true;
-				break;
-			}
-		}
-		if (a == NULL) {
-			sb_addn(out, (const char *)t->b + from, pos - from);
-			continue;
-		}
+		if ((size_t)r->first >= nact || act[r->first].email == NULL ||
+		    r->kind != CSVREC_USER || !str_ieq(r->email, act[r->first].email))
+			continue;	/* kept as it is */
+		a = &act[r->first];
+		from = t->line[r->first];
+		to = t->line[r->last + 1];
+		sb_addn(out, (const char *)t->b + cur, from - cur);
+		cur = to;
 		a->done = true;
 		if (a->u == NULL)
 			continue;	/* deleted: its bytes are left out */
-		csv_user_line(out, a->u, sep);
-		if (pos - from >= 2 * t->unit && cu(t, pos - 2 * t->unit) == '\r' &&
-		    cu(t, pos - t->unit) == '\n')
+		csv_user_line(out, a->u, recs->sep);
+		if (to - from >= 2 * t->unit && cu(t, to - 2 * t->unit) == '\r' &&
+		    cu(t, to - t->unit) == '\n')
 			sb_add(out, "\r\n");
-		else if (pos > from && cu(t, pos - t->unit) == '\n')
+		else if (to > from && cu(t, to - t->unit) == '\n')
 			sb_addc(out, '\n');
 	}
-	strv_free(&f);
-	for (size_t i = 0; rc == 0 && !*convert && i < nact; i++)
+	sb_addn(out, (const char *)t->b + cur, t->len - cur);
+	for (size_t i = 0; i < nact; i++)
 		if (act[i].email != NULL && !act[i].done) {
 			*cause = xasprintf("%s:%zu: no record of %s starts there; nothing was "
 			    "saved (q then y discards the console's changes)", path, i,
 			    act[i].email);
-			rc = -1;
+			return -1;
 		}
-	return rc;
+	return 0;
 }
 
 /* The users of a CSV text, read by the loader's own code. */
@@ -531,6 +411,7 @@ csv_save(struct console *c, char **cause)
 {
 	const char *path = c->site->users_path;
 	struct csvtext t;
+	struct csv_records recs;
 	struct site before;
 	struct csvact *act = NULL;
 	struct sbuf out;
@@ -549,17 +430,6 @@ csv_save(struct console *c, char **cause)
 		return -1;
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
-	memset(&t, 0, sizeof t);
-	t.b = (const unsigned char *)old;
-	t.len = len;
-	t.unit = 1;
-	if (len >= 2 && ((t.b[0] == 0xff && t.b[1] == 0xfe) || (t.b[0] == 0xfe &&
-	    t.b[1] == 0xff))) {
-		t.unit = t.start = 2;
-		t.be = t.b[0] == 0xfe;
-	} else if (len >= 3 && memcmp(old, "\xef\xbb\xbf", 3) == 0)
-		t.start = 3;
-
 	/* act[line]: the record starting on that line goes or is rewritten */
 	for (size_t i = 0; i < c->nudel; i++)
 		if (c->udel[i].line > 0 && (size_t)c->udel[i].line + 1 > nact)
@@ -585,8 +455,17 @@ csv_save(struct console *c, char **cause)
 	sb_init(&out);
 	csv_users(c, old, len, &before);
 	rc = csv_verify(c, &before, act, nact, cause);
-	if (rc == 0)
-		rc = csv_edit(c, &t, act, nact, &out, &convert, cause);
+	if (rc == 0) {
+		struct diags d;
+
+		memset(&d, 0, sizeof d);
+		(void)users_csv_records(path, old, len, &recs, &d);	/* as csv_users */
+		diags_free(&d);
+		csv_lines(&t, old, len);
+		rc = csv_edit(c, &t, &recs, act, nact, &out, &convert, cause);
+		free(t.line);
+		csv_records_free(&recs);
+	}
 	if (rc == 0 && !convert)
 		rc = csv_check(c, &before, &out, act, nact, cause);
 	site_free(&before);
