@@ -52,7 +52,7 @@ INI
 		for (i = 0; i < n; i++) {
 			printf "\n[vhost \"mail%04d.example.org\"]\n", i
 			printf "server = %s\n", i % 2 ? "nginx" : "apache"
-			print "backend = https://10.0.0.1"
+			print "backend = https://exch01.corp.example.org"
 			print "services = owa ecp ews oab autodiscover activesync"
 			print "certificate = /etc/ssl/certs/ssl-cert-snakeoil.pem"
 			print "key = /etc/ssl/private/ssl-cert-snakeoil.key"
