@@ -22,12 +22,7 @@ lint_render(const struct site *site, struct diags *d)
 	for (size_t i = 0; i < site->nhosts; i++) {
 		const struct host *h = &site->hosts[i];
 		struct fileset fs = { 0 };
-		struct render_ctx ctx = {
-			.site = site,
-			.host = h,
-			.postfix_version = h->postfix_version != NULL ?
-			    h->postfix_version : POSTFIX_VERSION_DEFAULT,
-		};
+		struct render_ctx ctx = render_ctx_for(site, h);
 		char *cause = NULL, *at, *end;
 		size_t plen = strlen(site->path);
 		long line = 0;
@@ -123,12 +118,7 @@ cmd_render(struct cli *cli)
 	for (size_t i = 0; i < site->nhosts; i++) {
 		const struct host *h = &site->hosts[i];
 		struct fileset fs = { 0 };
-		struct render_ctx ctx = {
-			.site = site,
-			.host = h,
-			.postfix_version = h->postfix_version != NULL ?
-			    h->postfix_version : POSTFIX_VERSION_DEFAULT,
-		};
+		struct render_ctx ctx = render_ctx_for(site, h);
 
 		double t1;
 		int rc1;

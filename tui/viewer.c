@@ -246,12 +246,8 @@ preview_open(struct console *c, const struct host *h)
 	struct text *t;
 	size_t bytes = 0;
 
-	memset(&ctx, 0, sizeof ctx);
+	ctx = render_ctx_for(c->site, h);
 	memset(&fs, 0, sizeof fs);
-	ctx.site = c->site;
-	ctx.host = h;
-	ctx.postfix_version = h->postfix_version ? h->postfix_version :
-	    POSTFIX_VERSION_DEFAULT;
 	if (c->diags.nerrors > 0) {
 		con_status(c, true, "the profile has %zu error(s): fix them before previewing",
 		    c->diags.nerrors);

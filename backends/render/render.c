@@ -91,6 +91,19 @@ fileset_free(struct fileset *fs)
 	memset(fs, 0, sizeof *fs);
 }
 
+struct render_ctx
+render_ctx_for(const struct site *site, const struct host *host)
+{
+	struct render_ctx ctx = {
+		.site = site,
+		.host = host,
+		.postfix_version = host->postfix_version != NULL ? host->postfix_version :
+		    POSTFIX_VERSION_DEFAULT,
+	};
+
+	return ctx;
+}
+
 int
 render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 {

@@ -56,6 +56,10 @@ struct render_ctx {
 	const char *tls_cert_pem;
 };
 
+/* The context of a plain render of one host: its postfix_version key or the default
+ * (plan uses the version it detects on the host instead). */
+struct render_ctx render_ctx_for(const struct site *site, const struct host *host);
+
 struct renderer {
 	const char *name;		/* "postfix" */
 	unsigned role;			/* ROLE_POSTFIX: the host role that enables it */
