@@ -71,7 +71,7 @@ check "a second plan finds no changes" replan
 logged() {
 	tui_keys 0
 	tui_wait 'push demo: done: applied' || return 1
-	tui_wait 'saved .*demo-users\.csv'
+	tui_wait 'saved [^ ]*demo-users\.csv'
 }
 check "the Log section keeps the session's events" logged
 
