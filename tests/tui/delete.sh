@@ -7,10 +7,7 @@
 set -eu
 . "$(dirname "$0")/lib/tmux.bash"
 
-P=$(tui_demo_copy)
-CSV=$TUI_DIR/demo-users.csv
-cp "$P" "$TUI_DIR/orig.ini"
-cp "$CSV" "$TUI_DIR/orig.csv"
+tui_demo_keep
 
 # users_row EMAIL: the row of EMAIL in the Users list (address and protocol columns)
 users_row() { tui_screen | grep -o "$1 .*" | sed 's/ *[a-z]*:[0-9]*$//;s/  */ /g'; }
@@ -79,8 +76,7 @@ delete_section_and_row() {
 check "d on a CSV user with a [user] section removes the section and the row" delete_section_and_row
 
 several_then_discard() {
-	cp "$TUI_DIR/orig.csv" "$CSV"
-	cp "$TUI_DIR/orig.ini" "$P"
+	tui_demo_restore
 	rm -f "$CSV.bak" "$P.bak"
 	tui_start 100 30 "$P"
 	tui_wait '7 Users' || return 1
@@ -208,8 +204,7 @@ bulk_delete() {
 check "D with a filter deletes every filtered user (count asked); w removes those 100 lines" bulk_delete
 
 changed_on_disk() {
-	cp "$TUI_DIR/orig.ini" "$P"
-	cp "$TUI_DIR/orig.csv" "$CSV"
+	tui_demo_restore
 	tui_start 100 30 "$P"
 	tui_wait '7 Users' || return 1
 	tui_keys 7 Down Down d
@@ -233,8 +228,7 @@ changed_on_disk() {
 check "the CSV changed on disk before w: the save refuses and writes nothing" changed_on_disk
 
 audit_inert() {
-	cp "$TUI_DIR/orig.ini" "$P"
-	cp "$TUI_DIR/orig.csv" "$CSV"
+	tui_demo_restore
 	rm -f "$CSV.bak"
 	tui_start 100 30 --audit "$P"
 	tui_wait 'READ-ONLY AUDIT' || return 1

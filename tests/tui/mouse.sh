@@ -9,10 +9,7 @@
 set -eu
 . "$(dirname "$0")/lib/tmux.bash"
 
-P=$(tui_demo_copy)
-CSV=$TUI_DIR/demo-users.csv
-cp "$P" "$TUI_DIR/orig.ini"
-cp "$CSV" "$TUI_DIR/orig.csv"
+tui_demo_keep
 
 flag() { tmux -S "$TUI_SOCK" display -p "#{$1}"; }
 # sgr_click X Y / sgr_wheel up|down X Y (1-based screen cells)

@@ -24,6 +24,19 @@ tui_demo_copy() {
 	echo "$TUI_DIR/demo.ini"
 }
 
+# tui_demo_keep: a private demo copy with pristine copies beside it: sets P (the
+# profile) and CSV (its users file); tui_demo_restore puts both back.
+tui_demo_keep() {
+	P=$(tui_demo_copy)
+	CSV=$TUI_DIR/demo-users.csv
+	cp "$P" "$TUI_DIR/orig.ini"
+	cp "$CSV" "$TUI_DIR/orig.csv"
+}
+tui_demo_restore() {
+	cp "$TUI_DIR/orig.ini" "$P"
+	cp "$TUI_DIR/orig.csv" "$CSV"
+}
+
 # tui_start W H ARGS...: run mxdeck ARGS in a new W x H session. After mxdeck exits
 # the pane prints EXIT=<code> and TTY=sane when the terminal modes were restored.
 tui_start() {
