@@ -1547,7 +1547,6 @@ reload(struct push *p, const bool d[D_COUNT], bool rollback, char **cause)
 	const struct host *h = p->host;
 	const char *names[] = { "", "postfix", "dovecot", "apache2", "nginx" };
 	struct sbuf script;
-	struct strv args = { 0 };
 	struct rp_reloads st = { 0 };
 	struct xres r;
 	int rc = 0, k;
@@ -1624,7 +1623,6 @@ reload(struct push *p, const bool d[D_COUNT], bool rollback, char **cause)
 	}
 	rp_reloads_free(&st);
 	xres_free(&r);
-	strv_free(&args);
 	return rc;
 }
 

@@ -109,9 +109,8 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 EOF
 	python3 "$T/slow.py" "$1" 2>"$T/slow.log" &
 	LAB_PIDS="$LAB_PIDS $!"
-	# wait for the backend to listen: python can start slowly under load
-	local _
-	for _ in $(seq 300); do ss -Hltn "sport = :$1" | grep -q . && break; sleep 0.1; done
+	# wait for the backend to listen: python can start slowly under load (up to 30 s)
+	LAB_WAIT_STEPS=600 lab_wait_port "$1" || true
 }
 
 apache_conf() {	# DIR LOGLEVEL "PORT..." MODULE...
