@@ -6,7 +6,7 @@ set -eu
 pkgs=(
 	# build
 	build-essential pkg-config libncurses-dev libssh2-1-dev libssl-dev
-	libcurl4-openssl-dev libldns-dev libpcre2-dev libcmocka-dev
+	libcurl4-openssl-dev libldns-dev libpcre2-dev libcmocka-dev libexpat1-dev
 	# console tests, sanitizers, fuzzing
 	tmux clang libclang-rt-14-dev valgrind
 	# the lab: real daemons on loopback
