@@ -117,34 +117,13 @@ profile_hash(const char *path)
 }
 
 static void
-json_str(struct sbuf *b, const char *s)
-{
-	sb_addc(b, '"');
-	for (; s != NULL && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			sb_addf(b, "\\%c", c);
-		else if (c == '\n')
-			sb_add(b, "\\n");
-		else if (c == '\t')
-			sb_add(b, "\\t");
-		else if (c < 0x20)
-			sb_addf(b, "\\u%04x", c);
-		else
-			sb_addc(b, (char)c);
-	}
-	sb_addc(b, '"');
-}
-
-static void
 json_strv(struct sbuf *b, const struct strv *sv)
 {
 	sb_addc(b, '[');
 	for (size_t i = 0; i < sv->n; i++) {
 		if (i > 0)
 			sb_addc(b, ',');
-		json_str(b, sv->v[i]);
+		sb_json_string(b, sv->v[i]);
 	}
 	sb_addc(b, ']');
 }
@@ -219,19 +198,19 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 		if (i > 0)
 			sb_add(b, ",\n");
 		sb_add(b, "{\"name\":");
-		json_str(b, hosts[i]->name);
+		sb_json_string(b, hosts[i]->name);
 		sb_add(b, ",\"address\":");
-		json_str(b, hosts[i]->local ? "local" : hosts[i]->address);
+		sb_json_string(b, hosts[i]->local ? "local" : hosts[i]->address);
 		sb_addf(b, ",\"exit\":%d,\"status\":", r->exit);
-		json_str(b, exit_word(r->exit));
+		sb_json_string(b, exit_word(r->exit));
 		sb_add(b, ",\"summary\":");
-		json_str(b, r->summary);
+		sb_json_string(b, r->summary);
 		sb_addf(b, ",\"applied\":%s,\"seconds\":%.3f,\"postfix_version\":",
 		    r->applied ? "true" : "false", r->seconds);
-		json_str(b, r->postfix_version);
+		sb_json_string(b, r->postfix_version);
 		sb_add(b, ",\"backup\":");
 		if (r->backup != NULL)
-			json_str(b, r->backup);
+			sb_json_string(b, r->backup);
 		else
 			sb_add(b, "null");
 		sb_add(b, ",\"changes\":");
@@ -239,7 +218,7 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 		sb_add(b, ",\"notes\":");
 		json_strv(b, &r->notes);
 		sb_add(b, ",\"diff\":");
-		json_str(b, r->diff.s);
+		sb_json_stringn(b, r->diff.s, r->diff.len);
 		sb_addc(b, '}');
 	}
 	sb_add(b, "]");
@@ -420,11 +399,11 @@ run(struct cli *cli, enum mode mode)
 	if (cli->json) {
 		sb_init(&json);
 		sb_add(&json, "{\"command\":");
-		json_str(&json, verb);
+		sb_json_string(&json, verb);
 		sb_add(&json, ",\"profile\":");
-		json_str(&json, cli->profile);
+		sb_json_string(&json, cli->profile);
 		sb_add(&json, ",\"profile_hash\":");
-		json_str(&json, hash);
+		sb_json_string(&json, hash);
 		sb_addf(&json, ",\"exit\":%d,\n", rc);
 		report_json(&json, hosts, res, n);
 		if (probed) {

@@ -208,39 +208,6 @@ probe_result_free(struct probe_result *r)
 	free(r);
 }
 
-static void
-json_str(struct sbuf *b, const char *s)
-{
-	const unsigned char *p;
-
-	sb_addc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			sb_add(b, "\\\"");
-			break;
-		case '\\':
-			sb_add(b, "\\\\");
-			break;
-		case '\n':
-			sb_add(b, "\\n");
-			break;
-		case '\r':
-			sb_add(b, "\\r");
-			break;
-		case '\t':
-			sb_add(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20)
-				sb_addf(b, "\\u%04x", *p);
-			else
-				sb_addc(b, (char)*p);
-		}
-	}
-	sb_addc(b, '"');
-}
-
 char *
 probe_result_json(const struct probe_result *r)
 {
@@ -248,22 +215,22 @@ probe_result_json(const struct probe_result *r)
 
 	sb_init(&b);
 	sb_add(&b, "{\"status\":");
-	json_str(&b, probe_status_names[r->status]);
+	sb_json_string(&b, probe_status_names[r->status]);
 	sb_add(&b, ",\"kind\":");
-	json_str(&b, r->kind);
+	sb_json_string(&b, r->kind);
 	sb_add(&b, ",\"name\":");
-	json_str(&b, r->name);
+	sb_json_string(&b, r->name);
 	sb_add(&b, ",\"host\":");
 	if (r->host != NULL)
-		json_str(&b, r->host);
+		sb_json_string(&b, r->host);
 	else
 		sb_add(&b, "null");
 	sb_add(&b, ",\"target\":");
-	json_str(&b, r->target);
+	sb_json_string(&b, r->target);
 	sb_add(&b, ",\"summary\":");
-	json_str(&b, r->summary);
+	sb_json_string(&b, r->summary);
 	sb_add(&b, ",\"details\":");
-	json_str(&b, r->details);
+	sb_json_string(&b, r->details);
 	sb_addf(&b, ",\"duration\":%.3f,\"handshakes\":%d,\"reach\":%d}", r->duration,
 	    r->handshakes, r->reach);
 	return (sb_steal(&b));
