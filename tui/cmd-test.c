@@ -173,13 +173,9 @@ cmd_test(struct cli *cli)
 		nunreach++;
 	}
 	if (o.json) {
-		printf("{\"profile\":\"");
-		for (const char *p = cli->profile; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				putchar('\\');
-			putchar(*p);
-		}
-		printf("\",\"results\":[");
+		printf("{\"profile\":");
+		json_string(stdout, cli->profile);
+		printf(",\"results\":[");
 		for (i = 0; i < o.objs.n; i++)
 			printf("%s%s", i > 0 ? ",\n" : "\n", o.objs.v[i]);
 		printf("],\n\"summary\":{\"probes\":%zu,\"ok\":%zu,\"warn\":%zu,\"fail\":%zu,"
