@@ -32,6 +32,9 @@ struct cli {
 	bool	 audit;		/* --audit (console) */
 	bool	 no_color;
 	int	 verbose;	/* -v count */
+	int	 format;	/* enum out_format (tui/monitor.h); --json = FMT_JSON */
+	bool	 warn_exit;	/* --warn-exit: warnings exit 1 (test, audit) */
+	bool	 quiet;		/* -q: only what is not ok (test, audit) */
 };
 
 int cmd_render(struct cli *cli);

@@ -15,6 +15,7 @@
 #include "backends/ssh/push.h"
 #include "profiles/site.h"
 #include "tui/cli.h"
+#include "tui/monitor.h"
 
 #define JOBS_MAX	16
 
@@ -144,10 +145,17 @@ exit_word(int e)
 
 static void
 report_human(FILE *f, const char *verb, const struct host **hosts,
-    const struct push_result *res, size_t n, bool show_diff)
+    const struct push_result *res, size_t n, bool show_diff, bool quiet)
 {
+	bool all_ok = true;
+
 	for (size_t i = 0; i < n; i++) {
 		const struct push_result *r = &res[i];
+
+		if (r->exit != EXIT_OK || r->applied)
+			all_ok = false;
+		if (quiet && r->exit == EXIT_OK && !r->applied)
+			continue;	/* -q: only hosts with something to say */
 
 		fprintf(f, "=== host %s (%s): %s: %s\n", hosts[i]->name,
 		    hosts[i]->local ? "local" : hosts[i]->address, exit_word(r->exit),
@@ -163,6 +171,8 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 		if (show_diff && r->diff.len > 0)
 			fputs(r->diff.s, f);
 	}
+	if (quiet && all_ok)
+		return;
 	{
 		size_t nok = 0, ndrift = 0, nbad = 0, napplied = 0;
 
@@ -264,15 +274,23 @@ select_hosts(const struct cli *cli, const struct site *site, const struct host *
 	return 0;
 }
 
+struct audit_cb {
+	struct strv *objs;
+	FILE	*human;
+	bool	 quiet;
+	struct monitor *mon;
+};
+
 static void
 probe_cb_human(const struct probe_result *r, void *arg)
 {
-	struct strv *objs = ((void **)arg)[0];
-	FILE *f = ((void **)arg)[1];
+	struct audit_cb *a = arg;
 
-	fprintf(f, "  %-4s %-6s %-24s %s%s%s\n", probe_status_names[r->status], r->kind,
-	    r->name, r->host ? r->host : "", r->host ? ": " : "", r->summary);
-	strv_push_owned(objs, probe_result_json(r));
+	if (!(a->quiet && r->status == PROBE_OK))
+		fprintf(a->human, "  %-4s %-6s %-24s %s%s%s\n", probe_status_names[r->status],
+		    r->kind, r->name, r->host ? r->host : "", r->host ? ": " : "", r->summary);
+	strv_push_owned(a->objs, probe_result_json(r));
+	monitor_add_check(a->mon, r);
 }
 
 enum mode { M_PLAN, M_APPLY, M_BATCH, M_DRY, M_AUDIT };
@@ -287,7 +305,8 @@ run(struct cli *cli, enum mode mode)
 	char ctl[256], *hash;
 	size_t n = 0;
 	int rc;
-	FILE *human = cli->json ? stderr : stdout;
+	FILE *human = cli->format != FMT_TEXT ? stderr : stdout;
+	struct monitor mon = { .command = "audit" };
 	const char *verb = mode == M_PLAN || mode == M_DRY ? "plan" :
 	    mode == M_AUDIT ? "audit" : "apply";
 	struct sbuf json;
@@ -300,11 +319,17 @@ run(struct cli *cli, enum mode mode)
 		    "--yes (or use --batch) to apply without asking\n");
 		return EXIT_USAGE;
 	}
-	if ((site = cli_load_site(cli)) == NULL)
-		return EXIT_USAGE;
-	if (select_hosts(cli, site, &hosts, &n) == -1) {
-		site_free(site);
-		free(site);
+	if ((site = cli_load_site(cli)) == NULL ||
+	    select_hosts(cli, site, &hosts, &n) == -1) {
+		if (site != NULL) {
+			site_free(site);
+			free(site);
+		}
+		if (mode == M_AUDIT && cli->format == FMT_NAGIOS)
+			return monitor_nagios_unknown(stdout, "audit", "the profile has errors "
+			    "or names no such host (mxdeck lint shows them)");
+		if (mode == M_AUDIT && cli->format == FMT_PROMETHEUS)
+			monitor_prometheus(stdout, &mon, false);
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -332,7 +357,7 @@ run(struct cli *cli, enum mode mode)
 
 		o.mode = PUSH_PLAN;
 		run_hosts(site, hosts, n, cli->jobs, &o, res, NULL);
-		report_human(stderr, "plan", hosts, res, n, true);
+		report_human(stderr, "plan", hosts, res, n, true, false);
 		for (size_t i = 0; i < n; i++)
 			if (res[i].exit == EXIT_DRIFT)
 				any = true;
@@ -356,14 +381,16 @@ run(struct cli *cli, enum mode mode)
 	    mode == M_AUDIT ? PUSH_AUDIT : PUSH_APPLY;
 	run_hosts(site, hosts, n, cli->jobs, &o, res, cli->verbose ? stderr : NULL);
 	report_human(human, verb, hosts, res, n, mode != M_APPLY && mode != M_BATCH ?
-	    true : cli->verbose > 0);
+	    true : cli->verbose > 0, cli->quiet);
 	rc = worst(res, n);
+	for (size_t i = 0; mode == M_AUDIT && i < n; i++)
+		monitor_add_host(&mon, hosts[i]->name, res[i].exit, (int)res[i].changes.n);
 
 	if (mode == M_AUDIT) {
 		struct probe_opts po;
 		struct probe_list *pl = NULL;
 		char *cause = NULL;
-		void *cbarg[2] = { &pobjs, human };
+		struct audit_cb cbarg = { &pobjs, human, cli->quiet, &mon };
 
 		const char *kinds = getenv("MXDECK_PROBES");
 		const char *pt = getenv("MXDECK_PROBE_TIMEOUT");
@@ -385,17 +412,27 @@ run(struct cli *cli, enum mode mode)
 			fprintf(stderr, "mxdeck: audit: live tests: %s\n", cause);
 			free(cause);
 		} else {
-			fprintf(human, "mxdeck: audit: live tests (%zu probes)\n",
-			    probe_list_count(pl));
-			probe_run(pl, &po, probe_cb_human, cbarg, &psum);
+			if (!cli->quiet)
+				fprintf(human, "mxdeck: audit: live tests (%zu probes)\n",
+				    probe_list_count(pl));
+			probe_run(pl, &po, probe_cb_human, &cbarg, &psum);
+			mon.wall = psum.wall;
 			probed = true;
-			fprintf(human, "mxdeck: audit: %zu probes: %zu ok, %zu warn, %zu fail\n",
-			    psum.n, psum.nok, psum.nwarn, psum.nfail);
+			if (!cli->quiet || psum.nok < psum.n)
+				fprintf(human, "mxdeck: audit: %zu probes: %zu ok, %zu warn, "
+				    "%zu fail\n", psum.n, psum.nok, psum.nwarn, psum.nfail);
 			if (psum.nfail > 0 && rc < EXIT_DRIFT)
 				rc = EXIT_DRIFT;
 			probe_list_free(pl);
 		}
 	}
+	if (mode == M_AUDIT && rc == EXIT_OK && cli->warn_exit && probed && psum.nwarn > 0)
+		rc = EXIT_DRIFT;
+	if (mode == M_AUDIT && cli->format == FMT_NAGIOS)
+		rc = monitor_nagios(stdout, &mon);
+	else if (mode == M_AUDIT && cli->format == FMT_PROMETHEUS)
+		monitor_prometheus(stdout, &mon, true);
+	monitor_free(&mon);
 	if (cli->json) {
 		sb_init(&json);
 		sb_add(&json, "{\"command\":");

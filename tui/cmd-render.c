@@ -50,7 +50,7 @@ lint_render(const struct site *site, struct diags *d)
 /* Parse and lint PATH, print every finding to stderr; -1 when it has errors. With
  * render, also every renderer's own checks (lint_render). */
 static int
-check_profile(const char *path, struct site *site, struct diags *d, bool render)
+check_profile(const char *path, struct site *site, struct diags *d, bool render, bool quiet)
 {
 	int rc = site_load(site, path, d);
 
@@ -59,7 +59,8 @@ check_profile(const char *path, struct site *site, struct diags *d, bool render)
 	if (rc == 0 && render && d->nerrors == 0)
 		lint_render(site, d);
 	diags_sort(d);
-	diags_print(d, stderr);
+	if (!quiet || d->nerrors > 0)	/* -q: warnings only alongside an error */
+		diags_print(d, stderr);
 	return rc == -1 || d->nerrors > 0 ? -1 : 0;
 }
 
@@ -69,7 +70,7 @@ cli_load_site(const struct cli *cli)
 	struct site *site = xcalloc(1, sizeof *site);
 	struct diags d = { 0 };
 
-	if (check_profile(cli->profile, site, &d, false) == -1) {
+	if (check_profile(cli->profile, site, &d, false, cli->quiet) == -1) {
 		fprintf(stderr, "mxdeck: %s: %zu error(s); fix them and run again "
 		    "(`mxdeck lint %s` lists them)\n", cli->profile, d.nerrors, cli->profile);
 		diags_free(&d);
@@ -164,7 +165,7 @@ cmd_lint(struct cli *cli)
 	int rc;
 
 	memset(&site, 0, sizeof site);
-	rc = check_profile(cli->profile, &site, &d, true);
+	rc = check_profile(cli->profile, &site, &d, true, false);
 	if (cli->json) {
 		printf("{\"profile\":");
 		json_string(stdout, cli->profile);

@@ -231,8 +231,11 @@ probe_result_json(const struct probe_result *r)
 	sb_json_string(&b, r->summary);
 	sb_add(&b, ",\"details\":");
 	sb_json_string(&b, r->details);
-	sb_addf(&b, ",\"duration\":%.3f,\"handshakes\":%d,\"reach\":%d}", r->duration,
+	sb_addf(&b, ",\"duration\":%.3f,\"handshakes\":%d,\"reach\":%d", r->duration,
 	    r->handshakes, r->reach);
+	if (r->has_cert_days)
+		sb_addf(&b, ",\"cert_days\":%d", r->cert_days);
+	sb_addc(&b, '}');
 	return (sb_steal(&b));
 }
 
@@ -742,6 +745,8 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	out.duration = mono_now() - t0;
 	out.handshakes = r.handshakes;
 	out.reach = r.nreached > 0 ? 1 : r.nunreached > 0 ? -1 : 0;
+	out.has_cert_days = r.has_cert_days;
+	out.cert_days = r.cert_days;
 
 	pthread_mutex_lock(&rn->lock);
 	rn->sum->n++;

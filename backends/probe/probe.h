@@ -62,6 +62,8 @@ struct probe_result {
 	int	 reach;		/* host probes: 1 connected to the host at least once,
 				 * -1 tried and never could (address lookup or TCP
 				 * connect failed), 0 made no attempt */
+	bool	 has_cert_days;	/* a server certificate was read: */
+	int	 cert_days;	/* whole days until its notAfter (negative: expired) */
 };
 
 struct probe_opts {
