@@ -16,6 +16,8 @@ pkgs=(
 	iproute2 psmisc time strace python3 bc
 	# monitoring outputs: the Prometheus text parser the monitor test checks with
 	python3-prometheus-client
+	# systemd-analyze verify for the shipped audit timer
+	systemd
 )
 # Debian's dovecot-core postinst links its certificate to the snakeoil pair, but only when
 # that pair exists at install time; the stock 10-ssl.conf is unusable without it.

@@ -132,4 +132,10 @@ PY
 check "prometheus: parses, one family per check kind, labels host/check, cert days" prom_ok "$LAB/prom.out"
 run prombad test --format prometheus "$LAB/bad.ini"
 check "prometheus, a profile error: mxdeck_profile_valid 0 and exit 2" sh -c "[ $rc = 2 ] && grep -qx 'mxdeck_profile_valid 0' '$LAB/prombad.out'"
+
+# --- the shipped systemd units ---
+check "systemd-analyze verify accepts share/systemd/mxdeck-audit.{service,timer}" \
+    sh -c "cd '$ROOT/share/systemd' && out=\$(systemd-analyze verify --man=no ./mxdeck-audit.service ./mxdeck-audit.timer 2>&1) && [ -z \"\$out\" ] || { echo \"\$out\"; false; }"
+check "the service runs a read-only audit in prometheus format" \
+    grep -q 'mxdeck audit --format prometheus' "$ROOT/share/systemd/mxdeck-audit.service"
 checks_done
