@@ -16,6 +16,8 @@ pkgs=(
 	iproute2 psmisc time strace python3 bc
 	# monitoring outputs: the Prometheus text parser the monitor test checks with
 	python3-prometheus-client
+	# every --json document validated against share/schema
+	python3-jsonschema
 	# systemd-analyze verify for the shipped audit timer
 	systemd
 )

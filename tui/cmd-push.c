@@ -15,6 +15,7 @@
 #include "backends/ssh/push.h"
 #include "profiles/site.h"
 #include "tui/cli.h"
+#include "tui/jsondoc.h"
 #include "tui/monitor.h"
 
 #define JOBS_MAX	16
@@ -149,6 +150,8 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 {
 	bool all_ok = true;
 
+	if (f == NULL)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct push_result *r = &res[i];
 
@@ -286,7 +289,7 @@ probe_cb_human(const struct probe_result *r, void *arg)
 {
 	struct audit_cb *a = arg;
 
-	if (!(a->quiet && r->status == PROBE_OK))
+	if (a->human != NULL && !(a->quiet && r->status == PROBE_OK))
 		fprintf(a->human, "  %-4s %-6s %-24s %s%s%s\n", probe_status_names[r->status],
 		    r->kind, r->name, r->host ? r->host : "", r->host ? ": " : "", r->summary);
 	strv_push_owned(a->objs, probe_result_json(r));
@@ -305,7 +308,10 @@ run(struct cli *cli, enum mode mode)
 	char ctl[256], *hash;
 	size_t n = 0;
 	int rc;
-	FILE *human = cli->format != FMT_TEXT ? stderr : stdout;
+	/* With --json (and the monitoring formats) stdout holds the document and stderr one
+	 * summary line; the human report goes to stderr only with -v. */
+	FILE *human = cli->format == FMT_TEXT ? stdout : cli->verbose > 0 ? stderr : NULL;
+	struct diags diags = { 0 };
 	struct monitor mon = { .command = "audit" };
 	const char *verb = mode == M_PLAN || mode == M_DRY ? "plan" :
 	    mode == M_AUDIT ? "audit" : "apply";
@@ -317,14 +323,22 @@ run(struct cli *cli, enum mode mode)
 	if (mode == M_APPLY && !cli->yes && (!isatty(0) || !isatty(2))) {
 		fprintf(stderr, "mxdeck: apply: not on a terminal, so nobody can confirm; add "
 		    "--yes (or use --batch) to apply without asking\n");
+		if (cli->json)
+			jsondoc_error(cli, verb, NULL, "not on a terminal, so nobody can confirm; "
+			    "add --yes (or use --batch) to apply without asking", EXIT_USAGE);
 		return EXIT_USAGE;
 	}
-	if ((site = cli_load_site(cli)) == NULL ||
+	if ((site = cli_load_site_diags(cli, &diags)) == NULL ||
 	    select_hosts(cli, site, &hosts, &n) == -1) {
 		if (site != NULL) {
 			site_free(site);
 			free(site);
 		}
+		if (cli->json)
+			jsondoc_error(cli, mode == M_BATCH ? "batch" : verb, &diags,
+			    "no such --host in the profile, or it has no [host] (stderr says "
+			    "which)", EXIT_USAGE);
+		diags_free(&diags);
 		if (mode == M_AUDIT && cli->format == FMT_NAGIOS)
 			return monitor_nagios_unknown(stdout, "audit", "the profile has errors "
 			    "or names no such host (mxdeck lint shows them)");
@@ -412,13 +426,13 @@ run(struct cli *cli, enum mode mode)
 			fprintf(stderr, "mxdeck: audit: live tests: %s\n", cause);
 			free(cause);
 		} else {
-			if (!cli->quiet)
+			if (human != NULL && !cli->quiet)
 				fprintf(human, "mxdeck: audit: live tests (%zu probes)\n",
 				    probe_list_count(pl));
 			probe_run(pl, &po, probe_cb_human, &cbarg, &psum);
 			mon.wall = psum.wall;
 			probed = true;
-			if (!cli->quiet || psum.nok < psum.n)
+			if (human != NULL && (!cli->quiet || psum.nok < psum.n))
 				fprintf(human, "mxdeck: audit: %zu probes: %zu ok, %zu warn, "
 				    "%zu fail\n", psum.n, psum.nok, psum.nwarn, psum.nfail);
 			if (psum.nfail > 0 && rc < EXIT_DRIFT)
@@ -434,29 +448,40 @@ run(struct cli *cli, enum mode mode)
 		monitor_prometheus(stdout, &mon, true);
 	monitor_free(&mon);
 	if (cli->json) {
-		sb_init(&json);
-		sb_add(&json, "{\"command\":");
-		sb_json_string(&json, verb);
-		sb_add(&json, ",\"profile\":");
-		sb_json_string(&json, cli->profile);
+		jsondoc_begin(&json, cli, mode == M_BATCH ? "batch" : verb, &diags);
 		sb_add(&json, ",\"profile_hash\":");
 		sb_json_string(&json, hash);
-		sb_addf(&json, ",\"exit\":%d,\n", rc);
+		sb_add(&json, ",\n");
 		report_json(&json, hosts, res, n);
 		if (probed) {
-			sb_add(&json, ",\n\"tests\":[");
+			/* The same result objects and summary as `mxdeck test --json`. */
+			sb_add(&json, ",\n\"results\":[");
 			for (size_t i = 0; i < pobjs.n; i++)
 				sb_addf(&json, "%s%s", i ? ",\n" : "", pobjs.v[i]);
-			sb_addf(&json, "],\"tests_summary\":{\"probes\":%zu,\"ok\":%zu,"
-			    "\"warn\":%zu,\"fail\":%zu}", psum.n, psum.nok, psum.nwarn, psum.nfail);
+			sb_add(&json, "],");
+			probe_summary_json(&json, &psum);
 		}
-		sb_add(&json, "}\n");
-		fputs(json.s, stdout);
-		sb_free(&json);
+		jsondoc_end(&json, rc);
+		if (cli->verbose == 0) {
+			size_t ndrift = 0, nbad = 0;
+
+			for (size_t i = 0; i < n; i++)
+				if (res[i].exit == EXIT_DRIFT)
+					ndrift++;
+				else if (res[i].exit != EXIT_OK)
+					nbad++;
+			fprintf(stderr, "mxdeck: %s: %zu host%s: %zu with changes, %zu failed",
+			    verb, n, n == 1 ? "" : "s", ndrift, nbad);
+			if (probed)
+				fprintf(stderr, "; %zu probes: %zu ok, %zu warn, %zu fail", psum.n,
+				    psum.nok, psum.nwarn, psum.nfail);
+			fprintf(stderr, "; exit %d\n", rc);
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		push_result_free(&res[i]);
 out:
+	diags_free(&diags);
 	strv_free(&pobjs);
 	free(res);
 	free(hash);

@@ -17,6 +17,7 @@
 #include "backends/probe/probe.h"
 #include "profiles/site.h"
 #include "tui/cli.h"
+#include "tui/jsondoc.h"
 #include "tui/monitor.h"
 
 struct test_out {
@@ -140,7 +141,12 @@ cmd_test(struct cli *cli)
 	int rc, nunreach = 0;
 	double hp = 0;
 
-	if ((site = cli_load_site(cli)) == NULL) {
+	struct diags d = { 0 };
+
+	if ((site = cli_load_site_diags(cli, &d)) == NULL) {
+		if (cli->json)
+			jsondoc_error(cli, "test", &d, "the profile has errors", EXIT_USAGE);
+		diags_free(&d);
 		if (cli->format == FMT_NAGIOS)
 			return (monitor_nagios_unknown(stdout, "test", "the profile has errors "
 			    "(mxdeck lint shows them)"));
@@ -171,8 +177,7 @@ cmd_test(struct cli *cli)
 	o.mon.command = "test";
 	/* Plugin and textfile outputs own stdout; the human report goes to stderr only
 	 * when asked for (-v). */
-	o.human = cli->format == FMT_NAGIOS || cli->format == FMT_PROMETHEUS ?
-	    (cli->verbose > 0 ? stderr : NULL) : cli->json ? stderr : stdout;
+	o.human = cli->format != FMT_TEXT ? (cli->verbose > 0 ? stderr : NULL) : stdout;
 	o.verbose = cli->verbose;
 	if (o.human != NULL && !o.quiet) {
 		fprintf(o.human, "mxdeck: test %s: %zu probes\n", cli->profile,
@@ -196,24 +201,36 @@ cmd_test(struct cli *cli)
 		strv_push(&o.mon.unreachable, o.hosts.v[i]);
 		nunreach++;
 	}
-	if (o.json) {
-		printf("{\"profile\":");
-		json_string(stdout, cli->profile);
-		printf(",\"results\":[");
-		for (i = 0; i < o.objs.n; i++)
-			printf("%s%s", i > 0 ? ",\n" : "\n", o.objs.v[i]);
-		printf("],\n\"summary\":{\"probes\":%zu,\"ok\":%zu,\"warn\":%zu,\"fail\":%zu,"
-		    "\"handshakes\":%d,\"wall\":%.3f}}\n", sum.n, sum.nok, sum.nwarn, sum.nfail,
-		    sum.handshakes, sum.wall);
-	}
 	rc = nunreach > 0 ? EXIT_UNREACHABLE : sum.nfail > 0 ? EXIT_DRIFT : EXIT_OK;
 	if (rc == EXIT_OK && cli->warn_exit && sum.nwarn > 0)
 		rc = EXIT_DRIFT;
+	if (o.json) {
+		struct sbuf b;
+
+		jsondoc_begin(&b, cli, "test", &d);
+		sb_add(&b, ",\"results\":[");
+		for (i = 0; i < o.objs.n; i++)
+			sb_addf(&b, "%s%s", i > 0 ? ",\n" : "\n", o.objs.v[i]);
+		sb_add(&b, "],\n");
+		probe_summary_json(&b, &sum);
+		sb_add(&b, ",\"unreachable\":[");
+		for (i = 0; i < o.mon.unreachable.n; i++) {
+			if (i > 0)
+				sb_addc(&b, ',');
+			sb_json_string(&b, o.mon.unreachable.v[i]);
+		}
+		sb_addc(&b, ']');
+		jsondoc_end(&b, rc);
+		if (cli->verbose == 0)
+			fprintf(stderr, "mxdeck: test: %zu probes: %zu ok, %zu warn, %zu fail; "
+			    "exit %d\n", sum.n, sum.nok, sum.nwarn, sum.nfail, rc);
+	}
 	if (cli->format == FMT_NAGIOS)
 		rc = monitor_nagios(stdout, &o.mon);
 	else if (cli->format == FMT_PROMETHEUS)
 		monitor_prometheus(stdout, &o.mon, true);
 	monitor_free(&o.mon);
+	diags_free(&d);
 	strv_free(&o.objs);
 	strv_free(&o.hosts);
 	free(o.reached);
@@ -223,9 +240,13 @@ cmd_test(struct cli *cli)
 	free(site);
 	return (rc);
 usage:
+	diags_free(&d);
 	site_free(site);
 	free(site);
 	if (cli->format == FMT_NAGIOS)
 		return (monitor_nagios_unknown(stdout, "test", "usage error (see stderr)"));
+	if (cli->json)
+		jsondoc_error(cli, "test", NULL, "usage error: a probe setting in the environment "
+		    "is wrong (stderr says which)", EXIT_USAGE);
 	return (EXIT_USAGE);
 }

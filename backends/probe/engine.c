@@ -208,13 +208,39 @@ probe_result_free(struct probe_result *r)
 	free(r);
 }
 
+void
+probe_summary_json(struct sbuf *b, const struct probe_summary *s)
+{
+	sb_addf(b, "\"summary\":{\"probes\":%zu,\"ok\":%zu,\"warn\":%zu,\"fail\":%zu,"
+	    "\"handshakes\":%d,\"wall\":%.3f}", s->n, s->nok, s->nwarn, s->nfail,
+	    s->handshakes, s->wall);
+}
+
 char *
 probe_result_json(const struct probe_result *r)
 {
 	struct sbuf b;
 
+	struct sbuf id;
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	/* A stable check id: the same check of the same profile has the same id in every
+	 * run and in test and audit alike. */
+	sb_init(&id);
+	sb_addf(&id, "%s/%s/%s/%s", r->kind, r->name, r->host != NULL ? r->host : "site",
+	    r->target);
+	for (char *p = id.s; *p != '\0'; p++)
+		if (*p == ' ')
+			*p = '-';
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	sb_init(&b);
-	sb_add(&b, "{\"status\":");
+	sb_add(&b, "{\"id\":");
+	sb_json_string(&b, id.s);
+	sb_free(&id);
+	sb_addf(&b, ",\"time\":\"%s\",\"status\":", ts);
 	sb_json_string(&b, probe_status_names[r->status]);
 	sb_add(&b, ",\"kind\":");
 	sb_json_string(&b, r->kind);
@@ -231,8 +257,8 @@ probe_result_json(const struct probe_result *r)
 	sb_json_string(&b, r->summary);
 	sb_add(&b, ",\"details\":");
 	sb_json_string(&b, r->details);
-	sb_addf(&b, ",\"duration\":%.3f,\"handshakes\":%d,\"reach\":%d", r->duration,
-	    r->handshakes, r->reach);
+	sb_addf(&b, ",\"duration\":%.3f,\"duration_ms\":%.0f,\"handshakes\":%d,\"reach\":%d",
+	    r->duration, r->duration * 1000, r->handshakes, r->reach);
 	if (r->has_cert_days)
 		sb_addf(&b, ",\"cert_days\":%d", r->cert_days);
 	sb_addc(&b, '}');

@@ -50,7 +50,7 @@ d = json.load(open(sys.argv[1]))
 assert d["command"] == "audit"
 h = d["hosts"][0]
 assert h["exit"] == 0 and h["summary"] == "no changes", h
-assert "tests" in d and d["tests_summary"]["probes"] > 0
+assert "results" in d and d["summary"]["probes"] > 0
 PY
 no_writes "$lab/strace1" || die "audit wrote on the host"
 ok "audit over read-only SFTP: no drift, live tests ran, and no process of that sshd opened anything for writing"
