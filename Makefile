@@ -6,7 +6,7 @@ DESTDIR	?=
 CC	?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS	:= ncursesw libssh2 openssl libcurl ldns libpcre2-8
+PKGS	:= ncursesw libssh2 openssl libcurl ldns libpcre2-8 expat
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)

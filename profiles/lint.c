@@ -12,6 +12,7 @@
  * warnings are what a careful admin wants to know before a push. */
 #include "site.h"
 #include "tlsproto.h"
+#include "url.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -225,78 +226,30 @@ email_domain(const char *email)
 	return at != NULL ? at + 1 : "";
 }
 
-/* http(s)://host[:port][/path]; host may be [IPv6]. Fills *hostp (heap) and *https. */
+/* http(s)://host[:port][/path], read by url_parse() (libcurl's parser) and checked
+ * for a valid host. Fills *hostp (heap) and *https; *pathp (heap) when not NULL. */
 static int
-parse_url(const char *url, char **hostp, bool *https, char **cause)
+parse_url(const char *s, char **hostp, bool *https, char **pathp, char **cause)
 {
-	const char *p, *end, *h, *he;
-	char *host;
+	struct url u;
 
 	*hostp = NULL;
-	if (strncmp(url, "https://", 8) == 0) {
-		*https = true;
-		p = url + 8;
-	} else if (strncmp(url, "http://", 7) == 0) {
-		*https = false;
-		p = url + 7;
-	} else {
-		*cause = xstrdup("must start with https:// (or http://)");
+	if (url_parse(s, &u, cause) != 0)
+		return -1;
+	if (u.ipv6 ? !valid_ipv6(u.host) : !valid_ipv4(u.host) && !valid_hostname(u.host)) {
+		*cause = xasprintf("has an invalid %shost name \"%s\"", u.ipv6 ? "IPv6 " : "",
+		    u.host);
+		url_free(&u);
 		return -1;
 	}
-	end = p + strcspn(p, "/?#");
-	if (memchr(p, '@', (size_t)(end - p)) != NULL) {
-		*cause = xstrdup("must not contain credentials (user@)");
-		return -1;
+	*https = u.https;
+	*hostp = u.host;
+	u.host = NULL;
+	if (pathp != NULL) {
+		*pathp = u.path;
+		u.path = NULL;
 	}
-	if (*p == '[') {
-		h = p + 1;
-		he = memchr(h, ']', (size_t)(end - h));
-		if (he == NULL) {
-			*cause = xstrdup("has an unterminated [IPv6] host");
-			return -1;
-		}
-		host = xstrndup(h, (size_t)(he - h));
-		if (!valid_ipv6(host)) {
-			*cause = xasprintf("has an invalid IPv6 host \"%s\"", host);
-			free(host);
-			return -1;
-		}
-		p = he + 1;
-	} else {
-		h = p;
-		he = h + strcspn(h, ":/?#");
-		if (he > end)
-			he = end;
-		host = xstrndup(h, (size_t)(he - h));
-		if (*host == '\0') {
-			*cause = xstrdup("has no host name");
-			free(host);
-			return -1;
-		}
-		if (!valid_ipv4(host) && !valid_hostname(host)) {
-			*cause = xasprintf("has an invalid host name \"%s\"", host);
-			free(host);
-			return -1;
-		}
-		p = he;
-	}
-	if (p < end && *p == ':') {
-		long port;
-		char *ps = xstrndup(p + 1, (size_t)(end - p - 1));
-		int bad = parse_int(ps, 1, 65535, &port);
-
-		free(ps);
-		if (bad != 0) {
-			*cause = xstrdup("has an invalid port (1-65535)");
-			free(host);
-			return -1;
-		}
-	} else if (p < end) {
-		*cause = xstrdup("has junk after the host name");
-		free(host);
-		return -1;
-	}
-	*hostp = host;
+	url_free(&u);
 	return 0;
 }
 
@@ -568,7 +521,7 @@ lint_vhosts(struct lint *l)
 			char *host = NULL, *cause = NULL;
 			bool https;
 
-			if (parse_url(v->backend, &host, &https, &cause) != 0) {
+			if (parse_url(v->backend, &host, &https, NULL, &cause) != 0) {
 				ERR(l, key_line(s, v->line, "backend"), "vhost %s: backend "
 				    "\"%s\" %s", v->name, v->backend, cause);
 				free(cause);
@@ -825,16 +778,14 @@ lint_autodiscover(struct lint *l)
 		lint_endpoint(l, a, &a->smtp, "smtp", PROTO_SMTP, 465, 587);
 		if (a->activesync != NULL) {
 			int line = key_line(s, a->line, "activesync");
-			char *host = NULL, *cause = NULL;
+			char *host = NULL, *path = NULL, *cause = NULL;
 			bool https;
 
-			if (parse_url(a->activesync, &host, &https, &cause) != 0) {
+			if (parse_url(a->activesync, &host, &https, &path, &cause) != 0) {
 				ERR(l, line, "autodiscover %s: activesync URL \"%s\" %s",
 				    a->domain, a->activesync, cause);
 				free(cause);
 			} else {
-				const char *path = strchr(a->activesync + (https ? 8 : 7), '/');
-
 				if (!https)
 					ERR(l, line, "autodiscover %s: activesync URL must be "
 					    "https (devices send passwords with Basic auth)",
@@ -850,6 +801,7 @@ lint_autodiscover(struct lint *l)
 					    "is not a [vhost] that proxies activesync", a->domain,
 					    host);
 				free(host);
+				free(path);
 			}
 		}
 		if (a->also.n > 0 && !any_host_role(s, ROLE_DNS))

@@ -472,10 +472,12 @@ utf8_decode(const unsigned char *p, unsigned *cp)
 }
 
 void
-sb_json_string(struct sbuf *b, const char *s)
+sb_json_stringn(struct sbuf *b, const char *s, size_t len)
 {
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
 	sb_addc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+	for (; p < end; p++) {
 		switch (*p) {
 		case '"':	sb_add(b, "\\\""); break;
 		case '\\':	sb_add(b, "\\\\"); break;
@@ -490,10 +492,15 @@ sb_json_string(struct sbuf *b, const char *s)
 			else {
 				/* JSON is UTF-8: a byte that does not start a valid sequence
 				 * (server text may be anything) becomes U+FFFD, and the C1
-				 * controls U+0080..U+009F are escaped like the C0 ones. */
+				 * controls U+0080..U+009F are escaped like the C0 ones.
+				 * utf8_decode stops at a NUL, so a sequence cut by the end
+				 * of the buffer is checked on a NUL-terminated copy. */
+				unsigned char tmp[5] = { 0 };
 				unsigned cp;
-				size_t n = utf8_decode(p, &cp);
+				size_t n, avail = (size_t)(end - p);
 
+				memcpy(tmp, p, avail < 4 ? avail : 4);
+				n = utf8_decode(tmp, &cp);
 				if (n == 0)
 					sb_add(b, "\\ufffd");
 				else if (cp < 0xa0)
@@ -506,6 +513,14 @@ sb_json_string(struct sbuf *b, const char *s)
 		}
 	}
 	sb_addc(b, '"');
+}
+
+void
+sb_json_string(struct sbuf *b, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	sb_json_stringn(b, s, strlen(s));
 }
 
 void

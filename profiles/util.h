@@ -56,7 +56,11 @@ void strv_split_words(struct strv *sv, const char *s);
 
 /* JSON string literal with quotes and escapes (control characters as \u00XX). */
 void json_string(FILE *f, const char *s);
+/* The one JSON string writer: UTF-8 out whatever comes in (an invalid byte becomes
+ * U+FFFD), C0/C1 controls escaped; NULL writes "". */
 void sb_json_string(struct sbuf *b, const char *s);
+/* The same for len bytes that may hold NULs (written as \u0000). */
+void sb_json_stringn(struct sbuf *b, const char *s, size_t len);
 
 /* Text from outside (a server's reply, a file) made safe to print on a terminal:
  * C0 controls but tab, DEL, the C1 controls U+0080..U+009F and bytes that are not

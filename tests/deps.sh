@@ -6,7 +6,7 @@ set -eu
 pkgs=(
 	# build
 	build-essential pkg-config libncurses-dev libssh2-1-dev libssl-dev
-	libcurl4-openssl-dev libldns-dev libpcre2-dev libcmocka-dev
+	libcurl4-openssl-dev libldns-dev libpcre2-dev libcmocka-dev libexpat1-dev
 	# console tests, sanitizers, fuzzing
 	tmux clang libclang-rt-14-dev valgrind
 	# the lab: real daemons on loopback
@@ -14,6 +14,12 @@ pkgs=(
 	dovecot-pop3d apache2 nginx php8.2-fpm php8.2-cli php8.2-xml unbound nsd ldnsutils
 	bind9 bind9-utils bind9-dnsutils swaks dns-root-data ssl-cert openssl libxml2-utils curl procps
 	iproute2 psmisc time strace python3 bc
+	# monitoring outputs: the Prometheus text parser the monitor test checks with
+	python3-prometheus-client
+	# every --json document validated against share/schema
+	python3-jsonschema
+	# systemd-analyze verify for the shipped audit timer
+	systemd
 )
 # Debian's dovecot-core postinst links its certificate to the snakeoil pair, but only when
 # that pair exists at install time; the stock 10-ssl.conf is unusable without it.

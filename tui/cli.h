@@ -32,6 +32,9 @@ struct cli {
 	bool	 audit;		/* --audit (console) */
 	bool	 no_color;
 	int	 verbose;	/* -v count */
+	int	 format;	/* enum out_format (tui/monitor.h); --json = FMT_JSON */
+	bool	 warn_exit;	/* --warn-exit: warnings exit 1 (test, audit) */
+	bool	 quiet;		/* -q: only what is not ok (test, audit) */
 };
 
 int cmd_render(struct cli *cli);
@@ -46,5 +49,9 @@ int cmd_console(struct cli *cli);	/* tui/console.c: the ncurses console (and --a
 /* Load the profile for a command: prints findings to stderr; returns NULL (after
  * printing) when it has errors. The caller frees with site_free + free. */
 struct site *cli_load_site(const struct cli *cli);
+/* The same, handing the findings to the caller (who frees d): with --json they are not
+ * printed but go into the document (tui/jsondoc.h). */
+struct diags;
+struct site *cli_load_site_diags(const struct cli *cli, struct diags *d);
 
 #endif

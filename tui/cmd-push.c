@@ -15,6 +15,8 @@
 #include "backends/ssh/push.h"
 #include "profiles/site.h"
 #include "tui/cli.h"
+#include "tui/jsondoc.h"
+#include "tui/monitor.h"
 
 #define JOBS_MAX	16
 
@@ -117,34 +119,13 @@ profile_hash(const char *path)
 }
 
 static void
-json_str(struct sbuf *b, const char *s)
-{
-	sb_addc(b, '"');
-	for (; s != NULL && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			sb_addf(b, "\\%c", c);
-		else if (c == '\n')
-			sb_add(b, "\\n");
-		else if (c == '\t')
-			sb_add(b, "\\t");
-		else if (c < 0x20)
-			sb_addf(b, "\\u%04x", c);
-		else
-			sb_addc(b, (char)c);
-	}
-	sb_addc(b, '"');
-}
-
-static void
 json_strv(struct sbuf *b, const struct strv *sv)
 {
 	sb_addc(b, '[');
 	for (size_t i = 0; i < sv->n; i++) {
 		if (i > 0)
 			sb_addc(b, ',');
-		json_str(b, sv->v[i]);
+		sb_json_string(b, sv->v[i]);
 	}
 	sb_addc(b, ']');
 }
@@ -165,10 +146,19 @@ exit_word(int e)
 
 static void
 report_human(FILE *f, const char *verb, const struct host **hosts,
-    const struct push_result *res, size_t n, bool show_diff)
+    const struct push_result *res, size_t n, bool show_diff, bool quiet)
 {
+	bool all_ok = true;
+
+	if (f == NULL)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct push_result *r = &res[i];
+
+		if (r->exit != EXIT_OK || r->applied)
+			all_ok = false;
+		if (quiet && r->exit == EXIT_OK && !r->applied)
+			continue;	/* -q: only hosts with something to say */
 
 		fprintf(f, "=== host %s (%s): %s: %s\n", hosts[i]->name,
 		    hosts[i]->local ? "local" : hosts[i]->address, exit_word(r->exit),
@@ -184,6 +174,8 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 		if (show_diff && r->diff.len > 0)
 			fputs(r->diff.s, f);
 	}
+	if (quiet && all_ok)
+		return;
 	{
 		size_t nok = 0, ndrift = 0, nbad = 0, napplied = 0;
 
@@ -219,19 +211,19 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 		if (i > 0)
 			sb_add(b, ",\n");
 		sb_add(b, "{\"name\":");
-		json_str(b, hosts[i]->name);
+		sb_json_string(b, hosts[i]->name);
 		sb_add(b, ",\"address\":");
-		json_str(b, hosts[i]->local ? "local" : hosts[i]->address);
+		sb_json_string(b, hosts[i]->local ? "local" : hosts[i]->address);
 		sb_addf(b, ",\"exit\":%d,\"status\":", r->exit);
-		json_str(b, exit_word(r->exit));
+		sb_json_string(b, exit_word(r->exit));
 		sb_add(b, ",\"summary\":");
-		json_str(b, r->summary);
+		sb_json_string(b, r->summary);
 		sb_addf(b, ",\"applied\":%s,\"seconds\":%.3f,\"postfix_version\":",
 		    r->applied ? "true" : "false", r->seconds);
-		json_str(b, r->postfix_version);
+		sb_json_string(b, r->postfix_version);
 		sb_add(b, ",\"backup\":");
 		if (r->backup != NULL)
-			json_str(b, r->backup);
+			sb_json_string(b, r->backup);
 		else
 			sb_add(b, "null");
 		sb_add(b, ",\"changes\":");
@@ -239,7 +231,7 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 		sb_add(b, ",\"notes\":");
 		json_strv(b, &r->notes);
 		sb_add(b, ",\"diff\":");
-		json_str(b, r->diff.s);
+		sb_json_stringn(b, r->diff.s, r->diff.len);
 		sb_addc(b, '}');
 	}
 	sb_add(b, "]");
@@ -285,15 +277,23 @@ select_hosts(const struct cli *cli, const struct site *site, const struct host *
 	return 0;
 }
 
+struct audit_cb {
+	struct strv *objs;
+	FILE	*human;
+	bool	 quiet;
+	struct monitor *mon;
+};
+
 static void
 probe_cb_human(const struct probe_result *r, void *arg)
 {
-	struct strv *objs = ((void **)arg)[0];
-	FILE *f = ((void **)arg)[1];
+	struct audit_cb *a = arg;
 
-	fprintf(f, "  %-4s %-6s %-24s %s%s%s\n", probe_status_names[r->status], r->kind,
-	    r->name, r->host ? r->host : "", r->host ? ": " : "", r->summary);
-	strv_push_owned(objs, probe_result_json(r));
+	if (a->human != NULL && !(a->quiet && r->status == PROBE_OK))
+		fprintf(a->human, "  %-4s %-6s %-24s %s%s%s\n", probe_status_names[r->status],
+		    r->kind, r->name, r->host ? r->host : "", r->host ? ": " : "", r->summary);
+	strv_push_owned(a->objs, probe_result_json(r));
+	monitor_add_check(a->mon, r);
 }
 
 enum mode { M_PLAN, M_APPLY, M_BATCH, M_DRY, M_AUDIT };
@@ -308,7 +308,11 @@ run(struct cli *cli, enum mode mode)
 	char ctl[256], *hash;
 	size_t n = 0;
 	int rc;
-	FILE *human = cli->json ? stderr : stdout;
+	/* With --json (and the monitoring formats) stdout holds the document and stderr one
+	 * summary line; the human report goes to stderr only with -v. */
+	FILE *human = cli->format == FMT_TEXT ? stdout : cli->verbose > 0 ? stderr : NULL;
+	struct diags diags = { 0 };
+	struct monitor mon = { .command = "audit" };
 	const char *verb = mode == M_PLAN || mode == M_DRY ? "plan" :
 	    mode == M_AUDIT ? "audit" : "apply";
 	struct sbuf json;
@@ -319,13 +323,27 @@ run(struct cli *cli, enum mode mode)
 	if (mode == M_APPLY && !cli->yes && (!isatty(0) || !isatty(2))) {
 		fprintf(stderr, "mxdeck: apply: not on a terminal, so nobody can confirm; add "
 		    "--yes (or use --batch) to apply without asking\n");
+		if (cli->json)
+			jsondoc_error(cli, verb, NULL, "not on a terminal, so nobody can confirm; "
+			    "add --yes (or use --batch) to apply without asking", EXIT_USAGE);
 		return EXIT_USAGE;
 	}
-	if ((site = cli_load_site(cli)) == NULL)
-		return EXIT_USAGE;
-	if (select_hosts(cli, site, &hosts, &n) == -1) {
-		site_free(site);
-		free(site);
+	if ((site = cli_load_site_diags(cli, &diags)) == NULL ||
+	    select_hosts(cli, site, &hosts, &n) == -1) {
+		if (site != NULL) {
+			site_free(site);
+			free(site);
+		}
+		if (cli->json)
+			jsondoc_error(cli, mode == M_BATCH ? "batch" : verb, &diags,
+			    "no such --host in the profile, or it has no [host] (stderr says "
+			    "which)", EXIT_USAGE);
+		diags_free(&diags);
+		if (mode == M_AUDIT && cli->format == FMT_NAGIOS)
+			return monitor_nagios_unknown(stdout, "audit", "the profile has errors "
+			    "or names no such host (mxdeck lint shows them)");
+		if (mode == M_AUDIT && cli->format == FMT_PROMETHEUS)
+			monitor_prometheus(stdout, &mon, false);
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -353,7 +371,7 @@ run(struct cli *cli, enum mode mode)
 
 		o.mode = PUSH_PLAN;
 		run_hosts(site, hosts, n, cli->jobs, &o, res, NULL);
-		report_human(stderr, "plan", hosts, res, n, true);
+		report_human(stderr, "plan", hosts, res, n, true, false);
 		for (size_t i = 0; i < n; i++)
 			if (res[i].exit == EXIT_DRIFT)
 				any = true;
@@ -377,14 +395,16 @@ run(struct cli *cli, enum mode mode)
 	    mode == M_AUDIT ? PUSH_AUDIT : PUSH_APPLY;
 	run_hosts(site, hosts, n, cli->jobs, &o, res, cli->verbose ? stderr : NULL);
 	report_human(human, verb, hosts, res, n, mode != M_APPLY && mode != M_BATCH ?
-	    true : cli->verbose > 0);
+	    true : cli->verbose > 0, cli->quiet);
 	rc = worst(res, n);
+	for (size_t i = 0; mode == M_AUDIT && i < n; i++)
+		monitor_add_host(&mon, hosts[i]->name, res[i].exit, (int)res[i].changes.n);
 
 	if (mode == M_AUDIT) {
 		struct probe_opts po;
 		struct probe_list *pl = NULL;
 		char *cause = NULL;
-		void *cbarg[2] = { &pobjs, human };
+		struct audit_cb cbarg = { &pobjs, human, cli->quiet, &mon };
 
 		const char *kinds = getenv("MXDECK_PROBES");
 		const char *pt = getenv("MXDECK_PROBE_TIMEOUT");
@@ -406,41 +426,62 @@ run(struct cli *cli, enum mode mode)
 			fprintf(stderr, "mxdeck: audit: live tests: %s\n", cause);
 			free(cause);
 		} else {
-			fprintf(human, "mxdeck: audit: live tests (%zu probes)\n",
-			    probe_list_count(pl));
-			probe_run(pl, &po, probe_cb_human, cbarg, &psum);
+			if (human != NULL && !cli->quiet)
+				fprintf(human, "mxdeck: audit: live tests (%zu probes)\n",
+				    probe_list_count(pl));
+			probe_run(pl, &po, probe_cb_human, &cbarg, &psum);
+			mon.wall = psum.wall;
 			probed = true;
-			fprintf(human, "mxdeck: audit: %zu probes: %zu ok, %zu warn, %zu fail\n",
-			    psum.n, psum.nok, psum.nwarn, psum.nfail);
+			if (human != NULL && (!cli->quiet || psum.nok < psum.n))
+				fprintf(human, "mxdeck: audit: %zu probes: %zu ok, %zu warn, "
+				    "%zu fail\n", psum.n, psum.nok, psum.nwarn, psum.nfail);
 			if (psum.nfail > 0 && rc < EXIT_DRIFT)
 				rc = EXIT_DRIFT;
 			probe_list_free(pl);
 		}
 	}
+	if (mode == M_AUDIT && rc == EXIT_OK && cli->warn_exit && probed && psum.nwarn > 0)
+		rc = EXIT_DRIFT;
+	if (mode == M_AUDIT && cli->format == FMT_NAGIOS)
+		rc = monitor_nagios(stdout, &mon);
+	else if (mode == M_AUDIT && cli->format == FMT_PROMETHEUS)
+		monitor_prometheus(stdout, &mon, true);
+	monitor_free(&mon);
 	if (cli->json) {
-		sb_init(&json);
-		sb_add(&json, "{\"command\":");
-		json_str(&json, verb);
-		sb_add(&json, ",\"profile\":");
-		json_str(&json, cli->profile);
+		jsondoc_begin(&json, cli, mode == M_BATCH ? "batch" : verb, &diags);
 		sb_add(&json, ",\"profile_hash\":");
-		json_str(&json, hash);
-		sb_addf(&json, ",\"exit\":%d,\n", rc);
+		sb_json_string(&json, hash);
+		sb_add(&json, ",\n");
 		report_json(&json, hosts, res, n);
 		if (probed) {
-			sb_add(&json, ",\n\"tests\":[");
+			/* The same result objects and summary as `mxdeck test --json`. */
+			sb_add(&json, ",\n\"results\":[");
 			for (size_t i = 0; i < pobjs.n; i++)
 				sb_addf(&json, "%s%s", i ? ",\n" : "", pobjs.v[i]);
-			sb_addf(&json, "],\"tests_summary\":{\"probes\":%zu,\"ok\":%zu,"
-			    "\"warn\":%zu,\"fail\":%zu}", psum.n, psum.nok, psum.nwarn, psum.nfail);
+			sb_add(&json, "],");
+			probe_summary_json(&json, &psum);
 		}
-		sb_add(&json, "}\n");
-		fputs(json.s, stdout);
-		sb_free(&json);
+		jsondoc_end(&json, rc);
+		if (cli->verbose == 0) {
+			size_t ndrift = 0, nbad = 0;
+
+			for (size_t i = 0; i < n; i++)
+				if (res[i].exit == EXIT_DRIFT)
+					ndrift++;
+				else if (res[i].exit != EXIT_OK)
+					nbad++;
+			fprintf(stderr, "mxdeck: %s: %zu host%s: %zu with changes, %zu failed",
+			    verb, n, n == 1 ? "" : "s", ndrift, nbad);
+			if (probed)
+				fprintf(stderr, "; %zu probes: %zu ok, %zu warn, %zu fail", psum.n,
+				    psum.nok, psum.nwarn, psum.nfail);
+			fprintf(stderr, "; exit %d\n", rc);
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		push_result_free(&res[i]);
 out:
+	diags_free(&diags);
 	strv_free(&pobjs);
 	free(res);
 	free(hash);

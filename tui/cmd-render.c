@@ -9,6 +9,9 @@
 #include "backends/render/render.h"
 #include "profiles/site.h"
 #include "tui/cli.h"
+#include "tui/jsondoc.h"
+
+#include <openssl/evp.h>
 
 /*
  * Render every host in memory and turn a renderer's refusal into a lint error, so that
@@ -49,8 +52,11 @@ lint_render(const struct site *site, struct diags *d)
 
 /* Parse and lint PATH, print every finding to stderr; -1 when it has errors. With
  * render, also every renderer's own checks (lint_render). */
+enum show { SHOW_ALL, SHOW_IF_ERRORS, SHOW_NONE };
+
 static int
-check_profile(const char *path, struct site *site, struct diags *d, bool render)
+check_profile(const char *path, struct site *site, struct diags *d, bool render,
+    enum show show)
 {
 	int rc = site_load(site, path, d);
 
@@ -59,24 +65,34 @@ check_profile(const char *path, struct site *site, struct diags *d, bool render)
 	if (rc == 0 && render && d->nerrors == 0)
 		lint_render(site, d);
 	diags_sort(d);
-	diags_print(d, stderr);
+	if (show == SHOW_ALL || (show == SHOW_IF_ERRORS && d->nerrors > 0))
+		diags_print(d, stderr);
 	return rc == -1 || d->nerrors > 0 ? -1 : 0;
+}
+
+struct site *
+cli_load_site_diags(const struct cli *cli, struct diags *d)
+{
+	struct site *site = xcalloc(1, sizeof *site);
+
+	/* -q: warnings only alongside an error; --json: the findings go into the document. */
+	if (check_profile(cli->profile, site, d, false, cli->json ? SHOW_NONE : cli->quiet ?
+	    SHOW_IF_ERRORS : SHOW_ALL) == -1) {
+		fprintf(stderr, "mxdeck: %s: %zu error(s); fix them and run again "
+		    "(`mxdeck lint %s` lists them)\n", cli->profile, d->nerrors, cli->profile);
+		site_free(site);
+		free(site);
+		return NULL;
+	}
+	return site;
 }
 
 struct site *
 cli_load_site(const struct cli *cli)
 {
-	struct site *site = xcalloc(1, sizeof *site);
 	struct diags d = { 0 };
+	struct site *site = cli_load_site_diags(cli, &d);
 
-	if (check_profile(cli->profile, site, &d, false) == -1) {
-		fprintf(stderr, "mxdeck: %s: %zu error(s); fix them and run again "
-		    "(`mxdeck lint %s` lists them)\n", cli->profile, d.nerrors, cli->profile);
-		diags_free(&d);
-		site_free(site);
-		free(site);
-		return NULL;
-	}
 	diags_free(&d);
 	return site;
 }
@@ -96,22 +112,68 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static const char *const file_kinds[] = {
+	[FK_FILE] = "file", [FK_POSTMAP] = "postmap", [FK_POSTCONF] = "postconf",
+	[FK_POSTCONF_M] = "postconf-master", [FK_POSTCONF_P] = "postconf-params",
+	[FK_SCRIPT] = "script",
+};
+
+/* One rendered file as a --json object: where it goes, what it is, its SHA-256. */
+static void
+json_rfile(struct sbuf *b, const char *host, const struct rfile *f, bool first)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (!first)
+		sb_addc(b, ',');
+	sb_add(b, "\n{\"host\":");
+	sb_json_string(b, host);
+	sb_add(b, ",\"path\":");
+	sb_json_string(b, f->path);
+	sb_addf(b, ",\"role\":");
+	sb_json_string(b, f->role);
+	sb_addf(b, ",\"kind\":\"%s\",\"mode\":\"%04o\",\"bytes\":%zu,\"sha256\":\"",
+	    (size_t)f->kind < sizeof file_kinds / sizeof file_kinds[0] &&
+	    file_kinds[f->kind] != NULL ? file_kinds[f->kind] : "file", f->mode, f->data.len);
+	if (EVP_Digest(f->data.s != NULL ? f->data.s : "", f->data.len, md, &mdlen,
+	    EVP_sha256(), NULL) != 1)
+		fatal("EVP_Digest(sha256) failed");
+	for (unsigned i = 0; i < mdlen; i++)
+		sb_addf(b, "%02x", md[i]);
+	sb_addc(b, '"');
+	if (f->symlink != NULL) {
+		sb_add(b, ",\"symlink\":");
+		sb_json_string(b, f->symlink);
+	}
+	sb_addc(b, '}');
+}
+
 int
 cmd_render(struct cli *cli)
 {
 	struct site *site;
+	struct diags d = { 0 };
+	struct sbuf files;
 	char *cause = NULL;
 	int rc = EXIT_OK;
 	size_t nfiles = 0, nhosts = 0, nbytes = 0;
 	double t0 = now_ms(), t_load, t_render = 0, t_write = 0;
 
-	if ((site = cli_load_site(cli)) == NULL)
+	if ((site = cli_load_site_diags(cli, &d)) == NULL) {
+		if (cli->json)
+			jsondoc_error(cli, "render", &d, "the profile has errors", EXIT_USAGE);
+		diags_free(&d);
 		return EXIT_USAGE;
+	}
+	sb_init(&files);
+	sb_add(&files, "");
 	t_load = now_ms() - t0;
 	for (size_t i = 0; i < cli->hosts.n; i++)
 		if (site_find_host(site, cli->hosts.v[i]) == NULL) {
-			fprintf(stderr, "mxdeck: --host %s: no such host in %s\n",
-			    cli->hosts.v[i], cli->profile);
+			cause = xasprintf("--host %s: no such host in %s", cli->hosts.v[i],
+			    cli->profile);
+			fprintf(stderr, "mxdeck: %s\n", cause);
 			rc = EXIT_USAGE;
 			goto out;
 		}
@@ -134,14 +196,16 @@ cmd_render(struct cli *cli)
 		t_write += now_ms() - t1;
 		if (rc1 == -1) {
 			fprintf(stderr, "mxdeck: render: %s\n", cause);
-			free(cause);
 			fileset_free(&fs);
 			rc = EXIT_USAGE;
 			goto out;
 		}
 		nfiles += fs.n;
-		for (size_t j = 0; j < fs.n; j++)
+		for (size_t j = 0; j < fs.n; j++) {
 			nbytes += fs.v[j].data.len;
+			if (cli->json)
+				json_rfile(&files, h->name, &fs.v[j], nfiles - fs.n + j == 0);
+		}
 		nhosts++;
 		fileset_free(&fs);
 	}
@@ -151,6 +215,23 @@ cmd_render(struct cli *cli)
 		    site->nusers, site->nvhosts, nfiles, nbytes, nhosts, cli->outdir, t_load,
 		    t_render, t_write);
 out:
+	if (cli->json) {
+		struct sbuf b;
+
+		if (cause != NULL)
+			diag_add(&d, SEV_ERROR, cli->profile, 0, "%s", cause);
+		jsondoc_begin(&b, cli, "render", &d);
+		sb_add(&b, ",\"outdir\":");
+		sb_json_string(&b, cli->outdir);
+		sb_addf(&b, ",\"hosts\":%zu,\"files\":[%s]", nhosts, rc == EXIT_OK ? files.s : "");
+		jsondoc_end(&b, rc);
+		if (rc == EXIT_OK)
+			fprintf(stderr, "mxdeck: render: %zu files for %zu host%s under %s\n",
+			    nfiles, nhosts, nhosts == 1 ? "" : "s", cli->outdir);
+	}
+	free(cause);
+	sb_free(&files);
+	diags_free(&d);
 	site_free(site);
 	free(site);
 	return rc;
@@ -164,24 +245,29 @@ cmd_lint(struct cli *cli)
 	int rc;
 
 	memset(&site, 0, sizeof site);
-	rc = check_profile(cli->profile, &site, &d, true);
+	rc = check_profile(cli->profile, &site, &d, true, cli->json ? SHOW_NONE : SHOW_ALL);
+	rc = rc == -1 ? EXIT_USAGE : EXIT_OK;
 	if (cli->json) {
-		printf("{\"profile\":");
-		json_string(stdout, cli->profile);
-		printf(",\"errors\":%zu,\"warnings\":%zu,\"findings\":[", d.nerrors, d.nwarnings);
+		struct sbuf b;
+
+		jsondoc_begin(&b, cli, "lint", &d);
+		sb_addf(&b, ",\"counts\":{\"errors\":%zu,\"warnings\":%zu},\"findings\":[",
+		    d.nerrors, d.nwarnings);
 		for (size_t i = 0; i < d.n; i++) {
-			printf("%s{\"file\":", i ? "," : "");
-			json_string(stdout, d.v[i].file);
-			printf(",\"line\":%d,\"severity\":\"%s\",\"message\":", d.v[i].line,
+			sb_add(&b, i ? ",{\"file\":" : "{\"file\":");
+			sb_json_string(&b, d.v[i].file);
+			sb_addf(&b, ",\"line\":%d,\"severity\":\"%s\",\"message\":", d.v[i].line,
 			    d.v[i].sev == SEV_ERROR ? "error" : "warning");
-			json_string(stdout, d.v[i].msg);
-			printf("}");
+			sb_json_string(&b, d.v[i].msg);
+			sb_addc(&b, '}');
 		}
-		printf("]}\n");
+		sb_addc(&b, ']');
+		jsondoc_end(&b, rc);
+		fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", cli->profile, d.nerrors,
+		    d.nerrors == 1 ? "" : "s", d.nwarnings, d.nwarnings == 1 ? "" : "s");
 	} else if (d.nerrors == 0)
 		fprintf(stderr, "%s: ok (%zu warning%s)\n", cli->profile, d.nwarnings,
 		    d.nwarnings == 1 ? "" : "s");
-	rc = rc == -1 ? EXIT_USAGE : EXIT_OK;
 	diags_free(&d);
 	site_free(&site);
 	return rc;

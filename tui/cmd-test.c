@@ -17,11 +17,15 @@
 #include "backends/probe/probe.h"
 #include "profiles/site.h"
 #include "tui/cli.h"
+#include "tui/jsondoc.h"
+#include "tui/monitor.h"
 
 struct test_out {
-	FILE	*human;		/* stdout, or stderr with --json */
+	FILE	*human;		/* stdout, stderr with --json, NULL for nagios/prometheus */
 	bool	 json;
+	bool	 quiet;		/* -q: only what is not ok */
 	int	 verbose;
+	struct monitor mon;
 	struct strv objs;	/* JSON objects, completion order */
 	struct strv hosts;	/* hosts that probes tried to connect to */
 	int	*reached;	/* per hosts entry: probes that connected */
@@ -73,12 +77,15 @@ on_result(const struct probe_result *r, void *arg)
 	struct test_out *o = arg;
 	static const char *const words[] = { "ok  ", "WARN", "FAIL" };
 
-	fprintf(o->human, "%s  %-6s %-20s %s%s%s: %s (%.2fs)\n", words[r->status],
-	    r->kind, r->name, r->host != NULL ? r->host : "", r->host != NULL ? " " : "",
-	    r->target, r->summary, r->duration);
-	if (o->verbose > 0 || r->status == PROBE_FAIL)
-		print_details(o->human, r->details);
-	fflush(o->human);
+	if (o->human != NULL && !(o->quiet && r->status == PROBE_OK)) {
+		fprintf(o->human, "%s  %-6s %-20s %s%s%s: %s (%.2fs)\n", words[r->status],
+		    r->kind, r->name, r->host != NULL ? r->host : "",
+		    r->host != NULL ? " " : "", r->target, r->summary, r->duration);
+		if (o->verbose > 0 || r->status == PROBE_FAIL)
+			print_details(o->human, r->details);
+		fflush(o->human);
+	}
+	monitor_add_check(&o->mon, r);
 	if (o->json)
 		strv_push_owned(&o->objs, probe_result_json(r));
 	count_reach(o, r);
@@ -134,8 +141,19 @@ cmd_test(struct cli *cli)
 	int rc, nunreach = 0;
 	double hp = 0;
 
-	if ((site = cli_load_site(cli)) == NULL)
+	struct diags d = { 0 };
+
+	if ((site = cli_load_site_diags(cli, &d)) == NULL) {
+		if (cli->json)
+			jsondoc_error(cli, "test", &d, "the profile has errors", EXIT_USAGE);
+		diags_free(&d);
+		if (cli->format == FMT_NAGIOS)
+			return (monitor_nagios_unknown(stdout, "test", "the profile has errors "
+			    "(mxdeck lint shows them)"));
+		if (cli->format == FMT_PROMETHEUS)
+			monitor_prometheus(stdout, &o.mon, false);
 		return (EXIT_USAGE);
+	}
 	opts.hosts = &cli->hosts;
 	opts.jobs = cli->jobs;
 	if (env_seconds("MXDECK_PROBE_TIMEOUT", &opts.timeout) != 0 ||
@@ -155,38 +173,64 @@ cmd_test(struct cli *cli)
 		goto usage;
 	}
 	o.json = cli->json;
-	o.human = cli->json ? stderr : stdout;
+	o.quiet = cli->quiet;
+	o.mon.command = "test";
+	/* Plugin and textfile outputs own stdout; the human report goes to stderr only
+	 * when asked for (-v). */
+	o.human = cli->format != FMT_TEXT ? (cli->verbose > 0 ? stderr : NULL) : stdout;
 	o.verbose = cli->verbose;
-	fprintf(o.human, "mxdeck: test %s: %zu probes\n", cli->profile,
-	    probe_list_count(pl));
-	fflush(o.human);
+	if (o.human != NULL && !o.quiet) {
+		fprintf(o.human, "mxdeck: test %s: %zu probes\n", cli->profile,
+		    probe_list_count(pl));
+		fflush(o.human);
+	}
 	probe_run(pl, &opts, on_result, &o, &sum);
-	fprintf(o.human, "mxdeck: %zu probes: %zu ok, %zu warn, %zu fail; %d TLS handshakes "
-	    "in %.2fs\n", sum.n, sum.nok, sum.nwarn, sum.nfail, sum.handshakes, sum.wall);
+	o.mon.wall = sum.wall;
+	if (o.human != NULL && (!o.quiet || sum.nok < sum.n))
+		fprintf(o.human, "mxdeck: %zu probes: %zu ok, %zu warn, %zu fail; %d TLS "
+		    "handshakes in %.2fs\n", sum.n, sum.nok, sum.nwarn, sum.nfail,
+		    sum.handshakes, sum.wall);
 	for (i = 0; i < o.hosts.n; i++) {
 		if (o.reached[i] > 0 || o.unreached[i] == 0)
 			continue;
-		fprintf(o.human, "mxdeck: host %s could not be reached: all %d of its probes "
-		    "that connect failed at the address lookup or the TCP connect (check "
-		    "its address, the firewall and that the services run)\n", o.hosts.v[i],
-		    o.unreached[i]);
+		if (o.human != NULL)
+			fprintf(o.human, "mxdeck: host %s could not be reached: all %d of its "
+			    "probes that connect failed at the address lookup or the TCP "
+			    "connect (check its address, the firewall and that the services "
+			    "run)\n", o.hosts.v[i], o.unreached[i]);
+		strv_push(&o.mon.unreachable, o.hosts.v[i]);
 		nunreach++;
 	}
-	if (o.json) {
-		printf("{\"profile\":\"");
-		for (const char *p = cli->profile; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				putchar('\\');
-			putchar(*p);
-		}
-		printf("\",\"results\":[");
-		for (i = 0; i < o.objs.n; i++)
-			printf("%s%s", i > 0 ? ",\n" : "\n", o.objs.v[i]);
-		printf("],\n\"summary\":{\"probes\":%zu,\"ok\":%zu,\"warn\":%zu,\"fail\":%zu,"
-		    "\"handshakes\":%d,\"wall\":%.3f}}\n", sum.n, sum.nok, sum.nwarn, sum.nfail,
-		    sum.handshakes, sum.wall);
-	}
 	rc = nunreach > 0 ? EXIT_UNREACHABLE : sum.nfail > 0 ? EXIT_DRIFT : EXIT_OK;
+	if (rc == EXIT_OK && cli->warn_exit && sum.nwarn > 0)
+		rc = EXIT_DRIFT;
+	if (o.json) {
+		struct sbuf b;
+
+		jsondoc_begin(&b, cli, "test", &d);
+		sb_add(&b, ",\"results\":[");
+		for (i = 0; i < o.objs.n; i++)
+			sb_addf(&b, "%s%s", i > 0 ? ",\n" : "\n", o.objs.v[i]);
+		sb_add(&b, "],\n");
+		probe_summary_json(&b, &sum);
+		sb_add(&b, ",\"unreachable\":[");
+		for (i = 0; i < o.mon.unreachable.n; i++) {
+			if (i > 0)
+				sb_addc(&b, ',');
+			sb_json_string(&b, o.mon.unreachable.v[i]);
+		}
+		sb_addc(&b, ']');
+		jsondoc_end(&b, rc);
+		if (cli->verbose == 0)
+			fprintf(stderr, "mxdeck: test: %zu probes: %zu ok, %zu warn, %zu fail; "
+			    "exit %d\n", sum.n, sum.nok, sum.nwarn, sum.nfail, rc);
+	}
+	if (cli->format == FMT_NAGIOS)
+		rc = monitor_nagios(stdout, &o.mon);
+	else if (cli->format == FMT_PROMETHEUS)
+		monitor_prometheus(stdout, &o.mon, true);
+	monitor_free(&o.mon);
+	diags_free(&d);
 	strv_free(&o.objs);
 	strv_free(&o.hosts);
 	free(o.reached);
@@ -196,7 +240,13 @@ cmd_test(struct cli *cli)
 	free(site);
 	return (rc);
 usage:
+	diags_free(&d);
 	site_free(site);
 	free(site);
+	if (cli->format == FMT_NAGIOS)
+		return (monitor_nagios_unknown(stdout, "test", "usage error (see stderr)"));
+	if (cli->json)
+		jsondoc_error(cli, "test", NULL, "usage error: a probe setting in the environment "
+		    "is wrong (stderr says which)", EXIT_USAGE);
 	return (EXIT_USAGE);
 }

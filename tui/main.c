@@ -8,6 +8,7 @@
 
 #include "profiles/site.h"
 #include "tui/cli.h"
+#include "tui/monitor.h"
 
 #ifndef MXDECK_DATADIR
 #define MXDECK_DATADIR "/usr/local/share/mxdeck"
@@ -41,6 +42,7 @@ usage(FILE *f)
 "       mxdeck test PROFILE                 live connectivity tests\n"
 "options: --host NAME (repeatable)  --jobs N  --json  --known-hosts FILE  --identity FILE\n"
 "         --accept-new-host-keys  --yes  --dry-run  --no-color  -v  --version  --help\n"
+"         test/audit: --format text|json|nagios|prometheus  --warn-exit  -q\n"
 "PROFILE defaults to $XDG_CONFIG_HOME/mxdeck/site.ini, then the shipped demo profile.\n"
 "exit codes: 0 ok/no drift, 1 drift or failed test, 2 usage or profile error,\n"
 "            3 host unreachable, 4 apply rolled back, 5 rollback failed\n", f);
@@ -89,7 +91,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_KNOWN = 256, O_IDENT, O_ACCEPT, O_NOCOLOR, O_VERSION, O_DRY, O_BATCH, O_AUDIT,
-	    O_JSON, O_YES };
+	    O_JSON, O_YES, O_FORMAT, O_WARNEXIT };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, 'H' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -105,6 +107,9 @@ main(int argc, char **argv)
 		{ "audit", no_argument, NULL, O_AUDIT },
 		{ "yes", no_argument, NULL, O_YES },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "warn-exit", no_argument, NULL, O_WARNEXIT },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli;
@@ -115,7 +120,7 @@ main(int argc, char **argv)
 	char **args;
 
 	memset(&cli, 0, sizeof cli);
-	while ((c = getopt_long(argc, argv, "H:j:hvy", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "H:j:hqvy", longopts, NULL)) != -1) {
 		long n;
 
 		switch (c) {
@@ -130,7 +135,17 @@ main(int argc, char **argv)
 			}
 			cli.jobs = (int)n;
 			break;
-		case O_JSON:	cli.json = true; break;
+		case O_JSON:	cli.json = true; cli.format = FMT_JSON; break;
+		case O_FORMAT:
+			if ((cli.format = out_format_parse(optarg)) < 0) {
+				fprintf(stderr, "mxdeck: --format: '%s' is not one of text, json, "
+				    "nagios, prometheus\n", optarg);
+				return EXIT_USAGE;
+			}
+			cli.json = cli.format == FMT_JSON;
+			break;
+		case O_WARNEXIT: cli.warn_exit = true; break;
+		case 'q':	cli.quiet = true; break;
 		case O_KNOWN:	cli.known_hosts = optarg; break;
 		case O_IDENT:	cli.identity = optarg; break;
 		case O_ACCEPT:	cli.accept_new_host_keys = true; break;

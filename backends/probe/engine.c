@@ -208,37 +208,12 @@ probe_result_free(struct probe_result *r)
 	free(r);
 }
 
-static void
-json_str(struct sbuf *b, const char *s)
+void
+probe_summary_json(struct sbuf *b, const struct probe_summary *s)
 {
-	const unsigned char *p;
-
-	sb_addc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			sb_add(b, "\\\"");
-			break;
-		case '\\':
-			sb_add(b, "\\\\");
-			break;
-		case '\n':
-			sb_add(b, "\\n");
-			break;
-		case '\r':
-			sb_add(b, "\\r");
-			break;
-		case '\t':
-			sb_add(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20)
-				sb_addf(b, "\\u%04x", *p);
-			else
-				sb_addc(b, (char)*p);
-		}
-	}
-	sb_addc(b, '"');
+	sb_addf(b, "\"summary\":{\"probes\":%zu,\"ok\":%zu,\"warn\":%zu,\"fail\":%zu,"
+	    "\"handshakes\":%d,\"wall\":%.3f}", s->n, s->nok, s->nwarn, s->nfail,
+	    s->handshakes, s->wall);
 }
 
 char *
@@ -246,26 +221,47 @@ probe_result_json(const struct probe_result *r)
 {
 	struct sbuf b;
 
+	struct sbuf id;
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	/* A stable check id: the same check of the same profile has the same id in every
+	 * run and in test and audit alike. */
+	sb_init(&id);
+	sb_addf(&id, "%s/%s/%s/%s", r->kind, r->name, r->host != NULL ? r->host : "site",
+	    r->target);
+	for (char *p = id.s; *p != '\0'; p++)
+		if (*p == ' ')
+			*p = '-';
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	sb_init(&b);
-	sb_add(&b, "{\"status\":");
-	json_str(&b, probe_status_names[r->status]);
+	sb_add(&b, "{\"id\":");
+	sb_json_string(&b, id.s);
+	sb_free(&id);
+	sb_addf(&b, ",\"time\":\"%s\",\"status\":", ts);
+	sb_json_string(&b, probe_status_names[r->status]);
 	sb_add(&b, ",\"kind\":");
-	json_str(&b, r->kind);
+	sb_json_string(&b, r->kind);
 	sb_add(&b, ",\"name\":");
-	json_str(&b, r->name);
+	sb_json_string(&b, r->name);
 	sb_add(&b, ",\"host\":");
 	if (r->host != NULL)
-		json_str(&b, r->host);
+		sb_json_string(&b, r->host);
 	else
 		sb_add(&b, "null");
 	sb_add(&b, ",\"target\":");
-	json_str(&b, r->target);
+	sb_json_string(&b, r->target);
 	sb_add(&b, ",\"summary\":");
-	json_str(&b, r->summary);
+	sb_json_string(&b, r->summary);
 	sb_add(&b, ",\"details\":");
-	json_str(&b, r->details);
-	sb_addf(&b, ",\"duration\":%.3f,\"handshakes\":%d,\"reach\":%d}", r->duration,
-	    r->handshakes, r->reach);
+	sb_json_string(&b, r->details);
+	sb_addf(&b, ",\"duration\":%.3f,\"duration_ms\":%.0f,\"handshakes\":%d,\"reach\":%d",
+	    r->duration, r->duration * 1000, r->handshakes, r->reach);
+	if (r->has_cert_days)
+		sb_addf(&b, ",\"cert_days\":%d", r->cert_days);
+	sb_addc(&b, '}');
 	return (sb_steal(&b));
 }
 
@@ -775,6 +771,8 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	out.duration = mono_now() - t0;
 	out.handshakes = r.handshakes;
 	out.reach = r.nreached > 0 ? 1 : r.nunreached > 0 ? -1 : 0;
+	out.has_cert_days = r.has_cert_days;
+	out.cert_days = r.cert_days;
 
 	pthread_mutex_lock(&rn->lock);
 	rn->sum->n++;

@@ -1,5 +1,7 @@
 /* parse.c: parsers for server replies (SMTP, IMAP, POP3, Autodiscover XML). */
 #include <ctype.h>
+#include <expat.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -250,19 +252,20 @@ pop3_status(const char *line, char **cause)
 	return (-1);
 }
 
-/* ---- XML ---- */
+/* ---- XML ----
+ * Well-formedness and namespaces are expat's: the reply comes from the network. No
+ * document type declaration is accepted (an Autodiscover answer has none, and refusing
+ * it refuses every entity expansion), and nesting is capped. Expat reads UTF-8, UTF-16
+ * and ISO-8859-1 and hands back UTF-8; a NUL character is not well-formed in any. */
+
+#define XML_MAX_DEPTH	64
 
 struct xp {
-	const char *s;
-	size_t	 len, off;
-	char	*err;
+	XML_Parser p;
+	struct xml_node *root, *cur;
+	struct sbuf text;	/* character data of cur so far */
 	int	 depth;
-};
-
-struct nsdecl {
-	char	*prefix;	/* "" for the default namespace */
-	char	*uri;
-	struct nsdecl *next;
+	char	*err;
 };
 
 static void
@@ -288,434 +291,124 @@ xml_free(struct xml_node *n)
 	xml_node_free1(n);
 }
 
-static bool
-xp_fail(struct xp *x, const char *what)
+static void
+xp_stop(struct xp *x, const char *what)
 {
 	if (x->err == NULL)
-		x->err = xasprintf("not well-formed XML at byte %zu: %s", x->off, what);
-	return (false);
+		x->err = xasprintf("not well-formed XML at line %lu, column %lu: %s",
+		    (unsigned long)XML_GetCurrentLineNumber(x->p),
+		    (unsigned long)XML_GetCurrentColumnNumber(x->p) + 1, what);
+	XML_StopParser(x->p, XML_FALSE);
 }
 
-static bool
-xp_starts(struct xp *x, const char *p)
-{
-	size_t n = strlen(p);
-
-	return (x->len - x->off >= n && memcmp(x->s + x->off, p, n) == 0);
-}
-
-static bool
-is_name_start(unsigned char c)
-{
-	return (isalpha(c) || c == '_' || c == ':' || c >= 0x80);
-}
-
-static bool
-is_name_char(unsigned char c)
-{
-	return (is_name_start(c) || isdigit(c) || c == '-' || c == '.');
-}
-
-static char *
-xp_name(struct xp *x)
-{
-	size_t start = x->off;
-
-	if (x->off >= x->len || !is_name_start((unsigned char)x->s[x->off])) {
-		xp_fail(x, "expected a name");
-		return (NULL);
-	}
-	while (x->off < x->len && is_name_char((unsigned char)x->s[x->off]))
-		x->off++;
-	return (xstrndup(x->s + start, x->off - start));
-}
-
+/* Close the text of the current element: what was gathered so far is its text. */
 static void
-xp_space(struct xp *x)
+xp_flush_text(struct xp *x)
 {
-	while (x->off < x->len && isspace((unsigned char)x->s[x->off]))
-		x->off++;
+	size_t had;
+
+	if (x->cur == NULL || x->text.len == 0)
+		return;
+	had = strlen(x->cur->text);
+	x->cur->text = xrealloc(x->cur->text, had + x->text.len + 1);
+	memcpy(x->cur->text + had, x->text.s, x->text.len);
+	x->cur->text[had + x->text.len] = '\0';
+	sb_reset(&x->text);
 }
 
-/* Decode character data [p, p+n) with entities into b. */
-static bool
-xp_decode(struct xp *x, const char *p, size_t n, struct sbuf *b)
+static void XMLCALL
+xp_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 {
-	size_t i = 0, j;
-	unsigned long cp;
-	char *end;
+	struct xp *x = arg;
+	struct xml_node *n, **tail;
+	const char *sep = strchr(name, '\n');
 
-	while (i < n) {
-		if (p[i] == '<')
-			return (xp_fail(x, "'<' in character data"));
-		if (p[i] != '&') {
-			sb_addc(b, p[i++]);
-			continue;
-		}
-		for (j = i + 1; j < n && p[j] != ';' && j - i < 12; j++)
-			;
-		if (j >= n || p[j] != ';')
-			return (xp_fail(x, "unterminated entity"));
-		if (strncmp(p + i, "&lt;", 4) == 0)
-			sb_addc(b, '<');
-		else if (strncmp(p + i, "&gt;", 4) == 0)
-			sb_addc(b, '>');
-		else if (strncmp(p + i, "&amp;", 5) == 0)
-			sb_addc(b, '&');
-		else if (strncmp(p + i, "&quot;", 6) == 0)
-			sb_addc(b, '"');
-		else if (strncmp(p + i, "&apos;", 6) == 0)
-			sb_addc(b, '\'');
-		else if (p[i + 1] == '#') {
-			char num[16];
-			size_t nl = j - i - 2;
-
-			if (nl == 0 || nl >= sizeof num)
-				return (xp_fail(x, "bad character reference"));
-			memcpy(num, p + i + 2, nl);
-			num[nl] = '\0';
-			if (num[0] == 'x')
-				cp = strtoul(num + 1, &end, 16);
-			else
-				cp = strtoul(num, &end, 10);
-			if (*end != '\0' || end == num || cp == 0 || cp > 0x10ffff)
-				return (xp_fail(x, "bad character reference"));
-			if (cp < 0x80)
-				sb_addc(b, (char)cp);
-			else if (cp < 0x800) {
-				sb_addc(b, (char)(0xc0 | (cp >> 6)));
-				sb_addc(b, (char)(0x80 | (cp & 0x3f)));
-			} else if (cp < 0x10000) {
-				sb_addc(b, (char)(0xe0 | (cp >> 12)));
-				sb_addc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-				sb_addc(b, (char)(0x80 | (cp & 0x3f)));
-			} else {
-				sb_addc(b, (char)(0xf0 | (cp >> 18)));
-				sb_addc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
-				sb_addc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-				sb_addc(b, (char)(0x80 | (cp & 0x3f)));
-			}
-		} else
-			return (xp_fail(x, "unknown entity"));
-		i = j + 1;
+	(void)attrs;
+	if (++x->depth > XML_MAX_DEPTH) {
+		xp_stop(x, "elements nested more than 64 deep");
+		return;
 	}
-	return (true);
-}
-
-/* Skip <!-- -->, <? ?>, <!DOCTYPE >; returns false on error. */
-static bool
-xp_misc(struct xp *x, bool *skipped)
-{
-	const char *end;
-
-	*skipped = false;
-	if (xp_starts(x, "<!--")) {
-		end = NULL;
-		for (size_t i = x->off + 4; i + 3 <= x->len; i++) {
-			if (memcmp(x->s + i, "-->", 3) == 0) {
-				end = x->s + i;
-				break;
-			}
-		}
-		if (end == NULL)
-			return (xp_fail(x, "unterminated comment"));
-		x->off = (size_t)(end - x->s) + 3;
-		*skipped = true;
-	} else if (xp_starts(x, "<?")) {
-		end = NULL;
-		for (size_t i = x->off + 2; i + 2 <= x->len; i++) {
-			if (memcmp(x->s + i, "?>", 2) == 0) {
-				end = x->s + i;
-				break;
-			}
-		}
-		if (end == NULL)
-			return (xp_fail(x, "unterminated processing instruction"));
-		x->off = (size_t)(end - x->s) + 2;
-		*skipped = true;
-	} else if (xp_starts(x, "<!DOCTYPE")) {
-		/* No internal subsets: an answer has no business carrying one. */
-		while (x->off < x->len && x->s[x->off] != '>') {
-			if (x->s[x->off] == '[')
-				return (xp_fail(x, "DOCTYPE with an internal subset"));
-			x->off++;
-		}
-		if (x->off >= x->len)
-			return (xp_fail(x, "unterminated DOCTYPE"));
-		x->off++;
-		*skipped = true;
-	}
-	return (true);
-}
-
-static const char *
-ns_lookup(const struct nsdecl *d, const char *prefix)
-{
-	for (; d != NULL; d = d->next) {
-		if (strcmp(d->prefix, prefix) == 0)
-			return (d->uri);
-	}
-	return (NULL);
-}
-
-static struct xml_node *xp_element(struct xp *x, struct xml_node *parent,
-    struct nsdecl *scope);
-
-static bool
-xp_content(struct xp *x, struct xml_node *n, struct nsdecl *scope, const char *qname)
-{
-	struct sbuf text;
-	struct xml_node *c, **tail = &n->child;
-	size_t start;
-	bool skipped;
-	char *end;
-
-	sb_init(&text);
-	for (;;) {
-		if (x->off >= x->len) {
-			sb_free(&text);
-			return (xp_fail(x, "unexpected end inside an element"));
-		}
-		if (xp_starts(x, "</")) {
-			x->off += 2;
-			if ((end = xp_name(x)) == NULL) {
-				sb_free(&text);
-				return (false);
-			}
-			if (strcmp(end, qname) != 0) {
-				free(end);
-				sb_free(&text);
-				return (xp_fail(x, "mismatched end tag"));
-			}
-			free(end);
-			xp_space(x);
-			if (x->off >= x->len || x->s[x->off] != '>') {
-				sb_free(&text);
-				return (xp_fail(x, "expected '>'"));
-			}
-			x->off++;
-			n->text = sb_steal(&text);
-			return (true);
-		}
-		if (xp_starts(x, "<![CDATA[")) {
-			start = x->off + 9;
-			for (x->off = start; x->off + 3 <= x->len; x->off++) {
-				if (memcmp(x->s + x->off, "]]>", 3) == 0)
-					break;
-			}
-			if (x->off + 3 > x->len) {
-				sb_free(&text);
-				return (xp_fail(x, "unterminated CDATA"));
-			}
-			sb_addn(&text, x->s + start, x->off - start);
-			x->off += 3;
-			continue;
-		}
-		if (xp_starts(x, "<!--") || xp_starts(x, "<?")) {
-			if (!xp_misc(x, &skipped)) {
-				sb_free(&text);
-				return (false);
-			}
-			continue;
-		}
-		if (x->s[x->off] == '<') {
-			if ((c = xp_element(x, n, scope)) == NULL) {
-				sb_free(&text);
-				return (false);
-			}
-			*tail = c;
-			tail = &c->next;
-			continue;
-		}
-		start = x->off;
-		while (x->off < x->len && x->s[x->off] != '<')
-			x->off++;
-		if (!xp_decode(x, x->s + start, x->off - start, &text)) {
-			sb_free(&text);
-			return (false);
-		}
-	}
-}
-
-static void
-nsdecl_free(struct nsdecl *d, struct nsdecl *stop)
-{
-	struct nsdecl *next;
-
-	for (; d != NULL && d != stop; d = next) {
-		next = d->next;
-		free(d->prefix);
-		free(d->uri);
-		free(d);
-	}
-}
-
-static struct xml_node *
-xp_element(struct xp *x, struct xml_node *parent, struct nsdecl *scope)
-{
-	struct xml_node *n;
-	struct nsdecl *local = scope, *d;
-	struct strv attrs = { 0 };
-	char *qname, *aname, *colon;
-	const char *uri;
-	struct sbuf val;
-	size_t start;
-	char q;
-	bool ok = false, empty = false;
-
-	if (++x->depth > 64) {
-		xp_fail(x, "elements nested too deep");
-		x->depth--;
-		return (NULL);
-	}
-	x->off++;	/* '<' */
-	if ((qname = xp_name(x)) == NULL) {
-		x->depth--;
-		return (NULL);
-	}
+	xp_flush_text(x);
 	n = xcalloc(1, sizeof *n);
-	n->parent = parent;
-	for (;;) {
-		start = x->off;
-		xp_space(x);
-		if (x->off >= x->len) {
-			xp_fail(x, "unterminated start tag");
-			goto out;
-		}
-		if (xp_starts(x, "/>")) {
-			x->off += 2;
-			empty = true;
-			break;
-		}
-		if (x->s[x->off] == '>') {
-			x->off++;
-			break;
-		}
-		if (x->off == start) {
-			xp_fail(x, "expected space between attributes");
-			goto out;
-		}
-		if ((aname = xp_name(x)) == NULL)
-			goto out;
-		if (strv_has(&attrs, aname)) {
-			free(aname);
-			xp_fail(x, "duplicate attribute");
-			goto out;
-		}
-		xp_space(x);
-		if (x->off >= x->len || x->s[x->off] != '=') {
-			free(aname);
-			xp_fail(x, "expected '=' after an attribute name");
-			goto out;
-		}
-		x->off++;
-		xp_space(x);
-		if (x->off >= x->len || (x->s[x->off] != '"' && x->s[x->off] != '\'')) {
-			free(aname);
-			xp_fail(x, "attribute value not quoted");
-			goto out;
-		}
-		q = x->s[x->off++];
-		start = x->off;
-		while (x->off < x->len && x->s[x->off] != q)
-			x->off++;
-		if (x->off >= x->len) {
-			free(aname);
-			xp_fail(x, "unterminated attribute value");
-			goto out;
-		}
-		sb_init(&val);
-		if (!xp_decode(x, x->s + start, x->off - start, &val)) {
-			free(aname);
-			sb_free(&val);
-			goto out;
-		}
-		x->off++;
-		if (strcmp(aname, "xmlns") == 0 || strncmp(aname, "xmlns:", 6) == 0) {
-			d = xmalloc(sizeof *d);
-			d->prefix = xstrdup(aname[5] == ':' ? aname + 6 : "");
-			d->uri = sb_steal(&val);
-			d->next = local;
-			local = d;
-		} else
-			sb_free(&val);
-		strv_push_owned(&attrs, aname);
+	n->ns = sep != NULL ? xstrndup(name, (size_t)(sep - name)) : xstrdup("");
+	n->name = xstrdup(sep != NULL ? sep + 1 : name);
+	n->text = xstrdup("");
+	n->parent = x->cur;
+	if (x->cur == NULL)
+		x->root = n;
+	else {
+		for (tail = &x->cur->child; *tail != NULL; tail = &(*tail)->next)
+			;
+		*tail = n;
 	}
-	if ((colon = strchr(qname, ':')) != NULL) {
-		*colon = '\0';
-		uri = ns_lookup(local, qname);
-		if (uri == NULL) {
-			*colon = ':';
-			xp_fail(x, "undeclared namespace prefix");
-			goto out;
-		}
-		n->ns = xstrdup(uri);
-		n->name = xstrdup(colon + 1);
-		*colon = ':';
-	} else {
-		uri = ns_lookup(local, "");
-		n->ns = xstrdup(uri != NULL ? uri : "");
-		n->name = xstrdup(qname);
-	}
-	if (empty) {
-		n->text = xstrdup("");
-		ok = true;
-	} else
-		ok = xp_content(x, n, local, qname);
-out:
-	nsdecl_free(local, scope);
-	strv_free(&attrs);
-	free(qname);
+	x->cur = n;
+}
+
+static void XMLCALL
+xp_end(void *arg, const XML_Char *name)
+{
+	struct xp *x = arg;
+
+	(void)name;
+	xp_flush_text(x);
 	x->depth--;
-	if (!ok) {
-		xml_free(n);
-		return (NULL);
-	}
-	return (n);
+	if (x->cur != NULL)
+		x->cur = x->cur->parent;
+}
+
+static void XMLCALL
+xp_chars(void *arg, const XML_Char *s, int len)
+{
+	struct xp *x = arg;
+
+	if (x->cur != NULL && len > 0)
+		sb_addn(&x->text, s, (size_t)len);
+}
+
+static void XMLCALL
+xp_doctype(void *arg, const XML_Char *name, const XML_Char *sysid,
+    const XML_Char *pubid, int has_internal_subset)
+{
+	(void)name, (void)sysid, (void)pubid, (void)has_internal_subset;
+	xp_stop(arg, "a document type declaration (not expected in a reply)");
 }
 
 struct xml_node *
 xml_parse(const char *buf, size_t len, char **cause)
 {
-	struct xp x = { .s = buf, .len = len };
-	struct xml_node *root = NULL;
-	bool skipped;
+	struct xp x = { 0 };
+	enum XML_Status st;
 
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		x.off = 3;
-	if (memchr(buf, '\0', len) != NULL) {
-		*cause = xstrdup("not well-formed XML: contains a NUL byte");
+	if (len > INT_MAX) {
+		*cause = xstrdup("not parsed: the XML reply is larger than 2 GiB");
 		return (NULL);
 	}
-	for (;;) {
-		xp_space(&x);
-		if (x.off >= x.len)
-			break;
-		if (!xp_misc(&x, &skipped))
-			goto fail;
-		if (skipped)
-			continue;
-		if (x.s[x.off] != '<') {
-			xp_fail(&x, root == NULL ? "text before the root element" :
-			    "text after the root element");
-			goto fail;
-		}
-		if (root != NULL) {
-			xp_fail(&x, "more than one root element");
-			goto fail;
-		}
-		if ((root = xp_element(&x, NULL, NULL)) == NULL)
-			goto fail;
+	if ((x.p = XML_ParserCreateNS(NULL, '\n')) == NULL) {
+		*cause = xstrdup("cannot create an XML parser: out of memory");
+		return (NULL);
 	}
-	if (root == NULL) {
-		xp_fail(&x, "no root element");
-		goto fail;
+	sb_init(&x.text);
+	XML_SetUserData(x.p, &x);
+	XML_SetElementHandler(x.p, xp_start, xp_end);
+	XML_SetCharacterDataHandler(x.p, xp_chars);
+	XML_SetStartDoctypeDeclHandler(x.p, xp_doctype);
+	XML_SetParamEntityParsing(x.p, XML_PARAM_ENTITY_PARSING_NEVER);
+	st = XML_Parse(x.p, buf, (int)len, XML_TRUE);
+	if (st != XML_STATUS_OK && x.err == NULL)
+		x.err = xasprintf("not well-formed XML at line %lu, column %lu: %s",
+		    (unsigned long)XML_GetCurrentLineNumber(x.p),
+		    (unsigned long)XML_GetCurrentColumnNumber(x.p) + 1,
+		    XML_ErrorString(XML_GetErrorCode(x.p)));
+	XML_ParserFree(x.p);
+	sb_free(&x.text);
+	if (x.err == NULL && x.root == NULL)
+		x.err = xstrdup("not well-formed XML: no root element");
+	if (x.err != NULL) {
+		xml_free(x.root);
+		*cause = x.err;
+		return (NULL);
 	}
-	return (root);
-fail:
-	xml_free(root);
-	*cause = x.err != NULL ? x.err : xstrdup("not well-formed XML");
-	return (NULL);
+	return (x.root);
 }
 
 const struct xml_node *

@@ -43,6 +43,8 @@ struct presult {
 	int	 handshakes;
 	int	 nreached;	/* connections to the probe's host that worked */
 	int	 nunreached;	/* attempts that could not (lookup or connect) */
+	bool	 has_cert_days;	/* probe_result.cert_days */
+	int	 cert_days;
 	double	 deadline;	/* monotonic seconds: min(probe timeout, run deadline) */
 	struct probe_ctx *ctx;
 };

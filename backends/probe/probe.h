@@ -62,6 +62,8 @@ struct probe_result {
 	int	 reach;		/* host probes: 1 connected to the host at least once,
 				 * -1 tried and never could (address lookup or TCP
 				 * connect failed), 0 made no attempt */
+	bool	 has_cert_days;	/* a server certificate was read: */
+	int	 cert_days;	/* whole days until its notAfter (negative: expired) */
 };
 
 struct probe_opts {
@@ -81,6 +83,9 @@ struct probe_summary {
 	int	 handshakes;	/* sum of probe_result.handshakes */
 	double	 wall;		/* seconds */
 };
+/* ,"summary":{...} for a --json document: the counts and the wall time. */
+struct sbuf;
+void probe_summary_json(struct sbuf *b, const struct probe_summary *s);
 
 /* Trust: certificate chains are verified against OpenSSL's default store; the
  * environment variables SSL_CERT_FILE / SSL_CERT_DIR replace it (and SSL_CERT_FILE is

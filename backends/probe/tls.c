@@ -199,6 +199,13 @@ cert_report(struct probe *p, struct presult *r, SSL *ssl, bool *name_ok)
 	}
 	na = X509_get0_notAfter(cert);
 	if (na != NULL && ASN1_TIME_diff(&days, &secs, NULL, na) == 1) {
+		/* Whole days left, -1 from the first second after notAfter; the smallest
+		 * over the probe's handshakes is what the result carries. */
+		int left = days - (days <= 0 && secs < 0 ? 1 : 0);
+
+		if (!r->has_cert_days || left < r->cert_days)
+			r->cert_days = left;
+		r->has_cert_days = true;
 		if (days < 0 || (days == 0 && secs < 0)) {
 			pr_note(r, PROBE_FAIL, "certificate expired %d days ago", -days);
 			pr_sumadd(r, "EXPIRED %d days ago", -days);

@@ -1,6 +1,8 @@
 /* web-common.c: validation and shared pieces of the web server renderers. */
 #include "web-common.h"
 
+#include "profiles/url.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,8 +148,8 @@ web_backend_parse(const struct site *site, const struct vhost *vh, struct web_ba
     char **cause)
 {
 	const char *file = web_file(site);
-	const char *p, *hend, *rest;
-	long port = 0;
+	struct url u;
+	char *why = NULL;
 
 	memset(b, 0, sizeof *b);
 	if (vh->backend == NULL) {
@@ -155,41 +157,19 @@ web_backend_parse(const struct site *site, const struct vhost *vh, struct web_ba
 		    "backend = https://exchange.example.lan", file, vh->line, vh->name);
 		return -1;
 	}
-	if (strncmp(vh->backend, "https://", 8) == 0) {
-		b->tls = true;
-		p = vh->backend + 8;
-	} else if (strncmp(vh->backend, "http://", 7) == 0)
-		p = vh->backend + 7;
-	else
+	if (url_parse(vh->backend, &u, &why) != 0) {
+		free(why);
 		goto bad;
-
-	if (*p == '[') {
-		const char *close = strchr(p, ']');
-
-		if (close == NULL || !valid_ipv6(p + 1, (size_t)(close - p - 1)))
-			goto bad;
-		hend = close + 1;
-		b->host = xstrndup(p, (size_t)(hend - p));
-	} else {
-		hend = p + strcspn(p, ":/");
-		b->host = xstrndup(p, (size_t)(hend - p));
-		if (!web_valid_hostname(b->host))
-			goto bad;
 	}
-	rest = hend;
-	if (*rest == ':') {
-		size_t nd = strspn(rest + 1, "0123456789");
-		char *digits = xstrndup(rest + 1, nd);
-		int rc = parse_int(digits, 1, 65535, &port);
-
-		free(digits);
-		if (nd == 0 || rc == -1)
-			goto bad;
-		rest += 1 + nd;
-	}
-	if (!(rest[0] == '\0' || (rest[0] == '/' && rest[1] == '\0')))
+	if (strcmp(u.path, "/") != 0 || u.has_query ||
+	    (u.ipv6 ? !valid_ipv6(u.host, strlen(u.host)) : !web_valid_hostname(u.host))) {
+		url_free(&u);
 		goto bad;
-	b->port = (int)port;
+	}
+	b->tls = u.https;
+	b->host = u.ipv6 ? xasprintf("[%s]", u.host) : xstrdup(u.host);
+	b->port = u.port;
+	url_free(&u);
 	if (b->port != 0)
 		b->origin = xasprintf("%s://%s:%d", b->tls ? "https" : "http", b->host,
 		    b->port);

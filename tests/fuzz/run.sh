@@ -43,7 +43,7 @@ NICE=${FUZZ_NICE:-10}
 
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clang)" >&2; exit 2; }
 
-PKGS="ncursesw libssh2 openssl libcurl ldns libpcre2-8"
+PKGS="ncursesw libssh2 openssl libcurl ldns libpcre2-8 expat"
 pkg_cflags=$(pkg-config --cflags $PKGS)
 pkg_libs=$(pkg-config --libs $PKGS)
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -44,7 +44,7 @@ fi
 rc=0
 "$MXDECK" lint --json "$data/lint-errors.ini" >"$tmp/json" 2>"$tmp/json.err" || rc=$?
 nerr=$(grep -c ': error: ' "$tmp/lint-errors.err")
-if [ $rc -eq 2 ] && grep -q "\"errors\":$nerr," "$tmp/json" &&
+if [ $rc -eq 2 ] && grep -q "\"counts\":{\"errors\":$nerr," "$tmp/json" &&
     grep -q '"line":44,"severity":"error"' "$tmp/json" && [ "$(wc -l <"$tmp/json")" -eq 1 ]; then
 	ok "--json: exit 2, one line, errors:$nerr, per-finding line and severity"
 else

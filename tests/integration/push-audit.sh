@@ -50,7 +50,7 @@ d = json.load(open(sys.argv[1]))
 assert d["command"] == "audit"
 h = d["hosts"][0]
 assert h["exit"] == 0 and h["summary"] == "no changes", h
-assert "tests" in d and d["tests_summary"]["probes"] > 0
+assert "results" in d and d["summary"]["probes"] > 0
 PY
 no_writes "$lab/strace1" || die "audit wrote on the host"
 ok "audit over read-only SFTP: no drift, live tests ran, and no process of that sshd opened anything for writing"
@@ -71,6 +71,20 @@ no_writes "$lab/strace2" || die "audit wrote on the host"
 host_state "$lab/h1" | diff -u "$lab/before" - || die "audit changed a file"
 ls -la --time-style=full-iso "$lab/h1/state" | diff -u "$lab/before.state" - || die "audit changed the state directory"
 ok "audit finds the tampered file (exit 1, diff in JSON) and still writes nothing: no lock, no file"
+
+# The same drift as a Nagios/Icinga plugin and as a Prometheus textfile.
+rc=0
+MXDECK_PROBES=dns MXDECK_PROBE_TIMEOUT=1 mx audit --format nagios "$lab/site.ini" >"$lab/nagios" 2>/dev/null || rc=$?
+[ -s "$lab/nagios" ] || die "audit --format nagios printed nothing"
+head -1 "$lab/nagios" | grep -Eq '^MXDECK audit (WARNING|CRITICAL) - .*1 host in drift.* \| .*drift=1;0;;0;' ||
+	{ cat "$lab/nagios"; die "audit --format nagios: status line"; }
+[ $rc -eq 1 ] || [ $rc -eq 2 ] || die "audit --format nagios with drift: exit $rc, want 1 or 2"
+grep -Eq '^DRIFT h1: [0-9]+ changes? to apply$' "$lab/nagios" || { cat "$lab/nagios"; die "audit --format nagios: no DRIFT line for h1"; }
+rc=0
+MXDECK_PROBES=dns MXDECK_PROBE_TIMEOUT=1 mx audit --format prometheus "$lab/site.ini" >"$lab/prom" 2>/dev/null || rc=$?
+grep -Eq '^mxdeck_drift_changes\{host="h1"\} [1-9][0-9]*$' "$lab/prom" || { cat "$lab/prom"; die "audit --format prometheus: no drift metric"; }
+grep -qx 'mxdeck_host_checked{host="h1"} 1' "$lab/prom" || die "audit --format prometheus: host_checked"
+ok "audit --format nagios says WARNING/CRITICAL with drift=1 and a DRIFT line; --format prometheus has mxdeck_drift_changes{host=\"h1\"}"
 
 rc=0
 mx apply --yes "$lab/site.ini" >"$lab/out" 2>&1 || rc=$?

@@ -44,3 +44,28 @@ rc=0
 "$MXDECK" plan "$lab/demo.ini" >"$lab/out" 2>&1 || rc=$?
 [ $rc -eq 1 ] && grep -q '^+alice@example.org' "$lab/out" || { cat "$lab/out"; die "plan after a profile change: exit $rc"; }
 ok "a profile change (alice pop3 off) shows up in the local plan as a diff of the deny file"
+
+# A managed file with a Latin-1 byte, a NUL and an ESC: plan --json is still one valid
+# JSON document, the bytes it cannot carry as UTF-8 become U+FFFD, the controls escaped.
+dc=$sb/etc/dovecot/conf.d/99-mxdeck.conf
+[ -s "$dc" ] || die "test setup: $dc is empty"
+printf '# caf\xe9 \x00 \x1b[31m\n' >>"$dc"
+rc=0
+"$MXDECK" plan --json "$lab/demo.ini" >"$lab/plan.json" 2>"$lab/plan.err" || rc=$?
+[ $rc -eq 1 ] || { cat "$lab/plan.err"; die "plan --json after tampering: exit $rc, not 1"; }
+[ -s "$lab/plan.json" ] || die "plan --json printed nothing"
+python3 - "$lab/plan.json" <<'PY' || die "plan --json with Latin-1/NUL/ESC in a managed file is not valid JSON"
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+raw.decode("utf-8")                      # strict: every byte valid UTF-8
+doc = json.loads(raw)                    # strict: a raw control character is an error
+def strings(v):
+    if isinstance(v, str): yield v
+    elif isinstance(v, dict):
+        for x in v.values(): yield from strings(x)
+    elif isinstance(v, list):
+        for x in v: yield from strings(x)
+text = "\n".join(strings(doc))
+assert "caf\ufffd \x00 \x1b[31m" in text, "the tampered line did not come through whole"
+PY
+ok "plan --json with a Latin-1 byte, a NUL and an ESC in a managed file: valid UTF-8 JSON"

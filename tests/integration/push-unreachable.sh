@@ -9,7 +9,7 @@ light_profile >"$lab/site.ini"
 "$labtools/sshd.sh" stop "$lab/h2/sshd"
 
 rc=0
-mx apply --yes --json "$lab/site.ini" >"$lab/out.json" 2>"$lab/out.err" || rc=$?
+mx apply --yes --json -v "$lab/site.ini" >"$lab/out.json" 2>"$lab/out.err" || rc=$?
 [ $rc -eq 3 ] || { cat "$lab/out.err"; die "one host down: exit $rc, want 3"; }
 python3 - "$lab/out.json" <<'PY' || die "JSON report"
 import json, sys
@@ -22,7 +22,7 @@ assert h["h2"]["exit"] == 3 and not h["h2"]["applied"], h["h2"]
 assert "cannot connect" in h["h2"]["summary"] and "refused" in h["h2"]["summary"], h["h2"]["summary"]
 PY
 grep -q '=== host h2 (.*): unreachable: host h2: cannot connect to .* port 2222: Connection refused' "$lab/out.err" ||
-	{ cat "$lab/out.err"; die "human report (stderr with --json) does not name h2"; }
+	{ cat "$lab/out.err"; die "human report (stderr with --json -v) does not name h2"; }
 for h in h1 h3; do
 	[ "$(postconf -c "$lab/$h/etc/postfix" -h smtpd_tls_protocols)" = ">=TLSv1.2" ] || die "$h not applied"
 done

@@ -237,13 +237,21 @@ t_json(void **state)
 		.target = "a\\b", .summary = "x\ty", .details = "l1\nl2\x01\n",
 		.duration = 1.5, .handshakes = 3, .reach = -1,
 	};
-	char *j = probe_result_json(&r);
+	char *j = probe_result_json(&r), *rest;
 	struct probe_result *d;
 
-	assert_string_equal(j, "{\"status\":\"warn\",\"kind\":\"tls\",\"name\":\"tls "
+	/* The id (spaces made dashes, host "site" for a site-wide probe), then the time
+	 * of the result, then the rest. */
+	static const char pre[] = "{\"id\":\"tls/tls-\\\"smtp\\\"/site/a\\\\b\",\"time\":\"";
+
+	assert_true(strncmp(j, pre, sizeof pre - 1) == 0);
+	rest = strstr(j, "Z\",\"status\"");
+	assert_non_null(rest);
+	assert_int_equal(rest - j, sizeof pre - 1 + 19);	/* YYYY-MM-DDTHH:MM:SS */
+	assert_string_equal(rest + 3, "\"status\":\"warn\",\"kind\":\"tls\",\"name\":\"tls "
 	    "\\\"smtp\\\"\",\"host\":null,\"target\":\"a\\\\b\",\"summary\":\"x\\ty\","
-	    "\"details\":\"l1\\nl2\\u0001\\n\",\"duration\":1.500,\"handshakes\":3,"
-	    "\"reach\":-1}");
+	    "\"details\":\"l1\\nl2\\u0001\\n\",\"duration\":1.500,\"duration_ms\":1500,"
+	    "\"handshakes\":3,\"reach\":-1}");
 	free(j);
 	d = probe_result_dup(&r);
 	assert_string_equal(d->details, r.details);

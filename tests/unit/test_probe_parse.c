@@ -234,6 +234,40 @@ t_xml_bad(void **state)
 	}
 }
 
+/* Encodings expat reads for us: a UTF-16 answer (with BOM) and a Latin-1 one come out
+ * as UTF-8; entity definitions of any kind (billion laughs, external) are refused. */
+static void
+t_xml_encodings(void **state)
+{
+	static const char u16[] = "\xff\xfe<\0a\0>\0\xe9\0<\0/\0a\0>\0";
+	static const char l1[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xe9</a>";
+	static const char *const bombs[] = {
+		"<!DOCTYPE a [<!ENTITY l0 \"x\"><!ENTITY l1 \"&l0;&l0;&l0;&l0;\">]><a>&l1;</a>",
+		"<!DOCTYPE a SYSTEM \"file:///etc/passwd\"><a/>",
+		"<!DOCTYPE a [<!ENTITY % p SYSTEM \"http://127.0.0.1/\"> %p;]><a/>",
+	};
+	struct xml_node *n;
+	char *cause = NULL;
+
+	n = xml_parse(u16, sizeof u16 - 1, &cause);
+	assert_non_null(n);
+	assert_string_equal(n->name, "a");
+	assert_string_equal(n->text, "\xc3\xa9");
+	xml_free(n);
+	n = xml_parse(l1, strlen(l1), &cause);
+	assert_non_null(n);
+	assert_string_equal(n->text, "\xc3\xa9");
+	xml_free(n);
+	for (size_t i = 0; i < sizeof bombs / sizeof bombs[0]; i++) {
+		cause = NULL;
+		n = xml_parse(bombs[i], strlen(bombs[i]), &cause);
+		if (n != NULL)
+			fail_msg("accepted: %s", bombs[i]);
+		assert_non_null(strstr(cause, "document type declaration"));
+		free(cause);
+	}
+}
+
 static void
 t_xml_deep(void **state)
 {
@@ -404,6 +438,7 @@ main(void)
 		cmocka_unit_test(t_xml_ok),
 		cmocka_unit_test(t_xml_bad),
 		cmocka_unit_test(t_xml_deep),
+		cmocka_unit_test(t_xml_encodings),
 		cmocka_unit_test(t_ad_outlook),
 		cmocka_unit_test(t_ad_mobile),
 		cmocka_unit_test(t_ad_request),

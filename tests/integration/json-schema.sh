@@ -1,0 +1,105 @@
+#!/bin/bash
+# json-schema.sh: every command's --json output, on success and on each kind of error,
+# is exactly one JSON document on stdout that validates against
+# share/schema/mxdeck.schema.json (python3-jsonschema, draft 2020-12), and stderr holds
+# one summary line (unless -v). Cases: lint ok / with errors; render ok / profile error /
+# unknown --host; plan and audit of a local sandbox in sync, with drift, and with a
+# managed file holding Latin-1, NUL and ESC bytes; apply without --yes off a terminal;
+# test against a real TLS server and with a profile error.
+set -eu
+. "$(dirname "$0")/../lab/push-lib.sh"
+top=$(cd "$labtools/../.." && pwd)
+schema=$top/share/schema/mxdeck.schema.json
+/usr/bin/python3 -c 'import jsonschema' || die "python3-jsonschema is missing (tests/deps.sh installs it)"
+
+n=0
+validate() {	# NAME WANT_EXIT GOT_EXIT [stderr-lines]: $lab/NAME.json and .err
+	local name=$1 want=$2 got=$3 lines=${4:-1}
+	[ "$got" = "$want" ] || { cat "$lab/$name.err"; die "$name: exit $got, want $want"; }
+	[ -s "$lab/$name.json" ] || die "$name: nothing on stdout"
+	/usr/bin/python3 - "$schema" "$lab/$name.json" "$want" <<'PY' || die "$name: not one valid document"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+raw = open(sys.argv[2], "rb").read()
+doc = json.loads(raw.decode("utf-8"))        # the whole of stdout is one document
+jsonschema.Draft202012Validator.check_schema(schema)
+jsonschema.Draft202012Validator(schema).validate(doc)
+assert doc["exit"] == int(sys.argv[3]), doc["exit"]
+PY
+	if [ "$lines" != any ]; then
+		[ "$(wc -l <"$lab/$name.err")" -eq "$lines" ] ||
+			{ cat "$lab/$name.err"; die "$name: stderr has $(wc -l <"$lab/$name.err") lines, want $lines"; }
+	fi
+	n=$((n + 1))
+}
+run() {	# NAME ARGS...
+	local name=$1
+	shift
+	rc=0
+	"$MXDECK" "$@" >"$lab/$name.json" 2>"$lab/$name.err" </dev/null || rc=$?
+}
+
+# The schema can fail: a document without "schema" is refused.
+echo '{"command":"lint"}' >"$lab/broken.json"
+: >"$lab/broken.err"
+if (validate broken 0 0 0) >/dev/null 2>&1; then die "the validator accepted a broken document"; fi
+
+# A local sandbox like push-local's: the demo profile, stock configuration copies.
+cp "$top/share/examples/demo.ini" "$top/share/examples/demo-users.csv" "$lab/"
+sb=$lab/demo-sandbox
+mkdir -p "$sb/etc" "$sb/var/www/mxdeck" "$sb/var/lib/mxdeck"
+cp -a /etc/postfix /etc/dovecot /etc/apache2 /etc/nginx "$sb/etc/"
+printf '[site]\nname = x\nbogus line\n' >"$lab/bad.ini"
+
+run lint-ok lint --json "$lab/demo.ini"; validate lint-ok 0 "$rc"
+run lint-bad lint --json "$lab/bad.ini"; validate lint-bad 2 "$rc"
+run render-ok render --json "$lab/demo.ini" "$lab/out"; validate render-ok 0 "$rc"
+/usr/bin/python3 - "$lab/render-ok.json" "$lab/out" <<'PY' || die "render --json: files and hashes"
+import hashlib, json, os, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["files"]) > 10, len(d["files"])
+for f in d["files"]:
+    p = os.path.join(sys.argv[2], f["host"], f["path"].lstrip("/"))
+    assert hashlib.sha256(open(p, "rb").read()).hexdigest() == f["sha256"], p
+PY
+run render-bad render --json "$lab/bad.ini" "$lab/out2"; validate render-bad 2 "$rc"
+run render-host render --json --host nosuch "$lab/demo.ini" "$lab/out3"; validate render-host 2 "$rc"
+run plan-bad plan --json "$lab/bad.ini"; validate plan-bad 2 "$rc"
+run plan-drift plan --json "$lab/demo.ini"; validate plan-drift 1 "$rc"
+run apply-tty apply --json "$lab/demo.ini"; validate apply-tty 2 "$rc"
+run plan-host plan --json --host nosuch "$lab/demo.ini"; validate plan-host 2 "$rc" any
+export MXDECK_PROBES=dns MXDECK_PROBE_TIMEOUT=0.5 MXDECK_PROBE_DEADLINE=3
+run audit-drift audit --json "$lab/demo.ini"; validate audit-drift 1 "$rc"
+/usr/bin/python3 - "$lab/audit-drift.json" <<'PY' || die "audit --json: results in the test shape"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["summary"]["probes"] == len(d["results"]) > 0
+ids = [r["id"] for r in d["results"]]
+assert len(ids) == len(set(ids)), "check ids are not unique"
+PY
+run test-bad test --json "$lab/bad.ini"; validate test-bad 2 "$rc"
+
+# A managed file with bytes that are not UTF-8: still one valid document.
+dc=$sb/etc/dovecot/conf.d/99-mxdeck.conf
+printf 'ssl = required\n# caf\xe9 \x00 \x1b]0;title\x07\n' >"$dc"
+run plan-bytes plan --json "$lab/demo.ini"; validate plan-bytes 1 "$rc"
+unset MXDECK_PROBES MXDECK_PROBE_TIMEOUT MXDECK_PROBE_DEADLINE
+
+# test against a real TLS server: ids, numbers as numbers.
+. "$labtools/probe-lab.sh"
+lab_init
+extra_cleanup=lab_cleanup
+lab_ca
+P=$(lab_port); lab_s_server "$P" "$LAB/pki/good.pem" "$LAB/pki/good.key"; lab_wait_port "$P"
+printf '[site]\nname = lab\ndomain = lab.test\n\n[autodiscover "lab.test"]\nimap = imap.lab.test:993/ssl\nsmtp = smtp.lab.test:465/ssl\n\n[host "good"]\naddress = 127.0.0.1\nroles = postfix\nprobe_ports = smtp:off submission:off smtps:%s\n' "$P" >"$lab/tls.ini"
+SSL_CERT_FILE=$LAB/pki/ca.pem MXDECK_PROBES=tls,tlsver MXDECK_PROBE_TIMEOUT=5 \
+    run test-ok test --json "$lab/tls.ini"
+validate test-ok 0 "$rc"
+/usr/bin/python3 - "$lab/test-ok.json" <<'PY' || die "test --json: numbers"
+import json, sys
+d = json.load(open(sys.argv[1]))
+tls = [r for r in d["results"] if r["kind"] == "tls"][0]
+assert isinstance(tls["cert_days"], int) and tls["cert_days"] > 21, tls
+assert tls["id"] == "tls/tls-smtps/good/" + tls["target"], tls["id"]
+PY
+ok "$n --json documents (lint, render, plan, apply, audit, test; success and error cases) validate against share/schema/mxdeck.schema.json, one summary line on stderr"
