@@ -74,7 +74,36 @@ int parse_bool(const char *s);
 /* Parse a decimal integer in [lo, hi]; returns -1 (and leaves *out) on error. */
 int parse_int(const char *s, long lo, long hi, long *out);
 
-/* Read a whole file; returns NULL and sets *cause on failure. */
+/* Local files mxdeck reads whole, each with a size cap (the one table of them). Every
+ * read refuses what is not a regular file (a device such as /dev/zero, a FIFO, a
+ * directory, a socket) and a file over its cap, with a message that says what the
+ * file is, which file, the limit and what to do. */
+enum input_kind {
+	IK_PROFILE,		/* the INI profile */
+	IK_USERS,		/* the users CSV (millions of lines must work) */
+	IK_KNOWN_HOSTS,		/* an OpenSSH known_hosts file */
+	IK_IDENTITY,		/* an SSH private key (libssh2 reads it; checked first) */
+	IK_CERT,		/* a PEM certificate (chain) read for TLSA records */
+	IK_ANCHOR,		/* the DNSSEC trust anchor */
+	IK_MESSAGE,		/* a message or header block for the header tester */
+	IK_OTHER,		/* anything else: read_file() */
+	IK__COUNT
+};
+struct input_kind_info {
+	const char	*what;		/* "the users CSV" */
+	size_t		 max;		/* bytes */
+	const char	*todo;		/* what to do when the file is over max */
+};
+extern const struct input_kind_info input_kinds[IK__COUNT];
+
+/* Read a whole regular file of kind k (at most its cap); NUL-terminated, length in
+ * *lenp. NULL and *cause (the caller frees it) on failure. */
+char *read_input_file(const char *path, enum input_kind k, size_t *lenp, char **cause);
+/* The same checks without reading, for files another library opens (identity files):
+ * 0 when path is a regular file within the cap of k; -1 and *cause otherwise. An
+ * ENOENT leaves errno set. */
+int check_input_file(const char *path, enum input_kind k, char **cause);
+/* read_input_file(path, IK_OTHER, ...). */
 char *read_file(const char *path, size_t *lenp, char **cause);
 /* Write a file atomically (temp + fsync + rename) with the given mode. */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode, char **cause);

@@ -102,7 +102,7 @@ profile_hash(const char *path)
 	unsigned int mdlen = 0;
 	struct sbuf b;
 
-	buf = read_file(path, &len, &cause);
+	buf = read_input_file(path, IK_PROFILE, &len, &cause);
 	if (buf == NULL) {
 		free(cause);
 		return xstrdup("-");

@@ -22,8 +22,8 @@ load_anchors(struct probe_ctx *ctx, ldns_resolver *res, char **cause)
 	ldns_status st;
 	int n = 0, lineno = 0;
 
-	if ((buf = read_file(path, &len, &e)) == NULL) {
-		*cause = xasprintf("trust anchor %s: %s", path, e);
+	if ((buf = read_input_file(path, IK_ANCHOR, &len, &e)) == NULL) {
+		*cause = xasprintf("trust anchor: %s", e);
 		free(e);
 		return (-1);
 	}
