@@ -396,7 +396,7 @@ check_input_file(const char *path, enum input_kind k, char **cause)
 		return -1;
 	}
 	if ((uintmax_t)st.st_size > input_kinds[k].max) {
-		char *sz = size_str((size_t)st.st_size);
+		char *sz = xasprintf("%jd bytes", (intmax_t)st.st_size);
 
 		*cause = too_big(path, k, sz);
 		free(sz);
@@ -433,7 +433,7 @@ read_input_file(const char *path, enum input_kind k, size_t *lenp, char **cause)
 		return NULL;
 	}
 	if ((uintmax_t)st.st_size > max) {
-		char *sz = size_str((size_t)st.st_size);
+		char *sz = xasprintf("%jd bytes", (intmax_t)st.st_size);
 
 		*cause = too_big(path, k, sz);
 		free(sz);
