@@ -604,9 +604,10 @@ mkdir_p(const char *path, unsigned mode, char **cause)
 }
 
 /* Length of the valid UTF-8 sequence at p (shortest form, no surrogates, at most
- * U+10FFFF) with its code point in *cp, or 0 when p does not start one. */
+ * U+10FFFF, within avail bytes) with its code point in *cp, or 0 when p does not
+ * start one. */
 static size_t
-utf8_decode(const unsigned char *p, unsigned *cp)
+utf8_decode_n(const unsigned char *p, size_t avail, unsigned *cp)
 {
 	size_t n;
 	unsigned min;
@@ -623,6 +624,8 @@ utf8_decode(const unsigned char *p, unsigned *cp)
 		n = 4; min = 0x10000; *cp = p[0] & 0x07;
 	} else
 		return 0;
+	if (n > avail)
+		return 0;
 	for (size_t i = 1; i < n; i++) {
 		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
 			return 0;
@@ -631,6 +634,13 @@ utf8_decode(const unsigned char *p, unsigned *cp)
 	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
 		return 0;
 	return n;
+}
+
+/* utf8_decode_n on a NUL-terminated string (the NUL stops a sequence). */
+static size_t
+utf8_decode(const unsigned char *p, unsigned *cp)
+{
+	return utf8_decode_n(p, 4, cp);
 }
 
 void
@@ -658,7 +668,7 @@ sb_json_string(struct sbuf *b, const char *s)
 
 				if (n == 0)
 					sb_add(b, "\\ufffd");
-				else if (cp < 0xa0)
+				else if (text_cp_unsafe(cp))	/* C1, bidi, separators */
 					sb_addf(b, "\\u%04x", cp);
 				else
 					sb_addn(b, (const char *)p, n);
@@ -670,32 +680,71 @@ sb_json_string(struct sbuf *b, const char *s)
 	sb_addc(b, '"');
 }
 
-void
-sb_add_printable(struct sbuf *b, const char *s)
+bool
+text_cp_unsafe(unsigned cp)
 {
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+	    cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void
+sb_add_printable_n(struct sbuf *b, const char *s, size_t len, bool keep_nl)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
 	sb_addn(b, "", 0);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+	while (p < end) {
 		unsigned cp;
 		size_t n;
 
-		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
-			sb_addf(b, "\\x%02x", *p);
-			continue;
-		}
 		if (*p < 0x80) {
-			sb_addc(b, (char)*p);
+			if (*p == '\t' || (keep_nl && *p == '\n') || !text_cp_unsafe(*p))
+				sb_addc(b, (char)*p);
+			else
+				sb_addf(b, "\\x%02x", *p);
+			p++;
 			continue;
 		}
-		n = utf8_decode(p, &cp);
+		n = utf8_decode_n(p, (size_t)(end - p), &cp);
 		if (n == 0 || cp < 0xa0) {
 			/* invalid, or a C1 control: every byte visible */
 			for (size_t i = 0; i < (n == 0 ? 1 : n); i++)
 				sb_addf(b, "\\x%02x", p[i]);
-		} else
+		} else if (text_cp_unsafe(cp))
+			sb_addf(b, "\\u{%04x}", cp);
+		else
 			sb_addn(b, (const char *)p, n);
-		if (n > 1)
-			p += n - 1;
+		p += n == 0 ? 1 : n;
 	}
+}
+
+void
+sb_add_printable(struct sbuf *b, const char *s)
+{
+	sb_add_printable_n(b, s, strlen(s), false);
+}
+
+void
+fprintf_safe(FILE *f, const char *fmt, ...)
+{
+	struct sbuf raw, out;
+	va_list ap;
+
+	sb_init(&raw);
+	sb_init(&out);
+	va_start(ap, fmt);
+	{
+		char *m = xvasprintf(fmt, ap);
+
+		sb_add(&raw, m);
+		free(m);
+	}
+	va_end(ap);
+	sb_add_printable_n(&out, raw.s, raw.len, true);
+	fputs(out.s, f);
+	sb_free(&raw);
+	sb_free(&out);
 }
 
 char *

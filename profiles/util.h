@@ -58,11 +58,25 @@ void strv_split_words(struct strv *sv, const char *s);
 void json_string(FILE *f, const char *s);
 void sb_json_string(struct sbuf *b, const char *s);
 
-/* Text from outside (a server's reply, a file) made safe to print on a terminal:
- * C0 controls but tab, DEL, the C1 controls U+0080..U+009F and bytes that are not
- * valid UTF-8 become a visible "\xNN"; everything else (UTF-8 text) is kept. */
+/* The one terminal sanitizer. Everything mxdeck shows on a terminal that it did not
+ * write itself (a server's reply, a profile or CSV value, a remote file in a diff, a
+ * host's message) goes through it, the console included (tty.c asks
+ * text_cp_unsafe()):
+ * - C0 controls but tab (and newline where the caller allows lines), DEL, the C1
+ *   controls U+0080..U+009F (raw or UTF-8) and bytes that are not valid UTF-8 become
+ *   a visible "\xNN" per byte;
+ * - the bidirectional controls U+061C, U+200E, U+200F, U+202A..U+202E and
+ *   U+2066..U+2069 (which reorder what follows them: "Trojan Source") and the line
+ *   and paragraph separators U+2028, U+2029 become a visible "\u{XXXX}";
+ * - everything else (UTF-8 text) is kept. */
+bool text_cp_unsafe(unsigned cp);
 char *str_printable(const char *s);
 void sb_add_printable(struct sbuf *b, const char *s);
+/* The same over len bytes (NULs shown as \x00); newlines kept when keep_nl is true. */
+void sb_add_printable_n(struct sbuf *b, const char *s, size_t len, bool keep_nl);
+/* fprintf, then the whole text through the sanitizer (newlines kept): for every
+ * message and report line that holds text from outside. */
+void fprintf_safe(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* String helpers. */
 char *str_trim(char *s);                 /* in place, returns s moved past leading space */

@@ -45,7 +45,7 @@ worker(void *arg)
 		push_host(j->site, j->hosts[i], j->opts, &j->results[i]);
 		if (j->progress != NULL) {
 			pthread_mutex_lock(&j->mu);
-			fprintf(j->progress, "mxdeck: %s: %s (%.2fs)\n", j->hosts[i]->name,
+			fprintf_safe(j->progress, "mxdeck: %s: %s (%.2fs)\n", j->hosts[i]->name,
 			    j->results[i].summary ? j->results[i].summary : "?",
 			    j->results[i].seconds);
 			fflush(j->progress);
@@ -116,25 +116,11 @@ profile_hash(const char *path)
 	return sb_steal(&b);
 }
 
+/* The one JSON string writer (util.h): valid UTF-8 out whatever a host sent. */
 static void
 json_str(struct sbuf *b, const char *s)
 {
-	sb_addc(b, '"');
-	for (; s != NULL && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			sb_addf(b, "\\%c", c);
-		else if (c == '\n')
-			sb_add(b, "\\n");
-		else if (c == '\t')
-			sb_add(b, "\\t");
-		else if (c < 0x20)
-			sb_addf(b, "\\u%04x", c);
-		else
-			sb_addc(b, (char)c);
-	}
-	sb_addc(b, '"');
+	sb_json_string(b, s != NULL ? s : "");
 }
 
 static void
@@ -170,19 +156,26 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 	for (size_t i = 0; i < n; i++) {
 		const struct push_result *r = &res[i];
 
-		fprintf(f, "=== host %s (%s): %s: %s\n", hosts[i]->name,
+		fprintf_safe(f, "=== host %s (%s): %s: %s\n", hosts[i]->name,
 		    hosts[i]->local ? "local" : hosts[i]->address, exit_word(r->exit),
 		    r->summary ? r->summary : "");
 		if (r->exit == EXIT_ROLLBACK_FAILED)
-			fprintf(f, "!!! host %s: THE ROLLBACK FAILED: the host is in a mixed state; "
+			fprintf_safe(f, "!!! host %s: THE ROLLBACK FAILED: the host is in a mixed state; "
 			    "see above\n", hosts[i]->name);
 		for (size_t k = 0; k < r->notes.n; k++)
-			fprintf(f, "    note: %s\n", r->notes.v[k]);
+			fprintf_safe(f, "    note: %s\n", r->notes.v[k]);
 		for (size_t k = 0; k < r->changes.n; k++)
-			fprintf(f, "    %s %s\n", r->exit == EXIT_OK && r->applied ? "changed:" :
+			fprintf_safe(f, "    %s %s\n", r->exit == EXIT_OK && r->applied ? "changed:" :
 			    "change:", r->changes.v[k]);
-		if (show_diff && r->diff.len > 0)
-			fputs(r->diff.s, f);
+		if (show_diff && r->diff.len > 0) {
+			/* a diff shows the host's files: their bytes are not ours */
+			struct sbuf safe;
+
+			sb_init(&safe);
+			sb_add_printable_n(&safe, r->diff.s, r->diff.len, true);
+			fputs(safe.s, f);
+			sb_free(&safe);
+		}
 	}
 	{
 		size_t nok = 0, ndrift = 0, nbad = 0, napplied = 0;
@@ -199,11 +192,11 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 		}
 		if (strcmp(verb, "apply") == 0)
 			/* An applied host exits 0: "with changes" would always read 0. */
-			fprintf(f, "mxdeck: %s: %zu host%s: %zu applied, %zu already in sync, "
+			fprintf_safe(f, "mxdeck: %s: %zu host%s: %zu applied, %zu already in sync, "
 			    "%zu failed\n", verb, n, n == 1 ? "" : "s", napplied, nok - napplied,
 			    nbad);
 		else
-			fprintf(f, "mxdeck: %s: %zu host%s: %zu in sync, %zu with changes, "
+			fprintf_safe(f, "mxdeck: %s: %zu host%s: %zu in sync, %zu with changes, "
 			    "%zu failed\n", verb, n, n == 1 ? "" : "s", nok, ndrift, nbad);
 	}
 }
@@ -266,7 +259,7 @@ select_hosts(const struct cli *cli, const struct site *site, const struct host *
 
 	for (size_t i = 0; i < cli->hosts.n; i++)
 		if (site_find_host(site, cli->hosts.v[i]) == NULL) {
-			fprintf(stderr, "mxdeck: --host %s: no [host \"%s\"] in %s\n",
+			fprintf_safe(stderr, "mxdeck: --host %s: no [host \"%s\"] in %s\n",
 			    cli->hosts.v[i], cli->hosts.v[i], cli->profile);
 			free(v);
 			return -1;
@@ -275,7 +268,7 @@ select_hosts(const struct cli *cli, const struct site *site, const struct host *
 		if (cli->hosts.n == 0 || strv_has(&cli->hosts, site->hosts[i].name))
 			v[n++] = &site->hosts[i];
 	if (n == 0) {
-		fprintf(stderr, "mxdeck: %s: the profile has no [host] to push to\n",
+		fprintf_safe(stderr, "mxdeck: %s: the profile has no [host] to push to\n",
 		    cli->profile);
 		free(v);
 		return -1;
@@ -291,7 +284,7 @@ probe_cb_human(const struct probe_result *r, void *arg)
 	struct strv *objs = ((void **)arg)[0];
 	FILE *f = ((void **)arg)[1];
 
-	fprintf(f, "  %-4s %-6s %-24s %s%s%s\n", probe_status_names[r->status], r->kind,
+	fprintf_safe(f, "  %-4s %-6s %-24s %s%s%s\n", probe_status_names[r->status], r->kind,
 	    r->name, r->host ? r->host : "", r->host ? ": " : "", r->summary);
 	strv_push_owned(objs, probe_result_json(r));
 }
@@ -397,13 +390,13 @@ run(struct cli *cli, enum mode mode)
 			po.timeout = atof(pt);
 		if (kinds != NULL && *kinds != '\0' &&
 		    probe_kinds_parse(kinds, &po.kinds, &cause) != 0) {
-			fprintf(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
+			fprintf_safe(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
 			free(cause);
 			cause = NULL;
 			po.kinds = 0;
 		}
 		if (probe_list_build(site, &po, &pl, &cause) != 0) {
-			fprintf(stderr, "mxdeck: audit: live tests: %s\n", cause);
+			fprintf_safe(stderr, "mxdeck: audit: live tests: %s\n", cause);
 			free(cause);
 		} else {
 			fprintf(human, "mxdeck: audit: live tests (%zu probes)\n",

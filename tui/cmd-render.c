@@ -70,7 +70,7 @@ cli_load_site(const struct cli *cli)
 	struct diags d = { 0 };
 
 	if (check_profile(cli->profile, site, &d, false) == -1) {
-		fprintf(stderr, "mxdeck: %s: %zu error(s); fix them and run again "
+		fprintf_safe(stderr, "mxdeck: %s: %zu error(s); fix them and run again "
 		    "(`mxdeck lint %s` lists them)\n", cli->profile, d.nerrors, cli->profile);
 		diags_free(&d);
 		site_free(site);
@@ -110,7 +110,7 @@ cmd_render(struct cli *cli)
 	t_load = now_ms() - t0;
 	for (size_t i = 0; i < cli->hosts.n; i++)
 		if (site_find_host(site, cli->hosts.v[i]) == NULL) {
-			fprintf(stderr, "mxdeck: --host %s: no such host in %s\n",
+			fprintf_safe(stderr, "mxdeck: --host %s: no such host in %s\n",
 			    cli->hosts.v[i], cli->profile);
 			rc = EXIT_USAGE;
 			goto out;
@@ -133,7 +133,7 @@ cmd_render(struct cli *cli)
 			rc1 = fileset_write(&fs, cli->outdir, h->name, &cause);
 		t_write += now_ms() - t1;
 		if (rc1 == -1) {
-			fprintf(stderr, "mxdeck: render: %s\n", cause);
+			fprintf_safe(stderr, "mxdeck: render: %s\n", cause);
 			free(cause);
 			fileset_free(&fs);
 			rc = EXIT_USAGE;
@@ -146,7 +146,7 @@ cmd_render(struct cli *cli)
 		fileset_free(&fs);
 	}
 	if (cli->verbose > 0)
-		fprintf(stderr, "mxdeck: %zu users, %zu vhosts: rendered %zu files (%zu bytes) "
+		fprintf_safe(stderr, "mxdeck: %zu users, %zu vhosts: rendered %zu files (%zu bytes) "
 		    "for %zu hosts under %s; load %.1f ms, render %.1f ms, write %.1f ms\n",
 		    site->nusers, site->nvhosts, nfiles, nbytes, nhosts, cli->outdir, t_load,
 		    t_render, t_write);
@@ -179,7 +179,7 @@ cmd_lint(struct cli *cli)
 		}
 		printf("]}\n");
 	} else if (d.nerrors == 0)
-		fprintf(stderr, "%s: ok (%zu warning%s)\n", cli->profile, d.nwarnings,
+		fprintf_safe(stderr, "%s: ok (%zu warning%s)\n", cli->profile, d.nwarnings,
 		    d.nwarnings == 1 ? "" : "s");
 	rc = rc == -1 ? EXIT_USAGE : EXIT_OK;
 	diags_free(&d);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,12 +129,74 @@ test_read_ok(void **state)
 	free(path);
 }
 
+/* The one sanitizer: C0 (not tab), DEL, C1 raw and UTF-8, invalid UTF-8 as \xNN;
+ * bidi controls and separators as \u{XXXX}; text kept; newlines only when asked. */
+static void
+test_printable_all(void **state)
+{
+	static const struct {
+		const char	*in;
+		size_t		 len;
+		bool		 keep_nl;
+		const char	*want;
+	} cases[] = {
+		{ "a\x1b]0;x\x07" "b", 0, false, "a\\x1b]0;x\\x07b" },
+		{ "\r\b\x7f\t", 0, false, "\\x0d\\x08\\x7f\t" },
+		{ "l1\nl2", 0, false, "l1\\x0al2" },
+		{ "l1\nl2", 0, true, "l1\nl2" },
+		{ "\x9b\xc2\x9b\xc2\x85", 0, false, "\\x9b\\xc2\\x9b\\xc2\\x85" },
+		{ "\xff\xc3", 0, false, "\\xff\\xc3" },
+		{ "\xe2\x80\xae" "evil", 0, false, "\\u{202e}evil" },
+		{ "\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad", 0, false,
+		    "\\u{202a}\\u{202b}\\u{202c}\\u{202d}" },
+		{ "\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", 0, false,
+		    "\\u{2066}\\u{2067}\\u{2068}\\u{2069}" },
+		{ "\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", 0, false,
+		    "\\u{200e}\\u{200f}\\u{061c}" },
+		{ "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", 0, true, "a\\u{2028}b\\u{2029}c" },
+		/* kept: Latin, CJK, emoji, the zero-width joiner, NBSP */
+		{ "t\xc3\xa4 \xe6\x97\xa5 \xf0\x9f\x98\x80 \xe2\x80\x8d\xc2\xa0", 0, false,
+		    "t\xc3\xa4 \xe6\x97\xa5 \xf0\x9f\x98\x80 \xe2\x80\x8d\xc2\xa0" },
+		/* a NUL inside the counted bytes, a sequence cut by the end */
+		{ "a\0b\xe2\x80", 5, false, "a\\x00b\\xe2\\x80" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct sbuf b;
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
+
+		sb_init(&b);
+		sb_add_printable_n(&b, cases[i].in, len, cases[i].keep_nl);
+		if (strcmp(b.s, cases[i].want) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, b.s, cases[i].want);
+		sb_free(&b);
+	}
+	assert_true(text_cp_unsafe(0x202e));
+	assert_true(text_cp_unsafe(0x9b));
+	assert_false(text_cp_unsafe(0xe4));
+	assert_false(text_cp_unsafe(0x200d));
+}
+
+/* JSON: valid UTF-8 and the same code points escaped. */
+static void
+test_json_bidi(void **state)
+{
+	struct sbuf b;
+
+	sb_init(&b);
+	sb_json_string(&b, "x\xe2\x80\xae\xe2\x80\xa8\xc2\x9b\xff\xc3\xa4");
+	assert_string_equal(b.s, "\"x\\u202e\\u2028\\u009b\\ufffd\xc3\xa4\"");
+	sb_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kinds_refuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_ok, setup, teardown),
+		cmocka_unit_test(test_printable_all),
+		cmocka_unit_test(test_json_bidi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
