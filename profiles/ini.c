@@ -616,7 +616,7 @@ ini_save(const struct ini *ini, const char *path, char **cause)
 		return -1;
 	}
 	data = ini_serialize(ini, &len);
-	rc = write_file_atomic(path, data, len, mode, cause);
+	rc = write_file_through(path, data, len, mode, cause);
 	free(data);
 	return rc;
 }

@@ -518,6 +518,7 @@ int
 write_file_atomic(const char *path, const char *data, size_t len, unsigned mode, char **cause)
 {
 	char *tmp = xasprintf("%s.mxdeck-tmp.%ld", path, (long)getpid());
+	struct stat old;
 	int fd;
 
 	/* The temporary name is predictable: never write through something already
@@ -531,6 +532,15 @@ write_file_atomic(const char *path, const char *data, size_t len, unsigned mode,
 	}
 	if (write_all(fd, data, len) == -1) {
 		*cause = xasprintf("%s: write failed: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	/* the file it replaces keeps its owner and group (root saving a user's
+	 * profile); a user who may not give the file away keeps it as the owner */
+	if (lstat(path, &old) == 0 && S_ISREG(old.st_mode) &&
+	    (old.st_uid != geteuid() || old.st_gid != getegid()) &&
+	    fchown(fd, old.st_uid, old.st_gid) == -1 && errno != EPERM) {
+		*cause = xasprintf("%s: cannot keep the owner of %s: %s", tmp, path,
+		    strerror(errno));
 		goto fail;
 	}
 	if (fchmod(fd, (mode_t)mode) == -1 || fsync(fd) == -1) {
@@ -555,6 +565,34 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return -1;
+}
+
+int
+write_file_through(const char *path, const char *data, size_t len, unsigned mode,
+    char **cause)
+{
+	struct stat st;
+	char *target;
+	int rc;
+
+	if (lstat(path, &st) == -1 || !S_ISLNK(st.st_mode))
+		return write_file_atomic(path, data, len, mode, cause);
+	/* the whole chain of links resolved: the rename replaces the real file */
+	if ((target = realpath(path, NULL)) == NULL) {
+		*cause = xasprintf("%s is a symbolic link whose target cannot be reached "
+		    "(%s); nothing was saved: fix the link, or point it at an existing file",
+		    path, strerror(errno));
+		return -1;
+	}
+	if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+		*cause = xasprintf("%s is a symbolic link to %s, which is not a regular "
+		    "file; nothing was saved", path, target);
+		free(target);
+		return -1;
+	}
+	rc = write_file_atomic(target, data, len, mode, cause);
+	free(target);
+	return rc;
 }
 
 int

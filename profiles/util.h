@@ -119,8 +119,17 @@ char *read_input_file(const char *path, enum input_kind k, size_t *lenp, char **
 int check_input_file(const char *path, enum input_kind k, char **cause);
 /* read_input_file(path, IK_OTHER, ...). */
 char *read_file(const char *path, size_t *lenp, char **cause);
-/* Write a file atomically (temp + fsync + rename) with the given mode. */
+/* Write a file atomically (temp + fsync + rename) with the given mode; an existing
+ * file's owner and group are kept (as far as the user may). A symlink at path is
+ * replaced by a regular file, never written through (for backups and other files
+ * whose name may be planted). */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode, char **cause);
+/* The same for a file the user edits (the profile, the users CSV): when path is a
+ * symlink, the link stays and its target is replaced atomically (temporary in the
+ * target's directory, then rename), keeping the target's owner and group; mode is
+ * the target's (the caller stats through the link). */
+int write_file_through(const char *path, const char *data, size_t len, unsigned mode,
+    char **cause);
 /* Plain write in place (create/truncate), no temp file, no fsync: for output trees
  * such as `mxdeck render DIR`, where speed matters and a crash leaves a file to redo. */
 int write_file_replace(const char *path, const char *data, size_t len, unsigned mode,

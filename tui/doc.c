@@ -491,7 +491,7 @@ csv_save(struct console *c, char **cause)
 	free(bak);
 	free(old);
 	if (rc == 0)
-		rc = write_file_atomic(path, out.s != NULL ? out.s : "", out.len, mode, cause);
+		rc = write_file_through(path, out.s != NULL ? out.s : "", out.len, mode, cause);
 	sb_free(&out);
 	return rc;
 }

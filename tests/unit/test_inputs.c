@@ -189,6 +189,57 @@ test_json_bidi(void **state)
 	sb_free(&b);
 }
 
+/* Saving through links: a chain of two links keeps both and replaces the final
+ * file (new inode, mode kept); a dangling link is refused with nothing written; the
+ * plain write_file_atomic (for .bak files) replaces a planted link instead. */
+static void
+test_write_through(void **state)
+{
+	struct tmp *t = *state;
+	char *real = xasprintf("%s/real.ini", t->dir), *l1 = xasprintf("%s/l1", t->dir);
+	char *l2 = xasprintf("%s/l2", t->dir), *dang = xasprintf("%s/dang", t->dir);
+	char *cause = NULL, *got;
+	struct stat st0, st1, lst;
+	size_t len;
+
+	assert_int_equal(write_file_atomic(real, "old\n", 4, 0600, &cause), 0);
+	assert_int_equal(chmod(real, 0640), 0);
+	assert_int_equal(stat(real, &st0), 0);
+	assert_int_equal(symlink("real.ini", l1), 0);
+	assert_int_equal(symlink(l1, l2), 0);
+	assert_int_equal(write_file_through(l2, "new\n", 4, 0640, &cause), 0);
+	assert_int_equal(lstat(l2, &lst), 0);
+	assert_true(S_ISLNK(lst.st_mode));
+	assert_int_equal(lstat(l1, &lst), 0);
+	assert_true(S_ISLNK(lst.st_mode));
+	assert_int_equal(stat(real, &st1), 0);
+	assert_true(st1.st_ino != st0.st_ino);		/* renamed into place */
+	assert_int_equal(st1.st_mode & 07777, 0640);
+	got = read_input_file(real, IK_PROFILE, &len, &cause);
+	assert_string_equal(got, "new\n");
+	free(got);
+
+	assert_int_equal(symlink("missing/x.ini", dang), 0);
+	assert_int_equal(write_file_through(dang, "x", 1, 0644, &cause), -1);
+	assert_non_null(strstr(cause, "is a symbolic link whose target cannot be reached"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(lstat(dang, &lst), 0);
+	assert_true(S_ISLNK(lst.st_mode));
+
+	/* write_file_atomic: the link itself is replaced, its target untouched */
+	assert_int_equal(write_file_atomic(l1, "bak\n", 4, 0600, &cause), 0);
+	assert_int_equal(lstat(l1, &lst), 0);
+	assert_true(S_ISREG(lst.st_mode));
+	got = read_input_file(real, IK_PROFILE, &len, &cause);
+	assert_string_equal(got, "new\n");
+	free(got);
+	free(real);
+	free(l1);
+	free(l2);
+	free(dang);
+}
+
 int
 main(void)
 {
@@ -196,6 +247,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kinds_refuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_ok, setup, teardown),
 		cmocka_unit_test(test_printable_all),
+		cmocka_unit_test_setup_teardown(test_write_through, setup, teardown),
 		cmocka_unit_test(test_json_bidi),
 	};
 
