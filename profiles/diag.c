@@ -33,9 +33,9 @@ diags_print(const struct diags *d, FILE *f)
 		const char *kind = g->sev == SEV_ERROR ? "error" : "warning";
 
 		if (g->line > 0)
-			fprintf(f, "%s:%d: %s: %s\n", g->file, g->line, kind, g->msg);
+			fprintf_safe(f, "%s:%d: %s: %s\n", g->file, g->line, kind, g->msg);
 		else
-			fprintf(f, "%s: %s: %s\n", g->file, kind, g->msg);
+			fprintf_safe(f, "%s: %s: %s\n", g->file, kind, g->msg);
 	}
 }
 

@@ -308,7 +308,7 @@ int
 ini_load(struct ini *ini, const char *path, struct diags *d, char **cause)
 {
 	size_t len;
-	char *buf = read_file(path, &len, cause);
+	char *buf = read_input_file(path, IK_PROFILE, &len, cause);
 
 	if (buf == NULL) {
 		memset(ini, 0, sizeof *ini);
@@ -599,7 +599,7 @@ ini_save(const struct ini *ini, const char *path, char **cause)
 
 	if (stat(path, &st) == 0) {
 		size_t olen;
-		char *old = read_file(path, &olen, cause);
+		char *old = read_input_file(path, IK_PROFILE, &olen, cause);
 		char *bak;
 
 		if (old == NULL)
@@ -616,7 +616,7 @@ ini_save(const struct ini *ini, const char *path, char **cause)
 		return -1;
 	}
 	data = ini_serialize(ini, &len);
-	rc = write_file_atomic(path, data, len, mode, cause);
+	rc = write_file_through(path, data, len, mode, cause);
 	free(data);
 	return rc;
 }

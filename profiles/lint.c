@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -438,6 +439,66 @@ any_host_role(const struct site *s, unsigned role)
 	return false;
 }
 
+/* The longest '/'-separated component of path, in bytes. */
+static size_t
+longest_component(const char *path)
+{
+	size_t best = 0;
+
+	while (*path != '\0') {
+		size_t n = strcspn(path, "/");
+
+		if (n > best)
+			best = n;
+		path += n;
+		path += strspn(path, "/");
+	}
+	return best;
+}
+
+/* The file-system limits a host's names and directories have to keep, because render
+ * and push create files with them: a file name (one path component) of at most
+ * NAME_MAX bytes, a whole path under PATH_MAX. */
+static void
+lint_host_paths(struct lint *l, const struct host *h)
+{
+	const struct site *s = l->site;
+	const struct {
+		const char	*key;
+		const char	*val;
+	} dirs[] = {
+		{ "postfix_dir", h->postfix_dir }, { "dovecot_dir", h->dovecot_dir },
+		{ "apache_dir", h->apache_dir }, { "nginx_dir", h->nginx_dir },
+		{ "www_dir", h->www_dir }, { "state_dir", h->state_dir },
+		{ "php_fpm_socket", h->php_fpm_socket },
+		{ "postfix_queue_dir", h->postfix_queue_dir },
+	};
+	size_t n = strlen(h->name);
+
+	if (n > NAME_MAX)
+		ERR(l, h->line, "the host name is %zu bytes: `mxdeck render` writes each "
+		    "host's files under DIR/NAME/, and a file name may be at most %d bytes "
+		    "(NAME_MAX); shorten the name in [host \"...\"]", n, NAME_MAX);
+	for (size_t i = 0; i < nitems(dirs); i++) {
+		size_t c;
+
+		if (dirs[i].val == NULL)
+			continue;
+		if ((c = longest_component(dirs[i].val)) > NAME_MAX)
+			ERR(l, key_line(s, h->line, dirs[i].key), "host %.64s%s: %s has a "
+			    "path component of %zu bytes; a file name may be at most %d bytes "
+			    "(NAME_MAX): shorten it", h->name, n > 64 ? "..." : "",
+			    dirs[i].key, c, NAME_MAX);
+		/* room for what mxdeck puts under the directory and render's DIR/NAME/ */
+		else if (strlen(dirs[i].val) > PATH_MAX / 2)
+			ERR(l, key_line(s, h->line, dirs[i].key), "host %.64s%s: %s is %zu "
+			    "bytes long; the files mxdeck writes under it would pass the "
+			    "system's path limit (PATH_MAX %d): keep it under %d bytes",
+			    h->name, n > 64 ? "..." : "", dirs[i].key, strlen(dirs[i].val),
+			    PATH_MAX, PATH_MAX / 2);
+	}
+}
+
 static void
 lint_hosts(struct lint *l)
 {
@@ -466,6 +527,7 @@ lint_hosts(struct lint *l)
 				break;
 			}
 		}
+		lint_host_paths(l, h);
 		if (h->address != NULL && !h->local && !valid_host_or_ip(h->address))
 			ERR(l, key_line(s, h->line, "address"), "host %s: address \"%s\" is "
 			    "not a host name, an IPv4/IPv6 address or \"local\"", h->name,

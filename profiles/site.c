@@ -1440,7 +1440,7 @@ users_csv_load(struct site *site, const char *path, struct diags *d)
 	size_t len;
 	int rc;
 
-	if ((buf = read_file(path, &len, &cause)) == NULL) {
+	if ((buf = read_input_file(path, IK_USERS, &len, &cause)) == NULL) {
 		diag_add(d, SEV_ERROR, site->path, 0, "users file: %s", cause);
 		free(cause);
 		return -1;
@@ -1500,7 +1500,7 @@ build(struct site *site, struct diags *d)
 		char *cause = NULL, *buf;
 		size_t len;
 
-		if ((buf = read_file(path, &len, &cause)) == NULL) {
+		if ((buf = read_input_file(path, IK_USERS, &len, &cause)) == NULL) {
 			err(&P, P.users_file_line, "users file: %s", cause);
 			free(cause);
 		} else {
@@ -1551,7 +1551,7 @@ site_load(struct site *site, const char *path, struct diags *d)
 	size_t len;
 	int rc;
 
-	if ((buf = read_file(path, &len, &cause)) == NULL) {
+	if ((buf = read_input_file(path, IK_PROFILE, &len, &cause)) == NULL) {
 		memset(site, 0, sizeof *site);
 		diag_add(d, SEV_ERROR, path, 0, "cannot read the profile: %s", cause);
 		free(cause);

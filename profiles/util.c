@@ -305,32 +305,194 @@ parse_int(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+#define KiB	((size_t)1024)
+#define MiB	(1024 * KiB)
+
+/* The caps: each far above any real file of its kind, low enough that a wrong path
+ * (a log, a disk image) is refused before it eats the machine's memory. The users CSV
+ * cap comes from a measurement: 2 million users are a 76 MB file that lint reads in
+ * about 4 s at 380 MB peak memory (5 bytes per byte of CSV), so 512 MiB (some 14
+ * million users) stays under 3 GB. */
+const struct input_kind_info input_kinds[IK__COUNT] = {
+	[IK_PROFILE] = { "the profile", 64 * MiB,
+	    "check the path; keep users in a users CSV ([users] file =), not in the profile" },
+	[IK_USERS] = { "the users CSV", 512 * MiB,
+	    "check the path; a site with more users than that has to be split into several "
+	    "profiles" },
+	[IK_KNOWN_HOSTS] = { "the known_hosts file", 64 * MiB,
+	    "check the path given to --known-hosts" },
+	[IK_IDENTITY] = { "the SSH identity file", 1 * MiB,
+	    "name the private key file itself (identity = in the profile or --identity)" },
+	[IK_CERT] = { "the certificate", 16 * MiB,
+	    "name the PEM certificate file itself ([tls] certificate =)" },
+	[IK_ANCHOR] = { "the DNSSEC trust anchor", 16 * MiB,
+	    "name a file of DNSKEY or DS records ([site] trust_anchor =)" },
+	[IK_MESSAGE] = { "the message", 64 * MiB,
+	    "load only the header block of the message" },
+	[IK_OTHER] = { "the file", 64 * MiB, "check the path" },
+};
+
+static const char *
+file_type_name(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+static char *
+size_str(size_t n)
+{
+	if (n >= MiB && n % MiB == 0)
+		return xasprintf("%zu MiB", n / MiB);
+	if (n >= MiB)
+		return xasprintf("%.1f MiB", (double)n / (double)MiB);
+	if (n >= KiB)
+		return xasprintf("%.1f KiB", (double)n / (double)KiB);
+	return xasprintf("%zu bytes", n);
+}
+
+static char *
+not_regular(const char *path, enum input_kind k, mode_t m)
+{
+	return xasprintf("%s: %s is %s, not a regular file; name a regular file (mxdeck "
+	    "refuses devices, FIFOs and directories where it reads a file)", path,
+	    input_kinds[k].what, file_type_name(m));
+}
+
+static char *
+too_big(const char *path, enum input_kind k, const char *size)
+{
+	char *lim = size_str(input_kinds[k].max), *s;
+
+	s = xasprintf("%s: %s is %s, over mxdeck's limit of %s for it; %s", path,
+	    input_kinds[k].what, size, lim, input_kinds[k].todo);
+	free(lim);
+	return s;
+}
+
+int
+check_input_file(const char *path, enum input_kind k, char **cause)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		int e = errno;
+
+		*cause = xasprintf("%s: %s", path, strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*cause = not_regular(path, k, st.st_mode);
+		return -1;
+	}
+	if ((uintmax_t)st.st_size > input_kinds[k].max) {
+		char *sz = xasprintf("%jd bytes", (intmax_t)st.st_size);
+
+		*cause = too_big(path, k, sz);
+		free(sz);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+read_input_file(const char *path, enum input_kind k, size_t *lenp, char **cause)
+{
+	size_t max = input_kinds[k].max, cap, len = 0;
+	struct stat st;
+	char *buf;
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1) {
+		int e = errno;
+
+		*cause = xasprintf("%s: %s", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*cause = not_regular(path, k, st.st_mode);
+		close(fd);
+		return NULL;
+	}
+	if ((uintmax_t)st.st_size > max) {
+		char *sz = xasprintf("%jd bytes", (intmax_t)st.st_size);
+
+		*cause = too_big(path, k, sz);
+		free(sz);
+		close(fd);
+		return NULL;
+	}
+	/* st_size is a hint (a file may grow, /proc files say 0): read until EOF, but
+	 * never more than max bytes. */
+	cap = (size_t)st.st_size + 1;
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			if (len > max) {
+				char *more = xasprintf("more than %zu bytes (it grew while "
+				    "being read)", max);
+
+				*cause = too_big(path, k, more);
+				free(more);
+				free(buf);
+				close(fd);
+				return NULL;
+			}
+			cap = cap < max / 2 ? cap * 2 + 4096 : max + 1;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			*cause = xasprintf("%s: read error: %s", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len > max) {
+		char *more = xasprintf("more than %zu bytes (it grew while being read)", max);
+
+		*cause = too_big(path, k, more);
+		free(more);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return buf;
+}
+
 char *
 read_file(const char *path, size_t *lenp, char **cause)
 {
-	FILE *f;
-	struct sbuf b;
-	char buf[65536];
-	size_t n;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	sb_init(&b);
-	sb_addn(&b, "", 0);
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		sb_addn(&b, buf, n);
-	if (ferror(f)) {
-		*cause = xasprintf("%s: read error: %s", path, strerror(errno));
-		fclose(f);
-		sb_free(&b);
-		return NULL;
-	}
-	fclose(f);
-	if (lenp != NULL)
-		*lenp = b.len;
-	return sb_steal(&b);
+	return read_input_file(path, IK_OTHER, lenp, cause);
 }
 
 /* Write all of data; -1 with errno on failure. */
@@ -356,6 +518,7 @@ int
 write_file_atomic(const char *path, const char *data, size_t len, unsigned mode, char **cause)
 {
 	char *tmp = xasprintf("%s.mxdeck-tmp.%ld", path, (long)getpid());
+	struct stat old;
 	int fd;
 
 	/* The temporary name is predictable: never write through something already
@@ -369,6 +532,15 @@ write_file_atomic(const char *path, const char *data, size_t len, unsigned mode,
 	}
 	if (write_all(fd, data, len) == -1) {
 		*cause = xasprintf("%s: write failed: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	/* the file it replaces keeps its owner and group (root saving a user's
+	 * profile); a user who may not give the file away keeps it as the owner */
+	if (lstat(path, &old) == 0 && S_ISREG(old.st_mode) &&
+	    (old.st_uid != geteuid() || old.st_gid != getegid()) &&
+	    fchown(fd, old.st_uid, old.st_gid) == -1 && errno != EPERM) {
+		*cause = xasprintf("%s: cannot keep the owner of %s: %s", tmp, path,
+		    strerror(errno));
 		goto fail;
 	}
 	if (fchmod(fd, (mode_t)mode) == -1 || fsync(fd) == -1) {
@@ -393,6 +565,34 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return -1;
+}
+
+int
+write_file_through(const char *path, const char *data, size_t len, unsigned mode,
+    char **cause)
+{
+	struct stat st;
+	char *target;
+	int rc;
+
+	if (lstat(path, &st) == -1 || !S_ISLNK(st.st_mode))
+		return write_file_atomic(path, data, len, mode, cause);
+	/* the whole chain of links resolved: the rename replaces the real file */
+	if ((target = realpath(path, NULL)) == NULL) {
+		*cause = xasprintf("%s is a symbolic link whose target cannot be reached "
+		    "(%s); nothing was saved: fix the link, or point it at an existing file",
+		    path, strerror(errno));
+		return -1;
+	}
+	if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+		*cause = xasprintf("%s is a symbolic link to %s, which is not a regular "
+		    "file; nothing was saved", path, target);
+		free(target);
+		return -1;
+	}
+	rc = write_file_atomic(target, data, len, mode, cause);
+	free(target);
+	return rc;
 }
 
 int
@@ -442,9 +642,10 @@ mkdir_p(const char *path, unsigned mode, char **cause)
 }
 
 /* Length of the valid UTF-8 sequence at p (shortest form, no surrogates, at most
- * U+10FFFF) with its code point in *cp, or 0 when p does not start one. */
+ * U+10FFFF, within avail bytes) with its code point in *cp, or 0 when p does not
+ * start one. */
 static size_t
-utf8_decode(const unsigned char *p, unsigned *cp)
+utf8_decode_n(const unsigned char *p, size_t avail, unsigned *cp)
 {
 	size_t n;
 	unsigned min;
@@ -460,6 +661,8 @@ utf8_decode(const unsigned char *p, unsigned *cp)
 	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
 		n = 4; min = 0x10000; *cp = p[0] & 0x07;
 	} else
+		return 0;
+	if (n > avail)
 		return 0;
 	for (size_t i = 1; i < n; i++) {
 		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
@@ -492,18 +695,13 @@ sb_json_stringn(struct sbuf *b, const char *s, size_t len)
 			else {
 				/* JSON is UTF-8: a byte that does not start a valid sequence
 				 * (server text may be anything) becomes U+FFFD, and the C1
-				 * controls U+0080..U+009F are escaped like the C0 ones.
-				 * utf8_decode stops at a NUL, so a sequence cut by the end
-				 * of the buffer is checked on a NUL-terminated copy. */
-				unsigned char tmp[5] = { 0 };
+				 * controls U+0080..U+009F are escaped like the C0 ones. */
 				unsigned cp;
-				size_t n, avail = (size_t)(end - p);
+				size_t n = utf8_decode_n(p, (size_t)(end - p), &cp);
 
-				memcpy(tmp, p, avail < 4 ? avail : 4);
-				n = utf8_decode(tmp, &cp);
 				if (n == 0)
 					sb_add(b, "\\ufffd");
-				else if (cp < 0xa0)
+				else if (text_cp_unsafe(cp))	/* C1, bidi, separators */
 					sb_addf(b, "\\u%04x", cp);
 				else
 					sb_addn(b, (const char *)p, n);
@@ -523,32 +721,71 @@ sb_json_string(struct sbuf *b, const char *s)
 	sb_json_stringn(b, s, strlen(s));
 }
 
-void
-sb_add_printable(struct sbuf *b, const char *s)
+bool
+text_cp_unsafe(unsigned cp)
 {
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+	    cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void
+sb_add_printable_n(struct sbuf *b, const char *s, size_t len, bool keep_nl)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
 	sb_addn(b, "", 0);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+	while (p < end) {
 		unsigned cp;
 		size_t n;
 
-		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
-			sb_addf(b, "\\x%02x", *p);
-			continue;
-		}
 		if (*p < 0x80) {
-			sb_addc(b, (char)*p);
+			if (*p == '\t' || (keep_nl && *p == '\n') || !text_cp_unsafe(*p))
+				sb_addc(b, (char)*p);
+			else
+				sb_addf(b, "\\x%02x", *p);
+			p++;
 			continue;
 		}
-		n = utf8_decode(p, &cp);
+		n = utf8_decode_n(p, (size_t)(end - p), &cp);
 		if (n == 0 || cp < 0xa0) {
 			/* invalid, or a C1 control: every byte visible */
 			for (size_t i = 0; i < (n == 0 ? 1 : n); i++)
 				sb_addf(b, "\\x%02x", p[i]);
-		} else
+		} else if (text_cp_unsafe(cp))
+			sb_addf(b, "\\u{%04x}", cp);
+		else
 			sb_addn(b, (const char *)p, n);
-		if (n > 1)
-			p += n - 1;
+		p += n == 0 ? 1 : n;
 	}
+}
+
+void
+sb_add_printable(struct sbuf *b, const char *s)
+{
+	sb_add_printable_n(b, s, strlen(s), false);
+}
+
+void
+fprintf_safe(FILE *f, const char *fmt, ...)
+{
+	struct sbuf raw, out;
+	va_list ap;
+
+	sb_init(&raw);
+	sb_init(&out);
+	va_start(ap, fmt);
+	{
+		char *m = xvasprintf(fmt, ap);
+
+		sb_add(&raw, m);
+		free(m);
+	}
+	va_end(ap);
+	sb_add_printable_n(&out, raw.s, raw.len, true);
+	fputs(out.s, f);
+	sb_free(&raw);
+	sb_free(&out);
 }
 
 char *

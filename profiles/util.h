@@ -62,11 +62,25 @@ void sb_json_string(struct sbuf *b, const char *s);
 /* The same for len bytes that may hold NULs (written as \u0000). */
 void sb_json_stringn(struct sbuf *b, const char *s, size_t len);
 
-/* Text from outside (a server's reply, a file) made safe to print on a terminal:
- * C0 controls but tab, DEL, the C1 controls U+0080..U+009F and bytes that are not
- * valid UTF-8 become a visible "\xNN"; everything else (UTF-8 text) is kept. */
+/* The one terminal sanitizer. Everything mxdeck shows on a terminal that it did not
+ * write itself (a server's reply, a profile or CSV value, a remote file in a diff, a
+ * host's message) goes through it, the console included (tty.c asks
+ * text_cp_unsafe()):
+ * - C0 controls but tab (and newline where the caller allows lines), DEL, the C1
+ *   controls U+0080..U+009F (raw or UTF-8) and bytes that are not valid UTF-8 become
+ *   a visible "\xNN" per byte;
+ * - the bidirectional controls U+061C, U+200E, U+200F, U+202A..U+202E and
+ *   U+2066..U+2069 (which reorder what follows them: "Trojan Source") and the line
+ *   and paragraph separators U+2028, U+2029 become a visible "\u{XXXX}";
+ * - everything else (UTF-8 text) is kept. */
+bool text_cp_unsafe(unsigned cp);
 char *str_printable(const char *s);
 void sb_add_printable(struct sbuf *b, const char *s);
+/* The same over len bytes (NULs shown as \x00); newlines kept when keep_nl is true. */
+void sb_add_printable_n(struct sbuf *b, const char *s, size_t len, bool keep_nl);
+/* fprintf, then the whole text through the sanitizer (newlines kept): for every
+ * message and report line that holds text from outside. */
+void fprintf_safe(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* String helpers. */
 char *str_trim(char *s);                 /* in place, returns s moved past leading space */
@@ -78,10 +92,48 @@ int parse_bool(const char *s);
 /* Parse a decimal integer in [lo, hi]; returns -1 (and leaves *out) on error. */
 int parse_int(const char *s, long lo, long hi, long *out);
 
-/* Read a whole file; returns NULL and sets *cause on failure. */
+/* Local files mxdeck reads whole, each with a size cap (the one table of them). Every
+ * read refuses what is not a regular file (a device such as /dev/zero, a FIFO, a
+ * directory, a socket) and a file over its cap, with a message that says what the
+ * file is, which file, the limit and what to do. */
+enum input_kind {
+	IK_PROFILE,		/* the INI profile */
+	IK_USERS,		/* the users CSV (millions of lines must work) */
+	IK_KNOWN_HOSTS,		/* an OpenSSH known_hosts file */
+	IK_IDENTITY,		/* an SSH private key (libssh2 reads it; checked first) */
+	IK_CERT,		/* a PEM certificate (chain) read for TLSA records */
+	IK_ANCHOR,		/* the DNSSEC trust anchor */
+	IK_MESSAGE,		/* a message or header block for the header tester */
+	IK_OTHER,		/* anything else: read_file() */
+	IK__COUNT
+};
+struct input_kind_info {
+	const char	*what;		/* "the users CSV" */
+	size_t		 max;		/* bytes */
+	const char	*todo;		/* what to do when the file is over max */
+};
+extern const struct input_kind_info input_kinds[IK__COUNT];
+
+/* Read a whole regular file of kind k (at most its cap); NUL-terminated, length in
+ * *lenp. NULL and *cause (the caller frees it) on failure. */
+char *read_input_file(const char *path, enum input_kind k, size_t *lenp, char **cause);
+/* The same checks without reading, for files another library opens (identity files):
+ * 0 when path is a regular file within the cap of k; -1 and *cause otherwise. An
+ * ENOENT leaves errno set. */
+int check_input_file(const char *path, enum input_kind k, char **cause);
+/* read_input_file(path, IK_OTHER, ...). */
 char *read_file(const char *path, size_t *lenp, char **cause);
-/* Write a file atomically (temp + fsync + rename) with the given mode. */
+/* Write a file atomically (temp + fsync + rename) with the given mode; an existing
+ * file's owner and group are kept (as far as the user may). A symlink at path is
+ * replaced by a regular file, never written through (for backups and other files
+ * whose name may be planted). */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode, char **cause);
+/* The same for a file the user edits (the profile, the users CSV): when path is a
+ * symlink, the link stays and its target is replaced atomically (temporary in the
+ * target's directory, then rename), keeping the target's owner and group; mode is
+ * the target's (the caller stats through the link). */
+int write_file_through(const char *path, const char *data, size_t len, unsigned mode,
+    char **cause);
 /* Plain write in place (create/truncate), no temp file, no fsync: for output trees
  * such as `mxdeck render DIR`, where speed matters and a crash leaves a file to redo. */
 int write_file_replace(const char *path, const char *data, size_t len, unsigned mode,

@@ -47,7 +47,7 @@ worker(void *arg)
 		push_host(j->site, j->hosts[i], j->opts, &j->results[i]);
 		if (j->progress != NULL) {
 			pthread_mutex_lock(&j->mu);
-			fprintf(j->progress, "mxdeck: %s: %s (%.2fs)\n", j->hosts[i]->name,
+			fprintf_safe(j->progress, "mxdeck: %s: %s (%.2fs)\n", j->hosts[i]->name,
 			    j->results[i].summary ? j->results[i].summary : "?",
 			    j->results[i].seconds);
 			fflush(j->progress);
@@ -104,7 +104,7 @@ profile_hash(const char *path)
 	unsigned int mdlen = 0;
 	struct sbuf b;
 
-	buf = read_file(path, &len, &cause);
+	buf = read_input_file(path, IK_PROFILE, &len, &cause);
 	if (buf == NULL) {
 		free(cause);
 		return xstrdup("-");
@@ -160,19 +160,26 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 		if (quiet && r->exit == EXIT_OK && !r->applied)
 			continue;	/* -q: only hosts with something to say */
 
-		fprintf(f, "=== host %s (%s): %s: %s\n", hosts[i]->name,
+		fprintf_safe(f, "=== host %s (%s): %s: %s\n", hosts[i]->name,
 		    hosts[i]->local ? "local" : hosts[i]->address, exit_word(r->exit),
 		    r->summary ? r->summary : "");
 		if (r->exit == EXIT_ROLLBACK_FAILED)
-			fprintf(f, "!!! host %s: THE ROLLBACK FAILED: the host is in a mixed state; "
+			fprintf_safe(f, "!!! host %s: THE ROLLBACK FAILED: the host is in a mixed state; "
 			    "see above\n", hosts[i]->name);
 		for (size_t k = 0; k < r->notes.n; k++)
-			fprintf(f, "    note: %s\n", r->notes.v[k]);
+			fprintf_safe(f, "    note: %s\n", r->notes.v[k]);
 		for (size_t k = 0; k < r->changes.n; k++)
-			fprintf(f, "    %s %s\n", r->exit == EXIT_OK && r->applied ? "changed:" :
+			fprintf_safe(f, "    %s %s\n", r->exit == EXIT_OK && r->applied ? "changed:" :
 			    "change:", r->changes.v[k]);
-		if (show_diff && r->diff.len > 0)
-			fputs(r->diff.s, f);
+		if (show_diff && r->diff.len > 0) {
+			/* a diff shows the host's files: their bytes are not ours */
+			struct sbuf safe;
+
+			sb_init(&safe);
+			sb_add_printable_n(&safe, r->diff.s, r->diff.len, true);
+			fputs(safe.s, f);
+			sb_free(&safe);
+		}
 	}
 	if (quiet && all_ok)
 		return;
@@ -191,11 +198,11 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 		}
 		if (strcmp(verb, "apply") == 0)
 			/* An applied host exits 0: "with changes" would always read 0. */
-			fprintf(f, "mxdeck: %s: %zu host%s: %zu applied, %zu already in sync, "
+			fprintf_safe(f, "mxdeck: %s: %zu host%s: %zu applied, %zu already in sync, "
 			    "%zu failed\n", verb, n, n == 1 ? "" : "s", napplied, nok - napplied,
 			    nbad);
 		else
-			fprintf(f, "mxdeck: %s: %zu host%s: %zu in sync, %zu with changes, "
+			fprintf_safe(f, "mxdeck: %s: %zu host%s: %zu in sync, %zu with changes, "
 			    "%zu failed\n", verb, n, n == 1 ? "" : "s", nok, ndrift, nbad);
 	}
 }
@@ -258,7 +265,7 @@ select_hosts(const struct cli *cli, const struct site *site, const struct host *
 
 	for (size_t i = 0; i < cli->hosts.n; i++)
 		if (site_find_host(site, cli->hosts.v[i]) == NULL) {
-			fprintf(stderr, "mxdeck: --host %s: no [host \"%s\"] in %s\n",
+			fprintf_safe(stderr, "mxdeck: --host %s: no [host \"%s\"] in %s\n",
 			    cli->hosts.v[i], cli->hosts.v[i], cli->profile);
 			free(v);
 			return -1;
@@ -267,7 +274,7 @@ select_hosts(const struct cli *cli, const struct site *site, const struct host *
 		if (cli->hosts.n == 0 || strv_has(&cli->hosts, site->hosts[i].name))
 			v[n++] = &site->hosts[i];
 	if (n == 0) {
-		fprintf(stderr, "mxdeck: %s: the profile has no [host] to push to\n",
+		fprintf_safe(stderr, "mxdeck: %s: the profile has no [host] to push to\n",
 		    cli->profile);
 		free(v);
 		return -1;
@@ -290,7 +297,7 @@ probe_cb_human(const struct probe_result *r, void *arg)
 	struct audit_cb *a = arg;
 
 	if (a->human != NULL && !(a->quiet && r->status == PROBE_OK))
-		fprintf(a->human, "  %-4s %-6s %-24s %s%s%s\n", probe_status_names[r->status],
+		fprintf_safe(a->human, "  %-4s %-6s %-24s %s%s%s\n", probe_status_names[r->status],
 		    r->kind, r->name, r->host ? r->host : "", r->host ? ": " : "", r->summary);
 	strv_push_owned(a->objs, probe_result_json(r));
 	monitor_add_check(a->mon, r);
@@ -417,13 +424,13 @@ run(struct cli *cli, enum mode mode)
 			po.timeout = atof(pt);
 		if (kinds != NULL && *kinds != '\0' &&
 		    probe_kinds_parse(kinds, &po.kinds, &cause) != 0) {
-			fprintf(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
+			fprintf_safe(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
 			free(cause);
 			cause = NULL;
 			po.kinds = 0;
 		}
 		if (probe_list_build(site, &po, &pl, &cause) != 0) {
-			fprintf(stderr, "mxdeck: audit: live tests: %s\n", cause);
+			fprintf_safe(stderr, "mxdeck: audit: live tests: %s\n", cause);
 			free(cause);
 		} else {
 			if (human != NULL && !cli->quiet)

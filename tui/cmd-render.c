@@ -78,7 +78,7 @@ cli_load_site_diags(const struct cli *cli, struct diags *d)
 	/* -q: warnings only alongside an error; --json: the findings go into the document. */
 	if (check_profile(cli->profile, site, d, false, cli->json ? SHOW_NONE : cli->quiet ?
 	    SHOW_IF_ERRORS : SHOW_ALL) == -1) {
-		fprintf(stderr, "mxdeck: %s: %zu error(s); fix them and run again "
+		fprintf_safe(stderr, "mxdeck: %s: %zu error(s); fix them and run again "
 		    "(`mxdeck lint %s` lists them)\n", cli->profile, d->nerrors, cli->profile);
 		site_free(site);
 		free(site);
@@ -173,7 +173,7 @@ cmd_render(struct cli *cli)
 		if (site_find_host(site, cli->hosts.v[i]) == NULL) {
 			cause = xasprintf("--host %s: no such host in %s", cli->hosts.v[i],
 			    cli->profile);
-			fprintf(stderr, "mxdeck: %s\n", cause);
+			fprintf_safe(stderr, "mxdeck: %s\n", cause);
 			rc = EXIT_USAGE;
 			goto out;
 		}
@@ -195,7 +195,7 @@ cmd_render(struct cli *cli)
 			rc1 = fileset_write(&fs, cli->outdir, h->name, &cause);
 		t_write += now_ms() - t1;
 		if (rc1 == -1) {
-			fprintf(stderr, "mxdeck: render: %s\n", cause);
+			fprintf_safe(stderr, "mxdeck: render: %s\n", cause);
 			fileset_free(&fs);
 			rc = EXIT_USAGE;
 			goto out;
@@ -210,7 +210,7 @@ cmd_render(struct cli *cli)
 		fileset_free(&fs);
 	}
 	if (cli->verbose > 0)
-		fprintf(stderr, "mxdeck: %zu users, %zu vhosts: rendered %zu files (%zu bytes) "
+		fprintf_safe(stderr, "mxdeck: %zu users, %zu vhosts: rendered %zu files (%zu bytes) "
 		    "for %zu hosts under %s; load %.1f ms, render %.1f ms, write %.1f ms\n",
 		    site->nusers, site->nvhosts, nfiles, nbytes, nhosts, cli->outdir, t_load,
 		    t_render, t_write);
@@ -266,7 +266,7 @@ cmd_lint(struct cli *cli)
 		fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", cli->profile, d.nerrors,
 		    d.nerrors == 1 ? "" : "s", d.nwarnings, d.nwarnings == 1 ? "" : "s");
 	} else if (d.nerrors == 0)
-		fprintf(stderr, "%s: ok (%zu warning%s)\n", cli->profile, d.nwarnings,
+		fprintf_safe(stderr, "%s: ok (%zu warning%s)\n", cli->profile, d.nwarnings,
 		    d.nwarnings == 1 ? "" : "s");
 	diags_free(&d);
 	site_free(&site);

@@ -63,7 +63,7 @@ print_details(FILE *f, const char *details)
 
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
-		fprintf(f, "        %.*s\n", (int)(nl != NULL ? nl - p : (long)strlen(p)), p);
+		fprintf_safe(f, "        %.*s\n", (int)(nl != NULL ? nl - p : (long)strlen(p)), p);
 		if (nl == NULL)
 			break;
 		p = nl + 1;
@@ -78,7 +78,7 @@ on_result(const struct probe_result *r, void *arg)
 	static const char *const words[] = { "ok  ", "WARN", "FAIL" };
 
 	if (o->human != NULL && !(o->quiet && r->status == PROBE_OK)) {
-		fprintf(o->human, "%s  %-6s %-20s %s%s%s: %s (%.2fs)\n", words[r->status],
+		fprintf_safe(o->human, "%s  %-6s %-20s %s%s%s: %s (%.2fs)\n", words[r->status],
 		    r->kind, r->name, r->host != NULL ? r->host : "",
 		    r->host != NULL ? " " : "", r->target, r->summary, r->duration);
 		if (o->verbose > 0 || r->status == PROBE_FAIL)
@@ -102,7 +102,7 @@ env_seconds(const char *name, double *out)
 		return (0);
 	d = strtod(v, &end);
 	if (*end != '\0' || d <= 0 || d > 3600) {
-		fprintf(stderr, "mxdeck: %s=%s: expected seconds (0 < n <= 3600)\n", name, v);
+		fprintf_safe(stderr, "mxdeck: %s=%s: expected seconds (0 < n <= 3600)\n", name, v);
 		return (-1);
 	}
 	*out = d;
@@ -120,7 +120,7 @@ env_port(const char *name, double *out)
 		return (0);
 	l = strtol(v, &end, 10);
 	if (*end != '\0' || l < 1 || l > 65535) {
-		fprintf(stderr, "mxdeck: %s=%s: expected a TCP port (1-65535)\n", name, v);
+		fprintf_safe(stderr, "mxdeck: %s=%s: expected a TCP port (1-65535)\n", name, v);
 		return (-1);
 	}
 	*out = (double)l;
@@ -163,12 +163,12 @@ cmd_test(struct cli *cli)
 	opts.http_port = (int)hp;
 	if (kinds != NULL && *kinds != '\0' &&
 	    probe_kinds_parse(kinds, &opts.kinds, &cause) != 0) {
-		fprintf(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
+		fprintf_safe(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
 		free(cause);
 		goto usage;
 	}
 	if (probe_list_build(site, &opts, &pl, &cause) != 0) {
-		fprintf(stderr, "mxdeck: test: %s\n", cause);
+		fprintf_safe(stderr, "mxdeck: test: %s\n", cause);
 		free(cause);
 		goto usage;
 	}
@@ -180,7 +180,7 @@ cmd_test(struct cli *cli)
 	o.human = cli->format != FMT_TEXT ? (cli->verbose > 0 ? stderr : NULL) : stdout;
 	o.verbose = cli->verbose;
 	if (o.human != NULL && !o.quiet) {
-		fprintf(o.human, "mxdeck: test %s: %zu probes\n", cli->profile,
+		fprintf_safe(o.human, "mxdeck: test %s: %zu probes\n", cli->profile,
 		    probe_list_count(pl));
 		fflush(o.human);
 	}
@@ -194,7 +194,7 @@ cmd_test(struct cli *cli)
 		if (o.reached[i] > 0 || o.unreached[i] == 0)
 			continue;
 		if (o.human != NULL)
-			fprintf(o.human, "mxdeck: host %s could not be reached: all %d of its "
+			fprintf_safe(o.human, "mxdeck: host %s could not be reached: all %d of its "
 			    "probes that connect failed at the address lookup or the TCP "
 			    "connect (check its address, the firewall and that the services "
 			    "run)\n", o.hosts.v[i], o.unreached[i]);

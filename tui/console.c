@@ -1242,14 +1242,14 @@ cmd_console(struct cli *cli)
 	c->cli = cli;
 	c->audit = cli->audit;
 	if (access(cli->profile, R_OK) != 0) {
-		fprintf(stderr, "mxdeck: %s: %s\n", cli->profile, strerror(errno));
+		fprintf_safe(stderr, "mxdeck: %s: %s\n", cli->profile, strerror(errno));
 		return EXIT_USAGE;
 	}
 	c->site = xcalloc(1, sizeof *c->site);
 	site_load(c->site, cli->profile, &c->diags);
 	if (c->site->path == NULL) {
 		diags_print(&c->diags, stderr);
-		fprintf(stderr, "mxdeck: %s: cannot be loaded\n", cli->profile);
+		fprintf_safe(stderr, "mxdeck: %s: cannot be loaded\n", cli->profile);
 		console_free(c);
 		return EXIT_USAGE;
 	}
@@ -1258,7 +1258,7 @@ cmd_console(struct cli *cli)
 	diags_sort(&c->diags);
 
 	if (tty_open(cli->no_color, &cause) == -1) {
-		fprintf(stderr, "mxdeck: %s\n", cause);
+		fprintf_safe(stderr, "mxdeck: %s\n", cause);
 		free(cause);
 		console_free(c);
 		return EXIT_USAGE;

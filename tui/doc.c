@@ -426,7 +426,7 @@ csv_save(struct console *c, char **cause)
 		*cause = xstrdup("the profile has no users file ([users] file =)");
 		return -1;
 	}
-	if ((old = read_file(path, &len, cause)) == NULL)
+	if ((old = read_input_file(path, IK_USERS, &len, cause)) == NULL)
 		return -1;
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
@@ -491,7 +491,7 @@ csv_save(struct console *c, char **cause)
 	free(bak);
 	free(old);
 	if (rc == 0)
-		rc = write_file_atomic(path, out.s != NULL ? out.s : "", out.len, mode, cause);
+		rc = write_file_through(path, out.s != NULL ? out.s : "", out.len, mode, cause);
 	sb_free(&out);
 	return rc;
 }

@@ -129,7 +129,7 @@ main(int argc, char **argv)
 			break;
 		case 'j':
 			if (parse_int(optarg, 1, 1024, &n) == -1) {
-				fprintf(stderr, "mxdeck: --jobs: '%s' is not a number from 1 to 1024\n",
+				fprintf_safe(stderr, "mxdeck: --jobs: '%s' is not a number from 1 to 1024\n",
 				    optarg);
 				return EXIT_USAGE;
 			}
@@ -176,7 +176,7 @@ main(int argc, char **argv)
 	}
 	if (cmd != NULL) {
 		if (batch || cli.audit) {
-			fprintf(stderr, "mxdeck: --batch and --audit do not go with '%s'\n",
+			fprintf_safe(stderr, "mxdeck: --batch and --audit do not go with '%s'\n",
 			    cmd->name);
 			return EXIT_USAGE;
 		}
@@ -184,7 +184,7 @@ main(int argc, char **argv)
 		nargs--;
 		if (nargs < 1 || nargs > (cmd->needs_dir ? 2 : 1) ||
 		    (cmd->needs_dir && nargs != 2)) {
-			fprintf(stderr, "mxdeck: %s: expected %s\n", cmd->name,
+			fprintf_safe(stderr, "mxdeck: %s: expected %s\n", cmd->name,
 			    cmd->needs_dir ? "PROFILE DIR" : "PROFILE");
 			usage(stderr);
 			return EXIT_USAGE;
@@ -195,7 +195,7 @@ main(int argc, char **argv)
 			cli.outdir = args[1];
 	} else {
 		if (nargs > 1) {
-			fprintf(stderr, "mxdeck: unknown command '%s'\n", args[0]);
+			fprintf_safe(stderr, "mxdeck: unknown command '%s'\n", args[0]);
 			usage(stderr);
 			return EXIT_USAGE;
 		}

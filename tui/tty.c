@@ -264,7 +264,8 @@ tty_signalled(void)
 }
 
 /* Decode one character at s (n bytes left): returns its length (>= 1), *wc and its
- * display width. Invalid or control characters become '?'. */
+ * display width. Invalid characters and what the terminal sanitizer calls unsafe
+ * (controls, C1, bidi controls, line separators: util.h text_cp_unsafe) become '?'. */
 static size_t
 tty_decode(const char *s, size_t n, wchar_t *wc, int *width)
 {
@@ -280,7 +281,7 @@ tty_decode(const char *s, size_t n, wchar_t *wc, int *width)
 		return 1;
 	}
 	wd = wcwidth(*wc);
-	if (wd < 0 || (*wc < 0x20) || *wc == 0x7f || (*wc >= 0x80 && *wc < 0xa0)) {
+	if (wd < 0 || text_cp_unsafe((unsigned)*wc)) {
 		*wc = L'?';
 		wd = 1;
 	}

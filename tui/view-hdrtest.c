@@ -156,7 +156,7 @@ hdrtest_load(struct console *c, const char *path)
 
 	if (c->ht == NULL)
 		return;
-	if ((data = read_file(path, &len, &cause)) == NULL) {
+	if ((data = read_input_file(path, IK_MESSAGE, &len, &cause)) == NULL) {
 		con_status(c, true, "cannot load the header block: %s", cause);
 		free(cause);
 		return;

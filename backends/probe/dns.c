@@ -22,8 +22,8 @@ load_anchors(struct probe_ctx *ctx, ldns_resolver *res, char **cause)
 	ldns_status st;
 	int n = 0, lineno = 0;
 
-	if ((buf = read_file(path, &len, &e)) == NULL) {
-		*cause = xasprintf("trust anchor %s: %s", path, e);
+	if ((buf = read_input_file(path, IK_ANCHOR, &len, &e)) == NULL) {
+		*cause = xasprintf("trust anchor: %s", e);
 		free(e);
 		return (-1);
 	}
@@ -404,6 +404,14 @@ probe_dns_mx_run(struct probe *p, struct presult *r)
 	for (i = 0; i < n; i++) {
 		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
 
+		/* The deadline is absolute: no lookup starts after it (each one gets
+		 * what is left of it, net_resolver_arm). */
+		if (net_deadline_reached(r->deadline)) {
+			pr_note(r, PROBE_FAIL, "deadline reached after %zu of %zu MX hosts: "
+			    "the other %zu were not looked up", i, n, n - i);
+			pr_sumadd(r, "deadline reached after %zu of %zu MX hosts", i, n);
+			break;
+		}
 		if (ldns_rr_rd_count(rr) != 2)
 			continue;
 		t = rdf_str(ldns_rr_rdf(rr, 1));
@@ -425,8 +433,17 @@ probe_dns_mx_run(struct probe *p, struct presult *r)
 			    ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)), t, ab,
 			    a.n > 1 ? " ..." : "");
 		}
-		pr_sumadd(r, "%s", t);
+		/* the summary is one line: the first names, then how many more */
+		if (i < 8)
+			pr_sumadd(r, "%s", t);
+		else if (i == 8)
+			pr_sumadd(r, "and %zu more", n - 8);
 		free(t);
+	}
+	if (net_resolver_arm(p->ctx, res, r->deadline) == -1) {
+		pr_note(r, PROBE_FAIL, "MX RRset not DNSSEC-validated: the probe's deadline "
+		    "was reached first");
+		goto out;
 	}
 	v = validate(p->ctx, res, rrset, sigs, &why);
 	if (v == 1) {

@@ -660,72 +660,19 @@ struct run {
 	struct probe_summary *sum;
 };
 
-/* Length of the well-formed UTF-8 sequence at p (n bytes left), 0 if it is not one. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return (0);
-	if (n < len || p[1] < lo || p[1] > hi)
-		return (0);
-	for (i = 2; i < len; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return (0);
-	}
-	return (len);
-}
-
-/* Text a server sent reaches the result only as printable text: control bytes (but
- * newlines where allowed and tabs), DEL, C1 controls (raw or UTF-8 encoded) and bytes
- * that are not UTF-8 become \xNN, so no reply can drive the admin's terminal. */
+/* Text a server sent reaches the result only as printable text, through the one
+ * terminal sanitizer (util.h sb_add_printable_n: controls, C1, bytes that are not
+ * UTF-8, bidi controls and line separators made visible), so no reply can drive or
+ * reorder the admin's terminal. */
 static void
 sanitize(struct sbuf *b, bool newlines)
 {
 	struct sbuf o;
-	const unsigned char *p;
-	size_t i, l;
 
 	if (b->s == NULL)
 		return;
 	sb_init(&o);
-	p = (const unsigned char *)b->s;
-	for (i = 0; i < b->len; ) {
-		if (p[i] < 0x80) {
-			if ((p[i] < 0x20 && p[i] != '\t' && !(newlines && p[i] == '\n')) ||
-			    p[i] == 0x7f)
-				sb_addf(&o, "\\x%02x", p[i]);
-			else
-				sb_addc(&o, (char)p[i]);
-			i++;
-			continue;
-		}
-		l = utf8_len(p + i, b->len - i);
-		if (l == 0 || (l == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f)) {
-			/* not UTF-8, or a C1 control: escape the lead byte only */
-			sb_addf(&o, "\\x%02x", p[i]);
-			i++;
-			continue;
-		}
-		sb_addn(&o, (const char *)p + i, l);
-		i += l;
-	}
+	sb_add_printable_n(&o, b->s, b->len, newlines);
 	sb_free(b);
 	*b = o;
 }

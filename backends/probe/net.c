@@ -93,14 +93,50 @@ net_dns_error(struct probe_ctx *ctx, const char *name, int status)
 	    ldns_get_errorstr_by_id((ldns_status)status)));
 }
 
+/* The deadline is absolute: each query gets min(timeout, deadline - now), halved
+ * because ldns may retry over TCP after a truncated UDP answer with the same
+ * timeout; no query starts at or after the deadline. */
+bool
+net_deadline_reached(double deadline)
+{
+	return (deadline - mono_now() < 0.005);	/* less than 5 ms: no use asking */
+}
+
+int
+net_resolver_arm(struct probe_ctx *ctx, ldns_resolver *res, double deadline)
+{
+	double left = deadline - mono_now();
+	struct timeval tv;
+
+	if (net_deadline_reached(deadline))
+		return (-1);
+	if (ctx->timeout > 0 && left > ctx->timeout)
+		left = ctx->timeout;
+	tv.tv_sec = (time_t)(left / 2);
+	tv.tv_usec = (suseconds_t)((left / 2 - (double)tv.tv_sec) * 1e6);
+	if (tv.tv_sec == 0 && tv.tv_usec == 0)
+		tv.tv_usec = 1;
+	ldns_resolver_set_timeout(res, tv);
+	return (0);
+}
+
+/* Was res armed with less than the probe's full timeout (cut by a deadline)? A
+ * query that then gets no answer says nothing about the resolver. */
+static bool
+armed_short(struct probe_ctx *ctx, ldns_resolver *res)
+{
+	struct timeval tv = ldns_resolver_timeout(res);
+	double t = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+
+	return (ctx->timeout > 0 && t * 2 < ctx->timeout * 0.99);
+}
+
 ldns_resolver *
 net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
 {
 	ldns_resolver *res = NULL;
 	ldns_rdf *ns;
 	ldns_status st;
-	struct timeval tv;
-	double left = deadline - mono_now();
 
 	if (atomic_load(&ctx->dns_dead)) {
 		*cause = xasprintf("resolver %s did not answer earlier in this run (not "
@@ -134,12 +170,12 @@ net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
 			return (NULL);
 		}
 	}
-	if (left < 0.2)
-		left = 0.2;
-	/* ldns tries each nameserver retry times; keep the total inside the deadline. */
-	tv.tv_sec = (time_t)(left / 2);
-	tv.tv_usec = (suseconds_t)((left / 2 - (double)tv.tv_sec) * 1e6);
-	ldns_resolver_set_timeout(res, tv);
+	if (net_resolver_arm(ctx, res, deadline) == -1) {
+		ldns_resolver_deep_free(res);
+		*cause = xstrdup("the probe's deadline was reached before this DNS lookup "
+		    "(not started)");
+		return (NULL);
+	}
 	ldns_resolver_set_retry(res, 1);
 	ldns_resolver_set_retrans(res, 1);
 	ldns_resolver_set_fallback(res, true);
@@ -168,6 +204,15 @@ net_query(struct probe_ctx *ctx, ldns_resolver *res, const char *name,
 	st = ldns_resolver_prepare_query_pkt(&q, res, dname, t, LDNS_RR_CLASS_IN, LDNS_RD);
 	if (st == LDNS_STATUS_OK)
 		st = ldns_resolver_send_pkt(&a, res, q);
+	if ((st == LDNS_STATUS_NETWORK_ERR || st == LDNS_STATUS_SOCKET_ERROR ||
+	    st == LDNS_STATUS_RES_NO_NS || (st == LDNS_STATUS_OK && a == NULL)) &&
+	    armed_short(ctx, res)) {
+		*cause = xasprintf("%s: no answer from resolver %s before the probe's "
+		    "deadline", name, resolver_name(ctx));
+		ldns_pkt_free(q);
+		ldns_pkt_free(a);
+		return (-1);
+	}
 	if (st != LDNS_STATUS_OK || a == NULL) {
 		*cause = net_dns_error(ctx, name, st != LDNS_STATUS_OK ? (int)st :
 		    LDNS_STATUS_NETWORK_ERR);
@@ -281,7 +326,9 @@ net_resolve(struct probe_ctx *ctx, const char *name, double deadline, struct add
 		return (-1);
 	r1 = lookup_type(ctx, res, name, LDNS_RR_TYPE_A, out, &c1);
 	r2 = -1;
-	if (r1 == 0 || (mono_now() < deadline && !atomic_load(&ctx->dns_dead)))
+	/* AAAA only with time left (also after an A answer: the deadline is absolute),
+	 * with what is left */
+	if (!atomic_load(&ctx->dns_dead) && net_resolver_arm(ctx, res, deadline) == 0)
 		r2 = lookup_type(ctx, res, name, LDNS_RR_TYPE_AAAA, out, &c2);
 	ldns_resolver_deep_free(res);
 	if (out->n > 0) {

@@ -123,6 +123,12 @@ int net_resolver_parse(const char *spec, char **host, int *port, char **cause);
 /* A fresh ldns resolver for ctx (caller ldns_resolver_deep_free()s it). */
 struct ldns_struct_resolver *net_resolver(struct probe_ctx *ctx, double deadline,
     bool dnssec, char **cause);
+/* Is deadline (monotonic seconds) too close for another DNS query to be worth it? */
+bool net_deadline_reached(double deadline);
+/* Set res's timeout for its next query to min(timeout, deadline - now) (halved for
+ * the TCP fallback); -1 when the deadline has come (do not start a query). */
+int net_resolver_arm(struct probe_ctx *ctx, struct ldns_struct_resolver *res,
+    double deadline);
 /* Name or literal address -> addresses (A then AAAA) via the profile's resolver. */
 int net_resolve(struct probe_ctx *ctx, const char *name, double deadline,
     struct addrs *out, char **cause);

@@ -283,7 +283,7 @@ cert_pem(const struct render_ctx *ctx, char **why)
 		path = xasprintf("%s/%s", site->dir, cert);
 	else
 		path = xstrdup(cert);
-	pem = read_file(path, NULL, &err);
+	pem = read_input_file(path, IK_CERT, NULL, &err);
 	if (pem == NULL) {
 		*why = err;
 		free(path);

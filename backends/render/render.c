@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -104,6 +105,28 @@ render_ctx_for(const struct site *site, const struct host *host)
 	return ctx;
 }
 
+/* A path the file system can hold: every component at most NAME_MAX bytes, the
+ * whole under PATH_MAX. NULL, or what is wrong (caller frees). */
+static char *
+path_limits(const char *path)
+{
+	size_t len = strlen(path);
+
+	if (len >= PATH_MAX)
+		return xasprintf("%.60s... is %zu bytes, over the system's path limit "
+		    "(PATH_MAX %d)", path, len, PATH_MAX);
+	for (const char *p = path; *p != '\0'; ) {
+		size_t n = strcspn(p, "/");
+
+		if (n > NAME_MAX)
+			return xasprintf("%.60s... has a file name of %zu bytes, over the "
+			    "system's limit of %d (NAME_MAX)", path, n, NAME_MAX);
+		p += n;
+		p += strspn(p, "/");
+	}
+	return NULL;
+}
+
 int
 render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 {
@@ -127,6 +150,21 @@ render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 				    ctx->host->name, fs->v[i].role, fs->v[j].role, fs->v[i].path);
 				return -1;
 			}
+	for (size_t i = 0; i < fs->n; i++) {
+		const char *paths[] = { fs->v[i].path, fs->v[i].symlink };
+
+		for (size_t j = 0; j < nitems(paths); j++) {
+			char *why;
+
+			if (paths[j] == NULL || (why = path_limits(paths[j])) == NULL)
+				continue;
+			*cause = xasprintf("host %s: %s: the file %s: shorten the name it "
+			    "comes from in the profile (a domain, a vhost name, a directory)",
+			    ctx->host->name, fs->v[i].role, why);
+			free(why);
+			return -1;
+		}
+	}
 	fileset_sort(fs);
 	return 0;
 }

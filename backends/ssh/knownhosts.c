@@ -252,7 +252,7 @@ kh_check(LIBSSH2_SESSION *s, const char *file, const char *host, int port,
 
 	*res = KH_UNKNOWN;
 	*line = 0;
-	buf = read_file(file, &len, cause);
+	buf = read_input_file(file, IK_KNOWN_HOSTS, &len, cause);
 	if (buf == NULL) {
 		if (access(file, F_OK) == -1 && errno == ENOENT) {
 			free(*cause);

@@ -563,7 +563,7 @@ authenticate(struct xport *x, const struct host *host, const struct xport_ssh_op
 	const char *user = host->user != NULL ? host->user : "root";
 	const char *defaults[] = { "~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa" };
 	struct strv tried = { 0 };
-	char *methods;
+	char *methods, *ck = NULL;
 	int ok = 0;
 
 	methods = libssh2_userauth_list(h->s, user, (unsigned)strlen(user));
@@ -590,6 +590,17 @@ authenticate(struct xport *x, const struct host *host, const struct xport_ssh_op
 				continue;
 			any = true;
 			path = expand_home(explicit[i]);
+			/* libssh2 reads the file without a limit: a device or a huge
+			 * file named by mistake is refused here first. */
+			if (check_input_file(path, IK_IDENTITY, &ck) == -1 && errno != ENOENT) {
+				*cause = xasprintf("host %s: %s", x->name, ck);
+				free(ck);
+				free(path);
+				strv_free(&tried);
+				return -1;
+			}
+			free(ck);
+			ck = NULL;
 			strv_push(&tried, path);
 			if (libssh2_userauth_publickey_fromfile(h->s, user, NULL, path,
 			    NULL) == 0)
@@ -600,6 +611,12 @@ authenticate(struct xport *x, const struct host *host, const struct xport_ssh_op
 			char *path = expand_home(defaults[i]);
 
 			if (access(path, R_OK) == 0) {
+				if (check_input_file(path, IK_IDENTITY, &ck) == -1) {
+					strv_push_owned(&tried, ck);	/* says why not */
+					ck = NULL;
+					free(path);
+					continue;
+				}
 				strv_push(&tried, path);
 				if (libssh2_userauth_publickey_fromfile(h->s, user, NULL, path,
 				    NULL) == 0)

@@ -6,7 +6,9 @@
 # sequence (which could retitle the window, clear the screen, rewrite earlier result
 # lines or, on some terminals, answer back), no BEL, no bare CR, no C1 control, no NUL;
 # --json output is valid JSON with every control character escaped. Checked for the
-# plain and the verbose (-v: the whole dialogue) report.
+# plain and the verbose (-v: the whole dialogue) report. Also no bidirectional control
+# (U+202E and friends reorder what follows: a reply could make a FAIL line read like
+# an ok one) and no U+2028/U+2029 line separator (issue 14 item 8).
 set -eu
 MXDECK=${MXDECK:?set MXDECK to the mxdeck binary}
 command -v python3 >/dev/null || { echo "skip: python3 not installed"; exit 77; }
@@ -27,7 +29,10 @@ cat >"$tmp/evil.py" <<'PY'
 import socket, sys, threading
 kind, port = sys.argv[1], int(sys.argv[2])
 EVIL = (b"\x1b]0;owned\x07\x1b[2J\x1b[H\x1b[31mRED\x1b[0m\rOVERWRITE"
-        b"\x9b1;1H\xc2\x9b2J\x1bP+q\x1b\\\x08\x7f")
+        b"\x9b1;1H\xc2\x9b2J\x1bP+q\x1b\\\x08\x7f"
+        # bidi controls (U+202E RLO, U+2066 LRI, U+200F RLM, U+061C ALM) and the
+        # line/paragraph separators U+2028, U+2029: they reorder or break the line
+        b" \xe2\x80\xaeSTLUSER\xe2\x81\xa6\xe2\x80\x8f\xd8\x9c\xe2\x80\xa8NEXT\xe2\x80\xa9")
 def h(c):
     try:
         f = c.makefile("rb")
@@ -89,16 +94,18 @@ roles = postfix dovecot
 probe_ports = smtp:${port[smtp]} submission:${port[smtp]} imap:${port[imap]} pop3:${port[pop3]}
 EOF
 
-# clean FILE: no control bytes but \n and \t, no C1 (raw or UTF-8 encoded)
+# clean FILE: no control bytes but \n and \t, no C1 (raw or UTF-8 encoded), no bidi
+# control (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), no U+2028/U+2029
 clean() {
 	python3 - "$1" <<'PY'
 import re, sys
 b = open(sys.argv[1], "rb").read()
 bad = re.search(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]", b)
 if bad is None:
-    # a lone 0x80-0x9f byte that is not part of a UTF-8 sequence
+    # a lone 0x80-0x9f byte that is not part of a UTF-8 sequence, or a code point
+    # that reorders or breaks the line
     t = b.decode("utf-8", "replace")
-    bad = re.search(r"[\x80-\x9f]", t)
+    bad = re.search("[\x80-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]", t)
     if bad is None:
         sys.exit(0)
     print("control character U+%04X at %d" % (ord(bad.group(0)), bad.start()))
@@ -120,6 +127,8 @@ for mode in plain verbose; do
 	if ! grep -q "evil\|RED\|OVERWRITE\|554\|BAD\|ERR" "$tmp/$mode.out"; then
 		# The probes must have talked to the servers for the check to mean anything.
 		bad "$mode: the report quotes nothing of the servers' text (exit $rc); cannot check"
+	elif ! grep -qF '\u{202e}STLUSER\u{2066}\u{200f}\u{061c}\u{2028}NEXT\u{2029}' "$tmp/$mode.out"; then
+		bad "$mode report: the bidi controls and separators are not shown as \\u{XXXX}"
 	elif why=$(clean "$tmp/$mode.out"); then
 		ok "$mode report (exit $rc): server text shown, no control characters"
 	else
