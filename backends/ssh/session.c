@@ -705,7 +705,7 @@ xport_ssh_open(const struct host *host, const struct xport_ssh_opts *o, char **c
 		goto err;
 	}
 	if (khr == KH_UNKNOWN &&
-	    kh_add(khfile, host->address, port, key, keylen, type, cause) == -1)
+	    kh_add(khfile, host->address, port, key, keylen, type, false, cause) == -1)
 		goto err;
 	if (authenticate(x, host, o, cause) == -1)
 		goto err;
