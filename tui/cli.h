@@ -26,6 +26,7 @@ struct cli {
 	bool	 json;
 	const char *known_hosts;	/* --known-hosts FILE or NULL (~/.ssh/known_hosts) */
 	const char *identity;	/* --identity FILE or NULL */
+	const char *ssh_config;	/* -F FILE or NULL (~/.ssh/config, /etc/ssh/ssh_config) */
 	bool	 accept_new_host_keys;
 	bool	 yes;		/* apply --yes */
 	bool	 dry_run;	/* --batch --dry-run */
