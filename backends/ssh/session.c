@@ -669,7 +669,7 @@ ep_hostkey(LIBSSH2_SESSION *s, const struct ep *e, const struct xport_ssh_opts *
 		*cause = xasprintf("%s: %s line %zu trusts a certificate authority "
 		    "(@cert-authority) for %s, but mxdeck does not support SSH host "
 		    "certificates; the server presents %s %s; verify that fingerprint, then "
-		    "add the host key itself: ssh-keygen -p %d -t %s %s >> %s", e->label,
+		    "add the host key itself: ssh-keyscan -p %d -t %s %s >> %s", e->label,
 		    khfile, khline, name, tname, fp, e->port, tname, e->hostname,
 		    user.n > 0 ? user.v[0] : khfile);
 		break;
