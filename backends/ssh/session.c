@@ -5,6 +5,7 @@
  * forwarding thread through a socketpair. */
 #include "xport.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -1180,6 +1181,9 @@ add_hops(const struct xport_ssh_opts *o, const char *target, const char *spec, i
 		}
 		e.label = xasprintf("host %s: jump host %s", target, hv[i].host);
 		e.hostname = xstrdup(e.cfg.hostname != NULL ? e.cfg.hostname : e.cfg.host);
+		if (e.cfg.hostname == NULL)
+			for (char *p = e.hostname; *p != '\0'; p++)
+				*p = (char)tolower((unsigned char)*p);
 		e.port = hv[i].port > 0 ? hv[i].port : e.cfg.port > 0 ? e.cfg.port : 22;
 		e.user = hv[i].user != NULL ? xstrdup(hv[i].user) :
 		    e.cfg.user != NULL ? xstrdup(e.cfg.user) : local_user_name();
@@ -1211,6 +1215,9 @@ xport_ssh_open(const struct host *host, const struct xport_ssh_opts *o, char **c
 	/* The profile's port and user, when written, win; then ssh_config; then 22, root. */
 	t.label = xasprintf("host %s", host->name);
 	t.hostname = xstrdup(t.cfg.hostname != NULL ? t.cfg.hostname : host->address);
+	if (t.cfg.hostname == NULL)	/* as ssh, which lowercases the name */
+		for (char *p = t.hostname; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
 	t.port = host->port_set || t.cfg.port == 0 ? (host->port > 0 ? host->port : 22) :
 	    t.cfg.port;
 	t.user = xstrdup(host->user_set || t.cfg.user == NULL ?

@@ -290,8 +290,11 @@ do_include(struct parse *P, const char *file, int line, const struct strv *av,
 			if (read_config(P, gl.gl_pathv[k], depth + 1, true, false, &sub) == -1) {
 				char *c = *P->cause;
 
-				*P->cause = xasprintf("%s (included from %s:%d)", c, file, line);
-				free(c);
+				if (strstr(c, " (included from ") == NULL) {
+					*P->cause = xasprintf("%s (included from %s:%d)", c, file,
+					    line);
+					free(c);
+				}
 				globfree(&gl);
 				return -1;
 			}
@@ -427,7 +430,7 @@ process_line(struct parse *P, const char *file, int line, char *s, int depth,
 		if (*active) {
 			if (c->identity_files.n >= 100)
 				rc = perr(P, file, line, "IdentityFile: more than 100 files");
-			else
+			else if (!strv_has(&c->identity_files, av.v[1]))	/* as ssh */
 				strv_push(&c->identity_files, av.v[1]);
 		}
 	} else if (IS("IdentitiesOnly")) {
@@ -581,9 +584,9 @@ sshcfg_resolve(const char *file, const char *host, struct sshcfg *c, char **caus
 	int rc;
 
 	sshcfg_init(c);
+	/* As ssh: Host patterns are matched against the name as given, case-sensitively
+	 * (a host name without HostName is lowercased after). */
 	c->host = xstrdup(host);
-	for (char *p = c->host; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
 	memset(&P, 0, sizeof P);
 	P.host = c->host;
 	P.c = c;

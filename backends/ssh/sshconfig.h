@@ -16,7 +16,7 @@
 #define SSHCFG_MAX_HOPS		8		/* ProxyJump hops, nested ones included */
 
 struct sshcfg {
-	char	*host;		/* the name looked up, lowercased (ssh's %n) */
+	char	*host;		/* the name looked up, as given (ssh's %n) */
 	char	*hostname;	/* HostName with %h expanded; NULL: not set */
 	int	 port;		/* 0: not set */
 	char	*user;		/* NULL: not set */
