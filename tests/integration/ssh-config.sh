@@ -42,7 +42,7 @@ config "$lab/home/.ssh/config"
 chmod 600 "$lab/home/.ssh/config"
 echo "[$addr]:2222 $key" >"$lab/kh_system"
 : >"$lab/kh_user"
-[ "$(ssh -G -F "$lab/home/.ssh/config" gw-alias | awk '$1 == "hostname" {print $2}')" = "$addr" ] ||
+[ "$(ssh -G -F "$lab/home/.ssh/config" gw-alias 2>/dev/null </dev/null | awk '$1 == "hostname" {print $2}')" = "$addr" ] ||
 	die "ssh -G does not resolve gw-alias to $addr"
 rc=0
 HOME=$lab/home "$MXDECK" plan "$lab/site.ini" >"$lab/out" 2>&1 || rc=$?
