@@ -606,12 +606,8 @@ sshcfg_resolve(const char *file, const char *host, struct sshcfg *c, char **caus
 			rc = read_config(&P, SYSTEM_CONFIG, 0, false, false, &active);
 		}
 	}
-	if (rc == -1) {
-		char *h = xstrdup(c->host);
-
+	if (rc == -1)
 		sshcfg_free(c);
-		c->host = h;
-	}
 	return rc;
 }
 

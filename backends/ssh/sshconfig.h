@@ -39,7 +39,8 @@ void sshcfg_free(struct sshcfg *c);
  * /etc/ssh/ssh_config (if it exists). ~ is $HOME (else the password entry). A file
  * that cannot be read, has bad permissions (the user's file and included ones: not
  * owned by the user or root, or writable by others), exceeds the limits above or has
- * a bad value for a key mxdeck uses is an error "FILE:LINE: ...". 0 or -1 + *cause. */
+ * a bad value for a key mxdeck uses is an error "FILE:LINE: ...". 0, or -1 + *cause
+ * with c emptied (sshcfg_free is still allowed). */
 int sshcfg_resolve(const char *file, const char *host, struct sshcfg *c, char **cause);
 
 /* The home directory: $HOME, else the password entry, else "/". */

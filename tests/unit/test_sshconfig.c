@@ -383,7 +383,9 @@ test_default_files(void **state)
 	/* A relative Include is under ~/.ssh for the user's file. */
 	free(put("home/.ssh/config", "Host gw-alias\n  HostName 192.0.2.44\n"
 	    "Include conf.d/*\n", 0600));
-	assert_int_equal(mkdir(xasprintf("%s/conf.d", sshdir), 0700), 0);
+	path = xasprintf("%s/conf.d", sshdir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	free(path);
 	free(put("home/.ssh/conf.d/x", "Host gw-alias\n  Port 2444\n", 0600));
 	assert_int_equal(sshcfg_resolve(NULL, "gw-alias", &c, &cause), 0);
 	assert_string_equal(c.hostname, "192.0.2.44");
