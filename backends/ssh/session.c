@@ -1045,13 +1045,18 @@ pump(void *arg)
 				downlen = (size_t)n;
 				downoff = 0;
 				moved = true;
-			} else if (n == 0 || libssh2_channel_eof(p->ch))
-				ch_eof = libssh2_channel_eof(p->ch) != 0 || n == 0;
-			else if (n != LIBSSH2_ERROR_EAGAIN)
+			} else if (n == 0 || n == LIBSSH2_ERROR_EAGAIN) {
+				/* 0 is end of file, or a packet for the session (a window
+				 * adjustment, a keepalive reply) was read: read again. */
+				if (libssh2_channel_eof(p->ch))
+					ch_eof = true;
+				else if (n == 0)
+					moved = true;
+			} else
 				break;
 		}
 		if (downlen > 0) {
-			n = write(p->pair[0], down + downoff, downlen - downoff);
+			n = send(p->pair[0], down + downoff, downlen - downoff, MSG_NOSIGNAL);
 			if (n > 0) {
 				downoff += (size_t)n;
 				if (downoff == downlen)
@@ -1063,7 +1068,7 @@ pump(void *arg)
 		if (ch_eof && downlen == 0)
 			break;
 		if (uplen == 0) {
-			n = read(p->pair[0], up, sizeof up);
+			n = recv(p->pair[0], up, sizeof up, 0);
 			if (n > 0) {
 				uplen = (size_t)n;
 				upoff = 0;
