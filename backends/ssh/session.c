@@ -1238,14 +1238,11 @@ xport_ssh_open(const struct host *host, const struct xport_ssh_opts *o, char **c
 		goto err;
 
 	h->hops = xcalloc(neps + 1, sizeof *h->hops);
-	for (size_t k = 0; k <= neps; k++) {
-		struct ep *e = k < neps ? &eps[k] : &t;
+	for (size_t k = 0; k < neps; k++) {
+		const struct ep *e = &eps[k], *nx = k + 1 < neps ? &eps[k + 1] : &t;
 		struct hop *p = &h->hops[k];
-		const struct ep *nx = k + 1 < neps ? &eps[k + 1] : &t;
 		char *hint;
 
-		if (k == neps)
-			break;
 		p->sock = p->pair[0] = p->pair[1] = -1;
 		h->nhops = k + 1;
 		if (k == 0) {
@@ -1268,7 +1265,7 @@ xport_ssh_open(const struct host *host, const struct xport_ssh_opts *o, char **c
 		    "127.0.0.1", 22);
 		if (p->ch == NULL) {
 			char *what = xasprintf("cannot open a connection through it to %s port "
-			    "%d:", nx->hostname, nx->port);
+			    "%d", nx->hostname, nx->port);
 
 			sess_fail(p->s, e->label, cause, what, NULL);
 			free(what);
