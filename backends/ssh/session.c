@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -812,20 +813,22 @@ key_encrypted(const char *path)
 }
 
 /*
- * Ask for a passphrase on the controlling terminal, echo off. The terminal is one per
- * process, so prompts from parallel hosts take turns. 0, or -1 when there is no
- * terminal.
+ * Ask for a passphrase on the controlling terminal, echo off. The line is read here,
+ * a byte at a time with the terminal's own signals off, so that ^C restores the
+ * terminal before the process is interrupted (as ssh's readpassphrase does); erase
+ * and kill characters work. The terminal is one per process, so prompts from parallel
+ * hosts take turns. 0, or -1 when there is no terminal.
  */
 static pthread_mutex_t tty_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
 ask_passphrase(const char *prompt, char *buf, size_t size)
 {
-	struct termios old, noecho;
-	ssize_t n;
+	struct termios old, raw;
 	size_t len = 0;
 	int fd, rc = 0;
-	char c;
+	bool intr = false;
+	unsigned char c;
 
 	pthread_mutex_lock(&tty_lock);
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -835,21 +838,48 @@ ask_passphrase(const char *prompt, char *buf, size_t size)
 		pthread_mutex_unlock(&tty_lock);
 		return -1;
 	}
-	noecho = old;
-	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	noecho.c_lflag |= ICANON;
-	(void)tcsetattr(fd, TCSAFLUSH, &noecho);
+	raw = old;
+	raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG);
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	(void)tcsetattr(fd, TCSAFLUSH, &raw);
 	(void)!write(fd, prompt, strlen(prompt));
-	while ((n = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
-		if (len < size - 1)
-			buf[len++] = c;
+	for (;;) {
+		ssize_t n = read(fd, &c, 1);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n != 1) {
+			rc = -1;
+			break;
+		}
+		if (c == '\n' || c == '\r')
+			break;
+		if (c == old.c_cc[VINTR] || c == old.c_cc[VQUIT]) {
+			intr = true;
+			break;
+		}
+		if (c == old.c_cc[VEOF] && len == 0)
+			break;
+		if (c == old.c_cc[VERASE] || c == 0x7f || c == 0x08) {
+			if (len > 0)
+				len--;
+		} else if (c == old.c_cc[VKILL])
+			len = 0;
+		else if (len < size - 1)
+			buf[len++] = (char)c;
+	}
 	buf[len] = '\0';
-	if (n == -1)
-		rc = -1;
 	(void)tcsetattr(fd, TCSAFLUSH, &old);
 	(void)!write(fd, "\n", 1);
 	close(fd);
 	pthread_mutex_unlock(&tty_lock);
+	if (intr) {
+		explicit_bzero(buf, size);
+		/* What ^C would have done, now that the terminal is itself again. */
+		raise(SIGINT);
+		rc = -1;
+	}
 	return rc;
 }
 

@@ -139,3 +139,19 @@ pane=$(tmux -L "$sock" capture-pane -p)
 grep -q 'horse' <<<"$pane" && { echo "$pane"; die "the passphrase was echoed"; }
 grep -q 'horse' "$lab/tty.out" "$lab/tty.err" && die "the passphrase is in the output"
 ok "encrypted key on a terminal: asked on /dev/tty, not echoed, asked again after a wrong one; plan exit 1"
+
+# ^C at the prompt: mxdeck is interrupted and the terminal has its echo back.
+rm -f "$lab/tty.rc"
+tmux -L "$sock" kill-server 2>/dev/null || true
+sock=mxdk-ssh$$-2
+extra_cleanup="tmux -L mxdk-ssh$$ kill-server 2>/dev/null; tmux -L $sock kill-server 2>/dev/null"
+tmux -L "$sock" -f /dev/null new-session -d -x 150 -y 40 \
+	"'$MXDECK' -F '$lab/plain.cfg' plan '$lab/site.ini' >'$lab/tty.out' 2>'$lab/tty.err'; echo EXIT=\$? >'$lab/tty.rc.tmp'; stty -a >'$lab/stty'; mv '$lab/tty.rc.tmp' '$lab/tty.rc'; sleep 60"
+wait_pane "Enter passphrase for key '$lab/enc':" 1
+tmux -L "$sock" send-keys "half typed"
+tmux -L "$sock" send-keys C-c
+for _ in $(seq 300); do [ -s "$lab/tty.rc" ] && break; sleep 0.1; done
+[ "$(cat "$lab/tty.rc" 2>/dev/null)" = EXIT=130 ] || { tmux -L "$sock" capture-pane -p; die "^C at the prompt: $(cat "$lab/tty.rc" 2>/dev/null), want EXIT=130"; }
+grep -qw -- '-echo' "$lab/stty" && { cat "$lab/stty"; die "echo left off after ^C"; }
+grep -qw 'echo' "$lab/stty" && grep -qw 'icanon' "$lab/stty" || { cat "$lab/stty"; die "no stty -a output"; }
+ok "^C at the passphrase prompt: interrupted (exit 130), the terminal's echo and line mode restored"
