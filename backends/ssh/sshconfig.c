@@ -182,9 +182,10 @@ pattern_match(const char *pat, const char *s)
 }
 
 /*
- * Split a line's arguments as OpenSSH's argv_split does: blank separated, double or
- * single quotes group (a backslash escapes a quote or a backslash inside them), an
- * argument starting with '#' ends the line. -1 on unbalanced quotes.
+ * Split a line's arguments as OpenSSH's argv_split does: separated by blanks (space,
+ * tab), double or single quotes group, a backslash escapes a quote or a backslash (and
+ * a space outside quotes), an argument starting with '#' ends the line. -1 on
+ * unbalanced quotes.
  */
 static int
 split_args(const char *s, struct strv *av)
@@ -195,28 +196,26 @@ split_args(const char *s, struct strv *av)
 	for (;;) {
 		char q = 0;
 
-		while (*s == ' ' || *s == '\t' || *s == '\f' || *s == '\v')
+		while (*s == ' ' || *s == '\t')
 			s++;
 		if (*s == '\0' || *s == '#')
 			break;
 		sb_reset(&b);
 		sb_add(&b, "");
-		while (*s != '\0') {
-			if (q == 0 && (*s == ' ' || *s == '\t' || *s == '\f' || *s == '\v'))
+		for (; *s != '\0'; s++) {
+			if (*s == '\\') {
+				if (s[1] == '\'' || s[1] == '"' || s[1] == '\\' ||
+				    (q == 0 && s[1] == ' '))
+					s++;
+				sb_addc(&b, *s);
+			} else if (q == 0 && (*s == ' ' || *s == '\t'))
 				break;
-			if (q == 0 && (*s == '"' || *s == '\'')) {
-				q = *s++;
-				continue;
-			}
-			if (q != 0 && *s == q) {
+			else if (q == 0 && (*s == '"' || *s == '\''))
+				q = *s;
+			else if (q != 0 && *s == q)
 				q = 0;
-				s++;
-				continue;
-			}
-			if (q != 0 && *s == '\\' && (s[1] == q || s[1] == '\\')) {
-				s++;
-			}
-			sb_addc(&b, *s++);
+			else
+				sb_addc(&b, *s);
 		}
 		if (q != 0) {
 			sb_free(&b);
@@ -372,6 +371,13 @@ process_line(struct parse *P, const char *file, int line, char *s, int depth,
 		return perr(P, file, line, "no argument after keyword '%s'", kw);
 	}
 #define IS(k) (strcasecmp(kw, (k)) == 0)
+	if (av.n > 2 && (IS("HostName") || IS("Port") || IS("User") || IS("IdentityFile") ||
+	    IS("IdentitiesOnly") || IS("HashKnownHosts") || IS("ConnectTimeout") ||
+	    IS("ServerAliveInterval"))) {
+		rc = perr(P, file, line, "%s: extra arguments at end of line (quote a value "
+		    "with blanks)", kw);
+		goto out;
+	}
 	if (IS("Host")) {
 		bool yes = false;
 

@@ -42,6 +42,9 @@ static const char main_cfg[] =
 "    IdentityFile ~/.ssh/gw_%h_%r\n"
 "    IdentityFile /keys/%u/%n\n"
 "    IdentityFile /keys/%u/%n\n"
+"    IdentityFile /keys/with\\ space\n"
+"    IdentityFile '/keys/single \"q\"' # a comment\n"
+"    IdentityFile \"/keys/dq \\\"x\\\" \\\\ y\"\n"
 "    ProxyJump bastion,ops@bastion2:2022\n"
 "    UserKnownHostsFile ~/.ssh/kh_dmz /tmp/kh_dmz2\n"
 "    HashKnownHosts no\n"
@@ -278,8 +281,11 @@ test_values(void **state)
 	assert_string_equal(c.hostname, "gw1.dmz.example.org");
 	assert_int_equal(c.port, 2201);
 	assert_string_equal(c.user, "fallback");
-	assert_int_equal(c.identity_files.n, 3);
-	assert_string_equal(c.identity_files.v[2], "~/.ssh/last_%h");
+	assert_int_equal(c.identity_files.n, 6);
+	assert_string_equal(c.identity_files.v[2], "/keys/with space");
+	assert_string_equal(c.identity_files.v[3], "/keys/single \"q\"");
+	assert_string_equal(c.identity_files.v[4], "/keys/dq \"x\" \\ y");
+	assert_string_equal(c.identity_files.v[5], "~/.ssh/last_%h");
 	assert_string_equal(c.proxy_jump, "bastion,ops@bastion2:2022");
 	assert_int_equal(c.hash_known_hosts, 0);
 	assert_true(c.files.n >= 2);
@@ -336,6 +342,8 @@ test_refusals(void **state)
 	refused("bad-bool", "HashKnownHosts maybe\n", 0600, ":1: HashKnownHosts", true);
 	refused("bad-jump", "Host gw1\n ProxyJump a,,b\n", 0600, ":2: ProxyJump", true);
 	refused("bad-empty", "Host gw1\nPort\n", 0600, ":2: no argument", true);
+	refused("bad-extra", "Host gw1\n IdentityFile /k/a /k/b\n", 0600,
+	    ":2: IdentityFile: extra arguments", true);
 	refused("bad-token", "Host gw1\n HostName %x.example\n", 0600, ":2: HostName", false);
 	big = xmalloc(SSHCFG_MAX_BYTES + 2);
 	memset(big, '#', SSHCFG_MAX_BYTES + 1);
