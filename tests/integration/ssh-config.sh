@@ -4,7 +4,8 @@
 #   - the profile's port/user, when written, win over ssh_config's;
 #   - the system known_hosts (GlobalKnownHostsFile) is read;
 #   - --accept-new-host-keys writes hashed names when HashKnownHosts yes, plain if no;
-#   - an encrypted key asks for its passphrase on the terminal (tmux), echo off; never
+#   - an encrypted key asks for its passphrase on the terminal (tmux), echo off, ^C
+#     restores the terminal; never
 #     with --batch, never without a terminal: a clear error that says ssh-agent;
 #   - a bad ssh_config is reported as FILE:LINE.
 set -eu
