@@ -448,9 +448,9 @@ key_host(struct parser *P, const char *key, const char *value, int line)
 		set_str(&h->address, value);
 		h->local = strcmp(value, "local") == 0;
 	} else if (strcmp(key, "port") == 0)
-		(void)get_port(P, "port", value, line, &h->port);
+		h->port_set = get_port(P, "port", value, line, &h->port) == 0;
 	else if (strcmp(key, "user") == 0) {
-		if (nonempty(P, key, value, line))
+		if ((h->user_set = nonempty(P, key, value, line)))
 			set_str(&h->user, value);
 	} else if (strcmp(key, "identity") == 0) {
 		if (nonempty(P, key, value, line))

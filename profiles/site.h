@@ -54,6 +54,7 @@ struct host {
 	int	 port;		/* 22 */
 	char	*user;		/* "root" */
 	char	*identity;	/* NULL: agent only */
+	bool	 port_set, user_set;	/* written in the profile (they win over ssh_config) */
 	unsigned roles;		/* enum role bits */
 	char	*postfix_dir, *dovecot_dir, *apache_dir, *nginx_dir, *www_dir, *state_dir;
 	char	*postfix_version;	/* NULL: detect over SSH; render assumes DEFAULT */

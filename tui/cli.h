@@ -24,8 +24,9 @@ struct cli {
 	struct strv hosts;	/* --host, repeatable; empty = all */
 	int	 jobs;		/* --jobs N; 0 = default */
 	bool	 json;
-	const char *known_hosts;	/* --known-hosts FILE or NULL (~/.ssh/known_hosts) */
+	const char *known_hosts;	/* --known-hosts FILE or NULL (ssh_config's, ~/.ssh/known_hosts) */
 	const char *identity;	/* --identity FILE or NULL */
+	const char *ssh_config;	/* -F FILE or NULL (~/.ssh/config, /etc/ssh/ssh_config) */
 	bool	 accept_new_host_keys;
 	bool	 yes;		/* apply --yes */
 	bool	 dry_run;	/* --batch --dry-run */

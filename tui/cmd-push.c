@@ -363,6 +363,8 @@ run(struct cli *cli, enum mode mode)
 	memset(&o, 0, sizeof o);
 	o.known_hosts = cli->known_hosts;
 	o.identity = cli->identity;
+	o.ssh_config = cli->ssh_config;
+	o.may_prompt = mode != M_BATCH && mode != M_DRY;	/* never in --batch */
 	o.accept_new = cli->accept_new_host_keys;
 	o.profile_hash = hash;
 	o.controller = ctl;

@@ -354,6 +354,7 @@ start_push(struct console *c, enum push_mode mode)
 	j->popts.mode = mode;
 	j->popts.known_hosts = c->cli->known_hosts;
 	j->popts.identity = c->cli->identity;
+	j->popts.ssh_config = c->cli->ssh_config;	/* no passphrase prompt under curses */
 	j->popts.accept_new = c->cli->accept_new_host_keys;
 	j->popts.profile_hash = j->hash;
 	if (gethostname(j->controller, sizeof j->controller - 1) != 0)

@@ -1,4 +1,5 @@
 /* main.c: the command line of DESIGN.md §2. Parses options once and dispatches. */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ usage(FILE *f)
 "       mxdeck audit PROFILE                drift + live tests, read-only\n"
 "       mxdeck test PROFILE                 live connectivity tests\n"
 "options: --host NAME (repeatable)  --jobs N  --json  --known-hosts FILE  --identity FILE\n"
+"         -F FILE (ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config)\n"
 "         --accept-new-host-keys  --yes  --dry-run  --no-color  -v  --version  --help\n"
 "         test/audit: --format text|json|nagios|prometheus  --warn-exit  -q\n"
 "PROFILE defaults to $XDG_CONFIG_HOME/mxdeck/site.ini, then the shipped demo profile.\n"
@@ -120,7 +122,7 @@ main(int argc, char **argv)
 	char **args;
 
 	memset(&cli, 0, sizeof cli);
-	while ((c = getopt_long(argc, argv, "H:j:hqvy", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "F:H:j:hqvy", longopts, NULL)) != -1) {
 		long n;
 
 		switch (c) {
@@ -148,6 +150,14 @@ main(int argc, char **argv)
 		case 'q':	cli.quiet = true; break;
 		case O_KNOWN:	cli.known_hosts = optarg; break;
 		case O_IDENT:	cli.identity = optarg; break;
+		case 'F':
+			if (access(optarg, R_OK) == -1) {
+				fprintf(stderr, "mxdeck: -F %s: cannot read: %s\n", optarg,
+				    strerror(errno));
+				return EXIT_USAGE;
+			}
+			cli.ssh_config = optarg;
+			break;
 		case O_ACCEPT:	cli.accept_new_host_keys = true; break;
 		case O_NOCOLOR:	cli.no_color = true; break;
 		case O_DRY:	cli.dry_run = true; break;

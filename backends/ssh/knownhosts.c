@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "profiles/util.h"
 
@@ -326,8 +327,59 @@ kh_check(LIBSSH2_SESSION *s, const char *file, const char *host, int port,
 }
 
 int
+kh_check_files(LIBSSH2_SESSION *s, const char *const *files, size_t nfiles,
+    const char *host, int port, const char *key, size_t keylen, int type,
+    enum kh_result *res, size_t *which, size_t *line, char **cause)
+{
+	/* Strongest first: what a file says of this host in this order decides. */
+	static const enum kh_result order[] = { KH_REVOKED, KH_MATCH, KH_CHANGED,
+	    KH_CERT_AUTHORITY };
+	enum kh_result *got = xcalloc(nfiles + 1, sizeof *got);
+	size_t *lines = xcalloc(nfiles + 1, sizeof *lines);
+
+	*res = KH_UNKNOWN;
+	*which = 0;
+	*line = 0;
+	for (size_t i = 0; i < nfiles; i++)
+		if (kh_check(s, files[i], host, port, key, keylen, type, &got[i], &lines[i],
+		    cause) == -1) {
+			free(got);
+			free(lines);
+			return -1;
+		}
+	for (size_t k = 0; k < nitems(order) && *res == KH_UNKNOWN; k++)
+		for (size_t i = 0; i < nfiles; i++)
+			if (got[i] == order[k]) {
+				*res = got[i];
+				*which = i;
+				*line = lines[i];
+				break;
+			}
+	free(got);
+	free(lines);
+	return 0;
+}
+
+/* "|1|SALT|HASH" for name, a fresh 20-byte salt as ssh-keygen -H uses. */
+static char *
+hashed_name(const char *name)
+{
+	unsigned char salt[20], md[EVP_MAX_MD_SIZE], s64[64], h64[64];
+	unsigned int mdlen = 0;
+
+	if (RAND_bytes(salt, sizeof salt) != 1)
+		fatal("RAND_bytes failed");
+	if (HMAC(EVP_sha1(), salt, (int)sizeof salt, (const unsigned char *)name,
+	    strlen(name), md, &mdlen) == NULL)
+		fatal("HMAC failed");
+	EVP_EncodeBlock(s64, salt, (int)sizeof salt);
+	EVP_EncodeBlock(h64, md, (int)mdlen);
+	return xasprintf("|1|%s|%s", (char *)s64, (char *)h64);
+}
+
+int
 kh_add(const char *file, const char *host, int port, const char *key, size_t keylen,
-    int type, char **cause)
+    int type, bool hashed, char **cause)
 {
 	const char *tname = kh_type_name(type);
 	unsigned char *b64;
@@ -353,6 +405,12 @@ kh_add(const char *file, const char *host, int port, const char *key, size_t key
 	b64 = xmalloc(4 * ((keylen + 2) / 3) + 1);
 	EVP_EncodeBlock(b64, (const unsigned char *)key, (int)keylen);
 	name = kh_name(host, port);
+	if (hashed) {
+		char *h = hashed_name(name);
+
+		free(name);
+		name = h;
+	}
 	line = xasprintf("%s %s %s\n", name, tname, (char *)b64);
 	free(name);
 	free(b64);

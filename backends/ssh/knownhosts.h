@@ -2,6 +2,7 @@
 #ifndef MXDECK_KNOWNHOSTS_H
 #define MXDECK_KNOWNHOSTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libssh2.h>
@@ -22,9 +23,18 @@ char *kh_name(const char *host, int port);
 int kh_check(LIBSSH2_SESSION *s, const char *file, const char *host, int port,
     const char *key, size_t keylen, int type, enum kh_result *res, size_t *line,
     char **cause);
-/* Append "NAME KEYTYPE BASE64" for host:port to file (created 0600, directory 0700). */
+/* kh_check over several files (the user's, then the system's), as ssh reads them: a
+ * key @revoked in any file is KH_REVOKED; else a match in any file is KH_MATCH; else
+ * a different key for the host in any file is KH_CHANGED; then KH_CERT_AUTHORITY, then
+ * KH_UNKNOWN. *which is the index of the file that decided (0 when unknown) and *line
+ * its line. Files that do not exist are skipped. */
+int kh_check_files(LIBSSH2_SESSION *s, const char *const *files, size_t nfiles,
+    const char *host, int port, const char *key, size_t keylen, int type,
+    enum kh_result *res, size_t *which, size_t *line, char **cause);
+/* Append "NAME KEYTYPE BASE64" for host:port to file (created 0600, directory 0700);
+ * with hashed, NAME is "|1|SALT|HMAC-SHA1(SALT, NAME)" as ssh's HashKnownHosts writes. */
 int kh_add(const char *file, const char *host, int port, const char *key, size_t keylen,
-    int type, char **cause);
+    int type, bool hashed, char **cause);
 /* "SHA256:base64" of the key blob, as ssh-keygen -l shows it. */
 char *kh_fingerprint(const char *key, size_t keylen);
 /* "ssh-ed25519", ... or NULL for a type we do not know. */

@@ -2018,6 +2018,8 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		struct xport_ssh_opts so = {
 			.known_hosts = o->known_hosts,
 			.identity = o->identity,
+			.ssh_config = o->ssh_config,
+			.may_prompt = o->may_prompt,
 			.accept_new = o->accept_new,
 			.readonly = readonly,
 			.connect_timeout = o->connect_timeout,

@@ -16,8 +16,10 @@ enum push_mode {
 
 struct push_opts {
 	enum push_mode mode;
-	const char *known_hosts;	/* NULL: ~/.ssh/known_hosts */
+	const char *known_hosts;	/* NULL: ssh_config's, else ~/.ssh/known_hosts */
 	const char *identity;		/* --identity */
+	const char *ssh_config;		/* -F FILE; NULL: the user's and the system's */
+	bool	 may_prompt;		/* may ask for a key passphrase on the terminal */
 	bool	 accept_new;		/* --accept-new-host-keys */
 	int	 connect_timeout;	/* seconds; 0: 10 */
 	int	 timeout;		/* seconds per remote operation; 0: 60 */

@@ -68,16 +68,21 @@ struct xport {
 };
 
 struct xport_ssh_opts {
-	const char *known_hosts;	/* NULL: ~/.ssh/known_hosts */
-	const char *identity;		/* NULL: the host's identity key, then defaults */
+	const char *ssh_config;		/* -F FILE; NULL: ~/.ssh/config, /etc/ssh/ssh_config */
+	const char *known_hosts;	/* NULL: ssh_config's UserKnownHostsFile, else
+					 * ~/.ssh/known_hosts (the system files are read too) */
+	const char *identity;		/* NULL: the host's identity key, ssh_config, defaults */
 	bool	 accept_new;		/* record an unknown host key */
 	bool	 readonly;		/* audit: SFTP opened for reading only */
-	int	 connect_timeout;	/* seconds */
+	bool	 may_prompt;		/* may ask for a key's passphrase on /dev/tty */
+	int	 connect_timeout;	/* seconds, unless ssh_config's ConnectTimeout says */
 	int	 timeout;		/* seconds per operation */
 };
 
-/* Connect to host->address:port as host->user. Failures (refused, timeout, host key
- * unknown or changed, authentication) return NULL with *cause. */
+/* Connect to host->address as ssh_config resolves it (an alias, HostName, Port, User,
+ * IdentityFile, ProxyJump, known hosts files; the profile's port, user and identity
+ * when written win). Failures (refused, timeout, host key unknown or changed,
+ * authentication, on the target or a jump host) return NULL with *cause. */
 struct host;
 struct xport *xport_ssh_open(const struct host *host, const struct xport_ssh_opts *o,
     char **cause);

@@ -38,7 +38,8 @@ rc=0
 rc=0
 "$MXDECK" --known-hosts "$kh" --accept-new-host-keys apply --yes "$lab/site.ini" >"$lab/out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || { cat "$lab/out"; die "--accept-new-host-keys apply: exit $rc"; }
-grep -q "^\[$addr\]:2222 ssh-ed25519 " "$kh" || die "key not recorded"
+# Recorded as ssh_config says (Debian's /etc/ssh/ssh_config hashes names): ssh-keygen finds it.
+ssh-keygen -F "[$addr]:2222" -f "$kh" | grep -q " ssh-ed25519 " || die "key not recorded"
 ssh-keygen -F "[$addr]:2222" -f "$kh" >/dev/null || die "ssh-keygen does not find the recorded key"
 rc=0
 "$MXDECK" --known-hosts "$kh" plan "$lab/site.ini" >"$lab/out" 2>&1 || rc=$?

@@ -212,9 +212,9 @@ test_add(void **state)
 
 	assert_int_equal(check(f, path, "192.0.2.1", 2022, 1), KH_UNKNOWN);
 	assert_int_equal(kh_add(path, "192.0.2.1", 2022, (const char *)f->blob1, f->len1,
-	    LIBSSH2_HOSTKEY_TYPE_ED25519, &cause), 0);
+	    LIBSSH2_HOSTKEY_TYPE_ED25519, false, &cause), 0);
 	assert_int_equal(kh_add(path, "gw9", 22, (const char *)f->blob2, f->len2,
-	    LIBSSH2_HOSTKEY_TYPE_ED25519, &cause), 0);
+	    LIBSSH2_HOSTKEY_TYPE_ED25519, false, &cause), 0);
 	assert_int_equal(check(f, path, "192.0.2.1", 2022, 1), KH_MATCH);
 	assert_int_equal(check(f, path, "gw9", 22, 2), KH_MATCH);
 	s = read_file(path, NULL, &cause);
@@ -223,6 +223,74 @@ test_add(void **state)
 	free(want);
 	free(s);
 	free(path);
+}
+
+/* HashKnownHosts: the name is written as |1|SALT|HASH, which we and ssh-keygen -F find
+ * and which does not contain the name. */
+static void
+test_add_hashed(void **state)
+{
+	struct fx *f = *state;
+	char *path = xasprintf("%s/hashed-add/known_hosts", f->dir), *cause = NULL, *s, *cmd;
+
+	assert_int_equal(kh_add(path, "192.0.2.1", 2022, (const char *)f->blob1, f->len1,
+	    LIBSSH2_HOSTKEY_TYPE_ED25519, true, &cause), 0);
+	assert_int_equal(kh_add(path, "gw9", 22, (const char *)f->blob2, f->len2,
+	    LIBSSH2_HOSTKEY_TYPE_ED25519, true, &cause), 0);
+	s = read_file(path, NULL, &cause);
+	assert_non_null(s);
+	assert_true(strncmp(s, "|1|", 3) == 0);
+	assert_non_null(strstr(s, "\n|1|"));
+	assert_null(strstr(s, "192.0.2.1"));
+	assert_null(strstr(s, "gw9"));
+	assert_non_null(strstr(s, f->pub1));
+	assert_non_null(strstr(s, f->pub2));
+	assert_int_equal(check(f, path, "192.0.2.1", 2022, 1), KH_MATCH);
+	assert_int_equal(check(f, path, "gw9", 22, 2), KH_MATCH);
+	assert_int_equal(check(f, path, "gw9", 22, 1), KH_CHANGED);
+	/* OpenSSH reads what we wrote. */
+	cmd = xasprintf("ssh-keygen -F '[192.0.2.1]:2022' -f %s | grep -q '^|1|' && "
+	    "ssh-keygen -F gw9 -f %s | grep -q '^|1|' && "
+	    "! ssh-keygen -F gw8 -f %s >/dev/null", path, path, path);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(s);
+	free(path);
+}
+
+/* The user's file, then the system's: a match in either, a changed key in either. */
+static void
+test_check_files(void **state)
+{
+	struct fx *f = *state;
+	char *c1 = xasprintf("gw1 %s\n", f->pub1), *c2 = xasprintf("gw2 %s\n", f->pub2);
+	char *user = write_kh(f, "user_kh", c1), *sys = write_kh(f, "sys_kh", c2);
+	char *missing = xasprintf("%s/nothing", f->dir), *cause = NULL;
+	const char *files[] = { missing, user, sys };
+	enum kh_result r;
+	size_t which, line;
+
+	assert_int_equal(kh_check_files(f->s, files, 3, "gw2", 22, (const char *)f->blob2,
+	    f->len2, LIBSSH2_HOSTKEY_TYPE_ED25519, &r, &which, &line, &cause), 0);
+	assert_int_equal(r, KH_MATCH);
+	assert_int_equal(which, 2);
+	assert_int_equal(kh_check_files(f->s, files, 3, "gw2", 22, (const char *)f->blob1,
+	    f->len1, LIBSSH2_HOSTKEY_TYPE_ED25519, &r, &which, &line, &cause), 0);
+	assert_int_equal(r, KH_CHANGED);
+	assert_int_equal(which, 2);
+	assert_int_equal(kh_check_files(f->s, files, 3, "gw3", 22, (const char *)f->blob1,
+	    f->len1, LIBSSH2_HOSTKEY_TYPE_ED25519, &r, &which, &line, &cause), 0);
+	assert_int_equal(r, KH_UNKNOWN);
+	/* Only the system file knows gw2: without it, unknown. */
+	assert_int_equal(kh_check_files(f->s, files, 2, "gw2", 22, (const char *)f->blob2,
+	    f->len2, LIBSSH2_HOSTKEY_TYPE_ED25519, &r, &which, &line, &cause), 0);
+	assert_int_equal(r, KH_UNKNOWN);
+	assert_null(cause);
+	free(c1);
+	free(c2);
+	free(user);
+	free(sys);
+	free(missing);
 }
 
 static void
@@ -415,6 +483,8 @@ main(void)
 		cmocka_unit_test(test_plain_and_port),
 		cmocka_unit_test(test_hashed),
 		cmocka_unit_test(test_add),
+		cmocka_unit_test(test_add_hashed),
+		cmocka_unit_test(test_check_files),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_revoked_alone),
 		cmocka_unit_test(test_revoked_and_accepted),
