@@ -14,6 +14,8 @@ pkgs=(
 	dovecot-pop3d apache2 nginx php8.2-fpm php8.2-cli php8.2-xml unbound nsd ldnsutils
 	bind9 bind9-utils bind9-dnsutils swaks dns-root-data ssl-cert openssl libxml2-utils curl procps
 	iproute2 psmisc time strace python3 bc
+	# swaks --tls / --tls-cert (connector client-certificate tests)
+	libnet-ssleay-perl
 )
 # Debian's dovecot-core postinst links its certificate to the snakeoil pair, but only when
 # that pair exists at install time; the stock 10-ssl.conf is unusable without it.
