@@ -204,12 +204,12 @@ relay_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 	const struct site *site = p->ctx->site;
 	const char *dom = NULL;
 	struct strv senders = { 0 }, doms = { 0 }, opened = { 0 };
-	struct sbuf refused;
+	struct sbuf who;
 	char enh[16], first_enh[16] = "";
-	size_t i, nrefused = 0, nuntestable = 0, nrelay = 0;
+	size_t i, ntried = 0, nrefused = 0, nuntestable = 0, nrelay = 0;
 	int first_code = 0, rc = -1;
 
-	sb_init(&refused);
+	sb_init(&who);
 	for (i = 0; i < nitems(outside) && dom == NULL; i++)
 		if (!domain_in_profile(site, outside[i]))
 			dom = outside[i];
@@ -240,14 +240,14 @@ relay_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 			break;
 		}
 		if (say(s, r, cause, "MAIL FROM:<%s>", from) != 0)
-			goto out;
+			break;
 		if (s->code / 100 != 2) {
 			nuntestable++;
 			pr_note(r, PROBE_OK, "MAIL FROM:<%s> refused (%d %s): relay not "
 			    "testable with this sender", from, s->code, s->text.s);
 		} else {
 			if (say(s, r, cause, "RCPT TO:<mxdeck-relay-test@%s>", dom) != 0)
-				goto out;
+				break;
 			enhanced_of(s->text.s, enh, sizeof enh);
 			if (s->code / 100 == 2) {
 				nrelay++;
@@ -271,31 +271,45 @@ relay_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 					    dom, s->code, s->text.s);
 			}
 		}
+		ntried++;
 		if (say(s, r, cause, "RSET") != 0)
-			goto out;
+			break;
 		if (s->code / 100 != 2) {
 			*cause = xasprintf("RSET answered %d %s", s->code, s->text.s);
-			goto out;
+			break;
 		}
+	}
+	/* A session that ended early: what was tried still counts; nothing tried is a
+	 * failed dialogue. */
+	if (*cause != NULL) {
+		if (ntried == 0)
+			goto out;
+		pr_note(r, PROBE_WARN, "the session ended after %zu of %zu senders: %s",
+		    ntried, senders.n, *cause);
+		free(*cause);
+		*cause = NULL;
 	}
 	if (nrelay > 0) {
 		for (i = 0; i < opened.n; i++)
-			sb_addf(&refused, "%s<%s>", i > 0 ? ", " : "", opened.v[i]);
+			sb_addf(&who, "%s<%s>", i > 0 ? ", " : "", opened.v[i]);
 		pr_note(r, PROBE_WARN, "tested from this machine: if it is in "
 		    "relay_networks (mynetworks), run the test from outside");
 		pr_summary(r, "OPEN RELAY (RCPT to %s accepted with MAIL FROM %s)", dom,
-		    refused.s);
+		    who.s);
 	} else if (nrefused > 0)
 		pr_summary(r, "relay refused (%d %s) for %zu of %zu senders", first_code,
 		    first_enh, nrefused, senders.n);
-	else {
+	else if (ntried == 0) {
+		pr_note(r, PROBE_WARN, "no sender tried before the deadline");
+		pr_summary(r, "not testable: time is up");
+	} else {
 		pr_note(r, PROBE_WARN, "no sender got as far as RCPT: relay not testable");
 		pr_summary(r, "not testable: %zu of %zu senders refused at MAIL FROM",
 		    nuntestable, senders.n);
 	}
 	rc = 0;
 out:
-	sb_free(&refused);
+	sb_free(&who);
 	strv_free(&senders);
 	strv_free(&doms);
 	strv_free(&opened);

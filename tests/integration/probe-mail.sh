@@ -7,6 +7,8 @@
 #           STARTTLS, TLS 1.0 allowed (and SECLEVEL=0), no NO_RENEGOTIATION, abuse@ refused.
 #   "forged": relay closed for the null and outside senders, but check_sender_access
 #           permits senders in lab2.test (a profile domain): open to anyone who forges one.
+#   "strict": relay closed, and the session is dropped after two errors
+#           (smtpd_hard_error_limit = 2): the senders tried until then still count.
 # The probes must tell them apart; protocol and cipher are cross-checked with s_client.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,7 +33,9 @@ lab_postfix open "$OS" "$OSUB" "$OSS" "mynetworks = 127.0.0.0/8" \
 FS=$(lab_port); FSUB=$(lab_port); FSS=$(lab_port)
 lab_postfix forged "$FS" "$FSUB" "$FSS" \
     "smtpd_relay_restrictions = permit_mynetworks, check_sender_access inline:{ lab2.test=OK }, reject_unauth_destination"
-echo "lab: postfix main $S/$SUB/$SS, open $OS/$OSUB/$OSS, forged $FS/$FSUB/$FSS; dovecot $I/$IS/$P/$PS"
+TS=$(lab_port); TSUB=$(lab_port); TSS=$(lab_port)
+lab_postfix strict "$TS" "$TSUB" "$TSS" "smtpd_hard_error_limit = 2"
+echo "lab: postfix main $S/$SUB/$SS, open $OS/$OSUB/$OSS, forged $FS/$FSUB/$FSS, strict $TS/$TSUB/$TSS; dovecot $I/$IS/$P/$PS"
 
 cat > "$LAB/mail.ini" <<EOF
 [site]
@@ -52,6 +56,11 @@ probe_ports = smtp:$OS submission:$OSUB smtps:$OSS
 address = 127.0.0.1
 roles = postfix
 probe_ports = smtp:$FS submission:$FSUB smtps:$FSS
+
+[host "strict"]
+address = 127.0.0.1
+roles = postfix
+probe_ports = smtp:$TS submission:$TSUB smtps:$TSS
 
 [autodiscover "lab.test"]
 imap = imap.lab.test:993/ssl
@@ -99,6 +108,9 @@ check "forged: OPEN RELAY fails" eq "$(st forged open-relay)" fail
 check "forged: names the forged local sender" eq "$(sm forged open-relay)" \
     "OPEN RELAY (RCPT to example.net accepted with MAIL FROM <mxdeck-relay-test@lab2.test>)"
 check "forged: the null sender was refused" has "$(dt forged open-relay)" "MAIL FROM:<>: relay refused: 554"
+check "strict: a session dropped after 2 refusals: not an open relay" eq "$(st strict open-relay)" warn
+check "strict: the 2 refusals before it count" has "$(sm strict open-relay)" "relay refused (554 5.7.1) for 2 of 5 senders"
+check "strict: says where the session ended" has "$(dt strict open-relay)" "the session ended after 2 of 5 senders"
 check "main: postmaster@/abuse@ of lab.test and lab2.test accepted" eq "$(st main always-accept)" ok
 check "main: 4 addresses" has "$(sm main always-accept)" "4 addresses accepted"
 check "main: AUTH only after STARTTLS" eq "$(st main auth-after-starttls)" ok
