@@ -30,33 +30,44 @@
  *	check_sasl_access runs before permit_sasl_authenticated in the relay
  *	restrictions of submission and smtps ($mxdeck_msa_relay_restrictions); port 25
  *	gets smtpd_sasl_auth_enable = no. Always rendered (maybe empty).
- *   mxdeck_transport                connector routes: "D relay:HOST" and ".D relay:HOST".
- *   mxdeck_connectors               "D mxdeck_connector" (a restriction class).
+ *   mxdeck_transport                "D discard:..." and ".D discard:...": the default
+ *	route of a connector domain, taken by any message the tenant check did not FILTER.
+ *   mxdeck_connectors               "D mxdeck_connector_N" (a restriction class).
  *   mxdeck_connector_filter         "D FILTER mxdeck_reinject:[127.0.0.1]:PORT".
+ *   mxdeck_connector_N_certs        "FINGERPRINT mxdeck_connector_ca": client_fingerprints.
  *   mxdeck_connector_N.pcre         the tenant check for connector N (1-based).
  *
  * Connector acceptance (seeds/004). Mail for a connector domain D comes from Microsoft
- * 365; every tenant shares the same servers and certificate, so two checks are needed:
- *  1. RCPT time: port 25's smtpd_relay_restrictions looks D up in mxdeck_connectors before
- *     reject_unauth_destination; the class mxdeck_connector is
- *     "reject_plaintext_session, check_recipient_access texthash:mxdeck_connector_filter,
- *     permit_tls_all_clientcerts, reject": TLS is required, the client must present a
- *     certificate that verifies against smtpd_tls_CAfile (the system CA bundle, read
- *     before chroot), and the message is marked with FILTER.
- *  2. Header time: Postfix cannot check a header per recipient in smtpd, and
- *     smtp_header_checks cannot REJECT. The FILTER sends a message for D through
- *     mxdeck_reinject (an smtp client without TLS or header rewriting) to a loopback
- *     smtpd 127.0.0.1:PORT whose own cleanup (mxdeck_connN_cleanup) has header_checks
- *     "if /^X-MS-Exchange-CrossTenant-Id:/ !/^...:\s*<tenant>\s*$/ REJECT ... endif";
- *     a foreign tenant's message is rejected there and bounced to its sender, nothing
- *     reaches the smarthost. nested/mime_header_checks are emptied in that cleanup so
- *     that an attached message of another tenant is not mistaken for the sender.
- *     Limit: header_checks cannot see a missing header; a CA-trusted non-Microsoft
- *     client that sends no tenant header passes. PORT = 10040 + N.
- * Other recipients of a message for D share its FILTER (Postfix filters per message).
- * Tested end to end on Postfix 3.7 in tests/integration/postfix-live.sh (plaintext,
- * no certificate, untrusted certificate refused; own tenant re-injected; foreign
- * tenant rejected and bounced). */
+ * 365; every tenant shares the same servers and certificate, so both the certificate
+ * and the tenant header are checked, and only a positive match reaches the smarthost:
+ *  1. RCPT time, in the session: smtpd_relay_restrictions (port 25) and
+ *     $mxdeck_msa_relay_restrictions (submission, smtps) look D up in mxdeck_connectors
+ *     first, before permit_mynetworks and permit_sasl_authenticated, so no local client
+ *     skips the check. The class mxdeck_connector_N is "reject_plaintext_session,
+ *     check_recipient_access texthash:mxdeck_connector_filter, permit_tls_all_clientcerts,
+ *     reject": TLS, a client certificate that verifies against smtpd_tls_CAfile =
+ *     client_ca (never the system bundle; Postfix verifies up to a self-signed root, so
+ *     the file needs the root [tested]), and the FILTER. With client_fingerprints the
+ *     certificate check is "check_ccert_access texthash:mxdeck_connector_N_certs, reject",
+ *     and each pinned fingerprint leads to the class mxdeck_connector_ca
+ *     ("permit_tls_all_clientcerts, reject"): the pin and the CA.
+ *  2. Header time, after acceptance: smtpd cannot check a header per recipient, and
+ *     header_checks cannot see a header that is absent (no milter here). The FILTER
+ *     sends a message for D through mxdeck_reinject (an smtp client without TLS or
+ *     header rewriting) to a loopback smtpd 127.0.0.1:PORT whose own cleanup
+ *     (mxdeck_connN_cleanup) has header_checks
+ *	 /^X-MS-Exchange-CrossTenant-Id:\s*<tenant>\s*$/  FILTER mxdeck_smarthost:<smarthost>
+ *	 /^X-MS-Exchange-CrossTenant-Id\s*:/              DISCARD ...
+ *     The smarthost route exists only as that FILTER: any other tenant id, also next to
+ *     the right one (DISCARD is final whatever the order), discards the message; without
+ *     the header there is no FILTER and mxdeck_transport discards it. Nothing is bounced
+ *     (a bounce would go to a possibly forged sender). nested/mime_header_checks are
+ *     emptied in that cleanup so that an attached message of another tenant is not
+ *     mistaken for the sender. PORT = 10040 + N.
+ * Other recipients of a message for D share its route (Postfix filters per message).
+ * Tested end to end on Postfix 3.7 in tests/integration/postfix-live.sh (plaintext, no
+ * or a foreign certificate, local clients refused at RCPT; own tenant delivered to a
+ * smarthost sink; foreign, missing and duplicate tenant headers discarded, no bounce). */
 #include "render.h"
 
 #include <ctype.h>
