@@ -562,6 +562,9 @@ render_connectors(struct pf *pf, char **cause)
 	sb_addf(&pf->main, "smtpd_restriction_classes = mxdeck_connector_ca%s\n", classes.s);
 	sb_add(&pf->main, "mxdeck_connector_ca = permit_tls_all_clientcerts, reject\n");
 	sb_add(&pf->main, "smtpd_tls_ask_ccert = yes\n");
+	/* client_fingerprints are SHA-256: below compatibility_level 3.6 the default
+	 * digest is md5, and no pin would ever match. */
+	sb_add(&pf->main, "smtpd_tls_fingerprint_digest = sha256\n");
 	sb_addf(&pf->main, "smtpd_tls_CAfile = %s\n", site->connectors[0].client_ca);
 	sb_free(&classes);
 	return 0;

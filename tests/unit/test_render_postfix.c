@@ -379,6 +379,7 @@ test_scopes_and_connector(void **state)
 	    "texthash:/etc/postfix/mxdeck_connector_filter, check_ccert_access "
 	    "texthash:/etc/postfix/mxdeck_connector_2_certs, reject");
 	assert_line(pc, "mxdeck_connector_ca = permit_tls_all_clientcerts, reject");
+	assert_line(pc, "smtpd_tls_fingerprint_digest = sha256");
 	assert_line(file_data(&o, "/etc/postfix/mxdeck_connector_2_certs"),
 	    "0F:5E:" FP60C " mxdeck_connector_ca");
 	assert_line(file_data(&o, "/etc/postfix/mxdeck_connector_2_certs"),
