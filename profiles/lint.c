@@ -1412,6 +1412,64 @@ lint_users(struct lint *l)
 
 /* ---- [connector] ---- */
 
+/* Files that hold every public CA: as smtpd_tls_CAfile any publicly trusted client
+ * certificate would verify. */
+static const char *const ca_bundles[] = {
+	"/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/ca-bundle.crt",
+	"/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem",
+};
+
+/* Who may present the client certificate: client_ca (smtpd_tls_CAfile, one per
+ * port 25) and the optional client_fingerprints pins. */
+static void
+lint_connector_cert(struct lint *l, const struct connector *c)
+{
+	const struct site *s = l->site;
+	const struct connector *c0 = &s->connectors[0];
+	int cl = key_line(s, c->line, "client_ca");
+	int fl = key_line(s, c->line, "client_fingerprints");
+	bool bundle = false;
+
+	if (c->client_ca == NULL) {
+		ERR(l, c->line, "connector %s has no client_ca: name a PEM file on the "
+		    "gateway with the CA certificates of Microsoft 365's sending certificate "
+		    "(CN=mail.protection.outlook.com), so that no other client certificate "
+		    "is accepted", c->domain);
+		return;
+	}
+	for (size_t i = 0; i < nitems(ca_bundles); i++)
+		if (strcmp(c->client_ca, ca_bundles[i]) == 0) {
+			ERR(l, cl, "connector %s: client_ca %s is the bundle of every public "
+			    "CA: any publicly trusted certificate would be accepted; name a "
+			    "file with only the CAs of Microsoft 365's certificate", c->domain,
+			    c->client_ca);
+			bundle = true;
+		}
+	if (c->client_ca[0] != '/' || strcspn(c->client_ca, " \t,") != strlen(c->client_ca))
+		ERR(l, cl, "connector %s: client_ca \"%s\" must be an absolute path on the "
+		    "gateway without spaces or commas", c->domain, c->client_ca);
+	if (c != c0 && c0->client_ca != NULL && strcmp(c->client_ca, c0->client_ca) != 0)
+		ERR(l, cl, "connector %s: client_ca %s differs from connector %s's %s: port "
+		    "25 has one smtpd_tls_CAfile; put both CAs in one file", c->domain,
+		    c->client_ca, c0->domain, c0->client_ca);
+	for (size_t i = 0; i < c->client_fingerprints.n; i++) {
+		char *fp = sha256_fingerprint(c->client_fingerprints.v[i]);
+
+		if (fp == NULL)
+			ERR(l, fl, "connector %s: client_fingerprints: \"%s\" is not a SHA-256 "
+			    "fingerprint (64 hex digits, ':' between bytes allowed)", c->domain,
+			    c->client_fingerprints.v[i]);
+		free(fp);
+	}
+	if (c->client_fingerprints.n == 0 && !bundle)
+		WARN(l, cl, "connector %s: every certificate that chains to a root in %s "
+		    "is accepted (Postfix verifies client certificates up to the root, so a "
+		    "file with only the issuing CA accepts none); pin Microsoft 365's "
+		    "certificate with client_fingerprints (SHA-256 of its public key), "
+		    "listing the next one before Microsoft changes it", c->domain,
+		    c->client_ca);
+}
+
 static void
 lint_connectors(struct lint *l)
 {
@@ -1453,6 +1511,7 @@ lint_connectors(struct lint *l)
 			ERR(l, key_line(s, c->line, "tenant_id"), "connector %s: tenant_id "
 			    "\"%s\" is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
 			    c->domain, c->tenant_id);
+		lint_connector_cert(l, c);
 	}
 }
 

@@ -167,7 +167,8 @@ static const char *const keys_access[] = { "always_accept", "relay_networks",
 static const char *const keys_users[] = { "default", "file", NULL };
 static const char *const keys_user[] = { "imap", "pop3", "smtp", "activesync", "mapi",
 	"owa", "ews", NULL };
-static const char *const keys_connector[] = { "smarthost", "tenant_id", NULL };
+static const char *const keys_connector[] = { "smarthost", "tenant_id", "client_ca",
+	"client_fingerprints", NULL };
 
 static const struct {
 	const char *name;
@@ -807,6 +808,12 @@ key_connector(struct parser *P, const char *key, const char *value, int line)
 		set_str(&c->smarthost, value);
 	else if (strcmp(key, "tenant_id") == 0)
 		set_str(&c->tenant_id, value);
+	else if (strcmp(key, "client_ca") == 0)
+		set_str(&c->client_ca, value);
+	else if (strcmp(key, "client_fingerprints") == 0) {
+		strv_free(&c->client_fingerprints);
+		strv_split_words(&c->client_fingerprints, value);
+	}
 }
 
 /* Grow-by-one for the small per-kind arrays. */
@@ -1659,6 +1666,8 @@ site_free(struct site *site)
 		free(site->connectors[i].domain);
 		free(site->connectors[i].smarthost);
 		free(site->connectors[i].tenant_id);
+		free(site->connectors[i].client_ca);
+		strv_free(&site->connectors[i].client_fingerprints);
 	}
 	free(site->connectors);
 	free(site->tls.smtpd_protocols);

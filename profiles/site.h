@@ -161,6 +161,8 @@ struct connector {
 	int	 line;
 	char	*smarthost;	/* [fax-gw.example.org]:25 */
 	char	*tenant_id;
+	char	*client_ca;	/* CAfile naming only the CA of Microsoft 365's certificate */
+	struct strv client_fingerprints;	/* SHA-256 of its certificate or public key */
 };
 
 struct site {

@@ -808,3 +808,31 @@ json_string(FILE *f, const char *s)
 	fputs(b.s, f);
 	sb_free(&b);
 }
+
+char *
+sha256_fingerprint(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct sbuf b;
+	int nd = 0;
+
+	sb_init(&b);
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == ':' && nd > 0 && nd % 2 == 0 && p[1] != '\0' && p[1] != ':')
+			continue;
+		if (!isxdigit((unsigned char)*p) || nd == 64) {
+			sb_free(&b);
+			return NULL;
+		}
+		if (nd > 0 && nd % 2 == 0)
+			sb_addc(&b, ':');
+		sb_addc(&b, hex[isdigit((unsigned char)*p) ? *p - '0' :
+		    toupper((unsigned char)*p) - 'A' + 10]);
+		nd++;
+	}
+	if (nd != 64) {
+		sb_free(&b);
+		return NULL;
+	}
+	return sb_steal(&b);
+}

@@ -87,6 +87,9 @@ char *str_trim(char *s);                 /* in place, returns s moved past leadi
 bool str_ieq(const char *a, const char *b);
 bool str_starts(const char *s, const char *prefix);
 bool str_ends(const char *s, const char *suffix);
+/* A SHA-256 fingerprint (64 hex digits, with or without ':' between byte pairs) in
+ * Postfix's form "AB:CD:...", or NULL when s is not one. */
+char *sha256_fingerprint(const char *s);
 /* Parse "yes/no/on/off/true/false/1/0"; returns -1 when it is none of them. */
 int parse_bool(const char *s);
 /* Parse a decimal integer in [lo, hi]; returns -1 (and leaves *out) on error. */

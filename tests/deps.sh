@@ -20,6 +20,8 @@ pkgs=(
 	python3-jsonschema
 	# systemd-analyze verify for the shipped audit timer
 	systemd
+	# swaks --tls / --tls-cert (connector client-certificate tests)
+	libnet-ssleay-perl
 )
 # Debian's dovecot-core postinst links its certificate to the snakeoil pair, but only when
 # that pair exists at install time; the stock 10-ssl.conf is unusable without it.

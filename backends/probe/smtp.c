@@ -152,57 +152,168 @@ sess_run(struct probe *p, struct presult *r, sess_fn *dialogue)
 	sess_close(&s, r);
 }
 
+/* The enhanced status code (RFC 3463) at the start of a reply text, "" if none. */
+static void
+enhanced_of(const char *text, char *out, size_t len)
+{
+	struct smtp_reply rep = { 0 };
+
+	strv_push(&rep.lines, text);
+	smtp_enhanced(&rep, out, len);
+	smtp_reply_free(&rep);
+}
+
+/* Profile domains for the relay probe's forged local senders, each once. */
+static void
+profile_domains(const struct site *site, struct strv *doms)
+{
+	size_t i, j;
+
+	if (site->domain != NULL)
+		strv_push(doms, site->domain);
+	for (i = 0; i < site->nads; i++) {
+		if (!strv_has(doms, site->ads[i].domain))
+			strv_push(doms, site->ads[i].domain);
+		for (j = 0; j < site->ads[i].also.n; j++)
+			if (!strv_has(doms, site->ads[i].also.v[j]))
+				strv_push(doms, site->ads[i].also.v[j]);
+	}
+	for (i = 0; i < site->nconnectors; i++)
+		if (site->connectors[i].domain != NULL &&
+		    !strv_has(doms, site->connectors[i].domain))
+			strv_push(doms, site->connectors[i].domain);
+}
+
+/* At most this many senders per relay probe: one session, three commands each, so a
+ * profile with many domains stays bounded in time and under Postfix's error limits
+ * (smtpd_soft_error_limit 10 slows a client down after ten refusals). */
+#define RELAY_MAX_SENDERS	8
+
+/*
+ * Open relay: RCPT to an outside domain, tried with several senders in one session
+ * (RSET between tries), because a relay that trusts a sender address (Postfix
+ * check_sender_access permitting a local domain) is open to anyone who forges it:
+ * the null sender, an outside sender, a sender in each profile domain and
+ * postmaster@ of the first local domain. Any 2xx to the outside recipient is an OPEN
+ * RELAY, named with the sender that opened it.
+ */
 static int
 relay_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 {
 	static const char *const outside[] = { "example.net", "example.com", "example.edu" };
+	const struct site *site = p->ctx->site;
 	const char *dom = NULL;
-	char enh[16];
-	size_t i;
+	struct strv senders = { 0 }, doms = { 0 }, opened = { 0 };
+	struct sbuf who;
+	char enh[16], first_enh[16] = "";
+	size_t i, ntried = 0, nrefused = 0, nuntestable = 0, nrelay = 0;
+	int first_code = 0, rc = -1;
 
+	sb_init(&who);
 	for (i = 0; i < nitems(outside) && dom == NULL; i++)
-		if (!domain_in_profile(p->ctx->site, outside[i]))
+		if (!domain_in_profile(site, outside[i]))
 			dom = outside[i];
 	if (dom == NULL)
 		dom = "mxdeck-relay-test.invalid";
-	if (say(s, r, cause, "MAIL FROM:<>") != 0)
-		return (-1);
-	if (s->code / 100 != 2) {
-		pr_note(r, PROBE_WARN, "MAIL FROM:<> refused (%d %s): relay not testable",
-		    s->code, s->text.s);
-		pr_summary(r, "not testable: null sender refused");
-		return (0);
-	}
-	if (say(s, r, cause, "RCPT TO:<mxdeck-relay-test@%s>", dom) != 0)
-		return (-1);
-	{
-		struct smtp_reply fake = { 0 };
+	profile_domains(site, &doms);
+	strv_push(&senders, "");
+	strv_push(&senders, "mxdeck-relay-test@mxdeck-sender.invalid");
+	for (i = 0; i < doms.n; i++) {
+		char *a = xasprintf("mxdeck-relay-test@%s", doms.v[i]);
 
-		strv_push(&fake.lines, s->text.s);
-		smtp_enhanced(&fake, enh, sizeof enh);
-		smtp_reply_free(&fake);
+		if (senders.n < RELAY_MAX_SENDERS - 1)
+			strv_push(&senders, a);
+		free(a);
 	}
-	if (s->code / 100 == 2) {
-		pr_note(r, PROBE_FAIL, "OPEN RELAY: RCPT to %s accepted without AUTH (%d %s)",
-		    dom, s->code, s->text.s);
-		pr_note(r, PROBE_WARN, "tested from this machine: if it is in "
-		    "relay_networks (mynetworks), run the test from outside");
-		pr_summary(r, "OPEN RELAY (RCPT to %s accepted)", dom);
-	} else if (strcmp(enh, "5.7.1") == 0 || strcmp(enh, "4.7.1") == 0 ||
-	    contains_ci(s->text.s, "relay")) {
-		pr_note(r, PROBE_OK, "relay refused: %d %s", s->code, s->text.s);
-		pr_summary(r, "relay refused (%d %s)", s->code, enh[0] != '\0' ? enh : "");
-	} else {
-		pr_note(r, PROBE_OK, "RCPT to %s refused, but not as a relay refusal: %d %s",
-		    dom, s->code, s->text.s);
-		pr_summary(r, "refused (%d)", s->code);
+	if (doms.n > 0) {
+		char *a = xasprintf("postmaster@%s", doms.v[0]);
+
+		strv_push(&senders, a);
+		free(a);
 	}
-	/* The verdict stands whether or not the server takes the RSET. */
-	if (say(s, r, cause, "RSET") != 0) {
+	for (i = 0; i < senders.n; i++) {
+		const char *from = senders.v[i];
+
+		if (pr_expired(r)) {
+			pr_note(r, PROBE_WARN, "time is up after %zu of %zu senders", i,
+			    senders.n);
+			break;
+		}
+		if (say(s, r, cause, "MAIL FROM:<%s>", from) != 0)
+			break;
+		if (s->code / 100 != 2) {
+			nuntestable++;
+			pr_note(r, PROBE_OK, "MAIL FROM:<%s> refused (%d %s): relay not "
+			    "testable with this sender", from, s->code, s->text.s);
+		} else {
+			if (say(s, r, cause, "RCPT TO:<mxdeck-relay-test@%s>", dom) != 0)
+				break;
+			enhanced_of(s->text.s, enh, sizeof enh);
+			if (s->code / 100 == 2) {
+				nrelay++;
+				strv_push(&opened, from);
+				pr_note(r, PROBE_FAIL, "OPEN RELAY: with MAIL FROM:<%s>, RCPT to "
+				    "%s accepted without AUTH (%d %s)", from, dom, s->code,
+				    s->text.s);
+			} else {
+				nrefused++;
+				if (first_code == 0) {
+					first_code = s->code;
+					memcpy(first_enh, enh, sizeof first_enh);
+				}
+				if (strcmp(enh, "5.7.1") == 0 || strcmp(enh, "4.7.1") == 0 ||
+				    contains_ci(s->text.s, "relay"))
+					pr_note(r, PROBE_OK, "MAIL FROM:<%s>: relay refused: %d "
+					    "%s", from, s->code, s->text.s);
+				else
+					pr_note(r, PROBE_OK, "MAIL FROM:<%s>: RCPT to %s "
+					    "refused, but not as a relay refusal: %d %s", from,
+					    dom, s->code, s->text.s);
+			}
+		}
+		ntried++;
+		if (say(s, r, cause, "RSET") != 0)
+			break;
+		if (s->code / 100 != 2) {
+			*cause = xasprintf("RSET answered %d %s", s->code, s->text.s);
+			break;
+		}
+	}
+	/* A session that ended early: what was tried still counts; nothing tried is a
+	 * failed dialogue. */
+	if (*cause != NULL) {
+		if (ntried == 0)
+			goto out;
+		pr_note(r, PROBE_WARN, "the session ended after %zu of %zu senders: %s",
+		    ntried, senders.n, *cause);
 		free(*cause);
 		*cause = NULL;
 	}
-	return (0);
+	if (nrelay > 0) {
+		for (i = 0; i < opened.n; i++)
+			sb_addf(&who, "%s<%s>", i > 0 ? ", " : "", opened.v[i]);
+		pr_note(r, PROBE_WARN, "tested from this machine: if it is in "
+		    "relay_networks (mynetworks), run the test from outside");
+		pr_summary(r, "OPEN RELAY (RCPT to %s accepted with MAIL FROM %s)", dom,
+		    who.s);
+	} else if (nrefused > 0)
+		pr_summary(r, "relay refused (%d %s) for %zu of %zu senders", first_code,
+		    first_enh, nrefused, senders.n);
+	else if (ntried == 0) {
+		pr_note(r, PROBE_WARN, "no sender tried before the deadline");
+		pr_summary(r, "not testable: time is up");
+	} else {
+		pr_note(r, PROBE_WARN, "no sender got as far as RCPT: relay not testable");
+		pr_summary(r, "not testable: %zu of %zu senders refused at MAIL FROM",
+		    nuntestable, senders.n);
+	}
+	rc = 0;
+out:
+	sb_free(&who);
+	strv_free(&senders);
+	strv_free(&doms);
+	strv_free(&opened);
+	return (rc);
 }
 
 void

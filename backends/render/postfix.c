@@ -30,33 +30,44 @@
  *	check_sasl_access runs before permit_sasl_authenticated in the relay
  *	restrictions of submission and smtps ($mxdeck_msa_relay_restrictions); port 25
  *	gets smtpd_sasl_auth_enable = no. Always rendered (maybe empty).
- *   mxdeck_transport                connector routes: "D relay:HOST" and ".D relay:HOST".
- *   mxdeck_connectors               "D mxdeck_connector" (a restriction class).
+ *   mxdeck_transport                "D discard:..." and ".D discard:...": the default
+ *	route of a connector domain, taken by any message the tenant check did not FILTER.
+ *   mxdeck_connectors               "D mxdeck_connector_N" (a restriction class).
  *   mxdeck_connector_filter         "D FILTER mxdeck_reinject:[127.0.0.1]:PORT".
+ *   mxdeck_connector_N_certs        "FINGERPRINT mxdeck_connector_ca": client_fingerprints.
  *   mxdeck_connector_N.pcre         the tenant check for connector N (1-based).
  *
  * Connector acceptance (seeds/004). Mail for a connector domain D comes from Microsoft
- * 365; every tenant shares the same servers and certificate, so two checks are needed:
- *  1. RCPT time: port 25's smtpd_relay_restrictions looks D up in mxdeck_connectors before
- *     reject_unauth_destination; the class mxdeck_connector is
- *     "reject_plaintext_session, check_recipient_access texthash:mxdeck_connector_filter,
- *     permit_tls_all_clientcerts, reject": TLS is required, the client must present a
- *     certificate that verifies against smtpd_tls_CAfile (the system CA bundle, read
- *     before chroot), and the message is marked with FILTER.
- *  2. Header time: Postfix cannot check a header per recipient in smtpd, and
- *     smtp_header_checks cannot REJECT. The FILTER sends a message for D through
- *     mxdeck_reinject (an smtp client without TLS or header rewriting) to a loopback
- *     smtpd 127.0.0.1:PORT whose own cleanup (mxdeck_connN_cleanup) has header_checks
- *     "if /^X-MS-Exchange-CrossTenant-Id:/ !/^...:\s*<tenant>\s*$/ REJECT ... endif";
- *     a foreign tenant's message is rejected there and bounced to its sender, nothing
- *     reaches the smarthost. nested/mime_header_checks are emptied in that cleanup so
- *     that an attached message of another tenant is not mistaken for the sender.
- *     Limit: header_checks cannot see a missing header; a CA-trusted non-Microsoft
- *     client that sends no tenant header passes. PORT = 10040 + N.
- * Other recipients of a message for D share its FILTER (Postfix filters per message).
- * Tested end to end on Postfix 3.7 in tests/integration/postfix-live.sh (plaintext,
- * no certificate, untrusted certificate refused; own tenant re-injected; foreign
- * tenant rejected and bounced). */
+ * 365; every tenant shares the same servers and certificate, so both the certificate
+ * and the tenant header are checked, and only a positive match reaches the smarthost:
+ *  1. RCPT time, in the session: smtpd_relay_restrictions (port 25) and
+ *     $mxdeck_msa_relay_restrictions (submission, smtps) look D up in mxdeck_connectors
+ *     first, before permit_mynetworks and permit_sasl_authenticated, so no local client
+ *     skips the check. The class mxdeck_connector_N is "reject_plaintext_session,
+ *     check_recipient_access texthash:mxdeck_connector_filter, permit_tls_all_clientcerts,
+ *     reject": TLS, a client certificate that verifies against smtpd_tls_CAfile =
+ *     client_ca (never the system bundle; Postfix verifies up to a self-signed root, so
+ *     the file needs the root [tested]), and the FILTER. With client_fingerprints the
+ *     certificate check is "check_ccert_access texthash:mxdeck_connector_N_certs, reject",
+ *     and each pinned fingerprint leads to the class mxdeck_connector_ca
+ *     ("permit_tls_all_clientcerts, reject"): the pin and the CA.
+ *  2. Header time, after acceptance: smtpd cannot check a header per recipient, and
+ *     header_checks cannot see a header that is absent (no milter here). The FILTER
+ *     sends a message for D through mxdeck_reinject (an smtp client without TLS or
+ *     header rewriting) to a loopback smtpd 127.0.0.1:PORT whose own cleanup
+ *     (mxdeck_connN_cleanup) has header_checks
+ *	 /^X-MS-Exchange-CrossTenant-Id:\s*<tenant>\s*$/  FILTER mxdeck_smarthost:<smarthost>
+ *	 /^X-MS-Exchange-CrossTenant-Id\s*:/              DISCARD ...
+ *     The smarthost route exists only as that FILTER: any other tenant id, also next to
+ *     the right one (DISCARD is final whatever the order), discards the message; without
+ *     the header there is no FILTER and mxdeck_transport discards it. Nothing is bounced
+ *     (a bounce would go to a possibly forged sender). nested/mime_header_checks are
+ *     emptied in that cleanup so that an attached message of another tenant is not
+ *     mistaken for the sender. PORT = 10040 + N.
+ * Other recipients of a message for D share its route (Postfix filters per message).
+ * Tested end to end on Postfix 3.7 in tests/integration/postfix-live.sh (plaintext, no
+ * or a foreign certificate, local clients refused at RCPT; own tenant delivered to a
+ * smarthost sink; foreign, missing and duplicate tenant headers discarded, no bounce). */
 #include "render.h"
 
 #include <ctype.h>
@@ -285,7 +296,7 @@ render_access(struct pf *pf, bool conn, char **cause)
 	const struct site *site = pf->site;
 	const struct access_policy *ac = &site->access;
 	struct rfile *f;
-	char *p;
+	char *p, *conns;
 
 	/* Relay only for mynetworks (loopback + relay_networks) and SASL users. */
 	sb_add(&pf->main, "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128");
@@ -298,20 +309,23 @@ render_access(struct pf *pf, bool conn, char **cause)
 	/* Port 25 offers no AUTH (seeds/001: authenticated submission only on 587/465):
 	 * check_sasl_access there would only log "ignored: no SASL support" [tested]. */
 	sb_add(&pf->main, "smtpd_sasl_auth_enable = no\n");
-	sb_add(&pf->main, "smtpd_relay_restrictions = permit_mynetworks");
-	if (conn) {
-		char *c = pf_path(pf, "mxdeck_connectors");
-
-		sb_addf(&pf->main, ", check_recipient_access texthash:%s", c);
-		free(c);
-	}
-	sb_add(&pf->main, ", reject_unauth_destination\n");
+	/* Mail for a connector domain passes its class on every port, before
+	 * permit_mynetworks: only Microsoft 365 reaches the connector's smarthost. */
+	conns = conn ? pf_path(pf, "mxdeck_connectors") : NULL;
+	sb_add(&pf->main, "smtpd_relay_restrictions = ");
+	if (conns != NULL)
+		sb_addf(&pf->main, "check_recipient_access texthash:%s, ", conns);
+	sb_add(&pf->main, "permit_mynetworks, reject_unauth_destination\n");
 	/* Submission and smtps: authenticated users and relay_networks only; users with
 	 * smtp off are refused before permit_sasl_authenticated. */
 	p = pf_path(pf, "mxdeck_sasl_access");
-	sb_addf(&pf->main, "mxdeck_msa_relay_restrictions = check_sasl_access texthash:%s, "
-	    "permit_mynetworks, permit_sasl_authenticated, reject\n", p);
+	sb_add(&pf->main, "mxdeck_msa_relay_restrictions = ");
+	if (conns != NULL)
+		sb_addf(&pf->main, "check_recipient_access texthash:%s, ", conns);
+	sb_addf(&pf->main, "check_sasl_access texthash:%s, permit_mynetworks, "
+	    "permit_sasl_authenticated, reject\n", p);
 	free(p);
+	free(conns);
 
 	f = pf_add(pf, "mxdeck_sasl_access", FK_FILE);
 	sb_add(&f->data, "# check_sasl_access: users whose smtp (submission) access is "
@@ -373,43 +387,88 @@ render_access(struct pf *pf, bool conn, char **cause)
 	return 0;
 }
 
+/* A CA file path for smtpd_tls_CAfile: absolute, one word, and not a bundle of every
+ * public CA (any publicly trusted certificate would pass). */
+static bool
+client_ca_ok(const char *s)
+{
+	return word_ok(s) && s[0] == '/' && strcmp(s, CA_BUNDLE) != 0 &&
+	    strcmp(s, "/etc/ssl/certs/ca-bundle.crt") != 0 &&
+	    strcmp(s, "/etc/pki/tls/certs/ca-bundle.crt") != 0 &&
+	    strcmp(s, "/etc/ssl/cert.pem") != 0;
+}
+
+static int
+check_connector(const struct pf *pf, const struct connector *c, char **cause)
+{
+	const struct site *site = pf->site;
+	const struct connector *c0 = &site->connectors[0];
+
+	if (!domain_ok(c->domain)) {
+		*cause = xasprintf("%s:%d: [connector \"%s\"]: not a domain name", site->path,
+		    c->line, c->domain);
+		return -1;
+	}
+	if (!word_ok(c->smarthost)) {
+		*cause = xasprintf("%s:%d: [connector \"%s\"] smarthost is missing or contains "
+		    "a space: write [host]:port", site->path, c->line, c->domain);
+		return -1;
+	}
+	if (!guid_ok(c->tenant_id)) {
+		*cause = xasprintf("%s:%d: [connector \"%s\"] tenant_id must be the tenant's "
+		    "GUID (8-4-4-4-12 hex digits)", site->path, c->line, c->domain);
+		return -1;
+	}
+	if (c->client_ca == NULL || !client_ca_ok(c->client_ca)) {
+		*cause = xasprintf("%s:%d: [connector \"%s\"] client_ca must name a PEM file "
+		    "on the gateway with only the CA that issues Microsoft 365's sending "
+		    "certificate (an absolute path; not the system CA bundle, which would let "
+		    "any publicly trusted certificate in)", site->path, c->line, c->domain);
+		return -1;
+	}
+	if (strcmp(c->client_ca, c0->client_ca != NULL ? c0->client_ca : "") != 0) {
+		*cause = xasprintf("%s:%d: [connector \"%s\"] client_ca differs from [connector "
+		    "\"%s\"]'s: port 25 has one smtpd_tls_CAfile; name the same file",
+		    site->path, c->line, c->domain, c0->domain);
+		return -1;
+	}
+	for (size_t j = 0; j < c->client_fingerprints.n; j++) {
+		char *fp = sha256_fingerprint(c->client_fingerprints.v[j]);
+
+		if (fp == NULL) {
+			*cause = xasprintf("%s:%d: [connector \"%s\"] client_fingerprints: "
+			    "\"%s\" is not a SHA-256 fingerprint (64 hex digits)", site->path,
+			    c->line, c->domain, c->client_fingerprints.v[j]);
+			return -1;
+		}
+		free(fp);
+	}
+	return 0;
+}
+
 static int
 render_connectors(struct pf *pf, char **cause)
 {
 	const struct site *site = pf->site;
 	struct rfile *tr, *acc, *flt;
+	struct sbuf classes;
 	char *p;
 
-	for (size_t i = 0; i < site->nconnectors; i++) {
-		const struct connector *c = &site->connectors[i];
-
-		if (!domain_ok(c->domain)) {
-			*cause = xasprintf("%s:%d: [connector \"%s\"]: not a domain name",
-			    site->path, c->line, c->domain);
+	for (size_t i = 0; i < site->nconnectors; i++)
+		if (check_connector(pf, &site->connectors[i], cause) == -1)
 			return -1;
-		}
-		if (!word_ok(c->smarthost)) {
-			*cause = xasprintf("%s:%d: [connector \"%s\"] smarthost is missing or "
-			    "contains a space: write [host]:port", site->path, c->line,
-			    c->domain);
-			return -1;
-		}
-		if (!guid_ok(c->tenant_id)) {
-			*cause = xasprintf("%s:%d: [connector \"%s\"] tenant_id must be the "
-			    "tenant's GUID (8-4-4-4-12 hex digits)", site->path, c->line,
-			    c->domain);
-			return -1;
-		}
-	}
 	tr = pf_add(pf, "mxdeck_transport", FK_FILE);
 	acc = pf_add(pf, "mxdeck_connectors", FK_FILE);
 	flt = pf_add(pf, "mxdeck_connector_filter", FK_FILE);
-	sb_add(&tr->data, "# transport_maps: connector domains and their subdomains go "
-	    "to the smarthost.\n");
+	sb_add(&tr->data, "# transport_maps: mail for a connector domain that did not pass "
+	    "its tenant check\n# (no FILTER to the smarthost) is discarded: no bounce to a "
+	    "possibly forged sender.\n");
 	sb_add(&acc->data, "# smtpd_relay_restrictions: mail for a connector domain must "
-	    "pass the mxdeck_connector class.\n");
-	sb_add(&flt->data, "# mxdeck_connector class: route the message through the "
+	    "pass its mxdeck_connector_N class.\n");
+	sb_add(&flt->data, "# mxdeck_connector_N classes: route the message through the "
 	    "tenant check of its connector.\n");
+	sb_init(&classes);
+	sb_addn(&classes, "", 0);
 	for (size_t i = 0; i < site->nconnectors; i++) {
 		const struct connector *c = &site->connectors[i];
 		int port = REINJECT_PORT_BASE + (int)i + 1;
@@ -418,21 +477,52 @@ render_connectors(struct pf *pf, char **cause)
 		char *pcre = xasprintf("mxdeck_connector_%zu.pcre", i + 1);
 		struct rfile *f;
 
-		sb_addf(&tr->data, "%s relay:%s\n.%s relay:%s\n", c->domain, c->smarthost,
-		    c->domain, c->smarthost);
-		sb_addf(&acc->data, "%s mxdeck_connector\n.%s mxdeck_connector\n", c->domain,
-		    c->domain);
+		sb_addf(&tr->data, "%s discard:no X-MS-Exchange-CrossTenant-Id of tenant %s\n"
+		    ".%s discard:no X-MS-Exchange-CrossTenant-Id of tenant %s\n", c->domain,
+		    c->tenant_id, c->domain, c->tenant_id);
+		sb_addf(&acc->data, "%s mxdeck_connector_%zu\n.%s mxdeck_connector_%zu\n",
+		    c->domain, i + 1, c->domain, i + 1);
 		sb_addf(&flt->data, "%s FILTER mxdeck_reinject:[127.0.0.1]:%d\n"
 		    ".%s FILTER mxdeck_reinject:[127.0.0.1]:%d\n", c->domain, port, c->domain,
 		    port);
 
+		/* The class: TLS, a client certificate that verifies against client_ca
+		 * (and, with client_fingerprints, is one of those), then the FILTER. */
+		sb_addf(&classes, " mxdeck_connector_%zu", i + 1);
+		p = pf_path(pf, "mxdeck_connector_filter");
+		sb_addf(&pf->main, "mxdeck_connector_%zu = reject_plaintext_session, "
+		    "check_recipient_access texthash:%s, ", i + 1, p);
+		free(p);
+		if (c->client_fingerprints.n > 0) {
+			char *certs = xasprintf("mxdeck_connector_%zu_certs", i + 1);
+
+			f = pf_add(pf, certs, FK_FILE);
+			sb_addf(&f->data, "# check_ccert_access: the client certificates (SHA-256 "
+			    "of the certificate or its public key) that may send to %s.\n",
+			    c->domain);
+			for (size_t j = 0; j < c->client_fingerprints.n; j++) {
+				char *fp = sha256_fingerprint(c->client_fingerprints.v[j]);
+
+				sb_addf(&f->data, "%s mxdeck_connector_ca\n", fp);
+				free(fp);
+			}
+			p = pf_path(pf, certs);
+			sb_addf(&pf->main, "check_ccert_access texthash:%s, reject\n", p);
+			free(p);
+			free(certs);
+		} else
+			sb_add(&pf->main, "permit_tls_all_clientcerts, reject\n");
+
+		/* Hop 2: only the right tenant id routes the message to the smarthost;
+		 * any other tenant id (also next to the right one) discards it, and a
+		 * message without one falls through to mxdeck_transport (discard). */
 		f = pf_add(pf, pcre, FK_FILE);
 		sb_addf(&f->data, "# [connector \"%s\"] (line %d): only tenant %s may send "
 		    "to %s.\n", c->domain, c->line, c->tenant_id, c->domain);
-		sb_addf(&f->data, "if /^X-MS-Exchange-CrossTenant-Id:/\n"
-		    "!/^X-MS-Exchange-CrossTenant-Id:[ \\t]*%s[ \\t]*$/ REJECT 5.7.1 mail for "
-		    "%s is accepted only from its Microsoft 365 tenant\nendif\n",
-		    c->tenant_id, c->domain);
+		sb_addf(&f->data, "/^X-MS-Exchange-CrossTenant-Id:\\s*%s\\s*$/ FILTER "
+		    "mxdeck_smarthost:%s\n", c->tenant_id, c->smarthost);
+		sb_addf(&f->data, "/^X-MS-Exchange-CrossTenant-Id\\s*:/ DISCARD mail for %s "
+		    "is accepted only from its Microsoft 365 tenant\n", c->domain);
 
 		sb_addf(&pf->master, "%s/inet = %s inet n - n - - smtpd\n", svc, svc);
 		sb_addf(&pf->master, "%s/unix = %s unix n - n - 0 cleanup\n", cln, cln);
@@ -463,17 +553,20 @@ render_connectors(struct pf *pf, char **cause)
 	sb_add(&pf->params, "mxdeck_reinject/unix/smtp_dns_support_level=disabled\n");
 	sb_add(&pf->params, "mxdeck_reinject/unix/smtp_header_checks=\n");
 	sb_add(&pf->params, "mxdeck_reinject/unix/syslog_name=postfix/mxdeck-reinject\n");
+	sb_add(&pf->master, "mxdeck_smarthost/unix = mxdeck_smarthost unix - - n - - smtp\n");
+	sb_add(&pf->params, "mxdeck_smarthost/unix/syslog_name=postfix/mxdeck-smarthost\n");
 
 	p = pf_path(pf, "mxdeck_transport");
 	sb_addf(&pf->main, "transport_maps = texthash:%s\n", p);
 	free(p);
-	p = pf_path(pf, "mxdeck_connector_filter");
-	sb_add(&pf->main, "smtpd_restriction_classes = mxdeck_connector\n");
-	sb_addf(&pf->main, "mxdeck_connector = reject_plaintext_session, "
-	    "check_recipient_access texthash:%s, permit_tls_all_clientcerts, reject\n", p);
-	free(p);
+	sb_addf(&pf->main, "smtpd_restriction_classes = mxdeck_connector_ca%s\n", classes.s);
+	sb_add(&pf->main, "mxdeck_connector_ca = permit_tls_all_clientcerts, reject\n");
 	sb_add(&pf->main, "smtpd_tls_ask_ccert = yes\n");
-	sb_add(&pf->main, "smtpd_tls_CAfile = " CA_BUNDLE "\n");
+	/* client_fingerprints are SHA-256: below compatibility_level 3.6 the default
+	 * digest is md5, and no pin would ever match. */
+	sb_add(&pf->main, "smtpd_tls_fingerprint_digest = sha256\n");
+	sb_addf(&pf->main, "smtpd_tls_CAfile = %s\n", site->connectors[0].client_ca);
+	sb_free(&classes);
 	return 0;
 }
 

@@ -47,6 +47,7 @@ file = users.csv
 [connector "fax.example.org"]
 smarthost = [fax-gw.example.org]:25
 tenant_id = 00000000-0000-0000-0000-000000000000
+client_ca = /etc/postfix/microsoft365-ca.pem
 INI
 	awk -v n="$nvhosts" 'BEGIN {
 		for (i = 0; i < n; i++) {

@@ -94,8 +94,10 @@ has new "$N" "smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem"
 has new "$N" "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128 192.0.2.10/32"
 has new "$N" "smtpd_recipient_restrictions = check_recipient_access texthash:$D/mxdeck_always_accept"
 has new "$N" "transport_maps = texthash:$D/mxdeck_transport"
-has new "$N" "smtpd_relay_restrictions = permit_mynetworks, check_recipient_access texthash:$D/mxdeck_connectors, reject_unauth_destination"
-has new "$N" "mxdeck_msa_relay_restrictions = check_sasl_access texthash:$D/mxdeck_sasl_access, permit_mynetworks, permit_sasl_authenticated, reject"
+has new "$N" "smtpd_relay_restrictions = check_recipient_access texthash:$D/mxdeck_connectors, permit_mynetworks, reject_unauth_destination"
+has new "$N" "mxdeck_msa_relay_restrictions = check_recipient_access texthash:$D/mxdeck_connectors, check_sasl_access texthash:$D/mxdeck_sasl_access, permit_mynetworks, permit_sasl_authenticated, reject"
+has new "$N" "smtpd_tls_CAfile = /etc/postfix/microsoft365-ca.pem"
+has new "$N" "mxdeck_connector_1 = reject_plaintext_session, check_recipient_access texthash:$D/mxdeck_connector_filter, permit_tls_all_clientcerts, reject"
 has new "$N" "smtpd_sasl_auth_enable = no"
 # The stock settings that mxdeck does not manage survive.
 has new "$N" "$(grep '^myhostname' /etc/postfix/main.cf | sed 's/ *= */ = /')"
@@ -115,12 +117,23 @@ param new "$D" mxdeck_conn1_cleanup/unix/nested_header_checks ""
 [ "$(postmap -q abuse@ "texthash:$D/mxdeck_always_accept")" = OK ] && ok "new: abuse@ OK" || bad "new: abuse@"
 postmap -q carol@example.org "texthash:$D/mxdeck_sasl_access" | grep -q '^REJECT' && ok "new: carol (smtp off) denied SASL relay" || bad "new: carol not in sasl access"
 postmap -q alice@example.org "texthash:$D/mxdeck_sasl_access" >/dev/null && bad "new: alice (smtp on) listed" || ok "new: alice (smtp on) not listed"
-[ "$(postmap -q fax.example.org "texthash:$D/mxdeck_transport")" = "relay:[fax-gw.example.org]:25" ] && ok "new: transport fax.example.org" || bad "new: transport"
-[ "$(postmap -q .fax.example.org "texthash:$D/mxdeck_transport")" = "relay:[fax-gw.example.org]:25" ] && ok "new: transport .fax.example.org" || bad "new: transport subdomains"
-[ "$(postmap -q "X-MS-Exchange-CrossTenant-Id: 11111111-2222-3333-4444-555555555555" "pcre:$D/mxdeck_connector_1.pcre" | cut -d' ' -f1)" = REJECT ] \
-    && ok "new: foreign tenant id rejected" || bad "new: foreign tenant not rejected"
-postmap -q "X-MS-Exchange-CrossTenant-Id: 00000000-0000-0000-0000-000000000000" "pcre:$D/mxdeck_connector_1.pcre" >/dev/null \
-    && bad "new: own tenant id rejected" || ok "new: own tenant id passes"
+# Without the tenant check's FILTER, mail for the connector domain is discarded.
+tx="discard:no X-MS-Exchange-CrossTenant-Id of tenant 00000000-0000-0000-0000-000000000000"
+[ "$(postmap -q fax.example.org "texthash:$D/mxdeck_transport")" = "$tx" ] && ok "new: transport fax.example.org: discard" || bad "new: transport"
+[ "$(postmap -q .fax.example.org "texthash:$D/mxdeck_transport")" = "$tx" ] && ok "new: transport .fax.example.org: discard" || bad "new: transport subdomains"
+[ "$(postmap -q fax.example.org "texthash:$D/mxdeck_connectors")" = mxdeck_connector_1 ] && ok "new: fax.example.org: class mxdeck_connector_1" || bad "new: connectors class"
+hq() {	# header: the action the tenant check takes on it (a folded header is printed on two lines)
+	printf '%s\n\nbody\n' "$1" | postmap -hmq - "pcre:$D/mxdeck_connector_1.pcre" |
+	    sed -n 's/.*\t\([A-Z]*\) .*/\1/p'
+}
+[ "$(hq "X-MS-Exchange-CrossTenant-Id: 11111111-2222-3333-4444-555555555555")" = DISCARD ] \
+    && ok "new: foreign tenant id discarded" || bad "new: foreign tenant not discarded"
+[ "$(printf 'X-MS-Exchange-CrossTenant-Id: 00000000-0000-0000-0000-000000000000\n\nbody\n' | postmap -hmq - "pcre:$D/mxdeck_connector_1.pcre" | cut -f2)" = "FILTER mxdeck_smarthost:[fax-gw.example.org]:25" ] \
+    && ok "new: own tenant id: FILTER to the smarthost" || bad "new: own tenant id not routed to the smarthost"
+[ "$(hq "X-MS-Exchange-CrossTenant-id:$(printf '\n\t')00000000-0000-0000-0000-000000000000")" = FILTER ] \
+    && ok "new: folded own tenant id (lower-case id): FILTER" || bad "new: folded own tenant id"
+[ "$(hq "X-MS-Exchange-CrossTenant-Id: 00000000-0000-0000-0000-0000000000001")" = DISCARD ] \
+    && ok "new: own tenant id with a suffix discarded" || bad "new: suffix"
 [ "$(postmap -q "X-Originating-IP: [1.2.3.4]" "pcre:$D/mxdeck_msa_header_checks.pcre")" = IGNORE ] \
     && ok "new: X-Originating-IP IGNOREd" || bad "new: header check"
 

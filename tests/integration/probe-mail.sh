@@ -5,6 +5,10 @@
 #           Dovecot with IMAP STARTTLS, POP3 STLS, IMAPS, POP3S.
 #   "open": the same Postfix misconfigured: relays for loopback (mynetworks), AUTH before
 #           STARTTLS, TLS 1.0 allowed (and SECLEVEL=0), no NO_RENEGOTIATION, abuse@ refused.
+#   "forged": relay closed for the null and outside senders, but check_sender_access
+#           permits senders in lab2.test (a profile domain): open to anyone who forges one.
+#   "strict": relay closed, and the session is dropped after two errors
+#           (smtpd_hard_error_limit = 2): the senders tried until then still count.
 # The probes must tell them apart; protocol and cipher are cross-checked with s_client.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,7 +30,12 @@ lab_postfix open "$OS" "$OSUB" "$OSS" "mynetworks = 127.0.0.0/8" \
     "smtpd_tls_mandatory_protocols = >=TLSv1" "tls_ssl_options =" \
     "tls_medium_cipherlist = DEFAULT:@SECLEVEL=0" \
     "smtpd_recipient_restrictions = check_recipient_access inline:{ abuse@=REJECT }, permit_mynetworks, reject_unauth_destination"
-echo "lab: postfix main $S/$SUB/$SS, open $OS/$OSUB/$OSS; dovecot $I/$IS/$P/$PS"
+FS=$(lab_port); FSUB=$(lab_port); FSS=$(lab_port)
+lab_postfix forged "$FS" "$FSUB" "$FSS" \
+    "smtpd_relay_restrictions = permit_mynetworks, check_sender_access inline:{ lab2.test=OK }, reject_unauth_destination"
+TS=$(lab_port); TSUB=$(lab_port); TSS=$(lab_port)
+lab_postfix strict "$TS" "$TSUB" "$TSS" "smtpd_hard_error_limit = 2"
+echo "lab: postfix main $S/$SUB/$SS, open $OS/$OSUB/$OSS, forged $FS/$FSUB/$FSS, strict $TS/$TSUB/$TSS; dovecot $I/$IS/$P/$PS"
 
 cat > "$LAB/mail.ini" <<EOF
 [site]
@@ -42,6 +51,16 @@ probe_ports = smtp:$S submission:$SUB smtps:$SS imaps:$IS pop3s:$PS imap:$I pop3
 address = 127.0.0.1
 roles = postfix
 probe_ports = smtp:$OS submission:$OSUB smtps:$OSS
+
+[host "forged"]
+address = 127.0.0.1
+roles = postfix
+probe_ports = smtp:$FS submission:$FSUB smtps:$FSS
+
+[host "strict"]
+address = 127.0.0.1
+roles = postfix
+probe_ports = smtp:$TS submission:$TSUB smtps:$TSS
 
 [autodiscover "lab.test"]
 imap = imap.lab.test:993/ssl
@@ -79,6 +98,19 @@ check "main: POP3 STLS name" has "$(sm main 'tls pop3')" "name ok (pop.lab.test)
 check "main: NO_RENEGOTIATION: client reneg refused" has "$(sm main 'protocols smtp')" "client reneg refused"
 check "main: relay refused" eq "$(st main open-relay)" ok
 check "main: relay refused as a relay (5.7.1)" has "$(sm main open-relay)" "relay refused (554 5.7.1)"
+# null, outside, lab.test, lab2.test, postmaster@lab.test: all five refused
+check "main: refused for every sender tried" has "$(sm main open-relay)" "for 5 of 5 senders"
+for from in '<>' '<mxdeck-relay-test@mxdeck-sender.invalid>' '<mxdeck-relay-test@lab.test>' \
+    '<mxdeck-relay-test@lab2.test>' '<postmaster@lab.test>'; do
+	check "main: tried MAIL FROM:$from" has "$(dt main open-relay)" "C: MAIL FROM:$from"
+done
+check "forged: OPEN RELAY fails" eq "$(st forged open-relay)" fail
+check "forged: names the forged local sender" eq "$(sm forged open-relay)" \
+    "OPEN RELAY (RCPT to example.net accepted with MAIL FROM <mxdeck-relay-test@lab2.test>)"
+check "forged: the null sender was refused" has "$(dt forged open-relay)" "MAIL FROM:<>: relay refused: 554"
+check "strict: a session dropped after 2 refusals: not an open relay" eq "$(st strict open-relay)" warn
+check "strict: the 2 refusals before it count" has "$(sm strict open-relay)" "relay refused (554 5.7.1) for 2 of 5 senders"
+check "strict: says where the session ended" has "$(dt strict open-relay)" "the session ended after 2 of 5 senders"
 check "main: postmaster@/abuse@ of lab.test and lab2.test accepted" eq "$(st main always-accept)" ok
 check "main: 4 addresses" has "$(sm main always-accept)" "4 addresses accepted"
 check "main: AUTH only after STARTTLS" eq "$(st main auth-after-starttls)" ok

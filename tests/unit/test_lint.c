@@ -41,8 +41,12 @@ struct lcase {
 	"smtp = mail.example.org:587/starttls\n" more "\n"
 #define HR(scope, rules) "[header-rules \"p\"]\nscope = " scope "\n" rules "\n"
 #define CONN(more) "[connector \"fax.example.org\"]\n" more "\n"
-#define CONN_OK "smarthost = [fax-gw.example.org]:25\n" \
+#define CONN_BASE "smarthost = [fax-gw.example.org]:25\n" \
 	"tenant_id = 2f5c0e7a-8d41-4b8e-9a37-61c0d2b9e4f1\n"
+#define CONN_FP "d4:a1:0c:5b:9e:33:71:f0:2a:6c:88:19:be:47:05:e2:" \
+	"93:7d:c4:10:5f:a8:26:3b:e1:0d:77:c9:42:18:6e:b5"
+#define CONN_OK CONN_BASE "client_ca = /etc/postfix/microsoft365-ca.pem\n" \
+	"client_fingerprints = " CONN_FP "\n"
 #define NGINXHOST "[host \"web\"]\naddress = web.example.org\nroles = nginx\n\n"
 
 static const struct lcase cases[] = {
@@ -506,6 +510,29 @@ static const struct lcase cases[] = {
 	{ "conn_tenant_bad", NULL, NULL, NULL, CONN("smarthost = [fax-gw.example.org]:25\n"
 	    "tenant_id = 2f5c0e7a-8d41-4b8e-9a37-61c0d2b9e4f\n"), SEV_ERROR, "tenant_id",
 	    "is not a GUID" },
+	/* Who may present the client certificate. */
+	{ "conn_no_client_ca", NULL, NULL, NULL, CONN(CONN_BASE), SEV_ERROR, "[connector",
+	    "has no client_ca" },
+	{ "conn_client_ca_bundle", NULL, NULL, NULL, CONN(CONN_BASE
+	    "client_ca = /etc/ssl/certs/ca-certificates.crt\nclient_fingerprints = " CONN_FP),
+	    SEV_ERROR, "client_ca", "any publicly trusted certificate" },
+	{ "conn_client_ca_relative", NULL, NULL, NULL, CONN(CONN_BASE
+	    "client_ca = ms-ca.pem\nclient_fingerprints = " CONN_FP), SEV_ERROR, "client_ca",
+	    "must be an absolute path" },
+	{ "conn_client_ca_differs", NULL, NULL, NULL, CONN(CONN_OK)
+	    "[connector \"sms.example.org\"]\n" CONN_BASE "client_ca = /etc/postfix/other.pem\n"
+	    "client_fingerprints = " CONN_FP "\n", SEV_ERROR, "client_ca = /etc/postfix/other",
+	    "one smtpd_tls_CAfile" },
+	{ "conn_fingerprint_bad", NULL, NULL, NULL, CONN(CONN_BASE
+	    "client_ca = /etc/postfix/microsoft365-ca.pem\nclient_fingerprints = " CONN_FP
+	    " d4:a1:0c"), SEV_ERROR, "client_fingerprints", "\"d4:a1:0c\" is not a SHA-256" },
+	{ "conn_fingerprint_plain_hex_ok", NULL, NULL, NULL, CONN(CONN_BASE
+	    "client_ca = /etc/postfix/microsoft365-ca.pem\nclient_fingerprints = "
+	    "D4A10C5B9E3371F02A6C8819BE4705E2937DC4105FA8263BE10D77C942186EB5"), NONE, NULL,
+	    "" },
+	{ "conn_no_fingerprints", NULL, NULL, NULL, CONN(CONN_BASE
+	    "client_ca = /etc/postfix/microsoft365-ca.pem"), SEV_WARNING, "client_ca",
+	    "pin Microsoft 365's certificate with client_fingerprints" },
 };
 
 static char *

@@ -281,6 +281,11 @@ test_access(void **state)
 	out_free(&o);
 }
 
+/* 60 hex digits (30 bytes) after a 2-byte prefix: a SHA-256 fingerprint. */
+#define FP60	"00112233445566778899aabbccddeeff00112233445566778899aabbccdd"
+#define FP60C	"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:" \
+		"88:99:AA:BB:CC:DD"
+
 static void
 test_scopes_and_connector(void **state)
 {
@@ -296,7 +301,14 @@ test_scopes_and_connector(void **state)
 	    "rule = /^X-Originating-IP:/ IGNORE\n"
 	    "[connector \"fax.example.org\"]\n"
 	    "smarthost = [fax-gw.example.org]:25\n"
-	    "tenant_id = 0123abcd-0000-4000-8000-00000000beef\n", base_ini);
+	    "tenant_id = 0123abcd-0000-4000-8000-00000000beef\n"
+	    "client_ca = /etc/postfix/ms-ca.pem\n"
+	    "[connector \"sms.example.org\"]\n"
+	    "smarthost = [sms-gw.example.org]:2525\n"
+	    "tenant_id = 0123abcd-0000-4000-8000-00000000cafe\n"
+	    "client_ca = /etc/postfix/ms-ca.pem\n"
+	    "client_fingerprints = 0f:5e:" FP60 " 00112233445566778899aabbccddeeff"
+	    "00112233445566778899AABBCCDDEEFF\n", base_ini);
 	struct out o;
 	const char *pc, *m, *mp, *msa;
 
@@ -320,20 +332,63 @@ test_scopes_and_connector(void **state)
 	/* -M lines come before the -P lines that need them: msa_cleanup, 10041. */
 	assert_line(m, "127.0.0.1:10041/inet = 127.0.0.1:10041 inet n - n - - smtpd");
 	assert_line(mp, "127.0.0.1:10041/inet/cleanup_service_name=mxdeck_conn1_cleanup");
+	/* Positive acceptance: only the right tenant id routes to the smarthost; another
+	 * id anywhere in the header discards the message; without a FILTER, the domain's
+	 * route discards it (no bounce). */
 	assert_line(file_data(&o, "/etc/postfix/mxdeck_transport"),
-	    "fax.example.org relay:[fax-gw.example.org]:25");
+	    "fax.example.org discard:no X-MS-Exchange-CrossTenant-Id of tenant "
+	    "0123abcd-0000-4000-8000-00000000beef");
 	assert_line(file_data(&o, "/etc/postfix/mxdeck_transport"),
-	    ".fax.example.org relay:[fax-gw.example.org]:25");
+	    ".fax.example.org discard:no X-MS-Exchange-CrossTenant-Id of tenant "
+	    "0123abcd-0000-4000-8000-00000000beef");
+	assert_null(strstr(file_data(&o, "/etc/postfix/mxdeck_transport"), "relay:"));
 	assert_line(file_data(&o, "/etc/postfix/mxdeck_connectors"),
-	    "fax.example.org mxdeck_connector");
+	    "fax.example.org mxdeck_connector_1");
+	assert_line(file_data(&o, "/etc/postfix/mxdeck_connectors"),
+	    ".sms.example.org mxdeck_connector_2");
 	assert_line(file_data(&o, "/etc/postfix/mxdeck_connector_filter"),
 	    "fax.example.org FILTER mxdeck_reinject:[127.0.0.1]:10041");
+	assert_line(file_data(&o, "/etc/postfix/mxdeck_connector_filter"),
+	    "sms.example.org FILTER mxdeck_reinject:[127.0.0.1]:10042");
 	assert_line(file_data(&o, "/etc/postfix/mxdeck_connector_1.pcre"),
-	    "!/^X-MS-Exchange-CrossTenant-Id:[ \\t]*0123abcd-0000-4000-8000-00000000beef[ \\t]*$/ "
-	    "REJECT 5.7.1 mail for fax.example.org is accepted only from its Microsoft 365 tenant");
-	assert_line(pc, "smtpd_restriction_classes = mxdeck_connector");
-	assert_line(pc, "mxdeck_connector = reject_plaintext_session, check_recipient_access "
+	    "/^X-MS-Exchange-CrossTenant-Id:\\s*0123abcd-0000-4000-8000-00000000beef\\s*$/ "
+	    "FILTER mxdeck_smarthost:[fax-gw.example.org]:25");
+	assert_line(file_data(&o, "/etc/postfix/mxdeck_connector_1.pcre"),
+	    "/^X-MS-Exchange-CrossTenant-Id\\s*:/ DISCARD mail for fax.example.org is "
+	    "accepted only from its Microsoft 365 tenant");
+	assert_null(strstr(file_data(&o, "/etc/postfix/mxdeck_connector_1.pcre"), "REJECT"));
+	assert_line(file_data(&o, "/etc/postfix/mxdeck_connector_2.pcre"),
+	    "/^X-MS-Exchange-CrossTenant-Id:\\s*0123abcd-0000-4000-8000-00000000cafe\\s*$/ "
+	    "FILTER mxdeck_smarthost:[sms-gw.example.org]:2525");
+	assert_line(m, "mxdeck_smarthost/unix = mxdeck_smarthost unix - - n - - smtp");
+	/* Connector domains pass their class first on every port: no mynetworks or
+	 * SASL shortcut to the smarthost. */
+	assert_line(pc, "smtpd_relay_restrictions = check_recipient_access "
+	    "texthash:/etc/postfix/mxdeck_connectors, permit_mynetworks, "
+	    "reject_unauth_destination");
+	assert_line(pc, "mxdeck_msa_relay_restrictions = check_recipient_access "
+	    "texthash:/etc/postfix/mxdeck_connectors, check_sasl_access "
+	    "texthash:/etc/postfix/mxdeck_sasl_access, permit_mynetworks, "
+	    "permit_sasl_authenticated, reject");
+	assert_line(pc, "smtpd_restriction_classes = mxdeck_connector_ca mxdeck_connector_1 "
+	    "mxdeck_connector_2");
+	assert_line(pc, "mxdeck_connector_1 = reject_plaintext_session, check_recipient_access "
 	    "texthash:/etc/postfix/mxdeck_connector_filter, permit_tls_all_clientcerts, reject");
+	/* With fingerprints: the pinned certificate, and it must verify (client_ca). */
+	assert_line(pc, "mxdeck_connector_2 = reject_plaintext_session, check_recipient_access "
+	    "texthash:/etc/postfix/mxdeck_connector_filter, check_ccert_access "
+	    "texthash:/etc/postfix/mxdeck_connector_2_certs, reject");
+	assert_line(pc, "mxdeck_connector_ca = permit_tls_all_clientcerts, reject");
+	assert_line(pc, "smtpd_tls_fingerprint_digest = sha256");
+	assert_line(file_data(&o, "/etc/postfix/mxdeck_connector_2_certs"),
+	    "0F:5E:" FP60C " mxdeck_connector_ca");
+	assert_line(file_data(&o, "/etc/postfix/mxdeck_connector_2_certs"),
+	    "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+	    "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF mxdeck_connector_ca");
+	assert_null(fileset_find(&o.fs, "/etc/postfix/mxdeck_connector_1_certs"));
+	/* Only the CA named for Microsoft's certificate, never the system bundle. */
+	assert_line(pc, "smtpd_tls_CAfile = /etc/postfix/ms-ca.pem");
+	assert_null(strstr(pc, "ca-certificates.crt"));
 	assert_line(pc, "smtpd_tls_ask_ccert = yes");
 	assert_line(pc, "transport_maps = texthash:/etc/postfix/mxdeck_transport");
 	out_free(&o);
@@ -361,9 +416,27 @@ test_errors(void **state)
 		{ "smtp_protocols = !SSLv2, !SSLv3, !TLSv1\n", "smtp_protocols = TLS1.2\n",
 		    "did you mean TLSv1.2" },
 		{ "[access]\n", "[connector \"fax.example.org\"]\nsmarthost = [gw]:25\n"
-		    "tenant_id = nope\n[access]\n", "tenant_id" },
+		    "tenant_id = nope\nclient_ca = /etc/postfix/ca.pem\n[access]\n", "tenant_id" },
 		{ "[access]\n", "[connector \"fax.example.org\"]\nsmarthost = a b\n"
-		    "tenant_id = 0123abcd-0000-4000-8000-00000000beef\n[access]\n", "smarthost" },
+		    "tenant_id = 0123abcd-0000-4000-8000-00000000beef\n"
+		    "client_ca = /etc/postfix/ca.pem\n[access]\n", "smarthost" },
+		/* No client_ca, or the bundle of every public CA: any certificate. */
+		{ "[access]\n", "[connector \"fax.example.org\"]\nsmarthost = [gw]:25\n"
+		    "tenant_id = 0123abcd-0000-4000-8000-00000000beef\n[access]\n",
+		    "client_ca must name" },
+		{ "[access]\n", "[connector \"fax.example.org\"]\nsmarthost = [gw]:25\n"
+		    "tenant_id = 0123abcd-0000-4000-8000-00000000beef\n"
+		    "client_ca = /etc/ssl/certs/ca-certificates.crt\n[access]\n",
+		    "not the system CA bundle" },
+		{ "[access]\n", "[connector \"fax.example.org\"]\nsmarthost = [gw]:25\n"
+		    "tenant_id = 0123abcd-0000-4000-8000-00000000beef\n"
+		    "client_ca = /etc/postfix/a.pem\n[connector \"sms.example.org\"]\n"
+		    "smarthost = [gw]:25\ntenant_id = 0123abcd-0000-4000-8000-00000000beef\n"
+		    "client_ca = /etc/postfix/b.pem\n[access]\n", "one smtpd_tls_CAfile" },
+		{ "[access]\n", "[connector \"fax.example.org\"]\nsmarthost = [gw]:25\n"
+		    "tenant_id = 0123abcd-0000-4000-8000-00000000beef\n"
+		    "client_ca = /etc/postfix/a.pem\nclient_fingerprints = 0f:5e\n[access]\n",
+		    "not a SHA-256 fingerprint" },
 		{ "[access]\n", "[header-rules \"x\"]\nscope = outbound\n"
 		    "rule = /^X: (a)/ REPLACE X: $2\n[access]\n", "out of range" },
 		{ "[access]\n", "[header-rules \"x\"]\nscope = outbound\n"
