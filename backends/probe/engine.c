@@ -827,6 +827,8 @@ client_ctx(void)
 	 * (how the lab points the probes at its own CA). */
 	SSL_CTX_set_default_verify_paths(c);
 	SSL_CTX_set_verify(c, SSL_VERIFY_NONE, NULL);	/* verdict read, not enforced */
+	if (SSL_CTX_dane_enable(c) <= 0)	/* DANE per connection (SSL_dane_enable) */
+		fatal("SSL_CTX_dane_enable failed");
 	SSL_CTX_set_min_proto_version(c, TLS1_VERSION);
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
 	/* Allow the legacy handshake so we can report a server without RFC 5746. */

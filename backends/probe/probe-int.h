@@ -193,9 +193,10 @@ int dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct str
 int dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
     struct strv *targets, char **cause);
 
-/* tls.c: does a TLSA record match the certificate chain served (leaf first)?
- * 1 match, 0 no match, -1 usage/selector/matching type not supported. */
-int dane_match(STACK_OF(X509) *chain, const struct tlsa_rec *rec);
+/* tls.c: why a TLSA record cannot be used (NULL: it can; OpenSSL's DANE verification
+ * decides whether it matches). smtp: RFC 7672 (PKIX-TA/PKIX-EE unusable), else RFC
+ * 6698. */
+const char *dane_unusable(int usage, int selector, int mtype, size_t len, bool smtp);
 
 /* The probes. */
 void probe_tls_run(struct probe *p, struct presult *r);
