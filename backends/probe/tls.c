@@ -711,11 +711,11 @@ dane_unusable(int usage, int selector, int mtype, size_t len, bool smtp)
 	if (smtp && usage == 0)
 		return ("PKIX-TA(0) is unusable for SMTP (RFC 7672 section 3.1.3: an SMTP "
 		    "client has no trusted CAs for DANE; Postfix: \"unsupported TLSA "
-		    "certificate usage 0\")");
+		    "certificate usage: 0\")");
 	if (smtp && usage == 1)
 		return ("PKIX-EE(1) is unusable for SMTP (RFC 7672 section 3.1.3: an SMTP "
 		    "client has no trusted CAs for DANE; Postfix: \"unsupported TLSA "
-		    "certificate usage 1\")");
+		    "certificate usage: 1\")");
 	if (selector != 0 && selector != 1)
 		return ("unknown selector (RFC 6698: 0 full certificate, 1 public key)");
 	if (mtype < 0 || mtype > 2)
@@ -839,6 +839,10 @@ dane_one(struct probe *p, struct presult *r, const struct addrs *a, const char *
 		pr_sumadd(r, "%s: TLSA match (%s)", qname, mu == 3 ? "DANE-EE" : mu == 2 ?
 		    "DANE-TA" : mu == 1 ? "PKIX-EE" : "PKIX-TA");
 	} else {
+		/* The headline: no TLSA match when OpenSSL found none, else its verdict. */
+		for (i = 0; i < (size_t)ve.n; i++)
+			if (ve.v[i].err == X509_V_ERR_DANE_NO_MATCH)
+				vr = X509_V_ERR_DANE_NO_MATCH;
 		pr_note(r, PROBE_FAIL, "%s: OpenSSL DANE verification failed: %s (error %ld; "
 		    "%d usable TLSA records)", qname, X509_verify_cert_error_string(vr), vr,
 		    dc.nadded);
