@@ -775,6 +775,9 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	out.duration = mono_now() - t0;
 	out.handshakes = r.handshakes;
 	out.reach = r.nreached > 0 ? 1 : r.nunreached > 0 ? -1 : 0;
+	/* Stopped by DNSSEC-bogus address records: a failed test, not "unreachable". */
+	if (out.reach == -1 && p->host != NULL && net_host_bogus(rn->ctx, p->host))
+		out.reach = 0;
 
 	pthread_mutex_lock(&rn->lock);
 	rn->sum->n++;

@@ -94,7 +94,8 @@ struct hostaddr {
 	const struct host *host;
 	pthread_mutex_t lock;
 	bool	 done;
-	int	 error;		/* 0 ok */
+	int	 error;		/* 0 ok, -1 failed, -2 DNSSEC bogus */
+	bool	 bogus;		/* the address lookup met DNSSEC-bogus data */
 	char	*cause;
 	struct addrs addrs;
 };
@@ -124,9 +125,12 @@ struct ldns_struct_resolver *net_resolver(struct probe_ctx *ctx, double deadline
 /* Name or literal address -> addresses (A then AAAA) via the profile's resolver. */
 int net_resolve(struct probe_ctx *ctx, const char *name, double deadline,
     struct addrs *out, char **cause);
-/* The addresses of a profile host (cached per run; "local" = 127.0.0.1). */
+/* The addresses of a profile host (cached per run; "local" = 127.0.0.1). -1 + *cause;
+ * -2 + *cause when the answer is DNSSEC-bogus (net_resolve the same). */
 int net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
     struct addrs *out, char **cause);
+/* Did the address lookup of h meet DNSSEC-bogus data (then h is not "unreachable")? */
+bool net_host_bogus(struct probe_ctx *ctx, const struct host *h);
 bool is_ip_literal(const char *s);
 /* One query (RD set) whose answer must carry the query's id and question (RFC 5452);
  * 0 with *answer (caller ldns_pkt_free()s it), -1 + *cause. */
@@ -187,6 +191,11 @@ struct tlsa_set {
 int dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline,
     struct tlsa_set *out, char **cause);
 void tlsa_set_free(struct tlsa_set *s);
+/* A resolver's SERVFAIL for name/type: 1 when it is DNSSEC (the resolver's Extended DNS
+ * Error, RFC 8914, says so, or the data asked for again with CD does not validate
+ * against the trust anchor), 0 when not shown; *why (or NULL) says what was found. */
+int dns_servfail_dnssec(struct probe_ctx *ctx, double deadline, const char *name,
+    int type, struct ldns_struct_pkt *servfail, char **why);
 /* SRV records of name, each as "prio weight port target" (none: 0 and empty out). */
 int dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause);

@@ -500,12 +500,16 @@ static int
 host_addrs(struct probe *p, struct presult *r, struct addrs *a)
 {
 	char *cause = NULL;
+	int rc;
 
-	if (net_host_addrs(p->ctx, p->host, r->deadline, a, &cause) == 0)
+	if ((rc = net_host_addrs(p->ctx, p->host, r->deadline, a, &cause)) == 0)
 		return 0;
-	pr_reach(r, false);
+	/* DNSSEC-bogus data is a failed test of the zone, not an unreachable host. */
+	if (rc != -2)
+		pr_reach(r, false);
 	pr_note(r, PROBE_FAIL, "%s", cause);
-	pr_summary(r, "address lookup failed");
+	pr_summary(r, "%s", rc == -2 ? "DNSSEC BOGUS (address lookup)" :
+	    "address lookup failed");
 	free(cause);
 	return -1;
 }

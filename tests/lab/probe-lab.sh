@@ -322,9 +322,10 @@ lab_addr() {
 	done
 }
 
-# lab_unbound NAME ADDR PORT ANCHOR ZONE NSDPORT: a validating unbound on ADDR:PORT
-# whose only trust anchor is ANCHOR (DNSKEY or DS lines for ZONE), asking the lab nsd
-# on 127.0.0.1:NSDPORT for ZONE; Extended DNS Errors (RFC 8914) on.
+# lab_unbound NAME ADDR PORT ANCHOR ZONES NSDPORT: a validating unbound on ADDR:PORT
+# whose only trust anchors are in ANCHOR (DNSKEY or DS lines), asking the lab nsd on
+# 127.0.0.1:NSDPORT for each of ZONES (space-separated); Extended DNS Errors (RFC 8914)
+# on.
 lab_unbound() {
 	local name=$1 addr=$2 port=$3 anchor=$4 zone=$5 nsd=$6 d=$LAB/unbound-$1 i
 	mkdir -p "$d"
@@ -353,10 +354,11 @@ server:
   val-bogus-ttl: 1
 remote-control:
   control-enable: no
-stub-zone:
-  name: "$zone"
-  stub-addr: 127.0.0.1@$nsd
 EOF
+	for i in $zone; do
+		printf 'stub-zone:\n  name: "%s"\n  stub-addr: 127.0.0.1@%s\n' "$i" "$nsd" \
+		    >> "$d/unbound.conf"
+	done
 	chmod -R a+rX "$d"
 	if ! unbound-checkconf "$d/unbound.conf" >"$d/check.log" 2>&1; then
 		cat "$d/check.log" >&2
