@@ -725,14 +725,33 @@ probe_dns_tlsa_run(struct probe *p, struct presult *r)
 				    strncmp(ts.insecure_why, "BOGUS", 5) == 0 ? "BOGUS" :
 				    "INSECURE");
 			} else {
+				int port = p->ctx->site->tls.tlsa_ports[j];
+				bool smtp = port == 25 || port == 465 || port == 587;
+				const char *why;
+				size_t usable = 0;
+
+				/* RFC 7672 on SMTP ports, RFC 6698 elsewhere. */
 				for (k = 0; k < ts.n; k++) {
-					if (ts.v[k].usage != 2 && ts.v[k].usage != 3)
-						pr_note(r, PROBE_WARN, "%s: usage %d is not for "
-						    "SMTP (RFC 7672: 2 or 3)", q, ts.v[k].usage);
+					why = dane_unusable(ts.v[k].usage, ts.v[k].selector,
+					    ts.v[k].mtype, ts.v[k].len, smtp);
+					if (why == NULL)
+						usable++;
+					else
+						pr_note(r, PROBE_WARN, "%s: TLSA %d %d %d unusable: "
+						    "%s", q, ts.v[k].usage, ts.v[k].selector,
+						    ts.v[k].mtype, why);
 				}
-				pr_note(r, PROBE_OK, "%s: %zu TLSA records, DNSSEC-validated",
-				    q, ts.n);
-				pr_sumadd(r, "%s secure", q);
+				if (usable == 0) {
+					pr_note(r, PROBE_FAIL, "%s: %zu TLSA records, DNSSEC-"
+					    "validated, none usable%s: DANE clients do not "
+					    "authenticate this server", q, ts.n, smtp ?
+					    " for SMTP (RFC 7672)" : "");
+					pr_sumadd(r, "%s NO USABLE TLSA", q);
+				} else {
+					pr_note(r, PROBE_OK, "%s: %zu TLSA records (%zu usable), "
+					    "DNSSEC-validated", q, ts.n, usable);
+					pr_sumadd(r, "%s secure", q);
+				}
 			}
 			tlsa_set_free(&ts);
 			free(q);

@@ -56,6 +56,8 @@ cat > "$Z/lab.test" <<EOF
 @ IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 300
 @ IN NS ns.lab.test.
 ns IN A 127.0.0.1
+@ IN MX 10 pkix-ee.lab.test.
+@ IN MX 20 mixed.lab.test.
 ta-ok IN A 127.0.0.1
 ta-foreign IN A 127.0.0.1
 pkix-ee IN A 127.0.0.1
@@ -109,7 +111,7 @@ EOF
 
 export SSL_CERT_FILE=$K/ca.pem
 rc=0
-MXDECK_PROBES=dane MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test "$LAB/dane.ini" --json \
+MXDECK_PROBES=dns,dane MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test "$LAB/dane.ini" --json \
     >"$LAB/out.json" 2>"$LAB/out.txt" || rc=$?
 cat "$LAB/out.txt"
 check "JSON output parses" /usr/bin/python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$LAB/out.json"
@@ -132,6 +134,10 @@ check "pkix-ee: never a TLSA match" lacks "$(sm pkix-ee 'dane smtps')" "TLSA mat
 check "mixed (1 1 1 + 3 1 1): warn (one unusable record)" eq "$(st mixed 'dane smtps')" warn
 check "mixed: DANE-EE match" has "$(sm mixed 'dane smtps')" "TLSA match (DANE-EE)"
 check "mixed: the 1 1 1 record is named unusable" has "$(dt mixed 'dane smtps')" "TLSA 1 1 1 unusable: PKIX-EE(1) is unusable for SMTP"
+# The DNS-side TLSA probe (over the MX hosts) applies the same rules.
+check "tlsa probe: 1 1 1 alone is no usable TLSA on 465" has "$(sm '' tlsa)" "_465._tcp.pkix-ee.lab.test NO USABLE TLSA"
+check "tlsa probe: says why" has "$(dt '' tlsa)" "_465._tcp.pkix-ee.lab.test: TLSA 1 1 1 unusable: PKIX-EE(1) is unusable for SMTP"
+check "tlsa probe: 1 1 1 + 3 1 1 is usable" has "$(sm '' tlsa)" "_465._tcp.mixed.lab.test secure"
 check "web (1 1 1 on 443, RFC 6698): ok" eq "$(st web 'dane https')" ok
 check "web: PKIX-EE match" has "$(sm web 'dane https')" "TLSA match (PKIX-EE)"
 
