@@ -39,7 +39,8 @@ enum {
 					 * chain, expiry (warn < 21 days), hostname */
 	PROBE_K_TLSVER = 1 << 2,	/* one handshake per TLS version vs the policy;
 					 * renegotiation on the TLS 1.2 session */
-	PROBE_K_DANE = 1 << 3,		/* TLSA (validated) vs the certificate served */
+	PROBE_K_DANE = 1 << 3,		/* TLSA (validated) vs the certificate served,
+					 * verified by OpenSSL; RFC 7672 on SMTP ports */
 	PROBE_K_SMTP = 1 << 4,		/* open relay, AUTH before STARTTLS, postmaster@ */
 	PROBE_K_HTTP = 1 << 5,		/* Autodiscover, ActiveSync OPTIONS, OWA */
 	PROBE_K_ALL = (1 << 6) - 1,
@@ -61,7 +62,9 @@ struct probe_result {
 				 * counted; refused version probes not counted) */
 	int	 reach;		/* host probes: 1 connected to the host at least once,
 				 * -1 tried and never could (address lookup or TCP
-				 * connect failed), 0 made no attempt */
+				 * connect failed), 0 made no attempt or stopped at
+				 * DNSSEC-bogus address records (a failed test, not
+				 * an unreachable host) */
 };
 
 struct probe_opts {
