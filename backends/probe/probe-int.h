@@ -45,6 +45,8 @@ struct presult {
 	int	 nunreached;	/* attempts that could not (lookup or connect) */
 	double	 deadline;	/* monotonic seconds: min(probe timeout, run deadline) */
 	struct probe_ctx *ctx;
+	struct probe_cert *certs;	/* owned (pr_cert) */
+	size_t	 ncerts;
 };
 void pr_note(struct presult *r, enum probe_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -54,6 +56,8 @@ void pr_summary(struct presult *r, const char *fmt, ...)
 void pr_sumadd(struct presult *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 bool pr_expired(const struct presult *r);
+/* Add a certificate's fields (strings copied; server text made printable). */
+void pr_cert(struct presult *r, const struct probe_cert *c);
 /* Record whether a connection to the probe's host worked (probe_result.reach). */
 void pr_reach(struct presult *r, bool ok);
 

@@ -48,6 +48,19 @@ enum {
 /* Parse "tls,dns" (names: dns tls tlsver dane smtp http all); -1 + *cause. */
 int probe_kinds_parse(const char *s, unsigned *kinds, char **cause);
 
+/* A certificate the server sent (tls probes), as fields; leaf first. */
+struct probe_cert {
+	int	 depth;		/* 0: the leaf */
+	const char *subject;	/* "CN=smtp.lab.test (DNS:smtp.lab.test, ...)" */
+	const char *key_type;	/* "RSA", "EC", "ED25519", ... */
+	const char *key_group;	/* EC: the curve ("prime256v1"); else "" */
+	int	 key_bits;
+	int	 security_bits;	/* of the key (OpenSSL: RSA-2048 112, RSA-1024 80) */
+	const char *signature;	/* "sha256WithRSAEncryption" */
+	int	 signature_security_bits;	/* SHA-1 63, SHA-256 128; -1 unknown */
+	bool	 self_signed;
+};
+
 struct probe_result {
 	size_t	 index;		/* position in the probe list */
 	enum probe_status status;
@@ -60,6 +73,8 @@ struct probe_result {
 	double	 duration;	/* seconds the probe took */
 	int	 handshakes;	/* TLS handshakes this probe completed (libcurl's not
 				 * counted; refused version probes not counted) */
+	const struct probe_cert *certs;	/* tls probes: the chain sent, as fields */
+	size_t	 ncerts;
 	int	 reach;		/* host probes: 1 connected to the host at least once,
 				 * -1 tried and never could (address lookup or TCP
 				 * connect failed), 0 made no attempt or stopped at
@@ -126,7 +141,9 @@ void probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb
 struct probe_result *probe_result_dup(const struct probe_result *r);
 void probe_result_free(struct probe_result *r);
 
-/* One result as a JSON object (no trailing newline), caller frees. */
+/* One result as a JSON object (no trailing newline), caller frees. The certificates, if
+ * any, are a "certs" array of objects (depth, subject, key_type, key_group, key_bits,
+ * security_bits, signature, signature_security_bits, self_signed). */
 char *probe_result_json(const struct probe_result *r);
 
 #endif

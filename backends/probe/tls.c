@@ -297,6 +297,7 @@ chain_report(struct presult *r, SSL *ssl)
 	EVP_PKEY *k;
 	X509 *x;
 	bool self;
+	struct probe_cert pc;
 
 	for (i = 0; ch != NULL && i < sk_X509_num(ch); i++) {
 		x = sk_X509_value(ch, i);
@@ -313,6 +314,16 @@ chain_report(struct presult *r, SSL *ssl)
 			sigsec = -1;
 		self = X509_self_signed(x, 0) == 1;
 		nm = cert_names(x);
+		pc.depth = i;
+		pc.subject = nm;
+		pc.key_type = kt;
+		pc.key_group = grp;
+		pc.key_bits = bits;
+		pc.security_bits = sec;
+		pc.signature = sig;
+		pc.signature_security_bits = sigsec;
+		pc.self_signed = self;
+		pr_cert(r, &pc);
 		sb_addf(&r->details, "     chain[%d] %s: key=%s%s%s bits=%d security_bits=%d "
 		    "signature=%s%s\n", i, nm, kt != NULL ? kt : "unknown",
 		    grp[0] != '\0' ? "/" : "", grp, bits, sec, sig != NULL ? sig : "unknown",

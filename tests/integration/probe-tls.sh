@@ -176,6 +176,18 @@ check "weak leaf: the key, on its own" has "$(sm weak 'tls smtps')" "WEAK KEY RS
 check "weak leaf: the signature, on its own" has "$(sm weak 'tls smtps')" "WEAK SIGNATURE SHA1 (chain[0])"
 check "weak leaf: key and signature as fields" has "$(dt weak 'tls smtps')" "chain[0] CN=smtp.lab.test (DNS:smtp.lab.test): key=RSA bits=1024 security_bits=80 signature=sha1WithRSAEncryption"
 check "weak leaf: the CA's fields too" has "$(dt weak 'tls smtps')" "chain[1] CN=mxdeck lab CA: key=RSA bits=2048 security_bits=112 signature=sha256WithRSAEncryption (self-signed)"
+certs() {	# host -> "depth key_type key_bits security_bits signature self_signed" lines
+	/usr/bin/python3 - "$LAB/out.json" "$1" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    if r["host"] == sys.argv[2] and r["name"] == "tls smtps":
+        for c in r.get("certs", []):
+            print(c["depth"], c["key_type"], c["key_bits"], c["security_bits"],
+                  c["signature"], c["signature_security_bits"], c["self_signed"])
+PY
+}
+check "weak leaf: JSON certs fields" eq "$(certs weak)" "0 RSA 1024 80 sha1WithRSAEncryption 63 False
+1 RSA 2048 112 sha256WithRSAEncryption 128 True"
 check "good leaf: its fields" has "$(dt good 'tls smtps')" "chain[0] CN=smtp.lab.test (DNS:smtp.lab.test, DNS:imap.lab.test"
 check "good leaf: no weakness" lacks "$(sm good 'tls smtps')" "WEAK"
 

@@ -251,6 +251,39 @@ t_json(void **state)
 	probe_result_free(d);
 }
 
+/* The certificate fields of a tls result: JSON and a deep copy. */
+static void
+t_json_certs(void **state)
+{
+	const struct probe_cert certs[2] = {
+		{ 0, "CN=mx \"a\"", "RSA", "", 1024, 80, "sha1WithRSAEncryption", 63, false },
+		{ 1, "CN=CA", "EC", "prime256v1", 256, 128, "ecdsa-with-SHA256", 128, true },
+	};
+	struct probe_result r = {
+		.status = PROBE_FAIL, .kind = "tls", .name = "tls smtp", .host = "h",
+		.target = "t", .summary = "s", .details = "", .certs = certs, .ncerts = 2,
+	};
+	char *j = probe_result_json(&r);
+	struct probe_result *d;
+
+	(void)state;
+	assert_non_null(strstr(j, ",\"certs\":[{\"depth\":0,\"subject\":\"CN=mx \\\"a\\\"\","
+	    "\"key_type\":\"RSA\",\"key_group\":\"\",\"key_bits\":1024,\"security_bits\":80,"
+	    "\"signature\":\"sha1WithRSAEncryption\",\"signature_security_bits\":63,"
+	    "\"self_signed\":false},{\"depth\":1,\"subject\":\"CN=CA\",\"key_type\":\"EC\","
+	    "\"key_group\":\"prime256v1\",\"key_bits\":256,\"security_bits\":128,"
+	    "\"signature\":\"ecdsa-with-SHA256\",\"signature_security_bits\":128,"
+	    "\"self_signed\":true}],\"duration\""));
+	free(j);
+	d = probe_result_dup(&r);
+	assert_int_equal(d->ncerts, 2);
+	assert_ptr_not_equal(d->certs, r.certs);
+	assert_string_equal(d->certs[1].key_group, "prime256v1");
+	assert_ptr_not_equal(d->certs[1].key_group, certs[1].key_group);
+	assert_true(d->certs[1].self_signed);
+	probe_result_free(d);
+}
+
 static void
 t_resolver(void **state)
 {
@@ -315,6 +348,7 @@ main(void)
 		cmocka_unit_test(t_run_refused),
 		cmocka_unit_test(t_run_cancelled),
 		cmocka_unit_test(t_json),
+		cmocka_unit_test(t_json_certs),
 		cmocka_unit_test(t_resolver),
 		cmocka_unit_test(t_dane_unusable),
 	};
