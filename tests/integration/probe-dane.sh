@@ -11,13 +11,16 @@
 #   mixed       1 1 1 + 3 1 1, on port 465                             -> match (DANE-EE),
 #                                                                         1 1 1 unusable
 #   web         1 1 1 on port 443 (RFC 6698: PKIX-EE usable)           -> match (PKIX-EE)
+# and a real Postfix that picks its certificate by SNI (tls_server_sni_maps: the right
+# one for ta-ok.lab.test, a wrong one without SNI, which is what Postfix's own SMTP
+# client gets): the tls probe on port 25 warns (posttls-finger shows both).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
 . "$ROOT/tests/lab/checks.sh"
 lab_need openssl ss nsd nsd-checkzone ldns-keygen ldns-signzone unbound unbound-checkconf \
-    posttls-finger unshare mount /usr/bin/python3
+    postfix postmap posttls-finger unshare mount /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT
 
@@ -38,6 +41,14 @@ P_OK=$(lab_port); lab_s_server "$P_OK" "$K/dane.pem" "$K/dane.key"
 P_FOR=$(lab_port); LAB_CHAIN=$K/foreign.pem lab_s_server "$P_FOR" "$K/dane.pem" "$K/dane.key"
 lab_wait_port "$P_OK"
 lab_wait_port "$P_FOR"
+# Postfix: wrong.other.test by default, the dane leaf for SNI ta-ok.lab.test
+cat "$K/dane.key" "$K/dane.pem" "$K/ca.pem" > "$K/dane.chain"
+chmod 644 "$K/dane.chain"
+printf 'ta-ok.lab.test %s\n' "$K/dane.chain" > "$LAB/sni"
+postmap -F "hash:$LAB/sni"
+S=$(lab_port); SUB=$(lab_port); SS=$(lab_port)
+lab_postfix sni "$S" "$SUB" "$SS" "smtpd_tls_cert_file = $K/wrong.pem" \
+    "smtpd_tls_key_file = $K/wrong.key" "tls_server_sni_maps = hash:$LAB/sni"
 
 hash_cert() { openssl x509 -in "$1" -outform DER | openssl dgst -sha256 -binary | od -An -tx1 | tr -d ' \n'; }
 hash_spki() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER |
@@ -107,11 +118,13 @@ EOF
 	host pkix-ee smtps "$P_OK"
 	host mixed smtps "$P_OK"
 	host web https "$P_OK" apache
+	printf '\n[host "pfsni"]\naddress = ta-ok.lab.test\nroles = postfix\n'
+	printf 'probe_ports = smtp:%s submission:off smtps:off\n' "$S"
 } > "$LAB/dane.ini"
 
 export SSL_CERT_FILE=$K/ca.pem
 rc=0
-MXDECK_PROBES=dns,dane MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test "$LAB/dane.ini" --json \
+MXDECK_PROBES=dns,dane,tls MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test "$LAB/dane.ini" --json \
     >"$LAB/out.json" 2>"$LAB/out.txt" || rc=$?
 cat "$LAB/out.txt"
 check "JSON output parses" /usr/bin/python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$LAB/out.json"
@@ -164,6 +177,16 @@ check "posttls-finger agrees: pkix-ee not verified" lacks "$o" "Verified TLS con
 o=$(ptf mixed.lab.test "$P_OK")
 echo "posttls-finger mixed: $o"
 check "posttls-finger agrees: mixed is verified (3 1 1)" has "$o" "Verified TLS connection established"
+
+# Postfix serving its certificate by SNI, on port 25 with STARTTLS.
+check "Postfix SNI-only certificate: warn" eq "$(st pfsni 'tls smtp')" warn
+check "Postfix SNI: with SNI the right name" has "$(sm pfsni 'tls smtp')" "name ok (ta-ok.lab.test)"
+check "Postfix SNI: without SNI another certificate, named" has "$(sm pfsni 'tls smtp')" "NO-SNI CERT DIFFERS (CN=wrong.other.test (DNS:wrong.other.test))"
+o=$(posttls-finger -c -l secure -F "$K/ca.pem" -t 5 -T 5 "[127.0.0.1]:$S" 2>&1 || true)
+echo "posttls-finger (no SNI) to Postfix: $o"
+check "posttls-finger agrees: without SNI Postfix presents wrong.other.test" has "$o" "subject_CN=wrong.other.test"
+o=$(posttls-finger -c -l secure -F "$K/ca.pem" -s ta-ok.lab.test -t 5 -T 5 "[127.0.0.1]:$S" 2>&1 || true)
+check "posttls-finger agrees: with SNI ta-ok.lab.test it presents ta-ok.lab.test" has "$o" "subject_CN=ta-ok.lab.test"
 
 # openssl s_client's DANE verdict for the same records.
 dane_s_client() {	# port name rrdata -> 0 if verified
