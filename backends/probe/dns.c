@@ -299,7 +299,8 @@ dns_servfail_dnssec(struct probe_ctx *ctx, double deadline, const char *name, in
 		if (query(ctx, res, name, t, &rrset, &sigs, &nx, &e) == 0 &&
 		    ldns_rr_list_rr_count(rrset) > 0) {
 			v = validate(ctx, res, rrset, sigs, &direct);
-			if (v == -1)
+			/* -1 is also an unreadable trust anchor: only "BOGUS" is bogus */
+			if (v == -1 && direct != NULL && strncmp(direct, "BOGUS", 5) == 0)
 				bogus = 1;
 			else if (v == 1) {
 				free(direct);

@@ -848,8 +848,8 @@ dane_one(struct probe *p, struct presult *r, const struct addrs *a, const char *
 		h = hex(mdata, mlen);
 		pr_note(r, PROBE_OK, "%s: OpenSSL DANE verification ok: TLSA %u %u %u "
 		    "%.16s... matches %s at depth %d (%s)%s", qname, mu, ms, mm, h,
-		    mcert != NULL ? "the certificate" : "the public key", depth, buf,
-		    mu == 2 ? ", which issued the chain to the leaf" : "");
+		    ms == 0 ? "the certificate" : "the public key", depth, buf,
+		    mu == 2 ? ", the trust anchor of the chain that issued the leaf" : "");
 		free(h);
 		pr_sumadd(r, "%s: TLSA match (%s)", qname, mu == 3 ? "DANE-EE" : mu == 2 ?
 		    "DANE-TA" : mu == 1 ? "PKIX-EE" : "PKIX-TA");
