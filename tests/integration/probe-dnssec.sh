@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/probe-lab.sh"
 . "$ROOT/tests/lab/checks.sh"
-lab_need openssl ss nsd nsd-checkzone ldns-keygen ldns-signzone ldns-key2ds unbound \
+lab_need openssl ss nsd nsd-checkzone ldns-keygen ldns-signzone unbound \
     unbound-checkconf drill /usr/bin/python3
 lab_init
 trap lab_cleanup EXIT
