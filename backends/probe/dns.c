@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <ldns/ldns.h>
 
@@ -112,8 +113,229 @@ query(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type 
 	return (query_pkt(ctx, res, name, t, rrset, sigs, nx, NULL, cause));
 }
 
+static char *rdf_str(const ldns_rdf *);
+static int validate(struct probe_ctx *ctx, ldns_resolver *res, ldns_rr_list *rrset,
+    ldns_rr_list *sigs, char **why);
+
+/* "2026-12-01 10:00:00 UTC" */
+static void
+fmt_utc(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+/* When every RRSIG in sigs is outside its validity period now, say so (what: the
+ * RRset they cover); else NULL. */
+static char *
+sig_time_problem(const ldns_rr_list *sigs, const char *what)
+{
+	time_t now = time(NULL), exp, inc;
+	char buf[64];
+	size_t i, n = ldns_rr_list_rr_count(sigs), bad = 0;
+	ldns_rr *sig, *first = NULL;
+
+	for (i = 0; i < n; i++) {
+		sig = ldns_rr_list_rr(sigs, i);
+		if (ldns_rr_rrsig_expiration(sig) == NULL || ldns_rr_rrsig_inception(sig) == NULL)
+			continue;
+		exp = ldns_rdf2native_time_t(ldns_rr_rrsig_expiration(sig));
+		inc = ldns_rdf2native_time_t(ldns_rr_rrsig_inception(sig));
+		if (exp < now || inc > now) {
+			bad++;
+			if (first == NULL)
+				first = sig;
+		}
+	}
+	if (n == 0 || bad < n || first == NULL)
+		return (NULL);
+	exp = ldns_rdf2native_time_t(ldns_rr_rrsig_expiration(first));
+	inc = ldns_rdf2native_time_t(ldns_rr_rrsig_inception(first));
+	if (exp < now) {
+		fmt_utc(exp, buf, sizeof buf);
+		return (xasprintf("the RRSIG over %s (key tag %u) EXPIRED at %s, %lld days "
+		    "ago: the zone was not re-signed", what,
+		    ldns_rdf2native_int16(ldns_rr_rrsig_keytag(first)), buf,
+		    (long long)((now - exp) / 86400)));
+	}
+	fmt_utc(inc, buf, sizeof buf);
+	return (xasprintf("the RRSIG over %s (key tag %u) is NOT YET VALID: its inception "
+	    "is %s (a signer's clock ahead?)", what,
+	    ldns_rdf2native_int16(ldns_rr_rrsig_keytag(first)), buf));
+}
+
+/* Why the keys of signer do not validate: expired signatures over its DNSKEY RRset, or
+ * no DNSKEY matching a trust anchor for that name (a wrong DS or a stale anchor); NULL
+ * when neither. */
+static char *
+dnskey_problem(struct probe_ctx *ctx, ldns_resolver *res, const ldns_rdf *signer)
+{
+	ldns_rr_list *keys = NULL, *ksigs = NULL, *anchors = ldns_resolver_dnssec_anchors(res);
+	char *name = rdf_str(signer), *what, *out = NULL, *e = NULL;
+	struct sbuf tags, atags;
+	size_t i, j, nanch = 0;
+	bool nx, match = false, saved = ldns_resolver_dnssec_cd(res);
+
+	ldns_resolver_set_dnssec_cd(res, true);
+	if (query(ctx, res, name, LDNS_RR_TYPE_DNSKEY, &keys, &ksigs, &nx, &e) != 0) {
+		ldns_resolver_set_dnssec_cd(res, saved);
+		free(e);
+		free(name);
+		return (NULL);
+	}
+	ldns_resolver_set_dnssec_cd(res, saved);
+	what = xasprintf("%s DNSKEY", name);
+	out = sig_time_problem(ksigs, what);
+	free(what);
+	sb_init(&tags);
+	sb_init(&atags);
+	for (i = 0; out == NULL && anchors != NULL && i < ldns_rr_list_rr_count(anchors); i++) {
+		ldns_rr *a = ldns_rr_list_rr(anchors, i);
+
+		if (ldns_dname_compare(ldns_rr_owner(a), signer) != 0)
+			continue;
+		nanch++;
+		sb_addf(&atags, "%s%u", atags.len > 0 ? ", " : "",
+		    ldns_rr_get_type(a) == LDNS_RR_TYPE_DS ?
+		    ldns_rdf2native_int16(ldns_rr_rdf(a, 0)) : ldns_calc_keytag(a));
+		for (j = 0; j < ldns_rr_list_rr_count(keys); j++)
+			if (ldns_rr_compare_ds(a, ldns_rr_list_rr(keys, j)))
+				match = true;
+	}
+	if (out == NULL && nanch > 0 && !match && ldns_rr_list_rr_count(keys) > 0) {
+		for (j = 0; j < ldns_rr_list_rr_count(keys); j++)
+			sb_addf(&tags, "%s%u", j > 0 ? ", " : "",
+			    ldns_calc_keytag(ldns_rr_list_rr(keys, j)));
+		out = xasprintf("none of %s's DNSKEYs (key tags %s) matches its trust anchor "
+		    "(key tag %s): a wrong DS at the parent, or a key rollover the anchor "
+		    "missed", name, tags.s, atags.s);
+	}
+	sb_free(&tags);
+	sb_free(&atags);
+	ldns_rr_list_deep_free(keys);
+	ldns_rr_list_deep_free(ksigs);
+	free(name);
+	return (out);
+}
+
+/* The name of an Extended DNS Error code (RFC 8914 section 4). */
+static const char *
+ede_name(unsigned code, bool *dnssec)
+{
+	static const char *const names[] = {
+		"Other Error", "Unsupported DNSKEY Algorithm", "Unsupported DS Digest Type",
+		"Stale Answer", "Forged Answer", "DNSSEC Indeterminate", "DNSSEC Bogus",
+		"Signature Expired", "Signature Not Yet Valid", "DNSKEY Missing",
+		"RRSIGs Missing", "No Zone Key Bit Set", "NSEC Missing", "Cached Error",
+		"Not Ready", "Blocked", "Censored", "Filtered", "Prohibited",
+		"Stale NXDOMAIN Answer", "Not Authoritative", "Not Supported",
+		"No Reachable Authority", "Network Error", "Invalid Data",
+	};
+
+	*dnssec = (code >= 1 && code <= 2) || (code >= 5 && code <= 12);
+	return (code < nitems(names) ? names[code] : "unknown code");
+}
+
+/* The Extended DNS Errors in pkt, "EDE 7 (Signature Expired): text; ..." or NULL. */
+static char *
+ede_text(ldns_pkt *pkt, bool *dnssec)
+{
+	ldns_edns_option_list *ol = ldns_pkt_edns_get_option_list(pkt);
+	ldns_edns_option *o;
+	struct sbuf b;
+	const uint8_t *d;
+	size_t i, k, sz;
+	unsigned code;
+	bool dn;
+
+	*dnssec = false;
+	if (ol == NULL)
+		return (NULL);
+	sb_init(&b);
+	for (i = 0; i < ldns_edns_option_list_get_count(ol); i++) {
+		o = ldns_edns_option_list_get_option(ol, i);
+		if (o == NULL || ldns_edns_get_code(o) != LDNS_EDNS_EDE ||
+		    (sz = ldns_edns_get_size(o)) < 2)
+			continue;
+		d = ldns_edns_get_data(o);
+		code = (unsigned)d[0] << 8 | d[1];
+		sb_addf(&b, "%sEDE %u (%s)", b.len > 0 ? "; " : "", code, ede_name(code, &dn));
+		*dnssec = *dnssec || dn;
+		if (sz > 2) {
+			sb_add(&b, ": ");
+			/* the resolver's free text: printable ASCII only, at most 200 */
+			for (k = 2; k < sz && k < 202; k++)
+				sb_addf(&b, "%c", d[k] >= 0x20 && d[k] < 0x7f ? d[k] : '?');
+		}
+	}
+	if (b.len == 0) {
+		sb_free(&b);
+		return (NULL);
+	}
+	return (sb_steal(&b));
+}
+
+int
+dns_servfail_dnssec(struct probe_ctx *ctx, double deadline, const char *name, int type,
+    struct ldns_struct_pkt *servfail, char **why)
+{
+	ldns_resolver *res;
+	ldns_rr_list *rrset = NULL, *sigs = NULL;
+	ldns_rr_type t = (ldns_rr_type)type;
+	char *ede, *direct = NULL, *e = NULL;
+	struct sbuf b;
+	bool ede_dnssec, nx;
+	int v, bogus;
+
+	*why = NULL;
+	ede = ede_text(servfail, &ede_dnssec);
+	bogus = ede_dnssec;
+	/* Ask again with CD (checking disabled): the data and its RRSIGs, validated here
+	 * against the profile's trust anchor. */
+	if ((res = net_resolver(ctx, deadline, true, &e)) != NULL) {
+		ldns_resolver_set_dnssec_cd(res, true);
+		if (query(ctx, res, name, t, &rrset, &sigs, &nx, &e) == 0 &&
+		    ldns_rr_list_rr_count(rrset) > 0) {
+			v = validate(ctx, res, rrset, sigs, &direct);
+			/* -1 is also an unreadable trust anchor: only "BOGUS" is bogus */
+			if (v == -1 && direct != NULL && strncmp(direct, "BOGUS", 5) == 0)
+				bogus = 1;
+			else if (v == 1) {
+				free(direct);
+				direct = xstrdup("the data validates here against the trust "
+				    "anchor (the resolver's own anchor or clock may differ)");
+			} else if (direct != NULL) {
+				char *d = xasprintf("with checking disabled: %s", direct);
+
+				free(direct);
+				direct = d;
+			}
+		}
+		ldns_rr_list_deep_free(rrset);
+		ldns_rr_list_deep_free(sigs);
+		ldns_resolver_deep_free(res);
+	}
+	free(e);
+	sb_init(&b);
+	if (direct != NULL)
+		sb_add(&b, direct);
+	if (ede != NULL)
+		sb_addf(&b, "%sthe resolver says %s", b.len > 0 ? "; " : "", ede);
+	if (b.len > 0)
+		*why = sb_steal(&b);
+	else
+		sb_free(&b);
+	free(direct);
+	free(ede);
+	return (bogus);
+}
+
 /* Validate rrset with its signatures up to the trust anchor: 1 secure, 0 insecure (no
- * signatures), -1 bogus; *why says what. */
+ * signatures), -1 bogus; *why says what (the real cause where ldns reports a symptom:
+ * an expired signature, or no DNSKEY matching the anchor, shows in ldns as "No keys
+ * with the keytag and algorithm from the RRSIG found"). */
 static int
 validate(struct probe_ctx *ctx, ldns_resolver *res, ldns_rr_list *rrset,
     ldns_rr_list *sigs, char **why)
@@ -145,6 +367,24 @@ validate(struct probe_ctx *ctx, ldns_resolver *res, ldns_rr_list *rrset,
 		ldns_rdf *signer = ldns_rr_rrsig_signame(ldns_rr_list_rr(sigs, 0));
 		ldns_status kst = LDNS_STATUS_ERR, vst;
 		ldns_rr_list *vkeys = NULL;
+		char *o = rdf_str(ldns_rr_owner(ldns_rr_list_rr(rrset, 0))), *w, *cause;
+		const ldns_rr_descriptor *dsc = ldns_rr_descript(
+		    ldns_rr_get_type(ldns_rr_list_rr(rrset, 0)));
+
+		w = xasprintf("%s %s", o, dsc != NULL && dsc->_name != NULL ? dsc->_name :
+		    "RRset");
+		free(o);
+		cause = sig_time_problem(sigs, w);
+		free(w);
+		if (cause == NULL && signer != NULL)
+			cause = dnskey_problem(ctx, res, signer);
+		if (cause != NULL) {
+			*why = xasprintf("BOGUS: %s (ldns: %s; trust anchor %s)", cause,
+			    ldns_get_errorstr_by_id(st), ctx->site->trust_anchor != NULL ?
+			    ctx->site->trust_anchor : DEFAULT_TRUST_ANCHOR);
+			free(cause);
+			return (-1);
+		}
 
 		if (signer != NULL)
 			vkeys = ldns_fetch_valid_domain_keys(res, signer,
@@ -159,8 +399,6 @@ validate(struct probe_ctx *ctx, ldns_resolver *res, ldns_rr_list *rrset,
 	    DEFAULT_TRUST_ANCHOR);
 	return (-1);
 }
-
-static char *rdf_str(const ldns_rdf *);
 
 /* The RRSIGs in list that cover an RRset of type t owned by owner (new list). */
 static ldns_rr_list *
@@ -505,14 +743,33 @@ probe_dns_tlsa_run(struct probe *p, struct presult *r)
 				    strncmp(ts.insecure_why, "BOGUS", 5) == 0 ? "BOGUS" :
 				    "INSECURE");
 			} else {
+				int port = p->ctx->site->tls.tlsa_ports[j];
+				bool smtp = port == 25 || port == 465 || port == 587;
+				const char *why;
+				size_t usable = 0;
+
+				/* RFC 7672 on SMTP ports, RFC 6698 elsewhere. */
 				for (k = 0; k < ts.n; k++) {
-					if (ts.v[k].usage != 2 && ts.v[k].usage != 3)
-						pr_note(r, PROBE_WARN, "%s: usage %d is not for "
-						    "SMTP (RFC 7672: 2 or 3)", q, ts.v[k].usage);
+					why = dane_unusable(ts.v[k].usage, ts.v[k].selector,
+					    ts.v[k].mtype, ts.v[k].len, smtp);
+					if (why == NULL)
+						usable++;
+					else
+						pr_note(r, PROBE_WARN, "%s: TLSA %d %d %d unusable: "
+						    "%s", q, ts.v[k].usage, ts.v[k].selector,
+						    ts.v[k].mtype, why);
 				}
-				pr_note(r, PROBE_OK, "%s: %zu TLSA records, DNSSEC-validated",
-				    q, ts.n);
-				pr_sumadd(r, "%s secure", q);
+				if (usable == 0) {
+					pr_note(r, PROBE_FAIL, "%s: %zu TLSA records, DNSSEC-"
+					    "validated, none usable%s: DANE clients do not "
+					    "authenticate this server", q, ts.n, smtp ?
+					    " for SMTP (RFC 7672)" : "");
+					pr_sumadd(r, "%s NO USABLE TLSA", q);
+				} else {
+					pr_note(r, PROBE_OK, "%s: %zu TLSA records (%zu usable), "
+					    "DNSSEC-validated", q, ts.n, usable);
+					pr_sumadd(r, "%s secure", q);
+				}
 			}
 			tlsa_set_free(&ts);
 			free(q);

@@ -181,10 +181,51 @@ pr_expired(const struct presult *r)
 	    (r->ctx->cancel != NULL && atomic_load(r->ctx->cancel) != 0));
 }
 
+static void sanitize(struct sbuf *b, bool newlines);
+
+static void
+cert_copy(struct probe_cert *d, const struct probe_cert *c, bool clean)
+{
+	struct sbuf b;
+
+	*d = *c;
+	sb_init(&b);
+	sb_add(&b, c->subject != NULL ? c->subject : "");
+	if (clean)
+		sanitize(&b, false);
+	d->subject = b.s != NULL ? sb_steal(&b) : xstrdup("");
+	d->key_type = xstrdup(c->key_type != NULL ? c->key_type : "unknown");
+	d->key_group = xstrdup(c->key_group != NULL ? c->key_group : "");
+	d->signature = xstrdup(c->signature != NULL ? c->signature : "unknown");
+}
+
+static void
+certs_free(struct probe_cert *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)v[i].subject);
+		free((char *)v[i].key_type);
+		free((char *)v[i].key_group);
+		free((char *)v[i].signature);
+	}
+	free(v);
+}
+
+void
+pr_cert(struct presult *r, const struct probe_cert *c)
+{
+	r->certs = xrealloc(r->certs, (r->ncerts + 1) * sizeof *r->certs);
+	cert_copy(&r->certs[r->ncerts++], c, true);
+}
+
 struct probe_result *
 probe_result_dup(const struct probe_result *r)
 {
 	struct probe_result *d = xmalloc(sizeof *d);
+	struct probe_cert *certs = NULL;
+	size_t i;
 
 	*d = *r;
 	d->name = xstrdup(r->name);
@@ -192,6 +233,12 @@ probe_result_dup(const struct probe_result *r)
 	d->target = xstrdup(r->target);
 	d->summary = xstrdup(r->summary);
 	d->details = xstrdup(r->details);
+	if (r->ncerts > 0) {
+		certs = xcalloc(r->ncerts, sizeof *certs);
+		for (i = 0; i < r->ncerts; i++)
+			cert_copy(&certs[i], &r->certs[i], false);
+	}
+	d->certs = certs;
 	return (d);
 }
 
@@ -205,6 +252,7 @@ probe_result_free(struct probe_result *r)
 	free((char *)r->target);
 	free((char *)r->summary);
 	free((char *)r->details);
+	certs_free((struct probe_cert *)r->certs, r->ncerts);
 	free(r);
 }
 
@@ -257,6 +305,28 @@ probe_result_json(const struct probe_result *r)
 	sb_json_string(&b, r->summary);
 	sb_add(&b, ",\"details\":");
 	sb_json_string(&b, r->details);
+	if (r->ncerts > 0) {
+		size_t i;
+
+		sb_add(&b, ",\"certs\":[");
+		for (i = 0; i < r->ncerts; i++) {
+			const struct probe_cert *c = &r->certs[i];
+
+			sb_addf(&b, "%s{\"depth\":%d,\"subject\":", i > 0 ? "," : "",
+			    c->depth);
+			sb_json_string(&b, c->subject);
+			sb_add(&b, ",\"key_type\":");
+			sb_json_string(&b, c->key_type);
+			sb_add(&b, ",\"key_group\":");
+			sb_json_string(&b, c->key_group);
+			sb_addf(&b, ",\"key_bits\":%d,\"security_bits\":%d,\"signature\":",
+			    c->key_bits, c->security_bits);
+			sb_json_string(&b, c->signature);
+			sb_addf(&b, ",\"signature_security_bits\":%d,\"self_signed\":%s}",
+			    c->signature_security_bits, c->self_signed ? "true" : "false");
+		}
+		sb_add(&b, "]");
+	}
 	sb_addf(&b, ",\"duration\":%.3f,\"duration_ms\":%.0f,\"handshakes\":%d,\"reach\":%d",
 	    r->duration, r->duration * 1000, r->handshakes, r->reach);
 	if (r->has_cert_days)
@@ -717,9 +787,14 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	out.details = r.details.s != NULL ? r.details.s : "";
 	out.duration = mono_now() - t0;
 	out.handshakes = r.handshakes;
+	out.certs = r.certs;
+	out.ncerts = r.ncerts;
 	out.reach = r.nreached > 0 ? 1 : r.nunreached > 0 ? -1 : 0;
 	out.has_cert_days = r.has_cert_days;
 	out.cert_days = r.cert_days;
+	/* Stopped by DNSSEC-bogus address records: a failed test, not "unreachable". */
+	if (out.reach == -1 && p->host != NULL && net_host_bogus(rn->ctx, p->host))
+		out.reach = 0;
 
 	pthread_mutex_lock(&rn->lock);
 	rn->sum->n++;
@@ -735,6 +810,7 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	pthread_mutex_unlock(&rn->lock);
 	sb_free(&r.summary);
 	sb_free(&r.details);
+	certs_free(r.certs, r.ncerts);
 }
 
 static void *
@@ -772,6 +848,8 @@ client_ctx(void)
 	 * (how the lab points the probes at its own CA). */
 	SSL_CTX_set_default_verify_paths(c);
 	SSL_CTX_set_verify(c, SSL_VERIFY_NONE, NULL);	/* verdict read, not enforced */
+	if (SSL_CTX_dane_enable(c) <= 0)	/* DANE per connection (SSL_dane_enable) */
+		fatal("SSL_CTX_dane_enable failed");
 	SSL_CTX_set_min_proto_version(c, TLS1_VERSION);
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
 	/* Allow the legacy handshake so we can report a server without RFC 5746. */

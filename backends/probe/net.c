@@ -237,9 +237,11 @@ net_query(struct probe_ctx *ctx, ldns_resolver *res, const char *name,
 	return (0);
 }
 
+/* 0 with the addresses added to out; -1 + *cause; -2 + *cause when the answer is
+ * DNSSEC-bogus (the validating resolver's SERVFAIL, explained). */
 static int
 lookup_type(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type t,
-    struct addrs *out, char **cause)
+    double deadline, struct addrs *out, char **cause)
 {
 	ldns_rdf *dname;
 	ldns_pkt *pkt = NULL;
@@ -260,10 +262,27 @@ lookup_type(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr
 	    ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NXDOMAIN) {
 		ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes,
 		    ldns_pkt_get_rcode(pkt));
+		char *why = NULL;
+		int bogus = 0;
 
-		*cause = xasprintf("%s: DNS answer %s", name, lt != NULL ? lt->name : "error");
+		/* A validating resolver answers SERVFAIL for DNSSEC-bogus data: find out
+		 * (its Extended DNS Error, a validation of our own) before anyone blames
+		 * the network. */
+		if (ldns_pkt_get_rcode(pkt) == LDNS_RCODE_SERVFAIL)
+			bogus = dns_servfail_dnssec(ctx, deadline, name, t, pkt, &why);
+		if (bogus)
+			*cause = xasprintf("%s %s: DNSSEC BOGUS (resolver %s answered SERVFAIL): "
+			    "%s. The zone's signatures or its DS are broken: re-sign the zone "
+			    "or fix the DS at the parent (not a network problem)", name,
+			    t == LDNS_RR_TYPE_A ? "A" : "AAAA", resolver_name(ctx),
+			    why != NULL ? why : "no reason given");
+		else
+			*cause = xasprintf("%s: DNS answer %s%s%s%s", name, lt != NULL ?
+			    lt->name : "error", why != NULL ? " (" : "", why != NULL ? why : "",
+			    why != NULL ? ")" : "");
+		free(why);
 		ldns_pkt_free(pkt);
-		return (-1);
+		return (bogus ? -2 : -1);
 	}
 	rrs = ldns_pkt_rr_list_by_type(pkt, t, LDNS_SECTION_ANSWER);
 	for (i = 0; rrs != NULL && i < ldns_rr_list_rr_count(rrs) && out->n < 8; i++) {
@@ -324,17 +343,23 @@ net_resolve(struct probe_ctx *ctx, const char *name, double deadline, struct add
 	}
 	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
 		return (-1);
-	r1 = lookup_type(ctx, res, name, LDNS_RR_TYPE_A, out, &c1);
+	r1 = lookup_type(ctx, res, name, LDNS_RR_TYPE_A, deadline, out, &c1);
 	r2 = -1;
 	/* AAAA only with time left (also after an A answer: the deadline is absolute),
 	 * with what is left */
 	if (!atomic_load(&ctx->dns_dead) && net_resolver_arm(ctx, res, deadline) == 0)
-		r2 = lookup_type(ctx, res, name, LDNS_RR_TYPE_AAAA, out, &c2);
+		r2 = lookup_type(ctx, res, name, LDNS_RR_TYPE_AAAA, deadline, out, &c2);
 	ldns_resolver_deep_free(res);
 	if (out->n > 0) {
 		free(c1);
 		free(c2);
 		return (0);
+	}
+	if (r1 == -2 || r2 == -2) {
+		/* DNSSEC bogus: that is the finding, whatever the other type said */
+		*cause = r1 == -2 ? c1 : c2;
+		free(r1 == -2 ? c2 : c1);
+		return (-2);
 	}
 	if (r1 != 0 || r2 != 0) {
 		*cause = c1 != NULL ? c1 : c2;
@@ -366,6 +391,7 @@ net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
 	pthread_mutex_lock(&ha->lock);
 	if (!ha->done) {
 		ha->error = net_resolve(ctx, h->address, deadline, &ha->addrs, &ha->cause);
+		ha->bogus = ha->error == -2;
 		/* A timeout is this probe's, not the host's: let the next one retry. */
 		ha->done = ha->error == 0 || mono_now() < deadline;
 	}
@@ -381,6 +407,22 @@ net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
 	}
 	pthread_mutex_unlock(&ha->lock);
 	return (rc);
+}
+
+bool
+net_host_bogus(struct probe_ctx *ctx, const struct host *h)
+{
+	size_t i;
+	bool b = false;
+
+	for (i = 0; i < ctx->nhaddrs; i++) {
+		if (ctx->haddrs[i].host != h)
+			continue;
+		pthread_mutex_lock(&ctx->haddrs[i].lock);
+		b = ctx->haddrs[i].bogus;
+		pthread_mutex_unlock(&ctx->haddrs[i].lock);
+	}
+	return (b);
 }
 
 /* ---- connections ---- */

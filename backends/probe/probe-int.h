@@ -47,6 +47,8 @@ struct presult {
 	int	 cert_days;
 	double	 deadline;	/* monotonic seconds: min(probe timeout, run deadline) */
 	struct probe_ctx *ctx;
+	struct probe_cert *certs;	/* owned (pr_cert) */
+	size_t	 ncerts;
 };
 void pr_note(struct presult *r, enum probe_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -56,6 +58,8 @@ void pr_summary(struct presult *r, const char *fmt, ...)
 void pr_sumadd(struct presult *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 bool pr_expired(const struct presult *r);
+/* Add a certificate's fields (strings copied; server text made printable). */
+void pr_cert(struct presult *r, const struct probe_cert *c);
 /* Record whether a connection to the probe's host worked (probe_result.reach). */
 void pr_reach(struct presult *r, bool ok);
 
@@ -96,7 +100,8 @@ struct hostaddr {
 	const struct host *host;
 	pthread_mutex_t lock;
 	bool	 done;
-	int	 error;		/* 0 ok */
+	int	 error;		/* 0 ok, -1 failed, -2 DNSSEC bogus */
+	bool	 bogus;		/* the address lookup met DNSSEC-bogus data */
 	char	*cause;
 	struct addrs addrs;
 };
@@ -132,9 +137,12 @@ int net_resolver_arm(struct probe_ctx *ctx, struct ldns_struct_resolver *res,
 /* Name or literal address -> addresses (A then AAAA) via the profile's resolver. */
 int net_resolve(struct probe_ctx *ctx, const char *name, double deadline,
     struct addrs *out, char **cause);
-/* The addresses of a profile host (cached per run; "local" = 127.0.0.1). */
+/* The addresses of a profile host (cached per run; "local" = 127.0.0.1). -1 + *cause;
+ * -2 + *cause when the answer is DNSSEC-bogus (net_resolve the same). */
 int net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
     struct addrs *out, char **cause);
+/* Did the address lookup of h meet DNSSEC-bogus data (then h is not "unreachable")? */
+bool net_host_bogus(struct probe_ctx *ctx, const struct host *h);
 bool is_ip_literal(const char *s);
 /* One query (RD set) whose answer must carry the query's id and question (RFC 5452);
  * 0 with *answer (caller ldns_pkt_free()s it), -1 + *cause. */
@@ -195,15 +203,21 @@ struct tlsa_set {
 int dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline,
     struct tlsa_set *out, char **cause);
 void tlsa_set_free(struct tlsa_set *s);
+/* A resolver's SERVFAIL for name/type: 1 when it is DNSSEC (the resolver's Extended DNS
+ * Error, RFC 8914, says so, or the data asked for again with CD does not validate
+ * against the trust anchor), 0 when not shown; *why (or NULL) says what was found. */
+int dns_servfail_dnssec(struct probe_ctx *ctx, double deadline, const char *name,
+    int type, struct ldns_struct_pkt *servfail, char **why);
 /* SRV records of name, each as "prio weight port target" (none: 0 and empty out). */
 int dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause);
 int dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
     struct strv *targets, char **cause);
 
-/* tls.c: does a TLSA record match the certificate chain served (leaf first)?
- * 1 match, 0 no match, -1 usage/selector/matching type not supported. */
-int dane_match(STACK_OF(X509) *chain, const struct tlsa_rec *rec);
+/* tls.c: why a TLSA record cannot be used (NULL: it can; OpenSSL's DANE verification
+ * decides whether it matches). smtp: RFC 7672 (PKIX-TA/PKIX-EE unusable), else RFC
+ * 6698. */
+const char *dane_unusable(int usage, int selector, int mtype, size_t len, bool smtp);
 
 /* The probes. */
 void probe_tls_run(struct probe *p, struct presult *r);

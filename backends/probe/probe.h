@@ -39,13 +39,27 @@ enum {
 					 * chain, expiry (warn < 21 days), hostname */
 	PROBE_K_TLSVER = 1 << 2,	/* one handshake per TLS version vs the policy;
 					 * renegotiation on the TLS 1.2 session */
-	PROBE_K_DANE = 1 << 3,		/* TLSA (validated) vs the certificate served */
+	PROBE_K_DANE = 1 << 3,		/* TLSA (validated) vs the certificate served,
+					 * verified by OpenSSL; RFC 7672 on SMTP ports */
 	PROBE_K_SMTP = 1 << 4,		/* open relay, AUTH before STARTTLS, postmaster@ */
 	PROBE_K_HTTP = 1 << 5,		/* Autodiscover, ActiveSync OPTIONS, OWA */
 	PROBE_K_ALL = (1 << 6) - 1,
 };
 /* Parse "tls,dns" (names: dns tls tlsver dane smtp http all); -1 + *cause. */
 int probe_kinds_parse(const char *s, unsigned *kinds, char **cause);
+
+/* A certificate the server sent (tls probes), as fields; leaf first. */
+struct probe_cert {
+	int	 depth;		/* 0: the leaf */
+	const char *subject;	/* "CN=smtp.lab.test (DNS:smtp.lab.test, ...)" */
+	const char *key_type;	/* "RSA", "EC", "ED25519", ... */
+	const char *key_group;	/* EC: the curve ("prime256v1"); else "" */
+	int	 key_bits;
+	int	 security_bits;	/* of the key (OpenSSL: RSA-2048 112, RSA-1024 80) */
+	const char *signature;	/* "sha256WithRSAEncryption" */
+	int	 signature_security_bits;	/* SHA-1 63, SHA-256 128; -1 unknown */
+	bool	 self_signed;
+};
 
 struct probe_result {
 	size_t	 index;		/* position in the probe list */
@@ -59,9 +73,13 @@ struct probe_result {
 	double	 duration;	/* seconds the probe took */
 	int	 handshakes;	/* TLS handshakes this probe completed (libcurl's not
 				 * counted; refused version probes not counted) */
+	const struct probe_cert *certs;	/* tls probes: the chain sent, as fields */
+	size_t	 ncerts;
 	int	 reach;		/* host probes: 1 connected to the host at least once,
 				 * -1 tried and never could (address lookup or TCP
-				 * connect failed), 0 made no attempt */
+				 * connect failed), 0 made no attempt or stopped at
+				 * DNSSEC-bogus address records (a failed test, not
+				 * an unreachable host) */
 	bool	 has_cert_days;	/* a server certificate was read: */
 	int	 cert_days;	/* whole days until its notAfter (negative: expired) */
 };
@@ -128,7 +146,9 @@ void probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb
 struct probe_result *probe_result_dup(const struct probe_result *r);
 void probe_result_free(struct probe_result *r);
 
-/* One result as a JSON object (no trailing newline), caller frees. */
+/* One result as a JSON object (no trailing newline), caller frees. The certificates, if
+ * any, are a "certs" array of objects (depth, subject, key_type, key_group, key_bits,
+ * security_bits, signature, signature_security_bits, self_signed). */
 char *probe_result_json(const struct probe_result *r);
 
 #endif

@@ -25,11 +25,83 @@ static const struct {
 
 enum stage { ST_TCP, ST_PRELUDE, ST_TLS, ST_DONE };
 
+/* Every certificate verification error OpenSSL meets, not only the first: the verify
+ * callback records each (depth, error) and lets the verification go on. */
+struct verrs {
+	int	 n;
+	struct {
+		int	 depth, err;
+	} v[16];
+};
+
+static int
+collect_verify(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct verrs *ve = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+	int i, depth = X509_STORE_CTX_get_error_depth(xs), err;
+
+	if (ok || ve == NULL)
+		return (1);
+	err = X509_STORE_CTX_get_error(xs);
+	for (i = 0; i < ve->n; i++)
+		if (ve->v[i].depth == depth && ve->v[i].err == err)
+			return (1);
+	if (ve->n < (int)nitems(ve->v)) {
+		ve->v[ve->n].depth = depth;
+		ve->v[ve->n].err = err;
+		ve->n++;
+	}
+	return (1);	/* the verdict is read afterwards, never enforced here */
+}
+
+/* DANE for one session (RFC 6698; RFC 7672 on SMTP ports), verified by OpenSSL. */
+struct dane_cfg {
+	const char *base;	/* TLSA base domain: SNI and reference name */
+	const char *nexthop;	/* SMTP: the next-hop domain, a second reference name */
+	const struct tlsa_set *ts;
+	bool	 smtp;
+	int	*added;		/* per record: 1 added, 0 skipped (unusable), -1 error */
+	int	 nadded;
+};
+
+static void
+dane_setup(SSL *ssl, struct dane_cfg *d)
+{
+	const struct tlsa_rec *t;
+	size_t i;
+
+	if (SSL_dane_enable(ssl, d->base) <= 0)
+		fatal("SSL_dane_enable failed");
+	if (d->smtp) {
+		/* RFC 7672 section 3.2.3: no name checks for DANE-EE(3). */
+		SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+		if (d->nexthop != NULL && !str_ieq(d->nexthop, d->base))
+			SSL_add1_host(ssl, d->nexthop);
+	}
+	d->nadded = 0;
+	for (i = 0; i < d->ts->n; i++) {
+		t = &d->ts->v[i];
+		if (dane_unusable(t->usage, t->selector, t->mtype, t->len, d->smtp) != NULL) {
+			d->added[i] = 0;
+			continue;
+		}
+		ERR_clear_error();
+		d->added[i] = SSL_dane_tlsa_add(ssl, (uint8_t)t->usage, (uint8_t)t->selector,
+		    (uint8_t)t->mtype, t->data, t->len) > 0 ? 1 : -1;
+		ERR_clear_error();
+		if (d->added[i] == 1)
+			d->nadded++;
+	}
+}
+
 /* Connect to the probe's endpoint, run the STARTTLS prelude, handshake. minv/maxv 0:
- * OpenSSL's defaults. On failure *stage says how far it got. */
+ * OpenSSL's defaults; sni NULL: no SNI (with DANE: the TLSA base domain); ve collects
+ * the verification errors (may be NULL). On failure *stage says how far it got. */
 static int
 tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
-    int maxv, const char *sni, struct conn *c, enum stage *stage, char **cause)
+    int maxv, const char *sni, struct dane_cfg *dane, struct verrs *ve, struct conn *c,
+    enum stage *stage, char **cause)
 {
 	struct sbuf log;
 	SSL *ssl;
@@ -54,6 +126,11 @@ tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
 	*stage = ST_TLS;
 	if ((ssl = SSL_new(p->ctx->ssl)) == NULL)
 		fatal("SSL_new failed");
+	if (ve != NULL) {
+		memset(ve, 0, sizeof *ve);
+		SSL_set_app_data(ssl, ve);
+		SSL_set_verify(ssl, SSL_VERIFY_NONE, collect_verify);
+	}
 	if (minv != 0) {
 		SSL_set_min_proto_version(ssl, minv);
 		SSL_set_max_proto_version(ssl, maxv);
@@ -66,6 +143,8 @@ tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
 		SSL_set_max_proto_version(ssl, maxv);
 	if (sni != NULL && !is_ip_literal(sni))
 		SSL_set_tlsext_host_name(ssl, sni);
+	if (dane != NULL)
+		dane_setup(ssl, dane);
 	if (conn_tls(c, ssl, cause) != 0)
 		return (-1);
 	r->handshakes++;
@@ -166,17 +245,120 @@ strv_init_copy(struct strv *to, const struct strv *from)
 		strv_push(to, from->v[i]);
 }
 
+/* "CN=mx1.lab.test (DNS:mx1.lab.test, DNS:lab.test)" */
+static char *
+cert_names(X509 *x)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	struct sbuf b;
+	char cn[256];
+	int i, k = 0;
+
+	sb_init(&b);
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+	    sizeof cn) > 0)
+		sb_addf(&b, "CN=%s", cn);
+	else
+		sb_add(&b, "no CN");
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+
+		if (g->type != GEN_DNS || k >= 6)
+			continue;
+		sb_addf(&b, "%s%.*s", k++ == 0 ? " (DNS:" : ", DNS:",
+		    ASN1_STRING_length(g->d.dNSName) > 100 ? 100 :
+		    ASN1_STRING_length(g->d.dNSName),
+		    (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+	}
+	if (k > 0)
+		sb_add(&b, ")");
+	GENERAL_NAMES_free(gens);
+	return (sb_steal(&b));
+}
+
+/* Errors the weakness checks below report per certificate. */
+static bool
+verr_is_weakness(int err)
+{
+	return (err == X509_V_ERR_EE_KEY_TOO_SMALL || err == X509_V_ERR_CA_KEY_TOO_SMALL ||
+	    err == X509_V_ERR_CA_MD_TOO_WEAK);
+}
+
+/* Key type/size and signature algorithm of every certificate sent, and each weakness
+ * on its own (112 security bits: OpenSSL's level 2, RSA >= 2048, no SHA-1). */
 static void
-cert_report(struct probe *p, struct presult *r, SSL *ssl, bool *name_ok)
+chain_report(struct presult *r, SSL *ssl)
+{
+	STACK_OF(X509) *ch = SSL_get_peer_cert_chain(ssl);
+	int i, bits, sec, mdnid = 0, pknid = 0, sigsec = -1;
+	uint32_t flags = 0;
+	char grp[64], *nm;
+	const char *kt, *sig;
+	EVP_PKEY *k;
+	X509 *x;
+	bool self;
+	struct probe_cert pc;
+
+	for (i = 0; ch != NULL && i < sk_X509_num(ch); i++) {
+		x = sk_X509_value(ch, i);
+		k = X509_get0_pubkey(x);
+		kt = k != NULL ? EVP_PKEY_get0_type_name(k) : NULL;
+		bits = k != NULL ? EVP_PKEY_get_bits(k) : 0;
+		sec = k != NULL ? EVP_PKEY_get_security_bits(k) : 0;
+		grp[0] = '\0';
+		if (k != NULL && EVP_PKEY_get_group_name(k, grp, sizeof grp, NULL) != 1)
+			grp[0] = '\0';
+		sig = OBJ_nid2ln(X509_get_signature_nid(x));
+		sigsec = -1;
+		if (X509_get_signature_info(x, &mdnid, &pknid, &sigsec, &flags) != 1)
+			sigsec = -1;
+		self = X509_self_signed(x, 0) == 1;
+		nm = cert_names(x);
+		pc.depth = i;
+		pc.subject = nm;
+		pc.key_type = kt;
+		pc.key_group = grp;
+		pc.key_bits = bits;
+		pc.security_bits = sec;
+		pc.signature = sig;
+		pc.signature_security_bits = sigsec;
+		pc.self_signed = self;
+		pr_cert(r, &pc);
+		sb_addf(&r->details, "     chain[%d] %s: key=%s%s%s bits=%d security_bits=%d "
+		    "signature=%s%s\n", i, nm, kt != NULL ? kt : "unknown",
+		    grp[0] != '\0' ? "/" : "", grp, bits, sec, sig != NULL ? sig : "unknown",
+		    self ? " (self-signed)" : "");
+		if (k == NULL || sec < 112) {
+			pr_note(r, PROBE_FAIL, "chain[%d] %s: %s key of %d bits is too weak "
+			    "(%d security bits, 112 needed: RSA/DSA >= 2048, EC >= 224)", i, nm,
+			    kt != NULL ? kt : "unknown", bits, sec);
+			pr_sumadd(r, "WEAK KEY %s-%d (chain[%d])", kt != NULL ? kt : "?", bits, i);
+		}
+		/* A self-signed root's own signature is never checked. */
+		if (!self && sigsec >= 0 && sigsec < 112) {
+			pr_note(r, PROBE_FAIL, "chain[%d] %s is signed with %s: %s signatures "
+			    "are forgeable (%d security bits, 112 needed)", i, nm,
+			    sig != NULL ? sig : "?", OBJ_nid2sn(mdnid) != NULL ?
+			    OBJ_nid2sn(mdnid) : "its digest", sigsec);
+			pr_sumadd(r, "WEAK SIGNATURE %s (chain[%d])", OBJ_nid2sn(mdnid) != NULL ?
+			    OBJ_nid2sn(mdnid) : "?", i);
+		}
+		free(nm);
+	}
+}
+
+static void
+cert_report(struct probe *p, struct presult *r, SSL *ssl, const struct verrs *ve,
+    bool *name_ok)
 {
 	X509 *cert = SSL_get0_peer_certificate(ssl);
 	long vr = SSL_get_verify_result(ssl);
 	const ASN1_TIME *na;
-	int days = 0, secs = 0;
+	int days = 0, secs = 0, nerr = 0, j;
 	struct strv cands = { 0 };
 	char buf[256];
 	size_t i;
-	bool matched = false;
+	bool matched = false, seen = false;
 
 	*name_ok = false;
 	if (cert == NULL) {
@@ -188,15 +370,33 @@ cert_report(struct probe *p, struct presult *r, SSL *ssl, bool *name_ok)
 	sb_addf(&r->details, "     subject %s\n", buf);
 	X509_NAME_oneline(X509_get_issuer_name(cert), buf, sizeof buf);
 	sb_addf(&r->details, "     issuer  %s\n", buf);
-	if (vr == X509_V_OK) {
+	chain_report(r, ssl);
+	/* Every verification error, each on its own (key and digest strength: above). */
+	for (j = 0; j < ve->n; j++) {
+		if (ve->v[j].err == vr)
+			seen = true;
+		if (verr_is_weakness(ve->v[j].err))
+			continue;
+		pr_note(r, PROBE_FAIL, "chain does not verify: %s (error %d, at depth %d)",
+		    X509_verify_cert_error_string(ve->v[j].err), ve->v[j].err,
+		    ve->v[j].depth);
+		if (nerr++ == 0)
+			pr_sumadd(r, "chain: %s", X509_verify_cert_error_string(ve->v[j].err));
+	}
+	if (vr != X509_V_OK && !seen && !verr_is_weakness((int)vr)) {
+		pr_note(r, PROBE_FAIL, "chain does not verify: %s (error %ld)",
+		    X509_verify_cert_error_string(vr), vr);
+		if (nerr++ == 0)
+			pr_sumadd(r, "chain: %s", X509_verify_cert_error_string(vr));
+	}
+	if (nerr == 0 && vr == X509_V_OK) {
 		pr_note(r, PROBE_OK, "chain verifies against the CA store%s",
 		    getenv("SSL_CERT_FILE") != NULL ? " (SSL_CERT_FILE)" : "");
 		pr_sumadd(r, "chain ok");
-	} else {
-		pr_note(r, PROBE_FAIL, "chain does not verify: %s (error %ld)",
-		    X509_verify_cert_error_string(vr), vr);
-		pr_sumadd(r, "chain: %s", X509_verify_cert_error_string(vr));
-	}
+	} else if (nerr == 0)
+		pr_note(r, PROBE_OK, "chain verifies against the CA store%s apart from the "
+		    "weak keys or signatures above", getenv("SSL_CERT_FILE") != NULL ?
+		    " (SSL_CERT_FILE)" : "");
 	na = X509_get0_notAfter(cert);
 	if (na != NULL && ASN1_TIME_diff(&days, &secs, NULL, na) == 1) {
 		/* Whole days left, -1 from the first second after notAfter; the smallest
@@ -318,36 +518,88 @@ static int
 host_addrs(struct probe *p, struct presult *r, struct addrs *a)
 {
 	char *cause = NULL;
+	int rc;
 
-	if (net_host_addrs(p->ctx, p->host, r->deadline, a, &cause) == 0)
+	if ((rc = net_host_addrs(p->ctx, p->host, r->deadline, a, &cause)) == 0)
 		return 0;
-	pr_reach(r, false);
+	/* DNSSEC-bogus data is a failed test of the zone, not an unreachable host. */
+	if (rc != -2)
+		pr_reach(r, false);
 	pr_note(r, PROBE_FAIL, "%s", cause);
-	pr_summary(r, "address lookup failed");
+	pr_summary(r, "%s", rc == -2 ? "DNSSEC BOGUS (address lookup)" :
+	    "address lookup failed");
 	free(cause);
 	return -1;
+}
+
+/* SMTP servers: Postfix's SMTP client sends no SNI (smtp_tls_servername is empty
+ * unless DANE), so a server that picks its certificate by SNI shows senders another one
+ * than the name-based handshake saw. Handshake again without SNI and compare. */
+static void
+sni_compare(struct probe *p, struct presult *r, const struct addrs *a, X509 *x1,
+    int minv, int maxv)
+{
+	X509 *x2;
+	struct conn c;
+	enum stage st;
+	char *cause = NULL, *n1, *n2;
+	size_t i;
+	bool ok = false;
+
+	if (tls_session(p, r, a, minv, maxv, NULL, NULL, NULL, &c, &st, &cause) != 0) {
+		pr_note(r, PROBE_WARN, "a handshake without SNI (as Postfix's SMTP client "
+		    "makes) fails: %s", cause);
+		pr_sumadd(r, "NO-SNI HANDSHAKE FAILS");
+		free(cause);
+		conn_close(&c);
+		return;
+	}
+	x2 = SSL_get0_peer_certificate(c.ssl);
+	if (x2 != NULL && X509_cmp(x1, x2) == 0) {
+		pr_note(r, PROBE_OK, "the same certificate with and without SNI (Postfix's "
+		    "SMTP client sends none)");
+		conn_close(&c);
+		return;
+	}
+	n1 = cert_names(x1);
+	n2 = x2 != NULL ? cert_names(x2) : xstrdup("no certificate");
+	for (i = 0; x2 != NULL && i < p->names.n && !ok; i++)
+		ok = X509_check_host(x2, p->names.v[i], 0, 0, NULL) == 1;
+	pr_note(r, PROBE_WARN, "the certificate depends on SNI: with SNI %s the server "
+	    "presents %s; without SNI (Postfix's SMTP client and most MTAs) it presents "
+	    "%s%s", p->sni, n1, n2, ok ? ", which also matches" :
+	    ", which does NOT match the service's names");
+	pr_sumadd(r, "NO-SNI CERT DIFFERS (%s)", n2);
+	free(n1);
+	free(n2);
+	conn_close(&c);
 }
 
 void
 probe_tls_run(struct probe *p, struct presult *r)
 {
 	struct addrs a;
+	struct verrs ve;
 	struct conn c;
 	enum stage st;
 	char *cause = NULL, *legacy = NULL;
 	bool name_ok;
-	int bits = 0;
+	int bits = 0, lminv = 0, lmaxv = 0;
+	X509 *x1;
 
 	if (host_addrs(p, r, &a) != 0)
 		return;
-	if (tls_session(p, r, &a, 0, 0, p->sni, &c, &st, &cause) != 0 && st == ST_TLS &&
+	if (tls_session(p, r, &a, 0, 0, p->sni, NULL, &ve, &c, &st, &cause) != 0 &&
+	    st == ST_TLS &&
 	    !pr_expired(r)) {
 		/* Maybe only a legacy handshake works (TLS 1.0, SHA-1): say so, go on. */
 		conn_close(&c);
-		if (tls_session(p, r, &a, TLS1_VERSION, TLS1_3_VERSION, p->sni, &c, &st,
-		    &legacy) == 0) {
+		if (tls_session(p, r, &a, TLS1_VERSION, TLS1_3_VERSION, p->sni, NULL, &ve,
+		    &c, &st, &legacy) == 0) {
 			pr_note(r, PROBE_WARN, "a default handshake fails (%s); only one at "
 			    "security level 0 (legacy protocol or signature) succeeds", cause);
+			lminv = TLS1_VERSION;
+			lmaxv = TLS1_3_VERSION;
 			free(cause);
 			cause = NULL;
 		} else {
@@ -376,8 +628,13 @@ probe_tls_run(struct probe *p, struct presult *r)
 	pr_note(r, PROBE_OK, "negotiated %s with %s (%d bits)", SSL_get_version(c.ssl),
 	    SSL_get_cipher_name(c.ssl), bits);
 	pr_summary(r, "%s %s", SSL_get_version(c.ssl), SSL_get_cipher_name(c.ssl));
-	cert_report(p, r, c.ssl, &name_ok);
+	cert_report(p, r, c.ssl, &ve, &name_ok);
+	x1 = SSL_get1_peer_certificate(c.ssl);
+	/* Closed first: a server may take one connection at a time (s_server). */
 	conn_close(&c);
+	if (x1 != NULL && svc_is_smtp(p->svc) && p->sni != NULL && !is_ip_literal(p->sni))
+		sni_compare(p, r, &a, x1, lminv, lmaxv);
+	X509_free(x1);
 }
 
 void
@@ -396,8 +653,8 @@ probe_tlsver_run(struct probe *p, struct presult *r)
 		return;
 	sb_init(&acc);
 	for (i = 0; i < nitems(versions); i++) {
-		if (tls_session(p, r, &a, versions[i].ossl, versions[i].ossl, p->sni, &c, &st,
-		    &cause) == 0) {
+		if (tls_session(p, r, &a, versions[i].ossl, versions[i].ossl, p->sni, NULL,
+		    NULL, &c, &st, &cause) == 0) {
 			accepted |= TLSP_BIT(versions[i].tlsp);
 			tested |= TLSP_BIT(versions[i].tlsp);
 			pr_note(r, PROBE_OK, "%s accepted (%s)", versions[i].name,
@@ -468,61 +725,30 @@ probe_tlsver_run(struct probe *p, struct presult *r)
 
 /* ---- DANE ---- */
 
-int
-dane_match(STACK_OF(X509) *chain, const struct tlsa_rec *rec)
+const char *
+dane_unusable(int usage, int selector, int mtype, size_t len, bool smtp)
 {
-	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	const EVP_MD *alg;
-	X509 *x;
-	int i, n, len, first, last, match = 0;
-
-	if (chain == NULL || (n = sk_X509_num(chain)) == 0)
-		return (0);
-	switch (rec->usage) {
-	case 3:	/* DANE-EE: the leaf */
-	case 1:	/* PKIX-EE */
-		first = last = 0;
-		break;
-	case 2:	/* DANE-TA: any certificate above the leaf */
-	case 0:
-		first = n > 1 ? 1 : 0;
-		last = n - 1;
-		break;
-	default:
-		return (-1);
-	}
-	if (rec->selector != 0 && rec->selector != 1)
-		return (-1);
-	switch (rec->mtype) {
-	case 0:
-		alg = NULL;
-		break;
-	case 1:
-		alg = EVP_sha256();
-		break;
-	case 2:
-		alg = EVP_sha512();
-		break;
-	default:
-		return (-1);
-	}
-	for (i = first; i <= last && !match; i++) {
-		x = sk_X509_value(chain, i);
-		der = NULL;
-		if (rec->selector == 0)
-			len = i2d_X509(x, &der);
-		else
-			len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-		if (len <= 0)
-			continue;
-		if (alg == NULL)
-			match = (size_t)len == rec->len && memcmp(der, rec->data, rec->len) == 0;
-		else if (EVP_Digest(der, (size_t)len, md, &mdlen, alg, NULL) == 1)
-			match = mdlen == rec->len && memcmp(md, rec->data, mdlen) == 0;
-		OPENSSL_free(der);
-	}
-	return (match);
+	if (usage < 0 || usage > 3)
+		return ("unknown certificate usage (RFC 6698: 0-3)");
+	if (smtp && usage == 0)
+		return ("PKIX-TA(0) is unusable for SMTP (RFC 7672 section 3.1.3: an SMTP "
+		    "client has no trusted CAs for DANE; Postfix: \"unsupported TLSA "
+		    "certificate usage: 0\")");
+	if (smtp && usage == 1)
+		return ("PKIX-EE(1) is unusable for SMTP (RFC 7672 section 3.1.3: an SMTP "
+		    "client has no trusted CAs for DANE; Postfix: \"unsupported TLSA "
+		    "certificate usage: 1\")");
+	if (selector != 0 && selector != 1)
+		return ("unknown selector (RFC 6698: 0 full certificate, 1 public key)");
+	if (mtype < 0 || mtype > 2)
+		return ("unknown matching type (RFC 6698: 0 full, 1 SHA2-256, 2 SHA2-512)");
+	if (mtype == 1 && len != 32)
+		return ("a SHA2-256 digest is 32 bytes long, this one is not");
+	if (mtype == 2 && len != 64)
+		return ("a SHA2-512 digest is 64 bytes long, this one is not");
+	if (len == 0)
+		return ("empty certificate association data");
+	return (NULL);
 }
 
 static char *
@@ -541,13 +767,23 @@ static void
 dane_one(struct probe *p, struct presult *r, const struct addrs *a, const char *base)
 {
 	struct tlsa_set ts;
+	struct dane_cfg dc;
+	struct verrs ve;
 	struct conn c;
 	enum stage st;
 	char *qname = xasprintf("_%d._tcp.%s", p->stdport, base), *cause = NULL, *h;
-	size_t i;
-	int m, matched = 0, usable = 0;
+	char buf[256];
+	const unsigned char *mdata = NULL;
+	uint8_t mu = 0, ms = 0, mm = 0;
+	size_t i, mlen = 0;
+	const char *why;
+	X509 *mcert = NULL;
+	EVP_PKEY *mspki = NULL;
+	long vr;
+	int depth;
 
 	memset(&ts, 0, sizeof ts);
+	memset(&dc, 0, sizeof dc);
 	if (dns_tlsa(p->ctx, qname, r->deadline, &ts, &cause) != 0) {
 		pr_note(r, PROBE_FAIL, "%s: %s", qname, cause);
 		pr_sumadd(r, "%s: TLSA lookup failed", qname);
@@ -572,36 +808,76 @@ dane_one(struct probe *p, struct presult *r, const struct addrs *a, const char *
 		    strncmp(ts.insecure_why, "BOGUS", 5) == 0 ? "BOGUS" : "insecure");
 		goto out;
 	}
-	if (tls_session(p, r, a, 0, 0, base, &c, &st, &cause) != 0) {
+	dc.base = base;
+	dc.nexthop = p->ctx->site->domain;
+	dc.ts = &ts;
+	dc.smtp = svc_is_smtp(p->svc);
+	dc.added = xcalloc(ts.n, sizeof *dc.added);
+	/* SNI: the TLSA base domain (SSL_dane_enable), as a DANE SMTP client sends. */
+	if (tls_session(p, r, a, 0, 0, NULL, &dc, &ve, &c, &st, &cause) != 0) {
 		pr_note(r, PROBE_FAIL, "%s", cause);
 		pr_sumadd(r, "%s: no TLS session", qname);
 		conn_close(&c);
 		goto out;
 	}
+	vr = SSL_get_verify_result(c.ssl);
+	depth = SSL_get0_dane_authority(c.ssl, &mcert, &mspki);
+	if (depth >= 0)
+		SSL_get0_dane_tlsa(c.ssl, &mu, &ms, &mm, &mdata, &mlen);
 	for (i = 0; i < ts.n; i++) {
 		h = hex(ts.v[i].data, ts.v[i].len);
-		m = dane_match(SSL_get_peer_cert_chain(c.ssl), &ts.v[i]);
-		if (m >= 0)
-			usable++;
-		if (m == 1)
-			matched++;
-		sb_addf(&r->details, "     %s TLSA %d %d %d %.64s%s: %s\n", qname,
+		why = dane_unusable(ts.v[i].usage, ts.v[i].selector, ts.v[i].mtype,
+		    ts.v[i].len, dc.smtp);
+		sb_addf(&r->details, "     %s TLSA %d %d %d %.64s%s: %s%s\n", qname,
 		    ts.v[i].usage, ts.v[i].selector, ts.v[i].mtype, h,
 		    ts.v[i].len * 2 > 64 ? "..." : "",
-		    m == 1 ? "matches" : m == 0 ? "does not match" : "unsupported");
+		    why != NULL ? "UNUSABLE: " : dc.added[i] < 0 ? "UNUSABLE: " :
+		    depth >= 0 && mu == ts.v[i].usage && ms == ts.v[i].selector &&
+		    mm == ts.v[i].mtype && mlen == ts.v[i].len &&
+		    memcmp(mdata, ts.v[i].data, mlen) == 0 ? "matches" : "usable",
+		    why != NULL ? why : dc.added[i] < 0 ? "OpenSSL rejected the record "
+		    "(malformed certificate or key)" : "");
+		if (why != NULL || dc.added[i] < 0)
+			pr_note(r, PROBE_WARN, "%s TLSA %d %d %d unusable: %s", qname,
+			    ts.v[i].usage, ts.v[i].selector, ts.v[i].mtype, why != NULL ? why :
+			    "OpenSSL rejected the record data");
 		free(h);
 	}
-	conn_close(&c);
-	if (matched > 0) {
-		pr_note(r, PROBE_OK, "%s: %d of %zu TLSA records match the certificate "
-		    "served (DNSSEC validated)", qname, matched, ts.n);
-		pr_sumadd(r, "%s: TLSA match", qname);
+	if (dc.nadded == 0) {
+		pr_note(r, PROBE_FAIL, "%s: none of the %zu TLSA records is usable%s: a DANE "
+		    "client does not authenticate this server (Postfix falls back to "
+		    "unauthenticated mandatory TLS)", qname, ts.n, dc.smtp ? " for SMTP "
+		    "(RFC 7672)" : "");
+		pr_sumadd(r, "%s: NO USABLE TLSA", qname);
+	} else if (vr == X509_V_OK && depth >= 0) {
+		X509_NAME_oneline(X509_get_subject_name(mcert != NULL ? mcert :
+		    SSL_get0_peer_certificate(c.ssl)), buf, sizeof buf);
+		h = hex(mdata, mlen);
+		pr_note(r, PROBE_OK, "%s: OpenSSL DANE verification ok: TLSA %u %u %u "
+		    "%.16s... matches %s at depth %d (%s)%s", qname, mu, ms, mm, h,
+		    ms == 0 ? "the certificate" : "the public key", depth, buf,
+		    mu == 2 ? ", the trust anchor of the chain that issued the leaf" : "");
+		free(h);
+		pr_sumadd(r, "%s: TLSA match (%s)", qname, mu == 3 ? "DANE-EE" : mu == 2 ?
+		    "DANE-TA" : mu == 1 ? "PKIX-EE" : "PKIX-TA");
 	} else {
-		pr_note(r, PROBE_FAIL, "%s: no TLSA record matches the certificate served "
-		    "(%d usable records)", qname, usable);
+		/* The headline: no TLSA match when OpenSSL found none, else its verdict. */
+		for (i = 0; i < (size_t)ve.n; i++)
+			if (ve.v[i].err == X509_V_ERR_DANE_NO_MATCH)
+				vr = X509_V_ERR_DANE_NO_MATCH;
+		pr_note(r, PROBE_FAIL, "%s: OpenSSL DANE verification failed: %s (error %ld; "
+		    "%d usable TLSA records)", qname, X509_verify_cert_error_string(vr), vr,
+		    dc.nadded);
+		for (i = 0; i < (size_t)ve.n; i++) {
+			if (ve.v[i].err != vr)
+				sb_addf(&r->details, "     also: %s at depth %d\n",
+				    X509_verify_cert_error_string(ve.v[i].err), ve.v[i].depth);
+		}
 		pr_sumadd(r, "%s: TLSA MISMATCH", qname);
 	}
+	conn_close(&c);
 out:
+	free(dc.added);
 	free(cause);
 	free(qname);
 	tlsa_set_free(&ts);

@@ -10,7 +10,20 @@ cd "$(dirname "$0")/../.."
 MXDECK=${MXDECK:-$PWD/build/mxdeck}
 tmp=$(mktemp -d)
 n=0
-trap 'for i in $(seq 0 $n); do tmux -S "$tmp/tmux-$i.sock" kill-server 2>/dev/null; done; rm -rf "$tmp"' EXIT
+# Stop the tmux servers that exist (run() numbers them from 1) and remove $tmp, keeping
+# the script's exit status: under set -e a failing command in the trap would end it
+# early, with $tmp left behind and the bench reported failed.
+cleanup() {
+	local rc=$? s
+	for s in "$tmp"/tmux-*.sock; do
+		if [ -S "$s" ]; then
+			tmux -S "$s" kill-server 2>/dev/null || true
+		fi
+	done
+	rm -rf "$tmp"
+	exit "$rc"
+}
+trap cleanup EXIT
 
 cp share/examples/demo.ini share/examples/demo-users.csv "$tmp/"
 awk 'BEGIN { print "email,imap,pop3,smtp,activesync,mapi,owa,ews";

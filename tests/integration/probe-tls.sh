@@ -5,6 +5,11 @@
 # warn, TLS 1.0-only fail against >=TLSv1.2, client renegotiation accepted fail under
 # no_renegotiation = yes; silent, garbage, reset, closed and unreachable endpoints fail
 # within the per-probe timeout. Protocol and cipher are cross-checked with s_client.
+# An SMTP server that picks its certificate by SNI (right name with SNI, another
+# without, which is what Postfix's SMTP client sees) warns, cross-checked with
+# posttls-finger; an RSA-1024 leaf signed with SHA-1 reports both weaknesses, each on
+# its own, with every certificate's key and signature algorithm (cross-checked with
+# openssl x509).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
@@ -24,13 +29,25 @@ P_OLD=$(lab_port); lab_s_server "$P_OLD" "$K/good.pem" "$K/good.key" -tls1 \
     -cipher 'DEFAULT:@SECLEVEL=0'
 P_RENEG=$(lab_port); lab_s_server "$P_RENEG" "$K/good.pem" "$K/good.key" \
     -client_renegotiation -no_tls1_3
+# SNI smtp.lab.test gets the right certificate, no SNI the wrong one
+P_SNI=$(lab_port); lab_s_server "$P_SNI" "$K/wrong.pem" "$K/wrong.key" \
+    -servername smtp.lab.test -cert2 "$K/good.pem" -key2 "$K/good.key"
+# RSA-1024 leaf signed with SHA-1 by the lab CA
+openssl req -newkey rsa:1024 -nodes -keyout "$K/weak.key" -subj "/CN=smtp.lab.test" \
+    -out "$K/weak.csr" 2>/dev/null
+printf 'subjectAltName=DNS:smtp.lab.test\nbasicConstraints=CA:FALSE\n' > "$K/weak.ext"
+openssl x509 -req -sha1 -in "$K/weak.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" \
+    -CAcreateserial -days 30 -extfile "$K/weak.ext" -out "$K/weak.pem" 2>/dev/null
+chmod 644 "$K"/*
+P_WEAK=$(lab_port); lab_s_server "$P_WEAK" "$K/weak.pem" "$K/weak.key" \
+    -cipher 'DEFAULT:@SECLEVEL=0'
 P_SILENT=$(lab_port); lab_bad silent "$P_SILENT"
 P_GARB=$(lab_port); lab_bad garbage "$P_GARB"
 P_RESET=$(lab_port); lab_bad reset "$P_RESET"
 P_SGARB=$(lab_port); lab_bad smtpgarbage "$P_SGARB"
 P_HANG=$(lab_port); lab_bad close "$P_HANG"
 P_CLOSED=$(lab_port)
-for p in $P_GOOD $P_EXP $P_WRONG $P_SOON $P_OLD $P_RENEG $P_SILENT $P_GARB $P_RESET $P_SGARB $P_HANG; do
+for p in $P_GOOD $P_EXP $P_WRONG $P_SOON $P_OLD $P_RENEG $P_SNI $P_WEAK $P_SILENT $P_GARB $P_RESET $P_SGARB $P_HANG; do
 	lab_wait_port "$p"
 done
 
@@ -63,6 +80,8 @@ EOF
 	host soon "$P_SOON"
 	host old "$P_OLD"
 	host reneg "$P_RENEG"
+	host sni "$P_SNI"
+	host weak "$P_WEAK"
 	host silent "$P_SILENT"
 	host garbage "$P_GARB"
 	host reset "$P_RESET"
@@ -102,6 +121,7 @@ check "JSON output parses" /usr/bin/python3 -c "import json,sys; json.load(open(
 st() { lab_json_get "$LAB/out.json" "$1" "$2" status; }
 sm() { lab_json_get "$LAB/out.json" "$1" "$2" summary; }
 dt() { lab_json_get "$LAB/out.json" "$1" "$2" details; }
+lacks() { case $1 in *"$2"*) echo "     '$1' has '$2'" >&2; return 1 ;; esac; return 0; }
 
 check "valid certificate: ok" eq "$(st good 'tls smtps')" ok
 check "valid: chain ok, name ok" has "$(sm good 'tls smtps')" "chain ok"
@@ -132,6 +152,46 @@ done
 check "silent: says timed out" has "$(dt silent 'tls smtps')" "timed out"
 check "closed: says connection refused" has "$(dt closed 'tls smtps')" "refused"
 check "smtpgarbage: says not an SMTP reply" has "$(dt smtpgarbage 'tls smtp')" "not an SMTP reply"
+
+# SNI: Postfix's SMTP client sends none (unless DANE).
+check "SNI-dependent certificate: warn" eq "$(st sni 'tls smtps')" warn
+check "SNI: the SNI handshake is fine" has "$(sm sni 'tls smtps')" "chain ok, 29 days left, name ok (smtp.lab.test)"
+check "SNI: says the certificate differs without SNI, and which" has "$(sm sni 'tls smtps')" "NO-SNI CERT DIFFERS (CN=wrong.other.test (DNS:wrong.other.test))"
+check "SNI: names both certificates" has "$(dt sni 'tls smtps')" "with SNI smtp.lab.test the server presents CN=smtp.lab.test"
+check "SNI: the no-SNI one does not match" has "$(dt sni 'tls smtps')" "presents CN=wrong.other.test (DNS:wrong.other.test), which does NOT match"
+check "same certificate either way: said so" has "$(dt good 'tls smtps')" "the same certificate with and without SNI"
+check "same certificate either way: no SNI warning" eq "$(st good 'tls smtps')" ok
+if command -v posttls-finger >/dev/null; then
+	ptf=$(posttls-finger -c -w -l secure -F "$K/ca.pem" -t 5 -T 1 "[127.0.0.1]:$P_SNI" 2>&1 || true)
+	echo "posttls-finger (no SNI): $ptf"
+	check "posttls-finger agrees: without SNI the server presents wrong.other.test" has "$ptf" "subject_CN=wrong.other.test"
+	ptf=$(posttls-finger -c -w -l secure -F "$K/ca.pem" -s smtp.lab.test -t 5 -T 1 "[127.0.0.1]:$P_SNI" 2>&1 || true)
+	check "posttls-finger agrees: with SNI smtp.lab.test it presents smtp.lab.test" has "$ptf" "subject_CN=smtp.lab.test"
+fi
+
+# Weak key and weak signature: each on its own, and the fields of every certificate.
+x=$(openssl x509 -in "$K/weak.pem" -noout -text)
+check "openssl x509: the weak leaf is RSA-1024" has "$x" "Public-Key: (1024 bit)"
+check "openssl x509: ...signed with SHA-1" has "$x" "Signature Algorithm: sha1WithRSAEncryption"
+check "weak leaf: fail" eq "$(st weak 'tls smtps')" fail
+check "weak leaf: the key, on its own" has "$(sm weak 'tls smtps')" "WEAK KEY RSA-1024 (chain[0])"
+check "weak leaf: the signature, on its own" has "$(sm weak 'tls smtps')" "WEAK SIGNATURE SHA1 (chain[0])"
+check "weak leaf: key and signature as fields" has "$(dt weak 'tls smtps')" "chain[0] CN=smtp.lab.test (DNS:smtp.lab.test): key=RSA bits=1024 security_bits=80 signature=sha1WithRSAEncryption"
+check "weak leaf: the CA's fields too" has "$(dt weak 'tls smtps')" "chain[1] CN=mxdeck lab CA: key=RSA bits=2048 security_bits=112 signature=sha256WithRSAEncryption (self-signed)"
+certs() {	# host -> "depth key_type key_bits security_bits signature self_signed" lines
+	/usr/bin/python3 - "$LAB/out.json" "$1" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    if r["host"] == sys.argv[2] and r["name"] == "tls smtps":
+        for c in r.get("certs", []):
+            print(c["depth"], c["key_type"], c["key_bits"], c["security_bits"],
+                  c["signature"], c["signature_security_bits"], c["self_signed"])
+PY
+}
+check "weak leaf: JSON certs fields" eq "$(certs weak)" "0 RSA 1024 80 sha1WithRSAEncryption 63 False
+1 RSA 2048 112 sha256WithRSAEncryption 128 True"
+check "good leaf: its fields" has "$(dt good 'tls smtps')" "chain[0] CN=smtp.lab.test (DNS:smtp.lab.test, DNS:imap.lab.test"
+check "good leaf: no weakness" lacks "$(sm good 'tls smtps')" "WEAK"
 
 # Cross-check protocol and cipher with openssl s_client.
 for h in good expired old; do

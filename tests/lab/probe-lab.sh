@@ -110,12 +110,13 @@ lab_leaf() {
 	    -CAcreateserial -days "$2" -extfile "$d/$1.ext" -out "$d/$1.pem" 2>/dev/null
 }
 
-# lab_s_server PORT CERT KEY [options]: openssl s_server on 127.0.0.1:PORT.
+# lab_s_server PORT CERT KEY [options]: openssl s_server on 127.0.0.1:PORT, sending
+# the lab CA as its chain (or the file $LAB_CHAIN).
 lab_s_server() {
 	local port=$1 cert=$2 key=$3
 	shift 3
 	openssl s_server -quiet -accept "127.0.0.1:$port" -cert "$cert" -key "$key" \
-	    -cert_chain "$LAB/pki/ca.pem" "$@" <"$LAB/stdin.fifo" >"$LAB/s_server-$port.log" 2>&1 &
+	    -cert_chain "${LAB_CHAIN:-$LAB/pki/ca.pem}" "$@" <"$LAB/stdin.fifo" >"$LAB/s_server-$port.log" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
 }
 
@@ -308,6 +309,91 @@ EOF
 		cat "$d/nsd.log" "$d/stdout" >&2 2>/dev/null
 		return 1
 	fi
+}
+
+# lab_addr: a free 127.x.y.z address (nothing bound to it), for a daemon that must sit
+# on a fixed port, such as a resolver for glibc's stub (always port 53).
+lab_addr() {
+	local a
+	while :; do
+		a=127.$(( (RANDOM % 200) + 20 )).$(( (RANDOM % 250) + 1 )).$(( (RANDOM % 250) + 1 ))
+		if ! ss -Hanu "src $a" 2>/dev/null | grep -q . &&
+		    ! ss -Hant "src $a" 2>/dev/null | grep -q .; then
+			echo "$a"
+			return
+		fi
+	done
+}
+
+# lab_unbound NAME ADDR PORT ANCHOR ZONES NSDPORT: a validating unbound on ADDR:PORT
+# whose only trust anchors are in ANCHOR (DNSKEY or DS lines), asking the lab nsd on
+# 127.0.0.1:NSDPORT for each of ZONES (space-separated); Extended DNS Errors (RFC 8914)
+# on.
+lab_unbound() {
+	local name=$1 addr=$2 port=$3 anchor=$4 zone=$5 nsd=$6 d=$LAB/unbound-$1 i
+	mkdir -p "$d"
+	cp "$anchor" "$d/anchor"
+	cat > "$d/unbound.conf" <<EOF
+server:
+  interface: $addr
+  port: $port
+  do-ip6: no
+  username: ""
+  chroot: ""
+  directory: "$d"
+  pidfile: "$d/unbound.pid"
+  use-syslog: no
+  logfile: "$d/unbound.log"
+  verbosity: 1
+  val-log-level: 2
+  num-threads: 1
+  so-reuseport: no
+  access-control: 127.0.0.0/8 allow
+  do-not-query-localhost: no
+  module-config: "validator iterator"
+  trust-anchor-file: "$d/anchor"
+  local-zone: "test." nodefault
+  ede: yes
+  val-bogus-ttl: 1
+remote-control:
+  control-enable: no
+EOF
+	for i in $zone; do
+		printf 'stub-zone:\n  name: "%s"\n  stub-addr: 127.0.0.1@%s\n' "$i" "$nsd" \
+		    >> "$d/unbound.conf"
+	done
+	chmod -R a+rX "$d"
+	if ! unbound-checkconf "$d/unbound.conf" >"$d/check.log" 2>&1; then
+		cat "$d/check.log" >&2
+		return 1
+	fi
+	unbound -d -c "$d/unbound.conf" >"$d/stdout" 2>&1 &
+	LAB_PIDS="$LAB_PIDS $!"
+	for i in $(seq 1 100); do
+		if ss -Hlnu "src $addr" 2>/dev/null | grep -q ":$port\\b"; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "lab: unbound $name did not start" >&2
+	cat "$d/stdout" "$d/unbound.log" >&2 2>/dev/null
+	return 1
+}
+
+# lab_sign_zone DIR ZONE [ldns-signzone options]: sign DIR/ZONE (the zone file is named
+# after the zone) with a fresh KSK (RSASHA256 2048) and ZSK (1024) into DIR/ZONE.signed;
+# the KSK's DNSKEY goes to DIR/anchor.key, its DS to DIR/anchor.ds.
+lab_sign_zone() {
+	local dir=$1 zone=$2
+	shift 2
+	(
+		cd "$dir"
+		ksk=$(ldns-keygen -a RSASHA256 -b 2048 -k "$zone")
+		zsk=$(ldns-keygen -a RSASHA256 -b 1024 "$zone")
+		ldns-signzone -n "$@" -f "$zone.signed" "$zone" "$zsk" "$ksk" >/dev/null
+		cp "$ksk.key" anchor.key
+		cp "$ksk.ds" anchor.ds
+	)
 }
 
 # lab_bad MODE PORT: a misbehaving server (tests/lab/probe-badserver.py).

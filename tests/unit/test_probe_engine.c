@@ -259,6 +259,39 @@ t_json(void **state)
 	probe_result_free(d);
 }
 
+/* The certificate fields of a tls result: JSON and a deep copy. */
+static void
+t_json_certs(void **state)
+{
+	const struct probe_cert certs[2] = {
+		{ 0, "CN=mx \"a\"", "RSA", "", 1024, 80, "sha1WithRSAEncryption", 63, false },
+		{ 1, "CN=CA", "EC", "prime256v1", 256, 128, "ecdsa-with-SHA256", 128, true },
+	};
+	struct probe_result r = {
+		.status = PROBE_FAIL, .kind = "tls", .name = "tls smtp", .host = "h",
+		.target = "t", .summary = "s", .details = "", .certs = certs, .ncerts = 2,
+	};
+	char *j = probe_result_json(&r);
+	struct probe_result *d;
+
+	(void)state;
+	assert_non_null(strstr(j, ",\"certs\":[{\"depth\":0,\"subject\":\"CN=mx \\\"a\\\"\","
+	    "\"key_type\":\"RSA\",\"key_group\":\"\",\"key_bits\":1024,\"security_bits\":80,"
+	    "\"signature\":\"sha1WithRSAEncryption\",\"signature_security_bits\":63,"
+	    "\"self_signed\":false},{\"depth\":1,\"subject\":\"CN=CA\",\"key_type\":\"EC\","
+	    "\"key_group\":\"prime256v1\",\"key_bits\":256,\"security_bits\":128,"
+	    "\"signature\":\"ecdsa-with-SHA256\",\"signature_security_bits\":128,"
+	    "\"self_signed\":true}],\"duration\""));
+	free(j);
+	d = probe_result_dup(&r);
+	assert_int_equal(d->ncerts, 2);
+	assert_ptr_not_equal(d->certs, r.certs);
+	assert_string_equal(d->certs[1].key_group, "prime256v1");
+	assert_ptr_not_equal(d->certs[1].key_group, certs[1].key_group);
+	assert_true(d->certs[1].self_signed);
+	probe_result_free(d);
+}
+
 static void
 t_resolver(void **state)
 {
@@ -286,87 +319,32 @@ t_resolver(void **state)
 	free(cause);
 }
 
-static X509 *
-mkcert(EVP_PKEY *key, EVP_PKEY *signer, const char *cn)
-{
-	X509 *x = X509_new();
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_set_pubkey(x, key);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_sign(x, signer, EVP_sha256());
-	return x;
-}
-
+/* Which TLSA records an SMTP client (RFC 7672) and any other client (RFC 6698) may use;
+ * whether a usable one matches is OpenSSL's DANE verification (tests/integration). */
 static void
-digest(X509 *x, int selector, struct tlsa_rec *rec)
+t_dane_unusable(void **state)
 {
-	unsigned char *der = NULL;
-	unsigned int n = 0;
-	int len;
+	int u;
 
-	len = selector == 0 ? i2d_X509(x, &der) :
-	    i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	assert_true(len > 0);
-	rec->data = malloc(EVP_MAX_MD_SIZE);
-	EVP_Digest(der, (size_t)len, rec->data, &n, EVP_sha256(), NULL);
-	rec->len = n;
-	OPENSSL_free(der);
-}
-
-static void
-t_dane_match(void **state)
-{
-	EVP_PKEY *k1 = EVP_EC_gen("P-256"), *k2 = EVP_EC_gen("P-256");
-	X509 *leaf = mkcert(k1, k2, "mx.lab.test"), *ca = mkcert(k2, k2, "CA");
-	X509 *other = mkcert(k2, k2, "other");
-	STACK_OF(X509) *chain = sk_X509_new_null();
-	struct tlsa_rec r = { 3, 1, 1, NULL, 0 };
-
-	sk_X509_push(chain, leaf);
-	sk_X509_push(chain, ca);
-	digest(leaf, 1, &r);
-	assert_int_equal(dane_match(chain, &r), 1);		/* 3 1 1 */
-	r.data[0] ^= 1;
-	assert_int_equal(dane_match(chain, &r), 0);
-	free(r.data);
-	r.selector = 0;
-	digest(leaf, 0, &r);
-	assert_int_equal(dane_match(chain, &r), 1);		/* 3 0 1 */
-	free(r.data);
-	/* 3 x 1 of the CA does not match the leaf... */
-	digest(ca, 0, &r);
-	assert_int_equal(dane_match(chain, &r), 0);
-	/* ...but 2 0 1 (trust anchor) does */
-	r.usage = 2;
-	assert_int_equal(dane_match(chain, &r), 1);
-	free(r.data);
-	/* 2 x x never matches the leaf itself */
-	digest(leaf, 0, &r);
-	assert_int_equal(dane_match(chain, &r), 0);
-	free(r.data);
-	/* a different certificate with the CA's key: 3 1 1 of other vs leaf */
-	r.usage = 3;
-	r.selector = 1;
-	digest(other, 1, &r);
-	assert_int_equal(dane_match(chain, &r), 0);
-	r.mtype = 7;
-	assert_int_equal(dane_match(chain, &r), -1);
-	r.mtype = 1;
-	r.selector = 4;
-	assert_int_equal(dane_match(chain, &r), -1);
-	free(r.data);
-	sk_X509_free(chain);
-	X509_free(leaf);
-	X509_free(ca);
-	X509_free(other);
-	EVP_PKEY_free(k1);
-	EVP_PKEY_free(k2);
+	(void)state;
+	for (u = 2; u <= 3; u++) {
+		assert_null(dane_unusable(u, 1, 1, 32, true));
+		assert_null(dane_unusable(u, 0, 2, 64, true));
+		assert_null(dane_unusable(u, 0, 0, 700, false));
+	}
+	/* PKIX-TA and PKIX-EE: unusable on SMTP ports, usable elsewhere */
+	assert_non_null(strstr(dane_unusable(1, 1, 1, 32, true), "PKIX-EE(1) is unusable"));
+	assert_non_null(strstr(dane_unusable(0, 1, 1, 32, true), "PKIX-TA(0) is unusable"));
+	assert_null(dane_unusable(1, 1, 1, 32, false));
+	assert_null(dane_unusable(0, 0, 1, 32, false));
+	assert_non_null(dane_unusable(4, 1, 1, 32, false));
+	assert_non_null(dane_unusable(-1, 1, 1, 32, false));
+	assert_non_null(dane_unusable(3, 2, 1, 32, true));
+	assert_non_null(dane_unusable(3, 1, 3, 32, true));
+	/* digest lengths */
+	assert_non_null(dane_unusable(3, 1, 1, 31, true));
+	assert_non_null(dane_unusable(3, 1, 2, 32, true));
+	assert_non_null(dane_unusable(3, 0, 0, 0, true));
 }
 
 int
@@ -378,8 +356,9 @@ main(void)
 		cmocka_unit_test(t_run_refused),
 		cmocka_unit_test(t_run_cancelled),
 		cmocka_unit_test(t_json),
+		cmocka_unit_test(t_json_certs),
 		cmocka_unit_test(t_resolver),
-		cmocka_unit_test(t_dane_match),
+		cmocka_unit_test(t_dane_unusable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
