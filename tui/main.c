@@ -24,6 +24,7 @@ static const struct command {
 	{ "apply", cmd_apply, false },
 	{ "audit", cmd_audit, false },
 	{ "test", cmd_test, false },
+	{ "unlock", cmd_unlock, false },
 };
 
 static void
@@ -39,6 +40,7 @@ usage(FILE *f)
 "       mxdeck apply PROFILE [--yes]        apply (asks unless --yes)\n"
 "       mxdeck audit PROFILE                drift + live tests, read-only\n"
 "       mxdeck test PROFILE                 live connectivity tests\n"
+"       mxdeck unlock PROFILE --host NAME   finish or roll back a dead run's transaction, release its lock\n"
 "options: --host NAME (repeatable)  --jobs N  --json  --known-hosts FILE  --identity FILE\n"
 "         --accept-new-host-keys  --yes  --dry-run  --no-color  -v  --version  --help\n"
 "PROFILE defaults to $XDG_CONFIG_HOME/mxdeck/site.ini, then the shipped demo profile.\n"
