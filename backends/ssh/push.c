@@ -2378,10 +2378,11 @@ apply(struct push *p)
 		if (!alive(p)) {
 			p->locked = false;	/* cannot release; the next run recovers it */
 			finish(p, EXIT_UNREACHABLE, xasprintf("the new files are in place and "
-			    "reloaded, but the connection was lost before the journal entry was "
+			    "reloaded, but the connection was lost while the journal entry was "
 			    "committed (%s): the lock %s and its transaction mark remain; the "
-			    "next apply (or mxdeck unlock) rolls this transaction back from %s "
-			    "first", cause, p->lockdir, p->backupdir));
+			    "next apply (or mxdeck unlock) keeps the new files if the journal "
+			    "has the entry, else rolls this transaction back from %s", cause,
+			    p->lockdir, p->backupdir));
 		} else {
 			char *why = xasprintf("the journal entry could not be committed: %s",
 			    cause);
@@ -2602,8 +2603,10 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		}
 		goto out;
 	}
-	if (o->mode == PUSH_APPLY)
+	if (o->mode == PUSH_APPLY) {
 		stage(&p, "locked");
+		stall("locked");
+	}
 	if (detect(&p, &detected, &cause) == -1) {
 		finish(&p, EXIT_UNREACHABLE, cause);
 		goto out;
