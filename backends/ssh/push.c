@@ -489,8 +489,12 @@ push_lock_describe(const struct host *host, const struct push_lock_state *st,
 		snprintf(age, sizeof age, "%lld s ago", st->age);
 	else
 		snprintf(age, sizeof age, "age unknown");
-	who = xasprintf("mxdeck pid %s on %s, since %s (%s)", st->pid ? st->pid : "?",
-	    st->controller ? st->controller : "?", st->since ? st->since : "?", age);
+	if (st->pid == NULL && st->controller == NULL)
+		who = xasprintf("an unfinished run (no owner file, %s)", age);
+	else
+		who = xasprintf("mxdeck pid %s on %s%s, since %s (%s)", st->pid ? st->pid : "?",
+		    st->controller ? st->controller : "?", st->owner == PUSH_LOCK_UNKNOWN ?
+		    " (another machine)" : "", st->since ? st->since : "?", age);
 	what = xasprintf("%s%s", st->txn ? ", in the middle of a transaction (lock/txn: it "
 	    "had started renaming files)" : "", st->takeover ? ", with a recovery of it "
 	    "under way or interrupted (lock/takeover)" : "");
@@ -508,11 +512,10 @@ push_lock_describe(const struct host *host, const struct push_lock_state *st,
 		    profile ? profile : "PROFILE", host->name);
 		break;
 	default:
-		s = xasprintf("%s/lock: held by %s%s%s: if that run is no longer running, run "
+		s = xasprintf("%s/lock: held by %s%s: if that run is no longer running, run "
 		    "`mxdeck unlock %s --host %s` (it finishes or rolls back the run's "
 		    "transaction, then releases the lock; deleting the lock directory by "
-		    "hand would drop that transaction)", host->state_dir, who,
-		    st->controller ? ", another machine" : ", no owner file", what,
+		    "hand would drop that transaction)", host->state_dir, who, what,
 		    profile ? profile : "PROFILE", host->name);
 		break;
 	}
