@@ -304,7 +304,9 @@ push_thread(void *arg)
 	size_t n = j->snap->nhosts, next = 0;
 	pthread_t *t = xcalloc(n ? n : 1, sizeof *t);
 
-	while (next < n) {
+	/* cancel (the console closing, a signal): no new host is started; the hosts in
+	 * flight finish. */
+	while (next < n && atomic_load(&j->cancel) == 0) {
 		size_t batch = n - next < (size_t)j->maxpar ? n - next : (size_t)j->maxpar;
 
 		for (size_t i = 0; i < batch; i++) {
