@@ -281,7 +281,6 @@ static int
 journal_has(struct push *p, const char *bdir, bool *found, char **cause)
 {
 	char *path = xasprintf("%s/journal", p->host->state_dir), *j = NULL;
-	struct sbuf needle;
 	size_t len;
 
 	*found = false;
@@ -290,15 +289,7 @@ journal_has(struct push *p, const char *bdir, bool *found, char **cause)
 		return -1;
 	}
 	free(path);
-	if (j == NULL)
-		return 0;
-	sb_init(&needle);
-	sb_add(&needle, " backup=");
-	rp_pct_encode(&needle, bdir);
-	sb_addc(&needle, ' ');
-	for (size_t i = 0; i + needle.len <= len && !*found; i++)
-		*found = memcmp(j + i, needle.s, needle.len) == 0;
-	sb_free(&needle);
+	*found = rp_journal_has_backup(j, len, bdir);
 	free(j);
 	return 0;
 }
@@ -311,7 +302,7 @@ journal_has(struct push *p, const char *bdir, bool *found, char **cause)
 static int
 recover(struct push *p, char **cause)
 {
-	char *temps = NULL, *txn = NULL, *path;
+	char *temps = NULL, *txn = NULL, *path, *bdir = NULL;
 	struct strv tl = { 0 }, post = { 0 };
 	size_t len;
 	int rc = 0;
@@ -335,24 +326,19 @@ recover(struct push *p, char **cause)
 		return -1;
 	}
 	free(path);
-	rp_pct_lines(txn, len, &tl);
-	/* Lines after the first: "POST HEX PATH", the new content of each file. */
-	for (size_t i = 1; i < tl.n; i++)
-		if (strncmp(tl.v[i], "POST ", 5) == 0 && strlen(tl.v[i]) > 70 &&
-		    tl.v[i][69] == ' ' && strspn(tl.v[i] + 5, "0123456789abcdef") == 64)
-			strv_push(&post, tl.v[i] + 5);
-	if (txn != NULL && tl.n == 0)
+	/* The backup directory, then "HEX PATH": the new content of each file. */
+	rp_txn_parse(txn, len, &bdir, &post);
+	if (txn != NULL && bdir == NULL)
 		/* The run died while writing the mark, before its first rename. */
 		note(p, "the interrupted run's transaction mark %s/txn is empty: it had not "
 		    "started renaming", p->lockdir);
-	else if (txn != NULL && !is_backup_dir(p, tl.v[0])) {
+	else if (txn != NULL && !is_backup_dir(p, bdir)) {
 		*cause = xasprintf("host %s: the transaction mark %s/txn names '%s', which is "
 		    "not a backup directory under %s/backup; look at the host by hand, then "
-		    "run mxdeck unlock", p->host->name, p->lockdir, tl.v[0],
+		    "run mxdeck unlock", p->host->name, p->lockdir, bdir,
 		    p->host->state_dir);
 		rc = -1;
 	} else if (txn != NULL) {
-		char *bdir = xstrdup(tl.v[0]);
 		bool done = false;
 
 		if (journal_has(p, bdir, &done, cause) == -1)
@@ -370,10 +356,9 @@ recover(struct push *p, char **cause)
 				note(p, "backup %s restored: the host is back to its state before "
 				    "that run", bdir);
 		}
-		free(bdir);
 	}
+	free(bdir);
 	strv_free(&post);
-	strv_free(&tl);
 	free(txn);
 	return rc;
 }
