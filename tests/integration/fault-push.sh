@@ -328,6 +328,7 @@ fi
 # transaction completed (journal) and keep a hand edit made in between.
 if want drop-after-journal; then
 reset_host
+light_profile >"$lab/site.ini"	# changed-under-apply edited it
 echo "after /state/journal" >"$lab/arm/mv"
 if apply_case drop-after-journal 3 "lock"; then
 	if [ -f "$lab/arm/mv" ]; then
@@ -362,6 +363,7 @@ fi
 # 9. the journal cannot be written (its file system is full): fail before anything moves
 if want disk-full-journal; then
 reset_host
+light_profile >"$lab/site.ini"
 st=$h/state
 if ! mount -t tmpfs -o size=1m,mode=0755 tmpfs "$st" 2>"$lab/mount.err"; then
 	echo "# skip disk-full-journal: cannot mount a tmpfs: $(cat "$lab/mount.err")"
