@@ -519,8 +519,11 @@ jobs_drain(struct console *c)
 				struct hostrow *h = &j->hosts[e->idx];
 
 				free(h->state);
+				/* push.c words a host another run holds "host H: locked: ..." */
 				h->state = xstrdup(e->exit == 0 ? "done" : e->exit == 1 ?
-				    "drift" : e->exit == 3 ? "unreachable" : e->exit == 4 ?
+				    "drift" : e->exit == 3 && e->text != NULL &&
+				    strstr(e->text, ": locked: ") != NULL ? "locked" :
+				    e->exit == 3 ? "unreachable" : e->exit == 4 ?
 				    "rolled back" : e->exit == 5 ? "ROLLBACK FAILED" : "failed");
 				free(h->summary);
 				h->summary = e->text;
