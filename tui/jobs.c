@@ -358,6 +358,7 @@ start_push(struct console *c, enum push_mode mode)
 	j->popts.identity = c->cli->identity;
 	j->popts.accept_new = c->cli->accept_new_host_keys;
 	j->popts.profile_hash = j->hash;
+	j->popts.profile = c->cli->profile;
 	if (gethostname(j->controller, sizeof j->controller - 1) != 0)
 		snprintf(j->controller, sizeof j->controller, "localhost");
 	j->popts.controller = j->controller;
