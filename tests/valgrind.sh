@@ -7,7 +7,8 @@
 # paths), render of every example, render into an unwritable place, `test` against
 # loopback ports with nothing listening and against a silent server (the probe engine's
 # threads, timeouts and cleanup), and plan/apply on an `address = local` host in a
-# temp tree once those commands are built (skipped with a note before).
+# temp tree once those commands are built (skipped with a note before), with a lock left
+# from another machine (plan, a refused apply, unlock).
 #
 # Env: MXDECK (a normal build, not ASan), BUILD. Prints one line per case; exit 0 when
 # every case is clean, 1 otherwise (the valgrind log of a failed case is printed).
@@ -186,6 +187,15 @@ EOF
 	vg apply-local 0 apply --yes "$tmp/local.ini"
 	vg plan-after-apply 0 plan "$tmp/local.ini"
 	vg plan-local-json 0 plan --json "$tmp/local.ini"
+	# a lock left from another machine: plan reports it, apply is refused (locked),
+	# unlock takes it over and releases it, a second unlock finds none
+	mkdir -m 0700 "$root/state/lock"
+	printf 'pid=4242\ncontroller=elsewhere.example\nhost=here\ntime=x\nepoch=1\n' \
+	    >"$root/state/lock/owner"
+	vg plan-left-lock 1 plan "$tmp/local.ini"
+	vg apply-locked 3 apply --yes "$tmp/local.ini"
+	vg unlock-local 0 unlock "$tmp/local.ini" --host here
+	vg unlock-none 0 unlock "$tmp/local.ini" --host here
 fi
 
 echo "$((n - fails)) of $n cases clean under valgrind"

@@ -18,7 +18,7 @@ enum {
 };
 
 struct cli {
-	const char *command;	/* "console", "render", "lint", "plan", "apply", "audit", "test", "batch" */
+	const char *command;	/* "console", "render", "lint", "plan", "apply", "audit", "test", "batch", "unlock" */
 	const char *profile;	/* resolved profile path */
 	const char *outdir;	/* render DIR */
 	struct strv hosts;	/* --host, repeatable; empty = all */
@@ -45,6 +45,7 @@ int cmd_apply(struct cli *cli);		/* tui/cmd-push.c */
 int cmd_batch(struct cli *cli);		/* tui/cmd-push.c */
 int cmd_audit(struct cli *cli);		/* tui/cmd-push.c: drift + live tests, read-only */
 int cmd_test(struct cli *cli);		/* tui/cmd-test.c */
+int cmd_unlock(struct cli *cli);	/* tui/cmd-push.c: recover a dead run's lock */
 int cmd_console(struct cli *cli);	/* tui/console.c: the ncurses console (and --audit) */
 
 /* Load the profile for a command: prints findings to stderr; returns NULL (after

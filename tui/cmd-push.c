@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,14 @@ worker(void *arg)
 		pthread_mutex_unlock(&j->mu);
 		if (i >= j->n)
 			break;
+		if (j->opts->cancel != NULL && atomic_load(j->opts->cancel) != 0) {
+			/* A signal came: no new host is started. */
+			j->results[i].exit = EXIT_ROLLEDBACK;
+			j->results[i].interrupted = true;
+			j->results[i].summary = xstrdup("not started (interrupted): nothing was "
+			    "changed");
+			continue;
+		}
 		push_host(j->site, j->hosts[i], j->opts, &j->results[i]);
 		if (j->progress != NULL) {
 			pthread_mutex_lock(&j->mu);
@@ -95,6 +104,83 @@ run_hosts(const struct site *site, const struct host **hosts, size_t n, int jobs
 	pthread_mutex_destroy(&j.mu);
 }
 
+/* SIGINT, SIGTERM and SIGHUP during an apply (or unlock): blocked in every thread and
+ * taken by one watcher thread, which sets the push's cancel flag and says what
+ * happens. No new host starts; a host in flight stops before its first rename with
+ * nothing changed, or, past it, finishes or rolls back as usual; every lock is
+ * released; the report says where each host stands; the exit status is then
+ * 128 + the signal number. */
+struct sigwatch {
+	pthread_t thr;
+	sigset_t set, old;
+	atomic_int cancel;	/* the first signal's number, 0 before */
+	atomic_int done;
+	bool	 running;
+};
+
+static const char *
+sig_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ?
+	    "SIGHUP" : "a signal";
+}
+
+static void *
+sigwatch_thread(void *arg)
+{
+	struct sigwatch *w = arg;
+
+	while (atomic_load(&w->done) == 0) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		int sig = sigtimedwait(&w->set, NULL, &ts);
+
+		if (sig <= 0)
+			continue;
+		if (atomic_load(&w->cancel) == 0) {
+			atomic_store(&w->cancel, sig);
+			fprintf(stderr, "mxdeck: %s: stopping: no new host is started; a host "
+			    "that has not started renaming stops with nothing changed, a host "
+			    "past that finishes or rolls back; every lock is released; wait for "
+			    "the report\n", sig_name(sig));
+		} else
+			fprintf(stderr, "mxdeck: %s: still finishing the hosts in flight (kill "
+			    "-9 now would leave their locks and transactions for the next run "
+			    "to recover)\n", sig_name(sig));
+		fflush(stderr);
+	}
+	return NULL;
+}
+
+static void
+sigwatch_start(struct sigwatch *w)
+{
+	memset(w, 0, sizeof *w);
+	atomic_init(&w->cancel, 0);
+	atomic_init(&w->done, 0);
+	sigemptyset(&w->set);
+	sigaddset(&w->set, SIGINT);
+	sigaddset(&w->set, SIGTERM);
+	sigaddset(&w->set, SIGHUP);
+	/* Before any worker thread exists: they inherit the mask. */
+	pthread_sigmask(SIG_BLOCK, &w->set, &w->old);
+	w->running = pthread_create(&w->thr, NULL, sigwatch_thread, w) == 0;
+	if (!w->running)
+		pthread_sigmask(SIG_SETMASK, &w->old, NULL);
+}
+
+/* The signal that came, or 0. */
+static int
+sigwatch_stop(struct sigwatch *w)
+{
+	if (!w->running)
+		return 0;
+	atomic_store(&w->done, 1);
+	pthread_join(w->thr, NULL);
+	w->running = false;
+	pthread_sigmask(SIG_SETMASK, &w->old, NULL);
+	return atomic_load(&w->cancel);
+}
+
 static char *
 profile_hash(const char *path)
 {
@@ -131,9 +217,13 @@ json_strv(struct sbuf *b, const struct strv *sv)
 }
 
 static const char *
-exit_word(int e)
+exit_word(const struct push_result *r)
 {
-	switch (e) {
+	if (r->interrupted)
+		return "interrupted";
+	if (r->locked)
+		return "locked";
+	switch (r->exit) {
 	case EXIT_OK:			return "ok";
 	case EXIT_DRIFT:		return "drift";
 	case EXIT_USAGE:		return "profile-error";
@@ -161,7 +251,7 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 			continue;	/* -q: only hosts with something to say */
 
 		fprintf_safe(f, "=== host %s (%s): %s: %s\n", hosts[i]->name,
-		    hosts[i]->local ? "local" : hosts[i]->address, exit_word(r->exit),
+		    hosts[i]->local ? "local" : hosts[i]->address, exit_word(r),
 		    r->summary ? r->summary : "");
 		if (r->exit == EXIT_ROLLBACK_FAILED)
 			fprintf_safe(f, "!!! host %s: THE ROLLBACK FAILED: the host is in a mixed state; "
@@ -196,7 +286,10 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 			else
 				nbad++;
 		}
-		if (strcmp(verb, "apply") == 0)
+		if (strcmp(verb, "unlock") == 0)
+			fprintf(f, "mxdeck: %s: %zu host%s: %zu unlocked or not locked, %zu "
+			    "failed\n", verb, n, n == 1 ? "" : "s", nok, nbad);
+		else if (strcmp(verb, "apply") == 0)
 			/* An applied host exits 0: "with changes" would always read 0. */
 			fprintf_safe(f, "mxdeck: %s: %zu host%s: %zu applied, %zu already in sync, "
 			    "%zu failed\n", verb, n, n == 1 ? "" : "s", napplied, nok - napplied,
@@ -222,7 +315,7 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 		sb_add(b, ",\"address\":");
 		sb_json_string(b, hosts[i]->local ? "local" : hosts[i]->address);
 		sb_addf(b, ",\"exit\":%d,\"status\":", r->exit);
-		sb_json_string(b, exit_word(r->exit));
+		sb_json_string(b, exit_word(r));
 		sb_add(b, ",\"summary\":");
 		sb_json_string(b, r->summary);
 		sb_addf(b, ",\"applied\":%s,\"seconds\":%.3f,\"postfix_version\":",
@@ -303,7 +396,7 @@ probe_cb_human(const struct probe_result *r, void *arg)
 	monitor_add_check(a->mon, r);
 }
 
-enum mode { M_PLAN, M_APPLY, M_BATCH, M_DRY, M_AUDIT };
+enum mode { M_PLAN, M_APPLY, M_BATCH, M_DRY, M_AUDIT, M_UNLOCK };
 
 static int
 run(struct cli *cli, enum mode mode)
@@ -321,7 +414,9 @@ run(struct cli *cli, enum mode mode)
 	struct diags diags = { 0 };
 	struct monitor mon = { .command = "audit" };
 	const char *verb = mode == M_PLAN || mode == M_DRY ? "plan" :
-	    mode == M_AUDIT ? "audit" : "apply";
+	    mode == M_AUDIT ? "audit" : mode == M_UNLOCK ? "unlock" : "apply";
+	struct sigwatch sw;
+	int sig = 0;
 	struct sbuf json;
 	struct probe_summary psum;
 	bool probed = false;
@@ -333,6 +428,11 @@ run(struct cli *cli, enum mode mode)
 		if (cli->json)
 			jsondoc_error(cli, verb, NULL, "not on a terminal, so nobody can confirm; "
 			    "add --yes (or use --batch) to apply without asking", EXIT_USAGE);
+		return EXIT_USAGE;
+	}
+	if (mode == M_UNLOCK && cli->hosts.n == 0) {
+		fprintf(stderr, "mxdeck: unlock: name the host: mxdeck unlock %s --host NAME\n",
+		    cli->profile);
 		return EXIT_USAGE;
 	}
 	if ((site = cli_load_site_diags(cli, &diags)) == NULL ||
@@ -367,6 +467,7 @@ run(struct cli *cli, enum mode mode)
 	o.may_prompt = mode != M_BATCH && mode != M_DRY;	/* never in --batch */
 	o.accept_new = cli->accept_new_host_keys;
 	o.profile_hash = hash;
+	o.profile = cli->profile;
 	o.controller = ctl;
 	o.pid = (long)getpid();
 	o.connect_timeout = 10;
@@ -401,13 +502,32 @@ run(struct cli *cli, enum mode mode)
 		}
 	}
 	o.mode = mode == M_PLAN || mode == M_DRY ? PUSH_PLAN :
-	    mode == M_AUDIT ? PUSH_AUDIT : PUSH_APPLY;
+	    mode == M_AUDIT ? PUSH_AUDIT : mode == M_UNLOCK ? PUSH_UNLOCK : PUSH_APPLY;
+	if (o.mode == PUSH_APPLY || o.mode == PUSH_UNLOCK) {
+		sigwatch_start(&sw);
+		o.cancel = &sw.cancel;
+	}
 	run_hosts(site, hosts, n, cli->jobs, &o, res, cli->verbose ? stderr : NULL);
+	if (o.cancel != NULL)
+		sig = sigwatch_stop(&sw);
 	report_human(human, verb, hosts, res, n, mode != M_APPLY && mode != M_BATCH ?
 	    true : cli->verbose > 0, cli->quiet);
 	rc = worst(res, n);
 	for (size_t i = 0; mode == M_AUDIT && i < n; i++)
 		monitor_add_host(&mon, hosts[i]->name, res[i].exit, (int)res[i].changes.n);
+	if (sig != 0) {
+		size_t nstopped = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (res[i].interrupted)
+				nstopped++;
+		fprintf(human != NULL ? human : stderr, "mxdeck: %s interrupted by %s: %zu "
+		    "host%s stopped or not started with nothing changed, %zu finished (see "
+		    "each host above); no lock is left by this run unless a host above says "
+		    "so\n", verb, sig_name(sig), nstopped, nstopped == 1 ? "" : "s",
+		    n - nstopped);
+		rc = 128 + sig;
+	}
 
 	if (mode == M_AUDIT) {
 		struct probe_opts po;
@@ -523,4 +643,10 @@ int
 cmd_audit(struct cli *cli)
 {
 	return run(cli, M_AUDIT);
+}
+
+int
+cmd_unlock(struct cli *cli)
+{
+	return run(cli, M_UNLOCK);
 }

@@ -1322,8 +1322,9 @@ cmd_console(struct cli *cli)
 	rc = c->exitcode;
 	tty_close();
 	if (jobs_busy(c))
-		fprintf(stderr, "mxdeck: waiting for the running plan/push to finish (a push "
-		    "is never cut off half-way)\n");
+		fprintf(stderr, "mxdeck: waiting for the hosts in flight of the running "
+		    "plan/push to finish (a push is never cut off half-way); no new host is "
+		    "started\n");
 	console_free(c);
 	return rc;
 }

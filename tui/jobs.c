@@ -304,7 +304,9 @@ push_thread(void *arg)
 	size_t n = j->snap->nhosts, next = 0;
 	pthread_t *t = xcalloc(n ? n : 1, sizeof *t);
 
-	while (next < n) {
+	/* cancel (the console closing, a signal): no new host is started; the hosts in
+	 * flight finish. */
+	while (next < n && atomic_load(&j->cancel) == 0) {
 		size_t batch = n - next < (size_t)j->maxpar ? n - next : (size_t)j->maxpar;
 
 		for (size_t i = 0; i < batch; i++) {
@@ -357,6 +359,7 @@ start_push(struct console *c, enum push_mode mode)
 	j->popts.ssh_config = c->cli->ssh_config;	/* no passphrase prompt under curses */
 	j->popts.accept_new = c->cli->accept_new_host_keys;
 	j->popts.profile_hash = j->hash;
+	j->popts.profile = c->cli->profile;
 	if (gethostname(j->controller, sizeof j->controller - 1) != 0)
 		snprintf(j->controller, sizeof j->controller, "localhost");
 	j->popts.controller = j->controller;
@@ -518,8 +521,11 @@ jobs_drain(struct console *c)
 				struct hostrow *h = &j->hosts[e->idx];
 
 				free(h->state);
+				/* push.c words a host another run holds "host H: locked: ..." */
 				h->state = xstrdup(e->exit == 0 ? "done" : e->exit == 1 ?
-				    "drift" : e->exit == 3 ? "unreachable" : e->exit == 4 ?
+				    "drift" : e->exit == 3 && e->text != NULL &&
+				    strstr(e->text, ": locked: ") != NULL ? "locked" :
+				    e->exit == 3 ? "unreachable" : e->exit == 4 ?
 				    "rolled back" : e->exit == 5 ? "ROLLBACK FAILED" : "failed");
 				free(h->summary);
 				h->summary = e->text;

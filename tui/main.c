@@ -26,6 +26,7 @@ static const struct command {
 	{ "apply", cmd_apply, false },
 	{ "audit", cmd_audit, false },
 	{ "test", cmd_test, false },
+	{ "unlock", cmd_unlock, false },
 };
 
 static void
@@ -41,6 +42,7 @@ usage(FILE *f)
 "       mxdeck apply PROFILE [--yes]        apply (asks unless --yes)\n"
 "       mxdeck audit PROFILE                drift + live tests, read-only\n"
 "       mxdeck test PROFILE                 live connectivity tests\n"
+"       mxdeck unlock PROFILE --host NAME   finish or roll back a dead run's transaction, release its lock\n"
 "options: --host NAME (repeatable)  --jobs N  --json  --known-hosts FILE  --identity FILE\n"
 "         -F FILE (ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config)\n"
 "         --accept-new-host-keys  --yes  --dry-run  --no-color  -v  --version  --help\n"

@@ -633,9 +633,22 @@ conn_fill(struct conn *c, char **cause)
 	ssize_t n;
 	int ret;
 
-	if (c->in.len > 64 * 1024) {
-		*cause = xstrdup("server sent more than 64 KiB without a line end");
-		return (-1);
+	/* What is buffered is the unit being read (a multi-line reply may hold up to
+	 * 1000 lines of 4 KiB, each with its line end): only the bytes after the last
+	 * line end are "without a line end". */
+	{
+		size_t tail = c->in.len;
+
+		while (tail > 0 && c->in.s[tail - 1] != '\n')
+			tail--;
+		if (c->in.len - tail > 64 * 1024) {
+			*cause = xstrdup("server sent more than 64 KiB without a line end");
+			return (-1);
+		}
+		if (c->in.len > 8 * 1024 * 1024) {
+			*cause = xstrdup("server sent more than 8 MiB without completing a reply");
+			return (-1);
+		}
 	}
 	for (;;) {
 		if (mono_now() >= c->deadline) {

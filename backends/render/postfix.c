@@ -122,6 +122,34 @@ word_ok(const char *s)
 	return true;
 }
 
+/* Why s is not a word_ok() word, for a message ("'$' (...)", "a space"); NULL when it
+ * is one. */
+static char *
+word_bad(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return xstrdup("nothing (it is empty)");
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == ' ')
+			return xstrdup("a space");
+		if (c < 0x20 || c == 0x7f)
+			return xasprintf("a control character (byte 0x%02x)", c);
+		if (c >= 0x80)
+			return xasprintf("a non-ASCII byte (0x%02x)", c);
+		if (c == ',')
+			return xstrdup("a comma");
+		if (c == '#')
+			return xstrdup("'#' (Postfix would read the rest as a comment)");
+		if (c == '$')
+			return xstrdup("'$' (Postfix would expand it as a $parameter)");
+		if (c == '\\')
+			return xstrdup("a backslash");
+	}
+	return NULL;
+}
+
 static bool
 domain_ok(const char *s)
 {
@@ -209,9 +237,13 @@ render_tls(struct pf *pf, char **cause)
 
 	if (tls->certificate != NULL) {
 		if (!word_ok(tls->certificate) || (tls->key != NULL && !word_ok(tls->key))) {
-			*cause = xasprintf("%s:%d: [tls] certificate or key path contains a "
-			    "space, comma or control character: Postfix cannot use it",
-			    pf->site->path, tls->line);
+			bool cert = !word_ok(tls->certificate);
+			char *why = word_bad(cert ? tls->certificate : tls->key);
+
+			*cause = xasprintf("%s:%d: [tls] the %s path contains %s: Postfix "
+			    "cannot use it", pf->site->path, tls->line,
+			    cert ? "certificate" : "key", why);
+			free(why);
 			return -1;
 		}
 		sb_addf(&pf->main, "smtpd_tls_cert_file = %s\n", tls->certificate);
@@ -336,9 +368,12 @@ render_access(struct pf *pf, bool conn, char **cause)
 		if (u->protos & PROTO_BIT(PROTO_SMTP))
 			continue;
 		if (!word_ok(u->email)) {
-			*cause = xasprintf("%s:%d: user \"%s\": the address contains a space, "
-			    "comma or control character; it cannot be a Postfix table key",
-			    u->file != NULL ? u->file : site->path, u->line, u->email);
+			char *why = word_bad(u->email);
+
+			*cause = xasprintf("%s:%d: user \"%s\": the address contains %s; it "
+			    "cannot be a Postfix table key",
+			    u->file != NULL ? u->file : site->path, u->line, u->email, why);
+			free(why);
 			return -1;
 		}
 		add_lower(&f->data, u->email);

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "backends/render/render.h"
 #include "diff.h"
 #include "quote.h"
@@ -76,6 +78,7 @@ struct push {
 	struct strv created;	/* directories this run created */
 	bool	 have_doveconf, have_apache2, have_nginx, have_postfix;
 	bool	 lock_held;	/* lock_take failed because another run holds it */
+	char	*journal_tmp;	/* STATE/.journal.PID.tmp: the entry, written before renaming */
 	struct {
 		char	*path;
 		struct sbuf data;
@@ -180,9 +183,21 @@ merge_lines(const struct rfile *f, struct strv *out)
 	free(copy);
 }
 
-/* ---- locking and recovery ---- */
+/* ---- locking and recovery ----
+ *
+ * STATE/lock is a directory made by mkdir (atomic): its owner file names the run
+ * (pid, controller, time), temps lists the run's temporary files, txn marks a
+ * transaction that has started renaming (the backup directory, then the sha256 of
+ * every file's new content). A lock whose owner is gone (same controller, pid not
+ * running) is taken over; a lock from another controller is only taken over by
+ * `mxdeck unlock`. The takeover is serialized by mkdir STATE/lock/takeover: the one
+ * run whose mkdir succeeds re-reads the owner (it must still be the dead one), then
+ * finishes or rolls back the dead run's transaction and writes itself in as the
+ * owner, all while STATE/lock stays in place, so that no third run can start in
+ * between. Everyone else sees a held lock. */
 
-static int restore(struct push *p, const char *backupdir, char **cause);
+static int restore(struct push *p, const char *backupdir, const struct strv *post,
+    char **cause);
 
 static void
 stage(const struct push *p, const char *what)
@@ -191,16 +206,37 @@ stage(const struct push *p, const char *what)
 		p->o->progress(p->o->progress_arg, p->host, what);
 }
 
+static bool
+cancelled(const struct push *p)
+{
+	return p->o->cancel != NULL && atomic_load(p->o->cancel) != 0;
+}
+
 static char *
 lock_file(struct push *p, const char *name)
 {
 	return xasprintf("%s/%s", p->lockdir, name);
 }
 
+/* "HEX" (64 digits) of the sha256 of n bytes. */
+static void
+sha256_hex(const char *s, size_t n, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	out[0] = '\0';
+	if (EVP_Digest(s != NULL ? s : "", n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		return;
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 /* A small file of the host: *out NULL when it does not exist, else its bytes (any,
  * NUL-terminated) and *lenp their number. */
 static int
-read_small(struct push *p, const char *path, char **out, size_t *lenp, char **cause)
+xread_small(struct xport *x, const char *path, char **out, size_t *lenp, char **cause)
 {
 	struct sbuf b;
 	bool missing;
@@ -208,7 +244,7 @@ read_small(struct push *p, const char *path, char **out, size_t *lenp, char **ca
 	*out = NULL;
 	*lenp = 0;
 	sb_init(&b);
-	if (xport_read(p->x, path, &b, &missing, cause) == -1) {
+	if (xport_read(x, path, &b, &missing, cause) == -1) {
 		sb_free(&b);
 		return -1;
 	}
@@ -219,6 +255,12 @@ read_small(struct push *p, const char *path, char **out, size_t *lenp, char **ca
 	*lenp = b.len;
 	*out = sb_steal(&b);
 	return 0;
+}
+
+static int
+read_small(struct push *p, const char *path, char **out, size_t *lenp, char **cause)
+{
+	return xread_small(p->x, path, out, lenp, cause);
 }
 
 /* Is path a backup directory of this host: STATE/backup/NAME with a NAME push makes? */
@@ -233,13 +275,35 @@ is_backup_dir(const struct push *p, const char *path)
 	return ok;
 }
 
-/* Remove a dead run's leftovers: its temporary files, and roll back a transaction
- * that had started renaming. */
+/* Does the journal record the apply whose backup is bdir? The journal entry is
+ * committed after the reload: that transaction completed. */
+static int
+journal_has(struct push *p, const char *bdir, bool *found, char **cause)
+{
+	char *path = xasprintf("%s/journal", p->host->state_dir), *j = NULL;
+	size_t len;
+
+	*found = false;
+	if (read_small(p, path, &j, &len, cause) == -1) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	*found = rp_journal_has_backup(j, len, bdir);
+	free(j);
+	return 0;
+}
+
+/* Finish or roll back a dead run's transaction from the lock directory: remove its
+ * temporary files; a transaction the journal records as complete stays as it is (files
+ * changed since are someone's later work); one that had started renaming is rolled
+ * back, file by file, except a file that is now neither that run's old nor its new
+ * content (changed since: it is kept and named). */
 static int
 recover(struct push *p, char **cause)
 {
-	char *temps = NULL, *txn = NULL, *path;
-	struct strv tl = { 0 };
+	char *temps = NULL, *txn = NULL, *path, *bdir = NULL;
+	struct strv tl = { 0 }, post = { 0 };
 	size_t len;
 	int rc = 0;
 
@@ -262,171 +326,404 @@ recover(struct push *p, char **cause)
 		return -1;
 	}
 	free(path);
-	rp_pct_lines(txn, len, &tl);
-	if (txn != NULL && tl.n == 0)
+	/* The backup directory, then "HEX PATH": the new content of each file. */
+	rp_txn_parse(txn, len, &bdir, &post);
+	if (txn != NULL && bdir == NULL)
 		/* The run died while writing the mark, before its first rename. */
 		note(p, "the interrupted run's transaction mark %s/txn is empty: it had not "
 		    "started renaming", p->lockdir);
-	else if (txn != NULL && !is_backup_dir(p, tl.v[0])) {
+	else if (txn != NULL && !is_backup_dir(p, bdir)) {
 		*cause = xasprintf("host %s: the transaction mark %s/txn names '%s', which is "
-		    "not a backup directory under %s/backup; look at the host by hand and "
-		    "remove the lock directory when it is sane", p->host->name, p->lockdir,
-		    tl.v[0], p->host->state_dir);
-		strv_free(&tl);
-		free(txn);
-		return -1;
+		    "not a backup directory under %s/backup; look at the host by hand, then "
+		    "run mxdeck unlock", p->host->name, p->lockdir, bdir,
+		    p->host->state_dir);
+		rc = -1;
 	} else if (txn != NULL) {
-		char *bdir = xstrdup(tl.v[0]);
+		bool done = false;
 
-		note(p, "the interrupted run had started renaming files: restoring its backup %s",
-		    bdir);
-		if (restore(p, bdir, cause) == -1) {
-			free(bdir);
-			strv_free(&tl);
-			free(txn);
-			return -1;
+		if (journal_has(p, bdir, &done, cause) == -1)
+			rc = -1;
+		else if (done)
+			note(p, "the interrupted run had completed its transaction (the journal "
+			    "records its backup %s): nothing is restored; changes made on the "
+			    "host since then are kept", bdir);
+		else {
+			note(p, "the interrupted run had started renaming files: restoring its "
+			    "backup %s", bdir);
+			if (restore(p, bdir, &post, cause) == -1)
+				rc = -1;
+			else
+				note(p, "backup %s restored: the host is back to its state before "
+				    "that run", bdir);
 		}
-		note(p, "backup %s restored: the host is back to its state before that run",
-		    bdir);
-		free(bdir);
 	}
-	strv_free(&tl);
+	free(bdir);
+	strv_free(&post);
 	free(txn);
-	{
-		const char *names[] = { "txn", "temps", "owner" };
-
-		for (size_t i = 0; i < nitems(names); i++) {
-			path = lock_file(p, names[i]);
-			rc = xport_unlink(p->x, path, cause);
-			free(path);
-			if (rc == -1)
-				return -1;
-		}
-	}
-	return xport_rmdir(p->x, p->lockdir, cause);
+	return rc;
 }
 
+/* The owner file of a lock taken by this run. */
 static int
-lock_take(struct push *p, char **cause)
+lock_write_owner(struct push *p, const char *path, char **cause)
 {
-	bool existed;
-	char *owner = NULL, *path, *now;
-	size_t olen;
-	int attempt;
+	char *now = utc_stamp("%Y-%m-%dT%H:%M:%SZ");
+	char *owner = xasprintf("pid=%ld\ncontroller=%s\nhost=%s\ntime=%s\nepoch=%lld\n",
+	    p->o->pid, p->o->controller, p->host->name, now, (long long)time(NULL));
+	int rc = xport_write(p->x, path, owner, strlen(owner), 0600, cause);
 
-	if (xport_mkdir_p(p->x, p->host->state_dir, 0755, NULL, cause) == -1)
-		return -1;
-	for (attempt = 0; attempt < 2; attempt++) {
-		char *pid, *ctl, *when;
-		long opid;
-		bool stale;
-
-		if (xport_mkdir(p->x, p->lockdir, 0700, &existed, cause) == -1)
-			return -1;
-		if (!existed)
-			break;
-		path = lock_file(p, "owner");
-		if (read_small(p, path, &owner, &olen, cause) == -1) {
-			free(path);
-			return -1;
-		}
-		free(path);
-		pid = rp_owner_field(owner, olen, "pid");
-		ctl = rp_owner_field(owner, olen, "controller");
-		when = rp_owner_field(owner, olen, "time");
-		stale = false;
-		if (owner == NULL) {
-			struct xstat st;
-
-			/* A run that died between mkdir and writing its owner file. */
-			if (xport_lstat(p->x, p->lockdir, &st, cause) == -1)
-				stale = false;
-			else
-				stale = st.exists && (long long)time(NULL) - st.mtime > 120;
-		} else if (pid != NULL && rp_parse_pid(pid, &opid) == 0 && ctl != NULL &&
-		    strcmp(ctl, p->o->controller) == 0 && opid != p->o->pid &&
-		    kill((pid_t)opid, 0) == -1 && errno == ESRCH)
-			stale = true;
-		if (!stale || attempt > 0) {
-			p->lock_held = true;
-			*cause = xasprintf("host %s: locked: %s holds %s (mxdeck pid %s on %s "
-			    "since %s); another apply is running. If that run is dead, remove "
-			    "the lock directory by hand", p->host->name,
-			    owner != NULL ? "another run" : "an unfinished run", p->lockdir,
-			    pid ? pid : "?", ctl ? ctl : "?", when ? when : "?");
-			free(pid);
-			free(ctl);
-			free(when);
-			free(owner);
-			return -1;
-		}
-		note(p, "stale lock %s: mxdeck pid %s on %s (since %s) is no longer running; "
-		    "recovering it", p->lockdir, pid ? pid : "?", ctl ? ctl : "?",
-		    when ? when : "?");
-		free(pid);
-		free(ctl);
-		free(when);
-		if (recover(p, cause) == -1) {
-			char *c = *cause;
-
-			*cause = xasprintf("%s (while recovering the stale lock %s)", c,
-			    p->lockdir);
-			free(c);
-			free(owner);
-			return -1;
-		}
-		free(owner);
-		owner = NULL;
-		note(p, "stale lock recovered");
-	}
-	p->locked = true;
-	now = utc_stamp("%Y-%m-%dT%H:%M:%SZ");
-	owner = xasprintf("pid=%ld\ncontroller=%s\nhost=%s\ntime=%s\nepoch=%lld\n", p->o->pid,
-	    p->o->controller, p->host->name, now, (long long)time(NULL));
 	free(now);
-	path = lock_file(p, "owner");
-	if (xport_write(p->x, path, owner, strlen(owner), 0600, cause) == -1) {
-		char *c = NULL;
+	free(owner);
+	return rc;
+}
 
-		/* Disk full or the like: do not leave a lock without an owner behind. */
-		if (xport_unlink(p->x, path, &c) == -1 || xport_rmdir(p->x, p->lockdir, &c) == -1)
-			free(c);
-		else
-			p->locked = false;
+/* Read STATE/lock: who holds it and is that run alive. *ownerp (may be NULL) gets the
+ * owner file's bytes for a later comparison. */
+static int
+lock_read(struct xport *x, const char *lockdir, const char *controller, long self,
+    struct push_lock_state *st, char **ownerp, size_t *olenp, char **cause)
+{
+	struct xstat ls;
+	char *owner = NULL, *path, *epoch;
+	size_t olen = 0;
+	long opid;
+
+	memset(st, 0, sizeof *st);
+	st->age = -1;
+	if (ownerp != NULL)
+		*ownerp = NULL;
+	if (xport_lstat(x, lockdir, &ls, cause) == -1)
+		return -1;
+	if (!ls.exists)
+		return 0;
+	path = xasprintf("%s/owner", lockdir);
+	if (xread_small(x, path, &owner, &olen, cause) == -1) {
 		free(path);
-		free(owner);
 		return -1;
 	}
 	free(path);
-	free(owner);
+	st->pid = rp_owner_field(owner, olen, "pid");
+	st->controller = rp_owner_field(owner, olen, "controller");
+	st->since = rp_owner_field(owner, olen, "time");
+	epoch = rp_owner_field(owner, olen, "epoch");
+	if (epoch != NULL && epoch[0] >= '0' && epoch[0] <= '9')
+		st->age = (long long)time(NULL) - strtoll(epoch, NULL, 10);
+	else if (owner == NULL)
+		st->age = (long long)time(NULL) - ls.mtime;
+	free(epoch);
+	if (st->age < -1)
+		st->age = 0;
+	{
+		const char *names[] = { "txn", "takeover" };
+		bool *flags[] = { &st->txn, &st->takeover };
+
+		for (size_t i = 0; i < nitems(names); i++) {
+			struct xstat fs;
+
+			path = xasprintf("%s/%s", lockdir, names[i]);
+			if (xport_lstat(x, path, &fs, cause) == -1) {
+				free(path);
+				free(owner);
+				return -1;
+			}
+			free(path);
+			*flags[i] = fs.exists;
+		}
+	}
+	if (st->pid != NULL && rp_parse_pid(st->pid, &opid) == 0 && st->controller != NULL &&
+	    controller != NULL && strcmp(st->controller, controller) == 0)
+		st->owner = opid == self || kill((pid_t)opid, 0) == 0 || errno != ESRCH ?
+		    PUSH_LOCK_ALIVE : PUSH_LOCK_DEAD;
+	else
+		st->owner = PUSH_LOCK_UNKNOWN;
+	if (ownerp != NULL) {
+		*ownerp = owner;
+		*olenp = olen;
+	} else
+		free(owner);
 	return 0;
 }
 
+void
+push_lock_state_free(struct push_lock_state *st)
+{
+	free(st->pid);
+	free(st->controller);
+	free(st->since);
+	memset(st, 0, sizeof *st);
+}
+
+int
+push_lock_inspect(struct xport *x, const struct host *host, const char *controller,
+    struct push_lock_state *st, char **cause)
+{
+	char *lockdir = xasprintf("%s/lock", host->state_dir);
+	int rc = lock_read(x, lockdir, controller, (long)getpid(), st, NULL, NULL, cause);
+
+	free(lockdir);
+	return rc;
+}
+
+char *
+push_lock_describe(const struct host *host, const struct push_lock_state *st,
+    const char *profile)
+{
+	char age[48], *who, *what, *s;
+
+	if (st->age >= 0)
+		snprintf(age, sizeof age, "%lld s ago", st->age);
+	else
+		snprintf(age, sizeof age, "age unknown");
+	if (st->pid == NULL && st->controller == NULL)
+		who = xasprintf("an unfinished run (no owner file, %s)", age);
+	else
+		who = xasprintf("mxdeck pid %s on %s%s, since %s (%s)", st->pid ? st->pid : "?",
+		    st->controller ? st->controller : "?", st->owner == PUSH_LOCK_UNKNOWN ?
+		    " (another machine)" : "", st->since ? st->since : "?", age);
+	what = xasprintf("%s%s", st->txn ? ", in the middle of a transaction (lock/txn: it "
+	    "had started renaming files)" : "", st->takeover ? ", with a recovery of it "
+	    "under way or interrupted (lock/takeover)" : "");
+	switch (st->owner) {
+	case PUSH_LOCK_NONE:
+		s = NULL;
+		break;
+	case PUSH_LOCK_ALIVE:
+		s = xasprintf("%s/lock: an apply is running: %s%s", host->state_dir, who, what);
+		break;
+	case PUSH_LOCK_DEAD:
+		s = xasprintf("%s/lock: left behind by %s, which is no longer running%s: the "
+		    "next apply finishes or rolls back its transaction first, or run `mxdeck "
+		    "unlock %s --host %s`", host->state_dir, who, what,
+		    profile ? profile : "PROFILE", host->name);
+		break;
+	default:
+		s = xasprintf("%s/lock: held by %s%s: if that run is no longer running, run "
+		    "`mxdeck unlock %s --host %s` (it finishes or rolls back the run's "
+		    "transaction, then releases the lock; deleting the lock directory by "
+		    "hand would drop that transaction)", host->state_dir, who, what,
+		    profile ? profile : "PROFILE", host->name);
+		break;
+	}
+	free(who);
+	free(what);
+	return s;
+}
+
+/* Remove STATE/lock/takeover (our own: its owner file first). */
 static void
-lock_release(struct push *p)
+takeover_drop(struct push *p)
+{
+	char *tk = lock_file(p, "takeover"), *tko = xasprintf("%s/owner", tk), *c = NULL;
+
+	if (xport_unlink(p->x, tko, &c) == -1 || xport_rmdir(p->x, tk, &c) == -1)
+		free(c);
+	free(tko);
+	free(tk);
+}
+
+static int
+lock_take(struct push *p, bool force, char **cause)
+{
+	char *tk = lock_file(p, "takeover");
+	char *tko = xasprintf("%s/owner", tk);
+	char *opath = lock_file(p, "owner");
+	int rc = -1;
+
+	if (xport_mkdir_p(p->x, p->host->state_dir, 0755, NULL, cause) == -1)
+		goto out;
+	for (int attempt = 0; attempt < 4; attempt++) {
+		struct push_lock_state st;
+		char *owner = NULL, *again = NULL;
+		size_t olen = 0, alen = 0;
+		bool existed = false, stale, same;
+
+		if (xport_mkdir(p->x, p->lockdir, 0700, &existed, cause) == -1)
+			goto out;
+		if (!existed) {
+			p->locked = true;
+			if (lock_write_owner(p, opath, cause) == -1) {
+				char *c = NULL;
+
+				/* Disk full or the like: leave no lock without an owner. */
+				if (xport_unlink(p->x, opath, &c) == -1 ||
+				    xport_rmdir(p->x, p->lockdir, &c) == -1)
+					free(c);
+				else
+					p->locked = false;
+				goto out;
+			}
+			rc = 0;
+			goto out;
+		}
+		if (lock_read(p->x, p->lockdir, p->o->controller, p->o->pid, &st, &owner, &olen,
+		    cause) == -1)
+			goto out;
+		if (owner == NULL)
+			/* A run that died between mkdir and writing its owner file. */
+			stale = st.age > (force ? 10 : 120);
+		else
+			stale = st.owner == PUSH_LOCK_DEAD ||
+			    (force && st.owner == PUSH_LOCK_UNKNOWN);
+		if (!stale) {
+			char *d = push_lock_describe(p->host, &st, p->o->profile);
+
+			p->lock_held = true;
+			if (st.owner == PUSH_LOCK_ALIVE)
+				*cause = xasprintf("host %s: locked: another run holds %s (mxdeck "
+				    "pid %s on %s since %s, %lld s ago); another apply is running: "
+				    "wait for it to finish", p->host->name, p->lockdir,
+				    st.pid ? st.pid : "?", st.controller ? st.controller : "?",
+				    st.since ? st.since : "?", st.age);
+			else
+				*cause = xasprintf("host %s: locked: %s", p->host->name, d);
+			free(d);
+			free(owner);
+			push_lock_state_free(&st);
+			goto out;
+		}
+		if (xport_mkdir(p->x, tk, 0700, &existed, cause) == -1) {
+			struct xstat ls;
+			char *c = NULL;
+
+			free(owner);
+			push_lock_state_free(&st);
+			/* The lock went away in between (its holder finished): start over. */
+			if (xport_lstat(p->x, p->lockdir, &ls, &c) == 0 && !ls.exists) {
+				free(*cause);
+				*cause = NULL;
+				continue;
+			}
+			free(c);
+			goto out;
+		}
+		if (existed) {
+			struct push_lock_state ts;
+			char *tdir = NULL;
+
+			memset(&ts, 0, sizeof ts);
+			/* Someone else is recovering this lock, or died doing so. */
+			if (lock_read(p->x, tk, p->o->controller, p->o->pid, &ts, NULL, NULL,
+			    cause) == -1) {
+				free(owner);
+				push_lock_state_free(&st);
+				goto out;
+			}
+			if (force && ts.owner != PUSH_LOCK_ALIVE) {
+				/* unlock: the admin says that run is dead too. */
+				note(p, "removing the interrupted takeover %s (mxdeck pid %s on %s)",
+				    tk, ts.pid ? ts.pid : "?", ts.controller ? ts.controller : "?");
+				takeover_drop(p);
+				push_lock_state_free(&ts);
+				free(owner);
+				push_lock_state_free(&st);
+				continue;
+			}
+			p->lock_held = true;
+			tdir = xasprintf("mxdeck pid %s on %s", ts.pid ? ts.pid : "?",
+			    ts.controller ? ts.controller : "?");
+			*cause = xasprintf("host %s: locked: %s is taking over the stale lock %s "
+			    "(left by mxdeck pid %s on %s)%s", p->host->name, tdir, p->lockdir,
+			    st.pid ? st.pid : "?", st.controller ? st.controller : "?",
+			    ts.owner == PUSH_LOCK_ALIVE ? "; try again when it is done" :
+			    "; that takeover did not finish: run `mxdeck unlock PROFILE --host "
+			    "HOST`");
+			free(tdir);
+			push_lock_state_free(&ts);
+			free(owner);
+			push_lock_state_free(&st);
+			goto out;
+		}
+		/* The takeover is ours. Is the owner still the dead run we looked at? */
+		if (lock_write_owner(p, tko, cause) == -1 ||
+		    read_small(p, opath, &again, &alen, cause) == -1) {
+			takeover_drop(p);
+			free(owner);
+			push_lock_state_free(&st);
+			goto out;
+		}
+		same = (owner == NULL && again == NULL) || (owner != NULL && again != NULL &&
+		    olen == alen && memcmp(owner, again, olen) == 0);
+		free(owner);
+		free(again);
+		if (!same) {
+			/* Another run took it over and owns it now: look again. */
+			takeover_drop(p);
+			push_lock_state_free(&st);
+			continue;
+		}
+		note(p, "stale lock %s: mxdeck pid %s on %s (since %s) is no longer running; "
+		    "recovering it", p->lockdir, st.pid ? st.pid : "?",
+		    st.controller ? st.controller : "?", st.since ? st.since : "?");
+		push_lock_state_free(&st);
+		if (recover(p, cause) == -1) {
+			char *c = *cause;
+
+			/* The lock stays with the dead run's transaction mark; the next run
+			 * (or unlock) tries again. */
+			*cause = xasprintf("%s (while recovering the stale lock %s; it stays)", c,
+			    p->lockdir);
+			free(c);
+			takeover_drop(p);
+			goto out;
+		}
+		/* Make the lock ours: owner, then the dead run's marks, then the takeover. */
+		{
+			const char *names[] = { "txn", "temps" };
+			int r2 = lock_write_owner(p, opath, cause);
+
+			for (size_t i = 0; i < nitems(names) && r2 == 0; i++) {
+				char *path = lock_file(p, names[i]);
+
+				r2 = xport_unlink(p->x, path, cause);
+				free(path);
+			}
+			if (r2 == -1) {
+				takeover_drop(p);
+				goto out;
+			}
+		}
+		p->locked = true;
+		takeover_drop(p);
+		note(p, "stale lock recovered");
+		rc = 0;
+		goto out;
+	}
+	p->lock_held = true;
+	*cause = xasprintf("host %s: locked: %s changed hands while this run looked at it "
+	    "(several runs at once?); try again", p->host->name, p->lockdir);
+out:
+	free(opath);
+	free(tko);
+	free(tk);
+	return rc;
+}
+
+static int
+lock_release(struct push *p, char **cause)
 {
 	const char *names[] = { "txn", "temps", "owner" };
-	char *cause = NULL;
 
 	if (!p->locked)
-		return;
+		return 0;
 	for (size_t i = 0; i < nitems(names); i++) {
 		char *path = lock_file(p, names[i]);
+		int rc = xport_unlink(p->x, path, cause);
 
-		if (xport_unlink(p->x, path, &cause) == -1) {
-			note(p, "cannot release the lock: %s", cause);
-			free(cause);
-			free(path);
-			return;
-		}
 		free(path);
+		if (rc == -1)
+			return -1;
 	}
-	if (xport_rmdir(p->x, p->lockdir, &cause) == -1) {
-		note(p, "cannot release the lock: %s", cause);
-		free(cause);
-		return;
+	if (xport_rmdir(p->x, p->lockdir, cause) == -1) {
+		/* A run that looked at an older owner may be inside it for a moment
+		 * (STATE/lock/takeover, removed at once when it sees us): once more. */
+		free(*cause);
+		*cause = NULL;
+		usleep(200000);
+		if (xport_rmdir(p->x, p->lockdir, cause) == -1)
+			return -1;
 	}
 	p->locked = false;
+	return 0;
 }
 
 /* ---- detection ---- */
@@ -873,9 +1170,62 @@ out:
 	return rc;
 }
 
-/* Put every file of a backup back. Tries everything; -1 with the list of failures. */
+/* The new content's hash a transaction mark recorded for path ("HEX PATH" lines), or
+ * NULL. */
+static const char *
+post_hash(const struct strv *post, const char *path)
+{
+	for (size_t i = 0; post != NULL && i < post->n; i++)
+		if (strcmp(post->v[i] + 65, path) == 0)
+			return post->v[i];
+	return NULL;
+}
+
+/* Recovery of a dead run's transaction: may the backup go back over path? Only when
+ * the file is that run's new content (post). A file that is the old content already
+ * needs nothing; any other content is a change made since: kept, and said so. */
+static bool
+restore_wanted(struct push *p, const struct strv *post, const char *path,
+    const struct sbuf *old)
+{
+	const char *want = post_hash(post, path);
+	struct sbuf cur;
+	bool missing, ok;
+	char *c = NULL, hex[65];
+
+	if (want == NULL)
+		return true;	/* no hash recorded (main.cf edited by postconf): as before */
+	sb_init(&cur);
+	if (xport_read(p->x, path, &cur, &missing, &c) == -1) {
+		free(c);
+		sb_free(&cur);
+		return true;	/* the restore itself will fail and say why */
+	}
+	if (missing) {
+		sb_free(&cur);
+		if (old == NULL)
+			return false;	/* a new file that is gone already */
+		note(p, "%s is gone since the interrupted run: not restored from its backup "
+		    "(look at it by hand)", path);
+		return false;
+	}
+	sha256_hex(cur.s, cur.len, hex);
+	ok = strncmp(hex, want, 64) == 0;
+	if (!ok && old != NULL && old->len == cur.len && memcmp(old->s, cur.s, cur.len) == 0) {
+		sb_free(&cur);
+		return false;	/* already the old content */
+	}
+	sb_free(&cur);
+	if (!ok)
+		note(p, "%s was changed since the interrupted run (it is neither that run's old "
+		    "nor its new content): kept as it is, not restored from the backup", path);
+	return ok;
+}
+
+/* Put every file of a backup back. Tries everything; -1 with the list of failures.
+ * post: the recovery of a dead run's transaction (see restore_wanted), else NULL. */
 static int
-restore(struct push *p, const char *backupdir, char **cause)
+restore(struct push *p, const char *backupdir, const struct strv *post, char **cause)
 {
 	char *mpath = xasprintf("%s/manifest", backupdir), *man = NULL;
 	struct rp_manifest m = { 0 };
@@ -918,8 +1268,13 @@ restore(struct push *p, const char *backupdir, char **cause)
 
 			sb_init(&data);
 			if (xport_read(p->x, src, &data, &missing, &c) == -1 ||
-			    (missing && (c = xasprintf("%s is missing", src)) != NULL) ||
-			    xport_write(p->x, tmp, data.s, data.len, e->mode, &c) == -1 ||
+			    (missing && (c = xasprintf("%s is missing", src)) != NULL)) {
+				sb_addf(&fails, "\n  NOT RESTORED %s: %s", e->path, c);
+				free(c);
+				rc = -1;
+			} else if (post != NULL && !restore_wanted(p, post, e->path, &data)) {
+				/* kept (noted) */
+			} else if (xport_write(p->x, tmp, data.s, data.len, e->mode, &c) == -1 ||
 			    (e->uid >= 0 && xport_chown(p->x, tmp, e->uid, e->gid, &c) == -1) ||
 			    xport_rename(p->x, tmp, e->path, &c) == -1) {
 				sb_addf(&fails, "\n  NOT RESTORED %s: %s", e->path, c);
@@ -934,6 +1289,9 @@ restore(struct push *p, const char *backupdir, char **cause)
 		}
 		case RP_M_NEW:
 		case RP_M_NEWLINK:
+			if (e->kind == RP_M_NEW && post != NULL &&
+			    !restore_wanted(p, post, e->path, NULL))
+				break;
 			if (xport_unlink(p->x, e->path, &c) == -1) {
 				sb_addf(&fails, "\n  NOT REMOVED (it is new) %s: %s", e->path, c);
 				free(c);
@@ -997,6 +1355,10 @@ write_temps_list(struct push *p, char **cause)
 			rp_pct_encode(&b, p->items[i].tmp);
 			sb_addc(&b, '\n');
 		}
+	if (p->journal_tmp != NULL) {
+		rp_pct_encode(&b, p->journal_tmp);
+		sb_addc(&b, '\n');
+	}
 	path = lock_file(p, "temps");
 	rc = xport_write(p->x, path, b.s, b.len, 0600, cause);
 	free(path);
@@ -1052,6 +1414,10 @@ upload(struct push *p, char **cause)
 			return -1;
 		if (++done == 1)
 			stall("upload");
+		if (cancelled(p)) {
+			*cause = xstrdup("interrupted (a signal) during the upload");
+			return -1;
+		}
 	}
 	for (size_t i = 0; i < p->nitems; i++) {
 		struct item *it = &p->items[i];
@@ -1626,16 +1992,21 @@ reload(struct push *p, const bool d[D_COUNT], bool rollback, char **cause)
 	return rc;
 }
 
-/* ---- journal ---- */
+/* ---- journal ----
+ * STATE/journal gets one line per apply: time, host, profile hash, backup, the changed
+ * files and the sha256 of each one's new content (post=, in the same order). The whole
+ * new journal is written to STATE/.journal.PID.tmp before the first rename: a journal
+ * that cannot be written (disk full) fails the apply while nothing has moved. The
+ * rename over STATE/journal after the reload commits it, and marks the transaction
+ * complete for a later recovery. */
 
 static int
-journal(struct push *p, char **cause)
+journal_prepare(struct push *p, char **cause)
 {
 	char *path = xasprintf("%s/journal", p->host->state_dir);
-	char *tmp = xasprintf("%s/.journal.%ld.tmp", p->host->state_dir, p->o->pid);
 	char *now = utc_stamp("%Y-%m-%dT%H:%M:%SZ");
 	struct sbuf b;
-	bool missing;
+	bool missing, first = true;
 	int rc = -1;
 
 	sb_init(&b);
@@ -1643,6 +2014,8 @@ journal(struct push *p, char **cause)
 		goto out;
 	if (missing)
 		sb_add(&b, "");
+	if (b.len > 0 && b.s[b.len - 1] != '\n')
+		sb_addc(&b, '\n');
 	sb_addf(&b, "%s apply host=", now);
 	rp_pct_encode(&b, p->host->name);
 	sb_addf(&b, " profile=%s backup=", p->o->profile_hash ? p->o->profile_hash : "-");
@@ -1653,15 +2026,61 @@ journal(struct push *p, char **cause)
 			sb_addc(&b, ' ');
 			rp_pct_encode(&b, p->items[i].f->path);
 		}
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].changed) {
+			char hex[65];
+
+			sha256_hex(p->items[i].f->data.s, p->items[i].f->data.len, hex);
+			sb_addf(&b, "%s%s", first ? " post=" : ",", hex);
+			first = false;
+		}
 	sb_addc(&b, '\n');
-	if (xport_write(p->x, tmp, b.s, b.len, 0600, cause) == -1)
-		goto out;
-	rc = xport_rename(p->x, tmp, path, cause);
+	rc = xport_write(p->x, p->journal_tmp, b.s, b.len, 0600, cause);
 out:
 	sb_free(&b);
 	free(now);
-	free(tmp);
 	free(path);
+	return rc;
+}
+
+static int
+journal_commit(struct push *p, char **cause)
+{
+	char *path = xasprintf("%s/journal", p->host->state_dir);
+	int rc = xport_rename(p->x, p->journal_tmp, path, cause);
+
+	free(path);
+	return rc;
+}
+
+/* The transaction mark: the backup directory, then "POST HEX PATH" for every file
+ * the transaction writes (its new content), for a recovery that must not restore
+ * over later changes. */
+static int
+txn_mark(struct push *p, char **cause)
+{
+	struct sbuf b, line;
+	char *path = lock_file(p, "txn");
+	int rc;
+
+	sb_init(&b);
+	rp_pct_encode(&b, p->backupdir);
+	sb_addc(&b, '\n');
+	for (size_t i = 0; i < p->nitems; i++) {
+		char hex[65];
+
+		if (!p->items[i].changed)
+			continue;
+		sha256_hex(p->items[i].f->data.s, p->items[i].f->data.len, hex);
+		sb_init(&line);
+		sb_addf(&line, "POST %s %s", hex, p->items[i].f->path);
+		rp_pct_encode(&b, line.s);
+		sb_addc(&b, '\n');
+		sb_free(&line);
+	}
+	rc = xport_write(p->x, path, b.s, b.len, 0600, cause);
+	free(path);
+	sb_free(&b);
 	return rc;
 }
 
@@ -1775,7 +2194,7 @@ roll_back(struct push *p, const bool d[D_COUNT], const char *why)
 {
 	char *c = NULL;
 
-	if (restore(p, p->backupdir, &c) == -1) {
+	if (restore(p, p->backupdir, NULL, &c) == -1) {
 		finish(p, EXIT_ROLLBACK_FAILED, xasprintf("APPLY FAILED AND ROLLBACK FAILED: %s; "
 		    "%s; the host has a MIX of old and new files: the files listed as NOT "
 		    "RESTORED are the new version, every other changed file is back to its "
@@ -1883,9 +2302,14 @@ apply(struct push *p)
 		free(p->stamp);
 		p->stamp = s;
 	}
+	p->journal_tmp = xasprintf("%s/.journal.%ld.tmp", p->host->state_dir, p->o->pid);
 	stage(p, "backing up");
 	if (backup(p, &cause) == -1)
 		goto before_rename;
+	if (cancelled(p)) {
+		cause = xstrdup("interrupted (a signal) after the backup");
+		goto before_rename;
+	}
 	stage(p, "uploading");
 	if (upload(p, &cause) == -1)
 		goto before_rename;
@@ -1901,20 +2325,22 @@ apply(struct push *p)
 	}
 	if (unchanged_since_plan(p, &cause) == -1)
 		goto before_rename;
-	{
-		struct sbuf b;
-		char *path = lock_file(p, "txn");
-		int rc;
+	if (journal_prepare(p, &cause) == -1) {
+		char *c = cause;
 
-		sb_init(&b);
-		rp_pct_encode(&b, p->backupdir);
-		sb_addc(&b, '\n');
-		rc = xport_write(p->x, path, b.s, b.len, 0600, &cause);
-		free(path);
-		sb_free(&b);
-		if (rc == -1)
-			goto before_rename;
+		cause = xasprintf("the journal entry cannot be written (%s): without it a "
+		    "later recovery could not tell that this apply completed", c);
+		free(c);
+		goto before_rename;
 	}
+	stall("journal-ready");
+	/* The last point where a signal stops this host with nothing changed. */
+	if (cancelled(p)) {
+		cause = xstrdup("interrupted (a signal) before the first rename");
+		goto before_rename;
+	}
+	if (txn_mark(p, &cause) == -1)
+		goto before_rename;
 	p->r->backup = xstrdup(p->backupdir);
 	stage(p, "renaming");
 	if (rename_all(p, &cause) == -1) {
@@ -1936,11 +2362,44 @@ apply(struct push *p)
 		free(cause);
 		return;
 	}
-	p->r->applied = true;
-	if (journal(p, &cause) == -1) {
-		note(p, "applied, but the journal entry could not be written: %s", cause);
+	if (journal_commit(p, &cause) == -1) {
+		if (!alive(p)) {
+			p->locked = false;	/* cannot release; the next run recovers it */
+			finish(p, EXIT_UNREACHABLE, xasprintf("the new files are in place and "
+			    "reloaded, but the connection was lost while the journal entry was "
+			    "committed (%s): the lock %s and its transaction mark remain; the "
+			    "next apply (or mxdeck unlock) keeps the new files if the journal "
+			    "has the entry, else rolls this transaction back from %s", cause,
+			    p->lockdir, p->backupdir));
+		} else {
+			char *why = xasprintf("the journal entry could not be committed: %s",
+			    cause);
+
+			roll_back(p, d, why);
+			free(why);
+		}
 		free(cause);
-		cause = NULL;
+		return;
+	}
+	p->r->applied = true;
+	stall("journal");
+	{
+		/* The transaction is complete: its mark goes first, and only then is it a
+		 * success (a mark left behind would make a later run recover it). */
+		char *path = lock_file(p, "txn");
+		int rc = xport_unlink(p->x, path, &cause);
+
+		free(path);
+		if (rc == -1) {
+			p->locked = false;
+			finish(p, EXIT_UNREACHABLE, xasprintf("applied (the journal records it, backup %s), but the "
+			    "transaction mark %s/txn could not be removed: %s; the lock %s "
+			    "remains: the next apply or `mxdeck unlock %s --host %s` removes it "
+			    "and restores nothing", p->backupdir, p->lockdir, cause, p->lockdir,
+			    p->o->profile ? p->o->profile : "PROFILE", p->host->name));
+			free(cause);
+			return;
+		}
 	}
 	prune_backups(p);
 	finish(p, EXIT_OK, xasprintf("applied %zu change%s (backup %s)", p->r->changes.n,
@@ -1957,9 +2416,19 @@ before_rename:
 			    "was put in place: the host's files are unchanged; temporary files "
 			    "and the lock %s remain and the next run removes them (%s)",
 			    p->lockdir, cause));
+		} else if (cancelled(p)) {
+			p->r->interrupted = true;
+			finish(p, EXIT_ROLLEDBACK, xasprintf("stopped before any file was put in "
+			    "place; nothing was changed: %s", cause));
 		} else
 			finish(p, EXIT_ROLLEDBACK, xasprintf("apply failed before any file was put "
 			    "in place; nothing was changed: %s", cause));
+	}
+	if (p->journal_tmp != NULL) {
+		char *c = NULL;
+
+		if (xport_unlink(p->x, p->journal_tmp, &c) == -1)
+			free(c);
 	}
 	free(cause);
 }
@@ -1982,6 +2451,7 @@ push_free(struct push *p)
 	free(p->set);
 	fileset_free(&p->fs);
 	free(p->lockdir);
+	free(p->journal_tmp);
 	free(p->stamp);
 	free(p->backupdir);
 	sb_free(&p->manifest);
@@ -1990,6 +2460,76 @@ push_free(struct push *p)
 		free(p->base[i].path);
 		sb_free(&p->base[i].data);
 	}
+}
+
+/* plan and audit: a lock or transaction mark left on the host is drift (with what to
+ * do); a lock held by a running apply is a note. */
+static void
+lock_drift(struct push *p)
+{
+	struct push_lock_state st;
+	char *cause = NULL, *d;
+
+	if (lock_read(p->x, p->lockdir, p->o->controller, p->o->pid, &st, NULL, NULL,
+	    &cause) == -1) {
+		note(p, "cannot look at the lock %s: %s", p->lockdir, cause);
+		free(cause);
+		return;
+	}
+	d = push_lock_describe(p->host, &st, p->o->profile);
+	if (d != NULL && st.owner == PUSH_LOCK_ALIVE)
+		note(p, "%s", d);
+	else if (d != NULL)
+		strv_push_owned(&p->r->changes, xasprintf("lock left behind: %s", d));
+	free(d);
+	push_lock_state_free(&st);
+}
+
+/* `mxdeck unlock`: take over the lock of a dead run (from any machine, but never from
+ * a run alive on this one), finish or roll back its transaction, release the lock. */
+static void
+unlock(struct push *p)
+{
+	struct push_lock_state st;
+	char *cause = NULL, *d;
+
+	if (lock_read(p->x, p->lockdir, p->o->controller, p->o->pid, &st, NULL, NULL,
+	    &cause) == -1) {
+		finish(p, EXIT_UNREACHABLE, cause);
+		return;
+	}
+	if (st.owner == PUSH_LOCK_NONE) {
+		finish(p, EXIT_OK, xasprintf("not locked (%s does not exist): nothing to do",
+		    p->lockdir));
+		push_lock_state_free(&st);
+		return;
+	}
+	if (st.owner == PUSH_LOCK_ALIVE) {
+		d = push_lock_describe(p->host, &st, p->o->profile);
+		p->r->locked = true;
+		finish(p, EXIT_UNREACHABLE, xasprintf("refused: %s; that run is alive on this "
+		    "machine: let it finish (or stop it with SIGTERM, which finishes or rolls "
+		    "back its hosts and releases the lock)", d));
+		free(d);
+		push_lock_state_free(&st);
+		return;
+	}
+	push_lock_state_free(&st);
+	stage(p, "recovering");
+	if (lock_take(p, true, &cause) == -1) {
+		p->r->locked = p->lock_held;
+		finish(p, p->lock_held || !alive(p) ? EXIT_UNREACHABLE : EXIT_ROLLBACK_FAILED,
+		    cause);
+		return;
+	}
+	if (lock_release(p, &cause) == -1) {
+		finish(p, EXIT_UNREACHABLE, xasprintf("the dead run's transaction was dealt "
+		    "with, but the lock could not be released: %s", cause));
+		free(cause);
+		return;
+	}
+	finish(p, EXIT_OK, xasprintf("unlocked: %s removed after its transaction was "
+	    "finished or rolled back (see the notes)", p->lockdir));
 }
 
 void
@@ -2032,7 +2572,18 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 			goto out;
 		}
 	}
-	if (o->mode == PUSH_APPLY && lock_take(&p, &cause) == -1) {
+	if (cancelled(&p)) {
+		r->interrupted = true;
+		finish(&p, EXIT_ROLLEDBACK, xstrdup("stopped before the lock was taken; nothing "
+		    "was changed"));
+		goto out;
+	}
+	if (o->mode == PUSH_UNLOCK) {
+		unlock(&p);
+		goto out;
+	}
+	if (o->mode == PUSH_APPLY && lock_take(&p, false, &cause) == -1) {
+		r->locked = p.lock_held;
 		if (p.lock_held || !alive(&p))
 			finish(&p, EXIT_UNREACHABLE, cause);
 		else {
@@ -2042,8 +2593,10 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		}
 		goto out;
 	}
-	if (o->mode == PUSH_APPLY)
+	if (o->mode == PUSH_APPLY) {
 		stage(&p, "locked");
+		stall("locked");
+	}
 	if (detect(&p, &detected, &cause) == -1) {
 		finish(&p, EXIT_UNREACHABLE, cause);
 		goto out;
@@ -2078,7 +2631,13 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		finish(&p, EXIT_UNREACHABLE, cause);
 		goto out;
 	}
-	if (!any_change(&p))
+	if (o->mode != PUSH_APPLY)
+		lock_drift(&p);
+	if (o->mode == PUSH_APPLY && cancelled(&p)) {
+		r->interrupted = true;
+		finish(&p, EXIT_ROLLEDBACK, xstrdup("stopped after planning, before any change; "
+		    "nothing was changed"));
+	} else if (!any_change(&p) && r->changes.n == 0)
 		finish(&p, EXIT_OK, xstrdup("no changes"));
 	else if (o->mode != PUSH_APPLY)
 		finish(&p, EXIT_DRIFT, xasprintf("%zu change%s", r->changes.n,
@@ -2087,8 +2646,18 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		apply(&p);
 out:
 	if (p.x != NULL) {
-		if (p.locked)
-			lock_release(&p);
+		if (p.locked && lock_release(&p, &cause) == -1) {
+			/* Success is only what leaves no lock behind. */
+			if (r->exit == EXIT_OK || r->exit == EXIT_ROLLEDBACK)
+				finish(&p, EXIT_UNREACHABLE, xasprintf("%s; but the lock %s could not "
+				    "be released: %s; no transaction is pending in it: the next "
+				    "apply or `mxdeck unlock %s --host %s` removes it",
+				    r->summary ? r->summary : "done", p.lockdir, cause,
+				    o->profile ? o->profile : "PROFILE", host->name));
+			else
+				note(&p, "the lock %s could not be released: %s", p.lockdir, cause);
+			free(cause);
+		}
 		xport_close(p.x);
 	}
 	free(detected);

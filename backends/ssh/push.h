@@ -3,6 +3,7 @@
 #ifndef MXDECK_PUSH_H
 #define MXDECK_PUSH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "profiles/site.h"
@@ -12,6 +13,8 @@ enum push_mode {
 	PUSH_PLAN,		/* read, diff, change nothing (no lock) */
 	PUSH_APPLY,		/* lock, plan, back up, upload, validate, rename, reload */
 	PUSH_AUDIT,		/* PUSH_PLAN over a read-only transport */
+	PUSH_UNLOCK,		/* take over a dead run's lock, finish or roll back its
+				 * transaction, release the lock (`mxdeck unlock`) */
 };
 
 struct push_opts {
@@ -24,6 +27,7 @@ struct push_opts {
 	int	 connect_timeout;	/* seconds; 0: 10 */
 	int	 timeout;		/* seconds per remote operation; 0: 60 */
 	const char *profile_hash;	/* "sha256:HEX" of the profile, for the journal */
+	const char *profile;		/* its path, for hints ("mxdeck unlock PROFILE") */
 	const char *controller;		/* this machine's name, for the lock owner */
 	long	 pid;			/* this process, for the lock owner */
 	/* Called at each stage ("connecting", "locked", "planning", "backing up",
@@ -31,6 +35,10 @@ struct push_opts {
 	 * push_host(); may be NULL. */
 	void	(*progress)(void *arg, const struct host *host, const char *stage);
 	void	*progress_arg;
+	/* Set to non-zero (by a signal thread, the console) to stop: a host that has not
+	 * started renaming stops there with nothing changed and its lock released; a host
+	 * past its first rename finishes (or rolls back) as usual. May be NULL. */
+	atomic_int *cancel;
 };
 
 struct push_result {
@@ -42,6 +50,8 @@ struct push_result {
 	char	*postfix_version;	/* used for rendering */
 	char	*backup;	/* remote backup directory of this apply, or NULL */
 	bool	 applied;	/* files were changed on the host and kept */
+	bool	 locked;	/* exit 3 because another run holds the host's lock */
+	bool	 interrupted;	/* stopped by opts.cancel before any file moved */
 	double	 seconds;
 };
 
@@ -54,5 +64,33 @@ void push_result_free(struct push_result *r);
  * Blocks for the whole run: run it in a thread to keep a UI alive. */
 void push_host(const struct site *site, const struct host *host,
     const struct push_opts *o, struct push_result *r);
+
+/* ---- the lock directory STATE/lock, for plan, audit and doctor ----
+ * A lock or transaction mark left behind is drift: the host may be half-way through
+ * a dead run's transaction, and the next apply or `mxdeck unlock` has to finish or
+ * roll it back. push_lock_inspect() only reads (it works on a read-only handle). */
+enum push_lock_owner {
+	PUSH_LOCK_NONE,		/* no lock */
+	PUSH_LOCK_ALIVE,	/* held by a running mxdeck on this machine */
+	PUSH_LOCK_DEAD,		/* its owner (this machine) is no longer running */
+	PUSH_LOCK_UNKNOWN,	/* held from another machine, or no readable owner */
+};
+
+struct push_lock_state {
+	enum push_lock_owner owner;
+	bool	 txn;		/* lock/txn exists: the run had started renaming */
+	bool	 takeover;	/* lock/takeover exists: a recovery is (or was) under way */
+	char	*pid, *controller, *since;	/* from lock/owner; NULL when absent */
+	long long age;		/* seconds since the lock was taken; -1 unknown */
+};
+
+struct xport;
+int push_lock_inspect(struct xport *x, const struct host *host, const char *controller,
+    struct push_lock_state *st, char **cause);
+/* One line for a human: who holds the lock of host, since when, and what to do
+ * (profile is the profile path for the `mxdeck unlock` hint). NULL for NONE. */
+char *push_lock_describe(const struct host *host, const struct push_lock_state *st,
+    const char *profile);
+void push_lock_state_free(struct push_lock_state *st);
 
 #endif

@@ -275,6 +275,45 @@ rp_pct_lines(const char *buf, size_t len, struct strv *out)
 	}
 }
 
+/* ---- the transaction mark and the journal ---- */
+
+void
+rp_txn_parse(const char *buf, size_t len, char **backup, struct strv *post)
+{
+	struct strv l = { 0 };
+
+	*backup = NULL;
+	rp_pct_lines(buf, len, &l);
+	if (l.n > 0)
+		*backup = xstrdup(l.v[0]);
+	for (size_t i = 1; i < l.n; i++) {
+		const char *s = l.v[i];
+
+		if (strncmp(s, "POST ", 5) == 0 && strlen(s) > 5 + 64 + 1 && s[5 + 64] == ' ' &&
+		    strspn(s + 5, "0123456789abcdef") == 64)
+			strv_push(post, s + 5);
+	}
+	strv_free(&l);
+}
+
+bool
+rp_journal_has_backup(const char *buf, size_t len, const char *backup)
+{
+	struct sbuf needle;
+	bool found = false;
+
+	if (buf == NULL || backup == NULL || *backup == '\0')
+		return false;
+	sb_init(&needle);
+	sb_add(&needle, " backup=");
+	rp_pct_encode(&needle, backup);
+	sb_addc(&needle, ' ');
+	for (size_t i = 0; i + needle.len <= len && !found; i++)
+		found = buf[i] == ' ' && memcmp(buf + i, needle.s, needle.len) == 0;
+	sb_free(&needle);
+	return found;
+}
+
 /* ---- manifests ---- */
 
 /* Split [s, s + n) on blanks into at most max words (pointers into s, lengths). */

@@ -87,6 +87,21 @@ char *rp_pct_decode(const char *s, size_t n);
  * skipped. Appended to out. */
 void rp_pct_lines(const char *buf, size_t len, struct strv *out);
 
+/* ---- the transaction mark (STATE/lock/txn) and the journal ----
+ *
+ *	BACKUPDIR			first line: the backup directory of the transaction
+ *	POST HEX PATH			the sha256 (64 lower-case hex digits) of PATH's new
+ *					content (each whole line percent-encoded)
+ *
+ * rp_txn_parse: *backup gets the first line decoded (NULL when there is none: an empty
+ * mark); every valid POST line appends "HEX PATH" (HEX at [0, 64), PATH from 65) to
+ * post; other lines are skipped. */
+void rp_txn_parse(const char *buf, size_t len, char **backup, struct strv *post);
+
+/* Does the journal (one line per apply: "... backup=PCT(BACKUP) ...") hold an entry for
+ * backup? Only a whole " backup=WORD " field counts. */
+bool rp_journal_has_backup(const char *buf, size_t len, const char *backup);
+
 /* ---- backup manifests (STATE/backup/STAMP/manifest, written by backup() in push.c) ----
  *
  *	F MODE NAME PATH [UID GID]	file PATH was saved as NAME in the backup directory

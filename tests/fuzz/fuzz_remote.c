@@ -3,7 +3,8 @@
  * orders the detected mail_version against the versions that change Postfix syntax.
  *
  * The first byte picks the parser, the rest is the host's output:
- *	a  rp_normalize + rp_strip_o	g  percent decoding (temps/txn lists)
+ *	a  rp_normalize + rp_strip_o	g  percent decoding (temps/txn lists,
+ *					   the txn mark, the journal)
  *	b  postconf NAME...		h  backup manifest
  *	c  postconf -M			i  reload status lines
  *	d  postconf -P			j  find -print0 of the backup directory
@@ -168,6 +169,23 @@ fuzz_pct(const char *buf, size_t len)
 		check(l.v[i][0] != '\0', "an empty decoded line");
 	}
 	strv_free(&l);
+	{
+		/* the same bytes as a transaction mark and as a journal */
+		struct strv post = { 0 };
+		char *bk = NULL;
+
+		rp_txn_parse(buf, len, &bk, &post);
+		check(bk == NULL || bk[0] != '\0', "rp_txn_parse: an empty backup name");
+		for (size_t i = 0; i < post.n; i++)
+			check(strlen(post.v[i]) > 65 && post.v[i][64] == ' ' &&
+			    strspn(post.v[i], "0123456789abcdef") == 64,
+			    "rp_txn_parse: a POST entry that is not HEX PATH");
+		check(!rp_journal_has_backup(buf, len, ""), "rp_journal_has_backup: empty name");
+		if (bk != NULL)
+			(void)rp_journal_has_backup(buf, len, bk);
+		free(bk);
+		strv_free(&post);
+	}
 }
 
 static void

@@ -21,6 +21,12 @@
 #   validator-missing `postfix` is not on the host's PATH            exit 4, nothing changed, names it
 #   changed-under-apply an admin edits a file mxdeck is about to     apply refuses (exit != 0) and the
 #                     replace, between plan and rename               admin's edit is not lost
+#   drop-after-journal the journal's commit (mv onto STATE/journal)   exit 3 (never "applied" with the lock
+#                     kills its connection once it is done           left); plan and audit report the lock
+#                                                                    as drift; a hand edit made afterwards
+#                                                                    survives the next apply's recovery
+#   disk-full-journal  the state directory is a tmpfs with room for  exit 4, nothing changed, no
+#                     the backup but not for the journal             .journal.*.tmp and no lock left
 # "Byte-identical" = host_state (content hash, mode, symlink target of every file).
 # The faults are armed through wrapper scripts on the host's PATH (sshd SetEnv): a
 # wrapper kills the sshd process its command runs under when its argument matches.
@@ -52,18 +58,23 @@ for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
 		[ -e "$fb/$b" ] || [ -L "$fb/$b" ] || ln -s "$f" "$fb/$b"
 	done
 done
-for prog in postconf postfix; do
+for prog in postconf postfix mv; do
+	real=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$prog")
 	rm -f "$fb/$prog"
 	cat >"$fb/$prog" <<EOF
 #!/bin/sh
 # fault wrapper: when $lab/arm/$prog holds a word that is in the arguments, drop the
-# SSH connection this command runs under (kill its sshd session process), once.
+# SSH connection this command runs under (kill its sshd session process), once;
+# "after WORD": run the command first, then drop the connection.
 arm=$lab/arm/$prog
 if [ -f "\$arm" ]; then
 	pat=\$(cat "\$arm")
+	after=
+	case \$pat in "after "*) after=1; pat=\${pat#after } ;; esac
 	case " \$* " in
 	*"\$pat"*)
 		rm -f "\$arm"
+		[ -n "\$after" ] && $real "\$@"
 		p=\$\$
 		while [ "\$p" -gt 1 ]; do
 			case \$(ps -o comm= -p "\$p") in
@@ -75,7 +86,7 @@ if [ -f "\$arm" ]; then
 		exit 1 ;;
 	esac
 fi
-exec /usr/sbin/$prog "\$@"
+exec $real "\$@"
 EOF
 	chmod 755 "$fb/$prog"
 done
@@ -310,6 +321,83 @@ else
 	bad "changed-under-apply: exit $rc and the admin's edit of $target is gone (not refused, not backed up)"
 fi
 
+fi
+
+# 8. the connection dropped right after the journal was committed: the transaction mark
+# and the lock are still there, so this is no success; the next apply must see that the
+# transaction completed (journal) and keep a hand edit made in between.
+if want drop-after-journal; then
+reset_host
+light_profile >"$lab/site.ini"	# changed-under-apply edited it
+echo "after /state/journal" >"$lab/arm/mv"
+if apply_case drop-after-journal 3 "lock"; then
+	if [ -f "$lab/arm/mv" ]; then
+		bad "drop-after-journal: the journal commit never ran (the fault did not fire)"
+	elif ! grep -q "profile=sha256:" "$h/state/journal" 2>/dev/null; then
+		bad "drop-after-journal: no journal entry: the cut came too early"
+	else
+		prc=0
+		mx plan "$lab/site.ini" >"$lab/daj.plan" 2>&1 || prc=$?
+		arc=0
+		MXDECK_PROBES=dns MXDECK_PROBE_TIMEOUT=1 mx audit "$lab/site.ini" >"$lab/daj.audit" 2>&1 || arc=$?
+		if [ $prc -ne 1 ] || ! grep -q "lock left behind: .*mxdeck unlock" "$lab/daj.plan"; then
+			bad "drop-after-journal: plan (exit $prc) does not report the left lock as drift: $(grep -E '^===|lock' "$lab/daj.plan" | head -n 3)"
+		elif [ $arc -eq 0 ] || ! grep -q "lock left behind: " "$lab/daj.audit"; then
+			bad "drop-after-journal: audit (exit $arc) does not report the left lock"
+		else
+			postconf -c "$h/etc/postfix" -e "delay_warning_time = 7h"
+			if ! recovered drop-after-journal; then
+				:
+			elif [ "$(postconf -c "$h/etc/postfix" -h delay_warning_time)" != 7h ]; then
+				bad "drop-after-journal: the hand edit made after the apply was reset by the recovery"
+			elif ! grep -q "had completed its transaction" "$lab/drop-after-journal.next"; then
+				bad "drop-after-journal: the recovery does not say the transaction had completed"
+			else
+				ok "drop-after-journal: exit 3 with the lock named, plan (exit 1) and audit report the lock, the next apply keeps the later hand edit"
+			fi
+		fi
+	fi
+fi
+fi
+
+# 9. the journal cannot be written (its file system is full): fail before anything moves
+if want disk-full-journal; then
+reset_host
+light_profile >"$lab/site.ini"
+st=$h/state
+if ! mount -t tmpfs -o size=1m,mode=0755 tmpfs "$st" 2>"$lab/mount.err"; then
+	echo "# skip disk-full-journal: cannot mount a tmpfs: $(cat "$lab/mount.err")"
+else
+mounts="$st $mounts"
+# a long journal (earlier applies), then room for the backup but not for a new journal
+for _ in $(seq 4000); do
+	echo "2026-01-01T00:00:00Z apply host=$hname profile=- backup=$st/backup/20260101T000000Z-1 changes=0"
+done >"$st/journal"
+chmod 600 "$st/journal"
+avail=$(df --output=avail -B4096 "$st" | tail -n 1 | tr -d ' ')
+dd if=/dev/zero of="$st/zz-filler" bs=4096 count=$((avail - 40)) 2>/dev/null || true
+host_state "$h" >"$lab/before"
+cp "$st/journal" "$lab/journal.before"
+if apply_case disk-full-journal 4 "nothing was changed"; then
+	if ! grep -qi "journal" "$lab/disk-full-journal.out"; then
+		bad "disk-full-journal: the message does not name the journal"
+	elif ! host_state "$h" | diff -q "$lab/before" - >/dev/null; then
+		bad "disk-full-journal: host changed"
+	elif [ -n "$(find "$st" -name '.journal.*')" ]; then
+		bad "disk-full-journal: left $(find "$st" -name '.journal.*' -printf '%f (%s bytes) ')"
+	elif ! cmp -s "$st/journal" "$lab/journal.before"; then
+		bad "disk-full-journal: the journal changed"
+	elif [ -d "$st/lock" ]; then
+		bad "disk-full-journal: the lock directory was left behind"
+	elif ! ls "$st"/backup/*/manifest >/dev/null 2>&1; then
+		bad "disk-full-journal: test setup: the backup did not fit, so the journal was never reached"
+	else
+		ok "disk-full-journal: exit 4 before any rename, nothing changed, no journal temporary, no lock"
+	fi
+fi
+umount "$st"
+mounts=""
+fi
 fi
 
 [ -n "${FAULT_KEEP:-}" ] && cp -r "$lab" "$FAULT_KEEP" 2>/dev/null

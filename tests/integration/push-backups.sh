@@ -104,9 +104,14 @@ line=$(grep " $(echo "$map" | sed 's|[.]|[.]|g') " "$j4/manifest") || die "manif
 name=$(echo "$line" | cut -d' ' -f3)
 cmp -s "$j4/$name" "$lab/map-before4" || die "backup $j4 does not hold the pre-apply content of $map"
 # ... and restores it: through mxdeck's recovery of a transaction that was renaming.
+# A run that died while renaming has no journal entry (it is committed after the
+# reload; a transaction the journal records is complete and is never restored): drop
+# apply 4's entry to fake one.
 true &
 dead=$!
 wait $dead
+sed -i "\| backup=$j4 |d" "$h/state/journal"
+grep -q " backup=$j4 " "$h/state/journal" && die "test setup: the journal still records $j4"
 mkdir "$h/state/lock"
 printf 'pid=%s\ncontroller=%s\nhost=h1\ntime=x\n' "$dead" "$(hostname)" >"$h/state/lock/owner"
 printf '%s\n' "$j4" >"$h/state/lock/txn"
@@ -116,7 +121,7 @@ mx apply --yes "$lab/site.ini" >"$lab/recover" 2>&1 || rc=$?
 grep -q "backup $j4 restored" "$lab/recover" || { cat "$lab/recover"; die "backup $j4 was not restored"; }
 grep -q "applied" "$lab/recover" || { cat "$lab/recover"; die "the restored host was not re-applied (was it restored?)"; }
 [ "$(backups | wc -l)" = 2 ] || die "after the 5th apply: $(backups | wc -l) backups"
-j5=$(journal_backup 5)
+j5=$(journal_backup '$')
 cmp -s "$j5/$(grep " $(echo "$map" | sed 's|[.]|[.]|g') " "$j5/manifest" | cut -d' ' -f3)" "$lab/map-before4" ||
 	die "the restore did not put the pre-apply content back (the 5th apply backed up something else)"
 ok "the newest backup holds the pre-apply content and mxdeck's recovery restores it (the next apply backs up exactly that content again)"

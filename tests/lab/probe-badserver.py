@@ -2,7 +2,9 @@
 # probe-badserver.py MODE PORT: a misbehaving TCP server on 127.0.0.1:PORT for the probe
 # tests. MODE: silent (accepts, never says a word), garbage (answers with random bytes
 # and keeps sending), reset (reads the start of the ClientHello, then RST), close
-# (accepts and closes at once), smtpgarbage (a valid 220 greeting, then junk).
+# (accepts and closes at once), smtpgarbage (a valid 220 greeting, then junk), smtplong
+# (a greeting and an EHLO reply of 200 CRLF-ended continuation lines each, over 64 KiB
+# in all, then 454 to STARTTLS).
 import os
 import socket
 import struct
@@ -29,6 +31,17 @@ def handle(mode, c):
             c.recv(100)
             c.sendall(b"\x00\x01garbage\xff\r\n")
             time.sleep(600)
+        elif mode == "smtplong":
+            pad = b"x" * 400
+            c.sendall(b"".join(b"220-" + pad + b"\r\n" for _ in range(200)) +
+                      b"220 smtp.lab.test ESMTP\r\n")
+            c.recv(1000)
+            c.sendall(b"250-smtp.lab.test\r\n" +
+                      b"".join(b"250-X-PAD-" + pad + b"\r\n" for _ in range(200)) +
+                      b"250 STARTTLS\r\n")
+            c.recv(1000)
+            c.sendall(b"454 4.7.0 TLS not available due to local problem\r\n")
+            time.sleep(5)
     except OSError:
         pass
     finally:

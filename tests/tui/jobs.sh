@@ -68,6 +68,20 @@ replan() {
 }
 check "a second plan finds no changes" replan
 
+locked() {
+	# a lock another machine left: the host row says locked, not unreachable
+	mkdir -m 0700 "$SB/var/lib/mxdeck/lock"
+	printf 'pid=4242\ncontroller=elsewhere.example\nhost=demo\ntime=x\nepoch=1\n' \
+	    >"$SB/var/lib/mxdeck/lock/owner"
+	tui_keys P
+	tui_wait 'Push demo to 1 host now\?' || return 1
+	tui_keys y
+	tui_wait 'demo +locked +host demo: locked: ' 60 || return 1
+	[ -f "$SB/var/lib/mxdeck/lock/owner" ] || return 1
+	rm -rf "$SB/var/lib/mxdeck/lock"
+}
+check "a host with another machine's lock is shown as locked (not unreachable)" locked
+
 logged() {
 	tui_keys 0
 	tui_wait 'push demo: done: applied' || return 1

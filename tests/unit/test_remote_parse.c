@@ -294,6 +294,67 @@ test_pct(void **state)
 }
 
 static void
+test_txn_journal(void **state)
+{
+	static const char h1[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct strv post = { 0 };
+	struct sbuf b;
+	char *bk;
+
+	(void)state;
+	/* as push writes it: each line percent-encoded */
+	sb_init(&b);
+	sb_add(&b, "");
+	rp_pct_encode(&b, "/var/lib/mxdeck/backup/20261202T120000Z-42");
+	sb_addc(&b, '\n');
+	rp_pct_encode(&b, "POST 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef "
+	    "/etc/postfix/a b");
+	sb_add(&b, "\r\n");
+	/* hostile or broken lines: skipped */
+	sb_add(&b, "POST%20XYZ%20/etc/x\n");				/* not hex */
+	sb_add(&b, "POST%200123456789abcdef%20/etc/short\n");		/* short hash */
+	sb_add(&b, "POST%200123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef%20/x\n");
+	sb_add(&b, "POST%200123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef%20\n");
+	sb_add(&b, "POST%20");
+	sb_add(&b, h1);
+	sb_add(&b, "%20/etc/nul%00\n");					/* NUL */
+	rp_txn_parse(b.s, b.len, &bk, &post);
+	assert_string_equal(bk, "/var/lib/mxdeck/backup/20261202T120000Z-42");
+	assert_int_equal(post.n, 1);
+	assert_memory_equal(post.v[0], h1, 64);
+	assert_string_equal(post.v[0] + 65, "/etc/postfix/a b");
+	free(bk);
+	strv_free(&post);
+	sb_free(&b);
+	/* the old mark (one line) and an empty one */
+	rp_txn_parse(S("/var/lib/mxdeck/backup/x\n"), &bk, &post);
+	assert_string_equal(bk, "/var/lib/mxdeck/backup/x");
+	assert_int_equal(post.n, 0);
+	free(bk);
+	rp_txn_parse(S(""), &bk, &post);
+	assert_null(bk);
+	rp_txn_parse(NULL, 0, &bk, &post);
+	assert_null(bk);
+
+	/* the journal: a whole " backup=WORD " field only */
+	{
+		static const char j[] = "2026-12-02T12:00:00Z apply host=gw1 profile=sha256:ab "
+		    "backup=/s/backup/20261202T120000Z-42 changes=2 /etc/a post=aa,bb\n"
+		    "2026-12-02T12:01:00Z apply host=gw1 profile=- backup=/s/backup/my%20dir "
+		    "changes=0\n";
+
+		assert_true(rp_journal_has_backup(S(j), "/s/backup/20261202T120000Z-42"));
+		assert_true(rp_journal_has_backup(S(j), "/s/backup/my dir"));
+		assert_false(rp_journal_has_backup(S(j), "/s/backup/20261202T120000Z-4"));
+		assert_false(rp_journal_has_backup(S(j), "/s/backup/20261202T120000Z"));
+		assert_false(rp_journal_has_backup(S(j), "/s/backup/my"));
+		assert_false(rp_journal_has_backup(S(j), ""));
+		assert_false(rp_journal_has_backup(NULL, 0, "/s/backup/x"));
+		assert_false(rp_journal_has_backup(S("backup=/s/b "), "/s/b"));	/* no blank */
+	}
+}
+
+static void
 test_manifest(void **state)
 {
 	static const char real[] = "F 644 0 /etc/postfix/main.cf 0 0\n"
@@ -489,6 +550,7 @@ main(void)
 		cmocka_unit_test(test_mail_version),
 		cmocka_unit_test(test_owner),
 		cmocka_unit_test(test_pct),
+		cmocka_unit_test(test_txn_journal),
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_backup_names),
