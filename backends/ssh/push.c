@@ -1092,7 +1092,8 @@ restore(struct push *p, const char *backupdir, char **cause)
 			sb_init(&data);
 			if (xport_read(p->x, src, &data, &missing, &c) == -1 ||
 			    (missing && (c = xasprintf("%s is missing", src)) != NULL) ||
-			    xport_write(p->x, tmp, data.s, data.len, e->mode, &c) == -1 ||
+			    xport_unlink(p->x, tmp, &c) == -1 ||
+			    xport_write_new(p->x, tmp, data.s, data.len, e->mode, &c) == -1 ||
 			    (e->uid >= 0 && xport_chown(p->x, tmp, e->uid, e->gid, &c) == -1) ||
 			    xport_rename(p->x, tmp, e->path, &c) == -1) {
 				sb_addf(&fails, "\n  NOT RESTORED %s: %s", e->path, c);
@@ -1228,7 +1229,10 @@ upload(struct push *p, char **cause)
 			rp_pct_encode(&p->manifest, p->created.v[j]);
 			sb_addc(&p->manifest, '\n');
 		}
-		if (xport_write(p->x, it->tmp, it->f->data.s, it->f->data.len, it->f->mode,
+		/* A fresh name: whatever is there (a link planted at the temporary name)
+		 * is removed, never written through. */
+		if (xport_unlink(p->x, it->tmp, cause) == -1 ||
+		    xport_write_new(p->x, it->tmp, it->f->data.s, it->f->data.len, it->f->mode,
 		    cause) == -1)
 			return -1;
 		it->uploaded = true;

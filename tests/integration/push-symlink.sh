@@ -111,3 +111,36 @@ grep -q '^F 777 ' "$h/state/backup/$b/manifest" && die "the manifest records a m
 [ "$(stat -c %a "$lab/root-only")" = 600 ] && grep -qx "TOPSECRET-$$" "$lab/root-only" || die "the root-only file changed"
 host_state "$h" | diff -u "$lab/before" - || die "host not byte-identical after the rollback"
 ok "managed sites-enabled link to a 0600 file: retargeted in the plan, rollback restores the link (L in the manifest), target untouched"
+
+# 4. A link planted at an upload's temporary name (.mxdeck.NAME.PID.tmp next to the file,
+# PID the apply's own) while the apply runs: removed, never written through.
+wait_for() {	# wait_for SECONDS COMMAND...
+	local t=$1
+	shift
+	for _ in $(seq $((t * 20))); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+have_temps() { [ -n "$(find "$h/etc" -name '.mxdeck.*.tmp' 2>/dev/null)" ]; }
+sed -e 's|^login = email$|login = localpart|' -e 's|^smtpd_protocols = >=TLSv1.2$|smtpd_protocols = >=TLSv1.3|' \
+    "$lab/site.ini" >"$lab/changed.ini"
+grep -q '^login = localpart$' "$lab/changed.ini" || die "test setup: profile not changed"
+install -m 0600 /dev/null "$lab/victim"
+echo "VICTIM-$$" >"$lab/victim"
+MXDECK_TEST_STALL=upload:3 "$MXDECK" --known-hosts "$lab/known_hosts" apply --yes \
+    "$lab/changed.ini" >"$lab/out" 2>&1 &
+mxpid=$!
+wait_for 20 have_temps || { kill $mxpid; die "no temporary file appeared"; }
+[ -z "$(find "$h/www" -name '.mxdeck.*.tmp')" ] || die "test setup: the web root's temporary is already written"
+ln -s "$lab/victim" "$h/www/autodiscover/.mxdeck.autodiscover.php.$mxpid.tmp"
+rc=0
+wait $mxpid || rc=$?
+[ $rc -eq 0 ] || { cat "$lab/out"; die "apply with a link planted at a temporary name: exit $rc"; }
+[ "$(cat "$lab/victim")" = "VICTIM-$$" ] && [ "$(stat -c %a "$lab/victim")" = 600 ] ||
+	die "the apply wrote through the link planted at its temporary name"
+grep -q "'localpart'" "$h/www/autodiscover/autodiscover.php" && [ ! -L "$h/www/autodiscover/autodiscover.php" ] ||
+	die "autodiscover.php not applied"
+[ -z "$(find "$h" -name '.mxdeck.*')" ] || die "temporary names left"
+ok "a link planted at an upload's temporary name is removed, not written through (the victim keeps its bytes and mode 0600)"
