@@ -184,7 +184,7 @@ add_link(struct fileset *fs, const char *role, const char *dir, const char *kind
 	struct rfile *f;
 
 	if (fileset_find(fs, path) == NULL) {
-		f = fileset_add(fs, role, path, 0777, FK_LINK);
+		f = fileset_add(fs, role, path, 0, FK_LINK);	/* a link has no mode */
 		f->target = xasprintf("../%s-available/%s", kind, name);
 	}
 	free(path);

@@ -24,7 +24,7 @@ enum file_kind {
 struct rfile {
 	char	*path;		/* absolute remote path, e.g. /etc/postfix/mxdeck_header_checks */
 	char	*role;		/* the renderer that produced it ("postfix") */
-	unsigned mode;		/* 0644, 0640, 0755 */
+	unsigned mode;		/* 0644, 0640, 0755; 0 for FK_LINK */
 	enum file_kind kind;
 	struct sbuf data;
 	char	*symlink;	/* if set, also make this path a symlink to path (sites-enabled) */

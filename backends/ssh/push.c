@@ -686,7 +686,6 @@ plan_link(struct push *p, struct item *it, char **cause)
 	}
 	free(resolved);
 	it->missing = !st.exists;
-	it->curmode = 0777;
 	it->curuid = it->curgid = -1;
 	if (st.exists && xport_readlink(p->x, f->path, &it->link_old, cause) == -1)
 		goto fail;
