@@ -108,6 +108,11 @@ fpm_conf(const char *rest)
 		return NULL;
 	}
 	name[strlen(name) - strlen(".sock")] = '\0';
+	/* A versioned socket only (php8.2-fpm); /run/php/php-fpm.sock has no conf. */
+	if (!isdigit((unsigned char)name[3])) {
+		free(name);
+		return NULL;
+	}
 	for (const char *p = name + 3; *p != '\0' && *p != '-'; p++)
 		if (!isdigit((unsigned char)*p) && *p != '.') {
 			free(name);
