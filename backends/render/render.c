@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,7 @@ fileset_free(struct fileset *fs)
 		free(fs->v[i].path);
 		free(fs->v[i].role);
 		free(fs->v[i].symlink);
+		free(fs->v[i].target);
 		sb_free(&fs->v[i].data);
 	}
 	free(fs->v);
@@ -142,6 +144,13 @@ render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 			free(c);
 			return -1;
 		}
+	}
+	if (render_apache_modules(ctx, fs, cause) == -1) {
+		char *c = *cause;
+
+		*cause = xasprintf("host %s: apache: %s", ctx->host->name, c);
+		free(c);
+		return -1;
 	}
 	for (size_t i = 0; i < fs->n; i++)
 		for (size_t j = i + 1; j < fs->n; j++)
@@ -206,70 +215,209 @@ safe_component(const char *name)
 	return s;
 }
 
+/*
+ * The output directory is walked from a descriptor of DIR, one component at a time with
+ * openat(O_DIRECTORY | O_NOFOLLOW): a symlink (or anything but a directory) planted
+ * anywhere below DIR -- DIR/gw1/etc -> /etc -- is refused, never followed. DIR itself
+ * is the user's choice and may be a link. Each file is written to a temporary name
+ * (O_CREAT | O_EXCL | O_NOFOLLOW) in its directory and renamed over its name, so that a
+ * hard link to an earlier render, or a link planted at the name, keeps its bytes.
+ */
+static int
+write_bytes(int fd, const char *data, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+static int
+open_subdir(int dfd, const char *shown, const char *name, char **cause)
+{
+	int fd;
+
+	if (mkdirat(dfd, name, 0755) == -1 && errno != EEXIST) {
+		*cause = xasprintf("%s: cannot create directory: %s", shown, strerror(errno));
+		return -1;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && (errno == ELOOP || errno == ENOTDIR))
+		*cause = xasprintf("%s is a symlink or not a directory: render never follows a "
+		    "link inside its output directory; remove it and run again", shown);
+	else if (fd == -1)
+		*cause = xasprintf("%s: cannot open directory: %s", shown, strerror(errno));
+	return fd;
+}
+
+/* Open (creating) the directory rel ("a/b/c") below dfd; -1 with *cause. */
+static int
+open_tree(int dfd, const char *top, const char *rel, char **cause)
+{
+	char *copy = xstrdup(rel), *comp, *save = NULL;
+	struct sbuf shown;
+	int fd = dup(dfd);
+
+	sb_init(&shown);
+	sb_add(&shown, top);
+	if (fd == -1)
+		*cause = xasprintf("%s: %s", top, strerror(errno));
+	for (comp = strtok_r(copy, "/", &save); comp != NULL && fd != -1;
+	    comp = strtok_r(NULL, "/", &save)) {
+		int next;
+
+		if (strcmp(comp, ".") == 0)
+			continue;
+		sb_addf(&shown, "/%s", comp);
+		if (strcmp(comp, "..") == 0) {
+			*cause = xasprintf("%s: refusing a path with '..'", shown.s);
+			next = -1;
+		} else
+			next = open_subdir(fd, shown.s, comp, cause);
+		close(fd);
+		fd = next;
+	}
+	sb_free(&shown);
+	free(copy);
+	return fd;
+}
+
+/* Put one entry (file data or a symlink) at dfd/name through a temporary + rename. */
+static int
+put_entry(int dfd, const char *shown, const char *name, const struct rfile *f,
+    char **cause)
+{
+	char *tmp = NULL;
+	int fd = -1, rc = -1;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		free(tmp);
+		tmp = xasprintf(".%s.mxdeck-tmp.%ld", name, (long)getpid());
+		if (f->kind == FK_LINK) {
+			if (symlinkat(f->target, dfd, tmp) == 0)
+				break;
+		} else if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, (mode_t)f->mode)) != -1)
+			break;
+		if (errno != EEXIST || attempt > 0 || unlinkat(dfd, tmp, 0) == -1) {
+			*cause = xasprintf("%s: cannot create a temporary file next to it: %s",
+			    shown, strerror(errno));
+			goto out;
+		}
+	}
+	if (fd != -1 && (write_bytes(fd, f->data.s, f->data.len) == -1 ||
+	    fchmod(fd, (mode_t)f->mode) == -1)) {
+		*cause = xasprintf("%s: write failed: %s", shown, strerror(errno));
+		unlinkat(dfd, tmp, 0);
+		goto out;
+	}
+	if (fd != -1) {
+		int e = close(fd);
+
+		fd = -1;
+		if (e == -1) {
+			*cause = xasprintf("%s: write failed: %s", shown, strerror(errno));
+			unlinkat(dfd, tmp, 0);
+			goto out;
+		}
+	}
+	if (renameat(dfd, tmp, dfd, name) == -1) {
+		*cause = xasprintf("%s: cannot rename into place: %s", shown, strerror(errno));
+		unlinkat(dfd, tmp, 0);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	free(tmp);
+	return rc;
+}
+
+/* Write one entry at the remote path rpath (absolute) below the host directory. */
+static int
+write_at(int hostfd, const char *hostdir, const char *rpath, const struct rfile *f,
+    char **cause)
+{
+	const char *slash = strrchr(rpath, '/');
+	char *rel = xstrndup(rpath, slash != NULL ? (size_t)(slash - rpath) : 0);
+	const char *name = slash != NULL ? slash + 1 : rpath;
+	char *shown = xasprintf("%s%s%s", hostdir, rpath[0] == '/' ? "" : "/", rpath);
+	int dfd, rc = -1;
+
+	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		*cause = xasprintf("%s: not a file name", shown);
+		goto out;
+	}
+	if ((dfd = open_tree(hostfd, hostdir, rel, cause)) == -1)
+		goto out;
+	rc = put_entry(dfd, shown, name, f, cause);
+	close(dfd);
+out:
+	free(shown);
+	free(rel);
+	return rc;
+}
+
 int
 fileset_write(const struct fileset *fs, const char *dir, const char *hostname, char **cause)
 {
-	char *hostdir, *comp = safe_component(hostname), *lastdir = NULL;
-	int rc = -1;
+	char *comp = safe_component(hostname), *hostdir;
+	int dirfd, hostfd, rc = -1;
 
+	if (dir == NULL || *dir == '\0') {
+		*cause = xstrdup("the output directory is empty: give render a directory "
+		    "(e.g. ./out); an empty one would write under /");
+		free(comp);
+		return -1;
+	}
 	hostdir = xasprintf("%s/%s", dir, comp);
-	free(comp);
+	if (mkdir_p(dir, 0755, cause) == -1)
+		goto out_free;
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		*cause = xasprintf("%s: cannot open the output directory: %s", dir,
+		    strerror(errno));
+		goto out_free;
+	}
+	hostfd = open_subdir(dirfd, hostdir, comp, cause);
+	close(dirfd);
+	if (hostfd == -1)
+		goto out_free;
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct rfile *f = &fs->v[i];
-		char *path, *slash;
 
 		if (strstr(f->path, "/../") != NULL || str_ends(f->path, "/..")) {
 			*cause = xasprintf("%s: refusing a path with '..'", f->path);
 			goto out;
 		}
-		path = xasprintf("%s%s%s", hostdir, f->path[0] == '/' ? "" : "/", f->path);
-		slash = strrchr(path, '/');
-		*slash = '\0';
-		/* files come sorted by path: most share the previous file's directory */
-		if (lastdir == NULL || strcmp(lastdir, path) != 0) {
-			if (mkdir_p(path, 0755, cause) == -1) {
-				free(path);
-				goto out;
-			}
-			free(lastdir);
-			lastdir = xstrdup(path);
-		}
-		*slash = '/';
-		if (write_file_replace(path, f->data.s, f->data.len, f->mode, cause) == -1) {
-			free(path);
+		if (write_at(hostfd, hostdir, f->path, f, cause) == -1)
 			goto out;
-		}
 		if (f->symlink != NULL) {
-			char *lpath = xasprintf("%s%s", hostdir, f->symlink);
-			char *lslash = strrchr(lpath, '/'), *target;
-			int rc2;
+			struct rfile link = *f;
 
-			*lslash = '\0';
-			if (mkdir_p(lpath, 0755, cause) == -1) {
-				free(lpath);
-				free(path);
+			link.kind = FK_LINK;
+			link.target = rfile_link_target(f);
+			rc = write_at(hostfd, hostdir, f->symlink, &link, cause);
+			free(link.target);
+			if (rc == -1)
 				goto out;
-			}
-			*lslash = '/';
-			unlink(lpath);
-			target = rfile_link_target(f);
-			rc2 = symlink(target, lpath);
-			free(target);
-			if (rc2 == -1) {
-				*cause = xasprintf("%s: cannot create symlink: %s", lpath,
-				    strerror(errno));
-				free(lpath);
-				free(path);
-				goto out;
-			}
-			free(lpath);
+			rc = -1;
 		}
-		free(path);
 	}
 	rc = 0;
 out:
-	free(lastdir);
+	close(hostfd);
+out_free:
 	free(hostdir);
+	free(comp);
 	return rc;
 }
 

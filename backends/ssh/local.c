@@ -263,11 +263,11 @@ local_readlink(struct xport *x, const char *path, char **target, char **cause)
 }
 
 static int
-local_write(struct xport *x, const char *path, const char *data, size_t len,
-    unsigned mode, char **cause)
+local_write_flags(struct xport *x, const char *path, const char *data, size_t len,
+    unsigned mode, int flags, char **cause)
 {
 	char *p = lpath(x, path);
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	int fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | flags, mode);
 	size_t off = 0;
 
 	if (fd == -1) {
@@ -301,6 +301,20 @@ local_write(struct xport *x, const char *path, const char *data, size_t len,
 	if (close(fd) == -1)
 		return errf(x, cause, "cannot close", path, errno);
 	return 0;
+}
+
+static int
+local_write(struct xport *x, const char *path, const char *data, size_t len,
+    unsigned mode, char **cause)
+{
+	return local_write_flags(x, path, data, len, mode, O_TRUNC, cause);
+}
+
+static int
+local_write_new(struct xport *x, const char *path, const char *data, size_t len,
+    unsigned mode, char **cause)
+{
+	return local_write_flags(x, path, data, len, mode, O_EXCL, cause);
 }
 
 static int
@@ -408,6 +422,7 @@ static const struct xport_ops local_ops = {
 	.unlink = local_unlink,
 	.rmdir = local_rmdir,
 	.symlink = local_symlink,
+	.write_new = local_write_new,
 	.chown = local_chown,
 	.close = local_close,
 };

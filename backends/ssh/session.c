@@ -283,8 +283,8 @@ full_disk(struct xport *x, const char *path, size_t len, char **cause)
 }
 
 static int
-ssh_write(struct xport *x, const char *path, const char *data, size_t len,
-    unsigned mode, char **cause)
+ssh_write_flags(struct xport *x, const char *path, const char *data, size_t len,
+    unsigned mode, unsigned long flags, char **cause)
 {
 	struct ssh *h = x->impl;
 	LIBSSH2_SFTP_HANDLE *fh;
@@ -295,8 +295,7 @@ ssh_write(struct xport *x, const char *path, const char *data, size_t len,
 		fatal("write through a read-only SSH session");
 	if (sftp_ready(x, cause) == -1)
 		return -1;
-	fh = libssh2_sftp_open(h->sftp, path,
-	    LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, (long)mode);
+	fh = libssh2_sftp_open(h->sftp, path, flags, (long)mode);
 	if (fh == NULL)
 		return sftp_fail(x, cause, "cannot create", path);
 	while (off < len) {
@@ -327,6 +326,23 @@ ssh_write(struct xport *x, const char *path, const char *data, size_t len,
 		return full_disk(x, path, len, cause);
 	}
 	return 0;
+}
+
+static int
+ssh_write(struct xport *x, const char *path, const char *data, size_t len,
+    unsigned mode, char **cause)
+{
+	return ssh_write_flags(x, path, data, len, mode,
+	    LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, cause);
+}
+
+static int
+ssh_write_new(struct xport *x, const char *path, const char *data, size_t len,
+    unsigned mode, char **cause)
+{
+	/* sftp-server opens with O_CREAT | O_EXCL: a symlink at path fails, unfollowed. */
+	return ssh_write_flags(x, path, data, len, mode,
+	    LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, cause);
 }
 
 /* Run argv on the host; a non-zero exit is an error "host NAME: WHAT: its stderr",
@@ -470,6 +486,7 @@ static const struct xport_ops ssh_ops = {
 	.unlink = ssh_unlink,
 	.rmdir = ssh_rmdir,
 	.symlink = ssh_symlink,
+	.write_new = ssh_write_new,
 	.chown = ssh_chown,
 	.close = ssh_close,
 };

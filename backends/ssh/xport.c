@@ -147,6 +147,16 @@ xport_rename(struct xport *x, const char *from, const char *to, char **cause)
 }
 
 int
+xport_write_new(struct xport *x, const char *path, const char *data, size_t len,
+    unsigned mode, char **cause)
+{
+	if (x->readonly)
+		return refuse(x, "write", path, cause);
+	x->nwrites++;
+	return x->ops->write_new(x, path, data, len, mode, cause);
+}
+
+int
 xport_mkdir(struct xport *x, const char *path, unsigned mode, bool *existed, char **cause)
 {
 	*existed = false;

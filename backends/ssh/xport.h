@@ -48,6 +48,10 @@ struct xport_ops {
 	/* Write operations: never reached through a read-only handle. */
 	int	(*write)(struct xport *, const char *path, const char *data, size_t len,
 		    unsigned mode, char **cause);	/* create/truncate, write, fsync */
+	/* The same for a name that must not exist yet (O_CREAT | O_EXCL): anything
+	 * there, a symlink included, fails the call and is never followed. */
+	int	(*write_new)(struct xport *, const char *path, const char *data, size_t len,
+		    unsigned mode, char **cause);
 	int	(*rename)(struct xport *, const char *from, const char *to, char **cause);
 	int	(*mkdir)(struct xport *, const char *path, unsigned mode, bool *existed,
 		    char **cause);
@@ -98,6 +102,8 @@ int xport_read(struct xport *x, const char *path, struct sbuf *out, bool *missin
 int xport_lstat(struct xport *x, const char *path, struct xstat *st, char **cause);
 int xport_readlink(struct xport *x, const char *path, char **target, char **cause);
 int xport_write(struct xport *x, const char *path, const char *data, size_t len,
+    unsigned mode, char **cause);
+int xport_write_new(struct xport *x, const char *path, const char *data, size_t len,
     unsigned mode, char **cause);
 int xport_rename(struct xport *x, const char *from, const char *to, char **cause);
 int xport_mkdir(struct xport *x, const char *path, unsigned mode, bool *existed,

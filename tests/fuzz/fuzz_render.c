@@ -76,6 +76,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    "different bytes", f->path);
 				check_path(f->path);
 				check((f->mode & 0002) == 0, "world-writable", f->path);
+				/* A module link: relative, into the server's own *-available. */
+				check(f->kind != FK_LINK || (f->target != NULL && g->target != NULL &&
+				    strcmp(f->target, g->target) == 0 &&
+				    strncmp(f->target, "../", 3) == 0 &&
+				    strstr(f->target + 3, "/../") == NULL && f->data.len == 0),
+				    "a bad module link", f->path);
 				if (str_ends(f->path, ".xml")) {
 					char *cause = NULL;
 					struct xml_node *x = xml_parse(f->data.s ? f->data.s : "",
