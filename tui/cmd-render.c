@@ -115,7 +115,7 @@ now_ms(void)
 static const char *const file_kinds[] = {
 	[FK_FILE] = "file", [FK_POSTMAP] = "postmap", [FK_POSTCONF] = "postconf",
 	[FK_POSTCONF_M] = "postconf-master", [FK_POSTCONF_P] = "postconf-params",
-	[FK_SCRIPT] = "script",
+	[FK_SCRIPT] = "script", [FK_LINK] = "link",
 };
 
 /* One rendered file as a --json object: where it goes, what it is, its SHA-256. */
@@ -133,6 +133,12 @@ json_rfile(struct sbuf *b, const char *host, const struct rfile *f, bool first)
 	sb_json_string(b, f->path);
 	sb_addf(b, ",\"role\":");
 	sb_json_string(b, f->role);
+	if (f->kind == FK_LINK) {	/* a symlink: its target, no content */
+		sb_add(b, ",\"kind\":\"link\",\"target\":");
+		sb_json_string(b, f->target);
+		sb_addc(b, '}');
+		return;
+	}
 	sb_addf(b, ",\"kind\":\"%s\",\"mode\":\"%04o\",\"bytes\":%zu,\"sha256\":\"",
 	    (size_t)f->kind < sizeof file_kinds / sizeof file_kinds[0] &&
 	    file_kinds[f->kind] != NULL ? file_kinds[f->kind] : "file", f->mode, f->data.len);

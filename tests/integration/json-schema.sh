@@ -58,9 +58,15 @@ run render-ok render --json "$lab/demo.ini" "$lab/out"; validate render-ok 0 "$r
 import hashlib, json, os, sys
 d = json.load(open(sys.argv[1]))
 assert len(d["files"]) > 10, len(d["files"])
+links = 0
 for f in d["files"]:
     p = os.path.join(sys.argv[2], f["host"], f["path"].lstrip("/"))
-    assert hashlib.sha256(open(p, "rb").read()).hexdigest() == f["sha256"], p
+    if f["kind"] == "link":
+        assert os.readlink(p) == f["target"], p
+        links += 1
+    else:
+        assert hashlib.sha256(open(p, "rb").read()).hexdigest() == f["sha256"], p
+assert links > 0, "no module link in the demo's render"
 PY
 run render-bad render --json "$lab/bad.ini" "$lab/out2"; validate render-bad 2 "$rc"
 run render-host render --json --host nosuch "$lab/demo.ini" "$lab/out3"; validate render-host 2 "$rc"
