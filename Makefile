@@ -86,10 +86,15 @@ install: all
 	install -m 0644 share/man/mxdeck.1 $(DESTDIR)$(PREFIX)/share/man/man1/mxdeck.1
 	install -m 0644 share/examples/*.ini share/examples/*.csv $(DESTDIR)$(PREFIX)/share/mxdeck/examples/
 
+# The README's first commands (tests/deps.sh && make check) on a brand-new Debian 12 root
+# with a clone of the committed HEAD (needs root; the pristine root is cached in /var/tmp).
+distcheck:
+	tests/fresh-root.sh
+
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all unit check check-unit bench demo check-asan check-valgrind fuzz fuzz-regress install clean
+.PHONY: all unit check check-unit bench demo check-asan check-valgrind fuzz fuzz-regress install distcheck clean
 .SECONDARY:
 
 -include $(CORE_OBJ:.o=.d) $(TUI_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)
