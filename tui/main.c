@@ -86,7 +86,8 @@ unknown_command(const char *word)
 
 	/* something that looks like a path or a file name is taken as a PROFILE (and its
 	 * loader says what is wrong with it) */
-	if (stat(word, &st) == 0 || strchr(word, '/') != NULL || strchr(word, '.') != NULL)
+	if (*word == '\0' || stat(word, &st) == 0 || strchr(word, '/') != NULL ||
+	    strchr(word, '.') != NULL)
 		return false;
 	fprintf(stderr, "mxdeck: unknown command '%s' (and no file of that name)\ncommands:",
 	    word);

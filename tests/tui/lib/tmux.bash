@@ -40,9 +40,9 @@ tui_demo_restore() {
 # tui_start W H ARGS...: run mxdeck ARGS in a new W x H session. After mxdeck exits
 # the pane prints EXIT=<code> and TTY=sane when the terminal modes were restored.
 tui_start() {
-	local w=$1 h=$2 args
+	local w=$1 h=$2 args=
 	shift 2
-	args=$(printf ' %q' "$@")
+	[ $# -eq 0 ] || args=$(printf ' %q' "$@")
 	tui_new_server
 	tmux -S "$TUI_SOCK" -f /dev/null new-session -d -x "$w" -y "$h" \
 	    "s=\$(stty -g); env TERM=tmux-256color LC_ALL=C.UTF-8 ${TUI_ENV:-} $MXDECK$args; echo EXIT=\$?; if [ \"\$(stty -g)\" = \"\$s\" ]; then echo TTY=sane; else echo TTY=broken; fi; printf 'PROMPT$ '; sleep 60"
