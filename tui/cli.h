@@ -42,7 +42,17 @@ int cmd_batch(struct cli *cli);		/* tui/cmd-push.c */
 int cmd_audit(struct cli *cli);		/* tui/cmd-push.c: drift + live tests, read-only */
 int cmd_test(struct cli *cli);		/* tui/cmd-test.c */
 int cmd_console(struct cli *cli);
-int cmd_init(struct cli *cli);		/* tui/cmd-init.c: copy an example to the default profile */
+int cmd_init(struct cli *cli);
+int cmd_doctor(struct cli *cli);	/* tui/cmd-doctor.c: read-only preflight per host */
+
+/* The doctor's run and report, shared by the command and the console (tui/jobs.c). */
+struct host;
+struct site;
+struct doctor_opts;
+struct doctor_result;
+void doctor_hosts(const struct site *site, const struct host **hosts, size_t n, int jobs,
+    const struct doctor_opts *o, struct doctor_result *res);
+void doctor_report(struct sbuf *b, const struct host *h, const struct doctor_result *r);		/* tui/cmd-init.c: copy an example to the default profile */
 
 /* $XDG_CONFIG_HOME/mxdeck/site.ini (or ~/.config/...): the profile mxdeck opens by
  * default and mxdeck init writes; NULL without HOME. The shipped examples' directory:

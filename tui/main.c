@@ -26,6 +26,7 @@ static const struct command {
 	{ "apply", cmd_apply, 1, 1, "PROFILE" },
 	{ "audit", cmd_audit, 1, 1, "PROFILE" },
 	{ "test", cmd_test, 1, 1, "PROFILE" },
+	{ "doctor", cmd_doctor, 1, 1, "PROFILE" },
 	{ "init", cmd_init, 0, 1, "[EXAMPLE]" },
 	{ "help", cmd_help, 0, 0, "nothing" },
 };
@@ -43,6 +44,7 @@ usage(FILE *f)
 "       mxdeck apply PROFILE [--yes]        apply (asks unless --yes)\n"
 "       mxdeck audit PROFILE                drift + live tests, read-only\n"
 "       mxdeck test PROFILE                 live connectivity tests\n"
+"       mxdeck doctor PROFILE               read-only preflight: is each host ready?\n"
 "       mxdeck init [EXAMPLE]               copy an example profile (default demo) to\n"
 "                                           $XDG_CONFIG_HOME/mxdeck/site.ini, never over one\n"
 "       mxdeck help                         this text\n"
