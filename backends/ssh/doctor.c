@@ -688,7 +688,9 @@ existing(struct dctx *c, const char *path, struct xstat *st)
 		free(cause);
 		slash = strrchr(p, '/');
 		if (slash == NULL || slash == p) {
-			strcpy(p, "/");
+			/* the root, or for a relative path its base */
+			free(p);
+			p = xstrdup(slash == NULL ? "." : "/");
 			memset(st, 0, sizeof *st);
 			st->uid = st->gid = -1;
 			cause = NULL;
