@@ -101,6 +101,9 @@ deps=(
 	"dns-root-data	file	/usr/share/dns/root.key"
 	"ssl-cert	cmd	make-ssl-cert"
 	"openssl	cmd	openssl"
+	# the CA bundle libcurl and OpenSSL verify with (the probes' HTTPS, TLS checks): a
+	# Recommends of libcurl4 and openssl that --no-install-recommends drops
+	"ca-certificates	file	/etc/ssl/certs/ca-certificates.crt"
 	"libxml2-utils	cmd	xmllint"
 	"curl	cmd	curl"
 	"procps	cmd	pgrep"
