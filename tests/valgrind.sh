@@ -196,7 +196,14 @@ EOF
 	vg apply-locked 3 apply --yes "$tmp/local.ini"
 	vg unlock-local 0 unlock "$tmp/local.ini" --host here
 	vg unlock-none 0 unlock "$tmp/local.ini" --host here
+	# the doctor on the same host (threads, the read-only transport, render in memory)
+	vg doctor-local 0 doctor "$tmp/local.ini"
+	vg doctor-local-json 0 doctor --json "$tmp/local.ini"
 fi
+# first run: init (and its refusal), an unknown command
+XDG_CONFIG_HOME=$tmp/xdg vg init 0 init connector
+XDG_CONFIG_HOME=$tmp/xdg vg init-again 2 init connector
+vg unknown-command 2 pln
 
 echo "$((n - fails)) of $n cases clean under valgrind"
 [ "$fails" -eq 0 ]

@@ -18,8 +18,9 @@ enum {
 };
 
 struct cli {
-	const char *command;	/* "console", "render", "lint", "plan", "apply", "audit", "test", "batch", "unlock" */
-	const char *profile;	/* resolved profile path */
+	const char *command;	/* "console", "render", "lint", "plan", "apply", "audit", "test", "batch",
+				 * "unlock", "doctor", "init" */
+	const char *profile;	/* resolved profile path (init: the EXAMPLE or NULL) */
 	const char *outdir;	/* render DIR */
 	struct strv hosts;	/* --host, repeatable; empty = all */
 	int	 jobs;		/* --jobs N; 0 = default */
@@ -47,6 +48,24 @@ int cmd_audit(struct cli *cli);		/* tui/cmd-push.c: drift + live tests, read-onl
 int cmd_test(struct cli *cli);		/* tui/cmd-test.c */
 int cmd_unlock(struct cli *cli);	/* tui/cmd-push.c: recover a dead run's lock */
 int cmd_console(struct cli *cli);	/* tui/console.c: the ncurses console (and --audit) */
+int cmd_init(struct cli *cli);		/* tui/cmd-init.c: copy an example to the default profile */
+int cmd_doctor(struct cli *cli);	/* tui/cmd-doctor.c: read-only preflight per host */
+
+/* The doctor's run and report, shared by the command and the console (tui/jobs.c). */
+struct host;
+struct site;
+struct doctor_opts;
+struct doctor_result;
+void doctor_hosts(const struct site *site, const struct host **hosts, size_t n, int jobs,
+    const struct doctor_opts *o, struct doctor_result *res);
+void doctor_report(struct sbuf *b, const struct host *h, const struct doctor_result *r);
+
+/* $XDG_CONFIG_HOME/mxdeck/site.ini (or ~/.config/...): the profile mxdeck opens by
+ * default and mxdeck init writes; NULL without HOME. The shipped examples' directory:
+ * next to the binary in a build or installed tree, else the PREFIX's data directory.
+ * Both allocated. */
+char *cli_config_profile(void);
+char *cli_examples_dir(void);
 
 /* Load the profile for a command: prints findings to stderr; returns NULL (after
  * printing) when it has errors. The caller frees with site_free + free. */

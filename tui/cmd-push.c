@@ -223,6 +223,8 @@ exit_word(const struct push_result *r)
 		return "interrupted";
 	if (r->locked)
 		return "locked";
+	if (r->failed)
+		return "failed";
 	switch (r->exit) {
 	case EXIT_OK:			return "ok";
 	case EXIT_DRIFT:		return "drift";

@@ -889,6 +889,9 @@ action(struct console *c, enum action a)
 	case AC_TEST:
 		jobs_test(c);
 		return;
+	case AC_DOCTOR:
+		jobs_doctor(c);
+		return;
 	default:
 		break;
 	}

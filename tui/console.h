@@ -118,6 +118,7 @@ X(HDRTEST, 'T', 'T', 0,         "T",      KF_LINE, SM(SEC_HRULES), "test rules",
 X(PLAN,    'p', 'p', 0,         "p",      KF_LINE, SM_ALL, "plan", "plan: per-host diff of what a push would change") \
 X(PUSH,    'P', 'P', 0,         "P",      KF_LINE | KF_PUSH, SM_ALL, "push", "push to the hosts (asks first)") \
 X(TEST,    't', 't', 0,         "t",      KF_LINE, SM_ALL, "tests", "run the live tests") \
+X(DOCTOR,  'c', 'c', 0,         "c",      0, SM_ALL, "doctor", "doctor: check each host read-only (commands, modules, space); results in Plan") \
 X(REDRAW,  CTRL_KEY('l'), CTRL_KEY('l'), 0, "^L", 0, SM_ALL, "redraw", "redraw the screen") \
 X(MOUSE,   1, 0, KEY_MOUSE, "mouse",  KF_MOUSE, SM_ALL, "mouse", "click selects a section or a row, a click on the selected row opens it, the wheel scrolls")
 
@@ -314,6 +315,7 @@ void	jobs_free(struct console *c);
 void	jobs_plan(struct console *c);
 void	jobs_push(struct console *c);
 void	jobs_test(struct console *c);
+void	jobs_doctor(struct console *c);	/* read-only preflight per host, in Plan */
 bool	jobs_drain(struct console *c);		/* true: something changed */
 bool	jobs_busy(const struct console *c);	/* a plan or push runs */
 bool	jobs_running(const struct console *c);	/* any job runs */

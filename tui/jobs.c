@@ -19,10 +19,11 @@
 #include <unistd.h>
 
 #include "backends/probe/probe.h"
+#include "backends/ssh/doctor.h"
 #include "backends/ssh/push.h"
 #include "tui/console.h"
 
-enum jkind { J_NONE, J_PLAN, J_PUSH, J_TEST };
+enum jkind { J_NONE, J_PLAN, J_PUSH, J_TEST, J_DOCTOR };
 enum evkind { EV_STATE, EV_HOST, EV_PROBE, EV_DONE };
 
 struct jev {
@@ -65,7 +66,7 @@ struct jobs {
 	atomic_int	 cancel;
 	double		 t0;
 
-	enum jkind	 plan_kind;	/* what the Plan section shows: plan or push */
+	enum jkind	 plan_kind;	/* what the Plan section shows: plan, push or doctor */
 	char		*plan_title;
 	struct hostrow	*hosts;
 	size_t		 nhosts;
@@ -214,7 +215,8 @@ jobs_running(const struct console *c)
 bool
 jobs_busy(const struct console *c)
 {
-	return c->jobs != NULL && (c->jobs->kind == J_PUSH || c->jobs->kind == J_PLAN);
+	return c->jobs != NULL && (c->jobs->kind == J_PUSH || c->jobs->kind == J_PLAN ||
+	    c->jobs->kind == J_DOCTOR);
 }
 
 size_t
@@ -269,6 +271,23 @@ host_thread(void *arg)
 	const struct host *h = &j->snap->hosts[hj->idx];
 	struct push_result r;
 
+	if (j->plan_kind == J_DOCTOR) {	/* set before this thread started */
+		struct doctor_opts o = { .known_hosts = j->popts.known_hosts,
+		    .identity = j->popts.identity, .connect_timeout = 10, .timeout = 60 };
+		struct doctor_result dr;
+		struct sbuf b;
+
+		doctor_result_init(&dr);
+		doctor_host(j->snap, h, &o, &dr);
+		sb_init(&b);
+		doctor_report(&b, h, &dr);
+		post(j, EV_HOST, hj->idx, dr.summary != NULL ? dr.summary : "done", b.s, dr.exit,
+		    NULL);
+		sb_free(&b);
+		doctor_result_free(&dr);
+		free(hj);
+		return NULL;
+	}
 	push_result_init(&r);
 	push_host(j->snap, h, &j->popts, &r);
 	{
@@ -288,8 +307,9 @@ host_thread(void *arg)
 			sb_addn(&b, r.diff.s, r.diff.len);
 		else
 			sb_add(&b, "(no diff)\n");
-		post(j, EV_HOST, hj->idx, r.summary != NULL ? r.summary : "done", b.s, r.exit,
-		    NULL);
+		/* a step that failed on a host that answered: -1, shown as "failed" */
+		post(j, EV_HOST, hj->idx, r.summary != NULL ? r.summary : "done", b.s,
+		    r.failed ? -1 : r.exit, NULL);
 		sb_free(&b);
 	}
 	push_result_free(&r);
@@ -325,12 +345,14 @@ push_thread(void *arg)
 	return NULL;
 }
 
+/* A plan, a push, or (doctor) the read-only preflight of every host, in the Plan
+ * section. */
 static void
-start_push(struct console *c, enum push_mode mode)
+start_push(struct console *c, enum push_mode mode, bool doctor)
 {
 	struct jobs *j = c->jobs;
-	const char *what = mode == PUSH_APPLY ? "push" : mode == PUSH_AUDIT ? "audit plan" :
-	    "plan";
+	const char *what = doctor ? "doctor" : mode == PUSH_APPLY ? "push" :
+	    mode == PUSH_AUDIT ? "audit plan" : "plan";
 	time_t now = time(NULL);
 	struct tm tm;
 	char ts[16];
@@ -370,9 +392,9 @@ start_push(struct console *c, enum push_mode mode)
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%H:%M:%S", &tm);
 	free(j->plan_title);
-	j->plan_title = xasprintf("%s%s started %s, %zu host%s", what[0] == 'p' ? "P" : "A",
+	j->plan_title = xasprintf("%c%s started %s, %zu host%s", what[0] - 'a' + 'A',
 	    what + 1, ts, j->nhosts, j->nhosts == 1 ? "" : "s");
-	j->kind = mode == PUSH_APPLY ? J_PUSH : J_PLAN;
+	j->kind = doctor ? J_DOCTOR : mode == PUSH_APPLY ? J_PUSH : J_PLAN;
 	j->plan_kind = j->kind;
 	j->t0 = now_s();
 	c->cur[SEC_PLAN] = 0;
@@ -391,7 +413,7 @@ start_push(struct console *c, enum push_mode mode)
 void
 jobs_plan(struct console *c)
 {
-	start_push(c, c->audit ? PUSH_AUDIT : PUSH_PLAN);
+	start_push(c, c->audit ? PUSH_AUDIT : PUSH_PLAN, false);
 }
 
 void
@@ -399,7 +421,14 @@ jobs_push(struct console *c)
 {
 	if (c->audit)
 		return;
-	start_push(c, PUSH_APPLY);
+	start_push(c, PUSH_APPLY, false);
+}
+
+/* Read-only, so allowed in --audit too. */
+void
+jobs_doctor(struct console *c)
+{
+	start_push(c, PUSH_AUDIT, true);
 }
 
 static void
@@ -522,11 +551,16 @@ jobs_drain(struct console *c)
 
 				free(h->state);
 				/* push.c words a host another run holds "host H: locked: ..." */
-				h->state = xstrdup(e->exit == 0 ? "done" : e->exit == 1 ?
-				    "drift" : e->exit == 3 && e->text != NULL &&
-				    strstr(e->text, ": locked: ") != NULL ? "locked" :
-				    e->exit == 3 ? "unreachable" : e->exit == 4 ?
-				    "rolled back" : e->exit == 5 ? "ROLLBACK FAILED" : "failed");
+				if (j->plan_kind == J_DOCTOR)
+					h->state = xstrdup(e->exit == 0 ? "ready" : e->exit == 3 ?
+					    "unreachable" : "missing");
+				else
+					h->state = xstrdup(e->exit == 0 ? "done" : e->exit == 1 ?
+					    "drift" : e->exit == 3 && e->text != NULL &&
+					    strstr(e->text, ": locked: ") != NULL ? "locked" :
+					    e->exit == 3 ? "unreachable" : e->exit == 4 ?
+					    "rolled back" : e->exit == 5 ? "ROLLBACK FAILED" :
+					    "failed");
 				free(h->summary);
 				h->summary = e->text;
 				e->text = NULL;
@@ -579,7 +613,12 @@ jobs_drain(struct console *c)
 					else if (j->hosts[k].exit != 0)
 						bad++;
 				}
-				if (j->kind == J_PLAN)
+				if (j->kind == J_DOCTOR)
+					m = xasprintf("doctor done in %.1f s: %zu of %zu host%s ready, "
+					    "%zu not (Enter on a host shows its findings and fixes)",
+					    now_s() - j->t0, j->nhosts - bad - drift, j->nhosts,
+					    j->nhosts == 1 ? "" : "s", bad + drift);
+				else if (j->kind == J_PLAN)
 					m = xasprintf("plan done in %.1f s: %zu host%s with changes, "
 					    "%zu without, %zu failed (Enter on a host shows its diff)",
 					    now_s() - j->t0, drift, drift == 1 ? "" : "s",

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -410,12 +411,32 @@ local_close(struct xport *x)
 	free(l);
 }
 
+static int
+local_statvfs(struct xport *x, const char *path, struct xstatvfs *vfs, char **cause)
+{
+	char *p = lpath(x, path);
+	struct statvfs sv;
+
+	if (statvfs(p, &sv) == -1) {
+		int e = errno;
+
+		free(p);
+		return errf(x, cause, "cannot statvfs", path, e);
+	}
+	free(p);
+	vfs->avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	vfs->total = (unsigned long long)sv.f_blocks * sv.f_frsize;
+	vfs->readonly = (sv.f_flag & ST_RDONLY) != 0;
+	return 0;
+}
+
 static const struct xport_ops local_ops = {
 	.name = "local",
 	.exec = local_exec,
 	.read = local_read,
 	.lstat = local_lstat,
 	.readlink = local_readlink,
+	.statvfs = local_statvfs,
 	.write = local_write,
 	.rename = local_rename,
 	.mkdir = local_mkdir,

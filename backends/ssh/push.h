@@ -52,6 +52,10 @@ struct push_result {
 	bool	 applied;	/* files were changed on the host and kept */
 	bool	 locked;	/* exit 3 because another run holds the host's lock */
 	bool	 interrupted;	/* stopped by opts.cancel before any file moved */
+	bool	 failed;	/* the host answered but a step failed (a command's exit,
+				 * a file it refused): the summary has its output; exit is
+				 * EXIT_DRIFT for plan/audit, EXIT_ROLLEDBACK for apply (nothing
+				 * was changed), never EXIT_UNREACHABLE */
 	double	 seconds;
 };
 

@@ -474,12 +474,29 @@ ssh_close(struct xport *x)
 	free(h);
 }
 
+static int
+ssh_statvfs(struct xport *x, const char *path, struct xstatvfs *vfs, char **cause)
+{
+	struct ssh *h = x->impl;
+	LIBSSH2_SFTP_STATVFS sv;
+
+	if (sftp_ready(x, cause) == -1)
+		return -1;
+	if (libssh2_sftp_statvfs(h->sftp, path, strlen(path), &sv) != 0)
+		return sftp_fail(x, cause, "cannot statvfs", path);
+	vfs->avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	vfs->total = (unsigned long long)sv.f_blocks * sv.f_frsize;
+	vfs->readonly = (sv.f_flag & LIBSSH2_SFTP_ST_RDONLY) != 0;
+	return 0;
+}
+
 static const struct xport_ops ssh_ops = {
 	.name = "ssh",
 	.exec = ssh_exec,
 	.read = ssh_read,
 	.lstat = ssh_lstat,
 	.readlink = ssh_readlink,
+	.statvfs = ssh_statvfs,
 	.write = ssh_write,
 	.rename = ssh_rename,
 	.mkdir = ssh_mkdir,

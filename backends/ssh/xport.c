@@ -128,6 +128,13 @@ xport_readlink(struct xport *x, const char *path, char **target, char **cause)
 }
 
 int
+xport_statvfs(struct xport *x, const char *path, struct xstatvfs *vfs, char **cause)
+{
+	memset(vfs, 0, sizeof *vfs);
+	return x->ops->statvfs(x, path, vfs, cause);
+}
+
+int
 xport_write(struct xport *x, const char *path, const char *data, size_t len,
     unsigned mode, char **cause)
 {

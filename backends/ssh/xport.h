@@ -34,6 +34,13 @@ struct xstat {
 	long	 uid, gid;	/* -1 when the server does not say */
 };
 
+/* The file system a path is on (statvfs). */
+struct xstatvfs {
+	unsigned long long avail;	/* bytes an unprivileged writer may still use */
+	unsigned long long total;	/* bytes */
+	bool	 readonly;		/* mounted read-only */
+};
+
 struct xport_ops {
 	const char *name;
 	/* Run argv (argv[0] looked up in PATH); in/inlen is its stdin. 0 when the
@@ -45,6 +52,7 @@ struct xport_ops {
 		    char **cause);
 	int	(*lstat)(struct xport *, const char *path, struct xstat *, char **cause);
 	int	(*readlink)(struct xport *, const char *path, char **target, char **cause);
+	int	(*statvfs)(struct xport *, const char *path, struct xstatvfs *, char **cause);
 	/* Write operations: never reached through a read-only handle. */
 	int	(*write)(struct xport *, const char *path, const char *data, size_t len,
 		    unsigned mode, char **cause);	/* create/truncate, write, fsync */
@@ -101,6 +109,9 @@ int xport_read(struct xport *x, const char *path, struct sbuf *out, bool *missin
     char **cause);
 int xport_lstat(struct xport *x, const char *path, struct xstat *st, char **cause);
 int xport_readlink(struct xport *x, const char *path, char **target, char **cause);
+/* Free and total space and the read-only flag of the file system path is on (reads
+ * only: allowed on a read-only handle). */
+int xport_statvfs(struct xport *x, const char *path, struct xstatvfs *vfs, char **cause);
 int xport_write(struct xport *x, const char *path, const char *data, size_t len,
     unsigned mode, char **cause);
 int xport_write_new(struct xport *x, const char *path, const char *data, size_t len,

@@ -7,7 +7,9 @@
 #
 # DIR holds the host key, sshd_config, pid file and log (DIR/sshd.log, LogLevel
 # VERBOSE; the SFTP subsystem logs every open/rename/mkdir at -l VERBOSE). "ro" makes
-# the SFTP subsystem read-only (internal-sftp -R), as for audit.
+# the SFTP subsystem read-only (internal-sftp -R), as for audit. LAB_SSHD_PATH=P gives
+# the commands run over SSH the PATH P (e.g. /usr/bin:/bin: a login without sbin on its
+# PATH, as an ordinary Debian user has).
 set -eu
 
 cmd=${1:?usage: sshd.sh start|stop|hostkey DIR ...}
@@ -41,7 +43,7 @@ Subsystem sftp $sftp
 # bash sources ~/.bashrc for every command run over SSH unless SHLVL says it is
 # nested; this machine's root .bashrc runs pyenv (0.2 s per command). A gateway's
 # root account does not: keep the lab close to one.
-SetEnv SHLVL=1
+SetEnv SHLVL=1${LAB_SSHD_PATH:+ PATH=$LAB_SSHD_PATH}
 CONF
 	rm -f "$dir/sshd.pid"
 	/usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
