@@ -31,7 +31,6 @@
 #include "diff.h"
 #include "quote.h"
 #include "remote-parse.h"
-#include "tui/cli.h"
 #include "xport.h"
 
 struct item {
@@ -2404,7 +2403,7 @@ roll_back(struct push *p, const bool d[D_COUNT], const char *why)
 	char *c = NULL;
 
 	if (restore(p, p->backupdir, NULL, &c) == -1) {
-		finish(p, EXIT_ROLLBACK_FAILED, xasprintf("APPLY FAILED AND ROLLBACK FAILED: %s; "
+		finish(p, PUSH_ROLLBACK_FAILED, xasprintf("APPLY FAILED AND ROLLBACK FAILED: %s; "
 		    "%s; the host has a MIX of old and new files: the files listed as NOT "
 		    "RESTORED are the new version, every other changed file is back to its "
 		    "old version; the backup is in %s (manifest lists every file); the lock "
@@ -2416,14 +2415,14 @@ roll_back(struct push *p, const bool d[D_COUNT], const char *why)
 	}
 	if (p->settings_changed || d[D_DOVECOT] || d[D_APACHE] || d[D_NGINX]) {
 		if (reload(p, d, true, &c) == -1) {
-			finish(p, EXIT_ROLLBACK_FAILED, xasprintf("APPLY FAILED AND ROLLBACK "
+			finish(p, PUSH_ROLLBACK_FAILED, xasprintf("APPLY FAILED AND ROLLBACK "
 			    "FAILED: %s; the old files are back in place (backup %s) but the "
 			    "reload after restoring failed: %s", why, p->backupdir, c));
 			free(c);
 			return;
 		}
 	}
-	finish(p, EXIT_ROLLEDBACK, xasprintf("apply failed and was rolled back: %s; every "
+	finish(p, PUSH_ROLLEDBACK, xasprintf("apply failed and was rolled back: %s; every "
 	    "changed file was restored from %s", why, p->backupdir));
 }
 
@@ -2446,15 +2445,15 @@ static void
 fail_before_change(struct push *p, char *cause)
 {
 	if (!p->host->local && !alive(p)) {
-		finish(p, EXIT_UNREACHABLE, cause);
+		finish(p, PUSH_UNREACHABLE, cause);
 		return;
 	}
 	p->r->failed = true;
 	if (p->o->mode == PUSH_APPLY) {
-		finish(p, EXIT_ROLLEDBACK, xasprintf("nothing was changed: %s", cause));
+		finish(p, PUSH_ROLLEDBACK, xasprintf("nothing was changed: %s", cause));
 		free(cause);
 	} else
-		finish(p, EXIT_DRIFT, cause);
+		finish(p, PUSH_DRIFT, cause);
 }
 
 /* Before the rename: is every file we are about to replace still what the plan read?
@@ -2535,7 +2534,7 @@ apply(struct push *p)
 	daemons_changed(p, d);
 	if ((d[D_DOVECOT] && !p->have_doveconf) || (d[D_APACHE] && !p->have_apache2) ||
 	    (d[D_NGINX] && !p->have_nginx) || (d[D_POSTFIX] && !p->have_postfix)) {
-		finish(p, EXIT_ROLLEDBACK, xasprintf("host %s: cannot validate: %s is not "
+		finish(p, PUSH_ROLLEDBACK, xasprintf("host %s: cannot validate: %s is not "
 		    "installed; nothing was changed", p->host->name,
 		    d[D_DOVECOT] && !p->have_doveconf ? "doveconf" :
 		    d[D_APACHE] && !p->have_apache2 ? "apache2" :
@@ -2565,7 +2564,7 @@ apply(struct push *p)
 		if (!alive(p))
 			goto before_rename;
 		remove_temps(p);
-		finish(p, EXIT_ROLLEDBACK, xasprintf("validation failed, nothing was changed "
+		finish(p, PUSH_ROLLEDBACK, xasprintf("validation failed, nothing was changed "
 		    "(the new files were never put in place): %s", cause));
 		free(cause);
 		return;
@@ -2612,7 +2611,7 @@ apply(struct push *p)
 	if (journal_commit(p, &cause) == -1) {
 		if (!alive(p)) {
 			p->locked = false;	/* cannot release; the next run recovers it */
-			finish(p, EXIT_UNREACHABLE, xasprintf("the new files are in place and "
+			finish(p, PUSH_UNREACHABLE, xasprintf("the new files are in place and "
 			    "reloaded, but the connection was lost while the journal entry was "
 			    "committed (%s): the lock %s and its transaction mark remain; the "
 			    "next apply (or mxdeck unlock) keeps the new files if the journal "
@@ -2639,7 +2638,7 @@ apply(struct push *p)
 		free(path);
 		if (rc == -1) {
 			p->locked = false;
-			finish(p, EXIT_UNREACHABLE, xasprintf("applied (the journal records it, backup %s), but the "
+			finish(p, PUSH_UNREACHABLE, xasprintf("applied (the journal records it, backup %s), but the "
 			    "transaction mark %s/txn could not be removed: %s; the lock %s "
 			    "remains: the next apply or `mxdeck unlock %s --host %s` removes it "
 			    "and restores nothing", p->backupdir, p->lockdir, cause, p->lockdir,
@@ -2649,7 +2648,7 @@ apply(struct push *p)
 		}
 	}
 	prune_backups(p);
-	finish(p, EXIT_OK, xasprintf("applied %zu change%s (backup %s)", p->r->changes.n,
+	finish(p, PUSH_OK, xasprintf("applied %zu change%s (backup %s)", p->r->changes.n,
 	    p->r->changes.n == 1 ? "" : "s", p->backupdir));
 	return;
 
@@ -2659,16 +2658,16 @@ before_rename:
 		/* Could we still talk to the host? If not, it is unreachable now. */
 		if (!alive(p)) {
 			p->locked = false;	/* cannot release; the next run recovers it */
-			finish(p, EXIT_UNREACHABLE, xasprintf("connection lost before any file "
+			finish(p, PUSH_UNREACHABLE, xasprintf("connection lost before any file "
 			    "was put in place: the host's files are unchanged; temporary files "
 			    "and the lock %s remain and the next run removes them (%s)",
 			    p->lockdir, cause));
 		} else if (cancelled(p)) {
 			p->r->interrupted = true;
-			finish(p, EXIT_ROLLEDBACK, xasprintf("stopped before any file was put in "
+			finish(p, PUSH_ROLLEDBACK, xasprintf("stopped before any file was put in "
 			    "place; nothing was changed: %s", cause));
 		} else
-			finish(p, EXIT_ROLLEDBACK, xasprintf("apply failed before any file was put "
+			finish(p, PUSH_ROLLEDBACK, xasprintf("apply failed before any file was put "
 			    "in place; nothing was changed: %s", cause));
 	}
 	if (p->journal_tmp != NULL) {
@@ -2742,11 +2741,11 @@ unlock(struct push *p)
 
 	if (lock_read(p->x, p->lockdir, p->o->controller, p->o->pid, &st, NULL, NULL,
 	    &cause) == -1) {
-		finish(p, EXIT_UNREACHABLE, cause);
+		finish(p, PUSH_UNREACHABLE, cause);
 		return;
 	}
 	if (st.owner == PUSH_LOCK_NONE) {
-		finish(p, EXIT_OK, xasprintf("not locked (%s does not exist): nothing to do",
+		finish(p, PUSH_OK, xasprintf("not locked (%s does not exist): nothing to do",
 		    p->lockdir));
 		push_lock_state_free(&st);
 		return;
@@ -2754,7 +2753,7 @@ unlock(struct push *p)
 	if (st.owner == PUSH_LOCK_ALIVE) {
 		d = push_lock_describe(p->host, &st, p->o->profile);
 		p->r->locked = true;
-		finish(p, EXIT_UNREACHABLE, xasprintf("refused: %s; that run is alive on this "
+		finish(p, PUSH_UNREACHABLE, xasprintf("refused: %s; that run is alive on this "
 		    "machine: let it finish (or stop it with SIGTERM, which finishes or rolls "
 		    "back its hosts and releases the lock)", d));
 		free(d);
@@ -2765,17 +2764,17 @@ unlock(struct push *p)
 	stage(p, "recovering");
 	if (lock_take(p, true, &cause) == -1) {
 		p->r->locked = p->lock_held;
-		finish(p, p->lock_held || !alive(p) ? EXIT_UNREACHABLE : EXIT_ROLLBACK_FAILED,
+		finish(p, p->lock_held || !alive(p) ? PUSH_UNREACHABLE : PUSH_ROLLBACK_FAILED,
 		    cause);
 		return;
 	}
 	if (lock_release(p, &cause) == -1) {
-		finish(p, EXIT_UNREACHABLE, xasprintf("the dead run's transaction was dealt "
+		finish(p, PUSH_UNREACHABLE, xasprintf("the dead run's transaction was dealt "
 		    "with, but the lock could not be released: %s", cause));
 		free(cause);
 		return;
 	}
-	finish(p, EXIT_OK, xasprintf("unlocked: %s removed after its transaction was "
+	finish(p, PUSH_OK, xasprintf("unlocked: %s removed after its transaction was "
 	    "finished or rolled back (see the notes)", p->lockdir));
 }
 
@@ -2815,13 +2814,13 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 
 		p.x = xport_ssh_open(host, &so, &cause);
 		if (p.x == NULL) {
-			finish(&p, EXIT_UNREACHABLE, cause);
+			finish(&p, PUSH_UNREACHABLE, cause);
 			goto out;
 		}
 	}
 	if (cancelled(&p)) {
 		r->interrupted = true;
-		finish(&p, EXIT_ROLLEDBACK, xstrdup("stopped before the lock was taken; nothing "
+		finish(&p, PUSH_ROLLEDBACK, xstrdup("stopped before the lock was taken; nothing "
 		    "was changed"));
 		goto out;
 	}
@@ -2832,9 +2831,9 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 	if (o->mode == PUSH_APPLY && lock_take(&p, false, &cause) == -1) {
 		r->locked = p.lock_held;
 		if (p.lock_held || !alive(&p))
-			finish(&p, EXIT_UNREACHABLE, cause);
+			finish(&p, PUSH_UNREACHABLE, cause);
 		else {
-			finish(&p, EXIT_ROLLEDBACK, xasprintf("cannot take the lock, nothing was "
+			finish(&p, PUSH_ROLLEDBACK, xasprintf("cannot take the lock, nothing was "
 			    "changed: %s", cause));
 			free(cause);
 		}
@@ -2871,16 +2870,18 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 	}
 	ctx.tls_cert_pem = pem;
 	if (render_host(&ctx, &p.fs, &cause) == -1) {
-		finish(&p, EXIT_USAGE, cause);
+		finish(&p, PUSH_BADPROFILE, cause);
 		goto out;
 	}
 	if (plan(&p, &cause) == -1) {
+		if (p.refused)	/* the host answered: a step failed, not the connection */
+			p.r->failed = true;
 		if (p.refused && o->mode == PUSH_APPLY) {
-			finish(&p, EXIT_ROLLEDBACK, xasprintf("refused, nothing was changed: %s",
+			finish(&p, PUSH_ROLLEDBACK, xasprintf("refused, nothing was changed: %s",
 			    cause));
 			free(cause);
 		} else if (p.refused) {
-			finish(&p, EXIT_DRIFT, xasprintf("cannot plan: %s", cause));
+			finish(&p, PUSH_DRIFT, xasprintf("cannot plan: %s", cause));
 			free(cause);
 		} else
 			fail_before_change(&p, cause);
@@ -2890,12 +2891,12 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		lock_drift(&p);
 	if (o->mode == PUSH_APPLY && cancelled(&p)) {
 		r->interrupted = true;
-		finish(&p, EXIT_ROLLEDBACK, xstrdup("stopped after planning, before any change; "
+		finish(&p, PUSH_ROLLEDBACK, xstrdup("stopped after planning, before any change; "
 		    "nothing was changed"));
 	} else if (!any_change(&p) && r->changes.n == 0)
-		finish(&p, EXIT_OK, xstrdup("no changes"));
+		finish(&p, PUSH_OK, xstrdup("no changes"));
 	else if (o->mode != PUSH_APPLY)
-		finish(&p, EXIT_DRIFT, xasprintf("%zu change%s", r->changes.n,
+		finish(&p, PUSH_DRIFT, xasprintf("%zu change%s", r->changes.n,
 		    r->changes.n == 1 ? "" : "s"));
 	else
 		apply(&p);
@@ -2903,8 +2904,8 @@ out:
 	if (p.x != NULL) {
 		if (p.locked && lock_release(&p, &cause) == -1) {
 			/* Success is only what leaves no lock behind. */
-			if (r->exit == EXIT_OK || r->exit == EXIT_ROLLEDBACK)
-				finish(&p, EXIT_UNREACHABLE, xasprintf("%s; but the lock %s could not "
+			if (r->exit == PUSH_OK || r->exit == PUSH_ROLLEDBACK)
+				finish(&p, PUSH_UNREACHABLE, xasprintf("%s; but the lock %s could not "
 				    "be released: %s; no transaction is pending in it: the next "
 				    "apply or `mxdeck unlock %s --host %s` removes it",
 				    r->summary ? r->summary : "done", p.lockdir, cause,

@@ -41,8 +41,20 @@ struct push_opts {
 	atomic_int *cancel;
 };
 
+/* The outcome of one host's run. The values are the command line's exit codes, which
+ * the front ends (tui/cli.h) map them to; backends never include tui/. */
+enum push_outcome {
+	PUSH_OK = 0,		/* success, no drift */
+	PUSH_DRIFT = 1,		/* drift found (plan, audit), or a step failed on a host that
+				 * answered (see failed) */
+	PUSH_BADPROFILE = 2,	/* the profile cannot be rendered for this host */
+	PUSH_UNREACHABLE = 3,	/* not reached, not authenticated, or locked by another run */
+	PUSH_ROLLEDBACK = 4,	/* apply failed; nothing changed, or rolled back */
+	PUSH_ROLLBACK_FAILED = 5,	/* apply failed and so did the rollback */
+};
+
 struct push_result {
-	int	 exit;		/* EXIT_* of tui/cli.h for this host */
+	int	 exit;		/* enum push_outcome for this host */
 	char	*summary;	/* one line: "3 files changed, applied", "no changes", the error */
 	struct sbuf diff;	/* unified diffs of every change */
 	struct strv changes;	/* one line per changed file or setting */
@@ -54,8 +66,8 @@ struct push_result {
 	bool	 interrupted;	/* stopped by opts.cancel before any file moved */
 	bool	 failed;	/* the host answered but a step failed (a command's exit,
 				 * a file it refused): the summary has its output; exit is
-				 * EXIT_DRIFT for plan/audit, EXIT_ROLLEDBACK for apply (nothing
-				 * was changed), never EXIT_UNREACHABLE */
+				 * PUSH_DRIFT for plan/audit, PUSH_ROLLEDBACK for apply (nothing
+				 * was changed), never PUSH_UNREACHABLE */
 	double	 seconds;
 };
 

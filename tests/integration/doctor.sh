@@ -2,8 +2,8 @@
 # doctor.sh: `mxdeck doctor` against real sshd lab hosts, each with the right verdict
 # and exit code (0 ready, warnings allowed; 1 something missing; 3 unreachable; 2 a
 # profile error):
-#   h1  a stock lab gateway (the modules a reverse proxy needs enabled): ready
-#   h2  mod_proxy_http available but disabled: ready, "apply will enable it"
+#   h1  a stock lab gateway after an apply (which enabled the modules the sites use): ready
+#   h2  mod_proxy_http available but disabled after an apply: ready, "apply will enable it"
 #   h3  a read-only SFTP server (internal-sftp -R): the same findings as h1, and not one
 #       file or directory of the host touched
 #   h4  a login whose PATH has no sbin (SetEnv PATH=/usr/bin:/bin, as a Debian user's):
@@ -26,16 +26,6 @@ restart() {	# host, extra sshd.sh args...: restart its sshd (same key) with a se
 	"$labtools/sshd.sh" stop "$lab/$h/sshd"
 	"$labtools/sshd.sh" start "$lab/$h/sshd" "$addr" 2222 "$lab/authorized_keys" "$@" >/dev/null
 }
-a=$lab/h2/etc/apache2
-[ -e "$a/mods-enabled/proxy_http.load" ] || die "test setup: h2 has no proxy_http enabled"
-rm "$a/mods-enabled/proxy_http.load"
-restart h3 ro
-grep -q 'internal-sftp -R' "$lab/h3/sshd/sshd_config" || die "test setup: h3's SFTP is not read-only"
-LAB_SSHD_PATH=/usr/bin:/bin restart h4
-grep -q 'SetEnv SHLVL=1 PATH=/usr/bin:/bin' "$lab/h4/sshd/sshd_config" || die "test setup: h4's PATH"
-a=$lab/h5/etc/apache2
-rm -f "$a/mods-enabled/ssl.load" "$a/mods-enabled/ssl.conf" "$a/mods-available/ssl.load" "$a/mods-available/ssl.conf"
-
 "$labtools/lab-hosts.sh" profile "$lab" "postfix dovecot apache autodiscover" |
 	awk '{ print } /^\[host "h5"\]$/ { print "postfix_version = 3.99" }' >"$lab/site.ini"
 cat >>"$lab/site.ini" <<INI
@@ -55,6 +45,19 @@ roles = postfix
 INI
 echo "[$net.250]:2222 $(cut -d' ' -f1,2 "$lab/h1/sshd/hostkey.pub")" >>"$lab/known_hosts"
 mx lint "$lab/site.ini" >"$lab/lint" 2>&1 || { cat "$lab/lint"; die "test setup: the profile does not lint"; }
+# h1-h4 are gateways mxdeck has applied to (the lab starts from stock Debian, where
+# Apache's ssl and proxy modules are off): the apply enables what the sites use.
+mx apply --yes --host h1 --host h2 --host h3 --host h4 "$lab/site.ini" >"$lab/apply" 2>&1 ||
+	{ cat "$lab/apply"; die "test setup: apply to h1-h4"; }
+a=$lab/h2/etc/apache2
+[ -e "$a/mods-enabled/proxy_http.load" ] || die "test setup: the apply did not enable proxy_http on h2"
+rm "$a/mods-enabled/proxy_http.load"
+restart h3 ro
+grep -q 'internal-sftp -R' "$lab/h3/sshd/sshd_config" || die "test setup: h3's SFTP is not read-only"
+LAB_SSHD_PATH=/usr/bin:/bin restart h4
+grep -q 'SetEnv SHLVL=1 PATH=/usr/bin:/bin' "$lab/h4/sshd/sshd_config" || die "test setup: h4's PATH"
+a=$lab/h5/etc/apache2
+rm -f "$a/mods-enabled/ssl.load" "$a/mods-enabled/ssl.conf" "$a/mods-available/ssl.load" "$a/mods-available/ssl.conf"
 
 doc() {	# out, args...: $rc
 	local out=$1

@@ -86,8 +86,18 @@ check "mxdeck help: exit 0 with the usage" sh -c "[ $rc = 0 ] && grep -q '^usage
 check "a word that is a file is a profile, not an unknown command" lacks "$T/asfile" 'unknown command' '.'
 
 # --- a local command that fails: "failed" with its output, never "unreachable" ---
-mkdir -p "$T/nosb"
-cp "$EX/demo.ini" "$EX/demo-users.csv" "$T/nosb/"	# no demo-sandbox: postconf fails
+mkdir -p "$T/nosb"	# a local Postfix host whose postfix_dir is not there: postconf fails
+cat >"$T/nosb/demo.ini" <<INI
+[site]
+name = nosb
+domain = example.org
+
+[host "demo"]
+address = local
+roles = postfix
+postfix_dir = $T/nosb/demo-sandbox/etc/postfix
+state_dir = $T/nosb/demo-sandbox/var/lib/mxdeck
+INI
 run "$T/plan" "$MXDECK" plan "$T/nosb/demo.ini"
 check "plan, local postconf failing: exit 1, not 3" eq "$rc" 1
 check "plan: the host is 'failed' with postconf's own message" \
