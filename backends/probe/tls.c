@@ -189,7 +189,8 @@ cert_report(struct probe *p, struct presult *r, SSL *ssl, bool *name_ok)
 	X509_NAME_oneline(X509_get_issuer_name(cert), buf, sizeof buf);
 	sb_addf(&r->details, "     issuer  %s\n", buf);
 	if (vr == X509_V_OK) {
-		pr_note(r, PROBE_OK, "chain verifies against the CA store%s",
+		pr_note(r, PROBE_OK, "chain verifies against the CA store%s%s",
+		    p->ctx->site->tests_ca != NULL ? " and [tests] ca" : "",
 		    getenv("SSL_CERT_FILE") != NULL ? " (SSL_CERT_FILE)" : "");
 		pr_sumadd(r, "chain ok");
 	} else {

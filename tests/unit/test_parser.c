@@ -147,11 +147,11 @@ test_design_example(void **state)
 	assert_string_equal(h->www_dir, "/var/www/mxdeck");
 	assert_string_equal(h->state_dir, "/var/lib/mxdeck");
 	assert_string_equal(h->postfix_version, "3.7");
-	assert_int_equal(h->nprobe_ports, 8);
+	assert_int_equal(h->nprobe_ports, 9);
 	for (size_t i = 0; i < h->nprobe_ports; i++) {
 		static const char *const svc[] = { "smtp", "submission", "smtps", "imaps",
-		    "pop3s", "imap", "pop3", "https" };
-		static const int port[] = { 25, 587, 465, 993, 995, 143, 110, 443 };
+		    "pop3s", "imap", "pop3", "https", "http" };
+		static const int port[] = { 25, 587, 465, 993, 995, 143, 110, 443, 80 };
 
 		assert_string_equal(h->probe_ports[i].service, svc[i]);
 		assert_int_equal(h->probe_ports[i].port, port[i]);
