@@ -182,7 +182,15 @@ relay_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 		smtp_enhanced(&fake, enh, sizeof enh);
 		smtp_reply_free(&fake);
 	}
-	if (s->code / 100 == 2) {
+	if (s->code / 100 == 2 && p->host != NULL && p->host->local) {
+		/* address = local: the probe connects from loopback, which the rendered
+		 * mynetworks always trusts; the verdict needs a client from outside. */
+		pr_note(r, PROBE_WARN, "RCPT to %s accepted without AUTH (%d %s), but this "
+		    "host is address = local: the test connects from 127.0.0.1, which "
+		    "mynetworks always trusts; run `mxdeck test` from a machine outside "
+		    "relay_networks for the open-relay verdict", dom, s->code, s->text.s);
+		pr_summary(r, "not testable from the host itself (loopback may relay)");
+	} else if (s->code / 100 == 2) {
 		pr_note(r, PROBE_FAIL, "OPEN RELAY: RCPT to %s accepted without AUTH (%d %s)",
 		    dom, s->code, s->text.s);
 		pr_note(r, PROBE_WARN, "tested from this machine: if it is in "
