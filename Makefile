@@ -16,7 +16,7 @@ OPT	?= -O2 -g
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS	?=
 CFLAGS	+= -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) \
-	   $(PKG_CFLAGS) -I. -DMXDECK_DATADIR='"$(PREFIX)/share/mxdeck"' -MMD -MP
+	   $(PKG_CFLAGS) -I. -I$(BUILD)/gen -MMD -MP
 LDLIBS	+= $(PKG_LIBS) -lpthread -lm
 
 CORE_SRC := $(sort $(wildcard profiles/*.c) $(wildcard backends/render/*.c) \
@@ -31,6 +31,17 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SUPPORT_OBJ := $(UNIT_SUPPORT:%.c=$(BUILD)/%.o)
 
 all: $(BUILD)/mxdeck
+
+# The installed data directory follows PREFIX: it lives in a generated header that is
+# rewritten only when its text changes, so `make install PREFIX=/usr` after a plain
+# `make` rebuilds what includes it, and a repeated `make` rebuilds nothing.
+DATADIR_H := $(BUILD)/gen/mxdeck-datadir.h
+$(DATADIR_H): FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define MXDECK_DATADIR "%s"\n' '$(PREFIX)/share/mxdeck' >$@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+$(BUILD)/tui/cmd-init.o: $(DATADIR_H)
+FORCE:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -96,10 +107,20 @@ install: all
 	install -m 0755 share/lab/demo-lab.sh $(DESTDIR)$(PREFIX)/share/mxdeck/lab/demo-lab.sh
 	install -m 0644 share/lab/lab-lib.sh $(DESTDIR)$(PREFIX)/share/mxdeck/lab/lab-lib.sh
 
+# The README's first commands (tests/deps.sh && make check) on a brand-new Debian 12 root
+# with a clone of the committed HEAD (needs root; the pristine root is cached in /var/tmp).
+distcheck:
+	tests/fresh-root.sh
+
+# Removes what install put there (the shared bin/ and man/ directories stay).
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mxdeck $(DESTDIR)$(PREFIX)/share/man/man1/mxdeck.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/mxdeck
+
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all unit check check-unit bench demo demo-check check-asan check-valgrind fuzz fuzz-regress install clean
+.PHONY: all unit check check-unit bench demo demo-check check-asan check-valgrind fuzz fuzz-regress install uninstall distcheck clean FORCE
 .SECONDARY:
 
 -include $(CORE_OBJ:.o=.d) $(TUI_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -8,6 +8,13 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac	# BUILD may be relative or absolute
 MXDECK=${MXDECK:-$BUILD/mxdeck}
 export BUILD MXDECK
+# Everything the tests use is installed: else stop here with the list of what is missing
+# and its package, instead of tests failing later for an unclear reason.
+if ! deps=$(tests/deps.sh --check 2>&1); then
+	printf '%s\n' "$deps"
+	echo "tests/run.sh: not running the tests: install what is missing first (tests/deps.sh)"
+	exit 2
+fi
 logs=$BUILD/test-logs
 mkdir -p "$logs"
 pass=0 fail=0 skip=0

@@ -19,7 +19,7 @@ enum {
 
 struct cli {
 	const char *command;	/* "console", "render", "lint", "plan", "apply", "audit", "test", "batch" */
-	const char *profile;	/* resolved profile path */
+	const char *profile;	/* resolved profile path (init: the EXAMPLE or NULL) */
 	const char *outdir;	/* render DIR */
 	struct strv hosts;	/* --host, repeatable; empty = all */
 	int	 jobs;		/* --jobs N; 0 = default */
@@ -41,7 +41,15 @@ int cmd_apply(struct cli *cli);		/* tui/cmd-push.c */
 int cmd_batch(struct cli *cli);		/* tui/cmd-push.c */
 int cmd_audit(struct cli *cli);		/* tui/cmd-push.c: drift + live tests, read-only */
 int cmd_test(struct cli *cli);		/* tui/cmd-test.c */
-int cmd_console(struct cli *cli);	/* tui/console.c: the ncurses console (and --audit) */
+int cmd_console(struct cli *cli);
+int cmd_init(struct cli *cli);		/* tui/cmd-init.c: copy an example to the default profile */
+
+/* $XDG_CONFIG_HOME/mxdeck/site.ini (or ~/.config/...): the profile mxdeck opens by
+ * default and mxdeck init writes; NULL without HOME. The shipped examples' directory:
+ * next to the binary in a build or installed tree, else the PREFIX's data directory.
+ * Both allocated. */
+char *cli_config_profile(void);
+char *cli_examples_dir(void);	/* tui/console.c: the ncurses console (and --audit) */
 
 /* Load the profile for a command: prints findings to stderr; returns NULL (after
  * printing) when it has errors. The caller frees with site_free + free. */

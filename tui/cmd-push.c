@@ -150,9 +150,11 @@ json_strv(struct sbuf *b, const struct strv *sv)
 }
 
 static const char *
-exit_word(int e)
+exit_word(const struct push_result *r)
 {
-	switch (e) {
+	if (r->failed)
+		return "failed";
+	switch (r->exit) {
 	case EXIT_OK:			return "ok";
 	case EXIT_DRIFT:		return "drift";
 	case EXIT_USAGE:		return "profile-error";
@@ -171,7 +173,7 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 		const struct push_result *r = &res[i];
 
 		fprintf(f, "=== host %s (%s): %s: %s\n", hosts[i]->name,
-		    hosts[i]->local ? "local" : hosts[i]->address, exit_word(r->exit),
+		    hosts[i]->local ? "local" : hosts[i]->address, exit_word(r),
 		    r->summary ? r->summary : "");
 		if (r->exit == EXIT_ROLLBACK_FAILED)
 			fprintf(f, "!!! host %s: THE ROLLBACK FAILED: the host is in a mixed state; "
@@ -223,7 +225,7 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 		sb_add(b, ",\"address\":");
 		json_str(b, hosts[i]->local ? "local" : hosts[i]->address);
 		sb_addf(b, ",\"exit\":%d,\"status\":", r->exit);
-		json_str(b, exit_word(r->exit));
+		json_str(b, exit_word(r));
 		sb_add(b, ",\"summary\":");
 		json_str(b, r->summary);
 		sb_addf(b, ",\"applied\":%s,\"seconds\":%.3f,\"postfix_version\":",

@@ -288,8 +288,9 @@ host_thread(void *arg)
 			sb_addn(&b, r.diff.s, r.diff.len);
 		else
 			sb_add(&b, "(no diff)\n");
-		post(j, EV_HOST, hj->idx, r.summary != NULL ? r.summary : "done", b.s, r.exit,
-		    NULL);
+		/* a step that failed on a host that answered: -1, shown as "failed" */
+		post(j, EV_HOST, hj->idx, r.summary != NULL ? r.summary : "done", b.s,
+		    r.failed ? -1 : r.exit, NULL);
 		sb_free(&b);
 	}
 	push_result_free(&r);

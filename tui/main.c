@@ -4,26 +4,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "profiles/site.h"
 #include "tui/cli.h"
 
-#ifndef MXDECK_DATADIR
-#define MXDECK_DATADIR "/usr/local/share/mxdeck"
-#endif
 
+static int cmd_help(struct cli *);
+
+/* One row per command: its arguments (after the command word) are PROFILE, then DIR. */
 static const struct command {
 	const char *name;
 	int (*run)(struct cli *);
-	bool needs_dir;
+	int	 min_args, max_args;
+	const char *args;	/* for "expected ..." */
 } commands[] = {
-	{ "render", cmd_render, true },
-	{ "lint", cmd_lint, false },
-	{ "plan", cmd_plan, false },
-	{ "apply", cmd_apply, false },
-	{ "audit", cmd_audit, false },
-	{ "test", cmd_test, false },
+	{ "render", cmd_render, 2, 2, "PROFILE DIR" },
+	{ "lint", cmd_lint, 1, 1, "PROFILE" },
+	{ "plan", cmd_plan, 1, 1, "PROFILE" },
+	{ "apply", cmd_apply, 1, 1, "PROFILE" },
+	{ "audit", cmd_audit, 1, 1, "PROFILE" },
+	{ "test", cmd_test, 1, 1, "PROFILE" },
+	{ "init", cmd_init, 0, 1, "[EXAMPLE]" },
+	{ "help", cmd_help, 0, 0, "nothing" },
 };
 
 static void
@@ -39,50 +43,58 @@ usage(FILE *f)
 "       mxdeck apply PROFILE [--yes]        apply (asks unless --yes)\n"
 "       mxdeck audit PROFILE                drift + live tests, read-only\n"
 "       mxdeck test PROFILE                 live connectivity tests\n"
+"       mxdeck init [EXAMPLE]               copy an example profile (default demo) to\n"
+"                                           $XDG_CONFIG_HOME/mxdeck/site.ini, never over one\n"
+"       mxdeck help                         this text\n"
 "options: --host NAME (repeatable)  --jobs N  --json  --known-hosts FILE  --identity FILE\n"
 "         --accept-new-host-keys  --yes  --dry-run  --no-color  -v  --version  --help\n"
-"PROFILE defaults to $XDG_CONFIG_HOME/mxdeck/site.ini, then the shipped demo profile.\n"
+"PROFILE defaults to $XDG_CONFIG_HOME/mxdeck/site.ini (see mxdeck init), then the\n"
+"shipped demo profile.\n"
 "exit codes: 0 ok/no drift, 1 drift or failed test, 2 usage or profile error,\n"
 "            3 host unreachable, 4 apply rolled back, 5 rollback failed\n", f);
 }
 
-/* The default profile: $XDG_CONFIG_HOME/mxdeck/site.ini, else the shipped demo (next to
- * the binary when run from a build tree, else the installed data directory). */
+static int
+cmd_help(struct cli *cli)
+{
+	(void)cli;
+	usage(stdout);
+	return EXIT_OK;
+}
+
+/* The default profile: $XDG_CONFIG_HOME/mxdeck/site.ini (what mxdeck init writes), else
+ * the shipped demo. */
 static char *
 default_profile(void)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	char *p, exe[PATH_MAX];
-	ssize_t n;
+	char *p = cli_config_profile(), *ex;
 
-	if (xdg != NULL && *xdg != '\0')
-		p = xasprintf("%s/mxdeck/site.ini", xdg);
-	else if (home != NULL && *home != '\0')
-		p = xasprintf("%s/.config/mxdeck/site.ini", home);
-	else
-		p = NULL;
 	if (p != NULL && access(p, R_OK) == 0)
 		return p;
 	free(p);
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		char *slash;
+	ex = cli_examples_dir();
+	p = xasprintf("%s/demo.ini", ex);
+	free(ex);
+	return p;
+}
 
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL) {
-			*slash = '\0';
-			/* a build tree (build/mxdeck), then an installed tree (bin/mxdeck) */
-			p = xasprintf("%s/../share/examples/demo.ini", exe);
-			if (access(p, R_OK) == 0)
-				return p;
-			free(p);
-			p = xasprintf("%s/../share/mxdeck/examples/demo.ini", exe);
-			if (access(p, R_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-	return xstrdup(MXDECK_DATADIR "/examples/demo.ini");
+/* A first word that is neither a command nor a file: say so, with the commands. */
+static bool
+unknown_command(const char *word)
+{
+	struct stat st;
+
+	/* something that looks like a path or a file name is taken as a PROFILE (and its
+	 * loader says what is wrong with it) */
+	if (stat(word, &st) == 0 || strchr(word, '/') != NULL || strchr(word, '.') != NULL)
+		return false;
+	fprintf(stderr, "mxdeck: unknown command '%s' (and no file of that name)\ncommands:",
+	    word);
+	for (size_t i = 0; i < nitems(commands); i++)
+		fprintf(stderr, " %s", commands[i].name);
+	fprintf(stderr, "\n`mxdeck help` shows how each is used; `mxdeck PROFILE` opens the "
+	    "console on a profile file.\n");
+	return true;
 }
 
 int
@@ -167,18 +179,21 @@ main(int argc, char **argv)
 		}
 		args++;
 		nargs--;
-		if (nargs < 1 || nargs > (cmd->needs_dir ? 2 : 1) ||
-		    (cmd->needs_dir && nargs != 2)) {
-			fprintf(stderr, "mxdeck: %s: expected %s\n", cmd->name,
-			    cmd->needs_dir ? "PROFILE DIR" : "PROFILE");
+		if (nargs < cmd->min_args || nargs > cmd->max_args) {
+			fprintf(stderr, "mxdeck: %s: expected %s\n", cmd->name, cmd->args);
 			usage(stderr);
+			strv_free(&cli.hosts);
 			return EXIT_USAGE;
 		}
 		cli.command = cmd->name;
-		cli.profile = args[0];
-		if (cmd->needs_dir)
+		cli.profile = nargs > 0 ? args[0] : NULL;
+		if (nargs > 1)
 			cli.outdir = args[1];
 	} else {
+		if (nargs >= 1 && unknown_command(args[0])) {
+			strv_free(&cli.hosts);
+			return EXIT_USAGE;
+		}
 		if (nargs > 1) {
 			fprintf(stderr, "mxdeck: unknown command '%s'\n", args[0]);
 			usage(stderr);

@@ -1811,6 +1811,24 @@ alive(struct push *p)
 	return ok;
 }
 
+/* A step before any change failed (detect, plan, reading the certificate): the host is
+ * unreachable only when the transport is gone. A local host is always there, and a host
+ * that still answers had a command or a file fail: say "failed" with its output. */
+static void
+fail_before_change(struct push *p, char *cause)
+{
+	if (!p->host->local && !alive(p)) {
+		finish(p, EXIT_UNREACHABLE, cause);
+		return;
+	}
+	p->r->failed = true;
+	if (p->o->mode == PUSH_APPLY) {
+		finish(p, EXIT_ROLLEDBACK, xasprintf("nothing was changed: %s", cause));
+		free(cause);
+	} else
+		finish(p, EXIT_DRIFT, cause);
+}
+
 /* Before the rename: is every file we are about to replace still what the plan read?
  * An admin's edit made while this apply ran must not be overwritten. */
 static int
@@ -2043,7 +2061,7 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 	if (o->mode == PUSH_APPLY)
 		stage(&p, "locked");
 	if (detect(&p, &detected, &cause) == -1) {
-		finish(&p, EXIT_UNREACHABLE, cause);
+		fail_before_change(&p, cause);
 		goto out;
 	}
 	stage(&p, "planning");
@@ -2060,7 +2078,7 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		sb_init(&b);
 		if (xport_read(p.x, site->tls.certificate, &b, &missing, &cause) == -1) {
 			sb_free(&b);
-			finish(&p, EXIT_UNREACHABLE, cause);
+			fail_before_change(&p, cause);
 			goto out;
 		}
 		if (!missing)
@@ -2073,7 +2091,7 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		goto out;
 	}
 	if (plan(&p, &cause) == -1) {
-		finish(&p, EXIT_UNREACHABLE, cause);
+		fail_before_change(&p, cause);
 		goto out;
 	}
 	if (!any_change(&p))

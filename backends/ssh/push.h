@@ -40,6 +40,10 @@ struct push_result {
 	char	*postfix_version;	/* used for rendering */
 	char	*backup;	/* remote backup directory of this apply, or NULL */
 	bool	 applied;	/* files were changed on the host and kept */
+	bool	 failed;	/* the host answered but a step failed (a command's exit,
+				 * a file it refused): the summary has its output; exit is
+				 * EXIT_DRIFT for plan/audit, EXIT_ROLLEDBACK for apply (nothing
+				 * was changed), never EXIT_UNREACHABLE */
 	double	 seconds;
 };
 

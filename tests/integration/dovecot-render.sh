@@ -181,8 +181,10 @@ check smtp bob@example.org 0
 doveadm -c "$conf" auth test -x service=pop3 alice@example.org wrong >"$tmp/auth.out" 2>&1 || true
 grep -q 'code=user_disabled' "$tmp/auth.out" || die "denied user without user_disabled: $(cat "$tmp/auth.out")"
 doveadm -c "$conf" auth test -x service=pop3 bob@example.org wrong >"$tmp/auth.out" 2>&1 || true
+grep -q 'bob@example.org' "$tmp/auth.out" || die "no doveadm answer for bob: $(cat "$tmp/auth.out")"
 grep -q 'code=user_disabled' "$tmp/auth.out" && die "allowed user reported user_disabled"
 ok "smoke test without passwords: code=user_disabled only for the denied user"
+[ -s "$tmp/log" ] || die "the auth log is empty: nothing to check"
 grep -q 'missing passwd file' "$tmp/log" && die "auth logged a missing deny file"
 ok "no 'missing passwd file' in the log"
 

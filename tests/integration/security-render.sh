@@ -172,7 +172,8 @@ for p in '/etc/ssl/a";include /etc/passwd;#.pem' '/etc/ssl/a b;return 200 x.pem'
 		set -e
 		if [ "$rc" -eq 2 ] && grep -q "error\|must be" "$tmp/$n.err"; then
 			ok "$srv certificate '$p': refused"
-		elif [ "$rc" -eq 0 ] && ! grep -rqF "include /etc/passwd" "$tmp/out-$n" &&
+		elif [ "$rc" -eq 0 ] && grep -rqF "mail.example.org" "$tmp/out-$n" &&
+		    ! grep -rqF "include /etc/passwd" "$tmp/out-$n" &&
 		    ! grep -rqF "return 200" "$tmp/out-$n"; then
 			ok "$srv certificate '$p': rendered without the directive"
 		else

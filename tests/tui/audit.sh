@@ -12,7 +12,7 @@ banner() {
 	tui_wait 'READ-ONLY AUDIT' || return 1
 	local last
 	last=$(tui_screen | tail -1)
-	grep -q 'q quit' <<<"$last" || return 1
+	grep -q 'q quit' <<<"$last" || return 1	# the key line is there: then check its keys
 	! grep -Eq ' (e edit|a add|d delete|w save|P push)' <<<"$last"
 }
 check "--audit shows the read-only banner; no edit/save/push keys on the key line" banner
@@ -20,7 +20,7 @@ check "--audit shows the read-only banner; no edit/save/push keys on the key lin
 help_has_no_edit_keys() {
 	tui_keys '?'
 	tui_wait 'edit, save and push keys are absent' || return 1
-	! tui_screen | grep -Eq '^ +(e|a|d|w|P|x|X) +[a-z]' || return 1
+	tui_lacks '^ +(e|a|d|w|P|x|X) +[a-z]' || return 1
 	tui_keys Escape
 	tui_wait_gone 'edit, save and push keys are absent'
 }
@@ -39,7 +39,7 @@ keys_inert() {
 	tui_wait "'w' is not a key here" || return 1
 	tui_keys P
 	tui_wait "'P' is not a key here" || return 1
-	! tui_screen | grep -Eq 'Edit \[|Push .* now\?' || return 1
+	tui_lacks 'Edit \[|Push .* now\?' || return 1
 	# the plan is allowed: it runs the read-only audit path
 	tui_keys p
 	tui_wait 'Audit plan started' || return 1

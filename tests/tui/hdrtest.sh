@@ -50,7 +50,7 @@ loaded_file() {
 	tui_wait '^Received: from ::88 \(YOUR MOM \[::88\]\)$' || return 1
 	tui_wait '^ +\(using TLSv1\.2 with cipher ECDHE-RSA-AES128-GCM-SHA256' || return 1
 	tui_wait '^X-Mailer: YOUR MOMS MAILER$' || return 1
-	! tui_screen | grep -q '^X-Originating-IP'
+	tui_lacks '^X-Originating-IP'
 }
 check "seeds/002 rules on the seed's headers (loaded with ^O) give the seed's result" loaded_file
 

@@ -76,7 +76,7 @@ quit_sane() {
 	tui_wait 'EXIT=0' || return 1
 	tui_wait 'TTY=sane' || return 1
 	tui_wait 'PROMPT\$' || return 1
-	! tui_screen | grep -q 'Header rules'
+	tui_lacks 'Header rules'
 }
 check "q exits 0 and leaves the terminal sane (stty unchanged, screen restored)" quit_sane
 

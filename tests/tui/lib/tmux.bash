@@ -81,16 +81,26 @@ tui_wait() {
 tui_wait_gone() {
 	local re=$1 t=${2:-5} i=0 n
 	n=$((t * 10))
+	local s
 	while [ $i -lt $n ]; do
-		if ! tui_screen | grep -Eq -- "$re"; then
+		# an empty capture (tmux or the console gone) is not "gone"
+		s=$(tui_screen) && grep -q '[^[:space:]]' <<<"$s" && ! grep -Eq -- "$re" <<<"$s" &&
 			return 0
-		fi
 		sleep 0.1
 		i=$((i + 1))
 	done
 	echo "  timed out after ${t}s waiting for /$re/ to go away; the screen was:" >&2
 	tui_screen | sed 's/^/  | /' >&2
 	return 1
+}
+
+# tui_lacks REGEX: the screen shows something (not an empty capture) and no line of it
+# matches REGEX (grep -E). Every "not on the screen" check goes through here.
+tui_lacks() {
+	local s
+	s=$(tui_screen) || { echo "  no screen to check (tmux capture failed)" >&2; return 1; }
+	grep -q '[^[:space:]]' <<<"$s" || { echo "  the screen is empty: nothing to check" >&2; return 1; }
+	! grep -Eq -- "$1" <<<"$s" || { echo "  the screen has /$1/:" >&2; sed 's/^/  | /' <<<"$s" >&2; return 1; }
 }
 
 # check NAME COMMAND...: one line per check.
