@@ -41,6 +41,7 @@ int cmd_apply(struct cli *cli);		/* tui/cmd-push.c */
 int cmd_batch(struct cli *cli);		/* tui/cmd-push.c */
 int cmd_audit(struct cli *cli);		/* tui/cmd-push.c: drift + live tests, read-only */
 int cmd_test(struct cli *cli);		/* tui/cmd-test.c */
+int cmd_demo(struct cli *cli);		/* tui/cmd-demo.c: the live demo lab */
 int cmd_console(struct cli *cli);
 int cmd_init(struct cli *cli);		/* tui/cmd-init.c: copy an example to the default profile */
 
