@@ -232,6 +232,8 @@ kind_name(enum file_kind k)
 		return ", merged with postconf -P";
 	case FK_SCRIPT:
 		return ", script for the admin";
+	case FK_LINK:
+		return ", symlink";
 	default:
 		return "";
 	}
@@ -269,9 +271,16 @@ preview_open(struct console *c, const struct host *h)
 	for (size_t i = 0; i < fs.n; i++) {
 		const struct rfile *f = &fs.v[i];
 
-		line = xasprintf("==== %s  (%s, %04o%s%s%s) ====", f->path, f->role, f->mode,
-		    kind_name(f->kind), f->symlink ? ", enabled as " : "",
-		    f->symlink ? f->symlink : "");
+		if (f->kind == FK_LINK) {
+			char *owned = NULL;
+
+			line = xasprintf("==== %s -> %s  (%s, symlink: %s) ====", f->path,
+			    f->target, f->role, rfile_link_label(f, &owned));
+			free(owned);
+		} else
+			line = xasprintf("==== %s  (%s, %04o%s%s%s) ====", f->path, f->role,
+			    f->mode, kind_name(f->kind), f->symlink ? ", enabled as " : "",
+			    f->symlink ? f->symlink : "");
 		text_add(t, line);
 		free(line);
 		if (f->data.len > 0) {

@@ -506,6 +506,12 @@ ad_add(struct fileset *fs, const char *path, struct sbuf *b)
 	sb_init(b);
 }
 
+const char *
+render_fpm_socket(const struct host *h)
+{
+	return h->php_fpm_socket != NULL ? h->php_fpm_socket : AD_DEFAULT_FPM;
+}
+
 static int
 autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 {
@@ -520,7 +526,7 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 		return 0;
 	memset(&w, 0, sizeof w);
 	w.www = h->www_dir != NULL ? h->www_dir : AD_DEFAULT_WWW;
-	w.fpm = h->php_fpm_socket != NULL ? h->php_fpm_socket : AD_DEFAULT_FPM;
+	w.fpm = render_fpm_socket(h);
 	w.fpm_unix = w.fpm[0] == '/';
 	w.port = web_https_port(h);
 	w.http_port = web_http_port(h);

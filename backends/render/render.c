@@ -85,6 +85,7 @@ fileset_free(struct fileset *fs)
 		free(fs->v[i].path);
 		free(fs->v[i].role);
 		free(fs->v[i].symlink);
+		free(fs->v[i].target);
 		sb_free(&fs->v[i].data);
 	}
 	free(fs->v);
@@ -119,6 +120,13 @@ render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 			free(c);
 			return -1;
 		}
+	}
+	if (render_apache_modules(ctx, fs, cause) == -1) {
+		char *c = *cause;
+
+		*cause = xasprintf("host %s: apache: %s", ctx->host->name, c);
+		free(c);
+		return -1;
 	}
 	for (size_t i = 0; i < fs->n; i++)
 		for (size_t j = i + 1; j < fs->n; j++)
@@ -197,6 +205,17 @@ fileset_write(const struct fileset *fs, const char *dir, const char *hostname, c
 			lastdir = xstrdup(path);
 		}
 		*slash = '/';
+		if (f->kind == FK_LINK) {
+			unlink(path);
+			if (symlink(f->target, path) == -1) {
+				*cause = xasprintf("%s: cannot create symlink: %s", path,
+				    strerror(errno));
+				free(path);
+				goto out;
+			}
+			free(path);
+			continue;
+		}
 		if (write_file_replace(path, f->data.s, f->data.len, f->mode, cause) == -1) {
 			free(path);
 			goto out;

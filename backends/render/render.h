@@ -18,6 +18,7 @@ enum file_kind {
 	FK_POSTCONF_M,		/* <postfix_dir>/mxdeck.master     -> postconf -c DIR -M  */
 	FK_POSTCONF_P,		/* <postfix_dir>/mxdeck.master-params -> postconf -c DIR -P */
 	FK_SCRIPT,		/* not installed config: a script for the admin (nsupdate, ps1) */
+	FK_LINK,		/* a symlink to target (a2enmod's mods-enabled/ssl.load), no data */
 };
 
 struct rfile {
@@ -27,6 +28,7 @@ struct rfile {
 	enum file_kind kind;
 	struct sbuf data;
 	char	*symlink;	/* if set, also make this path a symlink to path (sites-enabled) */
+	char	*target;	/* FK_LINK: what the link at path points to, as written */
 };
 
 struct fileset {
@@ -68,6 +70,20 @@ struct renderer {
 };
 
 extern const struct renderer *const renderers[];	/* NULL-terminated */
+
+/* The Apache modules and configuration snippets the rendered sites of ctx->host need
+ * (apache-mods.c: one table, directive or feature -> module, plus a2enmod's
+ * dependencies), added to fs as FK_LINK entries DIR/mods-enabled/M.load ->
+ * ../mods-available/M.load (and M.conf), DIR/conf-enabled/C.conf. render_host calls it
+ * after the renderers. 0, or -1 with *cause. */
+int render_apache_modules(const struct render_ctx *ctx, struct fileset *fs, char **cause);
+/* "module ssl", "conf php8.2-fpm": what an FK_LINK entry enables, for plans and
+ * previews; *owned is the string to free. */
+const char *rfile_link_label(const struct rfile *f, char **owned);
+
+/* The php-fpm the Autodiscover responder of host h talks to: a socket path or
+ * HOST:PORT (its php_fpm_socket, else Debian 12's php8.2-fpm socket). */
+const char *render_fpm_socket(const struct host *h);
 
 /* Render every role of one host into fs (sorted). */
 int render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause);

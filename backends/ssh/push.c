@@ -76,6 +76,7 @@ struct push {
 	struct strv created;	/* directories this run created */
 	bool	 have_doveconf, have_apache2, have_nginx, have_postfix;
 	bool	 lock_held;	/* lock_take failed because another run holds it */
+	bool	 refused;	/* plan refused the host's state (a link at a managed path) */
 	struct {
 		char	*path;
 		struct sbuf data;
@@ -625,6 +626,149 @@ settings_diff(struct push *p)
 	}
 }
 
+/* A symlink where the profile wants a file: never read through it (its target may be a
+ * root-only file, and the old code backed that content up and restored it in place of
+ * the link, mode 0777). Refused with the link and its target named. */
+static void
+refuse_link(struct push *p, const char *path, char **cause)
+{
+	char *target = NULL, *c = NULL, *safe;
+
+	if (xport_readlink(p->x, path, &target, &c) == -1) {
+		free(c);
+		target = xstrdup("?");
+	}
+	safe = str_printable(target);
+	p->refused = true;
+	*cause = xasprintf("host %s: %s is a symlink to %s; mxdeck manages this path as a "
+	    "regular file and never reads or writes through a link there: remove the link "
+	    "(or replace it with a regular file) and run again", p->host->name, path, safe);
+	free(safe);
+	free(target);
+}
+
+/* An FK_LINK entry (mods-enabled/ssl.load -> ../mods-available/ssl.load): a missing link
+ * is created, a link with another target is retargeted, anything else at the path is
+ * refused; the link's target must exist on the host (the module is installed). */
+static int
+plan_link(struct push *p, struct item *it, char **cause)
+{
+	const struct rfile *f = it->f;
+	struct xstat st, ts;
+	char *dir, *resolved, *label_owned = NULL;
+	const char *label = rfile_link_label(f, &label_owned);
+
+	if (xport_lstat(p->x, f->path, &st, cause) == -1)
+		goto fail;
+	if (st.exists && !st.is_link) {
+		p->refused = true;
+		*cause = xasprintf("host %s: %s is a %s, not a symlink; mxdeck enables %s with a "
+		    "symlink to %s there (as a2enmod/a2enconf do): move it away and run again",
+		    p->host->name, f->path, st.is_dir ? "directory" : "regular file", label,
+		    f->target);
+		goto fail;
+	}
+	dir = dirname_of(f->path);
+	resolved = xasprintf("%s/%s", dir, f->target);
+	free(dir);
+	if (xport_lstat(p->x, resolved, &ts, cause) == -1) {
+		free(resolved);
+		goto fail;
+	}
+	if (!ts.exists) {
+		p->refused = true;
+		*cause = xasprintf("host %s: cannot enable %s: %s does not exist on the host (not "
+		    "installed: Debian's apache2 package ships every module mxdeck uses, "
+		    "php*-fpm the conf of the same name); install it and run again",
+		    p->host->name, label, resolved);
+		free(resolved);
+		goto fail;
+	}
+	free(resolved);
+	it->missing = !st.exists;
+	it->curmode = 0777;
+	it->curuid = it->curgid = -1;
+	if (st.exists && xport_readlink(p->x, f->path, &it->link_old, cause) == -1)
+		goto fail;
+	if (it->missing || strcmp(it->link_old, f->target) != 0) {
+		it->changed = true;
+		sb_addf(&p->r->diff, "# %s %s\n", it->missing ? "enable" : "re-enable", label);
+		diff_unified(&p->r->diff, f->path, it->link_old,
+		    it->link_old != NULL ? strlen(it->link_old) : 0, f->target,
+		    strlen(f->target));
+		if (it->missing)
+			strv_push_owned(&p->r->changes, xasprintf("enable %s: symlink %s -> %s",
+			    label, f->path, f->target));
+		else
+			strv_push_owned(&p->r->changes, xasprintf("re-enable %s: symlink %s -> %s "
+			    "(pointed to %s)", label, f->path, f->target, it->link_old));
+	}
+	free(label_owned);
+	return 0;
+fail:
+	free(label_owned);
+	return -1;
+}
+
+/* What the rendered configuration needs from the host beyond the files: the Dovecot
+ * protocol packages (a pop3 listener without dovecot-pop3d is silently not started),
+ * and php-fpm for the Autodiscover responder (a note: the responder answers 503
+ * until it runs, the rest of the configuration is fine). Apache modules are FK_LINK
+ * entries (plan_link); nginx's rendered directives are all built into Debian's nginx. */
+static int
+plan_host_needs(struct push *p, char **cause)
+{
+	const struct host *h = p->host;
+	const struct site *site = p->site;
+
+	if ((h->roles & ROLE_DOVECOT) && p->have_doveconf) {
+		static const struct {
+			enum proto proto;
+			const char *login, *package;
+		} need[] = {
+			{ PROTO_IMAP, "/usr/lib/dovecot/imap-login", "dovecot-imapd" },
+			{ PROTO_POP3, "/usr/lib/dovecot/pop3-login", "dovecot-pop3d" },
+		};
+		unsigned used = site->user_default;
+
+		for (size_t i = 0; i < site->nusers; i++)
+			used |= site->users[i].protos;
+		for (size_t i = 0; i < nitems(need); i++) {
+			struct xstat st;
+
+			if ((used & PROTO_BIT(need[i].proto)) == 0)
+				continue;
+			if (xport_lstat(p->x, need[i].login, &st, cause) == -1)
+				return -1;
+			if (!st.exists) {
+				p->refused = true;
+				*cause = xasprintf("host %s: the profile gives users %s, but the "
+				    "host's Dovecot has no %s server (%s is missing): install the "
+				    "package %s and run again", h->name,
+				    proto_names[need[i].proto], proto_names[need[i].proto],
+				    need[i].login, need[i].package);
+				return -1;
+			}
+		}
+	}
+	if ((h->roles & ROLE_AUTODISCOVER) && site->nads > 0 &&
+	    (h->roles & (ROLE_APACHE | ROLE_NGINX))) {
+		const char *sock = render_fpm_socket(h);
+		struct xstat st;
+
+		if (sock[0] == '/') {
+			if (xport_lstat(p->x, sock, &st, cause) == -1)
+				return -1;
+			if (!st.exists)
+				note(p, "php-fpm socket %s does not exist on the host: the "
+				    "Autodiscover responder answers 503 until php-fpm runs there "
+				    "(Debian: apt-get install php8.2-fpm, or set php_fpm_socket)",
+				    sock);
+		}
+	}
+	return 0;
+}
+
 static int
 plan(struct push *p, char **cause)
 {
@@ -637,11 +781,21 @@ plan(struct push *p, char **cause)
 
 		it->f = f;
 		sb_init(&it->cur);
+		if (f->kind == FK_LINK) {
+			if (plan_link(p, it, cause) == -1)
+				return -1;
+			continue;
+		}
 		if (xport_lstat(p->x, f->path, &st, cause) == -1)
 			return -1;
 		if (st.exists && st.is_dir) {
+			p->refused = true;
 			*cause = xasprintf("host %s: %s is a directory; mxdeck wants to write a file "
 			    "there", p->host->name, f->path);
+			return -1;
+		}
+		if (st.exists && st.is_link) {
+			refuse_link(p, f->path, cause);
 			return -1;
 		}
 		if (!st.exists)
@@ -665,11 +819,7 @@ plan(struct push *p, char **cause)
 				strv_push_owned(&p->r->changes, xasprintf("%s: %zu line%s changed",
 				    f->path, n, n == 1 ? "" : "s"));
 			}
-			if (st.is_link) {
-				it->changed = true;
-				strv_push_owned(&p->r->changes, xasprintf("%s: is a symlink, "
-				    "replaced by a file", f->path));
-			} else if (it->curmode != f->mode) {
+			if (it->curmode != f->mode) {
 				it->changed = true;
 				strv_push_owned(&p->r->changes, xasprintf("%s: mode %04o -> %04o",
 				    f->path, it->curmode, f->mode));
@@ -714,6 +864,8 @@ plan(struct push *p, char **cause)
 			strv_free(&lines);
 		}
 	}
+	if (plan_host_needs(p, cause) == -1)
+		return -1;
 	if (p->nset > 0) {
 		if (!p->have_postfix) {
 			*cause = xasprintf("host %s: has role postfix but no postconf: is Postfix "
@@ -788,7 +940,18 @@ backup(struct push *p, char **cause)
 	for (size_t i = 0; i < p->nitems; i++) {
 		struct item *it = &p->items[i];
 
-		if (it->changed) {
+		if (it->changed && it->f->kind == FK_LINK) {
+			/* Links are backed up as links: restore recreates or removes them. */
+			if (it->missing) {
+				sb_add(&p->manifest, "NL ");
+			} else {
+				sb_add(&p->manifest, "L ");
+				rp_pct_encode(&p->manifest, it->link_old);
+				sb_addc(&p->manifest, ' ');
+			}
+			rp_pct_encode(&p->manifest, it->f->path);
+			sb_addc(&p->manifest, '\n');
+		} else if (it->changed) {
 			if (it->missing) {
 				sb_add(&p->manifest, "N ");
 				rp_pct_encode(&p->manifest, it->f->path);
@@ -833,8 +996,18 @@ backup(struct push *p, char **cause)
 			char *name, *src = xasprintf("%s/%s", p->host->postfix_dir, names[i]);
 
 			sb_init(&cur);
-			if (xport_lstat(p->x, src, &st, cause) == -1 ||
-			    xport_read(p->x, src, &cur, &missing, cause) == -1) {
+			if (xport_lstat(p->x, src, &st, cause) == -1) {
+				sb_free(&cur);
+				free(src);
+				goto out;
+			}
+			if (st.exists && st.is_link) {
+				refuse_link(p, src, cause);
+				sb_free(&cur);
+				free(src);
+				goto out;
+			}
+			if (xport_read(p->x, src, &cur, &missing, cause) == -1) {
 				sb_free(&cur);
 				free(src);
 				goto out;
@@ -940,14 +1113,27 @@ restore(struct push *p, const char *backupdir, char **cause)
 				rc = -1;
 			}
 			break;
-		case RP_M_LINK:
-			if (xport_symlink(p->x, e->target, e->path, &c) == -1) {
+		case RP_M_LINK: {
+			/* A link next to the path, renamed over it: whatever is there now (the
+			 * new link, a file) is replaced in one step, never followed. */
+			char *dir = dirname_of(e->path);
+			char *tmp = xasprintf("%s/.mxdeck.%s.%ld.restore", dir,
+			    basename_of(e->path), p->o->pid);
+			char *c2 = NULL;
+
+			if (xport_unlink(p->x, tmp, &c2) == -1)
+				free(c2);
+			if (xport_symlink(p->x, e->target, tmp, &c) == -1 ||
+			    xport_rename(p->x, tmp, e->path, &c) == -1) {
 				sb_addf(&fails, "\n  NOT RESTORED symlink %s -> %s: %s", e->path,
 				    e->target, c);
 				free(c);
 				rc = -1;
 			}
+			free(tmp);
+			free(dir);
 			break;
+		}
 		case RP_M_DIR:
 			strv_push(&dirs, e->path);
 			break;
@@ -1012,7 +1198,7 @@ upload(struct push *p, char **cause)
 	for (size_t i = 0; i < p->nitems; i++) {
 		struct item *it = &p->items[i];
 
-		if (!it->changed)
+		if (!it->changed || it->f->kind == FK_LINK)
 			continue;
 		{
 			char *dir = dirname_of(it->f->path);
@@ -1029,7 +1215,7 @@ upload(struct push *p, char **cause)
 		char *dir;
 		size_t before = p->created.n;
 
-		if (!it->changed)
+		if (!it->changed || it->f->kind == FK_LINK)
 			continue;
 		dir = dirname_of(it->f->path);
 		if (xport_mkdir_p(p->x, dir, 0755, &p->created, cause) == -1) {
@@ -1057,9 +1243,12 @@ upload(struct push *p, char **cause)
 		struct item *it = &p->items[i];
 		char *dir;
 
-		if (it->f->symlink == NULL || !it->link_changed)
+		if (it->f->kind == FK_LINK && it->changed)
+			dir = dirname_of(it->f->path);
+		else if (it->f->symlink == NULL || !it->link_changed)
 			continue;
-		dir = dirname_of(it->f->symlink);
+		else
+			dir = dirname_of(it->f->symlink);
 		if (xport_mkdir_p(p->x, dir, 0755, &p->created, cause) == -1) {
 			free(dir);
 			return -1;
@@ -1460,6 +1649,23 @@ rename_all(struct push *p, char **cause)
 	}
 	for (size_t i = 0; i < p->nitems; i++) {
 		struct item *it = &p->items[i];
+		char *what, *owned = NULL;
+
+		if (it->f->kind != FK_LINK || !it->changed)
+			continue;
+		what = xasprintf("enabling %s (symlink %s)", rfile_link_label(it->f, &owned),
+		    it->f->path);
+		{
+			const char *argv[] = { "ln", "-sfn", "--", it->f->target, it->f->path,
+			    NULL };
+
+			batch_add(&b, what, argv);
+		}
+		free(owned);
+		free(what);
+	}
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct item *it = &p->items[i];
 		char *what;
 
 		if (!it->link_changed)
@@ -1838,9 +2044,29 @@ unchanged_since_plan(struct push *p, char **cause)
 		struct item *it = &p->items[i];
 		struct sbuf now;
 		bool missing, same;
+		struct xstat st;
 
 		if (!it->changed)
 			continue;
+		if (xport_lstat(p->x, it->f->path, &st, cause) == -1)
+			return -1;
+		if (it->f->kind == FK_LINK || (st.exists && st.is_link)) {
+			char *t = NULL;
+
+			if (st.exists && st.is_link &&
+			    xport_readlink(p->x, it->f->path, &t, cause) == -1)
+				return -1;
+			same = it->f->kind == FK_LINK && st.exists == !it->missing &&
+			    (!st.exists || (st.is_link && strcmp(t, it->link_old) == 0));
+			free(t);
+			if (!same) {
+				*cause = xasprintf("host %s: %s was changed on the host while this "
+				    "apply ran (by someone else?); it is left as it is: run plan "
+				    "again", p->host->name, it->f->path);
+				return -1;
+			}
+			continue;
+		}
 		sb_init(&now);
 		if (xport_read(p->x, it->f->path, &now, &missing, cause) == -1) {
 			sb_free(&now);
@@ -2091,7 +2317,15 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		goto out;
 	}
 	if (plan(&p, &cause) == -1) {
-		fail_before_change(&p, cause);
+		if (p.refused && o->mode == PUSH_APPLY) {
+			finish(&p, EXIT_ROLLEDBACK, xasprintf("refused, nothing was changed: %s",
+			    cause));
+			free(cause);
+		} else if (p.refused) {
+			finish(&p, EXIT_DRIFT, xasprintf("cannot plan: %s", cause));
+			free(cause);
+		} else
+			fail_before_change(&p, cause);
 		goto out;
 	}
 	if (!any_change(&p))

@@ -27,11 +27,6 @@ reset_hosts() {	# Every run starts from stock hosts: undo the previous run's app
 			sed -i -e 's|</etc/dovecot/private/dovecot.pem|</etc/ssl/certs/ssl-cert-snakeoil.pem|' \
 			    -e 's|</etc/dovecot/private/dovecot.key|</etc/ssl/private/ssl-cert-snakeoil.key|' \
 			    "$d/etc/dovecot/conf.d/10-ssl.conf"
-			for m in ssl socache_shmcb proxy proxy_http proxy_fcgi headers rewrite; do
-				for f in "$d/etc/apache2/mods-available/$m".load "$d/etc/apache2/mods-available/$m".conf; do
-					[ -f "$f" ] && ln -sf "../mods-available/${f##*/}" "$d/etc/apache2/mods-enabled/${f##*/}"
-				done
-			done
 		fi
 	done
 	return 0

@@ -10,11 +10,6 @@ cp "$top/share/examples/demo.ini" "$top/share/examples/demo-users.csv" "$lab/"
 sb=$lab/demo-sandbox
 mkdir -p "$sb/etc" "$sb/var/www/mxdeck" "$sb/var/lib/mxdeck"
 cp -a /etc/postfix /etc/dovecot /etc/apache2 /etc/nginx "$sb/etc/"
-for m in ssl socache_shmcb proxy proxy_http proxy_fcgi headers rewrite; do
-	for f in "$sb/etc/apache2/mods-available/$m".load "$sb/etc/apache2/mods-available/$m".conf; do
-		[ -f "$f" ] && ln -sf "../mods-available/${f##*/}" "$sb/etc/apache2/mods-enabled/${f##*/}"
-	done
-done
 sed -i -e 's|</etc/dovecot/private/dovecot.pem|</etc/ssl/certs/ssl-cert-snakeoil.pem|' \
     -e 's|</etc/dovecot/private/dovecot.key|</etc/ssl/private/ssl-cert-snakeoil.key|' \
     "$sb/etc/dovecot/conf.d/10-ssl.conf"

@@ -52,7 +52,7 @@ cat >"$n/conf.d/lab-backends.conf" <<'EOF'
 server { listen 127.0.0.1:9001; location / { return 200 "B1 $request_uri\n"; } }
 server { listen 127.0.0.1:9002; location / { return 200 "B2 $request_uri\n"; } }
 EOF
-# Apache: run, lock and log directories private (envvars), the gateway's modules, and
+# Apache: run, lock and log directories private (envvars; mxdeck enables the modules), and
 # one HTTPS port of its own (nginx has 80 and 443 here).
 sed -i -e "s|^export APACHE_RUN_DIR=.*|export APACHE_RUN_DIR=$lab/apa/run|" \
     -e "s|^export APACHE_PID_FILE=.*|export APACHE_PID_FILE=$lab/apa/run/apache2.pid|" \
@@ -60,11 +60,6 @@ sed -i -e "s|^export APACHE_RUN_DIR=.*|export APACHE_RUN_DIR=$lab/apa/run|" \
     -e "s|^export APACHE_LOG_DIR=.*|export APACHE_LOG_DIR=$lab/apa/log|" "$a/envvars"
 APORT=8443
 echo "Listen $APORT" >"$a/ports.conf"
-for m in ssl socache_shmcb proxy proxy_http headers rewrite; do
-	for f in "$a/mods-available/$m".load "$a/mods-available/$m".conf; do
-		[ -f "$f" ] && ln -sf "../mods-available/${f##*/}" "$a/mods-enabled/${f##*/}"
-	done
-done
 rm -f "$a/sites-enabled/000-default.conf"
 
 cd "$lab"

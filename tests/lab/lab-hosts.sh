@@ -29,12 +29,6 @@ copy_host_config() {
 	cp -a /etc/dovecot "$d/etc/dovecot"
 	cp -a /etc/apache2 "$d/etc/apache2"
 	cp -a /etc/nginx "$d/etc/nginx"
-	# A gateway proxying Exchange has these modules enabled (a2enmod, by hand).
-	for m in ssl socache_shmcb proxy proxy_http proxy_fcgi headers rewrite; do
-		for f in "$d/etc/apache2/mods-available/$m".load "$d/etc/apache2/mods-available/$m".conf; do
-			[ -f "$f" ] && ln -sf "../mods-available/${f##*/}" "$d/etc/apache2/mods-enabled/${f##*/}"
-		done
-	done
 	# Debian's dovecot postinst points dovecot.pem at the snakeoil pair; this machine's
 	# install has no such file, so the copy points there itself.
 	sed -i -e 's|</etc/dovecot/private/dovecot.pem|</etc/ssl/certs/ssl-cert-snakeoil.pem|' \

@@ -194,6 +194,57 @@ test_apache_files(void **state)
 	assert_string_equal(f->role, "apache");
 }
 
+/* The modules the rendered Apache sites use, as a2enmod would enable them. */
+static void
+test_apache_modules(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL, *owned = NULL;
+	const struct rfile *f;
+	const char *want[] = { "mods-enabled/ssl.load", "mods-enabled/ssl.conf",
+	    "mods-enabled/socache_shmcb.load", "mods-enabled/setenvif.load",
+	    "mods-enabled/setenvif.conf", "mods-enabled/mime.load", "mods-enabled/proxy.load",
+	    "mods-enabled/proxy.conf", "mods-enabled/proxy_http.load",
+	    "mods-enabled/proxy_fcgi.load", "mods-enabled/alias.load",
+	    "conf-enabled/php8.2-fpm.conf" };
+	size_t nlinks = 0;
+
+	if (render_host(&fx->ctx, &fx->fs, &cause) != 0)
+		fail_msg("%s", cause);
+	for (size_t i = 0; i < nitems(want); i++) {
+		char *path = xasprintf("/etc/apache2/%s", want[i]);
+		char *target = xasprintf("../%s-available/%s", strncmp(want[i], "mods", 4) == 0 ?
+		    "mods" : "conf", strchr(want[i], '/') + 1);
+
+		f = fileset_find(&fx->fs, path);
+		if (f == NULL)
+			fail_msg("no link %s", path);
+		assert_int_equal(f->kind, FK_LINK);
+		assert_string_equal(f->target, target);
+		assert_int_equal(f->data.len, 0);
+		free(target);
+		free(path);
+	}
+	for (size_t i = 0; i < fx->fs.n; i++)
+		if (fx->fs.v[i].kind == FK_LINK) {
+			nlinks++;
+			/* Directives inside <IfModule> need nothing (proxy_msrpc is not
+			 * packaged); nothing uses Header or Rewrite; nginx has no modules. */
+			assert_null(strstr(fx->fs.v[i].path, "msrpc"));
+			assert_null(strstr(fx->fs.v[i].path, "headers"));
+			assert_null(strstr(fx->fs.v[i].path, "rewrite"));
+			assert_null(strstr(fx->fs.v[i].path, "/etc/nginx/"));
+		}
+	/* + authz_core.load (Require), alias.conf, mime.conf */
+	assert_int_equal(nlinks, nitems(want) + 3);
+	f = fileset_find(&fx->fs, "/etc/apache2/mods-enabled/ssl.conf");
+	assert_string_equal(rfile_link_label(f, &owned), "module ssl");
+	free(owned);
+	f = fileset_find(&fx->fs, "/etc/apache2/conf-enabled/php8.2-fpm.conf");
+	assert_string_equal(rfile_link_label(f, &owned), "conf php8.2-fpm");
+	free(owned);
+}
+
 static void
 test_apache_modern(void **state)
 {
@@ -612,6 +663,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_apache_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apache_modules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apache_modern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apache_no_shadowing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apache_legacy, setup, teardown),
