@@ -80,6 +80,12 @@ case $resolver in
 127.*:*) RESOLVER_IP=${resolver%:*}; RESOLVER_PORT=${resolver##*:} ;;
 *) die "$PROFILE: [site] resolver must be a loopback IP:PORT for the demo lab (it is '$resolver')" ;;
 esac
+PHP_SOCK=$(ini_value php_fpm_socket)
+case $PHP_SOCK in
+/*) ;;
+"") die "$PROFILE: the demo host needs php_fpm_socket (the lab's php-fpm listens there)" ;;
+*) PHP_SOCK=$DIR/$PHP_SOCK ;;
+esac
 DOMAINS=$(sed -n 's/^\[autodiscover "\(.*\)"\]/\1/p' "$PROFILE")
 DOMAINS="$DOMAINS $(sed -n 's/^also[[:space:]]*=[[:space:]]*//p' "$PROFILE" | sed 's/[[:space:]][;#].*//')"
 
@@ -296,7 +302,8 @@ EOF
 }
 
 demo_phpfpm() {
-	local sock=$RUN/php-fpm.sock
+	local sock=$PHP_SOCK
+	mkdir -p "$(dirname "$sock")"
 	lab_phpfpm_conf "$RUN/php-fpm.conf" "$sock" "$RUN/php-fpm.pid" "$LOGS/php-fpm.log" yes
 	php-fpm8.2 -y "$RUN/php-fpm.conf" >"$LOGS/php-fpm.out" 2>&1 ||
 	    fail_start php-fpm "$LOGS/php-fpm.log"
@@ -372,7 +379,7 @@ Listen 127.0.0.1:$EXCHANGE_PORT
 	<Directory "$www">
 		Require all granted
 		<Files "exchange.php">
-			SetHandler "proxy:unix:$RUN/php-fpm.sock|fcgi://localhost"
+			SetHandler "proxy:unix:$PHP_SOCK|fcgi://localhost"
 		</Files>
 	</Directory>
 </VirtualHost>
@@ -439,6 +446,7 @@ EOF
 
 # Results the demo shows on purpose (DEMO.md explains each): "status kind name target".
 EXPECTED_NONOK='
+warn smtp open-relay 127.0.0.1:
 '
 
 demo_check() {
