@@ -12,6 +12,8 @@
 #   demo-lab.sh start DIR MXDECK    start the lab and push (it keeps running)
 #   demo-lab.sh stop DIR            stop every daemon the lab started, by pid
 #   demo-lab.sh prepare DIR         only the sandbox: stock configuration + demo PKI
+#   demo-lab.sh pki DIR             only the demo PKI (tests that render a copy of the
+#                                   demo profile need the certificates it names)
 #
 # DIR holds demo.ini and demo-users.csv (copied there from the shipped examples when
 # missing); the sandbox is DIR/demo-sandbox, rebuilt from this machine's stock /etc on
@@ -21,14 +23,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lab-lib.sh"
 
 usage() {
-	echo "usage: demo-lab.sh run|check|start DIR MXDECK | stop|prepare DIR" >&2
+	echo "usage: demo-lab.sh run|check|start DIR MXDECK | stop|prepare|pki DIR" >&2
 	exit 2
 }
 [ $# -ge 2 ] || usage
 cmd=$1
 DIR=$2
 MXDECK=${3:-}
-case $cmd in run|check|start) [ -n "$MXDECK" ] || usage ;; stop|prepare) ;; *) usage ;; esac
+case $cmd in run|check|start) [ -n "$MXDECK" ] || usage ;; stop|prepare|pki) ;; *) usage ;; esac
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 case $MXDECK in ""|/*) ;; *) MXDECK=$(cd "$(dirname "$MXDECK")" && pwd)/$(basename "$MXDECK") ;; esac
@@ -154,19 +156,7 @@ demo_prepare() {
 		fi
 	done
 	# The demo CA and one certificate for every name the demo serves.
-	local san="DNS:mail.example.org,DNS:legacy.example.org,DNS:smtp.example.org"
-	san="$san,DNS:imap.example.org,DNS:pop.example.org,DNS:localhost,IP:127.0.0.1"
-	for d in $DOMAINS; do
-		san="$san,DNS:autodiscover.$d,DNS:autoconfig.$d"
-	done
-	LAB_CA_DAYS=3650 lab_make_ca "$SB/pki" "mxdeck demo CA"
-	lab_leaf "$SB/pki" mail 825 mail.example.org "$san"
-	rm -f "$SB/pki/mail.csr" "$SB/pki/mail.ext"
-	chmod 600 "$SB/pki/ca.key" "$SB/pki/mail.key"
-	chmod 644 "$SB/pki/ca.pem" "$SB/pki/mail.pem"
-	# The anchors the profile names exist before the first push; the lab's zones
-	# replace them.
-	: > "$SB/dns/trust-anchors.key"
+	lab_demo_pki "$DIR" $DOMAINS
 	# What mxdeck does not manage, set for a private instance on loopback.
 	if [ -f "$PF/main.cf" ] || [ -f /usr/share/postfix/main.cf.debian ]; then
 		[ -f "$PF/main.cf" ] || cp /usr/share/postfix/main.cf.debian "$PF/main.cf"
@@ -312,6 +302,7 @@ demo_phpfpm() {
 
 demo_postfix() {
 	lab_postfix_register "$PF"
+	chown postfix "$SB/var/lib/postfix"
 	postfix -c "$PF" set-permissions >/dev/null 2>&1 || true
 	postfix -c "$PF" start >"$LOGS/postfix.out" 2>&1 || fail_start Postfix "$LOGS/postfix.log"
 	record postfix "$SB/var/spool/postfix/pid/master.pid" || fail_start Postfix "$LOGS/postfix.log"
@@ -396,6 +387,17 @@ demo_need() {
 	[ -z "$missing" ] || die "missing:$missing (run ./tests/deps.sh, or install the Debian packages it lists)"
 }
 
+# Postfix, Apache and php-fpm read the sandbox as the postfix and www-data users: every
+# directory above it must let them through (a home directory of mode 700 does not).
+demo_reachable() {
+	local u
+	for u in postfix www-data; do
+		if ! runuser -u "$u" -- test -r "$SB/pki/ca.pem" 2>/dev/null; then
+			die "the $u user cannot reach $SB (a directory above it is not searchable by others, e.g. a home directory of mode 700): put the demo where the daemons can read it, e.g. sudo XDG_STATE_HOME=/var/tmp/mxdeck-state mxdeck demo"
+		fi
+	done
+}
+
 demo_busy() {
 	local p busy=
 	for p in "$SMTP" "$SUB" "$SMTPS" "$IMAPS" "$POP3S" "$HTTPS" "$HTTP" "$RESOLVER_PORT" \
@@ -407,7 +409,7 @@ demo_busy() {
 
 demo_start() {
 	local rc=0
-	demo_need openssl ss pgrep ldns-keygen ldns-signzone nsd nsd-checkzone unbound \
+	demo_need openssl ss pgrep runuser ldns-keygen ldns-signzone nsd nsd-checkzone unbound \
 	    php-fpm8.2 apache2 dovecot doveadm doveconf postfix postconf
 	if [ "$ROOT" -ne 1 ]; then
 		cat >&2 <<EOF
@@ -420,6 +422,7 @@ EOF
 		exit 1
 	fi
 	demo_prepare
+	demo_reachable
 	demo_busy
 	say "sandbox $SB (stock /etc/{postfix,dovecot,apache2,nginx}, demo CA in $SB/pki)"
 	say "pushing $PROFILE through the real push path (log: $LOGS/push.log)"
@@ -482,6 +485,9 @@ PY
 }
 
 case $cmd in
+pki)
+	[ -f "$SB/pki/mail.pem" ] || lab_demo_pki "$DIR" $DOMAINS
+	;;
 prepare)
 	demo_prepare
 	;;

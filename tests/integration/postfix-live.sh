@@ -62,6 +62,7 @@ render_merge() {	# postfix_version
 	    -e "s|^probe_ports = .*|probe_ports = smtp:$P25 submission:$P587 smtps:$P465|" \
 	    "$ROOT/share/examples/demo.ini" > "$T/demo.ini"
 	cp "$ROOT/share/examples/demo-users.csv" "$T/"
+	"$ROOT/share/lab/demo-lab.sh" pki "$T"	# the demo CA's certificates the profile names
 	rm -rf "$T/out"
 	"$MXDECK" render "$T/demo.ini" "$T/out" 2>"$T/render.err" || { cat "$T/render.err"; return 1; }
 	cp "$T/out/demo$D"/* "$D/"
