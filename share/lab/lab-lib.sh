@@ -113,21 +113,21 @@ lab_postfix_unregister() {	# DIR
 # under DIR, where the profile is): a demo CA and one certificate for every name the demo
 # serves, mail.example.org first; the domains' autodiscover and autoconfig names.
 lab_demo_pki() {	# DIR DOMAIN...
-	local d=$1/demo-sandbox/pki z
+	local top=$1 d=$1/demo-sandbox/pki z
 	local san="DNS:mail.example.org,DNS:legacy.example.org,DNS:smtp.example.org"
 	shift
 	san="$san,DNS:imap.example.org,DNS:pop.example.org,DNS:localhost,IP:127.0.0.1"
 	for z in "$@"; do
 		san="$san,DNS:autodiscover.$z,DNS:autoconfig.$z"
 	done
-	mkdir -p "$d" "$1/demo-sandbox/dns"
+	mkdir -p "$d" "$top/demo-sandbox/dns"
 	LAB_CA_DAYS=3650 lab_make_ca "$d" "mxdeck demo CA"
 	lab_leaf "$d" mail 825 mail.example.org "$san"
 	rm -f "$d/mail.csr" "$d/mail.ext"
 	chmod 600 "$d/ca.key" "$d/mail.key"
 	chmod 644 "$d/ca.pem" "$d/mail.pem"
 	# the anchors the profile names exist before the demo lab signs its zones
-	[ -e "$1/demo-sandbox/dns/trust-anchors.key" ] || : > "$1/demo-sandbox/dns/trust-anchors.key"
+	[ -e "$top/demo-sandbox/dns/trust-anchors.key" ] || : > "$top/demo-sandbox/dns/trust-anchors.key"
 }
 
 lab_tlsa_spki() {	# CERT
