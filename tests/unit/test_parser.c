@@ -280,7 +280,7 @@ test_demo(void **state)
 	assert_true(h->postfix_dir[0] == '/');
 	assert_true(str_ends(h->postfix_dir, "/share/examples/demo-sandbox/etc/postfix"));
 	assert_true(str_ends(h->state_dir, "/demo-sandbox/var/lib/mxdeck"));
-	assert_true(str_ends(h->php_fpm_socket, "/share/examples/demo-sandbox/run/php-fpm.sock"));
+	assert_true(str_ends(h->php_fpm_socket, "/share/examples/demo-sandbox/run/php/php8.2-fpm.sock"));
 	assert_true(str_ends(h->postfix_queue_dir, "/demo-sandbox/var/spool/postfix"));
 	assert_int_equal(h->port, 22);
 	/* probe_ports overrides some services, keeps the others' defaults */
