@@ -14,7 +14,8 @@
 
 #include "tui/cli.h"
 
-/* mkdir -p with mode 0700 for the directories it creates. */
+/* mkdir -p; the directories it creates get mode 0711: the lab's daemons (postfix,
+ * www-data) must pass through them to the sandbox, nobody needs to list them. */
 static int
 mkdirs(const char *path)
 {
@@ -27,7 +28,7 @@ mkdirs(const char *path)
 		char c = *s;
 
 		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		if (mkdir(p, 0711) != 0 && errno != EEXIST)
 			rc = -1;
 		*s = c;
 		if (c == '\0')

@@ -528,7 +528,7 @@ run)
 	trap 'demo_stop' EXIT
 	trap 'exit 130' INT TERM
 	demo_start
-	say "opening the console; q stops the lab (walk-through: DEMO.md next to the demo profile)"
+	say "opening the console; q stops the lab (walk-through: $(cd "$examples" && pwd)/DEMO.md)"
 	rc=0
 	"$MXDECK" "$PROFILE" || rc=$?
 	exit $rc
