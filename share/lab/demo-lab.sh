@@ -105,6 +105,7 @@ descendants() {
 demo_stop() {
 	local name pid all= p left= _
 	[ -f "$PIDS" ] || return 0
+	trap '' INT TERM HUP	# a second signal must not cut the stop short
 	while read -r name pid; do
 		[ -n "$pid" ] || continue
 		all="$all $pid $(descendants "$pid" | tr '\n' ' ')"
@@ -526,7 +527,7 @@ start)
 	;;
 run)
 	trap 'demo_stop' EXIT
-	trap 'exit 130' INT TERM
+	trap 'exit 130' INT TERM HUP
 	demo_start
 	say "opening the console; q stops the lab (walk-through: $(cd "$examples" && pwd)/DEMO.md)"
 	rc=0
@@ -536,7 +537,7 @@ run)
 check)
 	[ "$ROOT" -eq 1 ] || die "make demo-check needs root: without it Postfix cannot run and its 11 live tests fail; run: sudo make demo-check"
 	trap 'demo_stop' EXIT
-	trap 'exit 130' INT TERM
+	trap 'exit 130' INT TERM HUP
 	demo_start
 	demo_check
 	;;
