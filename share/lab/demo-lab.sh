@@ -422,6 +422,12 @@ demo_reachable() {
 	done
 }
 
+# The vhosts proxy to the stand-in by name (https://localhost:PORT): Apache resolves it.
+demo_localhost() {
+	getent ahostsv4 localhost 2>/dev/null | grep -q '^127\.0\.0\.1 ' ||
+	    die "localhost does not resolve to 127.0.0.1 on this machine (no /etc/hosts line?), and the demo's vhosts proxy to https://localhost:$(backend_port): ./tests/deps.sh adds the standard line"
+}
+
 demo_busy() {
 	local p busy=
 	for p in "$SMTP" "$SUB" "$SMTPS" "$IMAPS" "$POP3S" "$HTTPS" "$HTTP" "$RESOLVER_PORT" \
@@ -451,6 +457,7 @@ EOF
 	fi
 	demo_prepare
 	[ "$ROOT" -ne 1 ] || demo_reachable
+	demo_localhost
 	demo_busy
 	say "sandbox $SB (stock /etc/{postfix,dovecot,apache2,nginx}, demo CA in $SB/pki)"
 	say "pushing $push through the real push path (log: $LOGS/push.log)"
