@@ -428,10 +428,18 @@ demo_localhost() {
 	    die "localhost does not resolve to 127.0.0.1 on this machine (no /etc/hosts line?), and the demo's vhosts proxy to https://localhost:$(backend_port): ./tests/deps.sh adds the standard line"
 }
 
+# Postfix's re-injection listeners of the profile's connectors: 127.0.0.1:10040+N.
+connector_ports() {
+	local n
+	n=$(grep -c '^\[connector ' "$PROFILE" || true)
+	[ "$n" -gt 0 ] && seq 10041 $((10040 + n))
+	return 0
+}
+
 demo_busy() {
 	local p busy=
 	for p in "$SMTP" "$SUB" "$SMTPS" "$IMAPS" "$POP3S" "$HTTPS" "$HTTP" "$RESOLVER_PORT" \
-	    $(backend_port); do
+	    $(backend_port) $(connector_ports); do
 		lab_port_busy "$p" && busy="$busy $p"
 	done
 	[ -z "$busy" ] || die "port(s)$busy on this machine are in use (another demo lab? 'demo-lab.sh stop $DIR' stops one started from $DIR)"

@@ -12,6 +12,11 @@ for c in postfix dovecot apache2 php-fpm8.2 nsd unbound ldns-signzone; do
 	command -v "$c" >/dev/null || { echo "skipped: $c is not installed"; exit 77; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "skipped: the demo lab needs root (Postfix)"; exit 77; }
+# the connector's re-injection listener has a fixed port (what mxdeck renders)
+if ss -Htln "sport = :10041" | grep -q .; then
+	echo "skipped: port 10041 (connector re-injection) is busy"
+	exit 77
+fi
 
 P=$(tui_demo_copy)
 chmod 755 "$TUI_DIR"	# the daemons' users (postfix, www-data) read the sandbox
