@@ -101,6 +101,8 @@ deps=(
 	"dns-root-data	file	/usr/share/dns/root.key"
 	"ssl-cert	cmd	make-ssl-cert"
 	"openssl	cmd	openssl"
+	# smtpd_tls_CAfile of a [connector] (the demo has one): without it smtpd has no TLS
+	"ca-certificates	file	/etc/ssl/certs/ca-certificates.crt"
 	"libxml2-utils	cmd	xmllint"
 	"curl	cmd	curl"
 	"procps	cmd	pgrep"
