@@ -78,16 +78,24 @@ POP3S=$(port_of pop3s 995)
 HTTPS=$(port_of https 443)
 HTTP=$(port_of http 80)
 resolver=$(ini_value resolver)
+RESOLVER_IP= RESOLVER_PORT=
 case $resolver in
 127.*:*) RESOLVER_IP=${resolver%:*}; RESOLVER_PORT=${resolver##*:} ;;
-*) die "$PROFILE: [site] resolver must be a loopback IP:PORT for the demo lab (it is '$resolver')" ;;
 esac
 PHP_SOCK=$(ini_value php_fpm_socket)
 case $PHP_SOCK in
-/*) ;;
-"") die "$PROFILE: the demo host needs php_fpm_socket (the lab's php-fpm listens there)" ;;
+/*|"") ;;
 *) PHP_SOCK=$DIR/$PHP_SOCK ;;
 esac
+# What starting the lab needs from the profile.
+demo_profile_ok() {
+	[ -n "$RESOLVER_PORT" ] ||
+	    die "$PROFILE: [site] resolver must be a loopback IP:PORT for the demo lab (it is '$resolver')"
+	[ -n "$PHP_SOCK" ] ||
+	    die "$PROFILE: the demo host needs php_fpm_socket (the lab's php-fpm listens there)"
+	[ -n "$(backend_port)" ] ||
+	    die "$PROFILE: the demo's vhosts proxy to https://localhost:PORT (the lab's Exchange stand-in); backend is '$(ini_value backend)'"
+}
 DOMAINS=$(sed -n 's/^\[autodiscover "\(.*\)"\]/\1/p' "$PROFILE")
 DOMAINS="$DOMAINS $(sed -n 's/^also[[:space:]]*=[[:space:]]*//p' "$PROFILE" | sed 's/[[:space:]][;#].*//')"
 
@@ -450,6 +458,7 @@ demo_start() {
 	demo_need openssl ss pgrep runuser ldns-keygen ldns-signzone nsd nsd-checkzone unbound \
 	    php-fpm8.2 apache2 dovecot doveadm doveconf postfix postconf
 	local push=$PROFILE
+	demo_profile_ok
 	if [ "$ROOT" -ne 1 ]; then
 		cat >&2 <<EOF
 demo: not root: Postfix needs root (its master runs as root and starts its daemons as
