@@ -110,6 +110,12 @@ descendants() {
 	done
 }
 
+# The EXIT trap: stop the lab only if this invocation started it (not another terminal's).
+LAB_OWNED=
+owned_stop() {
+	[ -z "$LAB_OWNED" ] || demo_stop
+}
+
 demo_stop() {
 	local name pid all= p left= _
 	[ -f "$PIDS" ] || return 0
@@ -151,8 +157,16 @@ demo_stop() {
 # ---- prepare ----
 
 demo_prepare() {
-	local d
-	demo_stop || true
+	local d name pid alive=
+	# a lab from this directory still running (another terminal): leave it alone
+	if [ -f "$PIDS" ]; then
+		while read -r name pid; do
+			[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive="$alive $name ($pid)"
+		done < "$PIDS"
+		[ -z "$alive" ] || die "a demo lab from $DIR is running:$alive; quit its console (q) or stop it: $here/demo-lab.sh stop $DIR"
+		rm -f "$PIDS"	# left by a lab that was killed: nothing of it runs
+	fi
+	LAB_OWNED=1	# from here on, what runs under $SB is this invocation's to stop
 	rm -rf "$SB"
 	mkdir -p "$SB/etc" "$SB/var/www/mxdeck" "$SB/var/lib/mxdeck" "$SB/var/lib/postfix" \
 	    "$SB/var/lib/dovecot" "$SB/var/spool/postfix" "$RUN/apache2" "$RUN/dovecot" \
@@ -550,7 +564,7 @@ start)
 	demo_start
 	;;
 run)
-	trap 'demo_stop' EXIT
+	trap 'owned_stop' EXIT
 	trap 'exit 130' INT TERM HUP
 	demo_start
 	say "opening the console; q stops the lab (walk-through: $(cd "$examples" && pwd)/DEMO.md)"
@@ -560,7 +574,7 @@ run)
 	;;
 check)
 	[ "$ROOT" -eq 1 ] || die "make demo-check needs root: without it Postfix cannot run and its 11 live tests fail; run: sudo make demo-check"
-	trap 'demo_stop' EXIT
+	trap 'owned_stop' EXIT
 	trap 'exit 130' INT TERM HUP
 	demo_start
 	demo_check

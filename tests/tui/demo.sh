@@ -77,6 +77,16 @@ recorded() {
 }
 check "every daemon is recorded by pid and runs" recorded
 
+second_lab() {
+	# make demo in a second terminal: refused, and the running lab is left alone
+	local out rc=0
+	out=$(timeout 60 "$LAB" run "$TUI_DIR" "$REAL" 2>&1 </dev/null) || rc=$?
+	[ $rc -eq 1 ] || { echo "  second lab: exit $rc"; return 1; }
+	grep -q "a demo lab from $TUI_DIR is running: nsd" <<<"$out" || { echo "  $out"; return 1; }
+	[ "$(pids_alive | wc -l)" -eq "$(echo $ALL | wc -w)" ] && [ -s "$SB/run/lab.pids" ]
+}
+check "a second lab on the same directory is refused and stops nothing" second_lab
+
 push() {
 	# bob: pop3 on -> off, saved, pushed; the running Dovecot reloads its deny files
 	tui_keys 7 j
