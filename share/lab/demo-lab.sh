@@ -439,7 +439,7 @@ demo_reachable() {
 	local u
 	for u in postfix www-data; do
 		if ! runuser -u "$u" -- test -r "$SB/pki/ca.pem" 2>/dev/null; then
-			die "the $u user cannot reach $SB (a directory above it is not searchable by others, e.g. a home directory of mode 700): put the demo where the daemons can read it, e.g. sudo XDG_STATE_HOME=/var/tmp/mxdeck-state mxdeck demo"
+			die "the $u user cannot reach $SB (a directory above it is not searchable by others, e.g. a home directory of mode 700), and the daemons read the sandbox as $u: for make demo, use a source tree outside such a directory; for mxdeck demo, a state directory outside it, e.g. sudo XDG_STATE_HOME=/var/tmp/mxdeck-state mxdeck demo"
 		fi
 	done
 }
