@@ -1,4 +1,4 @@
-# mxdeck: plain GNU Makefile. `make`, `make check`, `make install`, `make demo`, `make bench`.
+# mxdeck: plain GNU Makefile. `make`, `make check`, `make install`, `make demo`, `make demo-check`, `make bench`.
 # BUILD=dir puts every object and binary in another directory (parallel work trees).
 BUILD	?= build
 PREFIX	?= /usr/local
@@ -72,8 +72,14 @@ check-unit: all unit
 bench: all
 	BUILD=$(BUILD) MXDECK=$(abspath $(BUILD)/mxdeck) tests/bench/run.sh
 
+# The live demo lab (share/lab/demo-lab.sh, needs root for Postfix): start, push the
+# demo profile, open the console; q stops the lab. demo-check: the same without the
+# console, the live tests' counts instead (exit 1 below 90 % ok or on a surprise).
 demo: all
-	tests/demo-sandbox.sh $(abspath $(BUILD)/mxdeck)
+	share/lab/demo-lab.sh run share/examples $(abspath $(BUILD)/mxdeck)
+
+demo-check: all
+	share/lab/demo-lab.sh check share/examples $(abspath $(BUILD)/mxdeck)
 
 check-asan:
 	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
@@ -95,7 +101,11 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/mxdeck/examples
 	install -m 0755 $(BUILD)/mxdeck $(DESTDIR)$(PREFIX)/bin/mxdeck
 	install -m 0644 share/man/mxdeck.1 $(DESTDIR)$(PREFIX)/share/man/man1/mxdeck.1
-	install -m 0644 share/examples/*.ini share/examples/*.csv $(DESTDIR)$(PREFIX)/share/mxdeck/examples/
+	install -m 0644 share/examples/*.ini share/examples/*.csv share/examples/DEMO.md \
+	    $(DESTDIR)$(PREFIX)/share/mxdeck/examples/
+	install -d $(DESTDIR)$(PREFIX)/share/mxdeck/lab
+	install -m 0755 share/lab/demo-lab.sh $(DESTDIR)$(PREFIX)/share/mxdeck/lab/demo-lab.sh
+	install -m 0644 share/lab/lab-lib.sh $(DESTDIR)$(PREFIX)/share/mxdeck/lab/lab-lib.sh
 
 # The README's first commands (tests/deps.sh && make check) on a brand-new Debian 12 root
 # with a clone of the committed HEAD (needs root; the pristine root is cached in /var/tmp).
@@ -110,7 +120,7 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all unit check check-unit bench demo check-asan check-valgrind fuzz fuzz-regress install uninstall distcheck clean FORCE
+.PHONY: all unit check check-unit bench demo demo-check check-asan check-valgrind fuzz fuzz-regress install uninstall distcheck clean FORCE
 .SECONDARY:
 
 -include $(CORE_OBJ:.o=.d) $(TUI_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -426,6 +426,10 @@ lint_site(struct lint *l)
 		WARN(l, key_line(s, sl, "trust_anchor"), "[site] trust_anchor %s is not "
 		    "readable here: the live tests cannot validate DNSSEC (install "
 		    "dns-root-data or fix the path)", s->trust_anchor);
+	if (s->tests_ca != NULL && access(s->tests_ca, R_OK) != 0)
+		WARN(l, key_line(s, section_line(s, "tests"), "ca"), "[tests] ca %s is not "
+		    "readable here: the live tests cannot verify certificates it issued "
+		    "(fix the path or remove the key to use the system store)", s->tests_ca);
 }
 
 /* ---- [host] ---- */

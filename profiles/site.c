@@ -24,7 +24,7 @@ const char *const service_names[SVC_COUNT] = {
 
 static const struct probe_port default_probe_ports[] = {
 	{ "smtp", 25 }, { "submission", 587 }, { "smtps", 465 }, { "imaps", 993 },
-	{ "pop3s", 995 }, { "imap", 143 }, { "pop3", 110 }, { "https", 443 },
+	{ "pop3s", 995 }, { "imap", 143 }, { "pop3", 110 }, { "https", 443 }, { "http", 80 },
 };
 
 #define USER_DEFAULT_PROTOS PROTO_ALL	/* mxdeck can only deny the users it lists */
@@ -145,7 +145,7 @@ site_remove_users(struct site *site, const char *const *emails, size_t n)
 
 enum sect {
 	S_NONE, S_UNKNOWN, S_SITE, S_HOST, S_VHOST, S_AUTODISCOVER, S_HRULES, S_TLS,
-	S_ACCESS, S_USERS, S_USER, S_CONNECTOR,
+	S_ACCESS, S_USERS, S_USER, S_CONNECTOR, S_TESTS,
 };
 
 static const char *const keys_site[] = { "name", "domain", "resolver", "trust_anchor",
@@ -169,6 +169,7 @@ static const char *const keys_user[] = { "imap", "pop3", "smtp", "activesync", "
 	"owa", "ews", NULL };
 static const char *const keys_connector[] = { "smarthost", "tenant_id", "client_ca",
 	"client_fingerprints", NULL };
+static const char *const keys_tests[] = { "ca", NULL };
 
 static const struct {
 	const char *name;
@@ -186,6 +187,7 @@ static const struct {
 	{ "users", S_USERS, false, keys_users },
 	{ "user", S_USER, true, keys_user },
 	{ "connector", S_CONNECTOR, true, keys_connector },
+	{ "tests", S_TESTS, false, keys_tests },
 };
 
 const char *const *
@@ -226,7 +228,7 @@ struct parser {
 	int	 sect_line;
 	struct seen *seen;		/* points at one of the below */
 	struct seen local;		/* per named section instance */
-	struct seen singles[S_CONNECTOR + 1];	/* per unnamed section kind */
+	struct seen singles[S_TESTS + 1];	/* per unnamed section kind */
 	struct host *host;
 	struct vhost *vhost;
 	struct autodiscover *ad;
@@ -398,6 +400,18 @@ host_defaults(struct host *h)
 	}
 }
 
+/* A file the profile names (certificate, key, CA, trust anchor): a relative path is
+ * relative to the profile's directory, like a local host's directories. */
+static void
+set_path(struct parser *P, char **dst, const char *value)
+{
+	free(*dst);
+	if (value[0] != '/' && P->site->dir != NULL)
+		*dst = xasprintf("%s/%s", P->site->dir, value);
+	else
+		*dst = xstrdup(value);
+}
+
 static void
 key_site(struct parser *P, const char *key, const char *value, int line)
 {
@@ -417,7 +431,7 @@ key_site(struct parser *P, const char *key, const char *value, int line)
 	} else if (strcmp(key, "resolver") == 0)
 		set_str(&site->resolver, value);
 	else if (strcmp(key, "trust_anchor") == 0)
-		set_str(&site->trust_anchor, value);
+		set_path(P, &site->trust_anchor, value);
 }
 
 static void
@@ -533,7 +547,7 @@ key_host(struct parser *P, const char *key, const char *value, int line)
 					break;
 			if (j == nitems(default_probe_ports)) {
 				err(P, line, "probe_ports: unknown service '%s'; services are smtp "
-				    "submission smtps imaps pop3s imap pop3 https", w.v[i]);
+				    "submission smtps imaps pop3s imap pop3 https http", w.v[i]);
 				continue;
 			}
 			if (strcmp(colon + 1, "off") != 0 && strcmp(colon + 1, "0") != 0 &&
@@ -597,11 +611,11 @@ key_vhost(struct parser *P, const char *key, const char *value, int line)
 	else if (strcmp(key, "backend") == 0)
 		set_str(&v->backend, value);
 	else if (strcmp(key, "backend_ca") == 0)
-		set_str(&v->backend_ca, value);
+		set_path(P, &v->backend_ca, value);
 	else if (strcmp(key, "certificate") == 0)
-		set_str(&v->certificate, value);
+		set_path(P, &v->certificate, value);
 	else if (strcmp(key, "key") == 0)
-		set_str(&v->key, value);
+		set_path(P, &v->key, value);
 }
 
 static void
@@ -707,9 +721,18 @@ key_tls(struct parser *P, const char *key, const char *value, int line)
 	else if (strcmp(key, "dovecot_min_protocol") == 0)
 		set_str(&t->dovecot_min_protocol, value);
 	else if (strcmp(key, "certificate") == 0)
-		set_str(&t->certificate, value);
+		set_path(P, &t->certificate, value);
 	else if (strcmp(key, "key") == 0)
-		set_str(&t->key, value);
+		set_path(P, &t->key, value);
+}
+
+static void
+key_tests(struct parser *P, const char *key, const char *value, int line)
+{
+	if (!nonempty(P, key, value, line))
+		return;
+	if (strcmp(key, "ca") == 0)
+		set_path(P, &P->site->tests_ca, value);
 }
 
 static void
@@ -959,6 +982,7 @@ handle_key(struct parser *P, const struct ini_line *l, int line)
 		case S_USERS:		key_users(P, l->key, l->value, line); break;
 		case S_USER:		key_user(P, l->key, l->value, line); break;
 		case S_CONNECTOR:	key_connector(P, l->key, l->value, line); break;
+		case S_TESTS:		key_tests(P, l->key, l->value, line); break;
 		default:		break;
 		}
 		return;
@@ -1604,6 +1628,7 @@ site_free(struct site *site)
 	free(site->domain);
 	free(site->resolver);
 	free(site->trust_anchor);
+	free(site->tests_ca);
 	for (size_t i = 0; i < site->nhosts; i++) {
 		struct host *h = &site->hosts[i];
 

@@ -176,6 +176,8 @@ struct site {
 	char	*resolver;	/* host[:port] or NULL */
 	char	*trust_anchor;
 	bool	 dkim;		/* [site] dkim = yes: outgoing mail is DKIM-signed (lint) */
+	char	*tests_ca;	/* [tests] ca: the CA file the live tests trust (NULL:
+				 * the system store, or SSL_CERT_FILE) */
 
 	struct host *hosts;		size_t nhosts;
 	struct vhost *vhosts;		size_t nvhosts;

@@ -105,6 +105,7 @@ deps=(
 	"openssl	cmd	openssl"
 	# the CA bundle libcurl and OpenSSL verify with (the probes' HTTPS, TLS checks): a
 	# Recommends of libcurl4 and openssl that --no-install-recommends drops
+	# and smtpd_tls_CAfile of a [connector] (the demo has one): without it smtpd has no TLS
 	"ca-certificates	file	/etc/ssl/certs/ca-certificates.crt"
 	"libxml2-utils	cmd	xmllint"
 	"curl	cmd	curl"
@@ -113,6 +114,8 @@ deps=(
 	"iproute2	cmd	ss"
 	"iproute2	cmd	ip"
 	"util-linux	cmd	unshare"
+	# the demo lab: does the postfix / www-data user reach the sandbox?
+	"util-linux	cmd	runuser"
 	"psmisc	cmd	fuser"
 	"time	file	/usr/bin/time"
 	"strace	cmd	strace"
@@ -187,8 +190,23 @@ fix_stock_tls() {
 	return 0
 }
 
+# The demo's vhosts proxy to https://localhost:PORT (the certificate names localhost):
+# a bare root (debootstrap, a container) may have no /etc/hosts, and then localhost
+# resolves through DNS, or not at all. Debian's installer writes these lines.
+fix_localhost() {
+	getent ahostsv4 localhost 2>/dev/null | grep -q '^127\.0\.0\.1 ' && return 0
+	echo "deps: localhost does not resolve to 127.0.0.1: adding it to /etc/hosts"
+	printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' |
+	    $SUDO tee -a /etc/hosts >/dev/null
+}
+localhost_ok() {
+	getent ahostsv4 localhost 2>/dev/null | grep -q '^127\.0\.0\.1 ' && return 0
+	echo "deps: missing localhost -> 127.0.0.1 (no /etc/hosts line?); tests/deps.sh adds it"
+	return 1
+}
+
 case ${1-} in
---check)	check; exit ;;
+--check)	rc=0; check || rc=1; localhost_ok || rc=1; exit $rc ;;
 "")	;;
 *)	echo "usage: tests/deps.sh [--check]" >&2; exit 2 ;;
 esac
@@ -211,4 +229,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 fix_stock_tls
-check
+fix_localhost
+check && localhost_ok

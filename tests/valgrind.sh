@@ -62,6 +62,7 @@ vg usage 2 render
 # lint and render every shipped example (with its users CSV next to it)
 mkdir -p "$tmp/ex"
 cp "$here"/share/examples/*.ini "$here"/share/examples/*.csv "$tmp/ex/"
+"$here/share/lab/demo-lab.sh" pki "$tmp/ex"	# the demo CA's certificates demo.ini names
 for p in "$tmp"/ex/*.ini; do
 	b=$(basename "$p" .ini)
 	set +e

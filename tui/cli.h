@@ -47,6 +47,7 @@ int cmd_batch(struct cli *cli);		/* tui/cmd-push.c */
 int cmd_audit(struct cli *cli);		/* tui/cmd-push.c: drift + live tests, read-only */
 int cmd_test(struct cli *cli);		/* tui/cmd-test.c */
 int cmd_unlock(struct cli *cli);	/* tui/cmd-push.c: recover a dead run's lock */
+int cmd_demo(struct cli *cli);		/* tui/cmd-demo.c: the live demo lab */
 int cmd_console(struct cli *cli);	/* tui/console.c: the ncurses console (and --audit) */
 int cmd_init(struct cli *cli);		/* tui/cmd-init.c: copy an example to the default profile */
 int cmd_doctor(struct cli *cli);	/* tui/cmd-doctor.c: read-only preflight per host */

@@ -32,6 +32,7 @@ static const struct command {
 	{ "unlock", cmd_unlock, 1, 1, "PROFILE" },
 	{ "init", cmd_init, 0, 1, "[EXAMPLE]" },
 	{ "help", cmd_help, 0, 0, "nothing" },
+	{ "demo", cmd_demo, 0, 0, "nothing" },
 };
 
 static void
@@ -52,6 +53,8 @@ usage(FILE *f)
 "       mxdeck init [EXAMPLE]               copy an example profile (default demo) to\n"
 "                                           $XDG_CONFIG_HOME/mxdeck/site.ini, never over one\n"
 "       mxdeck help                         this text\n"
+"       mxdeck demo                         the live demo lab (root): start, push, console,\n"
+"                                           stop; sandbox in $XDG_STATE_HOME/mxdeck/demo\n"
 "options: --host NAME (repeatable)  --jobs N  --json  --known-hosts FILE  --identity FILE\n"
 "         -F FILE (ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config)\n"
 "         --accept-new-host-keys  --yes  --dry-run  --no-color  -v  --version  --help\n"

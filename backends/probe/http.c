@@ -61,10 +61,11 @@ same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	    &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0);
 }
 
-/* The port to use for https on addr: a profile host at that address with an https
- * probe port, else 443. */
+/* The port to use for service (https, http) on addr: that probe port of a profile
+ * host at that address, else dflt. */
 static int
-https_port(struct probe *p, struct presult *r, const struct sockaddr_storage *addr)
+host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_storage *addr,
+    const char *service, int dflt)
 {
 	const struct site *site = p->ctx->site;
 	struct addrs ha;
@@ -75,7 +76,7 @@ https_port(struct probe *p, struct presult *r, const struct sockaddr_storage *ad
 		const struct host *h = &site->hosts[i];
 
 		for (j = 0; j < h->nprobe_ports; j++) {
-			if (strcmp(h->probe_ports[j].service, "https") != 0)
+			if (strcmp(h->probe_ports[j].service, service) != 0)
 				continue;
 			if (net_host_addrs(p->ctx, h, r->deadline, &ha, &cause) != 0) {
 				free(cause);
@@ -88,13 +89,14 @@ https_port(struct probe *p, struct presult *r, const struct sockaddr_storage *ad
 			}
 		}
 	}
-	return (443);
+	return (dflt);
 }
 
 /* Prepare an easy handle for SCHEME://name[:urlport]/path (urlport 0: the scheme's
  * default); -1 + cause when name does not resolve. libcurl connects where ldns said:
  * https on 443 goes to the https probe port of the profile host at that address, plain
- * http on 80 to ctx->http_port, an explicit port to itself. */
+ * http on 80 to ctx->http_port when set, else to the http probe port of the profile host
+ * at that address, an explicit port to itself. */
 static CURL *
 http_handle(struct probe *p, struct presult *r, const char *scheme, const char *name,
     int urlport, const char *path, struct body *b, struct curl_slist **sl, char **cause)
@@ -113,9 +115,11 @@ http_handle(struct probe *p, struct presult *r, const char *scheme, const char *
 	if (urlport > 0)
 		port = urlport;
 	else
-		port = https ? https_port(p, r, &a.a[0]) : p->ctx->http_port;
+		port = https ? host_svc_port(p, r, &a.a[0], "https", 443) :
+		    p->ctx->http_port > 0 ? p->ctx->http_port :
+		    host_svc_port(p, r, &a.a[0], "http", 80);
 	if (https && urlport == 443)
-		port = https_port(p, r, &a.a[0]);
+		port = host_svc_port(p, r, &a.a[0], "https", 443);
 	if ((h = curl_easy_init()) == NULL)
 		fatal("curl_easy_init failed");
 	if (urlport > 0)
@@ -141,7 +145,7 @@ http_handle(struct probe *p, struct presult *r, const char *scheme, const char *
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, b);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "mxdeck-probe/" MXDECK_VERSION);
-	if ((ca = getenv("SSL_CERT_FILE")) != NULL)
+	if ((ca = p->ctx->site->tests_ca) != NULL || (ca = getenv("SSL_CERT_FILE")) != NULL)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
 	return (h);
 }

@@ -111,7 +111,8 @@ struct probe_ctx {
 	SSL_CTX	*ssl;
 	double	 timeout;
 	double	 run_deadline;
-	int	 http_port;	/* opts.http_port or 80 */
+	int	 http_port;	/* opts.http_port, or 0: the http port in the probe_ports
+				 * of the host at the address (80) */
 	atomic_int *cancel;
 	struct hostaddr *haddrs;
 	size_t	 nhaddrs;

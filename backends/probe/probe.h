@@ -87,7 +87,8 @@ struct probe_result {
 struct probe_opts {
 	double	 timeout;	/* per probe, seconds (0: 10) */
 	double	 deadline;	/* the whole run, seconds (0: 120) */
-	int	 http_port;	/* plain-http port for the Autodiscover redirect step
+	int	 http_port;	/* plain-http port for the Autodiscover redirect step,
+				 * over the hosts' probe_ports http
 				 * (0: 80; a lab on loopback sets another) */
 	int	 jobs;		/* worker threads (0: 32; capped at the number of probes) */
 	const struct strv *hosts;	/* only these hosts (NULL or empty: all) */
@@ -107,7 +108,8 @@ void probe_summary_json(struct sbuf *b, const struct probe_summary *s);
 
 /* Trust: certificate chains are verified against OpenSSL's default store; the
  * environment variables SSL_CERT_FILE / SSL_CERT_DIR replace it (and SSL_CERT_FILE is
- * handed to libcurl as its CA file), which is how the lab trusts its own CA. DNSSEC is
+ * handed to libcurl as its CA file), which is how the lab trusts its own CA; [tests] ca
+ * is added to that store (and is libcurl's CA file when set). DNSSEC is
  * validated against [site] trust_anchor (DNSKEY or DS lines; default
  * /usr/share/dns/root.key). Names are resolved by ldns through [site] resolver (or
  * /etc/resolv.conf); libcurl connects to the address ldns found (CURLOPT_CONNECT_TO,

@@ -208,6 +208,7 @@ relay_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 	char enh[16], first_enh[16] = "";
 	size_t i, ntried = 0, nrefused = 0, nuntestable = 0, nrelay = 0;
 	int first_code = 0, rc = -1;
+	bool local = p->host != NULL && p->host->local;
 
 	sb_init(&who);
 	for (i = 0; i < nitems(outside) && dom == NULL; i++)
@@ -252,9 +253,16 @@ relay_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 			if (s->code / 100 == 2) {
 				nrelay++;
 				strv_push(&opened, from);
-				pr_note(r, PROBE_FAIL, "OPEN RELAY: with MAIL FROM:<%s>, RCPT to "
-				    "%s accepted without AUTH (%d %s)", from, dom, s->code,
-				    s->text.s);
+				/* address = local: the probe connects from loopback, which the
+				 * rendered mynetworks always trusts; the verdict needs a
+				 * client from outside. */
+				pr_note(r, local ? PROBE_WARN : PROBE_FAIL, "%s: with MAIL FROM:"
+				    "<%s>, RCPT to %s accepted without AUTH (%d %s)%s", local ?
+				    "accepted from loopback" : "OPEN RELAY", from, dom, s->code,
+				    s->text.s, local ? ", but this host is address = local: the "
+				    "test connects from 127.0.0.1, which mynetworks always trusts; "
+				    "run `mxdeck test` from a machine outside relay_networks for the "
+				    "open-relay verdict" : "");
 			} else {
 				nrefused++;
 				if (first_code == 0) {
@@ -289,7 +297,9 @@ relay_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 		free(*cause);
 		*cause = NULL;
 	}
-	if (nrelay > 0) {
+	if (nrelay > 0 && local)
+		pr_summary(r, "not testable from the host itself (loopback may relay)");
+	else if (nrelay > 0) {
 		for (i = 0; i < opened.n; i++)
 			sb_addf(&who, "%s<%s>", i > 0 ? ", " : "", opened.v[i]);
 		pr_note(r, PROBE_WARN, "tested from this machine: if it is in "

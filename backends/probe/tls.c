@@ -390,7 +390,8 @@ cert_report(struct probe *p, struct presult *r, SSL *ssl, const struct verrs *ve
 			pr_sumadd(r, "chain: %s", X509_verify_cert_error_string(vr));
 	}
 	if (nerr == 0 && vr == X509_V_OK) {
-		pr_note(r, PROBE_OK, "chain verifies against the CA store%s",
+		pr_note(r, PROBE_OK, "chain verifies against the CA store%s%s",
+		    p->ctx->site->tests_ca != NULL ? " and [tests] ca" : "",
 		    getenv("SSL_CERT_FILE") != NULL ? " (SSL_CERT_FILE)" : "");
 		pr_sumadd(r, "chain ok");
 	} else if (nerr == 0)

@@ -44,7 +44,7 @@ apache_vhost(const struct render_ctx *ctx, const struct vhost *vh,
 		sb_add(b, ";\n# Outlook Anywhere (RPC over HTTP) needs mod_proxy_msrpc as well");
 	sb_add(b, ".\n\n");
 
-	sb_addf(b, "<VirtualHost *:80>\n\tServerName %s\n", vh->name);
+	sb_addf(b, "<VirtualHost *:%d>\n\tServerName %s\n", web_http_port(ctx->host), vh->name);
 	if (port == 443)
 		sb_addf(b, "\tRedirect permanent / https://%s/\n", vh->name);
 	else

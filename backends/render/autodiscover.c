@@ -354,6 +354,7 @@ struct ad_web {
 	bool	 legacy;
 	bool	 nginx_default;	/* this section's nginx server is the port's default */
 	int	 port;
+	int	 http_port;
 };
 
 /* https://autodiscover.DOMAIN[:port]/Autodiscover/Autodiscover.xml */
@@ -374,7 +375,7 @@ ad_apache_section(const struct ad_web *w, const struct autodiscover *ad, struct 
 
 	ad_names(ad, &names);
 	sb_addf(b, "# [autodiscover \"%s\"]\n", ad->domain);
-	sb_addf(b, "<VirtualHost *:80>\n\tServerName %s\n", names.v[0]);
+	sb_addf(b, "<VirtualHost *:%d>\n\tServerName %s\n", w->http_port, names.v[0]);
 	for (size_t i = 1; i < names.n; i++)
 		sb_addf(b, "\tServerAlias %s\n", names.v[i]);
 	sb_addf(b, "\tDocumentRoot \"%s\"\n", root);
@@ -419,7 +420,8 @@ ad_nginx_section(const struct ad_web *w, const struct autodiscover *ad, struct s
 
 	ad_names(ad, &names);
 	sb_addf(b, "# [autodiscover \"%s\"]\n", ad->domain);
-	sb_add(b, "server {\n\tlisten 80;\n\tlisten [::]:80;\n\tserver_name");
+	sb_addf(b, "server {\n\tlisten %d;\n\tlisten [::]:%d;\n\tserver_name", w->http_port,
+	    w->http_port);
 	for (size_t i = 0; i < names.n; i++)
 		sb_addf(b, " %s", names.v[i]);
 	sb_addf(b, ";\n\troot \"%s\";\n\tlocation / {\n\t\ttry_files $uri =404;\n\t}\n", root);
@@ -527,6 +529,7 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 	w.fpm = render_fpm_socket(h);
 	w.fpm_unix = w.fpm[0] == '/';
 	w.port = web_https_port(h);
+	w.http_port = web_http_port(h);
 	w.legacy = web_any_legacy(site);
 	if (web_check_dir(site, h->line, "www_dir", w.www, cause) == -1 ||
 	    ad_check_fpm(site, h, w.fpm, cause) == -1)

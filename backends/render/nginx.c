@@ -49,8 +49,8 @@ nginx_vhost(const struct render_ctx *ctx, const struct vhost *vh,
 		    "connection-bound NTLM.\n");
 	sb_add(b, "\n");
 
-	sb_addf(b, "server {\n\tlisten 80;\n\tlisten [::]:80;\n\tserver_name %s;\n",
-	    vh->name);
+	sb_addf(b, "server {\n\tlisten %d;\n\tlisten [::]:%d;\n\tserver_name %s;\n",
+	    web_http_port(ctx->host), web_http_port(ctx->host), vh->name);
 	if (port == 443)
 		sb_addf(b, "\treturn 301 https://%s$request_uri;\n}\n\n", vh->name);
 	else

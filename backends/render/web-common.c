@@ -206,6 +206,14 @@ web_https_port(const struct host *h)
 	return port > 0 ? port : 443;
 }
 
+int
+web_http_port(const struct host *h)
+{
+	int port = host_port(h, "http", 80);
+
+	return port > 0 ? port : 80;
+}
+
 void
 web_ad_certificate(const struct site *site, const char **cert, const char **key, int *line)
 {

@@ -60,6 +60,8 @@ int web_check_vhost(const struct site *site, const struct vhost *vh, char **caus
 
 /* The HTTPS port of the host: its "https" probe port, 443 by default. */
 int web_https_port(const struct host *h);
+/* The plain-http port (probe_ports http, default 80) of the redirect vhosts. */
+int web_http_port(const struct host *h);
 
 /* The certificate and key for the autodiscover/autoconfig sites: [tls] certificate
  * and key, else the first vhost's. NULL when there is none. */

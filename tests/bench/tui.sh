@@ -26,6 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 cp share/examples/demo.ini share/examples/demo-users.csv "$tmp/"
+share/lab/demo-lab.sh pki "$tmp"	# the demo CA's certificates the profile names
 awk 'BEGIN { print "email,imap,pop3,smtp,activesync,mapi,owa,ews";
 	for (i = 1; i <= 100000; i++)
 		printf "user%06d@example.org,1,%d,1,1,1,1,1\n", i, i % 2 }' > "$tmp/big.csv"

@@ -38,6 +38,7 @@ D=$T/etc/postfix
 mkdir -p "$D"
 sed -e "s|^postfix_dir = .*|postfix_dir = $D|" "$ROOT/share/examples/demo.ini" > "$T/demo.ini"
 cp "$ROOT/share/examples/demo-users.csv" "$T/"
+"$ROOT/share/lab/demo-lab.sh" pki "$T"	# the demo CA's certificates the profile names
 "$MXDECK" render "$T/demo.ini" "$T/out" 2>"$T/render.err" || { cat "$T/render.err"; echo "FAIL render"; exit 1; }
 PCRE=$T/out/demo$D/mxdeck_msa_header_checks.pcre
 [ -s "$PCRE" ] && ok "rendered $(basename "$PCRE")" || { echo "FAIL no header_checks file"; exit 1; }

@@ -121,6 +121,7 @@ render_merge() {	# postfix_version
 	    -e "s|^client_ca = .*|client_ca = $T/ca/ms-ca.pem\nclient_fingerprints = $MSFP|" \
 	    "$ROOT/share/examples/demo.ini" > "$T/demo.ini"
 	cp "$ROOT/share/examples/demo-users.csv" "$T/"
+	"$ROOT/share/lab/demo-lab.sh" pki "$T"	# the demo CA's certificates the profile names
 	rm -rf "$T/out"
 	"$MXDECK" render "$T/demo.ini" "$T/out" 2>"$T/render.err" || { cat "$T/render.err"; return 1; }
 	cp "$T/out/demo$D"/* "$D/"

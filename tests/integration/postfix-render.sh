@@ -36,6 +36,7 @@ run_case() {
 	    -e "s|^postfix_version = .*|postfix_version = $ver|" \
 	    "$ROOT/share/examples/demo.ini" > "$C/demo.ini"
 	cp "$ROOT/share/examples/demo-users.csv" "$C/"
+	"$ROOT/share/lab/demo-lab.sh" pki "$C"	# the demo CA's certificates the profile names
 	if ! "$MXDECK" render "$C/demo.ini" "$C/out" 2>"$C/render.err"; then
 		cat "$C/render.err"
 		bad "$name: mxdeck render failed"
@@ -91,7 +92,7 @@ has new "$N" "smtp_tls_mandatory_protocols = >=TLSv1.2"
 has new "$N" "tls_ssl_options = NO_RENEGOTIATION"
 has new "$N" "smtp_dns_support_level = dnssec"
 has new "$N" "smtp_tls_security_level = dane"
-has new "$N" "smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem"
+has new "$N" "smtpd_tls_cert_file = $T/new/demo-sandbox/pki/mail.pem"
 has new "$N" "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128 192.0.2.10/32"
 has new "$N" "smtpd_recipient_restrictions = check_recipient_access texthash:$D/mxdeck_always_accept"
 has new "$N" "transport_maps = texthash:$D/mxdeck_transport"

@@ -8,11 +8,8 @@ top=$(cd "$labtools/../.." && pwd)
 
 cp "$top/share/examples/demo.ini" "$top/share/examples/demo-users.csv" "$lab/"
 sb=$lab/demo-sandbox
-mkdir -p "$sb/etc" "$sb/var/www/mxdeck" "$sb/var/lib/mxdeck"
-cp -a /etc/postfix /etc/dovecot /etc/apache2 /etc/nginx "$sb/etc/"
-sed -i -e 's|</etc/dovecot/private/dovecot.pem|</etc/ssl/certs/ssl-cert-snakeoil.pem|' \
-    -e 's|</etc/dovecot/private/dovecot.key|</etc/ssl/private/ssl-cert-snakeoil.key|' \
-    "$sb/etc/dovecot/conf.d/10-ssl.conf"
+# the demo lab's sandbox: copies of the stock configuration, the demo CA's certificates
+"$top/share/lab/demo-lab.sh" prepare "$lab" >/dev/null
 grep -q '^address = local' "$lab/demo.ini" || die "test setup: the demo host is not local"
 
 rc=0

@@ -20,6 +20,7 @@ set -e
 ok "usage error exits 2"
 
 cp "$here/share/examples/demo.ini" "$here/share/examples/demo-users.csv" "$tmp/"
+"$here/share/lab/demo-lab.sh" pki "$tmp"	# the demo CA's certificates the profile names
 "$MXDECK" lint "$tmp/demo.ini" 2>"$tmp/lint.txt" || die "lint demo.ini: $(cat "$tmp/lint.txt")"
 ok "lint accepts the demo profile"
 

@@ -72,6 +72,9 @@ profile)
 	first=${4:-1}
 	last=${5:-$(wc -l <"$lab/hosts.list")}
 	cp "$top/share/examples/demo-users.csv" "$lab/demo-users.csv"
+	# the certificates and anchors the demo profile names (relative to $lab)
+	[ -f "$lab/demo-sandbox/pki/mail.pem" ] ||
+		(. "$top/share/lab/lab-lib.sh" && lab_demo_pki "$lab" example.org example.com example.net)
 	# The demo profile without its [host] section.
 	awk '/^\[host /{skip=1; next} /^\[/{skip=0} !skip' "$top/share/examples/demo.ini"
 	sed -n "${first},${last}p" "$lab/hosts.list" | while read -r name addr p d; do

@@ -11,6 +11,8 @@
 #   lab_nsd PORT ZONEFILE ZONE
 # Functions print what they start on stderr; failures exit the caller non-zero.
 
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../share/lab" && pwd)/lab-lib.sh"
+
 LAB_PIDS=""
 LAB_POSTFIX_DIRS=""
 LAB_DOVECOT_CONFS=""
@@ -30,13 +32,7 @@ lab_cleanup() {
 	for d in $LAB_POSTFIX_DIRS; do
 		postfix -c "$d" stop >/dev/null 2>&1 || true
 		# take the directory out of alternate_config_directories again
-		local alt new w
-		alt=$(postconf -h alternate_config_directories 2>/dev/null)
-		new=
-		for w in $alt; do
-			[ "$w" = "$d" ] || new="$new $w"
-		done
-		postconf -e "alternate_config_directories =$new" 2>/dev/null || true
+		lab_postfix_unregister "$d"
 	done
 	for d in $LAB_DOVECOT_CONFS; do
 		doveadm -c "$d" stop >/dev/null 2>&1 || true
@@ -71,43 +67,23 @@ lab_port() {
 	done
 }
 
-# Wait until something listens on 127.0.0.1:PORT (5 s).
-lab_wait_port() {
-	local i
-	for i in $(seq 1 "${LAB_WAIT_STEPS:-100}"); do
-		if ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "lab: nothing listens on port $1" >&2
-	return 1
-}
-
 # Certificates under $LAB/pki: ca.pem; good.{pem,key} (smtp/imap/mx names), expired,
 # wrong (CN=wrong.other.test), each signed by the lab CA, RSA-2048.
 lab_ca() {
 	local d=$LAB/pki
-	mkdir -p "$d"
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" \
-	    -subj "/CN=mxdeck lab CA" -days 30 2>/dev/null
-	lab_leaf good 30 "smtp.lab.test" \
+	lab_make_ca "$d" "mxdeck lab CA"
+	lab_pki_leaf good 30 "smtp.lab.test" \
 	    "DNS:smtp.lab.test,DNS:imap.lab.test,DNS:pop.lab.test,DNS:mx1.lab.test,DNS:mx2.lab.test,DNS:mail.lab.test,DNS:autodiscover.lab.test,DNS:lab.test,DNS:autodiscover.lab2.test"
-	lab_leaf expired -1 "smtp.lab.test" "DNS:smtp.lab.test,DNS:mx1.lab.test"
-	lab_leaf wrong 30 "wrong.other.test" "DNS:wrong.other.test"
-	lab_leaf soon 5 "smtp.lab.test" "DNS:smtp.lab.test"
+	lab_pki_leaf expired -1 "smtp.lab.test" "DNS:smtp.lab.test,DNS:mx1.lab.test"
+	lab_pki_leaf wrong 30 "wrong.other.test" "DNS:wrong.other.test"
+	lab_pki_leaf soon 5 "smtp.lab.test" "DNS:smtp.lab.test"
 	cat "$d/good.pem" "$d/good.key" > "$d/good.both"
 	chmod 644 "$d"/*
 }
 
-# lab_leaf NAME DAYS CN SAN
-lab_leaf() {
-	local d=$LAB/pki
-	openssl req -newkey rsa:2048 -nodes -keyout "$d/$1.key" -subj "/CN=$3" \
-	    -out "$d/$1.csr" 2>/dev/null
-	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\n' "$4" > "$d/$1.ext"
-	openssl x509 -req -in "$d/$1.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-	    -CAcreateserial -days "$2" -extfile "$d/$1.ext" -out "$d/$1.pem" 2>/dev/null
+# lab_pki_leaf NAME DAYS CN SAN (share/lab/lab-lib.sh's lab_leaf under $LAB/pki)
+lab_pki_leaf() {
+	lab_leaf "$LAB/pki" "$@"
 }
 
 # lab_s_server PORT CERT KEY [options]: openssl s_server on 127.0.0.1:PORT, sending
@@ -177,12 +153,7 @@ EOF
 	postconf -c "$d" -M "127.0.0.1:$sub/inet = 127.0.0.1:$sub inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_tls_security_level=\$submission_tls_level"
 	postconf -c "$d" -M "127.0.0.1:$smtps/inet = 127.0.0.1:$smtps inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes"
 	# trap 1: the default main.cf must list the directory
-	local alt
-	alt=$(postconf -h alternate_config_directories)
-	case " $alt " in
-	*" $d "*) ;;
-	*) postconf -e "alternate_config_directories = $alt $d" ;;
-	esac
+	lab_postfix_register "$d"
 	# trap 3
 	postfix -c "$d" set-permissions >/dev/null 2>&1 || true
 	if ! postfix -c "$d" check; then
@@ -271,29 +242,7 @@ lab_nsd() {
 	mkdir -p "$d"
 	cp "$file" "$d/zone"
 	chmod -R a+rX "$d"
-	cat > "$d/nsd.conf" <<EOF
-server:
-  ip-address: 127.0.0.1@$port
-  port: $port
-  username: ""
-  chroot: ""
-  zonesdir: "$d"
-  database: ""
-  zonelistfile: "$d/zone.list"
-  pidfile: "$d/nsd.pid"
-  xfrdfile: "$d/xfrd.state"
-  logfile: "$d/nsd.log"
-  server-count: 1
-  verbosity: 1
-  # no response rate limiting: a test that sends a thousand queries a second from
-  # 127.0.0.1 would otherwise get dropped and truncated answers afterwards
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: "$zone"
-  zonefile: "$d/zone"
-EOF
+	lab_nsd_conf "$d" "$port" "$zone" "$d/zone"
 	shift 4
 	while [ $# -ge 2 ]; do
 		cp "$2" "$d/zone$n"
@@ -421,20 +370,7 @@ PY
 lab_phpfpm() {
 	local d=$LAB/php
 	mkdir -p "$d"
-	cat > "$d/php-fpm.conf" <<EOF2
-[global]
-pid = $d/php-fpm.pid
-error_log = $d/error.log
-daemonize = no
-[lab]
-user = www-data
-group = www-data
-listen = $LAB/php.sock
-listen.mode = 0666
-pm = static
-pm.max_children = 4
-catch_workers_output = yes
-EOF2
+	lab_phpfpm_conf "$d/php-fpm.conf" "$LAB/php.sock" "$d/php-fpm.pid" "$d/error.log" no
 	php-fpm8.2 -F -y "$d/php-fpm.conf" >"$d/stdout" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
 	local i

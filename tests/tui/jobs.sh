@@ -11,10 +11,8 @@ awk '/^\[/ { skip = ($0 ~ /^\[(vhost|autodiscover) /) } !skip' "$P" |
     sed 's/^roles = .*/roles = postfix dovecot/' > "$P.new" && mv "$P.new" "$P"
 "$MXDECK" lint "$P" >/dev/null 2>&1
 SB=$TUI_DIR/demo-sandbox
-mkdir -p "$SB/etc" "$SB/var/www/mxdeck" "$SB/var/lib/mxdeck"
-for d in postfix dovecot; do
-	cp -a "/etc/$d" "$SB/etc/$d"
-done
+# the demo lab's sandbox (stock configuration, the demo CA's certificates), no daemons
+"$TUI_SRC/share/lab/demo-lab.sh" prepare "$TUI_DIR" >/dev/null
 tree_sum() { (cd "$SB/etc" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum); }
 before=$(tree_sum)
 

@@ -147,11 +147,11 @@ test_design_example(void **state)
 	assert_string_equal(h->www_dir, "/var/www/mxdeck");
 	assert_string_equal(h->state_dir, "/var/lib/mxdeck");
 	assert_string_equal(h->postfix_version, "3.7");
-	assert_int_equal(h->nprobe_ports, 8);
+	assert_int_equal(h->nprobe_ports, 9);
 	for (size_t i = 0; i < h->nprobe_ports; i++) {
 		static const char *const svc[] = { "smtp", "submission", "smtps", "imaps",
-		    "pop3s", "imap", "pop3", "https" };
-		static const int port[] = { 25, 587, 465, 993, 995, 143, 110, 443 };
+		    "pop3s", "imap", "pop3", "https", "http" };
+		static const int port[] = { 25, 587, 465, 993, 995, 143, 110, 443, 80 };
 
 		assert_string_equal(h->probe_ports[i].service, svc[i]);
 		assert_int_equal(h->probe_ports[i].port, port[i]);
@@ -280,7 +280,8 @@ test_demo(void **state)
 	assert_true(h->postfix_dir[0] == '/');
 	assert_true(str_ends(h->postfix_dir, "/share/examples/demo-sandbox/etc/postfix"));
 	assert_true(str_ends(h->state_dir, "/demo-sandbox/var/lib/mxdeck"));
-	assert_string_equal(h->php_fpm_socket, "/run/php/php8.2-fpm.sock");
+	assert_true(str_ends(h->php_fpm_socket, "/share/examples/demo-sandbox/run/php/php8.2-fpm.sock"));
+	assert_true(str_ends(h->postfix_queue_dir, "/demo-sandbox/var/spool/postfix"));
 	assert_int_equal(h->port, 22);
 	/* probe_ports overrides some services, keeps the others' defaults */
 	for (size_t i = 0; i < h->nprobe_ports; i++) {
@@ -288,6 +289,8 @@ test_demo(void **state)
 			assert_int_equal(h->probe_ports[i].port, 2525);
 		if (strcmp(h->probe_ports[i].service, "imap") == 0)
 			assert_int_equal(h->probe_ports[i].port, 143);
+		if (strcmp(h->probe_ports[i].service, "http") == 0)
+			assert_int_equal(h->probe_ports[i].port, 2080);
 	}
 	assert_int_equal(s.nvhosts, 2);
 	assert_true(s.vhosts[1].legacy_tls);
@@ -297,7 +300,14 @@ test_demo(void **state)
 	    SVC_BIT(SVC_MAPI));
 	assert_int_equal(s.ads[0].smtp.enc, ENC_STARTTLS);
 	assert_int_equal(s.ads[0].smtp.port, 587);
-	assert_string_equal(s.tls.key, "/etc/ssl/private/ssl-cert-snakeoil.key");
+	/* relative certificate, key, CA and anchor paths: from the profile's directory */
+	assert_true(str_ends(s.tls.key, "/share/examples/demo-sandbox/pki/mail.key"));
+	assert_true(s.tls.key[0] == '/');
+	assert_true(str_ends(s.vhosts[0].certificate, "/share/examples/demo-sandbox/pki/mail.pem"));
+	assert_true(str_ends(s.vhosts[0].backend_ca, "/share/examples/demo-sandbox/pki/ca.pem"));
+	assert_non_null(s.tests_ca);
+	assert_true(str_ends(s.tests_ca, "/share/examples/demo-sandbox/pki/ca.pem"));
+	assert_true(str_ends(s.trust_anchor, "/demo-sandbox/dns/trust-anchors.key"));
 	assert_false(s.dkim);
 
 	/* users: the CSV, then [user "alice@example.org"] pop3 = on */

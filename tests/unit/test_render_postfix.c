@@ -151,9 +151,13 @@ test_golden_demo(void **state)
 		if (site.hosts[i].roles & ROLE_POSTFIX)
 			h = &site.hosts[i];
 	assert_non_null(h);
-	/* The demo's sandbox path depends on the checkout: pin it. */
+	/* The demo's sandbox and certificate paths depend on the checkout: pin them. */
 	free(h->postfix_dir);
 	h->postfix_dir = xstrdup("/etc/postfix");
+	free(site.tls.certificate);
+	site.tls.certificate = xstrdup("/srv/mxdeck/demo-sandbox/pki/mail.pem");
+	free(site.tls.key);
+	site.tls.key = xstrdup("/srv/mxdeck/demo-sandbox/pki/mail.key");
 	ctx.site = &site;
 	ctx.host = h;
 	ctx.postfix_version = h->postfix_version != NULL ? h->postfix_version : "3.7";

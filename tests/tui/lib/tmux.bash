@@ -18,9 +18,11 @@ tui_cleanup() {
 }
 trap tui_cleanup EXIT INT TERM
 
-# A private copy of the demo profile (never the shipped one).
+# A private copy of the demo profile (never the shipped one), with the demo CA's
+# certificates it names (demo-sandbox/pki next to it).
 tui_demo_copy() {
 	cp "$TUI_SRC/share/examples/demo.ini" "$TUI_SRC/share/examples/demo-users.csv" "$TUI_DIR/"
+	"$TUI_SRC/share/lab/demo-lab.sh" pki "$TUI_DIR" >/dev/null
 	echo "$TUI_DIR/demo.ini"
 }
 
