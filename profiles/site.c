@@ -832,7 +832,7 @@ key_connector(struct parser *P, const char *key, const char *value, int line)
 	else if (strcmp(key, "tenant_id") == 0)
 		set_str(&c->tenant_id, value);
 	else if (strcmp(key, "client_ca") == 0)
-		set_str(&c->client_ca, value);
+		set_path(P, &c->client_ca, value);
 	else if (strcmp(key, "client_fingerprints") == 0) {
 		strv_free(&c->client_fingerprints);
 		strv_split_words(&c->client_fingerprints, value);

@@ -129,6 +129,12 @@ lab_demo_pki() {	# DIR DOMAIN...
 	rm -f "$d/mail.csr" "$d/mail.ext"
 	chmod 600 "$d/ca.key" "$d/mail.key"
 	chmod 644 "$d/ca.pem" "$d/mail.pem"
+	# the [connector]'s client_ca: a root standing in for Microsoft 365's, which the
+	# demo's Postfix loads as smtpd_tls_CAfile (without the file smtpd has no TLS)
+	mkdir -p "$d/connector"
+	LAB_CA_DAYS=3650 lab_make_ca "$d/connector" "mxdeck demo Microsoft 365 stand-in CA"
+	chmod 600 "$d/connector/ca.key"
+	chmod 644 "$d/connector/ca.pem"
 	# the anchors the profile names exist before the demo lab signs its zones
 	[ -e "$top/demo-sandbox/dns/trust-anchors.key" ] || : > "$top/demo-sandbox/dns/trust-anchors.key"
 }

@@ -46,9 +46,8 @@ if (validate broken 0 0 0) >/dev/null 2>&1; then die "the validator accepted a b
 
 # A local sandbox like push-local's: the demo profile, stock configuration copies.
 cp "$top/share/examples/demo.ini" "$top/share/examples/demo-users.csv" "$lab/"
+"$top/share/lab/demo-lab.sh" prepare "$lab" >/dev/null	# stock copies, the demo CA
 sb=$lab/demo-sandbox
-mkdir -p "$sb/etc" "$sb/var/www/mxdeck" "$sb/var/lib/mxdeck"
-cp -a /etc/postfix /etc/dovecot /etc/apache2 /etc/nginx "$sb/etc/"
 printf '[site]\nname = x\nbogus line\n' >"$lab/bad.ini"
 
 run lint-ok lint --json "$lab/demo.ini"; validate lint-ok 0 "$rc"

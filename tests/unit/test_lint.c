@@ -516,9 +516,6 @@ static const struct lcase cases[] = {
 	{ "conn_client_ca_bundle", NULL, NULL, NULL, CONN(CONN_BASE
 	    "client_ca = /etc/ssl/certs/ca-certificates.crt\nclient_fingerprints = " CONN_FP),
 	    SEV_ERROR, "client_ca", "any publicly trusted certificate" },
-	{ "conn_client_ca_relative", NULL, NULL, NULL, CONN(CONN_BASE
-	    "client_ca = ms-ca.pem\nclient_fingerprints = " CONN_FP), SEV_ERROR, "client_ca",
-	    "must be an absolute path" },
 	{ "conn_client_ca_differs", NULL, NULL, NULL, CONN(CONN_OK)
 	    "[connector \"sms.example.org\"]\n" CONN_BASE "client_ca = /etc/postfix/other.pem\n"
 	    "client_fingerprints = " CONN_FP "\n", SEV_ERROR, "client_ca = /etc/postfix/other",

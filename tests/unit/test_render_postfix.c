@@ -158,6 +158,11 @@ test_golden_demo(void **state)
 	site.tls.certificate = xstrdup("/srv/mxdeck/demo-sandbox/pki/mail.pem");
 	free(site.tls.key);
 	site.tls.key = xstrdup("/srv/mxdeck/demo-sandbox/pki/mail.key");
+	for (size_t i = 0; i < site.nconnectors; i++) {
+		free(site.connectors[i].client_ca);
+		site.connectors[i].client_ca =
+		    xstrdup("/srv/mxdeck/demo-sandbox/pki/connector/ca.pem");
+	}
 	ctx.site = &site;
 	ctx.host = h;
 	ctx.postfix_version = h->postfix_version != NULL ? h->postfix_version : "3.7";
