@@ -106,6 +106,17 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/mxdeck/lab
 	install -m 0755 share/lab/demo-lab.sh $(DESTDIR)$(PREFIX)/share/mxdeck/lab/demo-lab.sh
 	install -m 0644 share/lab/lab-lib.sh $(DESTDIR)$(PREFIX)/share/mxdeck/lab/lab-lib.sh
+	install -d $(DESTDIR)$(PREFIX)/share/mxdeck/schema $(DESTDIR)$(PREFIX)/share/mxdeck/systemd \
+	    $(DESTDIR)$(PREFIX)/share/mxdeck/monitoring \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+	install -m 0644 share/schema/mxdeck.schema.json $(DESTDIR)$(PREFIX)/share/mxdeck/schema/
+	install -m 0644 share/systemd/mxdeck-audit.service share/systemd/mxdeck-audit.timer \
+	    $(DESTDIR)$(PREFIX)/share/mxdeck/systemd/
+	install -m 0644 share/monitoring/icinga2-mxdeck.conf $(DESTDIR)$(PREFIX)/share/mxdeck/monitoring/
+	install -m 0644 share/completions/mxdeck.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mxdeck
+	install -m 0644 share/completions/_mxdeck $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_mxdeck
 
 # The README's first commands (tests/deps.sh && make check) on a brand-new Debian 12 root
 # with a clone of the committed HEAD (needs root; the pristine root is cached in /var/tmp).
@@ -114,7 +125,9 @@ distcheck:
 
 # Removes what install put there (the shared bin/ and man/ directories stay).
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/mxdeck $(DESTDIR)$(PREFIX)/share/man/man1/mxdeck.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/mxdeck $(DESTDIR)$(PREFIX)/share/man/man1/mxdeck.1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mxdeck \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_mxdeck
 	rm -rf $(DESTDIR)$(PREFIX)/share/mxdeck
 
 clean:
