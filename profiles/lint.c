@@ -2,7 +2,7 @@
  *
  * The parser (site.c) checks each key on its own; lint looks across keys and
  * sections and knows what the daemons accept at runtime but their own checkers miss
- * (CONFIG-REFERENCE.md): Postfix pcre tables (postmap accepts unknown actions and only
+ * (what each daemon accepts that its own checker misses): Postfix pcre tables (postmap accepts unknown actions and only
  * warns about bad regexes and substitutions, then skips the rule), TLS protocol lists
  * (Postfix and Dovecot only fail when a session starts), the ActiveSync heartbeat,
  * legacy TLS on OpenSSL 3, DKIM and smtp_header_checks.

@@ -1,4 +1,4 @@
-/* site.c: build struct site from the ini document (DESIGN.md §3).
+/* site.c: build struct site from the ini document (mxdeck(1) PROFILE FORMAT).
  *
  * The parser checks what one key can tell: unknown sections and keys, values of the
  * wrong type, ports out of range, duplicate singleton keys, missing required keys.

@@ -1,4 +1,4 @@
-/* site.h: the one in-memory model of a profile (DESIGN.md §3, §4).
+/* site.h: the one in-memory model of a profile (mxdeck(1) PROFILE FORMAT; share/doc/HACKING.md §1).
  *
  * site_load() reads the profile (and its users CSV), fills a struct site and reports
  * every problem as FILE:LINE diagnostics. After loading, the model is read-only for

@@ -157,7 +157,7 @@ EOF
 done
 
 # plan / apply on this machine (address = local, no SSH) into a temp tree: a copy of
-# the stock nginx configuration, the autodiscover responder; exit codes as DESIGN §2.
+# the stock nginx configuration, the autodiscover responder; exit codes as mxdeck(1) says.
 if "$MXDECK" plan /dev/null 2>&1 | grep -q "not built yet"; then
 	echo "# plan/apply: not built yet in this tree, skipped"
 else

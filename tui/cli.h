@@ -1,4 +1,4 @@
-/* cli.h: the command line of DESIGN.md §2, parsed once in main.c and handed to the
+/* cli.h: the command line (README "Command line", mxdeck(1)), parsed once in main.c and handed to the
  * command that runs. Each command lives in its own tui/cmd-*.c file. */
 #ifndef MXDECK_CLI_H
 #define MXDECK_CLI_H
@@ -7,7 +7,7 @@
 
 #include "profiles/util.h"
 
-/* Exit codes (DESIGN.md §2). */
+/* Exit codes (mxdeck(1) EXIT STATUS). */
 enum {
 	EXIT_OK = 0,		/* success, no drift */
 	EXIT_DRIFT = 1,		/* drift found or a live test failed */

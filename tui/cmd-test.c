@@ -3,7 +3,7 @@
  *
  * Exit 0 when nothing failed (warnings allowed), 1 when a probe failed, 3 when some
  * host could not be reached at all (every probe of it that tried to connect failed at
- * the address lookup or the TCP connect; DESIGN.md §2), 2 on a profile or usage error
+ * the address lookup or the TCP connect; README "Command line"), 2 on a profile or usage error
  * (nothing contacted).
  *
  * Internal knobs (tests, bench): MXDECK_PROBES="tls,dns,..." runs only those kinds,

@@ -1,4 +1,4 @@
-/* console.c: the ncurses console (DESIGN.md §8): main loop, key table, layout.
+/* console.c: the ncurses console (mxdeck(1) CONSOLE; share/doc/HACKING.md §4.4): main loop, key table, layout.
  *
  * Key handlers never draw: they change state and the loop redraws the whole frame
  * (erase + draw + refresh; ncurses sends only the difference). Background work

@@ -1,4 +1,4 @@
-/* main.c: the command line of DESIGN.md §2. Parses options once and dispatches. */
+/* main.c: the command line (README "Command line", share/doc/HACKING.md §4.1). Parses options once and dispatches. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>

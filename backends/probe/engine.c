@@ -609,7 +609,7 @@ build_site(struct probe_list *pl, const struct site *site, unsigned kinds)
 		if (!(kinds & PROBE_K_HTTP))
 			continue;
 		/* Outlook's lookup order, for the domain and every also domain, each
-		 * with an address in that domain (seeds/003). */
+		 * with an address in that domain. */
 		for (j = 0; j < doms.n; j++) {
 			for (k = 0; k < AD_STEP_COUNT; k++) {
 				p = add_probe(pl, PROBE_K_HTTP, "http",

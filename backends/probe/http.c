@@ -1,6 +1,6 @@
 /* http.c: HTTP probes through libcurl: Autodiscover in Outlook's lookup order for the
  * section's domain and every `also` domain, each with an address in that domain
- * (seeds/003): POST https://D/... (not served is fine, a wrong answer or certificate is
+ * (Outlook's order): POST https://D/... (not served is fine, a wrong answer or certificate is
  * not), POST https://autodiscover.D/... (outlook 2006a and mobilesync 2006, every path
  * case variant), GET http://autodiscover.D/... (must be a 302 to an https URL whose
  * name the certificate covers, which must then answer right), and the

@@ -10,7 +10,7 @@
 
 #include "backends/probe/probe.h"
 
-/* Mail services a host may expose (DESIGN.md §3 probe_ports). */
+/* Mail services a host may expose (mxdeck(1) probe_ports). */
 enum svc {
 	SVCP_SMTP, SVCP_SUBMISSION, SVCP_SMTPS, SVCP_IMAPS, SVCP_POP3S, SVCP_IMAP,
 	SVCP_POP3, SVCP_HTTPS, SVCP_COUNT
@@ -87,7 +87,7 @@ struct probe {
 	int	 variant;	/* http: which check (autodiscover: enum ad_step) */
 };
 
-/* The Autodiscover lookup steps, in Outlook's order (seeds/003). */
+/* The Autodiscover lookup steps, in Outlook's order. */
 enum ad_step {
 	AD_STEP_DOMAIN,		/* POST https://DOMAIN/autodiscover/autodiscover.xml */
 	AD_STEP_AUTODISCOVER,	/* POST https://autodiscover.DOMAIN/... */

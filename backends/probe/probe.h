@@ -1,4 +1,4 @@
-/* probe.h: live connectivity tests (DESIGN.md §7).
+/* probe.h: live connectivity tests (mxdeck(1) test; share/doc/HACKING.md §4.3).
  *
  * Build the list of probes a profile implies (optionally only for some hosts), then run
  * them all concurrently in this process with a per-probe timeout and an overall

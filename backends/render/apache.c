@@ -1,7 +1,7 @@
 /* apache.c: one Apache 2.4 site per [vhost] with server = apache, a reverse proxy in
- * front of Exchange (seeds/000), enabled the Debian way (sites-enabled symlink).
+ * front of Exchange, enabled the Debian way (sites-enabled symlink).
  *
- * Traps handled here (CONFIG-REFERENCE.md, Apache):
+ * Traps handled here (what Apache accepts that apache2 -t does not catch):
  * - first matching ProxyPass wins: rules are emitted longest path first;
  * - paths are matched case-insensitively ((?i) ProxyPassMatch), and each service has its
  *   own worker URL so that ActiveSync's timeout= is not shared with (or ignored for)

@@ -1,4 +1,4 @@
-/* autodiscover.c: the Autodiscover responder (seeds/003, made correct), the Mozilla
+/* autodiscover.c: the Autodiscover responder (Outlook's POX protocol, made correct), the Mozilla
  * autoconfig files, and the web server site that serves them.
  *
  * Files for one host:

@@ -1,4 +1,4 @@
-/* dns.c: the DNS renderer (DESIGN.md §5, CONFIG-REFERENCE "Autodiscover" DNS and "TLSA").
+/* dns.c: the DNS renderer (share/doc/HACKING.md §4.2).
  *
  * Files, under the host's state_dir (default /var/lib/mxdeck), both FK_SCRIPT: mxdeck does
  * not own the zones, it hands the admin the records to publish.

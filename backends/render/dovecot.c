@@ -1,4 +1,4 @@
-/* dovecot.c: the Dovecot 2.3 renderer (DESIGN.md §5, CONFIG-REFERENCE "Dovecot 2.3").
+/* dovecot.c: the Dovecot 2.3 renderer (share/doc/HACKING.md §4.2).
  *
  * Files, all under the host's dovecot_dir:
  *   conf.d/00-mxdeck-deny.conf   the per-user protocol deny passdb (must come FIRST)
@@ -192,7 +192,7 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 		    site->path, tls->line);
 		return -1;
 	}
-	/* doveconf does not check ssl_min_protocol (CONFIG-REFERENCE): we must. Dovecot
+	/* doveconf does not check ssl_min_protocol: we must. Dovecot
 	 * compares names case-insensitively; lint warns, the file gets the usual case. */
 	for (size_t i = 0; i < nitems(canonical); i++)
 		if (str_ieq(minp, canonical[i]))

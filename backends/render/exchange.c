@@ -1,4 +1,4 @@
-/* exchange.c: the Exchange renderer (DESIGN.md §5, seeds/001, CONFIG-REFERENCE "Exchange").
+/* exchange.c: the Exchange renderer (share/doc/HACKING.md §4.2).
  *
  * One file, FK_SCRIPT: <state_dir>/exchange/mxdeck-cas.ps1, a PowerShell script for the
  * Exchange server, runnable over Windows OpenSSH:
@@ -103,7 +103,7 @@ static const char script_head[] =
     "}\n"
     "\n"
     "# POP3 and IMAP4: clear-text password login, which the clients use only over TLS\n"
-    "# (993/995; the gateway offers no plaintext ports). Exchange 2007 (seeds/001) needs\n"
+    "# (993/995; the gateway offers no plaintext ports). Exchange 2007 needs\n"
     "# PlainTextLogin for that; check the semantics of SecureLogin on newer versions.\n"
     "$LoginType = 'PlainTextLogin'\n"
     "Invoke-MxdeckStep 'Set-PopSettings' { Set-PopSettings -LoginType $LoginType }\n"

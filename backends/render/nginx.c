@@ -1,7 +1,7 @@
 /* nginx.c: one nginx site per [vhost] with server = nginx, a reverse proxy in front of
  * Exchange, enabled the Debian way (sites-enabled symlink).
  *
- * Traps handled here (CONFIG-REFERENCE.md, nginx):
+ * Traps handled here (what nginx accepts that nginx -t does not catch):
  * - regex locations are tried in file order: longest path first, each anchored;
  * - `location ~*` matches every case of the Autodiscover path, `location =` does not;
  * - ActiveSync needs HTTP/1.1 with an empty Connection header, a read timeout above

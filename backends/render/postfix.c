@@ -1,4 +1,4 @@
-/* postfix.c: the Postfix renderer (DESIGN.md §5, CONFIG-REFERENCE "Postfix").
+/* postfix.c: the Postfix renderer (share/doc/HACKING.md §4.2).
  *
  * main.cf and master.cf are never replaced. Three merge files carry every setting, one
  * per line, in the argument syntax of postconf(1); the push code applies them in this
@@ -37,7 +37,7 @@
  *   mxdeck_connector_N_certs        "FINGERPRINT mxdeck_connector_ca": client_fingerprints.
  *   mxdeck_connector_N.pcre         the tenant check for connector N (1-based).
  *
- * Connector acceptance (seeds/004). Mail for a connector domain D comes from Microsoft
+ * Connector acceptance (the Office 365 fax connector). Mail for a connector domain D comes from Microsoft
  * 365; every tenant shares the same servers and certificate, so both the certificate
  * and the tenant header are checked, and only a positive match reaches the smarthost:
  *  1. RCPT time, in the session: smtpd_relay_restrictions (port 25) and
@@ -338,7 +338,7 @@ render_access(struct pf *pf, bool conn, char **cause)
 			return -1;
 	sb_add(&pf->main, "\n");
 
-	/* Port 25 offers no AUTH (seeds/001: authenticated submission only on 587/465):
+	/* Port 25 offers no AUTH (authenticated submission only on 587/465):
 	 * check_sasl_access there would only log "ignored: no SASL support" [tested]. */
 	sb_add(&pf->main, "smtpd_sasl_auth_enable = no\n");
 	/* Mail for a connector domain passes its class on every port, before

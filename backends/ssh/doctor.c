@@ -1,7 +1,7 @@
 /* doctor.c: the read-only preflight of `mxdeck doctor` (doctor.h). One table of
  * checks (checks[] at the end), run in order on a read-only transport; a command table
- * (cmds[]) for what each role runs on the host; a directive table (apache_dirs[]) for
- * the Apache modules a rendered site needs. */
+ * (cmds[]) for what each role runs on the host. The Apache modules a rendered site
+ * needs come from the render itself (the mods-enabled links of apache-mods.c). */
 #include "doctor.h"
 
 #include <ctype.h>
@@ -405,102 +405,6 @@ ck_postfix_perms(struct dctx *c)
 
 /* ---- Apache modules the rendered sites need ---- */
 
-/*
- * Directive -> module. A row matches a directive by name (prefix: every directive that
- * starts with it) and, when needle is set, only when the line contains the needle (the
- * scheme of a ProxyPass target). Directives inside <IfModule> are optional by
- * definition and not counted. NOTE for whoever unifies this with apply's module table:
- * this is the only copy in doctor.
- */
-static const struct apache_dir {
-	const char *directive;
-	bool	 prefix;
-	const char *needle;
-	const char *module;
-} apache_dirs[] = {
-	{ "SSL", true, NULL, "ssl" },
-	{ "SSLSessionCache", false, "shmcb", "socache_shmcb" },
-	{ "Proxy", true, NULL, "proxy" },
-	{ "ProxyPass", true, "http://", "proxy_http" },
-	{ "ProxyPass", true, "https://", "proxy_http" },
-	{ "ProxyPass", true, "fcgi://", "proxy_fcgi" },
-	{ "ProxyPass", true, "ws://", "proxy_wstunnel" },
-	{ "ProxyPass", true, "wss://", "proxy_wstunnel" },
-	{ "SetHandler", false, "proxy:", "proxy" },
-	{ "SetHandler", false, "fcgi://", "proxy_fcgi" },
-	{ "Header", false, NULL, "headers" },
-	{ "RequestHeader", false, NULL, "headers" },
-	{ "Rewrite", true, NULL, "rewrite" },
-	{ "Redirect", true, NULL, "alias" },
-	{ "Alias", true, NULL, "alias" },
-	{ "ScriptAlias", true, NULL, "alias" },
-	{ "SetEnvIf", true, NULL, "setenvif" },
-	{ "BrowserMatch", true, NULL, "setenvif" },
-	{ "Expires", true, NULL, "expires" },
-	{ "Require", false, NULL, "authz_core" },
-	{ "DirectoryIndex", false, NULL, "dir" },
-	{ "AddType", false, NULL, "mime" },
-	{ "Protocols", false, "h2", "http2" },
-};
-
-static bool
-ci_contains(const char *s, size_t n, const char *needle)
-{
-	size_t k = strlen(needle);
-
-	for (size_t i = 0; i + k <= n; i++)
-		if (strncasecmp(s + i, needle, k) == 0)
-			return true;
-	return false;
-}
-
-void
-dr_apache_modules(const char *conf, size_t len, struct strv *mods)
-{
-	const char *p = conf, *end = conf + len;
-	int depth = 0;
-
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p)), *w = p;
-		size_t n = eol != NULL ? (size_t)(eol - p) : (size_t)(end - p), wl;
-
-		p = eol != NULL ? eol + 1 : end;
-		while (n > 0 && (*w == ' ' || *w == '\t'))
-			w++, n--;
-		if (n == 0 || *w == '#')
-			continue;
-		if (strncasecmp(w, "<IfModule", 9) == 0) {
-			depth++;
-			continue;
-		}
-		if (strncasecmp(w, "</IfModule", 10) == 0) {
-			if (depth > 0)
-				depth--;
-			continue;
-		}
-		if (depth > 0)
-			continue;
-		if (*w == '<' && n > 1)
-			w++, n--;		/* <Proxy ...> sections count as their directive */
-		for (wl = 0; wl < n && (isalnum((unsigned char)w[wl]) || w[wl] == '_'); wl++)
-			;
-		if (wl == 0)
-			continue;
-		for (size_t i = 0; i < nitems(apache_dirs); i++) {
-			const struct apache_dir *d = &apache_dirs[i];
-			size_t dl = strlen(d->directive);
-
-			if (dl > wl || strncasecmp(w, d->directive, dl) != 0 ||
-			    (!d->prefix && dl != wl))
-				continue;
-			if (d->needle != NULL && !ci_contains(w + wl, n - wl, d->needle))
-				continue;
-			if (!strv_has(mods, d->module))
-				strv_push(mods, d->module);
-		}
-	}
-}
-
 /* The module names in the "# Depends: a b" line of a Debian .load file. */
 static void
 load_depends(const struct sbuf *load, struct strv *deps)
@@ -547,11 +451,25 @@ ck_apache_modules(struct dctx *c)
 		free(why);
 		return;
 	}
+	/* The modules the rendered sites need are the mods-enabled links the render
+	 * itself adds (backends/render/apache-mods.c: the one directive -> module table,
+	 * with a2enmod's dependencies). */
 	for (size_t i = 0; i < c->fs.n; i++) {
 		const struct rfile *f = &c->fs.v[i];
+		const char *base = strrchr(f->path, '/');
+		size_t bl;
 
-		if (strncmp(f->path, h->apache_dir, dl) == 0 && f->path[dl] == '/')
-			dr_apache_modules(f->data.s, f->data.len, &mods);
+		if (f->kind != FK_LINK || strncmp(f->path, h->apache_dir, dl) != 0 ||
+		    strncmp(f->path + dl, "/mods-enabled/", 14) != 0 || base == NULL)
+			continue;
+		bl = strlen(++base);
+		if (bl > 5 && strcmp(base + bl - 5, ".load") == 0) {
+			char *m = xstrndup(base, bl - 5);
+
+			if (!strv_has(&mods, m))
+				strv_push(&mods, m);
+			free(m);
+		}
 	}
 	if (mods.n == 0)
 		return;		/* no Apache file on this host */

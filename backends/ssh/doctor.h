@@ -47,9 +47,5 @@ const char *dr_level_word(enum dr_level l);	/* "ok", "warn", "FAIL" */
 void doctor_host(const struct site *site, const struct host *host,
     const struct doctor_opts *o, struct doctor_result *r);
 
-/* The Apache modules a rendered Apache file needs (directives outside <IfModule>,
- * through doctor.c's directive table), added to *mods (no duplicates). */
-struct strv;
-void dr_apache_modules(const char *conf, size_t len, struct strv *mods);
 
 #endif

@@ -1,4 +1,4 @@
-/* push.c: plan, apply and roll back one host (DESIGN.md §6).
+/* push.c: plan, apply and roll back one host (share/doc/HACKING.md §1; share/SECURITY.md).
  *
  *   connect -> lock (mkdir STATE/lock) -> detect versions -> render -> plan (diff files,
  *   compare postconf settings) -> [no changes: unlock, done] -> back up what changes

@@ -1,4 +1,4 @@
-/* push.h: the push protocol of DESIGN.md §6 for one host: plan, apply with rollback,
+/* push.h: the push protocol for one host (share/doc/HACKING.md): plan, apply with rollback,
  * and the read-only audit. Each call is independent; hosts run in parallel threads. */
 #ifndef MXDECK_PUSH_H
 #define MXDECK_PUSH_H

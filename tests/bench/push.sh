@@ -62,7 +62,7 @@ for n in $counts; do
 	    "$(echo "$b1 - $b0" | bc -l)"
 done
 
-# The default --jobs is capped at 16 (DESIGN.md §2), so 20 hosts run in two waves; the
+# The default --jobs is capped at 16 (mxdeck(1) --jobs), so 20 hosts run in two waves; the
 # same first apply with every host at once shows what the cap costs.
 if [ "$max" -gt 16 ]; then
 	reset_hosts "$max"

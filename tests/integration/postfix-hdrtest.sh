@@ -3,7 +3,7 @@
 # exactly what Postfix does with the rendered header_checks file. The oracle is the real
 # `postmap -hmq - pcre:FILE < message` (whole logical headers, folded lines included;
 # plain `postmap -q -` would test physical lines only). Also checks the outcome that
-# seeds/002 shows: the "Received: from" line rewritten with its continuation lines kept,
+# the header-privacy scenario shows: the "Received: from" line rewritten with its continuation lines kept,
 # X-Originating-IP / User-Agent / X-Mailer gone, everything else untouched.
 set -eu
 
@@ -43,7 +43,7 @@ cp "$ROOT/share/examples/demo-users.csv" "$T/"
 PCRE=$T/out/demo$D/mxdeck_msa_header_checks.pcre
 [ -s "$PCRE" ] && ok "rendered $(basename "$PCRE")" || { echo "FAIL no header_checks file"; exit 1; }
 
-# seeds/002's own rules, quirks included ("User-Agent*" = "User-Agen" + "t"*).
+# the scenario's own rules, quirks included ("User-Agent*" = "User-Agen" + "t"*).
 cat > "$T/seed.pcre" <<'RULES'
 /^(Received: from)[^\n]*(.*)/ REPLACE $1 ::88 (YOUR MOM [::88])$2
 /^X-Originating-IP/ IGNORE
@@ -112,7 +112,7 @@ done
 grep -q $'^\t(No client certificate requested)$' "$T/pm.1" \
     && ok "postmap saw the Received continuation lines" || bad "postmap output lacks continuation lines"
 
-# What the demo rules do to the message (seeds/002: "Im Ergebnis").
+# What the demo rules do to the message (the expected result).
 "$T/drv" output "$PCRE" < "$T/msg1" > "$T/out1"
 expect_line() {	# description, exact line
 	if grep -qxF -- "$2" "$T/out1"; then ok "$1"; else bad "$1: no line '$2'"; fi

@@ -6,7 +6,7 @@
 #   submission: STARTTLS required, AUTH only after it, relay for SASL users and
 #   relay_networks only, smtp=off users refused (check_sasl_access); smtps wrapper mode;
 #   header privacy rules only for submission/smtps (msa_cleanup), not on port 25;
-#   connector (seeds/004): a smarthost sink (smtp-sink) stands in for the fax server;
+#   connector: a smarthost sink (smtp-sink) stands in for the fax server;
 #   only the own tenant's message reaches it. Refused at RCPT: plaintext, no client
 #   certificate, a certificate of an unrelated CA, of a sibling CA under the same root,
 #   self-signed, and any client without one (mynetworks, SASL users). After the

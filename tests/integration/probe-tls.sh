@@ -108,7 +108,7 @@ end=$(date +%s.%N)
 cat "$LAB/out.txt"
 secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 # Hosts "unreachable" (192.0.2.1, TEST-NET) and "closed" (nothing listens) are never
-# reached by any probe: exit 3 (DESIGN.md §2), not 1.
+# reached by any probe: exit 3 (mxdeck(1) EXIT STATUS), not 1.
 check "exit status 3 when a host cannot be reached at all" eq "$rc" 3
 check "--json names exactly the hosts that could not be reached" eq \
     "$(/usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(json.load(open(sys.argv[1]))["unreachable"])))' "$LAB/out.json")" \

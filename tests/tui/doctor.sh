@@ -27,7 +27,7 @@ missing() {
 	tui_wait_gone 'FAIL  directories' || return 1
 	tui_keys q
 	tui_wait 'EXIT=0' || return 1
-	[ ! -e "$SB" ] || { echo "  the doctor created $SB" >&2; return 1; }
+	[ ! -e "$SB/etc" ] && [ ! -e "$SB/var" ] || { echo "  the doctor created something in $SB" >&2; return 1; }
 }
 check "c without the sandbox: the host is missing, with postconf's message and the fix" missing
 

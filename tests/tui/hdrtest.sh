@@ -1,11 +1,11 @@
 #!/bin/bash
-# Header-rule tester: seeds/002's rules on its sample headers give the seed's result,
+# Header-rule tester: the header-privacy rules on a sample header block give the expected result,
 # header by header, with Postfix semantics (folded header joined, first match wins).
 set -eu
 . "$(dirname "$0")/lib/tmux.bash"
 
 P=$(tui_demo_copy)
-# the four rules of seeds/002 (header_cleanup), replacing the demo's privacy rules
+# four header_cleanup rules, replacing the demo's privacy rules
 awk '
 /^rule = / && !done {
 	print "rule = /^(Received: from)[^\\n]*(.*)/ REPLACE $1 ::88 (YOUR MOM [::88])$2"
@@ -52,7 +52,7 @@ loaded_file() {
 	tui_wait '^X-Mailer: YOUR MOMS MAILER$' || return 1
 	tui_lacks '^X-Originating-IP'
 }
-check "seeds/002 rules on the seed's headers (loaded with ^O) give the seed's result" loaded_file
+check "header_cleanup rules on a sample header block (loaded with ^O) give the expected result" loaded_file
 
 typed() {
 	tui_keys C-u

@@ -1,6 +1,6 @@
 /* test_parser.c: the profile parser (profiles/ini.c + profiles/site.c).
  *
- * Every section and key of DESIGN.md §3 lands in struct site (the design's own example
+ * Every section and key of the profile format (mxdeck(1)) lands in struct site (the design's own example
  * inline, and share/examples/demo.ini from disk with its users CSV); defaults apply
  * when a key is absent; every parser error is reported once with its exact FILE:LINE. */
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include "profiles/site.h"
 #include "cases.h"
 
-/* DESIGN.md §3, verbatim but for the users file (tested with demo.ini). */
+/* The profile format's full example, verbatim but for the users file (tested with demo.ini). */
 static const char design_example[] =
 "[site]\n"						/* 1 */
 "name = example\n"

@@ -286,7 +286,7 @@ t_xml_deep(void **state)
 	sb_free(&b);
 }
 
-/* An Outlook answer as the rendered responder writes it (seeds/003 shape). */
+/* An Outlook answer as the rendered responder writes it (the responder's own shape). */
 static char *
 outlook_answer(const char *login, const char *spa, const char *imapport)
 {
@@ -333,7 +333,7 @@ t_ad_outlook(void **state)
 	assert_int_equal(ad_check_answer(a, strlen(a), &ad, "alice@lab.test", false, &p), 0);
 	free(a);
 
-	/* the wrong LoginName: the bug seeds/003 is about */
+	/* the wrong LoginName: the classic responder bug */
 	a = outlook_answer("alice", "off", "993");
 	assert_int_equal(ad_check_answer(a, strlen(a), &ad, "alice@lab.test", false, &p), 2);
 	assert_non_null(strstr(p.s, "LoginName is \"alice\""));
