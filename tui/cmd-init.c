@@ -130,7 +130,7 @@ cmd_init(struct cli *cli)
 	char *exdir = cli_examples_dir(), *dest = cli_config_profile(), *src = NULL;
 	char *ddir = NULL, *csv_src = NULL, *csv_dest = NULL, *cause = NULL, *names = NULL;
 	char *buf = NULL, *csv = NULL;
-	const char *want = cli->profile != NULL ? cli->profile : "demo";
+	const char *want = cli->profile != NULL ? cli->profile : "client-access";
 	struct site site = { 0 };
 	struct diags d = { 0 };
 	size_t len = 0, csvlen = 0;

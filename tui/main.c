@@ -50,7 +50,7 @@ usage(FILE *f)
 "       mxdeck test PROFILE                 live connectivity tests\n"
 "       mxdeck unlock PROFILE --host NAME   finish or roll back a dead run's transaction, release its lock\n"
 "       mxdeck doctor PROFILE               read-only preflight: is each host ready?\n"
-"       mxdeck init [EXAMPLE]               copy an example profile (default demo) to\n"
+"       mxdeck init [EXAMPLE]               copy an example profile (default client-access) to\n"
 "                                           $XDG_CONFIG_HOME/mxdeck/site.ini, never over one\n"
 "       mxdeck help                         this text\n"
 "       mxdeck demo                         the live demo lab (root): start, push, console,\n"

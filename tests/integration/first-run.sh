@@ -30,8 +30,8 @@ run() {	# out-file, command...: $rc, stdout+stderr in the file
 # --- init ---
 run "$T/init1" env XDG_CONFIG_HOME="$T/cfg" "$MXDECK" init
 check "init: exit 0" eq "$rc" 0
-check "init: the demo profile copied byte for byte" cmp "$EX/demo.ini" "$T/cfg/mxdeck/site.ini"
-check "init: the users CSV it names copied beside it" cmp "$EX/demo-users.csv" "$T/cfg/mxdeck/demo-users.csv"
+check "init: the client-access profile copied byte for byte" cmp "$EX/client-access.ini" "$T/cfg/mxdeck/site.ini"
+check "init: the users CSV it names copied beside it" cmp "$EX/cas-export.csv" "$T/cfg/mxdeck/cas-export.csv"
 check "init: says what it wrote" has "$(cat "$T/init1")" "wrote $T/cfg/mxdeck/site.ini"
 check "init: says what to do next (lint, doctor, plan)" \
     captured "$T/init1" "mxdeck doctor $T/cfg/mxdeck/site.ini"
@@ -137,8 +137,8 @@ if mk -j2 >"$T/make1" 2>&1; then
 	    captured "$T/datadir2" '^examples in /usr/local/share/mxdeck/examples:'
 	# the installed binary finds its installed examples (DESTDIR tree: next to it)
 	run "$T/inst" env XDG_CONFIG_HOME="$T/cfg5" "$T/dest/usr/bin/mxdeck" init
-	check "the installed binary's init copies the installed demo" \
-	    cmp "$T/dest/usr/share/mxdeck/examples/demo.ini" "$T/cfg5/mxdeck/site.ini"
+	check "the installed binary's init copies the installed default example" \
+	    cmp "$T/dest/usr/share/mxdeck/examples/client-access.ini" "$T/cfg5/mxdeck/site.ini"
 	mk uninstall PREFIX=/usr DESTDIR="$T/dest" >"$T/make5" 2>&1 || cat "$T/make5"
 	check "make uninstall removes binary, man page and data" sh -c \
 	    "[ ! -e '$T/dest/usr/bin/mxdeck' ] && [ ! -e '$T/dest/usr/share/man/man1/mxdeck.1' ] && [ ! -e '$T/dest/usr/share/mxdeck' ]"

@@ -98,7 +98,7 @@ has new "$N" "smtpd_recipient_restrictions = check_recipient_access texthash:$D/
 has new "$N" "transport_maps = texthash:$D/mxdeck_transport"
 has new "$N" "smtpd_relay_restrictions = check_recipient_access texthash:$D/mxdeck_connectors, permit_mynetworks, reject_unauth_destination"
 has new "$N" "mxdeck_msa_relay_restrictions = check_recipient_access texthash:$D/mxdeck_connectors, check_sasl_access texthash:$D/mxdeck_sasl_access, permit_mynetworks, permit_sasl_authenticated, reject"
-has new "$N" "smtpd_tls_CAfile = /etc/postfix/microsoft365-ca.pem"
+has new "$N" "smtpd_tls_CAfile = $T/new/demo-sandbox/pki/connector/ca.pem"
 has new "$N" "mxdeck_connector_1 = reject_plaintext_session, check_recipient_access texthash:$D/mxdeck_connector_filter, permit_tls_all_clientcerts, reject"
 has new "$N" "smtpd_sasl_auth_enable = no"
 # The stock settings that mxdeck does not manage survive.

@@ -32,7 +32,7 @@ trap lab_cleanup EXIT
 
 lab_ca
 K=$LAB/pki
-lab_leaf dane 30 "ta-ok.lab.test" \
+lab_pki_leaf dane 30 "ta-ok.lab.test" \
     "DNS:ta-ok.lab.test,DNS:ta-foreign.lab.test,DNS:pkix-ee.lab.test,DNS:mixed.lab.test,DNS:web.lab.test"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$K/foreign.key" -out "$K/foreign.pem" \
     -subj "/CN=foreign CA" -days 30 2>/dev/null

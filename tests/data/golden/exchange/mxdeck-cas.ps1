@@ -45,7 +45,7 @@ function Set-MxdeckCas([string]$Identity, [bool]$Imap, [bool]$Pop, [bool]$Mapi,
 }
 
 # POP3 and IMAP4: clear-text password login, which the clients use only over TLS
-# (993/995; the gateway offers no plaintext ports). Exchange 2007 (seeds/001) needs
+# (993/995; the gateway offers no plaintext ports). Exchange 2007 needs
 # PlainTextLogin for that; check the semantics of SecureLogin on newer versions.
 $LoginType = 'PlainTextLogin'
 Invoke-MxdeckStep 'Set-PopSettings' { Set-PopSettings -LoginType $LoginType }
