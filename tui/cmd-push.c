@@ -40,6 +40,7 @@ _Static_assert((int)PUSH_OK == (int)EXIT_OK && (int)PUSH_DRIFT == (int)EXIT_DRIF
     (int)PUSH_ROLLEDBACK == (int)EXIT_ROLLEDBACK &&
     (int)PUSH_ROLLBACK_FAILED == (int)EXIT_ROLLBACK_FAILED,
     "push outcomes are the command line's exit codes");
+
 static void *
 worker(void *arg)
 {
