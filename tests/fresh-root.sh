@@ -73,6 +73,10 @@ cleanup() {
 	pids=$(inside)
 	# shellcheck disable=SC2086
 	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	# what the run mounted inside (a network namespace's /run/netns, say), deepest first
+	grep -o " $root/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do
+		umount -l "$m" 2>/dev/null || true
+	done
 	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
 		umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}"
 	done
@@ -89,6 +93,11 @@ mnt() {	# mount args... target
 	mount "$@"
 	mounted+=("${*: -1}")
 }
+# The copy is a mount point of its own, as / is on a real machine: `unshare -m` and
+# `ip netns add` (which change the propagation of /) work inside, so the tests that need
+# a private mount or network namespace run here as they do on the host.
+mnt --bind "$root" "$root"
+mount --make-private "$root"
 mnt -t proc proc "$root/proc"
 mnt --bind /sys "$root/sys"
 mnt --bind /dev "$root/dev"

@@ -22,7 +22,7 @@ resolve() {	# FILE INCLUDED -> repository path of the included file
 	fi
 }
 
-files=$(git ls-files 'profiles/*.[ch]' 'backends/*.[ch]' 'tui/*.[ch]' 2>/dev/null)
+files=$(find profiles backends tui -name '*.[ch]' | sort)	# git may not be installed
 [ -n "$files" ] || { echo "not ok - no source files found"; exit 1; }
 n=0
 for f in $files; do

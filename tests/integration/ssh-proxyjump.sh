@@ -12,6 +12,10 @@ set -eu
 . "$(dirname "$0")/../lab/push-lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root for ip netns"; exit 77; }
+# ip netns changes the mount propagation of /: a chroot whose / is not a mount point
+# (a container, the shared fresh-machine tool) cannot; tests/fresh-root.sh can.
+unshare -m --propagation private true 2>/dev/null && unshare -n true 2>/dev/null ||
+	{ echo "this kernel/container allows no private mount or network namespace (unshare -m -n)"; exit 77; }
 ctl=mxdk-c-$$
 dmz=mxdk-t-$$
 net=10.77.$((RANDOM % 250 + 1))
