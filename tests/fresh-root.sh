@@ -78,6 +78,7 @@ cleanup() {
 		umount -l "$m" 2>/dev/null || true
 	done
 	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+		mountpoint -q "${mounted[i]}" || continue	# already undone above
 		umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}"
 	done
 	if [ -n "${FRESH_ROOT_KEEP:-}" ]; then
