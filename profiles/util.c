@@ -836,3 +836,27 @@ sha256_fingerprint(const char *s)
 	}
 	return sb_steal(&b);
 }
+
+bool
+wild_match(const char *pat, const char *s, bool nocase)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s != '\0') {
+		if (*pat == '*') {
+			star = pat++;
+			resume = s;
+		} else if (*pat == '?' || (*pat != '\0' && (nocase ?
+		    tolower((unsigned char)*pat) == tolower((unsigned char)*s) : *pat == *s))) {
+			pat++;
+			s++;
+		} else if (star != NULL) {
+			pat = star + 1;
+			s = ++resume;
+		} else
+			return false;
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}

@@ -54,6 +54,10 @@ void strv_free(struct strv *sv);
 /* Split on spaces, tabs and commas; empty words are dropped. */
 void strv_split_words(struct strv *sv, const char *s);
 
+/* OpenSSH's wildcard match (match_pattern): '*' any run, '?' one character; nocase
+ * for host names (known_hosts), case-sensitive for ssh_config's Host patterns. */
+bool wild_match(const char *pat, const char *s, bool nocase);
+
 /* JSON string literal with quotes and escapes (control characters as \u00XX). */
 void json_string(FILE *f, const char *s);
 /* The one JSON string writer: UTF-8 out whatever comes in (an invalid byte becomes

@@ -141,31 +141,6 @@ blob_is(const unsigned char *blob, size_t len, const char *ktype)
 	return n <= len - 4 && n == strlen(ktype) && memcmp(blob + 4, ktype, n) == 0;
 }
 
-/* OpenSSH's host patterns: '*' and '?' wildcards, case-insensitive. */
-static bool
-glob_match(const char *pat, const char *s)
-{
-	const char *star = NULL, *resume = NULL;
-
-	while (*s != '\0') {
-		if (*pat == '*') {
-			star = pat++;
-			resume = s;
-		} else if (*pat == '?' || (*pat != '\0' &&
-		    tolower((unsigned char)*pat) == tolower((unsigned char)*s))) {
-			pat++;
-			s++;
-		} else if (star != NULL) {
-			pat = star + 1;
-			s = ++resume;
-		} else
-			return false;
-	}
-	while (*pat == '*')
-		pat++;
-	return *pat == '\0';
-}
-
 /* "|1|SALT|HASH": HASH is HMAC-SHA1(SALT, name). */
 static bool
 hashed_match(const char *pat, const char *name)
@@ -205,9 +180,9 @@ hosts_match(char *list, const char *name)
 			if (hashed_match(pat, name))
 				yes = true;
 		} else if (*pat == '!') {
-			if (glob_match(pat + 1, name))
+			if (wild_match(pat + 1, name, true))
 				return false;
-		} else if (glob_match(pat, name))
+		} else if (wild_match(pat, name, true))
 			yes = true;
 	}
 	return yes;

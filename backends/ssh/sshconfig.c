@@ -157,30 +157,6 @@ sshcfg_expand(const char *path, const char *host, const char *hostname, int port
 	return sb_steal(&b);
 }
 
-/* OpenSSH's match_pattern: '*' any run, '?' one character, case-sensitive. */
-static bool
-pattern_match(const char *pat, const char *s)
-{
-	const char *star = NULL, *resume = NULL;
-
-	while (*s != '\0') {
-		if (*pat == '*') {
-			star = pat++;
-			resume = s;
-		} else if (*pat != '\0' && (*pat == '?' || *pat == *s)) {
-			pat++;
-			s++;
-		} else if (star != NULL) {
-			pat = star + 1;
-			s = ++resume;
-		} else
-			return false;
-	}
-	while (*pat == '*')
-		pat++;
-	return *pat == '\0';
-}
-
 /*
  * Split a line's arguments as OpenSSH's argv_split does: separated by blanks (space,
  * tab), double or single quotes group, a backslash escapes a quote or a backslash (and
@@ -387,7 +363,7 @@ process_line(struct parse *P, const char *file, int line, char *s, int depth,
 
 			if (neg)
 				p++;
-			if (pattern_match(p, P->host)) {
+			if (wild_match(p, P->host, false)) {
 				if (neg) {
 					yes = false;
 					break;
