@@ -161,7 +161,7 @@ static const char *const keys_ad[] = { "imap", "pop3", "smtp", "activesync", "lo
 static const char *const keys_hrules[] = { "scope", "rule", NULL };
 static const char *const keys_tls[] = { "smtpd_protocols", "smtp_protocols",
 	"no_renegotiation", "dovecot_min_protocol", "dane", "tlsa_ports", "certificate", "key",
-	NULL };
+	"next_key", "next_certificate", NULL };
 static const char *const keys_access[] = { "always_accept", "relay_networks",
 	"recipient_restrictions", NULL };
 static const char *const keys_users[] = { "default", "file", NULL };
@@ -724,6 +724,10 @@ key_tls(struct parser *P, const char *key, const char *value, int line)
 		set_path(P, &t->certificate, value);
 	else if (strcmp(key, "key") == 0)
 		set_path(P, &t->key, value);
+	else if (strcmp(key, "next_key") == 0)
+		set_path(P, &t->next_key, value);
+	else if (strcmp(key, "next_certificate") == 0)
+		set_path(P, &t->next_certificate, value);
 }
 
 static void
@@ -1701,6 +1705,8 @@ site_free(struct site *site)
 	free(site->tls.tlsa_ports);
 	free(site->tls.certificate);
 	free(site->tls.key);
+	free(site->tls.next_key);
+	free(site->tls.next_certificate);
 	strv_free(&site->access.always_accept);
 	strv_free(&site->access.relay_networks);
 	strv_free(&site->access.recipient_restrictions);

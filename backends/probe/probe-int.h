@@ -186,24 +186,10 @@ char *ssl_errstr(void);
 int smtp_read_reply(struct conn *c, int *code, struct sbuf *text, char **cause);
 int starttls_prelude(struct conn *c, int wrap, struct sbuf *log, char **cause);
 
-/* dns.c: TLSA with DNSSEC validation, MX targets. */
-struct tlsa_rec {
-	int	 usage, selector, mtype;
-	unsigned char *data;
-	size_t	 len;
-};
-struct tlsa_set {
-	struct tlsa_rec *v;
-	size_t	 n;
-	bool	 secure;	/* the RRset validated against the trust anchor */
-	bool	 absent_proven;	/* n == 0: validated NSEC/NSEC3 deny the TLSA RRset */
-	bool	 nxdomain;	/* n == 0: the name does not exist (else NODATA) */
-	char	*insecure_why;	/* why not, when !secure (or, n == 0, !absent_proven) */
-};
+/* dns.c: TLSA with DNSSEC validation (struct tlsa_set: probe.h), MX targets. */
 /* 0 with out filled (n may be 0: no record), -1 + *cause when the lookup failed. */
 int dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline,
     struct tlsa_set *out, char **cause);
-void tlsa_set_free(struct tlsa_set *s);
 /* A resolver's SERVFAIL for name/type: 1 when it is DNSSEC (the resolver's Extended DNS
  * Error, RFC 8914, says so, or the data asked for again with CD does not validate
  * against the trust anchor), 0 when not shown; *why (or NULL) says what was found. */
