@@ -425,10 +425,12 @@ tlsa_gate_stop(const struct host **hosts, struct push_result *res, size_t n)
 		strv_free(&r->notes);
 		r->notes = keep;
 		free(r->summary);
-		if (r->tlsa_refused != NULL)
+		if (r->tlsa_refused != NULL) {
 			r->summary = xasprintf("%s; or apply with --force-tlsa to break DANE "
 			    "knowingly. Refused, nothing was changed", r->tlsa_refused);
-		else
+			free(r->tlsa_refused);
+			r->tlsa_refused = xstrdup(r->summary);
+		} else
 			r->summary = xasprintf("not applied: the TLSA gate refused the apply on "
 			    "host %s; nothing was changed on any host", hosts[first]->name);
 		r->exit = EXIT_DRIFT;
@@ -625,6 +627,10 @@ run(struct cli *cli, enum mode mode)
 	if (o.cancel != NULL)
 		sig = sigwatch_stop(&sw);
 report:
+	for (size_t i = 0; i < n; i++)
+		if (res[i].tlsa_forced != NULL)
+			fprintf_safe(stderr, "mxdeck: host %s: %s\n", hosts[i]->name,
+			    res[i].tlsa_forced);
 	if (gated)
 		fprintf(stderr, "mxdeck: apply REFUSED by the TLSA gate: the new certificate's "
 		    "key is not published for the ports named above; nothing was changed on "
