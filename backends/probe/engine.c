@@ -510,14 +510,14 @@ build_host(struct probe_list *pl, const struct site *site, const struct host *h,
 	struct probe *p;
 	size_t i, j;
 	int svc, port, smtp_port = 0, sub_port = 0;
-	unsigned roles = h->roles != 0 ? h->roles : ~0u;
+	unsigned hroles = h->roles != 0 ? h->roles : ~0u;
 
 	if (addr == NULL)
 		return;
 	for (i = 0; i < h->nprobe_ports; i++) {
 		if ((svc = svc_from_name(h->probe_ports[i].service)) < 0)
 			continue;
-		if ((svc_infos[svc].roles & roles) == 0)
+		if ((svc_infos[svc].roles & hroles) == 0)
 			continue;
 		if ((port = h->probe_ports[i].port) <= 0)
 			continue;	/* service:off */
@@ -528,8 +528,8 @@ build_host(struct probe_list *pl, const struct site *site, const struct host *h,
 		for (j = 0; j < (svc == SVCP_HTTPS ? (site->nvhosts > 0 ? site->nvhosts : 1) : 1);
 		    j++) {
 			vh = svc == SVCP_HTTPS && site->nvhosts > 0 ? &site->vhosts[j] : NULL;
-			if (vh != NULL && (roles & (ROLE_APACHE | ROLE_NGINX)) != 0 &&
-			    (roles & (vh->server == SERVER_NGINX ? ROLE_NGINX :
+			if (vh != NULL && (hroles & (ROLE_APACHE | ROLE_NGINX)) != 0 &&
+			    (hroles & (vh->server == SERVER_NGINX ? ROLE_NGINX :
 			    ROLE_APACHE)) == 0)
 				continue;
 			if (kinds & PROBE_K_TLS) {
@@ -551,7 +551,7 @@ build_host(struct probe_list *pl, const struct site *site, const struct host *h,
 			}
 		}
 	}
-	if ((kinds & PROBE_K_SMTP) && (roles & ROLE_POSTFIX)) {
+	if ((kinds & PROBE_K_SMTP) && (hroles & ROLE_POSTFIX)) {
 		if (smtp_port != 0) {
 			p = add_probe(pl, PROBE_K_SMTP, "smtp", probe_smtp_relay_run, h,
 			    xstrdup("open-relay"), xasprintf("%s:%d", addr, smtp_port));
