@@ -631,5 +631,6 @@ out:
 const struct renderer render_dns = {
 	.name = "dns",
 	.role = ROLE_DNS,
+	.service = NULL,
 	.render = dns_render,
 };

@@ -718,5 +718,6 @@ out:
 const struct renderer render_postfix = {
 	.name = "postfix",
 	.role = ROLE_POSTFIX,
+	.service = "postfix",
 	.render = postfix_render,
 };
