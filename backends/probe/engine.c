@@ -170,7 +170,7 @@ probe_build_port(const struct probe_build *b, int svc)
  * port not "off"; eps repeats an https port once per vhost the host's web server
  * serves (an nginx vhost only on an nginx host when the host names its server). */
 static void
-host_endpoints(const struct site *site, const struct host *h, unsigned roles,
+host_endpoints(const struct site *site, const struct host *h, unsigned hroles,
     struct probe_ep **portsp, size_t *nports, struct probe_ep **epsp, size_t *neps)
 {
 	struct probe_ep *ports = NULL, *eps = NULL;
@@ -181,7 +181,7 @@ host_endpoints(const struct site *site, const struct host *h, unsigned roles,
 	for (i = 0; i < h->nprobe_ports; i++) {
 		if ((svc = svc_from_name(h->probe_ports[i].service)) < 0)
 			continue;
-		if ((svc_infos[svc].roles & roles) == 0)
+		if ((svc_infos[svc].roles & hroles) == 0)
 			continue;
 		if ((port = h->probe_ports[i].port) <= 0)
 			continue;	/* service:off */
@@ -190,8 +190,8 @@ host_endpoints(const struct site *site, const struct host *h, unsigned roles,
 		for (j = 0; j < (svc == SVCP_HTTPS && site->nvhosts > 0 ? site->nvhosts : 1);
 		    j++) {
 			vh = svc == SVCP_HTTPS && site->nvhosts > 0 ? &site->vhosts[j] : NULL;
-			if (vh != NULL && (roles & (ROLE_APACHE | ROLE_NGINX)) != 0 &&
-			    (roles & (vh->server == SERVER_NGINX ? ROLE_NGINX :
+			if (vh != NULL && (hroles & (ROLE_APACHE | ROLE_NGINX)) != 0 &&
+			    (hroles & (vh->server == SERVER_NGINX ? ROLE_NGINX :
 			    ROLE_APACHE)) == 0)
 				continue;
 			xgrow(&eps, &cape, ne + 1, sizeof *eps);
