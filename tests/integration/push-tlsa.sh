@@ -127,6 +127,12 @@ for part in ("_25._tcp.mx1.lab.test (port 25)", "_465._tcp.mx1.lab.test (port 46
 assert h["summary"].startswith("TLSA gate:"), h["summary"]
 PY
 grep -q "apply REFUSED by the TLSA gate" "$lab/a2.err" || die "no refusal line on stderr"
+/usr/bin/python3 - "$ROOT/share/schema/mxdeck.schema.json" "$lab/a2.json" <<'PY' ||
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
+PY
+	die "the refused apply's --json does not validate against the schema"
 ok "a certificate whose key is not published: refused (exit 1), host byte-identical, message names both ports, the published 3 1 1 and the new one"
 
 # ldns-dane agrees: the published record does not verify the new certificate, and does
