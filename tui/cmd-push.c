@@ -312,6 +312,76 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 }
 
 static void
+json_nullable(struct sbuf *b, const char *s)
+{
+	if (s != NULL && *s != '\0')
+		sb_json_string(b, s);
+	else
+		sb_add(b, "null");
+}
+
+static void
+json_mode(struct sbuf *b, int mode)
+{
+	if (mode >= 0)
+		sb_addf(b, "\"%04o\"", (unsigned)mode);
+	else
+		sb_add(b, "null");
+}
+
+/* One planned change: {host, path, kind, summary, mode:{old,new}, old_sha256,
+ * new_sha256, diff} and, by kind, target:{old,new} or option + settings. The diff is
+ * the host's bytes: sb_json_stringn keeps the document UTF-8 whatever they are. */
+static void
+change_json(struct sbuf *b, const struct host *h, const struct push_change *c, bool comma)
+{
+	sb_add(b, comma ? ",\n{\"host\":" : "\n{\"host\":");
+	sb_json_string(b, h->name);
+	sb_add(b, ",\"path\":");
+	sb_json_string(b, c->path);
+	sb_add(b, ",\"kind\":");
+	sb_json_string(b, push_change_kinds[c->kind]);
+	sb_add(b, ",\"summary\":");
+	sb_json_string(b, c->summary);
+	sb_add(b, ",\"mode\":{\"old\":");
+	json_mode(b, c->old_mode);
+	sb_add(b, ",\"new\":");
+	json_mode(b, c->new_mode);
+	sb_add(b, "},\"old_sha256\":");
+	json_nullable(b, c->old_sha256);
+	sb_add(b, ",\"new_sha256\":");
+	json_nullable(b, c->new_sha256);
+	if (c->kind == PC_LINK || c->kind == PC_RELINK) {
+		sb_add(b, ",\"target\":{\"old\":");
+		json_nullable(b, c->old_target);
+		sb_add(b, ",\"new\":");
+		json_nullable(b, c->new_target);
+		sb_addc(b, '}');
+	}
+	if (c->kind == PC_POSTCONF) {
+		sb_add(b, ",\"option\":");
+		sb_json_string(b, c->option);
+		sb_add(b, ",\"settings\":[");
+		for (size_t i = 0; i < c->nsettings; i++) {
+			sb_add(b, i > 0 ? ",{\"key\":" : "{\"key\":");
+			sb_json_string(b, c->settings[i].key);
+			sb_add(b, ",\"old\":");
+			if (c->settings[i].old != NULL)
+				sb_json_string(b, c->settings[i].old);
+			else
+				sb_add(b, "null");
+			sb_add(b, ",\"new\":");
+			sb_json_string(b, c->settings[i].new);
+			sb_addc(b, '}');
+		}
+		sb_addc(b, ']');
+	}
+	sb_add(b, ",\"diff\":");
+	sb_json_stringn(b, c->diff.s, c->diff.len);
+	sb_addc(b, '}');
+}
+
+static void
 report_json(struct sbuf *b, const struct host **hosts, const struct push_result *res,
     size_t n)
 {
@@ -337,12 +407,11 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 			sb_json_string(b, r->backup);
 		else
 			sb_add(b, "null");
-		sb_add(b, ",\"changes\":");
-		json_strv(b, &r->changes);
-		sb_add(b, ",\"notes\":");
+		sb_add(b, ",\"changes\":[");
+		for (size_t k = 0; k < r->nitems; k++)
+			change_json(b, hosts[i], &r->items[k], k > 0);
+		sb_add(b, "],\"notes\":");
 		json_strv(b, &r->notes);
-		sb_add(b, ",\"diff\":");
-		sb_json_stringn(b, r->diff.s, r->diff.len);
 		sb_addc(b, '}');
 	}
 	sb_add(b, "]");
