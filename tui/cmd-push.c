@@ -245,9 +245,54 @@ exit_word(const struct push_result *r)
 	return "?";
 }
 
+/* Colour the diffs of a report that goes to a terminal: never into a pipe or a file,
+ * never with --json (stdout is the document; the -v report goes to stderr), never with
+ * --no-color, NO_COLOR or TERM=dumb. */
+static bool
+diff_colour(const struct cli *cli, FILE *f)
+{
+	const char *term = getenv("TERM");
+
+	return f != NULL && !cli->json && cli->format == FMT_TEXT && !cli->no_color &&
+	    isatty(fileno(f)) && term != NULL && *term != '\0' && strcmp(term, "dumb") != 0;
+}
+
+/* s: a diff already made printable (no ESC of the host's left in it). Headers bold,
+ * removed lines red, added green, hunk headers cyan. */
+static void
+put_diff(FILE *f, const char *s, bool colour)
+{
+	if (!colour) {
+		fputs(s, f);
+		return;
+	}
+	while (*s != '\0') {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - s) : strlen(s);
+		const char *on = NULL;
+
+		if (strncmp(s, "--- ", 4) == 0 || strncmp(s, "+++ ", 4) == 0)
+			on = "\033[1m";
+		else if (strncmp(s, "@@", 2) == 0)
+			on = "\033[36m";
+		else if (*s == '-')
+			on = "\033[31m";
+		else if (*s == '+')
+			on = "\033[32m";
+		if (on != NULL)
+			fprintf(f, "%s%.*s\033[0m", on, (int)len, s);
+		else
+			fprintf(f, "%.*s", (int)len, s);
+		if (nl == NULL)
+			break;
+		fputc('\n', f);
+		s = nl + 1;
+	}
+}
+
 static void
 report_human(FILE *f, const char *verb, const struct host **hosts,
-    const struct push_result *res, size_t n, bool show_diff, bool quiet)
+    const struct push_result *res, size_t n, bool show_diff, bool quiet, bool colour)
 {
 	bool all_ok = true;
 
@@ -278,7 +323,7 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 
 			sb_init(&safe);
 			sb_add_printable_n(&safe, r->diff.s, r->diff.len, true);
-			fputs(safe.s, f);
+			put_diff(f, safe.s, colour);
 			sb_free(&safe);
 		}
 	}
@@ -561,7 +606,8 @@ run(struct cli *cli, enum mode mode)
 
 		o.mode = PUSH_PLAN;
 		run_hosts(site, hosts, n, cli->jobs, &o, res, NULL);
-		report_human(stderr, "plan", hosts, res, n, true, false);
+		report_human(stderr, "plan", hosts, res, n, true, false,
+		    diff_colour(cli, stderr));
 		for (size_t i = 0; i < n; i++)
 			if (res[i].exit == EXIT_DRIFT)
 				any = true;
@@ -591,7 +637,7 @@ run(struct cli *cli, enum mode mode)
 	if (o.cancel != NULL)
 		sig = sigwatch_stop(&sw);
 	report_human(human, verb, hosts, res, n, mode != M_APPLY && mode != M_BATCH ?
-	    true : cli->verbose > 0, cli->quiet);
+	    true : cli->verbose > 0, cli->quiet, diff_colour(cli, human));
 	rc = worst(res, n);
 	for (size_t i = 0; mode == M_AUDIT && i < n; i++)
 		monitor_add_host(&mon, hosts[i]->name, res[i].exit, (int)res[i].changes.n);
