@@ -546,6 +546,7 @@ run(struct cli *cli, enum mode mode)
 	struct probe_summary psum;
 	bool probed = false;
 	struct strv pobjs = { 0 };
+	struct cli_routes routes = { 0 };
 
 	if (mode == M_APPLY && !cli->yes && (!isatty(0) || !isatty(2))) {
 		fprintf(stderr, "mxdeck: apply: not on a terminal, so nobody can confirm; add "
@@ -677,6 +678,8 @@ run(struct cli *cli, enum mode mode)
 			cause = NULL;
 			po.kinds = 0;
 		}
+		cli_probe_routes(cli, site, &routes);
+		po.addresses = (const char *const *)routes.addresses;
 		if (probe_list_build(site, &po, &pl, &cause) != 0) {
 			fprintf_safe(stderr, "mxdeck: audit: live tests: %s\n", cause);
 			free(cause);
@@ -684,6 +687,9 @@ run(struct cli *cli, enum mode mode)
 			if (human != NULL && !cli->quiet)
 				fprintf(human, "mxdeck: audit: live tests (%zu probes)\n",
 				    probe_list_count(pl));
+			for (size_t i = 0; human != NULL && i < routes.n; i++)
+				if (routes.notes[i] != NULL)
+					fprintf_safe(human, "mxdeck: audit: %s\n", routes.notes[i]);
 			probe_run(pl, &po, probe_cb_human, &cbarg, &psum);
 			mon.wall = psum.wall;
 			probed = true;
@@ -713,6 +719,13 @@ run(struct cli *cli, enum mode mode)
 			sb_add(&json, ",\n\"results\":[");
 			for (size_t i = 0; i < pobjs.n; i++)
 				sb_addf(&json, "%s%s", i ? ",\n" : "", pobjs.v[i]);
+			sb_add(&json, "],\"notes\":[");
+			for (size_t i = 0, k = 0; i < routes.n; i++)
+				if (routes.notes[i] != NULL) {
+					if (k++ > 0)
+						sb_addc(&json, ',');
+					sb_json_string(&json, routes.notes[i]);
+				}
 			sb_add(&json, "],");
 			probe_summary_json(&json, &psum);
 		}
@@ -736,6 +749,7 @@ run(struct cli *cli, enum mode mode)
 	for (size_t i = 0; i < n; i++)
 		push_result_free(&res[i]);
 out:
+	cli_probe_routes_free(&routes);
 	diags_free(&diags);
 	strv_free(&pobjs);
 	free(res);

@@ -339,6 +339,7 @@ probe_result_json(const struct probe_result *r)
 
 struct probe_list {
 	const struct site *site;
+	const char *const *addresses;	/* probe_opts.addresses */
 	struct probe **v;
 	size_t	 n, cap;
 };
@@ -437,15 +438,30 @@ svc_policy(const struct site *site, int svc, const struct vhost *vh, unsigned *m
 	*mask = tls_versions_only(m);
 }
 
+const char *
+probe_host_address(const struct site *site, const char *const *addresses,
+    const struct host *h)
+{
+	size_t i = (size_t)(h - site->hosts);
+
+	if (h->local)
+		return ("127.0.0.1");
+	if (addresses != NULL && i < site->nhosts && addresses[i] != NULL)
+		return (addresses[i]);
+	return (h->address);
+}
+
 /* Names a certificate on this service may carry. */
 static void
-svc_names(const struct site *site, const struct host *h, int svc, struct strv *names)
+svc_names(const struct probe_list *pl, const struct host *h, int svc, struct strv *names)
 {
+	const struct site *site = pl->site;
 	const struct endpoint *ep;
+	const char *addr = probe_host_address(site, pl->addresses, h);
 	size_t i;
 
-	if (!h->local && h->address != NULL && !is_ip_literal(h->address))
-		strv_push(names, h->address);
+	if (!h->local && addr != NULL && !is_ip_literal(addr))
+		strv_push(names, addr);
 	for (i = 0; i < site->nads; i++) {
 		switch (svc) {
 		case SVCP_IMAP:
@@ -481,7 +497,7 @@ host_wanted(const struct host *h, const struct probe_opts *o)
  * NULL): the names its certificate may carry and the SNI to send. */
 static struct probe *
 add_svc_probe(struct probe_list *pl, unsigned kind, const char *kindname, probe_fn run,
-    const char *what, const struct site *site, const struct host *h, const char *addr,
+    const char *what, const struct host *h, const char *addr,
     int svc, int port, const struct vhost *vh)
 {
 	struct probe *p;
@@ -496,7 +512,7 @@ add_svc_probe(struct probe_list *pl, unsigned kind, const char *kindname, probe_
 	if (vh != NULL)
 		strv_push(&p->names, vh->name);
 	else
-		svc_names(site, h, svc, &p->names);
+		svc_names(pl, h, svc, &p->names);
 	p->sni = p->names.n > 0 ? xstrdup(p->names.v[0]) : NULL;
 	return (p);
 }
@@ -505,7 +521,7 @@ static void
 build_host(struct probe_list *pl, const struct site *site, const struct host *h,
     unsigned kinds)
 {
-	const char *addr = h->local ? "127.0.0.1" : h->address;
+	const char *addr = probe_host_address(site, pl->addresses, h);
 	const struct vhost *vh;
 	struct probe *p;
 	size_t i, j;
@@ -534,12 +550,12 @@ build_host(struct probe_list *pl, const struct site *site, const struct host *h,
 				continue;
 			if (kinds & PROBE_K_TLS) {
 				p = add_svc_probe(pl, PROBE_K_TLS, "tls", probe_tls_run, "tls",
-				    site, h, addr, svc, port, vh);
+				    h, addr, svc, port, vh);
 				svc_policy(site, svc, vh, &p->policy, &p->policy_src);
 			}
 			if (kinds & PROBE_K_TLSVER) {
 				p = add_svc_probe(pl, PROBE_K_TLSVER, "tlsver", probe_tlsver_run,
-				    "protocols", site, h, addr, svc, port, vh);
+				    "protocols", h, addr, svc, port, vh);
 				svc_policy(site, svc, vh, &p->policy, &p->policy_src);
 			}
 		}
@@ -547,7 +563,7 @@ build_host(struct probe_list *pl, const struct site *site, const struct host *h,
 			for (j = 0; j < site->tls.ntlsa_ports; j++) {
 				if (site->tls.tlsa_ports[j] == svc_infos[svc].stdport)
 					add_svc_probe(pl, PROBE_K_DANE, "dane", probe_dane_run,
-					    "dane", site, h, addr, svc, port, NULL);
+					    "dane", h, addr, svc, port, NULL);
 			}
 		}
 	}
@@ -670,6 +686,7 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
 	}
 	pl = xcalloc(1, sizeof *pl);
 	pl->site = site;
+	pl->addresses = opts != NULL ? opts->addresses : NULL;
 	/* Site-wide probes only when no host filter is given. */
 	if (opts == NULL || opts->hosts == NULL || opts->hosts->n == 0)
 		build_site(pl, site, kinds);
@@ -876,6 +893,7 @@ probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb, voi
 	memset(sum, 0, sizeof *sum);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.site = pl->site;
+	ctx.addresses = pl->addresses;
 	ctx.timeout = opts != NULL && opts->timeout > 0 ? opts->timeout : 10;
 	ctx.run_deadline = t0 + (opts != NULL && opts->deadline > 0 ? opts->deadline : 120);
 	ctx.cancel = opts != NULL ? opts->cancel : NULL;

@@ -95,6 +95,11 @@ struct probe_opts {
 	unsigned kinds;		/* PROBE_K_* (0: all) */
 	atomic_int *cancel;	/* optional: set non-zero to stop early (remaining probes
 				 * fail with "cancelled") */
+	/* Where each host's probes connect, by index in site->hosts: the ssh_config
+	 * HostName when the profile's address is an ssh alias (the front end resolves
+	 * it). NULL, or a NULL entry: the address as written. Kept by the probe list:
+	 * keep it alive as long as the list. */
+	const char *const *addresses;
 };
 
 struct probe_summary {

@@ -422,7 +422,8 @@ cert_report(struct probe *p, struct presult *r, SSL *ssl, const struct verrs *ve
 	strv_init_copy(&cands, &p->names);
 	/* Port 25 of a host given by IP: its name is whatever the MX says. */
 	if (p->svc == SVCP_SMTP && p->ctx->site->domain != NULL &&
-	    (p->host->local || is_ip_literal(p->host->address))) {
+	    (p->host->local || is_ip_literal(probe_host_address(p->ctx->site,
+	    p->ctx->addresses, p->host)))) {
 		for (i = 0; i < cands.n; i++) {
 			if (X509_check_host(cert, cands.v[i], 0, 0, NULL) == 1)
 				break;
@@ -894,8 +895,10 @@ probe_dane_run(struct probe *p, struct presult *r)
 
 	if (host_addrs(p, r, &a) != 0)
 		return;
-	if (!p->host->local && !is_ip_literal(p->host->address))
-		strv_push(&bases, p->host->address);
+	if (!p->host->local && !is_ip_literal(probe_host_address(p->ctx->site,
+	    p->ctx->addresses, p->host)))
+		strv_push(&bases, probe_host_address(p->ctx->site, p->ctx->addresses,
+		    p->host));
 	else if (p->ctx->site->domain != NULL &&
 	    dns_mx_targets(p->ctx, p->ctx->site->domain, r->deadline, &bases, &cause) != 0) {
 		pr_note(r, PROBE_FAIL, "host address is an IP, and the MX lookup for the TLSA "

@@ -146,5 +146,22 @@ d = json.load(open(sys.argv[1]))
 tls = [r for r in d["results"] if r["kind"] == "tls"][0]
 assert isinstance(tls["cert_days"], int) and tls["cert_days"] > 21, tls
 assert tls["id"] == "tls/tls-smtps/good/" + tls["target"], tls["id"]
+assert d["notes"] == [], d["notes"]
+PY
+
+# The host named by an ssh_config alias (as push reaches it): the probes connect to its
+# HostName, the certificate is checked against the same names, and a note says so.
+printf 'Host good-alias\n    HostName 127.0.0.1\n' >"$lab/alias.cfg"
+sed 's/^address = 127.0.0.1$/address = good-alias/' "$lab/tls.ini" >"$lab/tls-alias.ini"
+grep -q '^address = good-alias$' "$lab/tls-alias.ini" || die "alias profile not rewritten"
+SSL_CERT_FILE=$LAB/pki/ca.pem MXDECK_PROBES=tls,tlsver MXDECK_PROBE_TIMEOUT=5 \
+    run test-alias -F "$lab/alias.cfg" test --json "$lab/tls-alias.ini"
+validate test-alias 0 "$rc"
+/usr/bin/python3 - "$lab/test-alias.json" "$lab/test-ok.json" <<'PY' || die "test --json via an ssh alias"
+import json, sys
+d, ref = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert [r["target"] for r in d["results"]] and all(r["target"].startswith("127.0.0.1:") for r in d["results"]), d["results"]
+assert sorted((r["kind"], r["status"]) for r in d["results"]) == sorted((r["kind"], r["status"]) for r in ref["results"])
+assert d["notes"] == ["host good: address good-alias is an ssh_config alias: the live tests connect to its HostName 127.0.0.1"], d["notes"]
 PY
 ok "$n --json documents (lint, render, plan, apply, audit, test; success and error cases) validate against share/schema/mxdeck.schema.json, one summary line on stderr"
