@@ -331,6 +331,44 @@ probe_result_json(const struct probe_result *r)
 	    r->duration, r->duration * 1000, r->handshakes, r->reach);
 	if (r->has_cert_days)
 		sb_addf(&b, ",\"cert_days\":%d", r->cert_days);
+	if (r->has_handshake)
+		sb_addf(&b, ",\"handshake_ms\":%.3f", r->handshake_ms);
+	if (r->protocol[0] != '\0') {
+		sb_add(&b, ",\"protocol\":");
+		sb_json_string(&b, r->protocol);
+	}
+	if (r->cipher[0] != '\0') {
+		sb_add(&b, ",\"cipher\":");
+		sb_json_string(&b, r->cipher);
+	}
+	if (r->has_protocols) {
+		/* The sets as arrays of names, oldest first. */
+		static const struct {
+			const char *key;
+			int	 which;
+		} sets[] = { { "accepted", 0 }, { "refused", 1 }, { "allowed", 2 } };
+
+		sb_add(&b, ",\"protocols\":{");
+		for (size_t k = 0; k < nitems(sets); k++) {
+			bool first = true;
+
+			sb_addf(&b, "%s\"%s\":[", k > 0 ? "," : "", sets[k].key);
+			for (int v = TLSP_TLSV1; v < TLSP_COUNT; v++) {
+				unsigned bit = TLSP_BIT(v);
+				bool in = sets[k].which == 0 ? (r->tls_accepted & bit) != 0 :
+				    sets[k].which == 1 ? (r->tls_accepted & bit) == 0 :
+				    (r->tls_allowed & bit) != 0;
+
+				if (!in)
+					continue;
+				sb_addf(&b, "%s", first ? "" : ",");
+				sb_json_string(&b, tls_proto_names[v]);
+				first = false;
+			}
+			sb_addc(&b, ']');
+		}
+		sb_addc(&b, '}');
+	}
 	sb_addc(&b, '}');
 	return (sb_steal(&b));
 }
@@ -809,6 +847,13 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	out.reach = r.nreached > 0 ? 1 : r.nunreached > 0 ? -1 : 0;
 	out.has_cert_days = r.has_cert_days;
 	out.cert_days = r.cert_days;
+	out.has_handshake = r.has_handshake;
+	out.handshake_ms = r.handshake_ms;
+	memcpy(out.protocol, r.protocol, sizeof out.protocol);
+	memcpy(out.cipher, r.cipher, sizeof out.cipher);
+	out.has_protocols = r.has_protocols;
+	out.tls_accepted = r.tls_accepted;
+	out.tls_allowed = r.tls_allowed;
 	/* Stopped by DNSSEC-bogus address records: a failed test, not "unreachable". */
 	if (out.reach == -1 && p->host != NULL && net_host_bogus(rn->ctx, p->host))
 		out.reach = 0;

@@ -145,8 +145,16 @@ tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
 		SSL_set_tlsext_host_name(ssl, sni);
 	if (dane != NULL)
 		dane_setup(ssl, dane);
-	if (conn_tls(c, ssl, cause) != 0)
-		return (-1);
+	{
+		double t0 = mono_now();
+
+		if (conn_tls(c, ssl, cause) != 0)
+			return (-1);
+		if (!r->has_handshake) {
+			r->has_handshake = true;
+			r->handshake_ms = (mono_now() - t0) * 1000;
+		}
+	}
 	r->handshakes++;
 	*stage = ST_DONE;
 	return (0);
@@ -630,6 +638,8 @@ probe_tls_run(struct probe *p, struct presult *r)
 	pr_note(r, PROBE_OK, "negotiated %s with %s (%d bits)", SSL_get_version(c.ssl),
 	    SSL_get_cipher_name(c.ssl), bits);
 	pr_summary(r, "%s %s", SSL_get_version(c.ssl), SSL_get_cipher_name(c.ssl));
+	snprintf(r->protocol, sizeof r->protocol, "%s", SSL_get_version(c.ssl));
+	snprintf(r->cipher, sizeof r->cipher, "%s", SSL_get_cipher_name(c.ssl));
 	cert_report(p, r, c.ssl, &ve, &name_ok);
 	x1 = SSL_get1_peer_certificate(c.ssl);
 	/* Closed first: a server may take one connection at a time (s_server). */
@@ -702,6 +712,10 @@ probe_tlsver_run(struct probe *p, struct presult *r)
 		pr_note(r, PROBE_OK, "renegotiation not tested: no TLS 1.2 session (TLS 1.3 "
 		    "has no renegotiation)");
 	pr_summary(r, "accepts %s", acc.len > 0 ? acc.s : "nothing");
+	r->has_protocols = true;
+	r->tls_accepted = accepted;
+	r->tls_allowed = p->policy & (TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1) |
+	    TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3));
 	if (accepted == 0)
 		pr_note(r, PROBE_FAIL, "no TLS version accepted");
 	extra = accepted & ~p->policy;

@@ -147,6 +147,15 @@ tls = [r for r in d["results"] if r["kind"] == "tls"][0]
 assert isinstance(tls["cert_days"], int) and tls["cert_days"] > 21, tls
 assert tls["id"] == "tls/tls-smtps/good/" + tls["target"], tls["id"]
 assert d["notes"] == [], d["notes"]
+# numbers as numbers, sets as arrays: handshake time, the protocol negotiated, the
+# versions the server accepts (s_server: TLS 1.2 and 1.3 at OpenSSL's default level)
+assert isinstance(tls["handshake_ms"], (int, float)) and tls["handshake_ms"] > 0, tls
+assert tls["protocol"] == "TLSv1.3" and tls["cipher"], tls
+ver = [r for r in d["results"] if r["kind"] == "tlsver"][0]
+assert isinstance(ver["handshake_ms"], (int, float)), ver
+pr = ver["protocols"]
+assert pr["accepted"] == ["TLSv1.2", "TLSv1.3"] and pr["refused"] == ["TLSv1", "TLSv1.1"], pr
+assert "TLSv1.2" in pr["allowed"] and "TLSv1" not in pr["allowed"], pr
 PY
 
 # The host named by an ssh_config alias (as push reaches it): the probes connect to its
