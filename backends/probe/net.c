@@ -15,7 +15,8 @@
 #include <openssl/err.h>
 
 #include "backends/probe/parse.h"
-#include "backends/probe/probe-int.h"
+#include "backends/probe/net.h"
+#include "backends/probe/result.h"
 
 static int wait_fd(struct conn *c, short ev, const char *what, char **cause);
 
@@ -370,6 +371,19 @@ net_resolve(struct probe_ctx *ctx, const char *name, double deadline, struct add
 		    ctx->site->resolver != NULL ? " at resolver " : "",
 		    ctx->site->resolver != NULL ? ctx->site->resolver : "");
 	return (-1);
+}
+
+const char *
+probe_host_address(const struct site *site, const char *const *addresses,
+    const struct host *h)
+{
+	size_t i = (size_t)(h - site->hosts);
+
+	if (h->local)
+		return ("127.0.0.1");
+	if (addresses != NULL && i < site->nhosts && addresses[i] != NULL)
+		return (addresses[i]);
+	return (h->address);
 }
 
 int
