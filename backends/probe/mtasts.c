@@ -12,12 +12,16 @@
  *     applied yet);
  *   - every MX record of D matches an mx pattern of the served policy;
  *   - _smtp._tls.D TXT "v=TLSRPTv1; rua=..." when [mta-sts] rua is set, with those URIs.
- * The certificate each MX presents is the tls kind's check of the smtp endpoints. */
+ *   - every MX presents, after STARTTLS on port 25 (the smtp probe port of the profile
+ *     host at its address), a certificate that verifies for the MX name (mode enforce:
+ *     senders refuse otherwise; testing: a warning). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include "backends/probe/probe-int.h"
 #include "backends/render/render.h"
@@ -124,6 +128,49 @@ policy_parse(const char *s, size_t len, struct sts_policy *pol, char **why)
 		return -1;
 	}
 	return 0;
+}
+
+/* STARTTLS to the MX and verify its certificate for the MX name: NULL when it does,
+ * else why not (caller frees). */
+static char *
+mx_cert(struct probe *p, struct presult *r, const char *mx)
+{
+	struct addrs a;
+	struct conn c;
+	struct sbuf log;
+	char *cause = NULL, *why = NULL;
+	SSL *ssl;
+	long v;
+	int port;
+
+	if (net_resolve(p->ctx, mx, r->deadline, &a, &cause) != 0)
+		return cause;
+	port = host_svc_port(p, r, &a.a[0], "smtp", 25);
+	conn_init(&c, r->deadline);
+	sb_init(&log);
+	if (conn_connect(&c, &a, port, &cause) != 0 ||
+	    starttls_prelude(&c, WRAP_SMTP, &log, &cause) != 0) {
+		why = xasprintf("port %d: %s", port, cause);
+		goto out;
+	}
+	if ((ssl = SSL_new(p->ctx->ssl)) == NULL)
+		fatal("SSL_new failed");
+	SSL_set_tlsext_host_name(ssl, mx);
+	SSL_set1_host(ssl, mx);
+	SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);	/* the verdict is read below */
+	if (conn_tls(&c, ssl, &cause) != 0) {
+		why = xasprintf("port %d: TLS: %s", port, cause);
+		goto out;
+	}
+	r->handshakes++;
+	if ((v = SSL_get_verify_result(c.ssl)) != X509_V_OK)
+		why = xasprintf("port %d: the certificate does not verify for %s: %s", port,
+		    mx, X509_verify_cert_error_string(v));
+out:
+	conn_close(&c);
+	sb_free(&log);
+	free(cause);
+	return why;
 }
 
 static bool
@@ -318,9 +365,19 @@ probe_mta_sts_run(struct probe *p, struct presult *r)
 
 			for (size_t j = 0; j < pol.mx.n && !ok; j++)
 				ok = mta_sts_mx_match(pol.mx.v[j], mx.v[i]);
-			if (ok)
+			if (ok) {
+				char *bad = mx_cert(p, r, mx.v[i]);
+
 				pr_note(r, PROBE_OK, "MX %s matches the policy", mx.v[i]);
-			else
+				if (bad == NULL)
+					pr_note(r, PROBE_OK, "MX %s: STARTTLS, certificate valid "
+					    "for the name", mx.v[i]);
+				else
+					pr_note(r, strcmp(pol.mode, "enforce") == 0 ? PROBE_FAIL :
+					    PROBE_WARN, "MX %s: %s: senders that enforce the "
+					    "policy refuse to deliver there", mx.v[i], bad);
+				free(bad);
+			} else
 				pr_note(r, PROBE_FAIL, "MX %s matches no mx pattern of the "
 				    "policy: senders that enforce it refuse to deliver there",
 				    mx.v[i]);

@@ -57,6 +57,11 @@ struct curl_slist;
 void *http_handle(struct probe *p, struct presult *r, const char *scheme, const char *name,
     int urlport, const char *path, struct http_body *b, struct curl_slist **sl,
     char **cause);
+/* The port of service (a probe_ports name: smtp, https, ...) of the profile host at
+ * addr, else dflt. */
+struct sockaddr_storage;
+int host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_storage *addr,
+    const char *service, int dflt);
 /* TXT records of name, each one's strings joined (none: 0 and empty out). */
 int dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause);

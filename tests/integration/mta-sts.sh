@@ -11,6 +11,7 @@
 #   stale    the TXT id is not the id of the policy served        -> fail (stale)
 #   expired  the policy site's certificate has expired            -> fail (certificate)
 #   apache   the good case rendered for Apache (its own port)      -> ok
+#   mxcert   the MX's certificate (STARTTLS on its smtp port) does not cover its name -> fail
 #   rpt      rua set but the _smtp._tls record published is another -> fail (TLS-RPT)
 # plus the render refusals (an MX the patterns miss, enforce with a certificate that
 # does not cover the MX names, a bad rua, a bad pattern) at the [mta-sts] line.
@@ -27,10 +28,12 @@ trap web_cleanup EXIT
 lab_ca
 K=$LAB/pki
 W=$(lab_port); DNS=$(lab_port); AP=$(lab_port)
-cases="good ctype redir mx stale expired rpt"
+S=$(lab_port); SUB=$(lab_port); SS=$(lab_port)
+cases="good ctype redir mx stale expired mxcert rpt"
 san=""
 for c in $cases; do
-	san="$san${san:+,}DNS:mta-sts.$c.test,DNS:mx1.$c.test"
+	san="$san${san:+,}DNS:mta-sts.$c.test"
+	[ "$c" = mxcert ] || san="$san,DNS:mx1.$c.test"
 done
 lab_pki_leaf sts 30 "mta-sts.good.test" "$san"
 lab_pki_leaf stsold -1 "mta-sts.expired.test" "DNS:mta-sts.expired.test"
@@ -49,7 +52,7 @@ roles = nginx dns
 www_dir = $LAB/www-$1
 nginx_dir = $LAB/nginx-$1
 state_dir = $LAB/state-$1
-probe_ports = https:$W
+probe_ports = https:$W smtp:$S
 
 [tls]
 tlsa_ports =
@@ -142,6 +145,8 @@ done
 lab_nsd sts "$DNS" "${args[@]}"
 mapfile -t sites < "$LAB/sites"
 lab_nginx "${sites[@]}"
+# every MX name resolves to 127.0.0.1, where this Postfix answers on the smtp probe port
+lab_postfix sts "$S" "$SUB" "$SS" "smtpd_tls_cert_file = $K/sts.pem" "smtpd_tls_key_file = $K/sts.key"
 lab_wait_port "$W"
 
 run() {	# case
@@ -218,6 +223,9 @@ check "stale: fail" eq "$(res stale status)" fail
 check "stale: says stale" has "$(res stale details)" "TXT id=20260101000000 is not the id of the policy served"
 check "expired: fail" eq "$(res expired status)" fail
 check "expired: the certificate" has "$(res expired details)" "certificate has expired"
+check "good: the MX certificate verified after STARTTLS" has "$(res good details)" "MX mx1.good.test: STARTTLS, certificate valid for the name"
+check "mxcert: fail" eq "$(res mxcert status)" fail
+check "mxcert: the MX certificate does not cover the name" has "$(res mxcert details)" "MX mx1.mxcert.test: port $S: the certificate does not verify for mx1.mxcert.test: hostname mismatch"
 check "rpt: fail" eq "$(res rpt status)" fail
 check "rpt: the TLS-RPT record differs" has "$(res rpt details)" 'the profile says rua=mailto:tlsrpt@rpt.test,https://rpt.test/report'
 check "rpt: the policy itself ok" has "$(res rpt details)" "policy: mode enforce"
