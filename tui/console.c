@@ -491,16 +491,13 @@ proto_from_letter(wint_t wc)
 	return -1;
 }
 
+/* The save itself, after the admin said y to the diff. */
 static void
-do_save(struct console *c)
+save_now(struct console *c)
 {
 	char *cause = NULL;
 	bool ini, csv;
 
-	if (!is_unsaved(c)) {
-		con_status(c, false, "no changes to save");
-		return;
-	}
 	ini = c->dirty_ini;
 	csv = c->nuch > 0 || c->nudel > 0;
 	if (doc_save(c, &cause) == -1) {
@@ -509,11 +506,51 @@ do_save(struct console *c)
 		free(cause);
 		return;
 	}
-	con_status(c, false, "saved %s%s%s (previous version%s in .bak)", ini ?
-	    c->site->path : "", ini && csv ? " and " : "", csv ? c->site->users_path : "",
-	    ini && csv ? "s" : "");
+	con_status(c, false, "saved %s%s%s (previous version%s in .bak.1; u has nothing "
+	    "before this)", ini ? c->site->path : "", ini && csv ? " and " : "",
+	    csv ? c->site->users_path : "", ini && csv ? "s" : "");
 	con_log(c, "saved %s%s%s", ini ? c->site->path : "", ini && csv ? " and " : "",
 	    csv ? c->site->users_path : "");
+}
+
+/* w: the diff of what would be written, in the viewer, and a y/n question under it.
+ * quit: q's [w] answer, which quits after the save. */
+static void
+do_save(struct console *c, bool quit)
+{
+	char *cause = NULL, *title;
+	struct sbuf b;
+
+	if (!is_unsaved(c)) {
+		con_status(c, false, "no changes to save");
+		if (quit)
+			c->quit = true;
+		return;
+	}
+	if (c->diags.nerrors > 0) {	/* doc_save says why */
+		save_now(c);
+		return;
+	}
+	sb_init(&b);
+	if (doc_save_diff(c, &b, &cause) == -1) {
+		con_status(c, true, "%s", cause);
+		con_log(c, "save refused: %s", cause);
+		free(cause);
+		sb_free(&b);
+		return;
+	}
+	if (c->viewer != NULL)
+		text_free(c->viewer);
+	title = xasprintf("Save: what w writes to %s%s%s", c->site->path,
+	    c->nuch > 0 || c->nudel > 0 ? " and " : "",
+	    c->nuch > 0 || c->nudel > 0 ? c->site->users_path : "");
+	c->viewer = text_new(title);
+	free(title);
+	c->viewer->diff = true;
+	text_add(c->viewer, b.s != NULL ? b.s : "");
+	sb_free(&b);
+	ask(c, CF_SAVE, quit, "Write these changes%s? [y] save  [n/Esc] do not save  "
+	    "(j/k/PgDn scroll the diff)", quit ? " and quit" : "");
 }
 
 static void
@@ -548,6 +585,27 @@ confirm_key(struct console *c, int iskey, wint_t wc)
 	enum confirm_kind k = c->confirm;
 	int arg = c->confirm_arg;
 
+	if (k == CF_SAVE) {
+		bool yes = !iskey && wc == 'y';
+
+		if (!iskey && (wc == 'y' || wc == 'n' || wc == 27 || wc == 'q')) {
+			c->confirm = CF_NONE;
+			if (c->viewer != NULL) {
+				text_free(c->viewer);
+				c->viewer = NULL;
+			}
+			if (!yes) {
+				con_status(c, false, "not saved: %s is unchanged (the changes are "
+				    "still here: w asks again, u undoes)", c->site->path);
+				return;
+			}
+			save_now(c);
+			if (arg && !is_unsaved(c))
+				c->quit = true;
+		} else if (c->viewer != NULL)	/* scroll the diff; the question stays */
+			(void)text_key(c, c->viewer, iskey, wc, c->rows - 3);
+		return;
+	}
 	if (iskey)
 		return;
 	c->confirm = CF_NONE;
@@ -560,9 +618,7 @@ confirm_key(struct console *c, int iskey, wint_t wc)
 		if (wc == 'y') {
 			c->quit = true;
 		} else if (wc == 'w') {
-			do_save(c);
-			if (!is_unsaved(c))
-				c->quit = true;
+			do_save(c, true);
 		} else
 			con_status(c, false, "not quitting");
 		break;
@@ -611,6 +667,7 @@ confirm_key(struct console *c, int iskey, wint_t wc)
 		else
 			con_status(c, false, "nothing changed");
 		break;
+	case CF_SAVE:		/* handled above */
 	case CF_NONE:
 		break;
 	}
@@ -867,8 +924,22 @@ action(struct console *c, enum action a)
 			search(c, a == AC_NEXT ? 1 : -1);
 		return;
 	case AC_SAVE:
-		do_save(c);
+		do_save(c, false);
 		return;
+	case AC_UNDO: {
+		char *what = NULL;
+
+		if (doc_undo(c, &what) == 0) {
+			con_status(c, false, "nothing to undo%s", c->saved_ini != NULL &&
+			    !is_unsaved(c) ? " (the profile is as saved)" : "");
+			return;
+		}
+		con_log(c, "undid: %s", what);
+		con_status(c, false, "undid: %s (%zu more to undo%s)", what, c->nundo,
+		    is_unsaved(c) ? "" : "; the profile is as saved");
+		free(what);
+		return;
+	}
 	case AC_PLAN:
 		jobs_plan(c);
 		return;
@@ -882,9 +953,7 @@ action(struct console *c, enum action a)
 			    "always uses the saved profile)");
 			return;
 		}
-		ask(c, CF_PUSH, 0, "Push %s to %zu host%s now? [y] push  [n/Esc] cancel",
-		    c->site->name ? c->site->name : "the profile", c->site->nhosts,
-		    c->site->nhosts == 1 ? "" : "s");
+		jobs_push_plan(c);	/* asks with the plan's counts when it is done */
 		return;
 	case AC_TEST:
 		jobs_test(c);
@@ -1219,6 +1288,7 @@ console_free(struct console *c)
 	for (size_t i = 0; i < c->nudel; i++)
 		free(c->udel[i].email);
 	free(c->udel);
+	doc_undo_free(c);
 	free(c->ent.v);
 	free(c->status);
 	free(c->search);
@@ -1267,6 +1337,7 @@ cmd_console(struct cli *cli)
 		return EXIT_USAGE;
 	}
 	jobs_init(c);
+	doc_undo_start(c);
 	users_filter(c, NULL);
 	select_section(c, SEC_SITE);
 	con_log(c, "opened %s: %zu hosts, %zu vhosts, %zu users, %zu errors, %zu warnings%s",
@@ -1314,7 +1385,9 @@ cmd_console(struct cli *cli)
 			 * input before it (read in the same batch) first */
 			if (changed && r == KEY_CODE_YES && wc == KEY_MOUSE)
 				draw(c);
+			c->undo_seq++;	/* the edits of one key are one undo step */
 			handle_key(c, r == KEY_CODE_YES, wc);
+			doc_undo_label(c);
 			changed = true;
 			if (c->quit)
 				break;

@@ -112,7 +112,8 @@ X(DELETE,  'd', 'd', 0,         "d",      KF_LINE | KF_EDIT, SM_EDITABLE, "delet
 X(DELALL,  'D', 'D', 0,         "D",      KF_EDIT, SM(SEC_USERS), "delete filtered", "delete every filtered user (needs a filter; asks with the count)") \
 X(TOGGLE,  'x', 'x', 0,         "x",      KF_LINE | KF_EDIT, SM(SEC_USERS), "toggle", "toggle a protocol of the selected user") \
 X(SETALL,  'X', 'X', 0,         "X",      KF_LINE | KF_EDIT, SM(SEC_USERS), "set all", "switch a protocol on/off for every filtered user") \
-X(SAVE,    'w', 'w', 0,         "w",      KF_LINE | KF_EDIT, SM_ALL, "save", "save the profile in place (atomic, keeps comments, .bak)") \
+X(SAVE,    'w', 'w', 0,         "w",      KF_LINE | KF_EDIT, SM_ALL, "save", "save: shows the diff of the profile (and users CSV), y writes it in place (atomic, keeps comments, PROFILE.bak.1..10)") \
+X(UNDO,    'u', 'u', 0,         "u",      KF_LINE | KF_EDIT, SM_ALL, "undo", "undo the last edit (form, add, delete, toggle, set all); one step per key, back to the last save") \
 X(PREVIEW, 'v', 'v', 0,         "v",      KF_LINE, SM(SEC_HOSTS), "preview", "preview the rendered files of the selected host") \
 X(HDRTEST, 'T', 'T', 0,         "T",      KF_LINE, SM(SEC_HRULES), "test rules", "header-rule tester: paste or load a header block") \
 X(PLAN,    'p', 'p', 0,         "p",      KF_LINE, SM_ALL, "plan", "plan: per-host diff of what a push would change") \
@@ -170,10 +171,11 @@ struct udelete {
 
 struct form;
 struct hdrtester;
+struct undostep;
 struct jobs;
 
 enum confirm_kind { CF_NONE, CF_QUIT, CF_DELETE, CF_PUSH, CF_TOGGLE, CF_SETALL_PROTO,
-	CF_SETALL_STATE, CF_DELUSER, CF_DELUSERS };
+	CF_SETALL_STATE, CF_DELUSER, CF_DELUSERS, CF_SAVE };
 enum prompt_kind { PR_NONE, PR_SEARCH, PR_FILTER, PR_LOADFILE };
 
 struct console {
@@ -186,6 +188,12 @@ struct console {
 	size_t		 nuch, uchcap;
 	struct udelete	*udel;		/* CSV rows to delete on save */
 	size_t		 nudel, udelcap;
+	struct undostep	**undo;		/* doc.c: the state before each edit since the last
+					 * save, oldest first */
+	size_t		 nundo, undocap;
+	unsigned long	 undo_seq;	/* the key being handled: one undo step per key */
+	char		*saved_ini;	/* the document as last loaded or saved */
+	unsigned long	 saves;		/* saves so far (a plan before a push checks it) */
 
 	enum section	 sec;
 	bool		 focus_detail;
@@ -251,6 +259,17 @@ void	doc_install(struct console *c, struct site *s, struct diags *d);
 int	doc_commit(struct console *c, struct ini *edited, long lo, long hi,
 	    struct diags *d, bool force);
 int	doc_save(struct console *c, char **cause);
+/* The unified diff of what doc_save would write (profile, then users CSV) into out;
+ * -1 and *cause when the CSV cannot be edited as the console wants. */
+int	doc_save_diff(struct console *c, struct sbuf *out, char **cause);
+/* Undo: the state before the first edit of each key is kept (the document text and
+ * the pending CSV deletions and toggles); doc_undo puts the last one back and says
+ * what it undid in *what (the caller frees it). A save clears the stack. */
+void	doc_undo_start(struct console *c);	/* after loading: the saved state */
+void	doc_undo_label(struct console *c);	/* after a key: name the step it made */
+int	doc_undo(struct console *c, char **what);	/* 0: nothing to undo */
+void	doc_undo_clear(struct console *c);
+void	doc_undo_free(struct console *c);
 /* Delete a section; one that was last in the file takes the blank line before it. */
 void	doc_delete_section(struct ini *ini, const char *section, const char *sub);
 /* The ini section types shown in a console section. */
@@ -314,6 +333,8 @@ void	jobs_init(struct console *c);
 void	jobs_free(struct console *c);
 void	jobs_plan(struct console *c);
 void	jobs_push(struct console *c);
+/* P: plan, then ask "apply N changes on H hosts (names)?"; y runs jobs_push. */
+void	jobs_push_plan(struct console *c);
 void	jobs_test(struct console *c);
 void	jobs_doctor(struct console *c);	/* read-only preflight per host, in Plan */
 bool	jobs_drain(struct console *c);		/* true: something changed */

@@ -32,6 +32,7 @@ struct jev {
 	char		*text;		/* state, or summary */
 	char		*diff;
 	int		 exit;
+	size_t		 nchanges;	/* EV_HOST of a plan or push: files/settings */
 	struct probe_result *pr;
 };
 
@@ -41,6 +42,7 @@ struct hostrow {
 	char	*summary;
 	char	*diff;
 	int	 exit;
+	size_t	 nchanges;
 	bool	 done;
 	double	 t0;		/* when the host started */
 };
@@ -67,6 +69,8 @@ struct jobs {
 	double		 t0;
 
 	enum jkind	 plan_kind;	/* what the Plan section shows: plan, push or doctor */
+	bool		 push_after;	/* P: this plan ends with the push question */
+	unsigned long	 push_saves;	/* the console's save count when it started */
 	char		*plan_title;
 	struct hostrow	*hosts;
 	size_t		 nhosts;
@@ -95,7 +99,7 @@ now_s(void)
 
 static void
 post(struct jobs *j, enum evkind k, size_t idx, const char *text, const char *diff,
-    int exit, struct probe_result *pr)
+    int exit, size_t nchanges, struct probe_result *pr)
 {
 	struct jev *e;
 
@@ -107,6 +111,7 @@ post(struct jobs *j, enum evkind k, size_t idx, const char *text, const char *di
 	e->text = text != NULL ? xstrdup(text) : NULL;
 	e->diff = diff != NULL ? xstrdup(diff) : NULL;
 	e->exit = exit;
+	e->nchanges = nchanges;
 	e->pr = pr;
 	pthread_mutex_unlock(&j->mu);
 	tty_wakeup();
@@ -260,7 +265,7 @@ host_stage(void *arg, const struct host *h, const char *stage)
 {
 	struct jobs *j = arg;
 
-	post(j, EV_STATE, (size_t)(h - j->snap->hosts), stage, NULL, 0, NULL);
+	post(j, EV_STATE, (size_t)(h - j->snap->hosts), stage, NULL, 0, 0, NULL);
 }
 
 static void *
@@ -282,7 +287,7 @@ host_thread(void *arg)
 		sb_init(&b);
 		doctor_report(&b, h, &dr);
 		post(j, EV_HOST, hj->idx, dr.summary != NULL ? dr.summary : "done", b.s, dr.exit,
-		    NULL);
+		    0, NULL);
 		sb_free(&b);
 		doctor_result_free(&dr);
 		free(hj);
@@ -309,7 +314,7 @@ host_thread(void *arg)
 			sb_add(&b, "(no diff)\n");
 		/* a step that failed on a host that answered: -1, shown as "failed" */
 		post(j, EV_HOST, hj->idx, r.summary != NULL ? r.summary : "done", b.s,
-		    r.failed ? -1 : r.exit, NULL);
+		    r.failed ? -1 : r.exit, r.changes.n, NULL);
 		sb_free(&b);
 	}
 	push_result_free(&r);
@@ -341,7 +346,7 @@ push_thread(void *arg)
 		next += batch;
 	}
 	free(t);
-	post(j, EV_DONE, 0, NULL, NULL, 0, NULL);
+	post(j, EV_DONE, 0, NULL, NULL, 0, 0, NULL);
 	return NULL;
 }
 
@@ -416,6 +421,73 @@ jobs_plan(struct console *c)
 	start_push(c, c->audit ? PUSH_AUDIT : PUSH_PLAN, false);
 }
 
+/* After the plan P started: "apply 14 changes on 3 hosts (gw1, gw2, gw3)?", from the
+ * plan's own counts, unless the profile changed (or was saved) while it ran. */
+static void
+push_question(struct console *c)
+{
+	struct jobs *j = c->jobs;
+	size_t nch = 0, nhosts = 0, nfail = 0;
+	struct sbuf names, failed;
+
+	if (c->dirty_ini || c->nuch > 0 || c->nudel > 0 || c->saves != j->push_saves) {
+		con_status(c, true, "the profile changed while the plan ran: nothing pushed "
+		    "(save, then P plans and asks again)");
+		return;
+	}
+	sb_init(&names);
+	sb_init(&failed);
+	for (size_t i = 0; i < j->nhosts; i++) {
+		const struct hostrow *h = &j->hosts[i];
+
+		if (h->exit == 1 && h->nchanges > 0) {
+			sb_addf(&names, "%s%s", nhosts ? ", " : "", h->name);
+			nch += h->nchanges;
+			nhosts++;
+		} else if (h->exit != 0) {
+			sb_addf(&failed, "%s%s", nfail ? ", " : "", h->name);
+			nfail++;
+		}
+	}
+	if (nfail > 0)
+		con_status(c, true, "nothing pushed: the plan failed on %zu host%s (%s); Enter "
+		    "on a host in Plan shows why", nfail, nfail == 1 ? "" : "s", failed.s);
+	else if (nch == 0)
+		con_status(c, false, "nothing to push: the plan found no change on %zu host%s",
+		    j->nhosts, j->nhosts == 1 ? "" : "s");
+	else if (c->confirm != CF_NONE || c->prompt != PR_NONE)
+		con_status(c, false, "plan done: %zu change%s on %zu host%s; P asks again",
+		    nch, nch == 1 ? "" : "s", nhosts, nhosts == 1 ? "" : "s");
+	else {
+		free(c->confirm_text);
+		c->confirm_text = xasprintf("apply %zu change%s on %zu host%s (%s)%s? [y] push  "
+		    "[n/Esc] cancel  (Enter on a host in Plan shows its diff after n)", nch,
+		    nch == 1 ? "" : "s", nhosts, nhosts == 1 ? "" : "s", names.s,
+		    j->nhosts > nhosts ? "; the others have nothing to change" : "");
+		c->confirm = CF_PUSH;
+		c->confirm_arg = 0;
+	}
+	sb_free(&names);
+	sb_free(&failed);
+}
+
+/* P: a plan first; its end asks the push question with the counts (push_question). */
+void
+jobs_push_plan(struct console *c)
+{
+	struct jobs *j = c->jobs;
+
+	if (c->audit)
+		return;
+	start_push(c, PUSH_PLAN, false);
+	if (j->kind != J_PLAN)
+		return;		/* start_push said why */
+	j->push_after = true;
+	j->push_saves = c->saves;
+	con_status(c, false, "planning before the push: the question comes when the plan "
+	    "is done");
+}
+
 void
 jobs_push(struct console *c)
 {
@@ -436,7 +508,7 @@ probe_cb_post(const struct probe_result *r, void *arg)
 {
 	struct jobs *j = arg;
 
-	post(j, EV_PROBE, r->index, NULL, NULL, 0, probe_result_dup(r));
+	post(j, EV_PROBE, r->index, NULL, NULL, 0, 0, probe_result_dup(r));
 }
 
 static void *
@@ -453,7 +525,7 @@ test_thread(void *arg)
 	probe_run(j->pl, &o, probe_cb_post, j, &sum);
 	s = xasprintf("%zu tests: %zu ok, %zu warn, %zu fail in %.1f s", sum.n, sum.nok,
 	    sum.nwarn, sum.nfail, sum.wall);
-	post(j, EV_DONE, 0, s, NULL, 0, NULL);
+	post(j, EV_DONE, 0, s, NULL, 0, 0, NULL);
 	free(s);
 	return NULL;
 }
@@ -568,6 +640,7 @@ jobs_drain(struct console *c)
 				h->diff = e->diff;
 				e->diff = NULL;
 				h->exit = e->exit;
+				h->nchanges = e->nchanges;
 				h->done = true;
 				con_log(c, "%s %s: %s: %s", j->plan_kind == J_PUSH ? "push" :
 				    "plan", h->name, h->state, h->summary);
@@ -632,6 +705,9 @@ jobs_drain(struct console *c)
 				con_status(c, bad > 0, "%s", m);
 				free(m);
 			}
+			if (j->kind == J_PLAN && j->push_after)
+				push_question(c);
+			j->push_after = false;
 			job_finish(j);
 			break;
 		}
