@@ -441,29 +441,38 @@ push_question(struct console *c)
 		const struct hostrow *h = &j->hosts[i];
 
 		if (h->exit == 1 && h->nchanges > 0) {
-			sb_addf(&names, "%s%s", nhosts ? ", " : "", h->name);
+			if (nhosts < 5)
+				sb_addf(&names, "%s%s", nhosts ? ", " : "", h->name);
+			else if (nhosts == 5)
+				sb_add(&names, ", ...");
 			nch += h->nchanges;
 			nhosts++;
 		} else if (h->exit != 0) {
-			sb_addf(&failed, "%s%s", nfail ? ", " : "", h->name);
+			if (nfail < 5)
+				sb_addf(&failed, "%s%s", nfail ? ", " : "", h->name);
+			else if (nfail == 5)
+				sb_add(&failed, ", ...");
 			nfail++;
 		}
 	}
-	if (nfail > 0)
-		con_status(c, true, "nothing pushed: the plan failed on %zu host%s (%s); Enter "
-		    "on a host in Plan shows why", nfail, nfail == 1 ? "" : "s", failed.s);
-	else if (nch == 0)
-		con_status(c, false, "nothing to push: the plan found no change on %zu host%s",
-		    j->nhosts, j->nhosts == 1 ? "" : "s");
-	else if (c->confirm != CF_NONE || c->prompt != PR_NONE)
+	if (c->confirm != CF_NONE || c->prompt != PR_NONE) {
 		con_status(c, false, "plan done: %zu change%s on %zu host%s; P asks again",
 		    nch, nch == 1 ? "" : "s", nhosts, nhosts == 1 ? "" : "s");
-	else {
+	} else {
+		char *fail = nfail == 0 ? xstrdup("") : xasprintf("; the plan failed on %zu "
+		    "(%s)", nfail, failed.s);
+
 		free(c->confirm_text);
-		c->confirm_text = xasprintf("apply %zu change%s on %zu host%s (%s)%s? [y] push  "
-		    "[n/Esc] cancel  (Enter on a host in Plan shows its diff after n)", nch,
-		    nch == 1 ? "" : "s", nhosts, nhosts == 1 ? "" : "s", names.s,
-		    j->nhosts > nhosts ? "; the others have nothing to change" : "");
+		if (nch == 0)	/* the admin decides: the push checks each host again */
+			c->confirm_text = xasprintf("the plan found no change on %zu host%s%s: "
+			    "push anyway? [y] push  [n/Esc] cancel", j->nhosts - nfail,
+			    j->nhosts - nfail == 1 ? "" : "s", fail);
+		else
+			c->confirm_text = xasprintf("apply %zu change%s on %zu host%s (%s)%s? "
+			    "[y] push  [n/Esc] cancel",
+			    nch, nch == 1 ? "" : "s", nhosts, nhosts == 1 ? "" : "s", names.s,
+			    fail);
+		free(fail);
 		c->confirm = CF_PUSH;
 		c->confirm_arg = 0;
 	}

@@ -47,7 +47,7 @@ keys_inert() {
 	tui_keys q
 	tui_wait 'EXIT=0' || return 1
 	[ "$(sha256sum "$P" "$TUI_DIR/demo-users.csv")" = "$before" ] || return 1
-	[ ! -e "$P.bak" ]
+	[ ! -e "$P.bak.1" ]
 }
 check "--audit: e, Enter, a, d, x, X, w and P change nothing, p plans read-only (hashes unchanged)" keys_inert
 
