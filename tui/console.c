@@ -369,6 +369,10 @@ draw_help(struct console *c, int y, int h)
 	text_add(t, "Users from the CSV are saved to the CSV (only changed lines; d removes "
 	    "exactly the user's row, D every filtered user's), users from [user] sections "
 	    "to the profile.");
+	text_add(t, "Saving: w shows the diff of the profile (and of the users CSV) and asks; "
+	    "y writes, n keeps the changes unsaved. The previous version goes to "
+	    "PROFILE.bak.1 (.bak.2 .. .bak.10 older). u undoes one edit at a time back to "
+	    "the last save.");
 	if (tty_mouse())
 		text_add(t, "Mouse: navigation only (it never edits, saves or pushes). To "
 		    "select text, hold Shift while dragging (xterm, GNOME Terminal, Konsole, "

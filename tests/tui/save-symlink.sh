@@ -60,6 +60,10 @@ profile_save() {
 		{ echo "  the old inode was written in place (not a rename)" >&2; return 1; }
 	cmp -s "$TUI_DIR/site.ini.bak.1" "$TUI_DIR/orig.ini" ||
 		{ echo "  site.ini.bak is not the previous version" >&2; return 1; }
+	# the numbered backup sits beside the link, a regular file no wider than the target
+	[ -f "$TUI_DIR/site.ini.bak.1" ] && [ ! -L "$TUI_DIR/site.ini.bak.1" ] &&
+	    [ "$(stat -c %a "$TUI_DIR/site.ini.bak.1")" = 640 ] && [ ! -e "$REAL/site.ini.bak.1" ] ||
+		{ echo "  site.ini.bak.1: $(stat -c %a "$TUI_DIR/site.ini.bak.1" 2>&1)" >&2; return 1; }
 	[ -z "$(find "$TUI_DIR" "$REAL" -name '*.mxdeck-tmp.*')" ] ||
 		{ echo "  a temporary file was left" >&2; return 1; }
 }
@@ -84,7 +88,8 @@ csv_save() {
 		{ echo "  the CSV's target was not written" >&2; return 1; }
 	[ "$(diff "$TUI_DIR/orig.csv" "$REAL/users.csv" | grep -c '^[<>] bob@')" -eq 2 ] ||
 		{ echo "  bob's line did not change (or more did)" >&2; return 1; }
-	cmp -s "$TUI_DIR/users.csv.bak.1" "$TUI_DIR/orig.csv"
+	cmp -s "$TUI_DIR/users.csv.bak.1" "$TUI_DIR/orig.csv" &&
+	    [ "$(stat -c %a "$TUI_DIR/users.csv.bak.1")" = 604 ] && [ ! -e "$REAL/users.csv.bak.1" ]
 }
 check "users CSV symlink: the toggle is saved into the target, the link stays, mode and owner kept" csv_save
 
