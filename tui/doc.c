@@ -17,7 +17,14 @@
  * after every reload, see doc_apply_pending) and, on save, cuts exactly its record out
  * of the CSV: every other byte stays, whatever the layout (Get-CASMailbox exports with
  * #TYPE, ';' or tab separators, CRLF, UTF-8 or UTF-16 with a byte order mark). Both
- * files are written atomically with a .bak of the previous version. */
+ * files are written atomically; the previous version goes to FILE.bak.1 (older ones
+ * up to FILE.bak.10, backup_rotate). doc_save_diff shows first what a save writes.
+ *
+ * Undo: every change of the document goes through doc_commit, doc_user_set or
+ * doc_delete_csv_users, which keep the state before it (the document's text and the
+ * pending CSV deletions and toggles) once per key; doc_undo loads that text again and
+ * re-applies those pending changes to the users read from the CSV, which does not
+ * change on disk before a save. A save clears the steps. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -551,9 +558,15 @@ doc_save(struct console *c, char **cause)
 		return -1;
 	}
 	if (c->dirty_ini) {
+		size_t len;
+
 		if (ini_save(&c->site->ini, c->site->path, cause) == -1)
 			return -1;
 		c->dirty_ini = false;
+		/* the file holds this text now, even if the CSV's save fails below: an
+		 * undo then compares with it */
+		free(c->saved_ini);
+		c->saved_ini = ini_serialize(&c->site->ini, &len);
 	}
 	if (c->nuch > 0 || c->nudel > 0) {
 		if (csv_save(c, cause) == -1)

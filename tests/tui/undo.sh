@@ -95,7 +95,8 @@ check "u undoes edit, toggles, deletes one by one; the save then writes exactly 
 
 undo_all_bytes() {
 	# edit, toggle, delete, then u three times: nothing left to save, both files as
-	# they were byte for byte (also after w and q)
+	# they were byte for byte (also after w and q); then a header-rule edit and a
+	# set-all, undone the same way
 	tui_demo_restore
 	rm -f "$P".bak.* "$CSV".bak.*
 	tui_start 100 30 "$P"
@@ -115,6 +116,24 @@ undo_all_bytes() {
 	tui_wait 'undid: \[vhost "mail\.example\.org"\] changed \(0 more to undo; the profile is as saved\)' || return 1
 	tui_wait 'Users: 4 of 4 shown' || return 1
 	tui_lacks 'modified: w saves' || return 1
+	tui_keys 5 e
+	tui_wait 'Edit \[header-rules "privacy"\]' || return 1
+	tui_keys Down Down Down Down C-u
+	tui_text '/^X-Mailer:/ REPLACE X-Mailer: none'
+	tui_keys Enter
+	tui_wait '\[header-rules "privacy"\] changed' || return 1
+	tui_keys 7 X
+	tui_wait 'Set which protocol for all 4 filtered users' || return 1
+	tui_keys e
+	tui_wait 'ews for all 4 filtered users' || return 1
+	tui_keys -
+	tui_wait 'ews off for [0-9]+ users?' || return 1
+	tui_keys u
+	tui_wait 'undid: ews off for [0-9]+ users? \([0-9]+ already were\) \(1 more to undo\)' || return 1
+	tui_keys u
+	tui_wait 'undid: \[header-rules "privacy"\] changed \(0 more to undo; the profile is as saved\)' || return 1
+	tui_wait 'Users: 4 of 4 shown' || return 1
+	tui_lacks 'modified: w saves' || return 1
 	tui_keys u
 	tui_wait 'nothing to undo' || return 1
 	tui_keys w
@@ -124,7 +143,7 @@ undo_all_bytes() {
 	cmp -s "$P" "$TUI_DIR/orig.ini" && cmp -s "$CSV" "$TUI_DIR/orig.csv" &&
 	    [ ! -e "$P.bak.1" ] && [ ! -e "$CSV.bak.1" ]
 }
-check "edit, toggle, delete, u x3: the profile and the CSV are byte-identical, nothing to save" undo_all_bytes
+check "edit, toggle, delete, u x3 (and a header-rule edit, a set-all): files byte-identical, nothing to save" undo_all_bytes
 
 save_refused() {
 	tui_demo_restore
