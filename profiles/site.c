@@ -15,9 +15,6 @@
 const char *const proto_names[PROTO_COUNT] = {
 	"imap", "pop3", "smtp", "activesync", "mapi", "owa", "ews",
 };
-const char *const role_names[ROLE_COUNT] = {
-	"postfix", "dovecot", "apache", "nginx", "autodiscover", "dns", "exchange",
-};
 const char *const service_names[SVC_COUNT] = {
 	"owa", "oma", "ecp", "ews", "oab", "autodiscover", "activesync", "rpc", "mapi",
 };
@@ -383,12 +380,12 @@ host_defaults(struct host *h)
 {
 	h->port = 22;
 	h->user = xstrdup("root");
-	h->postfix_dir = xstrdup("/etc/postfix");
-	h->dovecot_dir = xstrdup("/etc/dovecot");
-	h->apache_dir = xstrdup("/etc/apache2");
-	h->nginx_dir = xstrdup("/etc/nginx");
-	h->www_dir = xstrdup("/var/www/mxdeck");
-	h->state_dir = xstrdup("/var/lib/mxdeck");
+	for (size_t i = 0; i < ROLE_COUNT; i++) {
+		char **dir = (char **)(void *)((char *)h + roles[i].dir_off);
+
+		if (*dir == NULL)
+			*dir = xstrdup(roles[i].dir_default);
+	}
 	h->keep_backups = 10;
 	h->php_fpm_socket = xstrdup("/run/php/php8.2-fpm.sock");
 	h->postfix_queue_dir = xstrdup("/var/spool/postfix");
@@ -472,24 +469,23 @@ key_host(struct parser *P, const char *key, const char *value, int line)
 			set_str(&h->identity, value);
 	} else if (strcmp(key, "roles") == 0) {
 		struct strv w = { 0 };
+		struct sbuf list;
 
+		sb_init(&list);
+		role_list(&list);
 		strv_split_words(&w, value);
 		if (w.n == 0)
-			err(P, line, "'roles' needs at least one of: postfix dovecot apache "
-			    "nginx autodiscover dns exchange");
+			err(P, line, "'roles' needs at least one of: %s", list.s);
 		for (size_t i = 0; i < w.n; i++) {
-			int r = -1;
+			const struct role_def *r = role_by_name(w.v[i]);
 
-			for (int j = 0; j < ROLE_COUNT; j++)
-				if (str_ieq(w.v[i], role_names[j]))
-					r = j;
-			if (r == -1)
-				err(P, line, "unknown role '%s'; roles are postfix dovecot apache "
-				    "nginx autodiscover dns exchange", w.v[i]);
+			if (r == NULL)
+				err(P, line, "unknown role '%s'; roles are %s", w.v[i], list.s);
 			else
-				h->roles |= 1u << r;
+				h->roles |= r->bit;
 		}
 		strv_free(&w);
+		sb_free(&list);
 	} else if (strcmp(key, "postfix_dir") == 0)
 		set_dir(P, h, &h->postfix_dir, key, value, line);
 	else if (strcmp(key, "dovecot_dir") == 0)
@@ -1030,9 +1026,14 @@ finish(struct parser *P)
 		if (h->address == NULL)
 			err(P, h->line, "[host \"%s\"] needs address = (a name, an IP, or local)",
 			    h->name);
-		if (h->roles == 0)
-			err(P, h->line, "[host \"%s\"] needs roles = (postfix dovecot apache "
-			    "nginx autodiscover dns exchange)", h->name);
+		if (h->roles == 0) {
+			struct sbuf list;
+
+			sb_init(&list);
+			role_list(&list);
+			err(P, h->line, "[host \"%s\"] needs roles = (%s)", h->name, list.s);
+			sb_free(&list);
+		}
 		for (size_t j = 0; j < nitems(dirs); j++) {
 			if ((*dirs[j])[0] == '/')
 				continue;

@@ -12,6 +12,7 @@
 
 #include "diag.h"
 #include "ini.h"
+#include "roles.h"
 #include "util.h"
 
 /* Per-user protocols, in the column order of the users CSV. */
@@ -23,15 +24,6 @@ enum proto {
 #define PROTO_ALL	((1u << PROTO_COUNT) - 1)
 extern const char *const proto_names[PROTO_COUNT];	/* "imap", "pop3", ... */
 int proto_from_name(const char *name);			/* -1 if unknown */
-
-/* Host roles. */
-enum role {
-	ROLE_POSTFIX = 1 << 0, ROLE_DOVECOT = 1 << 1, ROLE_APACHE = 1 << 2,
-	ROLE_NGINX = 1 << 3, ROLE_AUTODISCOVER = 1 << 4, ROLE_DNS = 1 << 5,
-	ROLE_EXCHANGE = 1 << 6,
-};
-#define ROLE_COUNT 7
-extern const char *const role_names[ROLE_COUNT];	/* bit i <-> role_names[i] */
 
 /* Exchange services proxied by a vhost. */
 enum service {

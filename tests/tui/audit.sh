@@ -37,9 +37,11 @@ keys_inert() {
 	tui_wait "'X' is not a key here" || return 1
 	tui_keys w
 	tui_wait "'w' is not a key here" || return 1
+	tui_keys u
+	tui_wait "'u' is not a key here" || return 1
 	tui_keys P
 	tui_wait "'P' is not a key here" || return 1
-	tui_lacks 'Edit \[|Push .* now\?' || return 1
+	tui_lacks 'Edit \[|Push .* now\?|apply [0-9]+ change|planning before the push' || return 1
 	# the plan is allowed: it runs the read-only audit path
 	tui_keys p
 	tui_wait 'Audit plan started' || return 1
