@@ -791,6 +791,15 @@ struct undostep {
 };
 
 #define UNDO_MAX	200	/* steps kept; the oldest go first */
+/* ... and fewer when they hold many pending user changes: a set-all over 100k CSV users
+ * copies 100k of them into every later step. The newest step is always kept. */
+#define UNDO_USERS_MAX	1000000
+
+static size_t
+undo_users(const struct undostep *u)
+{
+	return u->nuch + u->nudel;
+}
 
 static void
 undo_step_free(struct undostep *u)
@@ -838,6 +847,39 @@ doc_undo_free(struct console *c)
 	c->saved_ini = NULL;
 }
 
+/* One pending toggle per user, the last one (doc_user_set appends one per change, so a
+ * set-all repeated over 100k CSV users would grow the list, and every undo step that
+ * copies it, by 100k each time). Each entry holds the user's final protocols, so
+ * keeping the last is the same state. */
+static void
+uch_compact(struct console *c)
+{
+	struct site *s = c->site;
+	unsigned char *seen;
+	size_t k;
+
+	if (c->nuch < 2)
+		return;
+	seen = xcalloc(s->nusers + 1, 1);
+	for (size_t i = c->nuch; i-- > 0;) {
+		const struct user *u = site_find_user(s, c->uch[i].email);
+
+		if (u == NULL)
+			continue;	/* kept as it is */
+		if (seen[u - s->users]) {
+			free(c->uch[i].email);
+			c->uch[i].email = NULL;
+		} else
+			seen[u - s->users] = 1;
+	}
+	free(seen);
+	k = 0;
+	for (size_t i = 0; i < c->nuch; i++)
+		if (c->uch[i].email != NULL)
+			c->uch[k++] = c->uch[i];
+	c->nuch = k;
+}
+
 /* Called by every change of the document before it changes: the first change a key
  * makes keeps the state before it; the others of the same key add nothing. */
 static void
@@ -847,6 +889,7 @@ undo_save(struct console *c)
 
 	if (c->nundo > 0 && c->undo[c->nundo - 1]->seq == c->undo_seq)
 		return;
+	uch_compact(c);
 	if (c->nundo == UNDO_MAX) {
 		undo_step_free(c->undo[0]);
 		memmove(c->undo, c->undo + 1, (c->nundo - 1) * sizeof *c->undo);
@@ -873,6 +916,20 @@ undo_save(struct console *c)
 	}
 	xgrow(&c->undo, &c->undocap, c->nundo + 1, sizeof *c->undo);
 	c->undo[c->nundo++] = u;
+	{
+		size_t total = 0, drop = 0;
+
+		for (size_t i = 0; i < c->nundo; i++)
+			total += undo_users(c->undo[i]);
+		while (total > UNDO_USERS_MAX && drop + 1 < c->nundo) {
+			total -= undo_users(c->undo[drop]);
+			undo_step_free(c->undo[drop++]);
+		}
+		if (drop > 0) {
+			memmove(c->undo, c->undo + drop, (c->nundo - drop) * sizeof *c->undo);
+			c->nundo -= drop;
+		}
+	}
 }
 
 /* The status line of the key that made the step, without the "not saved yet" tail. */
