@@ -188,6 +188,46 @@ save_refused() {
 }
 check "w shows the unified diff of the profile and the CSV; n and Esc write nothing; y saves" save_refused
 
+set_all_big() {
+	# 100k CSV users: three set-alls undone one by one; two undone leave the first,
+	# which the save writes (exactly the users whose owa was on), the rest undone
+	# leaves nothing to save
+	local big=$TUI_DIR/big.csv n
+	tui_demo_restore
+	rm -f "$P".bak.* "$CSV".bak.*
+	awk 'BEGIN { print "email,imap,pop3,smtp,activesync,mapi,owa,ews";
+		for (i = 1; i <= 100000; i++) printf "user%06d@example.org,1,1,1,1,1,%d,1\n", i, i % 2 }' > "$big"
+	cp "$big" "$TUI_DIR/big.orig.csv"
+	sed -i 's/^file = demo-users.csv/file = big.csv/' "$P"
+	cp "$P" "$TUI_DIR/big.ini"
+	tui_start 100 30 "$P"
+	tui_wait '7 Users +100k' 20 || return 1
+	tui_keys 7 /
+	tui_wait 'filter users' || return 1
+	tui_text 'user'
+	tui_keys Enter
+	tui_wait 'Users: 100000 of 100001 shown' 10 || return 1
+	tui_keys X o -
+	tui_wait 'owa off for 50000 users \(50000 already were\)' 20 || return 1
+	tui_keys X o +
+	tui_wait 'owa on for 100000 users' 20 || return 1
+	tui_keys X o -
+	tui_wait 'owa off for 100000 users' 20 || return 1
+	tui_keys u
+	tui_wait 'undid: owa off for 100000 users \(0 already were\) \(2 more' 20 || return 1
+	tui_keys u
+	tui_wait 'undid: owa on for 100000 users \(0 already were\) \(1 more' 20 || return 1
+	tui_save || return 1
+	tui_wait 'saved [^ ]*big\.csv \(previous version' 20 || return 1
+	n=$(diff "$TUI_DIR/big.orig.csv" "$big" | grep -c '^> ' || true)
+	[ "$n" = 50000 ] || { echo "  $n lines changed, want 50000" >&2; return 1; }
+	[ -z "$(diff "$TUI_DIR/big.orig.csv" "$big" | grep '^> ' | grep -v ',1,1,1,1,1,0,1$')" ] || return 1
+	cmp -s "$P" "$TUI_DIR/big.ini" && cmp -s "$big.bak.1" "$TUI_DIR/big.orig.csv" || return 1
+	tui_keys q
+	tui_wait 'EXIT=0'
+}
+check "100k CSV users: three set-alls, u twice, w writes exactly the first one" set_all_big
+
 backups() {
 	local i m
 	tui_demo_restore
