@@ -264,3 +264,11 @@ mxa apply --yes "$lab/none.ini" >"$lab/a7" 2>&1 || rc=$?
 grep -q "matches the published TLSA records of host h1 (or none are published)" "$lab/a7" ||
 	{ cat "$lab/a7"; die "no TLSA: gate note"; }
 ok "no TLSA published (absence DNSSEC-proven): the certificate change proceeds"
+
+# lint: a next key without a certificate is published nowhere
+printf '[site]\nname = x\ndomain = lab.test\n\n[tls]\nnext_key = %s\n\n%s\n' "$K/new.key" \
+    "$hostsec" >"$lab/lint.ini"
+o=$("$MXDECK" lint "$lab/lint.ini" 2>&1 || true)
+case $o in *"lint.ini:6: warning: [tls] next_key is set but certificate is not"*) ;;
+	*) die "lint next_key without certificate: $o" ;; esac
+ok "lint warns about [tls] next_key without a certificate (FILE:LINE)"
