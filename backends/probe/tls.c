@@ -811,8 +811,9 @@ ee_names(const struct tlsa_rec *t, X509 *leaf)
 }
 
 /* RFC 7671 section 8.1: a DANE-EE server should publish its next key before it
- * switches. Another usable DANE-EE record beside the served key's: rollover ready;
- * none while the certificate expires within 30 days: warn. */
+ * switches. Another usable DANE-EE record beside the served key's: a warning that the
+ * rollover is ready and waits for its second half (switch the key, then drop the old
+ * record); none while the certificate expires within 30 days: warn. */
 static void
 rollover_check(struct presult *r, const char *qname, const struct tlsa_set *ts,
     const struct dane_cfg *dc, X509 *leaf)
@@ -831,9 +832,10 @@ rollover_check(struct presult *r, const char *qname, const struct tlsa_set *ts,
 	}
 	if (other > 0) {
 		h = hex(ts->v[first].data, ts->v[first].len);
-		pr_note(r, PROBE_OK, "%s: next key published, rollover ready: TLSA %d %d %d "
-		    "%.16s... names a key other than the served one (RFC 7671 section 8.1)%s",
-		    qname, ts->v[first].usage, ts->v[first].selector, ts->v[first].mtype, h,
+		pr_note(r, PROBE_WARN, "%s: next key published, rollover ready: TLSA %d %d %d "
+		    "%.16s... names a key other than the served one (RFC 7671 section 8.1)%s; "
+		    "finish it: point [tls] certificate/key at the next key, apply, then drop "
+		    "next_key so the old record goes", qname, ts->v[first].usage, ts->v[first].selector, ts->v[first].mtype, h,
 		    other > 1 ? " (and more)" : "");
 		free(h);
 		pr_sumadd(r, "next key published, rollover ready");
