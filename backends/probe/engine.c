@@ -36,7 +36,7 @@ static const struct {
 } kind_names[] = {
 	{ "dns", PROBE_K_DNS }, { "tls", PROBE_K_TLS }, { "tlsver", PROBE_K_TLSVER },
 	{ "dane", PROBE_K_DANE }, { "smtp", PROBE_K_SMTP }, { "http", PROBE_K_HTTP },
-	{ "all", PROBE_K_ALL },
+	{ "login", PROBE_K_LOGIN }, { "all", PROBE_K_ALL },
 };
 
 int
@@ -54,7 +54,7 @@ probe_kinds_parse(const char *s, unsigned *kinds, char **cause)
 		}
 		if (j == nitems(kind_names)) {
 			*cause = xasprintf("unknown probe kind \"%s\" (dns tls tlsver dane "
-			    "smtp http all)", w.v[i]);
+			    "smtp http login all)", w.v[i]);
 			strv_free(&w);
 			return (-1);
 		}
@@ -277,11 +277,23 @@ probe_result_json(const struct probe_result *r)
 	/* A stable check id: the same check of the same profile has the same id in every
 	 * run and in test and audit alike. */
 	sb_init(&id);
-	sb_addf(&id, "%s/%s/%s/%s", r->kind, r->name, r->host != NULL ? r->host : "site",
-	    r->target);
-	for (char *p = id.s; *p != '\0'; p++)
-		if (*p == ' ')
-			*p = '-';
+	if (strcmp(r->kind, "login") == 0) {
+		/* login/USER/PROTO/WHERE: the host, or the vhost for the web protocols */
+		const char *where = r->host != NULL ? r->host : r->target;
+
+		if (strncmp(where, "https://", 8) == 0)
+			where += 8;
+		sb_addf(&id, "login/%s/%s", r->name, where);
+		for (char *p = id.s; *p != '\0'; p++)
+			if (*p == ' ')
+				*p = '/';
+	} else {
+		sb_addf(&id, "%s/%s/%s/%s", r->kind, r->name, r->host != NULL ? r->host :
+		    "site", r->target);
+		for (char *p = id.s; *p != '\0'; p++)
+			if (*p == ' ')
+				*p = '-';
+	}
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	sb_init(&b);
@@ -341,6 +353,7 @@ struct probe_list {
 	const struct site *site;
 	struct probe **v;
 	size_t	 n, cap;
+	struct login_creds *creds;	/* the login probes' passwords (login.c) */
 };
 
 static struct probe *
@@ -359,6 +372,13 @@ add_probe(struct probe_list *pl, unsigned kind, const char *kindname, probe_fn r
 	xgrow(&pl->v, &pl->cap, pl->n + 1, sizeof *pl->v);
 	pl->v[pl->n++] = p;
 	return (p);
+}
+
+struct probe *
+probe_list_add(struct probe_list *pl, unsigned kind, const char *kindname, probe_fn run,
+    const struct host *h, char *name, char *target)
+{
+	return (add_probe(pl, kind, kindname, run, h, name, target));
 }
 
 static void
@@ -438,7 +458,7 @@ svc_policy(const struct site *site, int svc, const struct vhost *vh, unsigned *m
 }
 
 /* Names a certificate on this service may carry. */
-static void
+void
 svc_names(const struct site *site, const struct host *h, int svc, struct strv *names)
 {
 	const struct endpoint *ep;
@@ -677,6 +697,11 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
 		if (host_wanted(&site->hosts[i], opts))
 			build_host(pl, site, &site->hosts[i], kinds);
 	}
+	if ((kinds & PROBE_K_LOGIN) && login_build(pl, site, opts != NULL ? opts->hosts :
+	    NULL, &pl->creds, cause) != 0) {
+		probe_list_free(pl);
+		return (-1);
+	}
 	*plp = pl;
 	return (0);
 }
@@ -715,6 +740,8 @@ probe_list_free(struct probe_list *pl)
 	for (i = 0; i < pl->n; i++)
 		probe_free(pl->v[i]);
 	free(pl->v);
+	login_creds_free(pl->creds);
+	free(pl->creds);
 	free(pl);
 }
 

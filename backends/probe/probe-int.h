@@ -85,6 +85,9 @@ struct probe {
 	char	*domain;	/* DNS/HTTP: the domain in question */
 	const struct autodiscover *ad;
 	int	 variant;	/* http: which check (autodiscover: enum ad_step) */
+	const struct login_cred *cred;	/* login: whose credentials */
+	int	 proto;		/* login: enum proto */
+	const struct vhost *vhost;	/* login over https: the vhost */
 };
 
 /* The Autodiscover lookup steps, in Outlook's order. */
@@ -175,6 +178,8 @@ int conn_wait(struct conn *c, bool write, const char *what, char **cause);
 int conn_write(struct conn *c, const char *s, size_t n, char **cause);
 int conn_printf(struct conn *c, char **cause, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* One text line from the server (no line end; caller frees). */
+int conn_read_line(struct conn *c, char **line, char **cause);
 /* Start TLS on the connected socket; ssl configured by the caller. */
 int conn_tls(struct conn *c, SSL *ssl, char **cause);
 void conn_close(struct conn *c);
@@ -220,6 +225,30 @@ int dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
  * 6698. */
 const char *dane_unusable(int usage, int selector, int mtype, size_t len, bool smtp);
 
+/* engine.c: the names a certificate of host h on service svc may carry. */
+void svc_names(const struct site *site, const struct host *h, int svc,
+    struct strv *names);
+
+/* http.c: one HTTPS request METHOD https://name/path (connected as the other HTTP
+ * probes are) with HTTP Basic credentials, never following a redirect; libcurl verifies
+ * the certificate and the name, so the credentials never leave unverified or in clear.
+ * 0 with *status (the HTTP status), -1 + *cause when no answer came. */
+int http_basic_request(struct probe *p, struct presult *r, const char *name,
+    const char *method, const char *path, const char *user, const char *pass,
+    long *status, char **cause);
+
+/* engine.c: add a probe to the list (name and target are taken). */
+struct probe *probe_list_add(struct probe_list *pl, unsigned kind, const char *kindname,
+    probe_fn run, const struct host *h, char *name, char *target);
+
+/* login.c: the login probes of [tests] credentials (none without it): one per user in
+ * the file x protocol x host (imap pop3 smtp on each Dovecot/Postfix host in hosts, or
+ * every host when hosts is NULL or empty) or vhost (activesync ews owa, without a host
+ * filter). *creds (owned by the list) holds the passwords; -1 + *cause when the file
+ * is refused. */
+int login_build(struct probe_list *pl, const struct site *site, const struct strv *hosts,
+    struct login_creds **creds, char **cause);
+
 /* The probes. */
 void probe_tls_run(struct probe *p, struct presult *r);
 void probe_tlsver_run(struct probe *p, struct presult *r);
@@ -234,5 +263,6 @@ void probe_dns_tlsa_run(struct probe *p, struct presult *r);
 void probe_http_autodiscover_run(struct probe *p, struct presult *r);
 void probe_http_activesync_run(struct probe *p, struct presult *r);
 void probe_http_owa_run(struct probe *p, struct presult *r);
+void probe_login_run(struct probe *p, struct presult *r);
 
 #endif

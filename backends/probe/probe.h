@@ -43,9 +43,11 @@ enum {
 					 * verified by OpenSSL; RFC 7672 on SMTP ports */
 	PROBE_K_SMTP = 1 << 4,		/* open relay, AUTH before STARTTLS, postmaster@ */
 	PROBE_K_HTTP = 1 << 5,		/* Autodiscover, ActiveSync OPTIONS, OWA */
-	PROBE_K_ALL = (1 << 6) - 1,
+	PROBE_K_LOGIN = 1 << 6,		/* per-user logins ([tests] credentials) vs the
+					 * protocols each user is declared to have */
+	PROBE_K_ALL = (1 << 7) - 1,
 };
-/* Parse "tls,dns" (names: dns tls tlsver dane smtp http all); -1 + *cause. */
+/* Parse "tls,dns" (names: dns tls tlsver dane smtp http login all); -1 + *cause. */
 int probe_kinds_parse(const char *s, unsigned *kinds, char **cause);
 
 /* A certificate the server sent (tls probes), as fields; leaf first. */
@@ -117,8 +119,30 @@ void probe_summary_json(struct sbuf *b, const struct probe_summary *s);
 
 struct probe_list;
 
+/* [tests] credentials: the test users' passwords (backends/probe/login.c). The file
+ * must be a regular file owned by the invoking user with no group/other permission
+ * bits (0600 or 0400); lines are "address:password" (blank lines and lines starting
+ * with '#' skipped), every address a user of the profile. The passwords stay in this
+ * memory only (wiped by login_creds_free); no message ever quotes a line. */
+struct login_cred {
+	char	*address;
+	char	*password;
+	int	 line;
+};
+struct login_creds {
+	char	*path;
+	struct login_cred *v;
+	size_t	 n;
+};
+/* 0 with *out filled; -1 + *cause (one "FILE: ..." or "FILE:LINE: ..." line per
+ * problem, each saying what to do), *out then empty. */
+int login_creds_load(const char *path, const struct site *site, struct login_creds *out,
+    char **cause);
+void login_creds_free(struct login_creds *c);
+
 /* Build the probes for site. Fails (-1, *cause) when a --host filter names a host the
- * profile does not have. The list keeps pointers into site: keep site alive. */
+ * profile does not have, or when [tests] credentials is set (and login probes are
+ * wanted) but the file is refused (login_creds_load). The list keeps pointers into site: keep site alive. */
 int probe_list_build(const struct site *site, const struct probe_opts *opts,
     struct probe_list **plp, char **cause);
 size_t probe_list_count(const struct probe_list *pl);
