@@ -76,7 +76,9 @@ host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_storage 
 		const struct host *h = &site->hosts[i];
 
 		for (j = 0; j < h->nprobe_ports; j++) {
-			if (strcmp(h->probe_ports[j].service, service) != 0)
+			/* service:off on a host that shares the address is not it */
+			if (strcmp(h->probe_ports[j].service, service) != 0 ||
+			    h->probe_ports[j].port <= 0)
 				continue;
 			if (net_host_addrs(p->ctx, h, r->deadline, &ha, &cause) != 0) {
 				free(cause);
