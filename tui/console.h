@@ -322,5 +322,9 @@ bool	jobs_running(const struct console *c);	/* any job runs */
 void	jobs_draw(struct console *c, enum section sec, int y, int x, int h, int w);
 void	jobs_key(struct console *c, enum section sec, enum action a, int h);
 size_t	jobs_count(const struct console *c, enum section sec);
+/* The last test run's login verdict for user x protocol (the worst over its hosts):
+ * -2 not tested, -1 pending, else enum probe_status. */
+int	jobs_login_status(const struct console *c, const char *email, int proto);
+bool	jobs_have_logins(const struct console *c);	/* the last run had login probes */
 
 #endif

@@ -38,6 +38,10 @@
 #define CREDS_MAX_BYTES	(1024 * 1024)
 #define PASS_MAX	512
 #define HIDDEN		"<password not shown>"
+/* Each login attempt gets the probe timeout, but at least this long: a refusal is
+ * slow on purpose (Dovecot delays a failed login by 2 s, and its per-address penalty
+ * grows to 15 s), and a refusal that timed out would prove nothing. */
+#define LEG_MIN_SECONDS	20.0
 
 /* ---- the credentials file ---- */
 
@@ -871,6 +875,17 @@ judge(struct leg *l, struct tally *t, enum outcome o, const char *cause)
 	}
 }
 
+/* A fresh deadline for the next attempt, never past the run's. */
+static void
+leg_deadline(struct leg *l)
+{
+	const struct probe_ctx *ctx = l->p->ctx;
+	double t = ctx->timeout > LEG_MIN_SECONDS ? ctx->timeout : LEG_MIN_SECONDS;
+	double dl = mono_now() + t;
+
+	l->r->deadline = dl < ctx->run_deadline ? dl : ctx->run_deadline;
+}
+
 static void
 leg_init(struct leg *l, struct probe *p, struct presult *r)
 {
@@ -916,6 +931,7 @@ mail_leg(struct leg *l, struct tally *t, enum mail_leg which, int svc, int port)
 		[ML_SUB] = "STARTTLS + AUTH PLAIN", [ML_SMTPS] = "AUTH PLAIN",
 	};
 
+	leg_deadline(l);
 	strv_free(&l->names);
 	svc_names(l->p->ctx->site, l->p->host, svc, &l->names);
 	what = xasprintf("%s %s:%d %s", svc_infos[svc].name,
@@ -966,6 +982,7 @@ http_leg(struct leg *l, struct tally *t)
 		path = "/owa/";
 		break;
 	}
+	leg_deadline(l);
 	what = xasprintf("https://%s%s %s with Basic", vh->name, path, method);
 	l->what = what;
 	sb_addf(&l->log, "     C: %s %s (Authorization: Basic %s)\n", method, path, HIDDEN);
@@ -1034,10 +1051,12 @@ probe_login_run(struct probe *p, struct presult *r)
 	}
 	leg_free(&l);
 	if (t.bad > 0)
-		pr_summary(r, "%s %s: declared %s but %s in %d of %d attempts%s",
+		pr_summary(r, "%s %s: declared %s but %s %s %s%s (%d of %d attempts)%s",
 		    p->cred->address, proto_words[p->proto], on ? "on" : "off",
-		    on ? "refused" : "let in", t.bad, t.bad + t.allowed_ok + t.refused_ok,
-		    exchange_only(p->proto) ? " (only Exchange enforces this)" : "");
+		    exchange_only(p->proto) ? "Exchange" : "the gateway",
+		    on ? "refused" : "let", p->cred->address, on ? "" : " in", t.bad,
+		    t.bad + t.allowed_ok + t.refused_ok,
+		    exchange_only(p->proto) ? "; only Exchange enforces this" : "");
 	else if (t.errors > 0)
 		pr_summary(r, "%s %s: could not test %d of %d attempts", p->cred->address,
 		    proto_words[p->proto], t.errors, t.errors + t.allowed_ok + t.refused_ok +
