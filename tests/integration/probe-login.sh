@@ -17,12 +17,14 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/web-lab.sh"
-. "$ROOT/tests/lab/checks.sh"
-lab_need openssl ss postfix postconf dovecot doveadm nginx nsd /usr/bin/python3
+TUI_SRC=$ROOT
+. "$ROOT/tests/tui/lib/tmux.bash"
+. "$ROOT/tests/lab/checks.sh"	# after tmux.bash: its check() counts into checks_done
+lab_need openssl ss postfix postconf dovecot doveadm nginx nsd tmux /usr/bin/python3
 lab_init
 T=$LAB
 WEB_PIDFILES=("$LAB/nginx.pid")
-trap web_cleanup EXIT
+trap 'tui_cleanup; web_cleanup' EXIT
 lab_ca
 K=$LAB/pki
 
@@ -247,9 +249,6 @@ matrix() {
 	tui_wait 'carol@lab\.test +on +on +on +on +on +on +on' || return 1
 	tui_keys q
 }
-TUI_SRC=$ROOT
-. "$ROOT/tests/tui/lib/tmux.bash"
-trap 'tui_cleanup; web_cleanup' EXIT
 check "console: the Users view shows the login matrix after t" matrix
 tmux -S "$TUI_SOCK" kill-server 2>/dev/null || true
 
