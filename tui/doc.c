@@ -23,7 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tui/console.h"
+#include "tui/doc.h"
+#include "tui/view.h"
 
 void
 doc_copy(const struct console *c, struct ini *out)
@@ -547,42 +548,93 @@ doc_save(struct console *c, char **cause)
 }
 
 bool
-doc_section_in(enum section sec, const char *s)
+doc_section_in(const char *const *secs, const char *s)
 {
-	switch (sec) {
-	case SEC_SITE:
-		return strcmp(s, "site") == 0 || strcmp(s, "access") == 0 ||
-		    strcmp(s, "users") == 0 || strcmp(s, "connector") == 0;
-	case SEC_HOSTS:
-		return strcmp(s, "host") == 0;
-	case SEC_VHOSTS:
-		return strcmp(s, "vhost") == 0;
-	case SEC_AUTODISCOVER:
-		return strcmp(s, "autodiscover") == 0;
-	case SEC_HRULES:
-		return strcmp(s, "header-rules") == 0;
-	case SEC_TLS:
-		return strcmp(s, "tls") == 0;
-	default:
-		return false;
-	}
+	for (; secs != NULL && *secs != NULL; secs++)
+		if (strcmp(*secs, s) == 0)
+			return true;
+	return false;
 }
 
 void
-doc_entries(const struct console *c, enum section sec, struct entries *e)
+doc_entries(const struct console *c, const char *const *secs, struct entries *e)
 {
 	const struct ini *ini = &c->site->ini;
 
 	e->n = 0;
-	for (size_t i = 0; i < ini->n; i++) {
+	for (size_t i = 0; secs != NULL && i < ini->n; i++) {
 		const struct ini_line *l = &ini->line[i];
 
 		if (l->kind != INI_SECTION || l->section == NULL ||
-		    !doc_section_in(sec, l->section))
+		    !doc_section_in(secs, l->section))
 			continue;
 		xgrow(&e->v, &e->cap, e->n + 1, sizeof *e->v);
 		e->v[e->n++] = (long)i;
 	}
+}
+
+/* ---- the users filter ------------------------------------------------------ */
+
+struct ufilter {
+	struct strv words;	/* substrings of the address, all must match */
+	unsigned on, off;	/* protocols that must be on / off */
+};
+
+static void
+parse_filter(const char *text, struct ufilter *f)
+{
+	struct strv w = { 0 };
+
+	memset(f, 0, sizeof *f);
+	if (text == NULL)
+		return;
+	strv_split_words(&w, text);
+	for (size_t i = 0; i < w.n; i++) {
+		char *s = w.v[i], *sep = strpbrk(s, ":=");
+		int p;
+
+		if (sep != NULL) {
+			*sep = '\0';
+			if ((p = proto_from_name(s)) >= 0 || strcmp(s, "as") == 0) {
+				int b = parse_bool(sep + 1);
+
+				if (p < 0)
+					p = PROTO_ACTIVESYNC;
+				if (b == 1)
+					f->on |= PROTO_BIT(p);
+				else if (b == 0)
+					f->off |= PROTO_BIT(p);
+				continue;
+			}
+			*sep = ':';
+		}
+		strv_push(&f->words, s);
+	}
+	strv_free(&w);
+}
+
+void
+users_filter(struct console *c, const char *text)
+{
+	struct ufilter f;
+	const struct site *s = c->site;
+	char *keep = text != NULL ? xstrdup(text) : NULL;
+
+	free(c->ufilter);
+	c->ufilter = keep;
+	parse_filter(keep, &f);
+	xgrow(&c->uf, &c->ufcap, s->nusers + 1, sizeof *c->uf);
+	c->nuf = 0;
+	for (size_t i = 0; i < s->nusers; i++) {
+		const struct user *u = &s->users[i];
+		bool ok = (u->protos & f.on) == f.on && (u->protos & f.off) == 0;
+
+		for (size_t j = 0; ok && j < f.words.n; j++)
+			ok = str_icontains(u->email, f.words.v[j]) != NULL;
+		if (ok)
+			c->uf[c->nuf++] = (uint32_t)i;
+	}
+	strv_free(&f.words);
 }
 
 long

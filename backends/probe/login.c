@@ -43,6 +43,20 @@
  * grows to 15 s), and a refusal that timed out would prove nothing. */
 #define LEG_MIN_SECONDS	20.0
 
+/* What a login probe carries (struct probe data): its own copy of one credential,
+ * wiped when the list is freed, the protocol, and the host's ports for it. */
+struct login_probe {
+	struct login_cred cred;
+	int	 proto;			/* enum proto */
+	int	 port[SVCP_COUNT];	/* 0: not served */
+};
+
+static struct login_probe *
+ld(const struct probe *p)
+{
+	return (p->data);
+}
+
 /* ---- the credentials file ---- */
 
 static void
@@ -282,13 +296,13 @@ struct leg {
 static const char *
 user_of(const struct leg *l)
 {
-	return (l->p->cred->address);
+	return (ld(l->p)->cred.address);
 }
 
 static const char *
 pass_of(const struct leg *l)
 {
-	return (l->p->cred->password);
+	return (ld(l->p)->cred.password);
 }
 
 /* Server text into the log, with anything that would be a credential masked. */
@@ -829,9 +843,9 @@ static void
 judge(struct leg *l, struct tally *t, enum outcome o, const char *cause)
 {
 	const struct user *u = site_find_user(l->p->ctx->site, user_of(l));
-	bool on = u != NULL && (u->protos & PROTO_BIT(l->p->proto)) != 0;
-	const char *pw = proto_words[l->p->proto];
-	bool exch = exchange_only(l->p->proto);
+	bool on = u != NULL && (u->protos & PROTO_BIT(ld(l->p)->proto)) != 0;
+	const char *pw = proto_words[ld(l->p)->proto];
+	bool exch = exchange_only(ld(l->p)->proto);
 
 	switch (o) {
 	case OUT_ALLOWED:
@@ -855,7 +869,7 @@ judge(struct leg *l, struct tally *t, enum outcome o, const char *cause)
 			pr_note(l->r, exch ? PROBE_WARN : PROBE_FAIL, "%s: declared on but %s "
 			    "refused %s over %s (check the password on line %d of the "
 			    "credentials file too)%s", l->what, exch ? "Exchange" : "the gateway",
-			    user_of(l), pw, l->p->cred->line, exch ? "; only Exchange enforces "
+			    user_of(l), pw, ld(l->p)->cred.line, exch ? "; only Exchange enforces "
 			    "this" : "");
 		}
 		break;
@@ -962,13 +976,13 @@ mail_leg(struct leg *l, struct tally *t, enum mail_leg which, int svc, int port)
 static void
 http_leg(struct leg *l, struct tally *t)
 {
-	const struct vhost *vh = l->p->vhost;
+	const struct vhost *vh = l->p->vh;
 	const char *method, *path;
 	char *cause = NULL, *what;
 	long status = 0;
 	enum outcome o;
 
-	switch (l->p->proto) {
+	switch (ld(l->p)->proto) {
 	case PROTO_ACTIVESYNC:
 		method = "OPTIONS";
 		path = "/Microsoft-Server-ActiveSync";
@@ -1000,7 +1014,7 @@ http_leg(struct leg *l, struct tally *t)
 			cause = xasprintf("the backend %s does not answer (HTTP %ld from the "
 			    "proxy): only Exchange can show this", vh->backend != NULL ?
 			    vh->backend : "", status);
-		} else if (l->p->proto == PROTO_OWA && status >= 300 && status < 400) {
+		} else if (ld(l->p)->proto == PROTO_OWA && status >= 300 && status < 400) {
 			o = OUT_SKIPPED;
 			cause = xasprintf("HTTP %ld: OWA signs in with a form here, which Basic "
 			    "cannot prove", status);
@@ -1018,31 +1032,30 @@ http_leg(struct leg *l, struct tally *t)
 void
 probe_login_run(struct probe *p, struct presult *r)
 {
-	const struct user *u = site_find_user(p->ctx->site, p->cred->address);
-	bool on = u != NULL && (u->protos & PROTO_BIT(p->proto)) != 0;
+	const struct user *u = site_find_user(p->ctx->site, ld(p)->cred.address);
+	bool on = u != NULL && (u->protos & PROTO_BIT(ld(p)->proto)) != 0;
 	struct tally t = { 0 };
 	struct leg l;
 	int port;
 
 	leg_init(&l, p, r);
-	switch (p->proto) {
+	switch (ld(p)->proto) {
 	case PROTO_IMAP:
-		if ((port = host_port(p->host, "imaps", svc_infos[SVCP_IMAPS].stdport)) > 0) {
+		if ((port = ld(p)->port[SVCP_IMAPS]) > 0) {
 			mail_leg(&l, &t, ML_IMAPS_LOGIN, SVCP_IMAPS, port);
 			mail_leg(&l, &t, ML_IMAPS_PLAIN, SVCP_IMAPS, port);
 		}
-		if ((port = host_port(p->host, "imap", svc_infos[SVCP_IMAP].stdport)) > 0)
+		if ((port = ld(p)->port[SVCP_IMAP]) > 0)
 			mail_leg(&l, &t, ML_IMAP_STARTTLS, SVCP_IMAP, port);
 		break;
 	case PROTO_POP3:
-		if ((port = host_port(p->host, "pop3s", svc_infos[SVCP_POP3S].stdport)) > 0)
+		if ((port = ld(p)->port[SVCP_POP3S]) > 0)
 			mail_leg(&l, &t, ML_POP3S, SVCP_POP3S, port);
 		break;
 	case PROTO_SMTP:
-		if ((port = host_port(p->host, "submission",
-		    svc_infos[SVCP_SUBMISSION].stdport)) > 0)
+		if ((port = ld(p)->port[SVCP_SUBMISSION]) > 0)
 			mail_leg(&l, &t, ML_SUB, SVCP_SUBMISSION, port);
-		if ((port = host_port(p->host, "smtps", svc_infos[SVCP_SMTPS].stdport)) > 0)
+		if ((port = ld(p)->port[SVCP_SMTPS]) > 0)
 			mail_leg(&l, &t, ML_SMTPS, SVCP_SMTPS, port);
 		break;
 	default:
@@ -1052,35 +1065,76 @@ probe_login_run(struct probe *p, struct presult *r)
 	leg_free(&l);
 	if (t.bad > 0)
 		pr_summary(r, "%s %s: declared %s but %s %s %s%s (%d of %d attempts)%s",
-		    p->cred->address, proto_words[p->proto], on ? "on" : "off",
-		    exchange_only(p->proto) ? "Exchange" : "the gateway",
-		    on ? "refused" : "let", p->cred->address, on ? "" : " in", t.bad,
+		    ld(p)->cred.address, proto_words[ld(p)->proto], on ? "on" : "off",
+		    exchange_only(ld(p)->proto) ? "Exchange" : "the gateway",
+		    on ? "refused" : "let", ld(p)->cred.address, on ? "" : " in", t.bad,
 		    t.bad + t.allowed_ok + t.refused_ok,
-		    exchange_only(p->proto) ? "; only Exchange enforces this" : "");
+		    exchange_only(ld(p)->proto) ? "; only Exchange enforces this" : "");
 	else if (t.errors > 0)
-		pr_summary(r, "%s %s: could not test %d of %d attempts", p->cred->address,
-		    proto_words[p->proto], t.errors, t.errors + t.allowed_ok + t.refused_ok +
+		pr_summary(r, "%s %s: could not test %d of %d attempts", ld(p)->cred.address,
+		    proto_words[ld(p)->proto], t.errors, t.errors + t.allowed_ok + t.refused_ok +
 		    t.skipped);
 	else if (t.allowed_ok + t.refused_ok == 0)
-		pr_summary(r, "%s %s: not tested (%s)", p->cred->address,
-		    proto_words[p->proto], t.skipped > 0 ? "see the details" :
+		pr_summary(r, "%s %s: not tested (%s)", ld(p)->cred.address,
+		    proto_words[ld(p)->proto], t.skipped > 0 ? "see the details" :
 		    "no port of this service is open");
 	else
-		pr_summary(r, "%s %s: %s as declared (%d attempt%s%s)", p->cred->address,
-		    proto_words[p->proto], on ? "allowed" : "refused",
+		pr_summary(r, "%s %s: %s as declared (%d attempt%s%s)", ld(p)->cred.address,
+		    proto_words[ld(p)->proto], on ? "allowed" : "refused",
 		    t.allowed_ok + t.refused_ok, t.allowed_ok + t.refused_ok == 1 ? "" : "s",
-		    exchange_only(p->proto) ? "; enforced by Exchange" : "");
+		    exchange_only(ld(p)->proto) ? "; enforced by Exchange" : "");
 }
 
 /* ---- the probe list ---- */
 
-int
-login_build(struct probe_list *pl, const struct site *site, const struct strv *hosts,
-    struct login_creds **credsp, char **cause)
+static void
+login_probe_free(void *v)
 {
-	struct login_creds *creds;
+	struct login_probe *lp = v;
+
+	cred_wipe(&lp->cred);
+	free(lp);
+}
+
+static void
+add_login(struct probe_build *b, const struct login_cred *c, int proto, char *target,
+    const struct vhost *vh)
+{
+	struct login_probe *lp = xcalloc(1, sizeof *lp);
 	struct probe *p;
-	static const int mail[] = { PROTO_IMAP, PROTO_POP3, PROTO_SMTP };
+
+	lp->cred.address = xstrdup(c->address);
+	lp->cred.password = xstrdup(c->password);
+	lp->cred.line = c->line;
+	lp->proto = proto;
+	for (int svc = 0; svc < SVCP_COUNT && b->host != NULL; svc++)
+		lp->port[svc] = probe_build_port(b, svc);
+	p = probe_add(b, xasprintf("%s %s", c->address, proto_names[proto]), target);
+	p->data = lp;
+	p->data_free = login_probe_free;
+	p->vh = vh;
+	if (vh != NULL)
+		p->domain = xstrdup(vh->name);
+}
+
+/* The host pass adds imap and pop3 on a Dovecot host and smtp on a Postfix host (when
+ * it serves one of the protocol's ports); the site pass adds activesync, ews and owa
+ * per vhost that proxies them. Each pass reads the file again, and each probe keeps a
+ * copy of its one credential only; a refused file stops the build (b->cause). */
+void
+login_build(struct probe_build *b)
+{
+	const struct site *site = b->site;
+	struct login_creds creds;
+	static const struct {
+		int	 proto;
+		unsigned role;
+		int	 svcs[3];
+	} mail[] = {
+		{ PROTO_IMAP, ROLE_DOVECOT, { SVCP_IMAPS, SVCP_IMAP, -1 } },
+		{ PROTO_POP3, ROLE_DOVECOT, { SVCP_POP3S, -1, -1 } },
+		{ PROTO_SMTP, ROLE_POSTFIX, { SVCP_SUBMISSION, SVCP_SMTPS, -1 } },
+	};
 	static const struct {
 		int	 proto;
 		int	 svc;
@@ -1089,54 +1143,33 @@ login_build(struct probe_list *pl, const struct site *site, const struct strv *h
 		{ PROTO_OWA, SVC_OWA },
 	};
 
-	*credsp = NULL;
 	if (site->tests_credentials == NULL)
-		return (0);
-	creds = xcalloc(1, sizeof *creds);
-	if (login_creds_load(site->tests_credentials, site, creds, cause) != 0) {
-		free(creds);
-		return (-1);
-	}
-	*credsp = creds;
-	for (size_t i = 0; i < creds->n; i++) {
-		const struct login_cred *c = &creds->v[i];
+		return;
+	if (login_creds_load(site->tests_credentials, site, &creds, &b->cause) != 0)
+		return;
+	for (size_t i = 0; i < creds.n; i++) {
+		const struct login_cred *c = &creds.v[i];
 
-		for (size_t k = 0; k < nitems(mail); k++) {
-			for (size_t h = 0; h < site->nhosts; h++) {
-				const struct host *hp = &site->hosts[h];
-				unsigned roles = hp->roles != 0 ? hp->roles : ~0u;
-				unsigned need = mail[k] == PROTO_SMTP ? ROLE_POSTFIX :
-				    ROLE_DOVECOT;
+		for (size_t k = 0; b->host != NULL && k < nitems(mail); k++) {
+			bool served = false;
 
-				if ((roles & need) == 0 || (hp->address == NULL && !hp->local))
-					continue;
-				if (hosts != NULL && hosts->n > 0 && !strv_has(hosts, hp->name))
-					continue;
-				p = probe_list_add(pl, PROBE_K_LOGIN, "login", probe_login_run,
-				    hp, xasprintf("%s %s", c->address, proto_names[mail[k]]),
-				    xasprintf("%s", hp->local ? "127.0.0.1" : hp->address));
-				p->cred = c;
-				p->proto = mail[k];
-			}
+			if ((b->roles & mail[k].role) == 0)
+				continue;
+			for (size_t s = 0; s < 3 && mail[k].svcs[s] >= 0; s++)
+				if (probe_build_port(b, mail[k].svcs[s]) > 0)
+					served = true;
+			if (served)
+				add_login(b, c, mail[k].proto, xstrdup(b->addr), NULL);
 		}
-		if (hosts != NULL && hosts->n > 0)
-			continue;	/* the proxy is site-wide */
-		for (size_t k = 0; k < nitems(web); k++) {
+		for (size_t k = 0; b->host == NULL && k < nitems(web); k++) {
 			for (size_t v = 0; v < site->nvhosts; v++) {
 				const struct vhost *vh = &site->vhosts[v];
 
-				if ((vh->services & SVC_BIT(web[k].svc)) == 0)
-					continue;
-				p = probe_list_add(pl, PROBE_K_LOGIN, "login", probe_login_run,
-				    NULL, xasprintf("%s %s", c->address,
-				    proto_names[web[k].proto]), xasprintf("https://%s",
-				    vh->name));
-				p->cred = c;
-				p->proto = web[k].proto;
-				p->vhost = vh;
-				p->domain = xstrdup(vh->name);
+				if ((vh->services & SVC_BIT(web[k].svc)) != 0)
+					add_login(b, c, web[k].proto,
+					    xasprintf("https://%s", vh->name), vh);
 			}
 		}
 	}
-	return (0);
+	login_creds_free(&creds);
 }

@@ -15,7 +15,8 @@
 #include <openssl/err.h>
 
 #include "backends/probe/parse.h"
-#include "backends/probe/probe-int.h"
+#include "backends/probe/net.h"
+#include "backends/probe/result.h"
 
 static int wait_fd(struct conn *c, short ev, const char *what, char **cause);
 

@@ -912,3 +912,108 @@ probe_dane_run(struct probe *p, struct presult *r)
 		dane_one(p, r, &a, bases.v[i]);
 	strv_free(&bases);
 }
+
+/* ---- building the tls, tlsver and dane probes ---- */
+
+static unsigned
+tls_versions_only(unsigned mask)
+{
+	return (mask & (TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1) |
+	    TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3)));
+}
+
+/* The TLS versions the profile allows on a service, and where that comes from. */
+static void
+svc_policy(const struct site *site, int svc, const struct vhost *vh, unsigned *mask,
+    char **src)
+{
+	char *cause = NULL;
+	unsigned m = 0;
+	int i;
+
+	switch (svc) {
+	case SVCP_SMTP:
+	case SVCP_SUBMISSION:
+	case SVCP_SMTPS:
+		if (site->tls.smtpd_protocols != NULL &&
+		    tls_protocols_parse(site->tls.smtpd_protocols, &m, &cause) == 0) {
+			*src = xasprintf("[tls] smtpd_protocols = %s",
+			    site->tls.smtpd_protocols);
+			break;
+		}
+		free(cause);
+		m = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
+		*src = xstrdup("default >=TLSv1.2");
+		break;
+	case SVCP_HTTPS:
+		if (vh != NULL && vh->legacy_tls) {
+			m = TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1) |
+			    TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
+			*src = xasprintf("[vhost \"%s\"] legacy_tls = yes", vh->name);
+		} else {
+			m = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
+			*src = vh != NULL ?
+			    xasprintf("[vhost \"%s\"] legacy_tls = no", vh->name) :
+			    xstrdup("default >=TLSv1.2");
+		}
+		break;
+	default:
+		if (site->tls.dovecot_min_protocol != NULL) {
+			const char *v = site->tls.dovecot_min_protocol;
+
+			if (strcmp(v, "ANY") == 0)
+				m = TLSP_ALL;
+			for (i = 0; i < TLSP_COUNT; i++) {
+				if (strcmp(v, tls_proto_names[i]) == 0)
+					m = TLSP_ALL & ~(TLSP_BIT(i) - 1);
+			}
+			if (m != 0) {
+				*src = xasprintf("[tls] dovecot_min_protocol = %s", v);
+				break;
+			}
+		}
+		m = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
+		*src = xstrdup("default TLSv1.2 (Dovecot >= 2.3.15)");
+		break;
+	}
+	*mask = tls_versions_only(m);
+}
+
+void
+tls_build(struct probe_build *b)
+{
+	struct probe *p;
+	size_t i;
+
+	for (i = 0; b->host != NULL && i < b->neps; i++) {
+		p = probe_add_svc(b, "tls", &b->eps[i]);
+		svc_policy(b->site, p->svc, p->vh, &p->policy, &p->policy_src);
+	}
+}
+
+void
+tlsver_build(struct probe_build *b)
+{
+	struct probe *p;
+	size_t i;
+
+	for (i = 0; b->host != NULL && i < b->neps; i++) {
+		p = probe_add_svc(b, "protocols", &b->eps[i]);
+		svc_policy(b->site, p->svc, p->vh, &p->policy, &p->policy_src);
+	}
+}
+
+void
+dane_build(struct probe_build *b)
+{
+	size_t i, j;
+
+	if (b->host == NULL || !b->site->tls.dane)
+		return;
+	for (i = 0; i < b->nports; i++) {
+		for (j = 0; j < b->site->tls.ntlsa_ports; j++) {
+			if (b->site->tls.tlsa_ports[j] == svc_infos[b->ports[i].svc].stdport)
+				probe_add_svc(b, "dane", &b->ports[i]);
+		}
+	}
+}
