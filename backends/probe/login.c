@@ -427,22 +427,18 @@ tls_start(struct leg *l, char **cause)
 	return (0);
 }
 
+/* Does an EHLO reply (its lines joined by '\n', the greeting first) offer keyword kw? */
 static bool
-kw_has(const char *text, const char *kw, bool skip_first)
+ehlo_offers(const char *text, const char *kw)
 {
-	const char *p = text;
 	size_t kl = strlen(kw);
-	bool first = true;
 
-	while (p != NULL && *p != '\0') {
-		if (!(skip_first && first) && strncasecmp(p, kw, kl) == 0 &&
+	for (const char *p = text != NULL ? strchr(text, '\n') : NULL; p != NULL;
+	    p = strchr(p, '\n')) {
+		p++;
+		if (strncasecmp(p, kw, kl) == 0 &&
 		    (p[kl] == '\0' || p[kl] == '\n' || p[kl] == ' ' || p[kl] == '='))
 			return (true);
-		/* also "AUTH PLAIN LOGIN": a mechanism after the keyword */
-		first = false;
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
 	}
 	return (false);
 }
@@ -750,7 +746,7 @@ leg_smtp(struct leg *l, int port, bool implicit, char **cause)
 		goto out;
 	}
 	if (!implicit) {
-		if (!kw_has(text.s, "STARTTLS", true)) {
+		if (!ehlo_offers(text.s, "STARTTLS")) {
 			*cause = xstrdup("no STARTTLS offered: no password sent");
 			o = OUT_SKIPPED;
 			goto out;

@@ -271,7 +271,12 @@ check "mode 0644: exit 2" eq "$(cat "$LAB/run-mode.rc")" 2
 check "mode 0644: names the file, the mode and the fix" has "$(cat "$LAB/run-mode.txt")" \
     "$LAB/creds.txt: mode 0644 lets group and others read the passwords: refused (chmod 600 $LAB/creds.txt)"
 check "mode 0644: nothing contacted" lacks "$LAB/run-mode.txt" "as declared" "refused"
+"$MXDECK" lint "$LAB/login.ini" > "$LAB/lint-mode.txt" 2>&1 || true
+check "mode 0644: lint warns at the key's line" has "$(cat "$LAB/lint-mode.txt")" \
+    "login.ini:$(grep -n '^credentials' "$LAB/login.ini" | cut -d: -f1): warning: [tests] credentials $LAB/creds.txt is readable by group or others"
 chmod 600 "$LAB/creds.txt"
+"$MXDECK" lint "$LAB/login.ini" > "$LAB/lint-ok.txt" 2>&1 || true
+check "mode 0600: no lint warning about it" lacks "$LAB/lint-ok.txt" "\\[tests\\] credentials" "."
 chown nobody "$LAB/creds.txt"
 run owner "$LAB/login.ini"
 chown root "$LAB/creds.txt"
