@@ -943,9 +943,10 @@ mail_leg(struct leg *l, struct tally *t, enum mail_leg which, int svc, int port)
 
 	leg_deadline(l);
 	strv_free(&l->names);
-	svc_names(l->p->ctx->site, l->p->host, svc, &l->names);
-	what = xasprintf("%s %s:%d %s", svc_infos[svc].name,
-	    l->p->host->local ? "127.0.0.1" : l->p->host->address, port, how[which]);
+	/* the probe's target is where the host is reached (b->addr) */
+	svc_names(l->p->ctx->site, l->p->host, l->p->target, svc, &l->names);
+	what = xasprintf("%s %s:%d %s", svc_infos[svc].name, l->p->target, port,
+	    how[which]);
 	l->what = what;
 	switch (which) {
 	case ML_IMAPS_LOGIN:
