@@ -305,16 +305,17 @@ pass_of(const struct leg *l)
 	return (ld(l->p)->cred.password);
 }
 
-/* Server text into the log, with anything that would be a credential masked. */
-static void
-log_server(struct leg *l, const char *prefix, const char *text)
+/* text with anything that would be a credential masked (caller frees with
+ * free_masked). */
+static char *
+masked(const struct leg *l, const char *text)
 {
 	struct sbuf t;
 	const char *secrets[2] = { pass_of(l), l->b64 };
 	char *hit;
 
 	sb_init(&t);
-	sb_add(&t, text);
+	sb_add(&t, text != NULL ? text : "");
 	for (size_t i = 0; i < 2; i++) {
 		size_t sl;
 
@@ -332,9 +333,24 @@ log_server(struct leg *l, const char *prefix, const char *text)
 			t = o;
 		}
 	}
-	sb_addf(&l->log, "     %s %.300s\n", prefix, t.s);
-	OPENSSL_cleanse(t.s, t.len);
-	sb_free(&t);
+	return (sb_steal(&t));
+}
+
+static void
+free_masked(char *s)
+{
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
+/* Server text into the log, masked. */
+static void
+log_server(struct leg *l, const char *prefix, const char *text)
+{
+	char *m = masked(l, text);
+
+	sb_addf(&l->log, "     %s %.300s\n", prefix, m);
+	free_masked(m);
 }
 
 /* A command without a credential. */
@@ -406,19 +422,30 @@ tls_start(struct leg *l, char **cause)
 		fatal("SSL_new failed");
 	SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
 	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	if (SSL_set1_host(ssl, l->names.v[0]) != 1)
-		fatal("SSL_set1_host failed");
-	for (size_t i = 1; i < l->names.n; i++)
-		SSL_add1_host(ssl, l->names.v[i]);
+	for (size_t i = 0; i < l->names.n; i++) {
+		if ((i == 0 ? SSL_set1_host(ssl, l->names.v[0]) :
+		    SSL_add1_host(ssl, l->names.v[i])) != 1) {
+			*cause = xasprintf("\"%s\" is not a name a certificate can be "
+			    "checked against: no password sent", l->names.v[i]);
+			SSL_free(ssl);
+			return (-1);
+		}
+	}
 	SSL_set_tlsext_host_name(ssl, l->names.v[0]);
 	if (conn_tls(&l->c, ssl, &e) != 0) {
 		long v = SSL_get_verify_result(ssl);
 
-		if (v != X509_V_OK)
+		if (v != X509_V_OK) {
+			struct sbuf nb;
+
+			sb_init(&nb);
+			for (size_t i = 0; i < l->names.n; i++)
+				sb_addf(&nb, "%s%s", i > 0 ? ", " : "", l->names.v[i]);
 			*cause = xasprintf("the certificate does not verify (%s; names "
-			    "checked: %s...): no password sent", X509_verify_cert_error_string(v),
-			    l->names.v[0]);
-		else
+			    "checked: %s): no password sent", X509_verify_cert_error_string(v),
+			    nb.s);
+			sb_free(&nb);
+		} else
 			*cause = xasprintf("%s: no password sent", e);
 		free(e);
 		return (-1);
@@ -836,8 +863,10 @@ struct tally {
 
 /* Judge one attempt against the declaration, note it, and add the transcript. */
 static void
-judge(struct leg *l, struct tally *t, enum outcome o, const char *cause)
+judge(struct leg *l, struct tally *t, enum outcome o, const char *raw_cause)
 {
+	char *cause = raw_cause != NULL ? masked(l, raw_cause) : NULL;
+
 	const struct user *u = site_find_user(l->p->ctx->site, user_of(l));
 	bool on = u != NULL && (u->protos & PROTO_BIT(ld(l->p)->proto)) != 0;
 	const char *pw = proto_words[ld(l->p)->proto];
@@ -883,6 +912,8 @@ judge(struct leg *l, struct tally *t, enum outcome o, const char *cause)
 		sb_add(&l->r->details, l->log.s);
 		sb_reset(&l->log);
 	}
+	if (cause != NULL)
+		free_masked(cause);
 }
 
 /* A fresh deadline for the next attempt, never past the run's. */

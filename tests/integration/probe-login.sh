@@ -31,7 +31,7 @@ K=$LAB/pki
 IS=$(lab_port); I=$(lab_port); PS=$(lab_port)
 S=$(lab_port); SUB=$(lab_port); SS=$(lab_port)
 HTTPS=$(lab_port); HTTP=$(lab_port); BP=$(lab_port); DNS=$(lab_port)
-F1=$(lab_port); F2=$(lab_port); BC=$(lab_port)
+F1=$(lab_port); F2=$(lab_port); BC=$(lab_port); EC=$(lab_port)
 
 # Fresh passwords each run, so a hit can only come from this run.
 PA=alice-$(openssl rand -hex 10)
@@ -298,10 +298,15 @@ LAB_PIDS="$LAB_PIDS $!"
 /usr/bin/python3 "$ROOT/tests/lab/login-lab.py" smtp-nostarttls "$F2" "$LAB/cap-smtp" </dev/null >/dev/null 2>&1 &
 LAB_PIDS="$LAB_PIDS $!"
 lab_s_server "$BC" "$K/wrong.pem" "$K/wrong.key"
+# an IMAPS server that repeats the password (and the AUTH PLAIN blob) in its refusals
+/usr/bin/python3 "$ROOT/tests/lab/login-lab.py" imaps-echo "$EC" "$K/good.pem" "$K/good.key" </dev/null >/dev/null 2>&1 &
+LAB_PIDS="$LAB_PIDS $!"
 LAB_WAIT_STEPS=600 lab_wait_port "$F1"; LAB_WAIT_STEPS=600 lab_wait_port "$F2"; lab_wait_port "$BC"
+LAB_WAIT_STEPS=600 lab_wait_port "$EC"
 sed -e '/^\[host "proxy"\]/,$d' "$LAB/login.ini" | sed -e 's/^\[host "gw"\]/[host "plain"]/' \
     -e "s/^probe_ports = .*/probe_ports = smtp:off submission:$F2 smtps:off imaps:off imap:$F1 pop3s:$BC pop3:off https:off/" \
     > "$LAB/plain.ini"
+printf '\n[host "echo"]\naddress = 127.0.0.1\nroles = dovecot\nprobe_ports = imaps:%s imap:off pop3s:off pop3:off https:off\n' "$EC" >> "$LAB/plain.ini"
 sed -n '/^\[autodiscover/,$p' "$LAB/login.ini" >> "$LAB/plain.ini"
 run plain "$LAB/plain.ini"
 cat "$LAB/run-plain.txt"
@@ -309,6 +314,8 @@ check "no STARTTLS on imap: not tested, no password sent" has "$(dt plain plain 
 check "no STARTTLS on submission: not tested, no password sent" has "$(dt plain plain 'alice@lab.test smtp')" "submission 127.0.0.1:$F2 STARTTLS + AUTH PLAIN: not tested: no STARTTLS offered: no password sent"
 check "a certificate for another name: could not test, no password sent" has "$(dt plain plain 'alice@lab.test pop3')" "the certificate does not verify"
 check "that is a failure" eq "$(st plain plain 'alice@lab.test pop3')" fail
+check "a server that repeats the password: refused, and shown masked" has "$(dt plain echo 'alice@lab.test imap')" "S: a1 NO [ALERT] wrong: a1 LOGIN \"alice@lab.test\" \"<masked>\""
+check "a server that repeats the AUTH PLAIN blob: masked too" has "$(dt plain echo 'alice@lab.test imap')" "not you: <masked> <masked>"
 check "the IMAP server without STARTTLS got commands but no password" lacks "$LAB/cap-imap" "$PA|$PB|LOGIN|AUTHENTICATE" "CAPABILITY"
 check "the SMTP server without STARTTLS got commands but no password" lacks "$LAB/cap-smtp" "$PA|$PB|AUTH|$(printf '\0alice@lab.test\0%s' "$PA" | base64 -w0)" "EHLO"
 
@@ -324,7 +331,8 @@ b64b=$(printf '\0bob@lab.test\0%s' "$PB" | base64 -w0)
 # passwords on purpose (credentials, Dovecot's passwd, the Exchange stand-in's users)
 find / -xdev -newer "$MARK" -type f -size -20M \
     ! -path "$LAB/creds.txt" ! -path "$LAB/bad.txt" ! -path "$DV/passwd" \
-    ! -path "$LAB/exchange-users" ! -path '/proc/*' 2>/dev/null > "$LAB/written"
+    ! -path "$LAB/exchange-users" ! -path '/proc/*' 2>/dev/null > "$LAB/written" ||
+    true	# files of other processes may vanish during the walk
 check "the list of files written since the first run is not empty" captured "$LAB/written" "run-ok.json"
 hits=$(xargs -d '\n' grep -l -F -e "$PA" -e "$PB" -e "$b64a" -e "$b64b" < "$LAB/written" 2>/dev/null || true)
 check "no password (or its AUTH PLAIN form) in any file written since: $(wc -l < "$LAB/written") files" eq "$hits" ""

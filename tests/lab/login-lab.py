@@ -8,6 +8,8 @@
                                       (activesync, ews, owa), 401 otherwise
   login-lab.py imap-nostarttls PORT CAPTURE   an IMAP server that offers no STARTTLS
   login-lab.py smtp-nostarttls PORT CAPTURE   an SMTP server that offers no STARTTLS
+  login-lab.py imaps-echo PORT CERT KEY       an IMAPS server that repeats what the client
+                                              sent (the password too) in its refusals
 The two servers without STARTTLS append every byte a client sends to CAPTURE, so the
 test can show that no password reached them."""
 import base64
@@ -116,6 +118,44 @@ def nostarttls(kind, port, capture):
     S(("127.0.0.1", port), H).serve_forever()
 
 
+def imaps_echo(port, cert, key):
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+
+    class H(socketserver.StreamRequestHandler):
+        def setup(self):
+            self.request = ctx.wrap_socket(self.request, server_side=True)
+            socketserver.StreamRequestHandler.setup(self)
+
+        def handle(self):
+            w = self.wfile.write
+            w(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] echo lab\r\n")
+            while True:
+                line = self.rfile.readline()
+                if not line:
+                    return
+                parts = line.split()
+                tag = parts[0] if parts else b"*"
+                cmd = parts[1].upper() if len(parts) > 1 else b""
+                if cmd == b"AUTHENTICATE":
+                    w(b"+ \r\n")
+                    blob = self.rfile.readline().strip()
+                    w(tag + b" NO [ALERT] not you: " + blob + b" " +
+                      base64.b64decode(blob).split(b"\0")[-1] + b"\r\n")
+                elif cmd == b"LOGIN":
+                    w(tag + b" NO [ALERT] wrong: " + line.strip() + b"\r\n")
+                else:
+                    w(b"* BYE " + line.strip() + b"\r\n")
+                    return
+
+    class S(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+
+    S(("127.0.0.1", port), H).serve_forever()
+
+
 def main():
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "exchange":
@@ -124,6 +164,8 @@ def main():
         nostarttls("imap", port, sys.argv[3])
     elif mode == "smtp-nostarttls":
         nostarttls("smtp", port, sys.argv[3])
+    elif mode == "imaps-echo":
+        imaps_echo(port, sys.argv[3], sys.argv[4])
     else:
         sys.exit("unknown mode " + mode)
 
