@@ -271,6 +271,14 @@ check "mode 0644: exit 2" eq "$(cat "$LAB/run-mode.rc")" 2
 check "mode 0644: names the file, the mode and the fix" has "$(cat "$LAB/run-mode.txt")" \
     "$LAB/creds.txt: mode 0644 lets group and others read the passwords: refused (chmod 600 $LAB/creds.txt)"
 check "mode 0644: nothing contacted" lacks "$LAB/run-mode.txt" "as declared" "refused"
+check "mode 0644: --json is one error document naming the file and the fix" eq "$(/usr/bin/python3 - "$ROOT/share/schema/mxdeck.schema.json" "$LAB/run-mode.json" "$LAB/creds.txt" <<'PY'
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
+jsondoc = json.dumps(d)
+jsonschema.Draft202012Validator(s).validate(d)
+print("ok" if d["exit"] == 2 and sys.argv[3] + ": mode 0644" in jsondoc and "chmod 600" in jsondoc else jsondoc)
+PY
+)" ok
 "$MXDECK" lint "$LAB/login.ini" > "$LAB/lint-mode.txt" 2>&1 || true
 check "mode 0644: lint warns at the key's line" has "$(cat "$LAB/lint-mode.txt")" \
     "login.ini:$(grep -n '^credentials' "$LAB/login.ini" | cut -d: -f1): warning: [tests] credentials $LAB/creds.txt is readable by group or others"
