@@ -1684,6 +1684,77 @@ site_load(struct site *site, const char *path, struct diags *d)
 	return rc;
 }
 
+/* ---- where keys are: for findings at the exact line ---- */
+
+/* Index of the section header at line sect_line (1-based), or -1. */
+static long
+sect_index(const struct site *s, int sect_line)
+{
+	if (sect_line <= 0 || (size_t)sect_line > s->ini.n)
+		return -1;
+	if (s->ini.line[sect_line - 1].kind != INI_SECTION)
+		return -1;
+	return sect_line - 1;
+}
+
+static bool
+same_sub(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/* The line of key in the section whose header is at sect_line; else in another
+ * instance of the same section (a second [tls] block); else the section's line when
+ * the key is not written (a default). */
+int
+site_key_line(const struct site *s, int sect_line, const char *key)
+{
+	long sect = sect_index(s, sect_line), idx;
+	const struct ini_line *h;
+
+	if (sect < 0)
+		return sect_line;
+	if ((idx = ini_find_key(&s->ini, sect, key)) >= 0)
+		return (int)idx + 1;
+	h = &s->ini.line[sect];
+	for (size_t i = 0; i < s->ini.n; i++) {
+		const struct ini_line *l = &s->ini.line[i];
+
+		if (l->kind == INI_KEY && l->section != NULL && l->key != NULL &&
+		    strcmp(l->section, h->section) == 0 && same_sub(l->sub, h->sub) &&
+		    strcmp(l->key, key) == 0)
+			return (int)i + 1;
+	}
+	return sect_line;
+}
+
+/* The line of the first key line in the section whose value contains word
+ * (a list entry such as one relay network); falls back to key_line. */
+int
+site_word_line(const struct site *s, int sect_line, const char *key, const char *word)
+{
+	long sect = sect_index(s, sect_line);
+
+	if (sect < 0)
+		return sect_line;
+	for (size_t i = (size_t)sect + 1; i < s->ini.n; i++) {
+		const struct ini_line *l = &s->ini.line[i];
+		struct strv w = { 0 };
+		bool found;
+
+		if (l->kind == INI_SECTION)
+			break;
+		if (l->kind != INI_KEY || strcmp(l->key, key) != 0 || l->value == NULL)
+			continue;
+		strv_split_words(&w, l->value);
+		found = strv_has(&w, word);
+		strv_free(&w);
+		if (found)
+			return (int)i + 1;
+	}
+	return site_key_line(s, sect_line, key);
+}
+
 const struct host *
 site_find_host(const struct site *site, const char *name)
 {

@@ -484,7 +484,7 @@ ad_check_fpm(const struct site *site, const struct host *h, const char *fpm, cha
 	ok = colon != NULL && parse_int(colon + 1, 1, 65535, &port) == 0;
 	if (ok) {
 		hostpart = xstrndup(fpm, (size_t)(colon - fpm));
-		ok = web_valid_hostname(hostpart);
+		ok = hostname_ok(hostpart, 0);
 		free(hostpart);
 	}
 	if (!ok) {

@@ -74,34 +74,6 @@ lower_dup(const char *s)
 	return t;
 }
 
-/* A host name we are willing to put into a zone: LDH labels of 1..63, total <= 253. */
-static bool
-dns_name_ok(const char *s)
-{
-	size_t len = strlen(s), lab = 0;
-
-	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
-		return false;
-	for (const char *p = s; *p != '\0'; p++) {
-		char c = *p;
-
-		if (c == '.') {
-			if (lab == 0 || p[-1] == '-')
-				return false;
-			lab = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return false;
-		if (c == '-' && lab == 0)
-			return false;
-		if (++lab > 63)
-			return false;
-	}
-	return s[len - 1] != '-';
-}
-
 /* Looks like an IPv4 or IPv6 literal rather than a name. */
 static bool
 is_ip_literal(const char *s)
@@ -307,7 +279,7 @@ static int
 check_name(const struct site *site, int line, const char *what, const char *name,
     char **cause)
 {
-	if (dns_name_ok(name))
+	if (hostname_ok(name, HN_UNDERSCORE))
 		return 0;
 	if (line > 0)
 		*cause = xasprintf("%s:%d: %s \"%s\" is not a valid DNS host name", site->path,

@@ -56,33 +56,6 @@ web_prefix_services(unsigned services, struct web_service *out)
 }
 
 bool
-web_valid_hostname(const char *s)
-{
-	size_t len = strlen(s), label = 0;
-
-	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-'))
-			return false;
-		if (c == '-' && label == 0)
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return s[len - 1] != '-';
-}
-
-bool
 web_valid_path(const char *s)
 {
 	return s[0] == '/' && web_valid_dir(s);
@@ -126,7 +99,7 @@ int
 web_check_hostname(const struct site *site, int line, const char *what, const char *value,
     char **cause)
 {
-	if (value != NULL && web_valid_hostname(value))
+	if (value != NULL && hostname_ok(value, 0))
 		return 0;
 	return web_refuse(site, line, what, "is not a valid DNS host name (letters, "
 	    "digits, '-' and '.' only)", cause);
@@ -162,7 +135,7 @@ web_backend_parse(const struct site *site, const struct vhost *vh, struct web_ba
 		goto bad;
 	}
 	if (strcmp(u.path, "/") != 0 || u.has_query ||
-	    (u.ipv6 ? !valid_ipv6(u.host, strlen(u.host)) : !web_valid_hostname(u.host))) {
+	    (u.ipv6 ? !valid_ipv6(u.host, strlen(u.host)) : !hostname_ok(u.host, 0))) {
 		url_free(&u);
 		goto bad;
 	}

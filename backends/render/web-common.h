@@ -34,8 +34,6 @@ void web_backend_free(struct web_backend *b);
 /* Whether a backend host is an IP address literal (IPv4 or [IPv6]). */
 bool web_is_ip(const char *host);
 
-/* A DNS host name (letters, digits, '-', '.'; no leading/trailing '-' in a label). */
-bool web_valid_hostname(const char *s);
 /* A path that may be written in double quotes in Apache and nginx configurations:
  * absolute, and no control characters, quotes, backslashes, '$', ';', '{', '}'. */
 bool web_valid_path(const char *s);
