@@ -620,5 +620,6 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 const struct renderer render_autodiscover = {
 	.name = "autodiscover",
 	.role = ROLE_AUTODISCOVER,
+	.service = "web",
 	.render = autodiscover_render,
 };

@@ -386,6 +386,15 @@ collect_names(const struct render_ctx *ctx, struct strv *mx, const char **mx_why
 	return 0;
 }
 
+/* For callers outside a render (mtasts.c's checks): the refusal only in *cause. */
+int
+dns_mx_names(const struct site *site, struct strv *mx, const char **mx_why, char **cause)
+{
+	struct render_ctx ctx = { .site = site };
+
+	return collect_names(&ctx, mx, mx_why, cause);
+}
+
 static int
 dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 {
@@ -607,5 +616,6 @@ out:
 const struct renderer render_dns = {
 	.name = "dns",
 	.role = ROLE_DNS,
+	.service = NULL,
 	.render = dns_render,
 };

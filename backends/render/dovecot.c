@@ -285,5 +285,6 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 const struct renderer render_dovecot = {
 	.name = "dovecot",
 	.role = ROLE_DOVECOT,
+	.service = "dovecot",
 	.render = dovecot_render,
 };

@@ -179,5 +179,6 @@ exchange_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 const struct renderer render_exchange = {
 	.name = "exchange",
 	.role = ROLE_EXCHANGE,
+	.service = NULL,
 	.render = exchange_render,
 };

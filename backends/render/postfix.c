@@ -735,5 +735,6 @@ out:
 const struct renderer render_postfix = {
 	.name = "postfix",
 	.role = ROLE_POSTFIX,
+	.service = "postfix",
 	.render = postfix_render,
 };
