@@ -103,5 +103,21 @@ else
 	bad "renderer refusals not in lint: lint exit $rc, render exit $rrc, missing:$missing: $out"
 fi
 
+# A users-CSV row a renderer refuses: the finding is at the CSV's own FILE:LINE, and
+# every such row is reported, not only the first.
+mkdir -p "$tmp/csvref"
+printf '[site]\ndomain = example.org\n[host "gw"]\naddress = gw.example.org\nroles = postfix dovecot\n[tls]\ncertificate = /etc/ssl/certs/mx.pem\nkey = /etc/ssl/private/mx.key\n[users]\nfile = users.csv\n' >"$tmp/csvref/site.ini"
+printf 'email,imap,pop3,smtp,activesync,mapi,owa,ews\ngood@example.org,1,0,0,0,0,0,0\n#a@example.org,1,0,1,0,0,0,0\n#b@example.org,1,0,1,0,0,0,0\n' >"$tmp/csvref/users.csv"
+rc=0
+out=$("$MXDECK" lint "$tmp/csvref/site.ini" 2>&1) || rc=$?
+n=$(grep -c ': error: ' <<<"$out" || true)
+if [ $rc -eq 2 ] && [ "$n" -eq 2 ] &&
+    grep -qF "$tmp/csvref/users.csv:3: error: host gw: dovecot: user \"#a@example.org\"" <<<"$out" &&
+    grep -qF "$tmp/csvref/users.csv:4: error: host gw: dovecot: user \"#b@example.org\"" <<<"$out"; then
+	ok "users-CSV rows a renderer refuses: both at users.csv:3 and :4, exit 2"
+else
+	bad "users-CSV refusals not at the CSV's FILE:LINE (exit $rc, $n errors): $out"
+fi
+
 echo "lint-cli: $fails failures"
 [ "$fails" -eq 0 ]
