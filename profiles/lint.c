@@ -348,38 +348,32 @@ static void
 lint_host_paths(struct lint *l, const struct host *h)
 {
 	const struct site *s = l->site;
-	const struct {
-		const char	*key;
-		const char	*val;
-	} dirs[] = {
-		{ "postfix_dir", h->postfix_dir }, { "dovecot_dir", h->dovecot_dir },
-		{ "apache_dir", h->apache_dir }, { "nginx_dir", h->nginx_dir },
-		{ "www_dir", h->www_dir }, { "state_dir", h->state_dir },
-		{ "php_fpm_socket", h->php_fpm_socket },
-		{ "postfix_queue_dir", h->postfix_queue_dir },
-	};
+	const struct profile_key *keys = site_section_keys("host");
 	size_t n = strlen(h->name);
 
 	if (n > NAME_MAX)
 		ERR(l, h->line, "the host name is %zu bytes: `mxdeck render` writes each "
 		    "host's files under DIR/NAME/, and a file name may be at most %d bytes "
 		    "(NAME_MAX); shorten the name in [host \"...\"]", n, NAME_MAX);
-	for (size_t i = 0; i < nitems(dirs); i++) {
+	/* every directory key of [host]: the PK_DIR rows of its key table */
+	for (size_t i = 0; keys[i].name != NULL; i++) {
+		const char *val = *(char *const *)(const void *)((const char *)h + keys[i].off);
+		const char *key = keys[i].name;
 		size_t c;
 
-		if (dirs[i].val == NULL)
+		if (keys[i].type != PK_DIR || val == NULL)
 			continue;
-		if ((c = longest_component(dirs[i].val)) > NAME_MAX)
-			ERR(l, site_key_line(s, h->line, dirs[i].key), "host %.64s%s: %s has a "
+		if ((c = longest_component(val)) > NAME_MAX)
+			ERR(l, site_key_line(s, h->line, key), "host %.64s%s: %s has a "
 			    "path component of %zu bytes; a file name may be at most %d bytes "
 			    "(NAME_MAX): shorten it", h->name, n > 64 ? "..." : "",
-			    dirs[i].key, c, NAME_MAX);
+			    key, c, NAME_MAX);
 		/* room for what mxdeck puts under the directory and render's DIR/NAME/ */
-		else if (strlen(dirs[i].val) > PATH_MAX / 2)
-			ERR(l, site_key_line(s, h->line, dirs[i].key), "host %.64s%s: %s is %zu "
+		else if (strlen(val) > PATH_MAX / 2)
+			ERR(l, site_key_line(s, h->line, key), "host %.64s%s: %s is %zu "
 			    "bytes long; the files mxdeck writes under it would pass the "
 			    "system's path limit (PATH_MAX %d): keep it under %d bytes",
-			    h->name, n > 64 ? "..." : "", dirs[i].key, strlen(dirs[i].val),
+			    h->name, n > 64 ? "..." : "", key, strlen(val),
 			    PATH_MAX, PATH_MAX / 2);
 	}
 }
