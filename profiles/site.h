@@ -273,6 +273,14 @@ bool site_section_has_name(const char *section);
  * imap pop3 https); 0 when switched off, dflt when the service is not listed. */
 int host_port(const struct host *h, const char *service, int dflt);
 
+/* The line (1-based) of key in the section whose header is on sect_line; else of the
+ * key in another instance of the same unnamed section (a second [tls]); else
+ * sect_line (the key is not written: a default). For findings at the exact key. */
+int site_key_line(const struct site *s, int sect_line, const char *key);
+/* The line of the first key line of that section whose value has word among its
+ * space-separated words (one relay network of a list); else site_key_line(). */
+int site_word_line(const struct site *s, int sect_line, const char *key, const char *word);
+
 const struct host *site_find_host(const struct site *site, const char *name);
 struct user *site_find_user(const struct site *site, const char *email);
 /* Remove the users whose address is in emails[0..n) (case-insensitive, as
