@@ -15,7 +15,9 @@
 	X(tlsver,	tlsver_build,	probe_tlsver_run,	"one handshake per TLS version against the policy; renegotiation") \
 	X(dane,		dane_build,	probe_dane_run,		"published TLSA (validated) against the certificate served") \
 	X(smtp,		smtp_build,	probe_smtp_relay_run,	"open relay, AUTH before STARTTLS, postmaster@") \
-	X(http,		http_build,	probe_http_owa_run,	"Autodiscover, ActiveSync OPTIONS, OWA")
+	X(http,		http_build,	probe_http_owa_run,	"Autodiscover, ActiveSync OPTIONS, OWA") \
+	X(vrfy,		vrfy_build,	probe_vrfy_run,		"VRFY and EXPN refused on every SMTP port") \
+	X(cleartext,	cleartext_build, probe_cleartext_run,	"IMAP LOGINDISABLED, POP3 no USER/PASS before STARTTLS")
 
 #define DECLARE(name, build, run, what) \
 	void build(struct probe_build *); \

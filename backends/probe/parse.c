@@ -665,3 +665,63 @@ out:
 	xml_free(root);
 	return (n);
 }
+
+static bool
+vrfy_refusal(int code)
+{
+	return (code == 500 || code == 502 || code == 504 || code == 530 || code == 554);
+}
+
+enum vrfy_verdict
+smtp_vrfy_verdict(int code_known, int code_unknown)
+{
+	if (vrfy_refusal(code_known) && (code_unknown == 0 || vrfy_refusal(code_unknown)))
+		return (VRFY_REFUSED);
+	if (code_known == 250 || code_known == 251 || code_unknown == 250 ||
+	    code_unknown == 251)
+		return (VRFY_ANSWERS);
+	if (code_unknown != 0 && code_known / 100 != code_unknown / 100 &&
+	    (code_known / 100 == 2 || code_unknown / 100 == 2))
+		return (VRFY_ANSWERS);
+	if (code_known == 252 && (code_unknown == 0 || code_unknown == 252))
+		return (VRFY_NO_ORACLE);
+	if (code_known == 550 || code_known == 551 || code_known == 553)
+		return (VRFY_ANSWERS);
+	return (VRFY_UNCLEAR);
+}
+
+bool
+word_in_line(const char *s, const char *word)
+{
+	size_t n = strlen(word), k;
+
+	while (*s != '\0' && *s != '\n') {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		k = strcspn(s, " \t\n");
+		if (k == n && strncasecmp(s, word, n) == 0)
+			return (true);
+		s += k;
+	}
+	return (false);
+}
+
+bool
+pop3_capa_has(const char *capa, const char *cap, const char **args)
+{
+	const char *p = capa;
+	size_t n = strlen(cap);
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, cap, n) == 0 && (p[n] == '\0' || p[n] == '\n' ||
+		    p[n] == ' ' || p[n] == '\t')) {
+			if (args != NULL)
+				*args = p + n + strspn(p + n, " \t");
+			return (true);
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return (false);
+}

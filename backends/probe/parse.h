@@ -36,6 +36,16 @@ const char *smtp_ehlo_param(const struct smtp_reply *r, const char *keyword);
  * in out, at least 16 bytes). */
 void smtp_enhanced(const struct smtp_reply *r, char *out, size_t len);
 
+/* How an SMTP server answered VRFY (or EXPN) for an address that exists
+ * (postmaster@) and one that cannot: */
+enum vrfy_verdict {
+	VRFY_REFUSED,		/* 500 502 504 (not implemented / disabled), 530 554 */
+	VRFY_NO_ORACLE,		/* the same 252 "cannot verify" for both: nothing learnt */
+	VRFY_ANSWERS,		/* 250/251, or different answers: an address oracle */
+	VRFY_UNCLEAR,		/* 4xx, 501 and the like */
+};
+enum vrfy_verdict smtp_vrfy_verdict(int code_known, int code_unknown);
+
 /* IMAP response line (RFC 9051): tag ("*", "+" or the client's tag), status word
  * (OK NO BAD BYE PREAUTH, or "" for other untagged data), and the rest. */
 struct imap_line {
@@ -51,6 +61,13 @@ bool imap_has_capability(const char *text, const char *cap);
 
 /* POP3 status line: 1 for "+OK", 0 for "-ERR", -1 + *cause otherwise. */
 int pop3_status(const char *line, char **cause);
+
+/* POP3 CAPA (RFC 2449): does the capability list (one capability per line, lines
+ * joined by '\n', without the terminating ".") name CAP (case-insensitive, the first
+ * word of a line)? When args is not NULL it points at the rest of that line. */
+bool pop3_capa_has(const char *capa, const char *cap, const char **args);
+/* Is WORD one of the space-separated words at the start of s (up to a newline)? */
+bool word_in_line(const char *s, const char *word);
 
 /* A small XML parser: enough to decide well-formedness (one root, matched tags,
  * quoted attributes, entities, comments, PIs, CDATA) and walk the elements. */
