@@ -17,7 +17,9 @@
 	X(smtp,		smtp_build,	probe_smtp_relay_run,	"open relay, AUTH before STARTTLS, postmaster@") \
 	X(http,		http_build,	probe_http_owa_run,	"Autodiscover, ActiveSync OPTIONS, OWA") \
 	X(vrfy,		vrfy_build,	probe_vrfy_run,		"VRFY and EXPN refused on every SMTP port") \
-	X(cleartext,	cleartext_build, probe_cleartext_run,	"IMAP LOGINDISABLED, POP3 no USER/PASS before STARTTLS")
+	X(cleartext,	cleartext_build, probe_cleartext_run,	"IMAP LOGINDISABLED, POP3 no USER/PASS before STARTTLS") \
+	X(ciphers,	ciphers_build,	probe_ciphers_run,	"weak cipher suites refused: NULL, anon, EXPORT, RC4, 3DES, non-FS") \
+	X(hsts,		hsts_build,	probe_hsts_run,		"Strict-Transport-Security on the OWA and ECP paths")
 
 #define DECLARE(name, build, run, what) \
 	void build(struct probe_build *); \

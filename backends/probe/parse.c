@@ -725,3 +725,197 @@ pop3_capa_has(const char *capa, const char *cap, const char **args)
 	}
 	return (false);
 }
+
+static size_t
+put16(unsigned char *o, size_t i, unsigned v)
+{
+	o[i] = (unsigned char)(v >> 8);
+	o[i + 1] = (unsigned char)v;
+	return (i + 2);
+}
+
+size_t
+tls_client_hello(unsigned char *out, size_t cap, const unsigned short *suites, size_t n,
+    const char *sni, const unsigned char random[32])
+{
+	static const unsigned short groups[] = { 0x001d, 0x0017, 0x0018, 0x0019, 0x0100,
+	    0x0101 };
+	static const unsigned short sigalgs[] = { 0x0403, 0x0503, 0x0603, 0x0804, 0x0805,
+	    0x0806, 0x0401, 0x0501, 0x0601, 0x0203, 0x0201, 0x0402, 0x0202 };
+	size_t snilen = sni != NULL ? strlen(sni) : 0, i, o, need, ext, body;
+
+	if (snilen > 255 || (sni != NULL && (strspn(sni, "0123456789.") == snilen ||
+	    strchr(sni, ':') != NULL)))
+		snilen = 0;	/* no SNI for an address (RFC 6066 §3) */
+	ext = (snilen > 0 ? 9 + snilen : 0) + 6 + 2 * nitems(groups) + 6 + 6 +
+	    2 * nitems(sigalgs);
+	body = 2 + 32 + 1 + 2 + 2 * (n + 1) + 2 + 2 + ext;
+	need = 5 + 4 + body;
+	if (need > cap || n > 1000)
+		return (0);
+	o = 0;
+	out[o++] = 22;				/* handshake */
+	o = put16(out, o, 0x0301);		/* record version, as every client */
+	o = put16(out, o, (unsigned)(4 + body));
+	out[o++] = 1;				/* client_hello */
+	out[o++] = 0;
+	o = put16(out, o, (unsigned)body);
+	o = put16(out, o, 0x0303);		/* TLS 1.2 */
+	memcpy(out + o, random, 32);
+	o += 32;
+	out[o++] = 0;				/* no session id */
+	o = put16(out, o, (unsigned)(2 * (n + 1)));
+	for (i = 0; i < n; i++)
+		o = put16(out, o, suites[i]);
+	o = put16(out, o, 0x00ff);		/* TLS_EMPTY_RENEGOTIATION_INFO_SCSV */
+	out[o++] = 1;				/* compression: null only */
+	out[o++] = 0;
+	o = put16(out, o, (unsigned)ext);
+	if (snilen > 0) {
+		o = put16(out, o, 0x0000);	/* server_name */
+		o = put16(out, o, (unsigned)(5 + snilen));
+		o = put16(out, o, (unsigned)(3 + snilen));
+		out[o++] = 0;			/* host_name */
+		o = put16(out, o, (unsigned)snilen);
+		memcpy(out + o, sni, snilen);
+		o += snilen;
+	}
+	o = put16(out, o, 0x000a);		/* supported_groups */
+	o = put16(out, o, (unsigned)(2 + 2 * nitems(groups)));
+	o = put16(out, o, (unsigned)(2 * nitems(groups)));
+	for (i = 0; i < nitems(groups); i++)
+		o = put16(out, o, groups[i]);
+	o = put16(out, o, 0x000b);		/* ec_point_formats: uncompressed */
+	o = put16(out, o, 2);
+	out[o++] = 1;
+	out[o++] = 0;
+	o = put16(out, o, 0x000d);		/* signature_algorithms */
+	o = put16(out, o, (unsigned)(2 + 2 * nitems(sigalgs)));
+	o = put16(out, o, (unsigned)(2 * nitems(sigalgs)));
+	for (i = 0; i < nitems(sigalgs); i++)
+		o = put16(out, o, sigalgs[i]);
+	return (o);
+}
+
+int
+tls_answer_parse(const unsigned char *b, size_t n, struct tls_answer *a, char **cause)
+{
+	size_t rlen, hlen, sid;
+
+	memset(a, 0, sizeof *a);
+	if (n < 5)
+		return (0);
+	if ((b[0] != 21 && b[0] != 22) || b[1] != 3) {
+		*cause = xasprintf("not a TLS record (first bytes %02x %02x %02x)", b[0],
+		    b[1], b[2]);
+		return (-1);
+	}
+	rlen = (size_t)b[3] << 8 | b[4];
+	if (rlen == 0 || rlen > 16384 + 2048) {
+		*cause = xasprintf("TLS record length %zu", rlen);
+		return (-1);
+	}
+	if (b[0] == 21) {
+		if (n < 7)
+			return (0);
+		if (rlen < 2) {
+			*cause = xstrdup("short TLS alert");
+			return (-1);
+		}
+		a->kind = TLS_ANS_ALERT;
+		a->alert_level = b[5];
+		a->alert_desc = b[6];
+		return (1);
+	}
+	/* handshake: type, length, then the ServerHello up to its cipher suite */
+	if (n < 9)
+		return (0);
+	if (b[5] != 2) {
+		*cause = xasprintf("first handshake message is type %d, not ServerHello",
+		    b[5]);
+		return (-1);
+	}
+	hlen = (size_t)b[6] << 16 | (size_t)b[7] << 8 | b[8];
+	if (rlen < 4 + 2 + 32 + 1 || hlen < 2 + 32 + 1 + 2) {
+		*cause = xstrdup("ServerHello too short");
+		return (-1);
+	}
+	if (n < 5 + 4 + 2 + 32 + 1)
+		return (0);
+	sid = b[5 + 4 + 2 + 32];
+	if (sid > 32 || rlen < 4 + 2 + 32 + 1 + sid + 2 || hlen < 2 + 32 + 1 + sid + 2) {
+		*cause = xstrdup("ServerHello session id or length out of range");
+		return (-1);
+	}
+	if (n < 5 + 4 + 2 + 32 + 1 + sid + 2)
+		return (0);
+	a->kind = TLS_ANS_HELLO;
+	a->version = (unsigned)b[9] << 8 | b[10];
+	a->suite = (unsigned)b[5 + 4 + 2 + 32 + 1 + sid] << 8 | b[5 + 4 + 2 + 32 + 1 + sid + 1];
+	return (1);
+}
+
+int
+hsts_parse(const char *value, long long *max_age, bool *subdomains, char **cause)
+{
+	const char *p = value, *e, *eq, *v;
+	size_t nlen, vlen;
+	bool seen_age = false, seen_sub = false;
+	char num[24], *end;
+
+	*max_age = -1;
+	*subdomains = false;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ';')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, ";");
+		eq = memchr(p, '=', (size_t)(e - p));
+		nlen = (size_t)((eq != NULL ? eq : e) - p);
+		while (nlen > 0 && (p[nlen - 1] == ' ' || p[nlen - 1] == '\t'))
+			nlen--;
+		if (nlen == 7 && strncasecmp(p, "max-age", 7) == 0) {
+			if (seen_age) {
+				*cause = xstrdup("max-age given twice");
+				return (-1);
+			}
+			seen_age = true;
+			if (eq == NULL) {
+				*cause = xstrdup("max-age without a value");
+				return (-1);
+			}
+			v = eq + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			vlen = (size_t)(e - v);
+			while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+				vlen--;
+			if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+				v++;
+				vlen -= 2;
+			}
+			if (vlen == 0 || vlen >= sizeof num || strspn(v, "0123456789") < vlen) {
+				*cause = xasprintf("max-age is not a number: %.*s", (int)(vlen < 40 ?
+				    vlen : 40), v);
+				return (-1);
+			}
+			memcpy(num, v, vlen);
+			num[vlen] = '\0';
+			*max_age = strtoll(num, &end, 10);
+		} else if (nlen == 17 && strncasecmp(p, "includeSubDomains", 17) == 0) {
+			if (seen_sub) {
+				*cause = xstrdup("includeSubDomains given twice");
+				return (-1);
+			}
+			seen_sub = true;
+			*subdomains = true;
+		}
+		p = e;
+	}
+	if (!seen_age) {
+		*cause = xstrdup("no max-age directive");
+		return (-1);
+	}
+	return (0);
+}

@@ -69,6 +69,30 @@ bool pop3_capa_has(const char *capa, const char *cap, const char **args);
 /* Is WORD one of the space-separated words at the start of s (up to a newline)? */
 bool word_in_line(const char *s, const char *word);
 
+/* A TLS 1.2 ClientHello record (RFC 5246 §7.4.1.2) offering exactly the n cipher
+ * suites (plus the renegotiation SCSV), with SNI when sni is a host name, the usual
+ * groups, point formats and signature algorithms, and the caller's 32 random bytes;
+ * for asking a server whether it accepts suites this machine's libssl cannot offer.
+ * Returns its length, 0 when out (cap bytes) is too small. */
+size_t tls_client_hello(unsigned char *out, size_t cap, const unsigned short *suites,
+    size_t n, const char *sni, const unsigned char random[32]);
+/* The first TLS record a server answers a ClientHello with. */
+struct tls_answer {
+	enum { TLS_ANS_HELLO, TLS_ANS_ALERT } kind;
+	unsigned version;	/* HELLO: the version chosen (0x0303: TLS 1.2) */
+	unsigned suite;		/* HELLO: the cipher suite chosen */
+	int	 alert_level, alert_desc;	/* ALERT */
+};
+/* 1 with *a filled, 0 when more bytes are needed, -1 + *cause when the bytes are not a
+ * ServerHello or an alert. */
+int tls_answer_parse(const unsigned char *b, size_t n, struct tls_answer *a,
+    char **cause);
+
+/* A Strict-Transport-Security header value (RFC 6797 §6.1): 0 with *max_age and
+ * *subdomains, -1 + *cause when it is not valid (no max-age, a directive twice, a
+ * max-age that is not a number). */
+int hsts_parse(const char *value, long long *max_age, bool *subdomains, char **cause);
+
 /* A small XML parser: enough to decide well-formedness (one root, matched tags,
  * quoted attributes, entities, comments, PIs, CDATA) and walk the elements. */
 struct xml_node {

@@ -4,6 +4,8 @@
 #ifndef MXDECK_PROBE_INT_H
 #define MXDECK_PROBE_INT_H
 
+#include <curl/curl.h>
+
 #include "backends/probe/kinds.h"
 #include "backends/probe/net.h"
 #include "backends/probe/result.h"
@@ -16,6 +18,19 @@ enum ad_step {
 	AD_STEP_SRV,		/* _autodiscover._tcp.DOMAIN SRV target */
 	AD_STEP_COUNT
 };
+
+/* http.c: libcurl requests that connect where ldns resolved the name. */
+struct http_body {
+	struct sbuf b;		/* the body (at most 1 MiB) */
+	struct sbuf hdr;	/* the header lines of every response (at most 64 KiB) */
+};
+/* An easy handle for SCHEME://name[:urlport]/path collecting into b (caller frees *sl
+ * with curl_slist_free_all and the handle); NULL + *cause when name does not resolve. */
+CURL *http_handle(struct probe *p, struct presult *r, const char *scheme,
+    const char *name, int urlport, const char *path, struct http_body *b,
+    struct curl_slist **sl, char **cause);
+/* The value of the first header NAME in hdrs (trimmed, cut at len - 1). */
+bool header_value(const char *hdrs, const char *name, char *out, size_t len);
 
 /* An Autodiscover section's domain and its also domains, without repeats (appended). */
 void ad_domains(const struct autodiscover *ad, struct strv *doms);
