@@ -895,7 +895,11 @@ hsts_parse(const char *value, long long *max_age, bool *subdomains, char **cause
 				v++;
 				vlen -= 2;
 			}
-			if (vlen == 0 || vlen >= sizeof num || strspn(v, "0123456789") < vlen) {
+			if (vlen > 18) {
+				*cause = xstrdup("max-age has more than 18 digits");
+				return (-1);
+			}
+			if (vlen == 0 || strspn(v, "0123456789") < vlen) {
 				*cause = xasprintf("max-age is not a number: %.*s", (int)(vlen < 40 ?
 				    vlen : 40), v);
 				return (-1);
