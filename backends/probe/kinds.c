@@ -19,7 +19,11 @@
 	X(vrfy,		vrfy_build,	probe_vrfy_run,		"VRFY and EXPN refused on every SMTP port") \
 	X(cleartext,	cleartext_build, probe_cleartext_run,	"IMAP LOGINDISABLED, POP3 no USER/PASS before STARTTLS") \
 	X(ciphers,	ciphers_build,	probe_ciphers_run,	"weak cipher suites refused: NULL, anon, EXPORT, RC4, 3DES, non-FS") \
-	X(hsts,		hsts_build,	probe_hsts_run,		"Strict-Transport-Security on the OWA and ECP paths")
+	X(hsts,		hsts_build,	probe_hsts_run,		"Strict-Transport-Security on the OWA and ECP paths") \
+	X(spf,		spf_build,	probe_spf_run,		"SPF of each mail domain passes every Postfix host's address") \
+	X(dmarc,	dmarc_build,	probe_dmarc_run,	"a DMARC record for each mail domain") \
+	X(fcrdns,	fcrdns_build,	probe_fcrdns_run,	"PTR of each Postfix host, forward-confirmed, = myhostname") \
+	X(caa,		caa_build,	probe_caa_run,		"CAA records that let a CA issue for each certificate name")
 
 #define DECLARE(name, build, run, what) \
 	void build(struct probe_build *); \

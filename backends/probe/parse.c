@@ -923,3 +923,159 @@ hsts_parse(const char *value, long long *max_age, bool *subdomains, char **cause
 	}
 	return (0);
 }
+
+bool
+spf_is_record(const char *txt)
+{
+	return (strncasecmp(txt, "v=spf1", 6) == 0 && (txt[6] == '\0' || txt[6] == ' '));
+}
+
+void
+spf_record_free(struct spf_record *rec)
+{
+	size_t i;
+
+	for (i = 0; i < rec->n; i++) {
+		free(rec->v[i].name);
+		free(rec->v[i].value);
+	}
+	free(rec->v);
+	rec->v = NULL;
+	rec->n = 0;
+}
+
+int
+spf_parse(const char *txt, struct spf_record *rec, char **cause)
+{
+	static const char *const mechs[] = { "all", "include", "a", "mx", "ptr", "ip4",
+	    "ip6", "exists" };
+	const char *p = txt + 6, *e, *sep;
+	size_t cap = 0, i, nlen;
+	char q;
+	bool redirect = false, exp = false;
+
+	memset(rec, 0, sizeof *rec);
+	if (!spf_is_record(txt)) {
+		*cause = xstrdup("does not start with v=spf1");
+		return (-1);
+	}
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, " ");
+		q = '+';
+		if (*p == '+' || *p == '-' || *p == '~' || *p == '?')
+			q = *p++;
+		nlen = strcspn(p, ":/=");
+		if (p + nlen > e)
+			nlen = (size_t)(e - p);
+		sep = p + nlen;
+		if (nlen == 0 || nlen > 32) {
+			*cause = xasprintf("bad term \"%.*s\"", (int)(e - p < 40 ? e - p : 40), p);
+			spf_record_free(rec);
+			return (-1);
+		}
+		xgrow(&rec->v, &cap, rec->n + 1, sizeof *rec->v);
+		rec->v[rec->n].name = xstrndup(p, nlen);
+		for (char *c = rec->v[rec->n].name; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (sep < e && *sep == '=') {
+			const char *nm = rec->v[rec->n].name;
+
+			rec->v[rec->n].qual = 0;
+			rec->v[rec->n].value = xstrndup(sep + 1, (size_t)(e - sep - 1));
+			rec->n++;
+			if (q != '+' || p[-1] == '+') {
+				*cause = xasprintf("modifier %s with a qualifier", nm);
+				spf_record_free(rec);
+				return (-1);
+			}
+			if ((strcmp(nm, "redirect") == 0 && redirect) ||
+			    (strcmp(nm, "exp") == 0 && exp)) {
+				*cause = xasprintf("modifier %s given twice", nm);
+				spf_record_free(rec);
+				return (-1);
+			}
+			redirect = redirect || strcmp(nm, "redirect") == 0;
+			exp = exp || strcmp(nm, "exp") == 0;
+		} else {
+			rec->v[rec->n].qual = q;
+			rec->v[rec->n].value = xstrndup(sep < e && *sep == ':' ? sep + 1 : sep,
+			    (size_t)(e - (sep < e && *sep == ':' ? sep + 1 : sep)));
+			rec->n++;
+			for (i = 0; i < nitems(mechs); i++)
+				if (strcmp(rec->v[rec->n - 1].name, mechs[i]) == 0)
+					break;
+			if (i == nitems(mechs)) {
+				*cause = xasprintf("unknown mechanism \"%s\"",
+				    rec->v[rec->n - 1].name);
+				spf_record_free(rec);
+				return (-1);
+			}
+		}
+		p = e;
+	}
+	return (0);
+}
+
+int
+dmarc_parse(const char *txt, char **policy, char **cause)
+{
+	const char *p = txt, *e, *eq;
+	size_t n, k;
+	bool first = true;
+
+	*policy = NULL;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, ";");
+		eq = memchr(p, '=', (size_t)(e - p));
+		if (eq == NULL) {
+			if (first)
+				goto notdmarc;
+			p = *e == ';' ? e + 1 : e;
+			continue;
+		}
+		n = (size_t)(eq - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		eq++;
+		while (*eq == ' ' || *eq == '\t')
+			eq++;
+		k = (size_t)(e - eq);
+		while (k > 0 && (eq[k - 1] == ' ' || eq[k - 1] == '\t'))
+			k--;
+		if (first) {
+			if (n != 1 || *p != 'v' || k != 6 || strncmp(eq, "DMARC1", 6) != 0)
+				goto notdmarc;
+			first = false;
+		} else if (n == 1 && *p == 'p' && *policy == NULL) {
+			*policy = xstrndup(eq, k);
+			if (strcasecmp(*policy, "none") != 0 &&
+			    strcasecmp(*policy, "quarantine") != 0 &&
+			    strcasecmp(*policy, "reject") != 0) {
+				*cause = xasprintf("p=%s is not none, quarantine or reject",
+				    *policy);
+				free(*policy);
+				*policy = NULL;
+				return (-1);
+			}
+		}
+		p = *e == ';' ? e + 1 : e;
+	}
+	if (first)
+		goto notdmarc;
+	if (*policy == NULL) {
+		*cause = xstrdup("no p= tag");
+		return (-1);
+	}
+	return (0);
+notdmarc:
+	*cause = xstrdup("does not start with v=DMARC1");
+	return (-1);
+}

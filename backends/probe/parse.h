@@ -93,6 +93,29 @@ int tls_answer_parse(const unsigned char *b, size_t n, struct tls_answer *a,
  * max-age that is not a number). */
 int hsts_parse(const char *value, long long *max_age, bool *subdomains, char **cause);
 
+/* An SPF record (RFC 7208 §4.6): "v=spf1" then terms. A mechanism has a qualifier
+ * ('+' '-' '~' '?'), a lower-case name (all include a mx ptr ip4 ip6 exists) and the
+ * text after ':' or '/' ("" when none, the '/' kept: "example.org/24", "/24");
+ * a modifier (redirect exp, or any other name) has qualifier 0 and the text after '='. */
+struct spf_term {
+	char	 qual;
+	char	*name;
+	char	*value;
+};
+struct spf_record {
+	struct spf_term *v;
+	size_t	 n;
+};
+/* 0, or -1 + *cause (not "v=spf1", an unknown mechanism, a modifier twice, a term
+ * that is not a mechanism or name=value). */
+int spf_parse(const char *txt, struct spf_record *rec, char **cause);
+void spf_record_free(struct spf_record *rec);
+/* "v=spf1" followed by a space or the end (case-insensitive): an SPF record. */
+bool spf_is_record(const char *txt);
+/* A DMARC record (RFC 7489 §6.3): tag=value pairs separated by ';', first v=DMARC1.
+ * 0 with *policy (a fresh copy of p=: none quarantine reject), -1 + *cause. */
+int dmarc_parse(const char *txt, char **policy, char **cause);
+
 /* A small XML parser: enough to decide well-formedness (one root, matched tags,
  * quoted attributes, entities, comments, PIs, CDATA) and walk the elements. */
 struct xml_node {

@@ -35,6 +35,10 @@ bool header_value(const char *hdrs, const char *name, char *out, size_t len);
 /* An Autodiscover section's domain and its also domains, without repeats (appended). */
 void ad_domains(const struct autodiscover *ad, struct strv *doms);
 
+/* The site's mail domains: [site] domain, then each Autodiscover domain and its also
+ * domains, without repeats (appended). */
+void mail_domains(const struct site *site, struct strv *doms);
+
 /* dns.c: TLSA with DNSSEC validation, MX targets. */
 struct tlsa_rec {
 	int	 usage, selector, mtype;
@@ -56,6 +60,14 @@ void tlsa_set_free(struct tlsa_set *s);
 /* SRV records of name, each as "prio weight port target" (none: 0 and empty out). */
 int dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause);
+/* The records of type (an ldns_rr_type: LDNS_RR_TYPE_TXT ...) at name, each as one
+ * string: TXT its character-strings joined as they are; CAA "FLAGS TAG VALUE"; other
+ * types the rdata fields in presentation form. 0 (out may stay empty; *nx, when not
+ * NULL, says NXDOMAIN), -1 + *cause. No DNSSEC validation. */
+int dns_records(struct probe_ctx *ctx, const char *name, int type, double deadline,
+    struct strv *out, bool *nx, char **cause);
+/* The reverse-lookup name of an address ("4.3.2.1.in-addr.arpa", "...ip6.arpa"). */
+char *dns_reverse_name(const struct sockaddr_storage *ss);
 int dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
     struct strv *targets, char **cause);
 
