@@ -430,6 +430,12 @@ lint_site(struct lint *l)
 		WARN(l, key_line(s, section_line(s, "tests"), "ca"), "[tests] ca %s is not "
 		    "readable here: the live tests cannot verify certificates it issued "
 		    "(fix the path or remove the key to use the system store)", s->tests_ca);
+	for (size_t i = 0; i < s->tests_dnsbl.n; i++) {
+		if (!valid_hostname(s->tests_dnsbl.v[i]))
+			ERR(l, key_line(s, section_line(s, "tests"), "dnsbl"), "[tests] dnsbl "
+			    "\"%s\" is not a DNS zone name (write the list's zone, e.g. "
+			    "zen.example.org)", s->tests_dnsbl.v[i]);
+	}
 }
 
 /* ---- [host] ---- */

@@ -169,7 +169,7 @@ static const char *const keys_user[] = { "imap", "pop3", "smtp", "activesync", "
 	"owa", "ews", NULL };
 static const char *const keys_connector[] = { "smarthost", "tenant_id", "client_ca",
 	"client_fingerprints", NULL };
-static const char *const keys_tests[] = { "ca", NULL };
+static const char *const keys_tests[] = { "ca", "dnsbl", NULL };
 
 static const struct {
 	const char *name;
@@ -733,6 +733,10 @@ key_tests(struct parser *P, const char *key, const char *value, int line)
 		return;
 	if (strcmp(key, "ca") == 0)
 		set_path(P, &P->site->tests_ca, value);
+	else if (strcmp(key, "dnsbl") == 0) {
+		strv_free(&P->site->tests_dnsbl);
+		strv_split_words(&P->site->tests_dnsbl, value);
+	}
 }
 
 static void
@@ -1629,6 +1633,7 @@ site_free(struct site *site)
 	free(site->resolver);
 	free(site->trust_anchor);
 	free(site->tests_ca);
+	strv_free(&site->tests_dnsbl);
 	for (size_t i = 0; i < site->nhosts; i++) {
 		struct host *h = &site->hosts[i];
 

@@ -178,6 +178,8 @@ struct site {
 	bool	 dkim;		/* [site] dkim = yes: outgoing mail is DKIM-signed (lint) */
 	char	*tests_ca;	/* [tests] ca: the CA file the live tests trust (NULL:
 				 * the system store, or SSL_CERT_FILE) */
+	struct strv tests_dnsbl;	/* [tests] dnsbl: DNS block list zones the live
+					 * tests look the Postfix hosts' addresses up in */
 
 	struct host *hosts;		size_t nhosts;
 	struct vhost *vhosts;		size_t nvhosts;

@@ -23,7 +23,8 @@
 	X(spf,		spf_build,	probe_spf_run,		"SPF of each mail domain passes every Postfix host's address") \
 	X(dmarc,	dmarc_build,	probe_dmarc_run,	"a DMARC record for each mail domain") \
 	X(fcrdns,	fcrdns_build,	probe_fcrdns_run,	"PTR of each Postfix host, forward-confirmed, = myhostname") \
-	X(caa,		caa_build,	probe_caa_run,		"CAA records that let a CA issue for each certificate name")
+	X(caa,		caa_build,	probe_caa_run,		"CAA records that let a CA issue for each certificate name") \
+	X(dnsbl,	dnsbl_build,	probe_dnsbl_run,	"each Postfix host's address in the [tests] dnsbl lists")
 
 #define DECLARE(name, build, run, what) \
 	void build(struct probe_build *); \

@@ -15,6 +15,12 @@
 #     fcrdns 127.0.0.1 with a Postfix whose myhostname is wrong.lab.test -> fail
 #            127.0.0.3 without PTR                                     -> fail
 #            127.0.0.4 PTR ghost.lab.test, which is 127.0.0.9          -> fail
+#   dnsbl  [tests] dnsbl = bl.lab.test clean.lab.test (lab zones):
+#            127.0.0.1 listed in bl.lab.test (127.0.0.2 + TXT)          -> fail
+#            127.0.0.3 in neither                                      -> ok
+#            127.0.0.4 answered 127.255.255.254 (a list's refusal)     -> warn
+#          the good profile names no list: no dnsbl probe at all
+#          a zone that is not a DNS name is a lint error at its line
 # The records are cross-checked with drill against the same server.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -69,8 +75,24 @@ $TTL 300
 1.0.0 IN PTR smtp.lab.test.
 4.0.0 IN PTR ghost.lab.test.
 EOF
+cat > "$LAB/bl.zone" <<'EOF'
+$ORIGIN bl.lab.test.
+$TTL 300
+@ IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 300
+@ IN NS ns.lab.test.
+1.0.0.127 IN A 127.0.0.2
+1.0.0.127 IN TXT "listed by the mxdeck lab"
+4.0.0.127 IN A 127.255.255.254
+EOF
+cat > "$LAB/clean.zone" <<'EOF'
+$ORIGIN clean.lab.test.
+$TTL 300
+@ IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 300
+@ IN NS ns.lab.test.
+EOF
 lab_nsd policy "$DNS" lab.test "$LAB/lab.test.zone" lab2.test "$LAB/lab2.test.zone" \
-    lab3.test "$LAB/lab3.test.zone" 127.in-addr.arpa "$LAB/rev.zone"
+    lab3.test "$LAB/lab3.test.zone" 127.in-addr.arpa "$LAB/rev.zone" \
+    bl.lab.test "$LAB/bl.zone" clean.lab.test "$LAB/clean.zone"
 S=$(lab_port); SUB=$(lab_port); SS=$(lab_port)
 lab_postfix good "$S" "$SUB" "$SS"
 WS=$(lab_port); WSUB=$(lab_port); WSS=$(lab_port)
@@ -140,6 +162,9 @@ services = owa
 certificate = $LAB/pki/good.pem
 key = $LAB/pki/good.key
 
+[tests]
+dnsbl = bl.lab.test clean.lab.test
+
 [autodiscover "lab3.test"]
 imap = mail.lab2.test:993/ssl
 smtp = mail.lab2.test:587/starttls
@@ -147,7 +172,7 @@ EOF
 
 run() {	# profile -> $LAB/NAME.json, exit status echoed
 	local rc=0
-	MXDECK_PROBES=spf,dmarc,caa,fcrdns MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test \
+	MXDECK_PROBES=spf,dmarc,caa,fcrdns,dnsbl MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test \
 	    "$LAB/$1.ini" --json >"$LAB/$1.json" 2>"$LAB/$1.txt" || rc=$?
 	cat "$LAB/$1.txt" >&2
 	echo "$rc"
@@ -193,6 +218,21 @@ check "bad: wrong myhostname fails" eq "$(tg bad wrongname fcrdns summary)" \
 check "bad: no PTR fails" eq "$(tg bad noptr fcrdns summary)" "NO PTR for 127.0.0.3"
 check "bad: PTR not confirmed fails" eq "$(tg bad ghost fcrdns summary)" \
     "NO FCrDNS (127.0.0.4 -> ghost.lab.test)"
+
+check "bad: 127.0.0.1 listed" eq "$(tg bad wrongname dnsbl summary)" \
+    "127.0.0.1 LISTED in bl.lab.test"
+check "bad: listed fails" eq "$(tg bad wrongname dnsbl status)" fail
+check "bad: the list's reason" has "$(tg bad wrongname dnsbl details)" "listed by the mxdeck lab"
+check "bad: 127.0.0.3 not listed" eq "$(tg bad noptr dnsbl summary)" "not listed in 2 lists"
+check "bad: 127.0.0.3 ok" eq "$(tg bad noptr dnsbl status)" ok
+check "bad: 127.0.0.4 refused warns" eq "$(tg bad ghost dnsbl status)" warn
+check "good: no dnsbl probe without a list" lacks "$LAB/good.json" '"kind":"dnsbl"' '"kind":"spf"'
+sed 's/^dnsbl = .*/dnsbl = bl.lab.test bad_zone!/' "$LAB/bad.ini" > "$LAB/badzone.ini"
+rc=0
+"$MXDECK" lint "$LAB/badzone.ini" >"$LAB/lint.txt" 2>&1 || rc=$?
+check "lint: a bad zone is an error (exit 2)" eq "$rc" 2
+check "lint: names the zone at its line" has "$(cat "$LAB/lint.txt")" \
+    "badzone.ini:$(grep -n '^dnsbl' "$LAB/badzone.ini" | cut -d: -f1): error: [tests] dnsbl \"bad_zone!\""
 
 # The same records through drill, against the same server.
 dr() { drill -p "$DNS" @127.0.0.1 "$@" 2>/dev/null | awk '/ANSWER SECTION/ {a=1; next} /^$/ {a=0} a'; }
