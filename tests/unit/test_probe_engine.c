@@ -100,6 +100,22 @@ t_build_all(void **state)
 	assert_int_equal(count(pl, "http", "autodiscover"), 4);
 	assert_int_equal(count(pl, "http", "autodiscover-redirect"), 2);
 	assert_int_equal(count(pl, "http", "autodiscover-srv"), 2);
+	/* the peers' checks: VRFY on gw1's three SMTP ports; cleartext on pop3 only (imap
+	 * is off); ciphers on every TLS endpoint (gw1: 6 without imap, web: 1 vhost);
+	 * hsts on the owa vhost; spf and dmarc per mail domain; caa for the vhost and
+	 * the Autodiscover endpoints (the hosts' addresses are IPs); fcrdns for gw1;
+	 * dnsbl only with [tests] dnsbl */
+	assert_int_equal(count(pl, "vrfy", NULL), 3);
+	assert_int_equal(count(pl, "cleartext", "cleartext pop3"), 1);
+	assert_int_equal(count(pl, "cleartext", NULL), 1);
+	assert_int_equal(count(pl, "ciphers", NULL), 7);
+	assert_int_equal(count(pl, "hsts", "hsts owa"), 1);
+	assert_int_equal(count(pl, "hsts", NULL), 1);
+	assert_int_equal(count(pl, "spf", NULL), 2);
+	assert_int_equal(count(pl, "dmarc", NULL), 2);
+	assert_int_equal(count(pl, "caa", NULL), 3);
+	assert_int_equal(count(pl, "fcrdns", NULL), 1);
+	assert_int_equal(count(pl, "dnsbl", NULL), 0);
 	probe_list_free(pl);
 	site_free(s);
 	free(s);
@@ -117,6 +133,7 @@ t_build_filter(void **state)
 
 	strv_push(&hosts, "web");
 	o.hosts = &hosts;
+	o.kinds = probe_kind_bit("tls") | probe_kind_bit("tlsver");
 	assert_int_equal(probe_list_build(s, &o, &pl, &cause), 0);
 	/* only web's endpoints; no site-wide DNS/HTTP probes under --host */
 	assert_int_equal(probe_list_count(pl), 2);
