@@ -1106,3 +1106,10 @@ dns_reverse_name(const struct sockaddr_storage *ss)
 	}
 	return (sb_steal(&b));
 }
+
+int
+dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
+    char **cause)
+{
+	return (dns_records(ctx, name, LDNS_RR_TYPE_TXT, deadline, out, NULL, cause));
+}

@@ -58,6 +58,7 @@ svc_from_stdport(int port)
 
 struct probe_list {
 	const struct site *site;
+	const char *const *addresses;	/* probe_opts.addresses */
 	struct probe **v;
 	size_t	 n, cap;
 };
@@ -93,15 +94,16 @@ probe_free(struct probe *p)
 	free(p);
 }
 
-/* Names a certificate on this service may carry. */
+/* Names a certificate on this service may carry (addr: where the probes connect). */
 static void
-svc_names(const struct site *site, const struct host *h, int svc, struct strv *names)
+svc_names(const struct site *site, const struct host *h, const char *addr, int svc,
+    struct strv *names)
 {
 	const struct endpoint *ep;
 	size_t i;
 
-	if (!h->local && h->address != NULL && !is_ip_literal(h->address))
-		strv_push(names, h->address);
+	if (!h->local && addr != NULL && !is_ip_literal(addr))
+		strv_push(names, addr);
 	for (i = 0; i < site->nads; i++) {
 		switch (svc) {
 		case SVCP_IMAP:
@@ -148,7 +150,7 @@ probe_add_svc(struct probe_build *b, const char *what, const struct probe_ep *ep
 	if (ep->vh != NULL)
 		strv_push(&p->names, ep->vh->name);
 	else
-		svc_names(b->site, b->host, ep->svc, &p->names);
+		svc_names(b->site, b->host, b->addr, ep->svc, &p->names);
 	p->sni = p->names.n > 0 ? xstrdup(p->names.v[0]) : NULL;
 	return (p);
 }
@@ -170,7 +172,7 @@ probe_build_port(const struct probe_build *b, int svc)
  * port not "off"; eps repeats an https port once per vhost the host's web server
  * serves (an nginx vhost only on an nginx host when the host names its server). */
 static void
-host_endpoints(const struct site *site, const struct host *h, unsigned roles,
+host_endpoints(const struct site *site, const struct host *h, unsigned hroles,
     struct probe_ep **portsp, size_t *nports, struct probe_ep **epsp, size_t *neps)
 {
 	struct probe_ep *ports = NULL, *eps = NULL;
@@ -181,7 +183,7 @@ host_endpoints(const struct site *site, const struct host *h, unsigned roles,
 	for (i = 0; i < h->nprobe_ports; i++) {
 		if ((svc = svc_from_name(h->probe_ports[i].service)) < 0)
 			continue;
-		if ((svc_infos[svc].roles & roles) == 0)
+		if ((svc_infos[svc].roles & hroles) == 0)
 			continue;
 		if ((port = h->probe_ports[i].port) <= 0)
 			continue;	/* service:off */
@@ -190,8 +192,8 @@ host_endpoints(const struct site *site, const struct host *h, unsigned roles,
 		for (j = 0; j < (svc == SVCP_HTTPS && site->nvhosts > 0 ? site->nvhosts : 1);
 		    j++) {
 			vh = svc == SVCP_HTTPS && site->nvhosts > 0 ? &site->vhosts[j] : NULL;
-			if (vh != NULL && (roles & (ROLE_APACHE | ROLE_NGINX)) != 0 &&
-			    (roles & (vh->server == SERVER_NGINX ? ROLE_NGINX :
+			if (vh != NULL && (hroles & (ROLE_APACHE | ROLE_NGINX)) != 0 &&
+			    (hroles & (vh->server == SERVER_NGINX ? ROLE_NGINX :
 			    ROLE_APACHE)) == 0)
 				continue;
 			xgrow(&eps, &cape, ne + 1, sizeof *eps);
@@ -218,7 +220,7 @@ build(struct probe_list *pl, const struct site *site, const struct host *h,
 	b.pl = pl;
 	b.host = h;
 	if (h != NULL) {
-		if ((b.addr = h->local ? "127.0.0.1" : h->address) == NULL)
+		if ((b.addr = probe_host_address(site, pl->addresses, h)) == NULL)
 			return;
 		b.roles = h->roles != 0 ? h->roles : ~0u;
 		host_endpoints(site, h, b.roles, &ports, &nports, &eps, &neps);
@@ -257,6 +259,7 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
 	}
 	pl = xcalloc(1, sizeof *pl);
 	pl->site = site;
+	pl->addresses = opts != NULL ? opts->addresses : NULL;
 	/* Site-wide probes only when no host filter is given. */
 	if (opts == NULL || opts->hosts == NULL || opts->hosts->n == 0)
 		build(pl, site, NULL, kinds);
@@ -358,6 +361,13 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	out.reach = r.nreached > 0 ? 1 : r.nunreached > 0 ? -1 : 0;
 	out.has_cert_days = r.has_cert_days;
 	out.cert_days = r.cert_days;
+	out.has_handshake = r.has_handshake;
+	out.handshake_ms = r.handshake_ms;
+	memcpy(out.protocol, r.protocol, sizeof out.protocol);
+	memcpy(out.cipher, r.cipher, sizeof out.cipher);
+	out.has_protocols = r.has_protocols;
+	out.tls_accepted = r.tls_accepted;
+	out.tls_allowed = r.tls_allowed;
 	/* Stopped by DNSSEC-bogus address records: a failed test, not "unreachable". */
 	if (out.reach == -1 && p->host != NULL && net_host_bogus(rn->ctx, p->host))
 		out.reach = 0;
@@ -440,6 +450,7 @@ probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb, voi
 	memset(sum, 0, sizeof *sum);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.site = pl->site;
+	ctx.addresses = pl->addresses;
 	ctx.timeout = opts != NULL && opts->timeout > 0 ? opts->timeout : 10;
 	ctx.run_deadline = t0 + (opts != NULL && opts->deadline > 0 ? opts->deadline : 120);
 	ctx.cancel = opts != NULL ? opts->cancel : NULL;

@@ -58,7 +58,7 @@ same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 
 /* The port to use for service (https, http) on addr: that probe port of a profile
  * host at that address, else dflt. */
-static int
+int
 host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_storage *addr,
     const char *service, int dflt)
 {

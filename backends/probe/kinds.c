@@ -16,6 +16,7 @@
 	X(dane,		dane_build,	probe_dane_run,		"published TLSA (validated) against the certificate served") \
 	X(smtp,		smtp_build,	probe_smtp_relay_run,	"open relay, AUTH before STARTTLS, postmaster@") \
 	X(http,		http_build,	probe_http_owa_run,	"Autodiscover, ActiveSync OPTIONS, OWA") \
+	X(mtasts,	mta_sts_build,	probe_mta_sts_run,	"MTA-STS policy over HTTPS, its TXT id, MX coverage, TLS-RPT") \
 	X(vrfy,		vrfy_build,	probe_vrfy_run,		"VRFY and EXPN refused on every SMTP port") \
 	X(cleartext,	cleartext_build, probe_cleartext_run,	"IMAP LOGINDISABLED, POP3 no USER/PASS before STARTTLS") \
 	X(ciphers,	ciphers_build,	probe_ciphers_run,	"weak cipher suites refused: NULL, anon, EXPORT, RC4, 3DES, non-FS") \

@@ -45,7 +45,14 @@ struct probe_ctx {
 	char	*resolver_host;	/* from site->resolver, or NULL: /etc/resolv.conf */
 	int	 resolver_port;
 	atomic_int dns_dead;	/* the resolver did not answer: do not wait on it again */
+	const char *const *addresses;	/* probe_opts.addresses */
 };
+
+/* Where h's probes connect: "127.0.0.1" for address = local, the resolved ssh_config
+ * HostName (probe_opts.addresses, by index in site->hosts), else the profile's address
+ * (NULL: none). */
+const char *probe_host_address(const struct site *site, const char *const *addresses,
+    const struct host *h);
 
 /* How a service starts TLS (starttls_prelude). */
 enum wrap { WRAP_IMPLICIT, WRAP_SMTP, WRAP_IMAP, WRAP_POP3 };

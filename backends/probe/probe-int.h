@@ -19,7 +19,9 @@ enum ad_step {
 	AD_STEP_COUNT
 };
 
-/* http.c: libcurl requests that connect where ldns resolved the name. */
+/* http.c: libcurl requests that connect where ldns resolved the name (https on 443:
+ * the https probe port of the profile host at that address; bodies over 1 MB are cut;
+ * redirects are not followed). */
 struct http_body {
 	struct sbuf b;		/* the body (at most 1 MiB) */
 	struct sbuf hdr;	/* the header lines of every response (at most 64 KiB) */
@@ -70,6 +72,15 @@ int dns_records(struct probe_ctx *ctx, const char *name, int type, double deadli
 char *dns_reverse_name(const struct sockaddr_storage *ss);
 int dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
     struct strv *targets, char **cause);
+
+/* The port of service (a probe_ports name: smtp, https, ...) of the profile host at
+ * addr, else dflt. */
+struct sockaddr_storage;
+int host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_storage *addr,
+    const char *service, int dflt);
+/* TXT records of name, each one's strings joined (none: 0 and empty out). */
+int dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
+    char **cause);
 
 /* tls.c: why a TLSA record cannot be used (NULL: it can; OpenSSL's DANE verification
  * decides whether it matches). smtp: RFC 7672 (PKIX-TA/PKIX-EE unusable), else RFC

@@ -77,6 +77,14 @@ struct probe_result {
 				 * an unreachable host) */
 	bool	 has_cert_days;	/* a server certificate was read: */
 	int	 cert_days;	/* whole days until its notAfter (negative: expired) */
+	bool	 has_handshake;	/* a TLS handshake completed (tls, tlsver, dane): */
+	double	 handshake_ms;	/* how long the probe's first one took */
+	char	 protocol[16];	/* tls: the version negotiated ("TLSv1.3"); "" none */
+	char	 cipher[64];	/* tls: the cipher negotiated; "" none */
+	bool	 has_protocols;	/* tlsver tested every version: */
+	unsigned tls_accepted;	/* TLSP_BIT (profiles/tlsproto.h) of the versions the
+				 * server accepted, */
+	unsigned tls_allowed;	/* and of those the profile allows */
 };
 
 struct probe_opts {
@@ -90,6 +98,11 @@ struct probe_opts {
 	unsigned kinds;		/* probe_kinds_parse() bits (0: all) */
 	atomic_int *cancel;	/* optional: set non-zero to stop early (remaining probes
 				 * fail with "cancelled") */
+	/* Where each host's probes connect, by index in site->hosts: the ssh_config
+	 * HostName when the profile's address is an ssh alias (the front end resolves
+	 * it). NULL, or a NULL entry: the address as written. Kept by the probe list:
+	 * keep it alive as long as the list. */
+	const char *const *addresses;
 };
 
 struct probe_summary {

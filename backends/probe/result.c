@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "backends/probe/result.h"
+#include "profiles/tlsproto.h"
 
 const char *const probe_status_names[3] = { "ok", "warn", "fail" };
 
@@ -294,6 +295,44 @@ probe_result_json(const struct probe_result *r)
 	    r->duration, r->duration * 1000, r->handshakes, r->reach);
 	if (r->has_cert_days)
 		sb_addf(&b, ",\"cert_days\":%d", r->cert_days);
+	if (r->has_handshake)
+		sb_addf(&b, ",\"handshake_ms\":%.3f", r->handshake_ms);
+	if (r->protocol[0] != '\0') {
+		sb_add(&b, ",\"protocol\":");
+		sb_json_string(&b, r->protocol);
+	}
+	if (r->cipher[0] != '\0') {
+		sb_add(&b, ",\"cipher\":");
+		sb_json_string(&b, r->cipher);
+	}
+	if (r->has_protocols) {
+		/* The sets as arrays of names, oldest first. */
+		static const struct {
+			const char *key;
+			int	 which;
+		} sets[] = { { "accepted", 0 }, { "refused", 1 }, { "allowed", 2 } };
+
+		sb_add(&b, ",\"protocols\":{");
+		for (size_t k = 0; k < nitems(sets); k++) {
+			bool first = true;
+
+			sb_addf(&b, "%s\"%s\":[", k > 0 ? "," : "", sets[k].key);
+			for (int v = TLSP_TLSV1; v < TLSP_COUNT; v++) {
+				unsigned bit = TLSP_BIT(v);
+				bool in = sets[k].which == 0 ? (r->tls_accepted & bit) != 0 :
+				    sets[k].which == 1 ? (r->tls_accepted & bit) == 0 :
+				    (r->tls_allowed & bit) != 0;
+
+				if (!in)
+					continue;
+				sb_addf(&b, "%s", first ? "" : ",");
+				sb_json_string(&b, tls_proto_names[v]);
+				first = false;
+			}
+			sb_addc(&b, ']');
+		}
+		sb_addc(&b, '}');
+	}
 	sb_addc(&b, '}');
 	return (sb_steal(&b));
 }

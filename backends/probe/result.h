@@ -26,6 +26,12 @@ struct presult {
 	int	 nunreached;	/* attempts that could not (lookup or connect) */
 	bool	 has_cert_days;	/* probe_result.cert_days */
 	int	 cert_days;
+	bool	 has_handshake;	/* probe_result.handshake_ms */
+	double	 handshake_ms;
+	char	 protocol[16];	/* probe_result.protocol, cipher */
+	char	 cipher[64];
+	bool	 has_protocols;	/* probe_result.tls_accepted, tls_allowed */
+	unsigned tls_accepted, tls_allowed;
 	double	 deadline;	/* monotonic seconds: min(probe timeout, run deadline) */
 	atomic_int *cancel;	/* the run's cancel flag, or NULL */
 	struct probe_ctx *ctx;	/* the run (backends/probe/net.h), for the probe's use */

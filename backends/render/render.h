@@ -65,6 +65,11 @@ struct render_ctx render_ctx_for(const struct site *site, const struct host *hos
 struct renderer {
 	const char *name;		/* "postfix" */
 	unsigned role;			/* ROLE_POSTFIX: the host role that enables it */
+	/* The service (backends/ssh/services.c) that validates and reloads what it
+	 * writes: "postfix", "dovecot", "apache2", "nginx"; "web" for whichever web
+	 * server of the host owns the directory; NULL when no daemon reads its files
+	 * (scripts for the admin). */
+	const char *service;
 	/* Fill fs with this role's files for ctx->host. 0, or -1 with *cause. */
 	int (*render)(const struct render_ctx *ctx, struct fileset *fs, char **cause);
 };
@@ -94,6 +99,19 @@ int fileset_write(const struct fileset *fs, const char *dir, const char *hostnam
 /* The target to give f->symlink: a relative path from the link's directory to f->path
  * (as Debian's a2ensite does: ../sites-available/x.conf). Caller frees. */
 char *rfile_link_target(const struct rfile *f);
+
+/* The MX names the dns role publishes (dns.c, documented there) and why those; 0, or
+ * -1 with *cause (a host address that is not a valid DNS name). */
+int dns_mx_names(const struct site *site, struct strv *mx, const char **why, char **cause);
+
+/* MTA-STS (mtasts.c): the mail domains, the effective mx patterns (refusing patterns
+ * that leave a published MX name uncovered), the policy text, its id, and RFC 8461
+ * §4.1 matching of an MX name against a pattern. The live test reads them too. */
+void mta_sts_domains(const struct site *site, struct strv *out);
+int mta_sts_patterns(const struct site *site, struct strv *patterns, char **cause);
+void mta_sts_policy(const struct site *site, const struct strv *patterns, struct sbuf *out);
+void mta_sts_id(const char *text, size_t len, char id[21]);
+bool mta_sts_mx_match(const char *pattern, const char *name);
 
 /* Escaping helpers shared by renderers. */
 void xml_escape(struct sbuf *b, const char *s);

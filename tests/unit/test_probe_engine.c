@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "backends/probe/probe-int.h"
+#include "profiles/tlsproto.h"
 #include "profiles/site.h"
 
 static const char profile[] =
@@ -342,6 +343,40 @@ t_json_certs(void **state)
 	probe_result_free(d);
 }
 
+/* Numbers and sets as JSON values: handshake time, protocol and cipher, the TLS
+ * version sets of a tlsver result (arrays of names, oldest first). */
+static void
+t_json_tls_numbers(void **state)
+{
+	struct probe_result r = {
+		.status = PROBE_FAIL, .kind = "tlsver", .name = "protocols smtp", .host = "h",
+		.target = "t", .summary = "s", .details = "", .has_handshake = true,
+		.handshake_ms = 2.25, .protocol = "TLSv1.3", .cipher = "TLS_AES_256_GCM_SHA384",
+		.has_protocols = true,
+		.tls_accepted = TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_3),
+		.tls_allowed = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3),
+	};
+	char *j = probe_result_json(&r);
+	struct probe_result *d;
+
+	(void)state;
+	assert_non_null(strstr(j, ",\"handshake_ms\":2.250,\"protocol\":\"TLSv1.3\","
+	    "\"cipher\":\"TLS_AES_256_GCM_SHA384\",\"protocols\":{\"accepted\":[\"TLSv1\","
+	    "\"TLSv1.3\"],\"refused\":[\"TLSv1.1\",\"TLSv1.2\"],\"allowed\":[\"TLSv1.2\","
+	    "\"TLSv1.3\"]}}"));
+	free(j);
+	r.has_handshake = r.has_protocols = false;
+	r.protocol[0] = r.cipher[0] = '\0';
+	j = probe_result_json(&r);
+	assert_null(strstr(j, "handshake_ms"));
+	assert_null(strstr(j, "\"protocol\":"));
+	assert_null(strstr(j, "\"protocols\":"));
+	free(j);
+	d = probe_result_dup(&r);
+	assert_int_equal(d->tls_accepted, r.tls_accepted);
+	probe_result_free(d);
+}
+
 static void
 t_resolver(void **state)
 {
@@ -407,6 +442,7 @@ main(void)
 		cmocka_unit_test(t_run_cancelled),
 		cmocka_unit_test(t_json),
 		cmocka_unit_test(t_json_certs),
+		cmocka_unit_test(t_json_tls_numbers),
 		cmocka_unit_test(t_resolver),
 		cmocka_unit_test(t_dane_unusable),
 		cmocka_unit_test(t_kind_table),
