@@ -107,7 +107,7 @@ suite_name(const struct class *cl, unsigned id)
 /* Offer only cl's suites: 1 accepted (*chosen), 0 refused, -1 could not tell (*cause). */
 static int
 offer(struct probe *p, struct presult *r, const struct addrs *a, const struct class *cl,
-    unsigned *chosen, char **cause)
+    unsigned *chosen, bool *refused, char **cause)
 {
 	unsigned short ids[32];
 	unsigned char hello[1024], rnd[32];
@@ -128,6 +128,7 @@ offer(struct probe *p, struct presult *r, const struct addrs *a, const struct cl
 	conn_init(&c, r->deadline);
 	if (conn_connect(&c, a, p->port, cause) != 0) {
 		pr_reach(r, false);
+		*refused = c.refused;
 		return (-1);
 	}
 	pr_reach(r, true);
@@ -180,7 +181,7 @@ probe_ciphers_run(struct probe *p, struct presult *r)
 	size_t i;
 	unsigned chosen = 0;
 	int rc;
-	bool port25 = p->svc == SVCP_SMTP;
+	bool port25 = p->svc == SVCP_SMTP, refused_tcp = false;
 	const char *name;
 
 	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, &cause) != 0) {
@@ -195,7 +196,7 @@ probe_ciphers_run(struct probe *p, struct presult *r)
 	for (i = 0; i < nitems(classes) && !pr_expired(r); i++) {
 		const struct class *cl = &classes[i];
 
-		rc = offer(p, r, &a, cl, &chosen, &cause);
+		rc = offer(p, r, &a, cl, &chosen, &refused_tcp, &cause);
 		if (rc == 0) {
 			pr_note(r, PROBE_OK, "%s suites refused", cl->name);
 			sb_addf(&refused, "%s%s", refused.len > 0 ? " " : "", cl->name);
@@ -213,6 +214,15 @@ probe_ciphers_run(struct probe *p, struct presult *r)
 			    chosen);
 			sb_addf(&bad, "%s%s (0x%04x not offered)", bad.len > 0 ? ", " : "",
 			    cl->name, chosen);
+		} else if (r->nreached == 0 && refused_tcp &&
+		    (p->svc == SVCP_IMAP || p->svc == SVCP_POP3)) {
+			pr_note(r, PROBE_OK, "%s (port closed: clients use implicit TLS on %s)",
+			    cause, p->svc == SVCP_IMAP ? "993" : "995");
+			free(cause);
+			sb_free(&refused);
+			sb_free(&bad);
+			pr_summary(r, "not offered (port closed)");
+			return;
 		} else if (r->nreached == 0) {
 			/* not even a TCP connection: one failure, not six guesses */
 			pr_note(r, PROBE_FAIL, "%s", cause);

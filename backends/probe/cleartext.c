@@ -220,6 +220,15 @@ probe_cleartext_run(struct probe *p, struct presult *r)
 	    conn_connect(&c, &a, p->port, &cause) != 0) {
 		pr_reach(r, false);
 		rc = -1;
+		if (c.refused) {
+			/* nothing listens: no login can be taken here, in clear or not */
+			pr_note(r, PROBE_OK, "%s (port closed: clients use implicit TLS on %s)",
+			    cause, p->svc == SVCP_IMAP ? "993" : "995");
+			pr_summary(r, "not offered (port closed)");
+			free(cause);
+			cause = NULL;
+			rc = 0;
+		}
 	} else {
 		pr_reach(r, true);
 		rc = p->svc == SVCP_IMAP ? imap_check(r, &c, &log, &cause) :

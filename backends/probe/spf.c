@@ -309,7 +309,8 @@ probe_spf_run(struct probe *p, struct presult *r)
 		pr_summary(r, "pass for %zu address%s", nchecked, nchecked == 1 ? "" : "es");
 }
 
-/* One probe per mail domain (site-wide). */
+/* One probe per mail domain (site-wide), when a Postfix host has an address other
+ * than "local". */
 void
 spf_build(struct probe_build *b)
 {
@@ -319,6 +320,15 @@ spf_build(struct probe_build *b)
 
 	if (b->host != NULL)
 		return;
+	for (i = 0; i < b->site->nhosts; i++) {
+		const struct host *h = &b->site->hosts[i];
+
+		if ((h->roles == 0 || (h->roles & ROLE_POSTFIX) != 0) && !h->local &&
+		    h->address != NULL)
+			break;
+	}
+	if (i == b->site->nhosts)
+		return;		/* no sending host whose address could be judged */
 	mail_domains(b->site, &doms);
 	for (i = 0; i < doms.n; i++) {
 		p = probe_add(b, xstrdup("spf"), xstrdup(doms.v[i]));

@@ -163,6 +163,7 @@ certificate = $LAB/pki/good.pem
 key = $LAB/pki/good.key
 
 [tests]
+probes = spf dmarc caa fcrdns dnsbl
 dnsbl = bl.lab.test clean.lab.test
 
 [autodiscover "lab3.test"]
@@ -170,9 +171,9 @@ imap = mail.lab2.test:993/ssl
 smtp = mail.lab2.test:587/starttls
 EOF
 
-run() {	# profile -> $LAB/NAME.json, exit status echoed
+run() {	# profile [MXDECK_PROBES] -> $LAB/NAME.json, exit status echoed
 	local rc=0
-	MXDECK_PROBES=spf,dmarc,caa,fcrdns,dnsbl MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test \
+	MXDECK_PROBES=${2:-} MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test \
 	    "$LAB/$1.ini" --json >"$LAB/$1.json" 2>"$LAB/$1.txt" || rc=$?
 	cat "$LAB/$1.txt" >&2
 	echo "$rc"
@@ -186,7 +187,7 @@ print(next((r[sys.argv[4]] for r in doc["results"]
            "MISSING"))
 PY
 }
-check "good: exit 0" eq "$(run good)" 0
+check "good: exit 0" eq "$(run good spf,dmarc,caa,fcrdns,dnsbl)" 0
 check "good: results" captured "$LAB/good.json" '"kind":"spf"'
 check "good: spf ok" eq "$(tg good lab.test spf status)" ok
 check "good: spf passes 127.0.0.1" eq "$(tg good lab.test spf summary)" "pass for 1 address"
@@ -199,7 +200,13 @@ check "good: fcrdns ok" eq "$(tg good gw fcrdns status)" ok
 check "good: fcrdns = myhostname" eq "$(tg good gw fcrdns summary)" \
     "FCrDNS smtp.lab.test = myhostname"
 
+# bad.ini chooses its kinds with [tests] probes, no MXDECK_PROBES
 check "bad: exit 1" eq "$(run bad)" 1
+check "bad: [tests] probes: no tls probe ran" lacks "$LAB/bad.json" '"kind":"tls"' '"kind":"spf"'
+sed 's/^probes = .*/probes = spf tsl/' "$LAB/bad.ini" > "$LAB/badkind.ini"
+check "bad: an unknown kind in [tests] probes is a usage error" eq "$(run badkind)" 2
+check "bad: the error names the profile, the key and the known kinds" has \
+    "$(cat "$LAB/badkind.txt")" "badkind.ini: [tests] probes: unknown probe kind \"tsl\" (dns tls"
 check "bad: results" captured "$LAB/bad.json" '"kind":"fcrdns"'
 check "bad: lab2.test spf fails" eq "$(tg bad lab2.test spf status)" fail
 check "bad: lab2.test does not cover 127.0.0.1" has "$(tg bad lab2.test spf summary)" \
