@@ -18,6 +18,8 @@
 	X(smtp,		smtp_build,	probe_smtp_relay_run,	1, "open relay, AUTH before STARTTLS, postmaster@") \
 	X(http,		http_build,	probe_http_owa_run,	1, "Autodiscover, ActiveSync OPTIONS, OWA") \
 	X(mtasts,	mta_sts_build,	probe_mta_sts_run,	1, "MTA-STS policy over HTTPS, its TXT id, MX coverage, TLS-RPT") \
+	X(ocsp,		ocsp_build,	probe_ocsp_run,		1, "OCSP stapling on the vhosts: response verified, good, fresh; must-staple") \
+	X(login,	login_build,	probe_login_run,	1, "each [tests] credentials user logs in over every protocol: as declared?") \
 	X(vrfy,		vrfy_build,	probe_vrfy_run,		0, "VRFY and EXPN refused on every SMTP port") \
 	X(cleartext,	cleartext_build, probe_cleartext_run,	0, "IMAP LOGINDISABLED, POP3 no USER/PASS before STARTTLS") \
 	X(ciphers,	ciphers_build,	probe_ciphers_run,	0, "weak cipher suites refused: NULL, anon, EXPORT, RC4, 3DES, non-FS") \
