@@ -559,6 +559,92 @@ t_hsts(void **state)
 	free(cause);
 }
 
+static void
+t_spf(void **state)
+{
+	struct spf_record rec;
+	char *cause = NULL;
+
+	assert_true(spf_is_record("v=spf1 -all"));
+	assert_true(spf_is_record("V=SPF1"));
+	assert_false(spf_is_record("v=spf10 -all"));
+	assert_false(spf_is_record("spf2.0/pra"));
+	assert_int_equal(spf_parse("v=spf1 a:smtp.lab.test/24 mx ip4:192.0.2.0/24 "
+	    "include:_spf.lab.test ~all redirect=other.test", &rec, &cause), 0);
+	assert_int_equal(rec.n, 6);
+	assert_int_equal(rec.v[0].qual, '+');
+	assert_string_equal(rec.v[0].name, "a");
+	assert_string_equal(rec.v[0].value, "smtp.lab.test/24");
+	assert_string_equal(rec.v[1].name, "mx");
+	assert_string_equal(rec.v[1].value, "");
+	assert_string_equal(rec.v[2].value, "192.0.2.0/24");
+	assert_string_equal(rec.v[3].name, "include");
+	assert_int_equal(rec.v[4].qual, '~');
+	assert_string_equal(rec.v[4].name, "all");
+	assert_int_equal(rec.v[5].qual, 0);
+	assert_string_equal(rec.v[5].name, "redirect");
+	assert_string_equal(rec.v[5].value, "other.test");
+	spf_record_free(&rec);
+	assert_int_equal(spf_parse("v=spf1 A/24 -ALL", &rec, &cause), 0);
+	assert_string_equal(rec.v[0].name, "a");		/* names fold */
+	assert_string_equal(rec.v[0].value, "/24");
+	assert_int_equal(rec.v[1].qual, '-');
+	spf_record_free(&rec);
+	assert_int_equal(spf_parse("v=spf1 bogus:x -all", &rec, &cause), -1);
+	assert_non_null(strstr(cause, "unknown mechanism"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spf_parse("v=spf1 redirect=a.test redirect=b.test", &rec, &cause),
+	    -1);
+	assert_non_null(strstr(cause, "twice"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spf_parse("v=spf1 -redirect=a.test", &rec, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spf_parse("v=spf1 :x", &rec, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spf_parse("hello", &rec, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spf_parse("v=spf1", &rec, &cause), 0);	/* no terms: neutral */
+	assert_int_equal(rec.n, 0);
+	spf_record_free(&rec);
+}
+
+static void
+t_dmarc(void **state)
+{
+	char *pol = NULL, *cause = NULL;
+
+	assert_int_equal(dmarc_parse("v=DMARC1; p=reject; rua=mailto:d@lab.test", &pol,
+	    &cause), 0);
+	assert_string_equal(pol, "reject");
+	free(pol);
+	assert_int_equal(dmarc_parse("v=DMARC1;p=none", &pol, &cause), 0);
+	assert_string_equal(pol, "none");
+	free(pol);
+	assert_int_equal(dmarc_parse(" v = DMARC1 ; pct=50; p = quarantine ;", &pol, &cause),
+	    0);
+	assert_string_equal(pol, "quarantine");
+	free(pol);
+	assert_int_equal(dmarc_parse("v=DMARC1; rua=mailto:d@lab.test", &pol, &cause), -1);
+	assert_non_null(strstr(cause, "no p="));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(dmarc_parse("v=DMARC1; p=maybe", &pol, &cause), -1);
+	assert_non_null(strstr(cause, "p=maybe"));
+	assert_null(pol);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(dmarc_parse("p=reject; v=DMARC1", &pol, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(dmarc_parse("", &pol, &cause), -1);
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -581,6 +667,8 @@ main(void)
 		cmocka_unit_test(t_pop3_capa),
 		cmocka_unit_test(t_tls_hello),
 		cmocka_unit_test(t_hsts),
+		cmocka_unit_test(t_spf),
+		cmocka_unit_test(t_dmarc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
