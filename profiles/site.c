@@ -849,6 +849,8 @@ static const struct profile_key keys_mta_sts[] = {
 
 static const struct profile_key keys_tests[] = {
 	KEY("ca", PK_PATH, struct site, tests_ca, NE),
+	KEY("dnsbl", PK_WORDS, struct site, tests_dnsbl),
+	KEY("probes", PK_WORDS, struct site, tests_probes),
 	KEY("credentials", PK_PATH, struct site, tests_credentials, NE),
 	END
 };

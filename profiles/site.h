@@ -189,6 +189,10 @@ struct site {
 	bool	 dkim;		/* [site] dkim = yes: outgoing mail is DKIM-signed (lint) */
 	char	*tests_ca;	/* [tests] ca: the CA file the live tests trust (NULL:
 				 * the system store, or SSL_CERT_FILE) */
+	struct strv tests_probes;	/* [tests] probes: the live test kinds to run
+					 * (empty: the default kinds) */
+	struct strv tests_dnsbl;	/* [tests] dnsbl: DNS block list zones the live
+					 * tests look the Postfix hosts' addresses up in */
 	char	*tests_credentials;	/* [tests] credentials: address:password lines for
 					 * the per-user login tests (resolved path; read
 					 * only by the login probes, never copied) */
