@@ -318,13 +318,13 @@ lint_site(struct lint *l)
 		/* the names are the probe layer's (mxdeck test says which exist) */
 		if (*k == '\0' || !islower((unsigned char)*k) ||
 		    strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(k))
-			ERR(l, key_line(s, section_line(s, "tests"), "probes"), "[tests] probes "
+			ERR(l, site_key_line(s, section_line(s, "tests"), "probes"), "[tests] probes "
 			    "\"%s\" is not a probe kind name (e.g. default, all, ciphers: see "
 			    "PROBE KINDS in mxdeck(1))", k);
 	}
 	for (size_t i = 0; i < s->tests_dnsbl.n; i++) {
 		if (!valid_hostname(s->tests_dnsbl.v[i]))
-			ERR(l, key_line(s, section_line(s, "tests"), "dnsbl"), "[tests] dnsbl "
+			ERR(l, site_key_line(s, section_line(s, "tests"), "dnsbl"), "[tests] dnsbl "
 			    "\"%s\" is not a DNS zone name (write the list's zone, e.g. "
 			    "zen.example.org)", s->tests_dnsbl.v[i]);
 	}

@@ -72,7 +72,7 @@ lab_port() {
 lab_ca() {
 	local d=$LAB/pki
 	lab_make_ca "$d" "mxdeck lab CA"
-	lab_pki_leaf good 30 "smtp.lab.test" \
+	lab_pki_leaf good 90 "smtp.lab.test" \
 	    "DNS:smtp.lab.test,DNS:imap.lab.test,DNS:pop.lab.test,DNS:mx1.lab.test,DNS:mx2.lab.test,DNS:mail.lab.test,DNS:autodiscover.lab.test,DNS:lab.test,DNS:autodiscover.lab2.test"
 	lab_pki_leaf expired -1 "smtp.lab.test" "DNS:smtp.lab.test,DNS:mx1.lab.test"
 	lab_pki_leaf wrong 30 "wrong.other.test" "DNS:wrong.other.test"
