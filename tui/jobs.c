@@ -72,7 +72,8 @@ struct jobs {
 	atomic_int	 cancel;
 	double		 t0;
 
-	enum jkind	 plan_kind;	/* what the Plan section shows: plan, push or doctor */
+	enum jkind	 plan_kind;	/* what the Plan view shows: plan, push or doctor */
+	enum push_mode	 plan_mode;	/* PUSH_AUDIT: drift is a finding */
 	char		*plan_title;
 	struct hostrow	*hosts;
 	size_t		 nhosts;
@@ -396,6 +397,7 @@ start_push(struct console *c, enum push_mode mode, bool doctor)
 	    what + 1, ts, j->nhosts, j->nhosts == 1 ? "" : "s");
 	j->kind = doctor ? J_DOCTOR : mode == PUSH_APPLY ? J_PUSH : J_PLAN;
 	j->plan_kind = j->kind;
+	j->plan_mode = mode;
 	j->t0 = now_s();
 	c->cur[con_view_index(&view_plan)] = 0;
 	if (pthread_create(&j->thr, NULL, push_thread, j) != 0) {
@@ -652,14 +654,19 @@ is_plan(const struct view *v)
 	return v == &view_plan;
 }
 
-/* A row that f keeps: a host whose plan, push or doctor ended with anything but
- * "no changes" (changes, drift, refused, unreachable, locked, failed); a test that said
- * FAIL or warn. */
+/* A row that f keeps: a host whose push or doctor did not end well, whose plan failed
+ * (refused, unreachable, locked: exit 2 and up; changes are what a plan is for), or
+ * whose audit found drift or failed; a test that said FAIL or warn. */
 static bool
 row_failed(const struct jobs *j, bool plan, size_t k)
 {
-	if (plan)
-		return j->hosts[k].done && j->hosts[k].exit != 0;
+	if (plan) {
+		const struct hostrow *h = &j->hosts[k];
+
+		if (!h->done || h->exit == 0)
+			return false;
+		return h->exit != 1 || j->plan_kind != J_PLAN || j->plan_mode == PUSH_AUDIT;
+	}
 	return j->tests[k].status == PROBE_FAIL || j->tests[k].status == PROBE_WARN;
 }
 
