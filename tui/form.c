@@ -261,11 +261,11 @@ has_field(const struct form *fm, const char *key)
 static void
 schema_fields(struct form *fm)
 {
-	const char *const *keys = site_section_keys(fm->section);
+	const struct profile_key *keys = site_section_keys(fm->section);
 
-	for (size_t i = 0; keys != NULL && keys[i] != NULL; i++) {
-		if (strcmp(keys[i], "rule") == 0 || !has_field(fm, keys[i]))
-			field_add(fm, keys[i], -1, "");
+	for (size_t i = 0; keys != NULL && keys[i].name != NULL; i++) {
+		if ((keys[i].flags & PK_REPEAT) || !has_field(fm, keys[i].name))
+			field_add(fm, keys[i].name, -1, "");
 	}
 }
 

@@ -83,6 +83,7 @@ struct jobs {
 	size_t		 ntests;
 	size_t		 nok, nwarn, nfail;
 	struct probe_list *pl;
+	struct cli_routes routes;	/* where pl's host probes connect (ssh aliases) */
 	char		 controller[256];
 };
 
@@ -183,6 +184,7 @@ job_finish(struct jobs *j)
 		probe_list_free(j->pl);
 		j->pl = NULL;
 	}
+	cli_probe_routes_free(&j->routes);
 	if (j->snap != NULL) {
 		site_free(j->snap);
 		free(j->snap);
@@ -479,9 +481,13 @@ jobs_test(struct console *c)
 	memset(&o, 0, sizeof o);
 	if (c->cli->hosts.n > 0)
 		o.hosts = &c->cli->hosts;
+	cli_probe_routes_free(&j->routes);
+	cli_probe_routes(c->cli, j->snap, &j->routes);
+	o.addresses = (const char *const *)j->routes.addresses;
 	if (probe_list_build(j->snap, &o, &j->pl, &cause) == -1) {
 		con_status(c, true, "tests: %s", cause);
 		free(cause);
+		cli_probe_routes_free(&j->routes);
 		site_free(j->snap);
 		free(j->snap);
 		j->snap = NULL;
@@ -512,6 +518,9 @@ jobs_test(struct console *c)
 		return;
 	}
 	con_log(c, "live tests started: %zu probes", j->ntests);
+	for (size_t i = 0; i < j->routes.n; i++)
+		if (j->routes.notes[i] != NULL)
+			con_log(c, "%s", j->routes.notes[i]);
 	con_status(c, false, "live tests running: results fill in as they arrive");
 	con_show_view(c, &view_tests);
 }

@@ -468,7 +468,7 @@ out:
 	free(name);
 }
 
-void
+static void
 probe_http_autodiscover_run(struct probe *p, struct presult *r)
 {
 	char *email = probe_email(p), *name;
@@ -582,7 +582,7 @@ out:
 	sb_free(&b.hdr);
 }
 
-void
+static void
 probe_http_activesync_run(struct probe *p, struct presult *r)
 {
 	simple_request(p, r, "/Microsoft-Server-ActiveSync", true);
@@ -592,4 +592,59 @@ void
 probe_http_owa_run(struct probe *p, struct presult *r)
 {
 	simple_request(p, r, "/owa/", false);
+}
+
+/* ---- building the http probes (site-wide) ---- */
+
+void
+http_build(struct probe_build *b)
+{
+	const struct site *site = b->site;
+	const struct autodiscover *ad;
+	struct strv doms = { 0 };
+	struct probe *p;
+	size_t i, j, k;
+
+	if (b->host != NULL)
+		return;
+	/* Outlook's lookup order, for the domain and every also domain, each with an
+	 * address in that domain. */
+	for (i = 0; i < site->nads; i++) {
+		ad = &site->ads[i];
+		ad_domains(ad, &doms);
+		for (j = 0; j < doms.n; j++) {
+			for (k = 0; k < AD_STEP_COUNT; k++) {
+				p = probe_add(b,
+				    xstrdup(k == AD_STEP_REDIRECT ? "autodiscover-redirect" :
+				    k == AD_STEP_SRV ? "autodiscover-srv" : "autodiscover"),
+				    k == AD_STEP_DOMAIN ?
+				    xasprintf("https://%s/autodiscover/autodiscover.xml",
+				    doms.v[j]) : k == AD_STEP_AUTODISCOVER ?
+				    xasprintf("https://autodiscover.%s/autodiscover/"
+				    "autodiscover.xml", doms.v[j]) : k == AD_STEP_REDIRECT ?
+				    xasprintf("http://autodiscover.%s/autodiscover/"
+				    "autodiscover.xml", doms.v[j]) :
+				    xasprintf("_autodiscover._tcp.%s SRV", doms.v[j]));
+				p->run = probe_http_autodiscover_run;
+				p->domain = xstrdup(doms.v[j]);
+				p->variant = (int)k;
+				p->ad = ad;
+			}
+		}
+		strv_free(&doms);
+	}
+	for (i = 0; i < site->nvhosts; i++) {
+		const struct vhost *vh = &site->vhosts[i];
+
+		if (vh->services & SVC_BIT(SVC_ACTIVESYNC)) {
+			p = probe_add(b, xstrdup("activesync"),
+			    xasprintf("https://%s/Microsoft-Server-ActiveSync", vh->name));
+			p->run = probe_http_activesync_run;
+			p->domain = xstrdup(vh->name);
+		}
+		if (vh->services & SVC_BIT(SVC_OWA)) {
+			p = probe_add(b, xstrdup("owa"), xasprintf("https://%s/owa/", vh->name));
+			p->domain = xstrdup(vh->name);
+		}
+	}
 }

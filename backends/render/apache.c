@@ -121,5 +121,6 @@ apache_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 const struct renderer render_apache = {
 	.name = "apache",
 	.role = ROLE_APACHE,
+	.service = "apache2",
 	.render = apache_render,
 };

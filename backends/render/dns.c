@@ -44,7 +44,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#define STATE_DIR_DEFAULT	"/var/lib/mxdeck"
 #define DNS_TTL			3600
 
 /* One zone snippet and its nsupdate transaction. */
@@ -418,8 +417,7 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 {
 	const struct site *site = ctx->site;
 	const struct tls_policy *tls = &site->tls;
-	const char *sdir = ctx->host->state_dir != NULL ? ctx->host->state_dir :
-	    STATE_DIR_DEFAULT;
+	const char *sdir = host_dir(ctx->host, ROLE_DNS);
 	struct zones zs;
 	struct strv mx, tlsa_names, del, done;
 	const char *mx_why = "";
@@ -633,5 +631,6 @@ out:
 const struct renderer render_dns = {
 	.name = "dns",
 	.role = ROLE_DNS,
+	.service = NULL,
 	.render = dns_render,
 };

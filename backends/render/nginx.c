@@ -115,5 +115,6 @@ nginx_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 const struct renderer render_nginx = {
 	.name = "nginx",
 	.role = ROLE_NGINX,
+	.service = "nginx",
 	.render = nginx_render,
 };

@@ -65,6 +65,11 @@ struct render_ctx render_ctx_for(const struct site *site, const struct host *hos
 struct renderer {
 	const char *name;		/* "postfix" */
 	unsigned role;			/* ROLE_POSTFIX: the host role that enables it */
+	/* The service (backends/ssh/services.c) that validates and reloads what it
+	 * writes: "postfix", "dovecot", "apache2", "nginx"; "web" for whichever web
+	 * server of the host owns the directory; NULL when no daemon reads its files
+	 * (scripts for the admin). */
+	const char *service;
 	/* Fill fs with this role's files for ctx->host. 0, or -1 with *cause. */
 	int (*render)(const struct render_ctx *ctx, struct fileset *fs, char **cause);
 };

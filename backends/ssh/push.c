@@ -31,6 +31,7 @@
 #include "diff.h"
 #include "quote.h"
 #include "remote-parse.h"
+#include "services.h"
 #include "xport.h"
 
 struct item {
@@ -75,7 +76,7 @@ struct push {
 	char	*backupdir;
 	struct sbuf manifest;
 	struct strv created;	/* directories this run created */
-	bool	 have_doveconf, have_apache2, have_nginx, have_postfix;
+	bool	 have[SVC_MAX];	/* services[i].prog is on the host */
 	bool	 lock_held;	/* lock_take failed because another run holds it */
 	char	*journal_tmp;	/* STATE/.journal.PID.tmp: the entry, written before renaming */
 	bool	 refused;	/* plan refused the host's state (a link at a managed path) */
@@ -746,15 +747,22 @@ have_prog(struct push *p, const char *name)
 	return false;
 }
 
+/* Is the program of the service called name installed on the host? */
+static bool
+have_svc(const struct push *p, const char *name)
+{
+	int i = service_find(name);
+
+	return i >= 0 && p->have[i];
+}
+
 static int
 detect(struct push *p, char **detected, char **cause)
 {
 	*detected = NULL;
-	p->have_postfix = have_prog(p, "postconf");
-	p->have_doveconf = have_prog(p, "doveconf");
-	p->have_apache2 = have_prog(p, "apache2");
-	p->have_nginx = have_prog(p, "nginx");
-	if ((p->host->roles & ROLE_POSTFIX) && p->have_postfix &&
+	for (size_t i = 0; i < nservices; i++)
+		p->have[i] = have_prog(p, services[i].prog);
+	if ((p->host->roles & ROLE_POSTFIX) && have_svc(p, "postfix") &&
 	    p->host->postfix_version == NULL) {
 		const char *argv[] = { "postconf", "-c", p->host->postfix_dir, "-h",
 		    "mail_version", NULL };
@@ -785,6 +793,48 @@ detect(struct push *p, char **detected, char **cause)
 }
 
 /* ---- plan ---- */
+
+const char *const push_change_kinds[PC_COUNT] = {
+	[PC_CREATE] = "create", [PC_MODIFY] = "modify", [PC_MODE] = "mode",
+	[PC_LINK] = "link", [PC_RELINK] = "relink", [PC_POSTCONF] = "postconf",
+	[PC_LOCK] = "lock",
+};
+
+/* A new change object of the result; its lines go through change_say. */
+static struct push_change *
+change_new(struct push *p, enum push_change_kind kind, const char *path)
+{
+	struct push_result *r = p->r;
+	struct push_change *c;
+
+	xgrow(&r->items, &r->capitems, r->nitems + 1, sizeof *r->items);
+	c = &r->items[r->nitems++];
+	memset(c, 0, sizeof *c);
+	c->kind = kind;
+	c->path = xstrdup(path);
+	c->old_mode = c->new_mode = -1;
+	sb_init(&c->diff);
+	sb_add(&c->diff, "");
+	return c;
+}
+
+/* One line of the human report (push_result.changes), also the object's summary. */
+static void
+change_say(struct push *p, struct push_change *c, char *line)
+{
+	char *s = c->summary == NULL ? xstrdup(line) : xasprintf("%s; %s", c->summary, line);
+
+	free(c->summary);
+	c->summary = s;
+	strv_push_owned(&p->r->changes, line);
+}
+
+/* The object's diff is also the host's diff, in the same order as before. */
+static void
+change_diff_done(struct push *p, struct push_change *c)
+{
+	sb_addn(&p->r->diff, c->diff.s, c->diff.len);
+}
 
 static void
 add_setting(struct push *p, enum skind kind, const char *line)
@@ -895,9 +945,12 @@ settings_diff(struct push *p)
 		sb_init(&b);
 		sb_add(&a, "");
 		sb_add(&b, "");
+		const char *opt = k == S_MAIN ? "-e" : k == S_MASTER ? "-M" : "-P";
+		struct push_change *c = NULL;
+
 		for (size_t i = 0; i < p->nset; i++) {
 			struct setting *s = &p->set[i];
-			const char *opt = k == S_MAIN ? "-e" : k == S_MASTER ? "-M" : "-P";
+			struct push_setting *ps;
 
 			if (s->kind != k)
 				continue;
@@ -906,14 +959,28 @@ settings_diff(struct push *p)
 			sb_addf(&b, "%s = %s\n", s->key, s->want);
 			if (s->have == NULL || strcmp(s->have, s->want) != 0) {
 				any = true;
-				strv_push_owned(&p->r->changes, xasprintf("postconf %s %s: %s -> %s",
+				if (c == NULL) {
+					char *path = xasprintf("%s/%s", p->host->postfix_dir,
+					    kind_file(k));
+
+					c = change_new(p, PC_POSTCONF, path);
+					free(path);
+					c->option = opt;
+					c->settings = xcalloc(p->nset, sizeof *c->settings);
+				}
+				ps = &c->settings[c->nsettings++];
+				ps->key = xstrdup(s->key);
+				ps->old = s->have != NULL ? xstrdup(s->have) : NULL;
+				ps->new = xstrdup(s->want);
+				change_say(p, c, xasprintf("postconf %s %s: %s -> %s",
 				    opt, s->key, s->have ? s->have : "(not set)", s->want));
 			}
 		}
 		if (any) {
 			label = xasprintf("%s/%s (postconf %s)", p->host->postfix_dir,
-			    kind_file(k), k == S_MAIN ? "-e" : k == S_MASTER ? "-M" : "-P");
-			diff_unified(&p->r->diff, label, a.s, a.len, b.s, b.len);
+			    kind_file(k), opt);
+			diff_unified(&c->diff, label, a.s, a.len, b.s, b.len);
+			change_diff_done(p, c);
 			free(label);
 			p->settings_changed = true;
 		}
@@ -986,16 +1053,22 @@ plan_link(struct push *p, struct item *it, char **cause)
 	if (st.exists && xport_readlink(p->x, f->path, &it->link_old, cause) == -1)
 		goto fail;
 	if (it->missing || strcmp(it->link_old, f->target) != 0) {
+		struct push_change *c = change_new(p, it->missing ? PC_LINK : PC_RELINK,
+		    f->path);
+
 		it->changed = true;
-		sb_addf(&p->r->diff, "# %s %s\n", it->missing ? "enable" : "re-enable", label);
-		diff_unified(&p->r->diff, f->path, it->link_old,
+		c->old_target = it->link_old != NULL ? xstrdup(it->link_old) : NULL;
+		c->new_target = xstrdup(f->target);
+		sb_addf(&c->diff, "# %s %s\n", it->missing ? "enable" : "re-enable", label);
+		diff_unified(&c->diff, f->path, it->link_old,
 		    it->link_old != NULL ? strlen(it->link_old) : 0, f->target,
 		    strlen(f->target));
+		change_diff_done(p, c);
 		if (it->missing)
-			strv_push_owned(&p->r->changes, xasprintf("enable %s: symlink %s -> %s",
+			change_say(p, c, xasprintf("enable %s: symlink %s -> %s",
 			    label, f->path, f->target));
 		else
-			strv_push_owned(&p->r->changes, xasprintf("re-enable %s: symlink %s -> %s "
+			change_say(p, c, xasprintf("re-enable %s: symlink %s -> %s "
 			    "(pointed to %s)", label, f->path, f->target, it->link_old));
 	}
 	free(label_owned);
@@ -1016,7 +1089,7 @@ plan_host_needs(struct push *p, char **cause)
 	const struct host *h = p->host;
 	const struct site *site = p->site;
 
-	if ((h->roles & ROLE_DOVECOT) && p->have_doveconf) {
+	if ((h->roles & ROLE_DOVECOT) && have_svc(p, "dovecot")) {
 		static const struct {
 			enum proto proto;
 			const char *login, *package;
@@ -1101,24 +1174,47 @@ plan(struct push *p, char **cause)
 		it->curuid = st.uid;
 		it->curgid = st.gid;
 		if (it->missing) {
-			it->changed = true;
-			diff_unified(&p->r->diff, f->path, NULL, 0, f->data.s, f->data.len);
-			strv_push_owned(&p->r->changes, xasprintf("%s: new file (%04o)", f->path,
-			    f->mode));
-		} else {
-			size_t n = diff_unified(&p->r->diff, f->path, it->cur.s, it->cur.len,
-			    f->data.s, f->data.len);
+			struct push_change *c = change_new(p, PC_CREATE, f->path);
 
-			if (n > 0 || it->cur.len != f->data.len) {
+			it->changed = true;
+			c->new_mode = (int)f->mode;
+			sha256_hex(f->data.s, f->data.len, c->new_sha256);
+			diff_unified(&c->diff, f->path, NULL, 0, f->data.s, f->data.len);
+			change_diff_done(p, c);
+			change_say(p, c, xasprintf("%s: new file (%04o)", f->path, f->mode));
+		} else {
+			struct sbuf d;
+			size_t n;
+			bool content;
+
+			sb_init(&d);
+			sb_add(&d, "");
+			n = diff_unified(&d, f->path, it->cur.s, it->cur.len, f->data.s,
+			    f->data.len);
+			sb_addn(&p->r->diff, d.s, d.len);
+			content = n > 0 || it->cur.len != f->data.len ||
+			    memcmp(it->cur.s != NULL ? it->cur.s : "", f->data.s != NULL ?
+			    f->data.s : "", f->data.len) != 0;
+			if (content || it->curmode != f->mode) {
+				struct push_change *c = change_new(p, content ? PC_MODIFY :
+				    PC_MODE, f->path);
+
 				it->changed = true;
-				strv_push_owned(&p->r->changes, xasprintf("%s: %zu line%s changed",
-				    f->path, n, n == 1 ? "" : "s"));
+				c->old_mode = (int)it->curmode;
+				c->new_mode = (int)f->mode;
+				sha256_hex(it->cur.s, it->cur.len, c->old_sha256);
+				sha256_hex(f->data.s, f->data.len, c->new_sha256);
+				sb_free(&c->diff);
+				c->diff = d;
+				sb_init(&d);
+				if (content)
+					change_say(p, c, xasprintf("%s: %zu line%s changed",
+					    f->path, n, n == 1 ? "" : "s"));
+				if (it->curmode != f->mode)
+					change_say(p, c, xasprintf("%s: mode %04o -> %04o",
+					    f->path, it->curmode, f->mode));
 			}
-			if (it->curmode != f->mode) {
-				it->changed = true;
-				strv_push_owned(&p->r->changes, xasprintf("%s: mode %04o -> %04o",
-				    f->path, it->curmode, f->mode));
-			}
+			sb_free(&d);
 		}
 		if (f->symlink != NULL) {
 			struct xstat ls;
@@ -1139,8 +1235,18 @@ plan(struct push *p, char **cause)
 				char *target = rfile_link_target(f);
 
 				if (it->link_missing || strcmp(it->link_old, target) != 0) {
+					struct push_change *c = change_new(p, it->link_missing ?
+					    PC_LINK : PC_RELINK, f->symlink);
+
 					it->link_changed = true;
-					strv_push_owned(&p->r->changes, xasprintf("%s -> %s: "
+					c->old_target = it->link_old != NULL ?
+					    xstrdup(it->link_old) : NULL;
+					c->new_target = xstrdup(target);
+					/* not in the host's diff (as before): the object's own */
+					diff_unified(&c->diff, f->symlink, it->link_old,
+					    it->link_old != NULL ? strlen(it->link_old) : 0, target,
+					    strlen(target));
+					change_say(p, c, xasprintf("%s -> %s: "
 					    "symlink %s", f->symlink, target,
 					    it->link_missing ? "created" : "retargeted"));
 				}
@@ -1162,7 +1268,7 @@ plan(struct push *p, char **cause)
 	if (plan_host_needs(p, cause) == -1)
 		return -1;
 	if (p->nset > 0) {
-		if (!p->have_postfix) {
+		if (!have_svc(p, "postfix")) {
 			*cause = xasprintf("host %s: has role postfix but no postconf: is Postfix "
 			    "installed?", p->host->name);
 			return -1;
@@ -1184,38 +1290,24 @@ any_change(struct push *p)
 	return p->settings_changed;
 }
 
-/* Which daemon a changed path belongs to, by the host's directories. */
-enum daemon { D_NONE, D_POSTFIX, D_DOVECOT, D_APACHE, D_NGINX, D_COUNT };
-
-static enum daemon
-daemon_of(const struct push *p, const struct rfile *f)
-{
-	const struct host *h = p->host;
-
-	if (f->kind == FK_SCRIPT)
-		return D_NONE;
-	if ((h->roles & ROLE_POSTFIX) && under(f->path, h->postfix_dir))
-		return D_POSTFIX;
-	if ((h->roles & ROLE_DOVECOT) && under(f->path, h->dovecot_dir))
-		return D_DOVECOT;
-	if ((h->roles & (ROLE_APACHE | ROLE_AUTODISCOVER)) && h->apache_dir != NULL &&
-	    under(f->path, h->apache_dir))
-		return D_APACHE;
-	if ((h->roles & (ROLE_NGINX | ROLE_AUTODISCOVER)) && h->nginx_dir != NULL &&
-	    under(f->path, h->nginx_dir))
-		return D_NGINX;
-	return D_NONE;
-}
-
+/* Which services[] row owns each changed file (services.c); d[i] for services[i]. */
 static void
-daemons_changed(struct push *p, bool d[D_COUNT])
+services_changed(struct push *p, bool d[])
 {
-	memset(d, 0, sizeof(bool) * D_COUNT);
-	for (size_t i = 0; i < p->nitems; i++)
-		if (p->items[i].changed || p->items[i].link_changed)
-			d[daemon_of(p, p->items[i].f)] = true;
-	if (p->settings_changed)
-		d[D_POSTFIX] = true;
+	int postfix = service_find("postfix");
+
+	memset(d, 0, sizeof(bool) * nservices);
+	for (size_t i = 0; i < p->nitems; i++) {
+		int k;
+
+		if (!p->items[i].changed && !p->items[i].link_changed)
+			continue;
+		if (p->items[i].f->kind != FK_SCRIPT &&
+		    (k = service_of(p->host, p->items[i].f->path)) >= 0)
+			d[k] = true;
+	}
+	if (p->settings_changed && postfix >= 0)
+		d[postfix] = true;
 }
 
 /* ---- backup and restore ---- */
@@ -1884,7 +1976,8 @@ validate_postfix_staged(struct push *p, char **cause)
 		const char *type;
 		char *map, *what;
 
-		if (!it->changed || daemon_of(p, it->f) != D_POSTFIX)
+		if (!it->changed || it->f->kind == FK_SCRIPT ||
+		    service_of(p->host, it->f->path) != service_find("postfix"))
 			continue;
 		if ((type = map_type(p, it->f->path)) == NULL)
 			continue;
@@ -1931,52 +2024,34 @@ validate_postfix_staged(struct push *p, char **cause)
 	return rc;
 }
 
-static const char apache_check_sh[] =
-    "d=$1; [ -f \"$d/envvars\" ] && . \"$d/envvars\"; "
-    "[ -n \"${APACHE_RUN_DIR:-}\" ] && mkdir -p \"$APACHE_RUN_DIR\"; "
-    "exec apache2 -d \"$d\" -f \"$d/apache2.conf\" -t";
-
+/* Every changed service's check_sh on the configuration in place, in one batch (a
+ * service checked on a staged copy before the renames is not checked again). */
 static int
-validate_in_place(struct push *p, const bool d[D_COUNT], bool postfix_staged,
-    char **cause)
+validate_in_place(struct push *p, const bool d[], bool staged_ok, char **cause)
 {
-	const struct host *h = p->host;
 	struct batch b;
 	struct xres r;
-	char *conf = NULL, *nconf = NULL;
 	int rc;
 
 	batch_init(&b);
-	if (d[D_POSTFIX] && !postfix_staged) {
-		const char *argv[] = { "postfix", "-c", h->postfix_dir, "check", NULL };
+	for (size_t i = 0; i < nservices; i++) {
+		char *arg;
 
-		batch_add(&b, "postfix check", argv);
-	}
-	if (d[D_DOVECOT]) {
-		conf = xasprintf("%s/dovecot.conf", h->dovecot_dir);
-		/* -x expands "<file" values as dovecot does at start: plain -n passes with
-		 * an ssl_cert that cannot be opened, and dovecot then refuses to start. */
-		const char *argv[] = { "doveconf", "-c", conf, "-x", "-n", NULL };
+		if (!d[i] || (staged_ok && (services[i].flags & SVC_STAGED)))
+			continue;
+		arg = services[i].arg(p->host);
+		{
+			const char *argv[] = { "sh", "-c", services[i].check_sh, "sh", arg,
+			    NULL };
 
-		batch_add_wrapped(&b, "doveconf -x -n", "", argv, " >/dev/null || exit %d");
-	}
-	if (d[D_APACHE]) {
-		const char *argv[] = { "sh", "-c", apache_check_sh, "sh", h->apache_dir, NULL };
-
-		batch_add(&b, "apache2 -t", argv);
-	}
-	if (d[D_NGINX]) {
-		nconf = xasprintf("%s/nginx.conf", h->nginx_dir);
-		const char *argv[] = { "nginx", "-t", "-q", "-c", nconf, NULL };
-
-		batch_add(&b, "nginx -t", argv);
+			batch_add(&b, services[i].check_what, argv);
+		}
+		free(arg);
 	}
 	xres_init(&r);
 	rc = batch_run(p, &b, &r, cause);
 	xres_free(&r);
 	batch_free(&b);
-	free(conf);
-	free(nconf);
 	return rc;
 }
 
@@ -2062,104 +2137,41 @@ rename_all(struct push *p, char **cause)
 }
 
 /* ---- reload ----
- * Each script exits 10 when its daemon is not running (nothing to reload), 11 when the
- * daemon's main process is gone after the reload, 12 when it still runs its old
- * configuration: the post-apply smoke test (a daemon that dies on, or ignores, the new
- * configuration is a failed apply).
- *
- * Postfix and Dovecot: the master is watched for 1.5 s (a master that cannot bind a new
- * listener exits within milliseconds; the margin is for a loaded host).
- * nginx and Apache signal a reload and return at once; the master then reads the new
- * configuration and, only if it loads, starts new workers. Their reload is done when a
- * child the master did not have before appears (CHILDREN_SH lists them before the
- * signal, NEW_CHILD_SH waits up to 10 s): nginx keeps its old configuration when it
- * cannot bind a port, Apache exits on a key that does not match its certificate, both
- * only after `-t` passed. Without pgrep on the host only the death watch runs. */
-#define GONE_SH "{ echo \"the daemon (pid $pid) is gone after the reload\"; exit 11; }"
-#define DEATH_WATCH_SH \
-    "i=0; while [ $i -lt 15 ]; do sleep 0.1; kill -0 \"$pid\" 2>/dev/null || " GONE_SH \
-    "; i=$((i + 1)); done"
-#define CHILDREN_SH \
-    "pg=; if command -v pgrep >/dev/null 2>&1; then pg=1; " \
-    "old=\" $(pgrep -P \"$pid\" | tr '\\n' ' ')\"; fi; "
-#define NEW_CHILD_SH \
-    "if [ -z \"$pg\" ]; then " DEATH_WATCH_SH "; exit 0; fi; " \
-    "i=0; while [ $i -lt 100 ]; do sleep 0.1; kill -0 \"$pid\" 2>/dev/null || " GONE_SH \
-    "; for w in $(pgrep -P \"$pid\"); do case \"$old\" in *\" $w \"*) ;; *) exit 0;; " \
-    "esac; done; i=$((i + 1)); done; echo \"the daemon (pid $pid) did not load the new " \
-    "configuration and still runs the old one (no new worker after 10 s; its error log " \
-    "says why)\"; exit 12"
-
-static const char dovecot_reload_sh[] =
-    "conf=$1; base=$(doveconf -c \"$conf\" -h base_dir) || exit 3; "
-    "pid=$(cat \"$base/master.pid\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
-    "|| exit 10; doveadm -c \"$conf\" reload || exit $?; " DEATH_WATCH_SH;
-static const char apache_reload_sh[] =
-    "d=$1; [ -f \"$d/envvars\" ] && . \"$d/envvars\"; pf=${APACHE_PID_FILE:-}; "
-    "[ -n \"$pf\" ] || pf=$(apache2 -d \"$d\" -f \"$d/apache2.conf\" -t -D DUMP_RUN_CFG "
-    "2>/dev/null | sed -n 's/^PidFile: \"\\(.*\\)\"$/\\1/p'); "
-    "[ -n \"$pf\" ] && pid=$(cat \"$pf\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
-    "|| exit 10; " CHILDREN_SH "apache2 -d \"$d\" -f \"$d/apache2.conf\" -k graceful || exit $?; "
-    NEW_CHILD_SH;
-static const char nginx_reload_sh[] =
-    "c=$1; pf=$(nginx -T -q -c \"$c\" 2>/dev/null | sed -n "
-    "'s/^[[:space:]]*pid[[:space:]][[:space:]]*\\([^;]*\\);.*/\\1/p' | head -n 1); "
-    "[ -n \"$pf\" ] || pf=/run/nginx.pid; "
-    "pid=$(cat \"$pf\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null || exit 10; "
-    CHILDREN_SH "nginx -c \"$c\" -s reload || exit $?; " NEW_CHILD_SH;
-static const char postfix_reload_sh[] =
-    "d=$1; q=$(postconf -c \"$d\" -h queue_directory) || exit 3; "
-    "pid=$(tr -dc 0-9 <\"$q/pid/master.pid\" 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null "
-    "|| exit 10; "
-    "postfix -c \"$d\" reload || exit $?; " DEATH_WATCH_SH;
-
-/* Reload every changed daemon in one batch; a daemon that is not running is noted,
- * not an error. */
+ * Each service's reload script (services.c: service_reload_script) exits 10 when its
+ * daemon is not running (nothing to reload), 11 when the daemon's main process is gone
+ * after the reload, 12 when it still runs its old configuration: the post-apply smoke
+ * test (a daemon that dies on, or ignores, the new configuration is a failed apply).
+ * Every changed service is reloaded in one batch; a line "reload K STATUS OUTPUT" tells
+ * each one's result, K being its services[] index + 1. A daemon that is not running is
+ * noted, not an error. */
 static int
-reload(struct push *p, const bool d[D_COUNT], bool rollback, char **cause)
+reload(struct push *p, const bool d[], bool rollback, char **cause)
 {
 	const struct host *h = p->host;
-	const char *names[] = { "", "postfix", "dovecot", "apache2", "nginx" };
 	struct sbuf script;
 	struct rp_reloads st = { 0 };
 	struct xres r;
-	int rc = 0, k;
+	int rc = 0;
 
 	sb_init(&script);
 	sb_add(&script, "");
-	for (k = D_POSTFIX; k < D_COUNT; k++) {
-		const char *body = NULL;
-		char *arg = NULL, *cmd;
+	for (size_t k = 0; k < nservices; k++) {
+		char *arg, *body, *cmd;
 
 		if (!d[k])
 			continue;
-		switch (k) {
-		case D_POSTFIX:
-			body = postfix_reload_sh;
-			arg = xstrdup(h->postfix_dir);
-			break;
-		case D_DOVECOT:
-			body = dovecot_reload_sh;
-			arg = xasprintf("%s/dovecot.conf", h->dovecot_dir);
-			break;
-		case D_APACHE:
-			body = apache_reload_sh;
-			arg = xstrdup(h->apache_dir);
-			break;
-		case D_NGINX:
-			body = nginx_reload_sh;
-			arg = xasprintf("%s/nginx.conf", h->nginx_dir);
-			break;
-		}
+		arg = services[k].arg(h);
+		body = service_reload_script(k);
 		{
 			const char *argv[] = { "sh", "-c", body, "sh", arg, NULL };
 
 			cmd = sh_join(argv);
 		}
 		/* $? of an assignment is its command substitution's status. */
-		sb_addf(&script, "out=$(%s 2>&1); echo \"reload %d $? $out\" | tr '\\n' ' '; "
-		    "echo\n", cmd, k);
+		sb_addf(&script, "out=$(%s 2>&1); echo \"reload %zu $? $out\" | tr '\\n' ' '; "
+		    "echo\n", cmd, k + 1);
 		free(cmd);
+		free(body);
 		free(arg);
 	}
 	if (script.len == 0) {
@@ -2179,21 +2191,23 @@ reload(struct push *p, const bool d[D_COUNT], bool rollback, char **cause)
 	sb_free(&script);
 	rp_reload_parse(r.out.s, r.out.len, &st);
 	for (size_t i = 0; i < st.n; i++) {
-		int kk = st.v[i].daemon;
+		int kk = st.v[i].daemon - 1;
+		const char *name;
 
-		if (kk <= D_NONE || kk >= D_COUNT)
+		if (kk < 0 || (size_t)kk >= nservices || !d[kk])
 			continue;
+		name = services[kk].name;
 		if (st.v[i].status == 10)
-			note(p, "%s is not running: %s, reload skipped", names[kk],
+			note(p, "%s is not running: %s, reload skipped", name,
 			    rollback ? "old files restored; start it by hand if it should "
 			    "run" : "files are in place");
 		else if (st.v[i].status != 0) {
 			if (rc == 0)
 				*cause = xasprintf("host %s: %s reload failed (exit %d): %s",
-				    h->name, names[kk], st.v[i].status, st.v[i].out);
+				    h->name, name, st.v[i].status, st.v[i].out);
 			rc = -1;
 		} else
-			note(p, "%s reloaded%s", names[kk], rollback ? " (old files)" : "");
+			note(p, "%s reloaded%s", name, rollback ? " (old files)" : "");
 	}
 	rp_reloads_free(&st);
 	xres_free(&r);
@@ -2381,6 +2395,22 @@ push_result_free(struct push_result *r)
 	free(r->summary);
 	sb_free(&r->diff);
 	strv_free(&r->changes);
+	for (size_t i = 0; i < r->nitems; i++) {
+		struct push_change *c = &r->items[i];
+
+		free(c->path);
+		free(c->summary);
+		free(c->old_target);
+		free(c->new_target);
+		for (size_t j = 0; j < c->nsettings; j++) {
+			free(c->settings[j].key);
+			free(c->settings[j].old);
+			free(c->settings[j].new);
+		}
+		free(c->settings);
+		sb_free(&c->diff);
+	}
+	free(r->items);
 	strv_free(&r->notes);
 	free(r->postfix_version);
 	free(r->backup);
@@ -2398,9 +2428,10 @@ finish(struct push *p, int exitcode, char *summary)
 /* After a failure past the first rename: put the backup back, reload what was
  * reloaded, and say exactly where the host stands. */
 static void
-roll_back(struct push *p, const bool d[D_COUNT], const char *why)
+roll_back(struct push *p, const bool d[], const char *why)
 {
 	char *c = NULL;
+	bool again = p->settings_changed;
 
 	if (restore(p, p->backupdir, NULL, &c) == -1) {
 		finish(p, PUSH_ROLLBACK_FAILED, xasprintf("APPLY FAILED AND ROLLBACK FAILED: %s; "
@@ -2413,7 +2444,10 @@ roll_back(struct push *p, const bool d[D_COUNT], const char *why)
 		p->locked = false;	/* keep the lock: a human must look */
 		return;
 	}
-	if (p->settings_changed || d[D_DOVECOT] || d[D_APACHE] || d[D_NGINX]) {
+	for (size_t i = 0; i < nservices; i++)
+		if (d[i] && !(services[i].flags & SVC_ROLLBACK_RELOAD_SETTINGS))
+			again = true;
+	if (again) {
 		if (reload(p, d, true, &c) == -1) {
 			finish(p, PUSH_ROLLBACK_FAILED, xasprintf("APPLY FAILED AND ROLLBACK "
 			    "FAILED: %s; the old files are back in place (backup %s) but the "
@@ -2529,17 +2563,18 @@ static void
 apply(struct push *p)
 {
 	char *cause = NULL;
-	bool d[D_COUNT];
+	bool d[SVC_MAX], staged = false;
 
-	daemons_changed(p, d);
-	if ((d[D_DOVECOT] && !p->have_doveconf) || (d[D_APACHE] && !p->have_apache2) ||
-	    (d[D_NGINX] && !p->have_nginx) || (d[D_POSTFIX] && !p->have_postfix)) {
-		finish(p, PUSH_ROLLEDBACK, xasprintf("host %s: cannot validate: %s is not "
-		    "installed; nothing was changed", p->host->name,
-		    d[D_DOVECOT] && !p->have_doveconf ? "doveconf" :
-		    d[D_APACHE] && !p->have_apache2 ? "apache2" :
-		    d[D_NGINX] && !p->have_nginx ? "nginx" : "postfix"));
-		return;
+	services_changed(p, d);
+	for (size_t i = 0; i < nservices; i++) {
+		if (d[i] && !p->have[i]) {
+			finish(p, PUSH_ROLLEDBACK, xasprintf("host %s: cannot validate: %s is "
+			    "not installed; nothing was changed", p->host->name,
+			    services[i].tool));
+			return;
+		}
+		if (d[i] && (services[i].flags & SVC_STAGED))
+			staged = true;
 	}
 	p->stamp = utc_stamp("%Y%m%dT%H%M%SZ");
 	{
@@ -2560,7 +2595,7 @@ apply(struct push *p)
 	if (upload(p, &cause) == -1)
 		goto before_rename;
 	stage(p, "validating");
-	if (d[D_POSTFIX] && validate_postfix_staged(p, &cause) == -1) {
+	if (staged && validate_postfix_staged(p, &cause) == -1) {
 		if (!alive(p))
 			goto before_rename;
 		remove_temps(p);
@@ -2594,7 +2629,7 @@ apply(struct push *p)
 		free(cause);
 		return;
 	}
-	if (validate_in_place(p, d, d[D_POSTFIX], &cause) == -1) {
+	if (validate_in_place(p, d, staged, &cause) == -1) {
 		char *why = xasprintf("validation failed: %s", cause);
 
 		free(cause);
@@ -2726,7 +2761,8 @@ lock_drift(struct push *p)
 	if (d != NULL && st.owner == PUSH_LOCK_ALIVE)
 		note(p, "%s", d);
 	else if (d != NULL)
-		strv_push_owned(&p->r->changes, xasprintf("lock left behind: %s", d));
+		change_say(p, change_new(p, PC_LOCK, p->lockdir),
+		    xasprintf("lock left behind: %s", d));
 	free(d);
 	push_lock_state_free(&st);
 }
