@@ -15,8 +15,8 @@ const struct view *const views[] = {
 	&view_hrules,
 	&view_tls,
 	&view_users,		/* view-users.c */
-	&view_plan,		/* jobs.c */
-	&view_tests,		/* jobs.c */
+	&view_plan,		/* view-jobs.c */
+	&view_tests,		/* view-jobs.c */
 	&view_log,		/* view-log.c */
 	&view_findings,		/* view-findings.c (no digit: `:findings`) */
 };
