@@ -1223,6 +1223,12 @@ lint_tls(struct lint *l)
 		WARN(l, key_line(s, t->line, "no_renegotiation"), "[tls] no_renegotiation "
 		    "= no: client-initiated renegotiation lets one client burn the "
 		    "server's CPU (DoS)");
+	if ((t->next_key != NULL || t->next_certificate != NULL) && t->certificate == NULL)
+		WARN(l, key_line(s, t->line, t->next_key != NULL ? "next_key" :
+		    "next_certificate"), "[tls] %s is set but certificate is not: the dns role "
+		    "publishes TLSA records only for a [tls] certificate, so the next key is "
+		    "not published either", t->next_key != NULL ? "next_key" :
+		    "next_certificate");
 	if (t->dane) {
 		int dl = key_line(s, t->line, "dane");
 

@@ -130,6 +130,11 @@ struct tls_policy {
 	size_t	 ntlsa_ports;
 	char	*certificate;	/* of the MX / SMTP service; TLSA records come from it */
 	char	*key;
+	/* The key (PEM private or public key) and/or certificate of the next rollover
+	 * (RFC 7671 section 8.1): the dns role publishes its 3 1 1 TLSA record beside
+	 * the current one; NULL when not set. */
+	char	*next_key;
+	char	*next_certificate;
 };
 
 struct access_policy {

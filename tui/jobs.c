@@ -337,6 +337,9 @@ start_push(struct console *c, enum push_mode mode, bool doctor)
 	j->popts.identity = c->cli->identity;
 	j->popts.ssh_config = c->cli->ssh_config;	/* no passphrase prompt under curses */
 	j->popts.accept_new = c->cli->accept_new_host_keys;
+	/* the TLSA gate refuses a host whose new key DNS does not publish (the console
+	 * has no --force-tlsa: that takes the command line, on purpose) */
+	j->popts.tlsa_lookup = cli_tlsa_lookup;
 	j->popts.profile_hash = j->hash;
 	j->popts.profile = c->cli->profile;
 	if (gethostname(j->controller, sizeof j->controller - 1) != 0)

@@ -153,6 +153,29 @@ typedef void (*probe_cb)(const struct probe_result *r, void *arg);
 void probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb,
     void *arg, struct probe_summary *sum);
 
+/* A TLSA RRset as looked up by the DANE probes and push's TLSA gate. */
+struct tlsa_rec {
+	int	 usage, selector, mtype;
+	unsigned char *data;
+	size_t	 len;
+};
+struct tlsa_set {
+	struct tlsa_rec *v;
+	size_t	 n;
+	bool	 secure;	/* the RRset validated against the trust anchor */
+	bool	 absent_proven;	/* n == 0: validated NSEC/NSEC3 deny the TLSA RRset */
+	bool	 nxdomain;	/* n == 0: the name does not exist (else NODATA) */
+	char	*insecure_why;	/* why not, when !secure (or, n == 0, !absent_proven) */
+};
+void tlsa_set_free(struct tlsa_set *s);
+/* The TLSA RRset at qname ("_25._tcp.mx.example.org") through [site] resolver (or
+ * /etc/resolv.conf), DNSSEC-validated against [site] trust_anchor by the same code as
+ * the dane probes; every wait bounded by timeout seconds (0: 10). 0 with *out filled
+ * (n may be 0), -1 + *cause when no usable answer came (no resolver, a timeout, a
+ * SERVFAIL: with the DNSSEC reason when the data does not validate here). */
+int probe_tlsa_lookup(const struct site *site, const char *qname, double timeout,
+    struct tlsa_set *out, char **cause);
+
 struct probe_result *probe_result_dup(const struct probe_result *r);
 void probe_result_free(struct probe_result *r);
 
