@@ -846,6 +846,7 @@ static const struct profile_key keys_mta_sts[] = {
 
 static const struct profile_key keys_tests[] = {
 	KEY("ca", PK_PATH, struct site, tests_ca, NE),
+	KEY("credentials", PK_PATH, struct site, tests_credentials, NE),
 	END
 };
 

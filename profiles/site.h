@@ -189,6 +189,9 @@ struct site {
 	bool	 dkim;		/* [site] dkim = yes: outgoing mail is DKIM-signed (lint) */
 	char	*tests_ca;	/* [tests] ca: the CA file the live tests trust (NULL:
 				 * the system store, or SSL_CERT_FILE) */
+	char	*tests_credentials;	/* [tests] credentials: address:password lines for
+					 * the per-user login tests (resolved path; read
+					 * only by the login probes, never copied) */
 
 	struct host *hosts;		size_t nhosts;
 	struct vhost *vhosts;		size_t nvhosts;

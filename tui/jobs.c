@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -696,4 +697,43 @@ jobs_drain(struct console *c)
 	}
 	free(ev);
 	return true;
+}
+
+/* ---- what the Users view shows of the login probes ------------------------- */
+
+int
+jobs_login_status(const struct console *c, const char *email, int proto)
+{
+	const struct jobs *j = c->jobs;
+	size_t el = strlen(email);
+	int worst = -2;
+
+	if (j == NULL)
+		return (-2);
+	for (size_t i = 0; i < j->ntests; i++) {
+		const struct testrow *t = &j->tests[i];
+		const char *n = t->name;
+
+		/* login probes are named "ADDRESS PROTOCOL" (one per host or vhost) */
+		if (strcmp(t->kind, "login") != 0 || strncasecmp(n, email, el) != 0 ||
+		    n[el] != ' ' || strcmp(n + el + 1, proto_names[proto]) != 0)
+			continue;
+		if (t->status == -1) {
+			if (worst == -2)
+				worst = -1;
+		} else if (t->status > worst)
+			worst = t->status;
+	}
+	return (worst);
+}
+
+bool
+jobs_have_logins(const struct console *c)
+{
+	const struct jobs *j = c->jobs;
+
+	for (size_t i = 0; j != NULL && i < j->ntests; i++)
+		if (strcmp(j->tests[i].kind, "login") == 0)
+			return (true);
+	return (false);
 }

@@ -52,6 +52,14 @@ int host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_stor
 int dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause);
 
+/* http.c: one HTTPS request METHOD https://name/path (connected as the other HTTP
+ * probes are) with HTTP Basic credentials, never following a redirect; libcurl verifies
+ * the certificate and the name, so the credentials never leave unverified or in clear.
+ * 0 with *status (the HTTP status), -1 + *cause when no answer came. */
+int http_basic_request(struct probe *p, struct presult *r, const char *name,
+    const char *method, const char *path, const char *user, const char *pass,
+    long *status, char **cause);
+
 /* tls.c: why a TLSA record cannot be used (NULL: it can; OpenSSL's DANE verification
  * decides whether it matches). smtp: RFC 7672 (PKIX-TA/PKIX-EE unusable), else RFC
  * 6698. */

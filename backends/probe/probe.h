@@ -125,8 +125,30 @@ void probe_summary_json(struct sbuf *b, const struct probe_summary *s);
 
 struct probe_list;
 
+/* [tests] credentials: the test users' passwords (backends/probe/login.c). The file
+ * must be a regular file owned by the invoking user with no group/other permission
+ * bits (0600 or 0400); lines are "address:password" (blank lines and lines starting
+ * with '#' skipped), every address a user of the profile. The passwords stay in this
+ * memory only (wiped by login_creds_free); no message ever quotes a line. */
+struct login_cred {
+	char	*address;
+	char	*password;
+	int	 line;
+};
+struct login_creds {
+	char	*path;
+	struct login_cred *v;
+	size_t	 n;
+};
+/* 0 with *out filled; -1 + *cause (one "FILE: ..." or "FILE:LINE: ..." line per
+ * problem, each saying what to do), *out then empty. */
+int login_creds_load(const char *path, const struct site *site, struct login_creds *out,
+    char **cause);
+void login_creds_free(struct login_creds *c);
+
 /* Build the probes for site. Fails (-1, *cause) when a --host filter names a host the
- * profile does not have. The list keeps pointers into site: keep site alive. */
+ * profile does not have, or a kind's build refuses (login: [tests] credentials is
+ * refused, login_creds_load): then nothing may be contacted. The list keeps pointers into site: keep site alive. */
 int probe_list_build(const struct site *site, const struct probe_opts *opts,
     struct probe_list **plp, char **cause);
 size_t probe_list_count(const struct probe_list *pl);
