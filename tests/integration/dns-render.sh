@@ -13,7 +13,7 @@
 #  6. SPF (default: the postfix hosts, `v=spf1 mx -all`), DMARC ([site] dmarc) and CAA
 #     ([tls] caa) at every domain; the nsupdate script adds the SPF TXT without
 #     deleting the apex's other TXT records; a malformed [site] spf is refused at its
-#     line.
+#     line; mxdeck's spf, dmarc and caa tests pass against what the script published.
 set -eu
 MXDECK=${MXDECK:?}
 tmp=$(mktemp -d)
@@ -79,6 +79,9 @@ ok "rendered example.org.zone, example.com.zone, mxdeck.nsupdate"
 wrapper() {	# DOMAIN -> wrapper zone head on stdout
 	printf '$ORIGIN %s.\n$TTL 3600\n@ IN SOA ns1.%s. hostmaster.%s. 1 3600 900 604800 300\n' "$1" "$1" "$1"
 	printf '@ IN NS ns1.%s.\nns1 IN A 192.0.2.53\n' "$1"
+	# the gateway's addresses, for the spf test (the zone's owner publishes them)
+	[ "$1" = example.org ] && printf 'mx1 IN A 192.0.2.1\nmx2 IN A 192.0.2.2\n'
+	return 0
 }
 for d in example.org example.com; do
 	{ wrapper "$d"; echo "\$INCLUDE $Z/$d.zone"; } >"$tmp/w-$d.zone"
@@ -163,7 +166,8 @@ for _ in $(seq 100); do
 done
 axfr() {	# DOMAIN -> normalized records other than SOA, NS and ns1's A
 	dig +nosplit +noall +answer -p "$port" @127.0.0.1 "$1" AXFR |
-	    awk 'NF { $1 = $1; print tolower($0) }' | grep -v -e ' in soa ' -e ' in ns ' -e '^ns1\.' | sort -u
+	    awk 'NF { $1 = $1; print tolower($0) }' | grep -v -e ' in soa ' -e ' in ns ' -e '^ns1\.' \
+	    -e '^mx[12]\.example\.org\. [0-9]* in a ' | sort -u
 }
 apply() {
 	{ echo "server 127.0.0.1 $port"; cat "$Z/mxdeck.nsupdate"; } |
@@ -186,6 +190,23 @@ axfr example.org >"$tmp/org.axfr2"
 { cat "$tmp/org.rr"; echo 'example.org. 3600 in txt "site-verification=x1"'; } | sort >"$tmp/org.want2"
 diff "$tmp/org.want2" "$tmp/org.axfr2" >"$tmp/diff" || die "second nsupdate run differs: $(cat "$tmp/diff")"
 ok "nsupdate script is idempotent, removes a stale TLSA record, keeps the apex's other TXT"
+
+# mxdeck's own spf, dmarc and caa tests against what its nsupdate script published:
+# every record passes (the default SPF covers both postfix hosts' addresses).
+sed "s/^domain = example.org$/domain = example.org\nresolver = 127.0.0.1:$port/" "$tmp/site.ini" >"$tmp/probe.ini"
+set +e
+MXDECK_PROBES=spf,dmarc,caa "$MXDECK" test "$tmp/probe.ini" >"$tmp/probe.out" 2>&1
+rc=$?
+set -e
+[ -s "$tmp/probe.out" ] || die "mxdeck test printed nothing"
+[ "$rc" = 0 ] || die "mxdeck test spf,dmarc,caa: exit $rc: $(cat "$tmp/probe.out")"
+for want in "ok +spf .*example.org: pass for 2 addresses" "ok +spf .*example.com: pass for 2 addresses" \
+    "ok +dmarc .*_dmarc.example.org: p=quarantine" "ok +dmarc .*_dmarc.example.com: p=quarantine" \
+    "ok +caa .*mail.example.org: CAA issuers letsencrypt.org" "ok +caa .*mx1.example.org: CAA issuers letsencrypt.org"; do
+	grep -Eq "$want" "$tmp/probe.out" || die "mxdeck test lacks '$want': $(cat "$tmp/probe.out")"
+done
+grep -Eq '^(warn|FAIL|fail)' "$tmp/probe.out" && die "a warn or fail: $(cat "$tmp/probe.out")"
+ok "mxdeck test: spf (2 domains x 2 addresses), dmarc, caa pass against the published records"
 
 # TLSA asked for but the certificate is not there: an error that names the cause.
 sed "s|^certificate = $tmp/cert.pem|certificate = $tmp/nonexistent.pem|" "$tmp/site.ini" >"$tmp/bad.ini"
