@@ -91,42 +91,6 @@ on_result(const struct probe_result *r, void *arg)
 	count_reach(o, r);
 }
 
-static int
-env_seconds(const char *name, double *out)
-{
-	const char *v = getenv(name);
-	char *end;
-	double d;
-
-	if (v == NULL || *v == '\0')
-		return (0);
-	d = strtod(v, &end);
-	if (*end != '\0' || d <= 0 || d > 3600) {
-		fprintf_safe(stderr, "mxdeck: %s=%s: expected seconds (0 < n <= 3600)\n", name, v);
-		return (-1);
-	}
-	*out = d;
-	return (0);
-}
-
-static int
-env_port(const char *name, double *out)
-{
-	const char *v = getenv(name);
-	char *end;
-	long l;
-
-	if (v == NULL || *v == '\0')
-		return (0);
-	l = strtol(v, &end, 10);
-	if (*end != '\0' || l < 1 || l > 65535) {
-		fprintf_safe(stderr, "mxdeck: %s=%s: expected a TCP port (1-65535)\n", name, v);
-		return (-1);
-	}
-	*out = (double)l;
-	return (0);
-}
-
 int
 cmd_test(struct cli *cli)
 {
@@ -135,11 +99,9 @@ cmd_test(struct cli *cli)
 	struct probe_summary sum;
 	struct probe_list *pl = NULL;
 	struct site *site;
-	const char *kinds = getenv("MXDECK_PROBES");
 	char *cause = NULL;
 	size_t i;
 	int rc, nunreach = 0;
-	double hp = 0;
 
 	struct diags d = { 0 };
 
@@ -156,14 +118,8 @@ cmd_test(struct cli *cli)
 	}
 	opts.hosts = &cli->hosts;
 	opts.jobs = cli->jobs;
-	if (env_seconds("MXDECK_PROBE_TIMEOUT", &opts.timeout) != 0 ||
-	    env_seconds("MXDECK_PROBE_DEADLINE", &opts.deadline) != 0 ||
-	    env_port("MXDECK_PROBE_HTTP_PORT", &hp) != 0)
-		goto usage;
-	opts.http_port = (int)hp;
-	if (kinds != NULL && *kinds != '\0' &&
-	    probe_kinds_parse(kinds, &opts.kinds, &cause) != 0) {
-		fprintf_safe(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
+	if (probe_opts_from_env(&opts, &cause) == -1) {
+		fprintf_safe(stderr, "mxdeck: %s\n", cause);
 		free(cause);
 		goto usage;
 	}
