@@ -19,6 +19,7 @@
 #include "tui/cli.h"
 #include "tui/jsondoc.h"
 #include "tui/monitor.h"
+#include "tui/progress.h"
 
 struct test_out {
 	FILE	*human;		/* stdout, stderr with --json, NULL for nagios/prometheus */
@@ -30,6 +31,8 @@ struct test_out {
 	struct strv hosts;	/* hosts that probes tried to connect to */
 	int	*reached;	/* per hosts entry: probes that connected */
 	int	*unreached;	/* per hosts entry: probes that never could */
+	struct progress_line line;	/* "7/40 probes; tls gw4" on a terminal */
+	size_t	 done, total;
 };
 
 static void
@@ -77,7 +80,9 @@ on_result(const struct probe_result *r, void *arg)
 	struct test_out *o = arg;
 	static const char *const words[] = { "ok  ", "WARN", "FAIL" };
 
+	o->done++;
 	if (o->human != NULL && !(o->quiet && r->status == PROBE_OK)) {
+		progress_line_clear(&o->line);
 		fprintf_safe(o->human, "%s  %-6s %-20s %s%s%s: %s (%.2fs)\n", words[r->status],
 		    r->kind, r->name, r->host != NULL ? r->host : "",
 		    r->host != NULL ? " " : "", r->target, r->summary, r->duration);
@@ -89,6 +94,11 @@ on_result(const struct probe_result *r, void *arg)
 	if (o->json)
 		strv_push_owned(&o->objs, probe_result_json(r));
 	count_reach(o, r);
+	if (o->done < o->total)
+		progress_line_show(&o->line, "%zu/%zu probes; %s %s%s%s", o->done, o->total,
+		    r->kind, r->name, r->host != NULL ? " " : "", r->host != NULL ? r->host : "");
+	else
+		progress_line_clear(&o->line);
 }
 
 int
@@ -140,7 +150,10 @@ cmd_test(struct cli *cli)
 		    probe_list_count(pl));
 		fflush(o.human);
 	}
+	o.total = probe_list_count(pl);
+	progress_line_init(&o.line, cli);
 	probe_run(pl, &opts, on_result, &o, &sum);
+	progress_line_clear(&o.line);
 	o.mon.wall = sum.wall;
 	if (o.human != NULL && (!o.quiet || sum.nok < sum.n))
 		fprintf(o.human, "mxdeck: %zu probes: %zu ok, %zu warn, %zu fail; %d TLS "
