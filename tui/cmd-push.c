@@ -20,14 +20,6 @@
 #include "tui/monitor.h"
 #include "tui/progress.h"
 
-/* A host's push outcome is its exit code: the mapping is one to one. */
-_Static_assert((int)PUSH_OK == (int)EXIT_OK && (int)PUSH_DRIFT == (int)EXIT_DRIFT &&
-    (int)PUSH_BADPROFILE == (int)EXIT_USAGE &&
-    (int)PUSH_UNREACHABLE == (int)EXIT_UNREACHABLE &&
-    (int)PUSH_ROLLEDBACK == (int)EXIT_ROLLEDBACK &&
-    (int)PUSH_ROLLBACK_FAILED == (int)EXIT_ROLLBACK_FAILED,
-    "push outcomes are the command line's exit codes");
-
 /* The exit code of a push outcome (mxdeck(1) EXIT STATUS). */
 static int
 outcome_exit(enum push_outcome o)

@@ -4,9 +4,9 @@
  * the document when the job starts, so later edits cannot change it under the
  * thread). Workers never touch the console: they append events to a queue under a
  * mutex and wake the main loop through the tty self-pipe; jobs_drain() applies the
- * events on the main thread. Plan/push/doctor run the hosts through the fleet runner
- * (backends/ssh/fleet.c: a pool of at most --jobs or 16 threads); tests use the probe engine, whose callback
- * posts a copy of each result as it completes. */
+ * events on the main thread. Plan, push and doctor run the hosts through the fleet
+ * runner (backends/ssh/fleet.c: a pool of at most --jobs or 16 threads); tests use the
+ * probe engine, whose callback posts a copy of each result as it completes. */
 #include <curses.h>
 
 #include <openssl/evp.h>
@@ -269,7 +269,6 @@ host_task(struct fleet *f, void *arg, size_t idx)
 	struct push_result r;
 
 	(void)f;
-
 	if (j->plan_kind == J_DOCTOR) {	/* set before this thread started */
 		struct doctor_opts o = { .known_hosts = j->popts.known_hosts,
 		    .identity = j->popts.identity, .connect_timeout = 10, .timeout = 60 };
@@ -379,8 +378,8 @@ start_push(struct console *c, enum push_mode mode, bool doctor)
 	j->popts.controller = j->controller;
 	j->popts.pid = (long)getpid();
 	j->popts.progress = host_stage;
-	atomic_store(&j->cancel, 0);
 	j->popts.progress_arg = j;
+	atomic_store(&j->cancel, 0);
 	j->maxpar = c->cli->jobs;	/* 0: FLEET_JOBS_DEFAULT */
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%H:%M:%S", &tm);
