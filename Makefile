@@ -69,6 +69,12 @@ check: all unit
 check-unit: all unit
 	BUILD=$(BUILD) MXDECK=$(abspath $(BUILD)/mxdeck) tests/run.sh unit
 
+# Golden proof that a change keeps behaviour: render and lint every example and a few
+# hundred generated profiles with this tree and with BASE (default: merge-base with main)
+# and compare byte for byte. Needs git; not part of check.
+golden: all
+	MXDECK=$(abspath $(BUILD)/mxdeck) tests/golden.sh $(BASE)
+
 bench: all
 	BUILD=$(BUILD) MXDECK=$(abspath $(BUILD)/mxdeck) tests/bench/run.sh
 
@@ -133,7 +139,7 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all unit check check-unit bench demo demo-check check-asan check-valgrind fuzz fuzz-regress install uninstall distcheck clean FORCE
+.PHONY: all unit check check-unit bench golden demo demo-check check-asan check-valgrind fuzz fuzz-regress install uninstall distcheck clean FORCE
 .SECONDARY:
 
 -include $(CORE_OBJ:.o=.d) $(TUI_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -539,10 +539,11 @@ lint_hosts(struct lint *l)
 		if ((h->roles & ROLE_APACHE) && (h->roles & ROLE_NGINX))
 			ERR(l, key_line(s, h->line, "roles"), "host %s has both apache and "
 			    "nginx roles: both would listen on 443; choose one", h->name);
-		if ((h->roles & ROLE_AUTODISCOVER) && !(h->roles & (ROLE_APACHE | ROLE_NGINX)))
-			WARN(l, key_line(s, h->line, "roles"), "host %s has role autodiscover "
-			    "but no web server role (apache or nginx) to serve the responder",
-			    h->name);
+		for (size_t r = 0; r < ROLE_COUNT; r++)
+			if ((h->roles & roles[r].bit) && roles[r].needs != 0 &&
+			    !(h->roles & roles[r].needs))
+				WARN(l, key_line(s, h->line, "roles"), "host %s has role %s but "
+				    "no %s", h->name, roles[r].name, roles[r].needs_what);
 		if (h->local && h->identity != NULL)
 			WARN(l, key_line(s, h->line, "identity"), "host %s is local: identity "
 			    "is not used", h->name);

@@ -10,13 +10,11 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 const char *const proto_names[PROTO_COUNT] = {
 	"imap", "pop3", "smtp", "activesync", "mapi", "owa", "ews",
-};
-const char *const role_names[ROLE_COUNT] = {
-	"postfix", "dovecot", "apache", "nginx", "autodiscover", "dns", "exchange",
 };
 const char *const service_names[SVC_COUNT] = {
 	"owa", "oma", "ecp", "ews", "oab", "autodiscover", "activesync", "rpc", "mapi",
@@ -141,72 +139,18 @@ site_remove_users(struct site *site, const char *const *emails, size_t n)
 	return ndrop;
 }
 
-/* ---- sections and their keys ---- */
+/* ---- sections and their keys ----
+ *
+ * Every section is a row of sections[] and every key a row of its section's key table
+ * (name, type, field, default, bounds, check or handler), in the manner of Postfix's
+ * CONFIG_*_TABLE: the parser, the defaults, the "known keys" message, the console's
+ * forms (site_section_keys) and site_free all read these tables. Adding a key is one
+ * row here (and its field in site.h); see share/doc/HACKING.md §4.2. */
 
 enum sect {
 	S_NONE, S_UNKNOWN, S_SITE, S_HOST, S_VHOST, S_AUTODISCOVER, S_HRULES, S_TLS,
-	S_ACCESS, S_USERS, S_USER, S_CONNECTOR, S_TESTS,
+	S_ACCESS, S_USERS, S_USER, S_CONNECTOR, S_MTA_STS, S_TESTS,
 };
-
-static const char *const keys_site[] = { "name", "domain", "resolver", "trust_anchor",
-	"dkim", NULL };
-static const char *const keys_host[] = { "address", "port", "user", "identity", "roles",
-	"postfix_dir", "dovecot_dir", "apache_dir", "nginx_dir", "www_dir", "state_dir",
-	"postfix_version", "probe_ports", "php_fpm_socket", "postfix_queue_dir",
-	"keep_backups", NULL };
-static const char *const keys_vhost[] = { "server", "backend", "backend_ca", "services",
-	"certificate", "key", "activesync_timeout", "legacy_tls", NULL };
-static const char *const keys_ad[] = { "imap", "pop3", "smtp", "activesync", "login",
-	"also", NULL };
-static const char *const keys_hrules[] = { "scope", "rule", NULL };
-static const char *const keys_tls[] = { "smtpd_protocols", "smtp_protocols",
-	"no_renegotiation", "dovecot_min_protocol", "dane", "tlsa_ports", "certificate", "key",
-	NULL };
-static const char *const keys_access[] = { "always_accept", "relay_networks",
-	"recipient_restrictions", NULL };
-static const char *const keys_users[] = { "default", "file", NULL };
-static const char *const keys_user[] = { "imap", "pop3", "smtp", "activesync", "mapi",
-	"owa", "ews", NULL };
-static const char *const keys_connector[] = { "smarthost", "tenant_id", "client_ca",
-	"client_fingerprints", NULL };
-static const char *const keys_tests[] = { "ca", NULL };
-
-static const struct {
-	const char *name;
-	enum sect sect;
-	bool named;
-	const char *const *keys;
-} sections[] = {
-	{ "site", S_SITE, false, keys_site },
-	{ "host", S_HOST, true, keys_host },
-	{ "vhost", S_VHOST, true, keys_vhost },
-	{ "autodiscover", S_AUTODISCOVER, true, keys_ad },
-	{ "header-rules", S_HRULES, true, keys_hrules },
-	{ "tls", S_TLS, false, keys_tls },
-	{ "access", S_ACCESS, false, keys_access },
-	{ "users", S_USERS, false, keys_users },
-	{ "user", S_USER, true, keys_user },
-	{ "connector", S_CONNECTOR, true, keys_connector },
-	{ "tests", S_TESTS, false, keys_tests },
-};
-
-const char *const *
-site_section_keys(const char *section)
-{
-	for (size_t i = 0; i < nitems(sections); i++)
-		if (strcmp(sections[i].name, section) == 0)
-			return sections[i].keys;
-	return NULL;
-}
-
-bool
-site_section_has_name(const char *section)
-{
-	for (size_t i = 0; i < nitems(sections); i++)
-		if (strcmp(sections[i].name, section) == 0)
-			return sections[i].named;
-	return false;
-}
 
 /* Keys seen in the current section instance, for duplicate detection. */
 struct seen {
@@ -225,20 +169,16 @@ struct parser {
 	struct diags *d;
 	const char *file;
 	enum sect sect;
+	const struct sectdef *sd;	/* of the current section, NULL: none or unknown */
+	void	*obj;			/* what its keys fill (see struct sectdef) */
 	int	 sect_line;
 	struct seen *seen;		/* points at one of the below */
 	struct seen local;		/* per named section instance */
 	struct seen singles[S_TESTS + 1];	/* per unnamed section kind */
-	struct host *host;
-	struct vhost *vhost;
-	struct autodiscover *ad;
-	struct header_rules *hr;
-	struct connector *conn;
-	struct override *ov;
 	struct override *ovs;
 	size_t	 novs, ovs_cap;
-	bool	 have_site, have_users_default;
-	int	 domain_line, users_file_line, site_line;
+	bool	 have_site;
+	int	 users_file_line, site_line;
 	char	*users_file;
 };
 
@@ -378,28 +318,6 @@ out:
 	return rc;
 }
 
-static void
-host_defaults(struct host *h)
-{
-	h->port = 22;
-	h->user = xstrdup("root");
-	h->postfix_dir = xstrdup("/etc/postfix");
-	h->dovecot_dir = xstrdup("/etc/dovecot");
-	h->apache_dir = xstrdup("/etc/apache2");
-	h->nginx_dir = xstrdup("/etc/nginx");
-	h->www_dir = xstrdup("/var/www/mxdeck");
-	h->state_dir = xstrdup("/var/lib/mxdeck");
-	h->keep_backups = 10;
-	h->php_fpm_socket = xstrdup("/run/php/php8.2-fpm.sock");
-	h->postfix_queue_dir = xstrdup("/var/spool/postfix");
-	h->nprobe_ports = nitems(default_probe_ports);
-	h->probe_ports = xcalloc(h->nprobe_ports, sizeof *h->probe_ports);
-	for (size_t i = 0; i < h->nprobe_ports; i++) {
-		h->probe_ports[i].service = xstrdup(default_probe_ports[i].service);
-		h->probe_ports[i].port = default_probe_ports[i].port;
-	}
-}
-
 /* A file the profile names (certificate, key, CA, trust anchor): a relative path is
  * relative to the profile's directory, like a local host's directories. */
 static void
@@ -412,272 +330,19 @@ set_path(struct parser *P, char **dst, const char *value)
 		*dst = xstrdup(value);
 }
 
+/* A host directory: relative to the profile's directory on a local host; a remote
+ * host's relative directory is refused in finish() (address may come after it). */
 static void
-key_site(struct parser *P, const char *key, const char *value, int line)
+set_dir(struct parser *P, const struct host *h, char **dst, const char *value)
 {
-	struct site *site = P->site;
-
-	if (strcmp(key, "dkim") == 0) {
-		(void)get_bool(P, key, value, line, &site->dkim);
-		return;
-	}
-	if (!nonempty(P, key, value, line))
-		return;
-	if (strcmp(key, "name") == 0)
-		set_str(&site->name, value);
-	else if (strcmp(key, "domain") == 0) {
-		set_str(&site->domain, value);
-		P->domain_line = line;
-	} else if (strcmp(key, "resolver") == 0)
-		set_str(&site->resolver, value);
-	else if (strcmp(key, "trust_anchor") == 0)
-		set_path(P, &site->trust_anchor, value);
+	if (value[0] != '/' && h->local && P->site->dir != NULL) {
+		free(*dst);
+		*dst = xasprintf("%s/%s", P->site->dir, value);
+	} else
+		set_str(dst, value);
 }
 
-static void
-set_dir(struct parser *P, struct host *h, char **dst, const char *key, const char *value,
-    int line)
-{
-	if (!nonempty(P, key, value, line))
-		return;
-	if (value[0] == '/' || h->local) {
-		if (value[0] != '/' && P->site->dir != NULL) {
-			free(*dst);
-			*dst = xasprintf("%s/%s", P->site->dir, value);
-		} else
-			set_str(dst, value);
-		return;
-	}
-	/* address may come after the directory keys: remember and check at the end */
-	set_str(dst, value);
-}
-
-static void
-key_host(struct parser *P, const char *key, const char *value, int line)
-{
-	struct host *h = P->host;
-
-	if (strcmp(key, "address") == 0) {
-		if (!nonempty(P, key, value, line))
-			return;
-		set_str(&h->address, value);
-		h->local = strcmp(value, "local") == 0;
-	} else if (strcmp(key, "port") == 0)
-		h->port_set = get_port(P, "port", value, line, &h->port) == 0;
-	else if (strcmp(key, "user") == 0) {
-		if ((h->user_set = nonempty(P, key, value, line)))
-			set_str(&h->user, value);
-	} else if (strcmp(key, "identity") == 0) {
-		if (nonempty(P, key, value, line))
-			set_str(&h->identity, value);
-	} else if (strcmp(key, "roles") == 0) {
-		struct strv w = { 0 };
-
-		strv_split_words(&w, value);
-		if (w.n == 0)
-			err(P, line, "'roles' needs at least one of: postfix dovecot apache "
-			    "nginx autodiscover dns exchange");
-		for (size_t i = 0; i < w.n; i++) {
-			int r = -1;
-
-			for (int j = 0; j < ROLE_COUNT; j++)
-				if (str_ieq(w.v[i], role_names[j]))
-					r = j;
-			if (r == -1)
-				err(P, line, "unknown role '%s'; roles are postfix dovecot apache "
-				    "nginx autodiscover dns exchange", w.v[i]);
-			else
-				h->roles |= 1u << r;
-		}
-		strv_free(&w);
-	} else if (strcmp(key, "postfix_dir") == 0)
-		set_dir(P, h, &h->postfix_dir, key, value, line);
-	else if (strcmp(key, "dovecot_dir") == 0)
-		set_dir(P, h, &h->dovecot_dir, key, value, line);
-	else if (strcmp(key, "apache_dir") == 0)
-		set_dir(P, h, &h->apache_dir, key, value, line);
-	else if (strcmp(key, "nginx_dir") == 0)
-		set_dir(P, h, &h->nginx_dir, key, value, line);
-	else if (strcmp(key, "www_dir") == 0)
-		set_dir(P, h, &h->www_dir, key, value, line);
-	else if (strcmp(key, "state_dir") == 0)
-		set_dir(P, h, &h->state_dir, key, value, line);
-	else if (strcmp(key, "php_fpm_socket") == 0)
-		set_dir(P, h, &h->php_fpm_socket, key, value, line);
-	else if (strcmp(key, "postfix_queue_dir") == 0)
-		set_dir(P, h, &h->postfix_queue_dir, key, value, line);
-	else if (strcmp(key, "keep_backups") == 0) {
-		long n;
-
-		if (parse_int(value, 1, 1000, &n) == -1)
-			err(P, line, "keep_backups: '%s' is not a number of backups to keep "
-			    "(1-1000)", value);
-		else
-			h->keep_backups = (int)n;
-	} else if (strcmp(key, "postfix_version") == 0) {
-		const char *p = value;
-
-		if (!nonempty(P, key, value, line))
-			return;
-		while (isdigit((unsigned char)*p) || (*p == '.' && p != value && p[1] != '\0'))
-			p++;
-		if (*p != '\0' || !isdigit((unsigned char)value[0])) {
-			err(P, line, "postfix_version: '%s' is not a version like 3.7 or 3.4.13",
-			    value);
-			return;
-		}
-		set_str(&h->postfix_version, value);
-	} else if (strcmp(key, "probe_ports") == 0) {
-		struct strv w = { 0 };
-
-		strv_split_words(&w, value);
-		for (size_t i = 0; i < w.n; i++) {
-			char *colon = strchr(w.v[i], ':');
-			size_t j;
-			int port = 0;
-
-			if (colon == NULL) {
-				err(P, line, "probe_ports: '%s' should be service:port, e.g. smtp:25",
-				    w.v[i]);
-				continue;
-			}
-			*colon = '\0';
-			for (j = 0; j < nitems(default_probe_ports); j++)
-				if (strcmp(w.v[i], default_probe_ports[j].service) == 0)
-					break;
-			if (j == nitems(default_probe_ports)) {
-				err(P, line, "probe_ports: unknown service '%s'; services are smtp "
-				    "submission smtps imaps pop3s imap pop3 https http", w.v[i]);
-				continue;
-			}
-			if (strcmp(colon + 1, "off") != 0 && strcmp(colon + 1, "0") != 0 &&
-			    get_port(P, "probe_ports", colon + 1, line, &port) == -1)
-				continue;
-			for (size_t k = 0; k < h->nprobe_ports; k++)
-				if (strcmp(h->probe_ports[k].service, w.v[i]) == 0)
-					h->probe_ports[k].port = port;
-		}
-		strv_free(&w);
-	}
-}
-
-static void
-key_vhost(struct parser *P, const char *key, const char *value, int line)
-{
-	struct vhost *v = P->vhost;
-
-	if (strcmp(key, "server") == 0) {
-		if (str_ieq(value, "apache"))
-			v->server = SERVER_APACHE;
-		else if (str_ieq(value, "nginx"))
-			v->server = SERVER_NGINX;
-		else
-			err(P, line, "server must be apache or nginx, not '%s'", value);
-	} else if (strcmp(key, "services") == 0) {
-		struct strv w = { 0 };
-
-		v->services = 0;
-		strv_split_words(&w, value);
-		for (size_t i = 0; i < w.n; i++) {
-			int s = -1;
-
-			for (int j = 0; j < SVC_COUNT; j++)
-				if (str_ieq(w.v[i], service_names[j]))
-					s = j;
-			if (s == -1)
-				err(P, line, "unknown service '%s'; services are owa oma ecp ews oab "
-				    "autodiscover activesync rpc mapi", w.v[i]);
-			else
-				v->services |= SVC_BIT(s);
-		}
-		if (w.n == 0)
-			err(P, line, "'services' needs at least one service");
-		strv_free(&w);
-	} else if (strcmp(key, "activesync_timeout") == 0) {
-		long n;
-
-		if (parse_int(value, 1, 86400, &n) == -1)
-			err(P, line, "activesync_timeout: '%s' is not a number of seconds "
-			    "(1-86400)", value);
-		else {
-			v->activesync_timeout = (int)n;
-			v->activesync_timeout_line = line;
-		}
-	} else if (strcmp(key, "legacy_tls") == 0) {
-		if (get_bool(P, key, value, line, &v->legacy_tls) == 0)
-			v->legacy_tls_line = line;
-	} else if (!nonempty(P, key, value, line))
-		return;
-	else if (strcmp(key, "backend") == 0)
-		set_str(&v->backend, value);
-	else if (strcmp(key, "backend_ca") == 0)
-		set_path(P, &v->backend_ca, value);
-	else if (strcmp(key, "certificate") == 0)
-		set_path(P, &v->certificate, value);
-	else if (strcmp(key, "key") == 0)
-		set_path(P, &v->key, value);
-}
-
-static void
-key_ad(struct parser *P, const char *key, const char *value, int line)
-{
-	struct autodiscover *a = P->ad;
-
-	if (strcmp(key, "also") == 0) {
-		strv_split_words(&a->also, value);
-		return;
-	}
-	if (!nonempty(P, key, value, line))
-		return;
-	if (strcmp(key, "imap") == 0)
-		(void)get_endpoint(P, key, value, line, &a->imap);
-	else if (strcmp(key, "pop3") == 0)
-		(void)get_endpoint(P, key, value, line, &a->pop3);
-	else if (strcmp(key, "smtp") == 0)
-		(void)get_endpoint(P, key, value, line, &a->smtp);
-	else if (strcmp(key, "activesync") == 0)
-		set_str(&a->activesync, value);
-	else if (strcmp(key, "login") == 0) {
-		if (str_ieq(value, "email"))
-			a->login = LOGIN_EMAIL;
-		else if (str_ieq(value, "localpart"))
-			a->login = LOGIN_LOCALPART;
-		else
-			err(P, line, "login must be email or localpart, not '%s'", value);
-	}
-}
-
-static void
-key_hrules(struct parser *P, const char *key, const char *value, int line)
-{
-	struct header_rules *hr = P->hr;
-
-	if (strcmp(key, "scope") == 0) {
-		if (str_ieq(value, "authenticated"))
-			hr->scope = SCOPE_AUTHENTICATED;
-		else if (str_ieq(value, "outbound"))
-			hr->scope = SCOPE_OUTBOUND;
-		else
-			err(P, line, "scope must be authenticated or outbound, not '%s'", value);
-	} else if (strcmp(key, "rule") == 0) {
-		struct header_rule *r;
-		char *cause = NULL;
-
-		if (!nonempty(P, key, value, line))
-			return;
-		hr->rules = xrealloc(hr->rules, (hr->nrules + 1) * sizeof *hr->rules);
-		r = &hr->rules[hr->nrules++];
-		memset(r, 0, sizeof *r);
-		r->text = xstrdup(value);
-		r->line = line;
-		r->action = -1;
-		if (hdr_rule_parse(r, &cause) == -1) {
-			err(P, line, "header rule: %s", cause);
-			free(cause);
-		}
-	}
-}
-
+/* Space-separated port numbers into an array and its count. */
 static int
 get_ports(struct parser *P, const char *key, const char *value, int line, int **v, size_t *n)
 {
@@ -701,55 +366,259 @@ get_ports(struct parser *P, const char *key, const char *value, int line, int **
 	return rc;
 }
 
-static void
-key_tls(struct parser *P, const char *key, const char *value, int line)
+/* The index of value among k->what's '|'-separated words (case-insensitive), or -1. */
+static int
+enum_index(const char *what, const char *value)
 {
-	struct tls_policy *t = &P->site->tls;
+	size_t vlen = strlen(value);
+	int i = 0;
 
-	if (strcmp(key, "no_renegotiation") == 0)
-		(void)get_bool(P, key, value, line, &t->no_renegotiation);
-	else if (strcmp(key, "dane") == 0)
-		(void)get_bool(P, key, value, line, &t->dane);
-	else if (strcmp(key, "tlsa_ports") == 0)
-		(void)get_ports(P, key, value, line, &t->tlsa_ports, &t->ntlsa_ports);
-	else if (!nonempty(P, key, value, line))
-		return;
-	else if (strcmp(key, "smtpd_protocols") == 0)
-		set_str(&t->smtpd_protocols, value);
-	else if (strcmp(key, "smtp_protocols") == 0)
-		set_str(&t->smtp_protocols, value);
-	else if (strcmp(key, "dovecot_min_protocol") == 0)
-		set_str(&t->dovecot_min_protocol, value);
-	else if (strcmp(key, "certificate") == 0)
-		set_path(P, &t->certificate, value);
-	else if (strcmp(key, "key") == 0)
-		set_path(P, &t->key, value);
+	for (const char *p = what; ; i++) {
+		size_t n = strcspn(p, "|");
+
+		if (n == vlen && strncasecmp(p, value, n) == 0)
+			return i;
+		if (p[n] == '\0')
+			return -1;
+		p += n + 1;
+	}
+}
+
+#define FIELD(obj, off)	((void *)((char *)(obj) + (off)))
+
+/* Set one key of obj from value. dflt: a default being applied (no line, no "set"
+ * flag). False when the value was refused (the error is reported). */
+static bool
+key_apply(struct parser *P, const struct profile_key *k, void *obj, const char *value, int line,
+    bool dflt)
+{
+	void *f = FIELD(obj, k->off);
+	bool ok = true;
+	long n;
+
+	if ((k->flags & PK_NONEMPTY) && !nonempty(P, k->name, value, line))
+		return false;
+	if (k->check != NULL && !k->check(P, k, value, line))
+		return false;
+	switch (k->type) {
+	case PK_STR:
+		set_str(f, value);
+		break;
+	case PK_PATH:
+		set_path(P, f, value);
+		break;
+	case PK_DIR:
+		set_dir(P, obj, f, value);
+		break;
+	case PK_BOOL:
+		ok = get_bool(P, k->name, value, line, f) == 0;
+		break;
+	case PK_INT:
+		if ((ok = parse_int(value, k->min, k->max, &n) == 0))
+			*(int *)f = (int)n;
+		else
+			err(P, line, "%s: '%s' is not %s (%ld-%ld)", k->name, value, k->what,
+			    k->min, k->max);
+		break;
+	case PK_PORT:
+		ok = get_port(P, k->name, value, line, f) == 0;
+		break;
+	case PK_PORTS:
+		ok = get_ports(P, k->name, value, line, f, FIELD(obj, k->aux)) == 0;
+		break;
+	case PK_WORDS:
+		strv_free(f);
+		strv_split_words(f, value);
+		break;
+	case PK_ENUM: {
+		int i = enum_index(k->what, value);
+
+		if ((ok = i != -1))
+			*(int *)f = i;
+		else {
+			/* "a|b|c" reads "a, b or c" */
+			const char *bar = strrchr(k->what, '|');
+			struct sbuf head;
+
+			sb_init(&head);
+			for (const char *c = k->what; c < bar; c++)
+				sb_add(&head, *c == '|' ? ", " : (char[]){ *c, '\0' });
+			err(P, line, "%s must be %s or %s, not '%s'", k->name,
+			    head.s, bar + 1, value);
+			sb_free(&head);
+		}
+		break;
+	}
+	case PK_ENDPOINT:
+		ok = get_endpoint(P, k->name, value, line, f) == 0;
+		break;
+	case PK_CUSTOM:
+		k->handler(P, k, obj, value, line);
+		return true;
+	}
+	if (ok && !dflt && (k->flags & PK_LINE))
+		*(int *)FIELD(obj, k->aux) = line;
+	if (ok && !dflt && (k->flags & PK_FLAG))
+		*(bool *)FIELD(obj, k->aux) = true;
+	return ok;
+}
+
+/* What a key row owns in obj. */
+static void
+key_free(const struct profile_key *k, void *obj)
+{
+	void *f = FIELD(obj, k->off);
+
+	switch (k->type) {
+	case PK_STR:
+	case PK_PATH:
+	case PK_DIR:
+	case PK_PORTS:
+		free(*(void **)f);
+		break;
+	case PK_WORDS:
+		strv_free(f);
+		break;
+	case PK_ENDPOINT:
+		free(((struct endpoint *)f)->host);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- key checks and handlers: what a type alone cannot say ---- */
+
+static bool
+check_postfix_version(struct parser *P, const struct profile_key *k, const char *value, int line)
+{
+	const char *p = value;
+
+	while (isdigit((unsigned char)*p) || (*p == '.' && p != value && p[1] != '\0'))
+		p++;
+	if (*p != '\0' || !isdigit((unsigned char)value[0])) {
+		err(P, line, "%s: '%s' is not a version like 3.7 or 3.4.13", k->name, value);
+		return false;
+	}
+	return true;
 }
 
 static void
-key_tests(struct parser *P, const char *key, const char *value, int line)
+key_address(struct parser *P, const struct profile_key *k, void *obj, const char *value, int line)
 {
-	if (!nonempty(P, key, value, line))
+	struct host *h = obj;
+
+	if (!nonempty(P, k->name, value, line))
 		return;
-	if (strcmp(key, "ca") == 0)
-		set_path(P, &P->site->tests_ca, value);
+	set_str(&h->address, value);
+	h->local = strcmp(value, "local") == 0;
 }
 
 static void
-key_access(struct parser *P, const char *key, const char *value, int line)
+key_roles(struct parser *P, const struct profile_key *k, void *obj, const char *value, int line)
 {
-	struct access_policy *a = &P->site->access;
+	struct host *h = obj;
+	struct strv w = { 0 };
+	struct sbuf list;
 
-	(void)line;
-	if (strcmp(key, "always_accept") == 0) {
-		strv_free(&a->always_accept);
-		strv_split_words(&a->always_accept, value);
-	} else if (strcmp(key, "relay_networks") == 0) {
-		strv_free(&a->relay_networks);
-		strv_split_words(&a->relay_networks, value);
-	} else if (strcmp(key, "recipient_restrictions") == 0) {
-		strv_free(&a->recipient_restrictions);
-		strv_split_words(&a->recipient_restrictions, value);
+	sb_init(&list);
+	role_list(&list);
+	strv_split_words(&w, value);
+	if (w.n == 0)
+		err(P, line, "'%s' needs at least one of: %s", k->name, list.s);
+	for (size_t i = 0; i < w.n; i++) {
+		const struct role_def *r = role_by_name(w.v[i]);
+
+		if (r == NULL)
+			err(P, line, "unknown role '%s'; roles are %s", w.v[i], list.s);
+		else
+			h->roles |= r->bit;
+	}
+	strv_free(&w);
+	sb_free(&list);
+}
+
+static void
+key_probe_ports(struct parser *P, const struct profile_key *k, void *obj, const char *value,
+    int line)
+{
+	struct host *h = obj;
+	struct strv w = { 0 };
+
+	strv_split_words(&w, value);
+	for (size_t i = 0; i < w.n; i++) {
+		char *colon = strchr(w.v[i], ':');
+		size_t j;
+		int port = 0;
+
+		if (colon == NULL) {
+			err(P, line, "%s: '%s' should be service:port, e.g. smtp:25", k->name,
+			    w.v[i]);
+			continue;
+		}
+		*colon = '\0';
+		for (j = 0; j < nitems(default_probe_ports); j++)
+			if (strcmp(w.v[i], default_probe_ports[j].service) == 0)
+				break;
+		if (j == nitems(default_probe_ports)) {
+			err(P, line, "%s: unknown service '%s'; services are smtp submission "
+			    "smtps imaps pop3s imap pop3 https http", k->name, w.v[i]);
+			continue;
+		}
+		if (strcmp(colon + 1, "off") != 0 && strcmp(colon + 1, "0") != 0 &&
+		    get_port(P, k->name, colon + 1, line, &port) == -1)
+			continue;
+		for (size_t m = 0; m < h->nprobe_ports; m++)
+			if (strcmp(h->probe_ports[m].service, w.v[i]) == 0)
+				h->probe_ports[m].port = port;
+	}
+	strv_free(&w);
+}
+
+static void
+key_services(struct parser *P, const struct profile_key *k, void *obj, const char *value,
+    int line)
+{
+	struct vhost *v = obj;
+	struct strv w = { 0 };
+
+	v->services = 0;
+	strv_split_words(&w, value);
+	for (size_t i = 0; i < w.n; i++) {
+		int s = -1;
+
+		for (int j = 0; j < SVC_COUNT; j++)
+			if (str_ieq(w.v[i], service_names[j]))
+				s = j;
+		if (s == -1)
+			err(P, line, "unknown service '%s'; services are owa oma ecp ews oab "
+			    "autodiscover activesync rpc mapi", w.v[i]);
+		else
+			v->services |= SVC_BIT(s);
+	}
+	if (w.n == 0)
+		err(P, line, "'%s' needs at least one service", k->name);
+	strv_free(&w);
+}
+
+static void
+key_rule(struct parser *P, const struct profile_key *k, void *obj, const char *value, int line)
+{
+	struct header_rules *hr = obj;
+	struct header_rule *r;
+	char *cause = NULL;
+
+	if (!nonempty(P, k->name, value, line))
+		return;
+	hr->rules = xrealloc(hr->rules, (hr->nrules + 1) * sizeof *hr->rules);
+	r = &hr->rules[hr->nrules++];
+	memset(r, 0, sizeof *r);
+	r->text = xstrdup(value);
+	r->line = line;
+	r->action = -1;
+	if (hdr_rule_parse(r, &cause) == -1) {
+		err(P, line, "header rule: %s", cause);
+		free(cause);
 	}
 }
 
@@ -792,51 +661,341 @@ parse_proto_set(struct parser *P, const char *value, int line, unsigned *out)
 }
 
 static void
-key_users(struct parser *P, const char *key, const char *value, int line)
+key_users_default(struct parser *P, const struct profile_key *k, void *obj, const char *value,
+    int line)
 {
-	if (strcmp(key, "default") == 0) {
-		if (parse_proto_set(P, value, line, &P->site->user_default) == 0)
-			P->have_users_default = true;
-	} else if (strcmp(key, "file") == 0) {
-		if (!nonempty(P, key, value, line))
-			return;
-		set_str(&P->users_file, value);
-		P->users_file_line = line;
-	}
+	(void)k;
+	(void)obj;
+	(void)parse_proto_set(P, value, line, &P->site->user_default);
 }
 
 static void
-key_user(struct parser *P, const char *key, const char *value, int line)
+key_users_file(struct parser *P, const struct profile_key *k, void *obj, const char *value,
+    int line)
 {
-	int p = proto_from_name(key);
+	(void)obj;
+	if (!nonempty(P, k->name, value, line))
+		return;
+	set_str(&P->users_file, value);
+	P->users_file_line = line;
+}
+
+/* [user "x"] imap = yes: one protocol of one user, over the CSV and [users] default. */
+static void
+key_user_proto(struct parser *P, const struct profile_key *k, void *obj, const char *value,
+    int line)
+{
+	struct override *ov = obj;
+	int p = proto_from_name(k->name);
 	bool on;
 
-	if (get_bool(P, key, value, line, &on) == -1)
+	if (get_bool(P, k->name, value, line, &on) == -1)
 		return;
-	P->ov->set |= PROTO_BIT(p);
+	ov->set |= PROTO_BIT(p);
 	if (on)
-		P->ov->val |= PROTO_BIT(p);
+		ov->val |= PROTO_BIT(p);
 	else
-		P->ov->val &= ~PROTO_BIT(p);
+		ov->val &= ~PROTO_BIT(p);
+}
+
+/* ---- the key tables, one per section ---- */
+
+#define F(type, field)	offsetof(type, field)
+/* A row: name, type, the struct and field it fills, then the optional columns .dflt,
+ * .min/.max, .what, .check, .flags, .aux by name; a handler's row has no field. */
+#define KEY(n, t, S, field, ...) { .name = n, .type = t, .off = F(S, field), __VA_ARGS__ }
+#define HANDLER(n, fn, ...) { .name = n, .type = PK_CUSTOM, .handler = fn, __VA_ARGS__ }
+#define END { .name = NULL, .type = PK_STR }
+#define NE .flags = PK_NONEMPTY
+
+static const struct profile_key keys_site[] = {
+	KEY("name", PK_STR, struct site, name, NE),
+	KEY("domain", PK_STR, struct site, domain, NE),
+	KEY("resolver", PK_STR, struct site, resolver, NE),
+	KEY("trust_anchor", PK_PATH, struct site, trust_anchor, NE,
+	    .dflt = "/usr/share/dns/root.key"),
+	KEY("dkim", PK_BOOL, struct site, dkim),
+	END
+};
+
+/* The directories of the roles take their defaults from roles[] (profiles/roles.c). */
+#define H(n, t, field, ...) KEY(n, t, struct host, field, __VA_ARGS__)
+static const struct profile_key keys_host[] = {
+	HANDLER("address", key_address),
+	H("port", PK_PORT, port, .dflt = "22", .flags = PK_FLAG, .aux = F(struct host, port_set)),
+	H("user", PK_STR, user, .dflt = "root", .flags = PK_NONEMPTY | PK_FLAG,
+	    .aux = F(struct host, user_set)),
+	H("identity", PK_STR, identity, NE),
+	HANDLER("roles", key_roles),
+	H("postfix_dir", PK_DIR, postfix_dir, NE),
+	H("dovecot_dir", PK_DIR, dovecot_dir, NE),
+	H("apache_dir", PK_DIR, apache_dir, NE),
+	H("nginx_dir", PK_DIR, nginx_dir, NE),
+	H("www_dir", PK_DIR, www_dir, NE),
+	H("state_dir", PK_DIR, state_dir, NE),
+	H("postfix_version", PK_STR, postfix_version, NE, .check = check_postfix_version),
+	HANDLER("probe_ports", key_probe_ports),
+	H("php_fpm_socket", PK_DIR, php_fpm_socket, NE, .dflt = "/run/php/php8.2-fpm.sock"),
+	H("postfix_queue_dir", PK_DIR, postfix_queue_dir, NE, .dflt = "/var/spool/postfix"),
+	H("keep_backups", PK_INT, keep_backups, .dflt = "10", .min = 1, .max = 1000,
+	    .what = "a number of backups to keep"),
+	END
+};
+#undef H
+
+#define V(n, t, field, ...) KEY(n, t, struct vhost, field, __VA_ARGS__)
+static const struct profile_key keys_vhost[] = {
+	V("server", PK_ENUM, server, .dflt = "apache", .what = "apache|nginx"),
+	V("backend", PK_STR, backend, NE),
+	V("backend_ca", PK_PATH, backend_ca, NE),
+	HANDLER("services", key_services,
+	    .dflt = "owa oma ecp ews oab autodiscover activesync rpc mapi"),
+	V("certificate", PK_PATH, certificate, NE),
+	V("key", PK_PATH, key, NE),
+	V("activesync_timeout", PK_INT, activesync_timeout, .dflt = "1800", .min = 1,
+	    .max = 86400, .what = "a number of seconds", .flags = PK_LINE,
+	    .aux = F(struct vhost, activesync_timeout_line)),
+	V("legacy_tls", PK_BOOL, legacy_tls, .flags = PK_LINE,
+	    .aux = F(struct vhost, legacy_tls_line)),
+	END
+};
+#undef V
+
+#define A(n, t, field, ...) KEY(n, t, struct autodiscover, field, __VA_ARGS__)
+static const struct profile_key keys_ad[] = {
+	A("imap", PK_ENDPOINT, imap, NE),
+	A("pop3", PK_ENDPOINT, pop3, NE),
+	A("smtp", PK_ENDPOINT, smtp, NE),
+	A("activesync", PK_STR, activesync, NE),
+	A("login", PK_ENUM, login, NE, .what = "email|localpart"),
+	A("also", PK_WORDS, also),
+	END
+};
+#undef A
+
+static const struct profile_key keys_hrules[] = {
+	KEY("scope", PK_ENUM, struct header_rules, scope, .what = "authenticated|outbound"),
+	HANDLER("rule", key_rule, .flags = PK_REPEAT),
+	END
+};
+
+#define T(n, t, field, ...) KEY(n, t, struct tls_policy, field, __VA_ARGS__)
+static const struct profile_key keys_tls[] = {
+	T("smtpd_protocols", PK_STR, smtpd_protocols, NE, .dflt = ">=TLSv1.2"),
+	T("smtp_protocols", PK_STR, smtp_protocols, NE, .dflt = ">=TLSv1.2"),
+	T("no_renegotiation", PK_BOOL, no_renegotiation, .dflt = "yes"),
+	T("dovecot_min_protocol", PK_STR, dovecot_min_protocol, NE, .dflt = "TLSv1.2"),
+	T("dane", PK_BOOL, dane),
+	T("tlsa_ports", PK_PORTS, tlsa_ports, .dflt = "25 465",
+	    .aux = F(struct tls_policy, ntlsa_ports)),
+	T("certificate", PK_PATH, certificate, NE),
+	T("key", PK_PATH, key, NE),
+	END
+};
+#undef T
+
+static const struct profile_key keys_access[] = {
+	KEY("always_accept", PK_WORDS, struct access_policy, always_accept,
+	    .dflt = "postmaster abuse"),
+	KEY("relay_networks", PK_WORDS, struct access_policy, relay_networks),
+	KEY("recipient_restrictions", PK_WORDS, struct access_policy, recipient_restrictions),
+	END
+};
+
+static const struct profile_key keys_users[] = {
+	HANDLER("default", key_users_default),
+	HANDLER("file", key_users_file),
+	END
+};
+
+static const struct profile_key keys_user[] = {
+	HANDLER("imap", key_user_proto),
+	HANDLER("pop3", key_user_proto),
+	HANDLER("smtp", key_user_proto),
+	HANDLER("activesync", key_user_proto),
+	HANDLER("mapi", key_user_proto),
+	HANDLER("owa", key_user_proto),
+	HANDLER("ews", key_user_proto),
+	END
+};
+
+#define C(n, t, field, ...) KEY(n, t, struct connector, field, __VA_ARGS__)
+static const struct profile_key keys_connector[] = {
+	C("smarthost", PK_STR, smarthost, NE),
+	C("tenant_id", PK_STR, tenant_id, NE),
+	C("client_ca", PK_PATH, client_ca, NE),
+	C("client_fingerprints", PK_WORDS, client_fingerprints, NE),
+	END
+};
+#undef C
+
+#define M(n, t, field, ...) KEY(n, t, struct mta_sts, field, __VA_ARGS__)
+static const struct profile_key keys_mta_sts[] = {
+	M("mode", PK_ENUM, mode, .dflt = "testing", .what = "enforce|testing|none"),
+	M("max_age", PK_INT, max_age, .dflt = "604800", .min = 0, .max = 31557600,
+	    .what = "a number of seconds (RFC 8461: at most 31557600)"),
+	M("mx", PK_WORDS, mx),
+	M("rua", PK_WORDS, rua),
+	M("certificate", PK_PATH, certificate, NE),
+	M("key", PK_PATH, key, NE),
+	END
+};
+#undef M
+
+static const struct profile_key keys_tests[] = {
+	KEY("ca", PK_PATH, struct site, tests_ca, NE),
+	END
+};
+
+/* PK_ENUM stores an int into these. */
+_Static_assert(sizeof(((struct vhost *)0)->server) == sizeof(int), "server is an int");
+_Static_assert(sizeof(((struct autodiscover *)0)->login) == sizeof(int), "login is an int");
+_Static_assert(sizeof(((struct header_rules *)0)->scope) == sizeof(int), "scope is an int");
+_Static_assert(sizeof(((struct mta_sts *)0)->mode) == sizeof(int), "mode is an int");
+
+/* ---- the sections ---- */
+
+/* What a section does beyond its keys: a new [host]'s probe port list, a header-rules
+ * section's rules. */
+static void
+host_init(struct parser *P, void *obj)
+{
+	struct host *h = obj;
+
+	(void)P;
+	for (size_t i = 0; i < ROLE_COUNT; i++) {
+		char **dir = FIELD(h, roles[i].dir_off);
+
+		if (*dir == NULL)
+			*dir = xstrdup(roles[i].dir_default);
+	}
+	h->nprobe_ports = nitems(default_probe_ports);
+	h->probe_ports = xcalloc(h->nprobe_ports, sizeof *h->probe_ports);
+	for (size_t i = 0; i < h->nprobe_ports; i++) {
+		h->probe_ports[i].service = xstrdup(default_probe_ports[i].service);
+		h->probe_ports[i].port = default_probe_ports[i].port;
+	}
 }
 
 static void
-key_connector(struct parser *P, const char *key, const char *value, int line)
+host_fini(void *obj)
 {
-	struct connector *c = P->conn;
+	struct host *h = obj;
 
-	if (!nonempty(P, key, value, line))
-		return;
-	if (strcmp(key, "smarthost") == 0)
-		set_str(&c->smarthost, value);
-	else if (strcmp(key, "tenant_id") == 0)
-		set_str(&c->tenant_id, value);
-	else if (strcmp(key, "client_ca") == 0)
-		set_path(P, &c->client_ca, value);
-	else if (strcmp(key, "client_fingerprints") == 0) {
-		strv_free(&c->client_fingerprints);
-		strv_split_words(&c->client_fingerprints, value);
+	for (size_t j = 0; j < h->nprobe_ports; j++)
+		free(h->probe_ports[j].service);
+	free(h->probe_ports);
+	free(h->address);		/* the one [host] field a handler sets */
+}
+
+static void
+hrules_fini(void *obj)
+{
+	struct header_rules *hr = obj;
+
+	for (size_t j = 0; j < hr->nrules; j++) {
+		struct header_rule *r = &hr->rules[j];
+
+		free(r->text);
+		free(r->regex);
+		free(r->flags);
+		free(r->action_name);
+		free(r->arg);
 	}
+	free(hr->rules);
+}
+
+static void
+site_begin(struct parser *P, void *obj)
+{
+	(void)obj;
+	P->have_site = true;
+	if (P->site_line == 0)
+		P->site_line = P->sect_line;
+}
+
+/* Where a section's keys go:
+ *   SK_ARRAY:  each [name "sub"] adds an element to the site's array at arr (count at
+ *              cnt, element size size), whose name (char *) and header line (int) are
+ *              at name_off and line_off;
+ *   SK_SINGLE: every [name] fills the one struct at obj in the site; line_off, when
+ *              set, gets the line of the first [name];
+ *   SK_OVERRIDE: [user "x"], collected by the parser and applied after the CSV;
+ *   SK_PARSER: keys whose handlers fill the parser ([users]). */
+enum sect_kind { SK_ARRAY, SK_SINGLE, SK_OVERRIDE, SK_PARSER };
+#define NO_LINE ((size_t)-1)
+
+struct sectdef {
+	const char *name;
+	enum sect sect;
+	enum sect_kind kind;
+	const struct profile_key *keys;	/* ends with a NULL name */
+	size_t	 arr, cnt, size;	/* SK_ARRAY */
+	size_t	 obj;			/* SK_SINGLE */
+	size_t	 name_off, line_off;
+	const char *example;		/* a name for "[x] needs a name, e.g." */
+	void	(*begin)(struct parser *P, void *obj);	/* after the defaults */
+	void	(*fini)(void *obj);	/* frees what no key row owns */
+};
+
+#define ARRAY(type, a, n, nm) .kind = SK_ARRAY, .arr = F(struct site, a), .cnt = F(struct site, n), \
+	.size = sizeof(type), .name_off = F(type, nm), .line_off = F(type, line)
+
+static const struct sectdef sections[] = {
+	{ .name = "site", .sect = S_SITE, .kind = SK_SINGLE, .keys = keys_site, .obj = 0, .line_off = NO_LINE,
+	    .begin = site_begin },
+	{ .name = "host", .sect = S_HOST, ARRAY(struct host, hosts, nhosts, name), .keys = keys_host,
+	    .example = "gw1", .begin = host_init, .fini = host_fini },
+	{ .name = "vhost", .sect = S_VHOST, ARRAY(struct vhost, vhosts, nvhosts, name), .keys = keys_vhost,
+	    .example = "example.org" },
+	{ .name = "autodiscover", .sect = S_AUTODISCOVER, ARRAY(struct autodiscover, ads, nads, domain),
+	    .keys = keys_ad, .example = "example.org" },
+	{ .name = "header-rules", .sect = S_HRULES, ARRAY(struct header_rules, hrules, nhrules, name),
+	    .keys = keys_hrules, .example = "example.org", .fini = hrules_fini },
+	{ .name = "tls", .sect = S_TLS, .kind = SK_SINGLE, .keys = keys_tls, .obj = F(struct site, tls),
+	    .line_off = F(struct site, tls.line) },
+	{ .name = "access", .sect = S_ACCESS, .kind = SK_SINGLE, .keys = keys_access, .obj = F(struct site, access),
+	    .line_off = F(struct site, access.line) },
+	{ .name = "users", .sect = S_USERS, .kind = SK_PARSER, .keys = keys_users },
+	{ .name = "user", .sect = S_USER, .kind = SK_OVERRIDE, .keys = keys_user, .example = "alice@example.org" },
+	{ .name = "connector", .sect = S_CONNECTOR, ARRAY(struct connector, connectors, nconnectors, domain),
+	    .keys = keys_connector, .example = "example.org" },
+	{ .name = "mta-sts", .sect = S_MTA_STS, .kind = SK_SINGLE, .keys = keys_mta_sts,
+	    .obj = F(struct site, mta_sts), .line_off = F(struct site, mta_sts.line) },
+	{ .name = "tests", .sect = S_TESTS, .kind = SK_SINGLE, .keys = keys_tests, .obj = 0, .line_off = NO_LINE },
+};
+
+static const struct sectdef *
+sect_find(const char *name)
+{
+	for (size_t i = 0; i < nitems(sections); i++)
+		if (strcmp(sections[i].name, name) == 0)
+			return &sections[i];
+	return NULL;
+}
+
+const struct profile_key *
+site_section_keys(const char *section)
+{
+	const struct sectdef *sd = sect_find(section);
+
+	return sd != NULL ? sd->keys : NULL;
+}
+
+bool
+site_section_has_name(const char *section)
+{
+	const struct sectdef *sd = sect_find(section);
+
+	return sd != NULL && sd->kind != SK_SINGLE && sd->kind != SK_PARSER;
+}
+
+static void
+apply_defaults(struct parser *P, const struct profile_key *keys, void *obj)
+{
+	for (size_t i = 0; keys[i].name != NULL; i++)
+		if (keys[i].dflt != NULL)
+			(void)key_apply(P, &keys[i], obj, keys[i].dflt, 0, true);
 }
 
 /* Grow-by-one for the small per-kind arrays. */
@@ -854,107 +1013,98 @@ has_control(const char *s)
 	return false;
 }
 
+static void *
+sect_object(struct parser *P, const struct sectdef *sd, const char *sub, int line)
+{
+	struct site *site = P->site;
+	void *obj = NULL;
+
+	switch (sd->kind) {
+	case SK_ARRAY: {
+		void **arr = FIELD(site, sd->arr);
+		size_t *n = FIELD(site, sd->cnt);
+
+		*arr = xrealloc(*arr, (*n + 1) * sd->size);
+		obj = (char *)*arr + *n * sd->size;
+		(*n)++;
+		memset(obj, 0, sd->size);
+		*(char **)FIELD(obj, sd->name_off) = xstrdup(sub);
+		*(int *)FIELD(obj, sd->line_off) = line;
+		apply_defaults(P, sd->keys, obj);
+		break;
+	}
+	case SK_SINGLE:
+		obj = FIELD(site, sd->obj);
+		if (sd->line_off != NO_LINE && *(int *)FIELD(site, sd->line_off) == 0)
+			*(int *)FIELD(site, sd->line_off) = line;
+		break;
+	case SK_OVERRIDE: {
+		struct override *ov;
+
+		xgrow(&P->ovs, &P->ovs_cap, P->novs + 1, sizeof *P->ovs);
+		ov = &P->ovs[P->novs++];
+		ov->email = xstrdup(sub);
+		ov->line = line;
+		ov->set = ov->val = 0;
+		obj = ov;
+		break;
+	}
+	case SK_PARSER:
+		break;
+	}
+	if (sd->begin != NULL)
+		sd->begin(P, obj);
+	return obj;
+}
+
 static void
 begin_section(struct parser *P, const struct ini_line *l, int line)
 {
-	struct site *site = P->site;
-	size_t i;
+	const struct sectdef *sd = sect_find(l->section);
+	bool named;
 
-	for (i = 0; i < nitems(sections); i++)
-		if (strcmp(sections[i].name, l->section) == 0)
-			break;
 	P->local.n = 0;
 	P->seen = &P->local;
 	P->sect_line = line;
-	if (i == nitems(sections)) {
+	P->sd = NULL;
+	if (sd == NULL) {
 		err(P, line, "unknown section [%s]; sections are site host vhost autodiscover "
 		    "header-rules tls access users user connector", l->section);
 		P->sect = S_UNKNOWN;
 		return;
 	}
-	if (sections[i].named && (l->sub == NULL || *l->sub == '\0')) {
+	named = site_section_has_name(sd->name);
+	if (named && (l->sub == NULL || *l->sub == '\0')) {
 		err(P, line, "[%s] needs a name, e.g. [%s \"%s\"]", l->section, l->section,
-		    strcmp(l->section, "user") == 0 ? "alice@example.org" :
-		    strcmp(l->section, "host") == 0 ? "gw1" : "example.org");
+		    sd->example);
 		P->sect = S_UNKNOWN;
 		return;
 	}
-	if (sections[i].named && has_control(l->sub)) {
+	if (named && has_control(l->sub)) {
 		err(P, line, "the name of [%s] contains a control character (a \\n, \\r or "
 		    "similar): it would start a new line in the generated files; remove it",
 		    l->section);
 		P->sect = S_UNKNOWN;
 		return;
 	}
-	if (!sections[i].named && l->sub != NULL) {
+	if (!named && l->sub != NULL) {
 		err(P, line, "[%s] takes no name; write [%s]", l->section, l->section);
 		P->sect = S_UNKNOWN;
 		return;
 	}
-	P->sect = sections[i].sect;
-	if (!sections[i].named)
+	P->sect = sd->sect;
+	P->sd = sd;
+	if (!named)
 		P->seen = &P->singles[P->sect];
-	switch (P->sect) {
-	case S_SITE:
-		P->have_site = true;
-		if (P->site_line == 0)
-			P->site_line = line;
-		break;
-	case S_HOST:
-		P->host = PUSH(site->hosts, site->nhosts);
-		P->host->name = xstrdup(l->sub);
-		P->host->line = line;
-		host_defaults(P->host);
-		break;
-	case S_VHOST:
-		P->vhost = PUSH(site->vhosts, site->nvhosts);
-		P->vhost->name = xstrdup(l->sub);
-		P->vhost->line = line;
-		P->vhost->server = SERVER_APACHE;
-		P->vhost->activesync_timeout = 1800;
-		P->vhost->services = (1u << SVC_COUNT) - 1;
-		break;
-	case S_AUTODISCOVER:
-		P->ad = PUSH(site->ads, site->nads);
-		P->ad->domain = xstrdup(l->sub);
-		P->ad->line = line;
-		break;
-	case S_HRULES:
-		P->hr = PUSH(site->hrules, site->nhrules);
-		P->hr->name = xstrdup(l->sub);
-		P->hr->line = line;
-		break;
-	case S_TLS:
-		if (site->tls.line == 0)
-			site->tls.line = line;
-		break;
-	case S_ACCESS:
-		if (site->access.line == 0)
-			site->access.line = line;
-		break;
-	case S_USER:
-		xgrow(&P->ovs, &P->ovs_cap, P->novs + 1, sizeof *P->ovs);
-		P->ov = &P->ovs[P->novs++];
-		P->ov->email = xstrdup(l->sub);
-		P->ov->line = line;
-		P->ov->set = P->ov->val = 0;
-		break;
-	case S_CONNECTOR:
-		P->conn = PUSH(site->connectors, site->nconnectors);
-		P->conn->domain = xstrdup(l->sub);
-		P->conn->line = line;
-		break;
-	default:
-		break;
-	}
+	P->obj = sect_object(P, sd, l->sub, line);
 }
 
 static void
 handle_key(struct parser *P, const struct ini_line *l, int line)
 {
-	const char *const *keys = NULL;
+	const struct profile_key *keys;
 
-	if (P->sect == S_UNKNOWN || P->sect == S_NONE)
+	if (P->sd == NULL)
 		return;
 	if (has_control(l->value)) {
 		err(P, line, "the value of '%s' contains a control character (a \\n, \\r or "
@@ -962,53 +1112,28 @@ handle_key(struct parser *P, const struct ini_line *l, int line)
 		    "would start a new line there; remove it", l->key);
 		return;
 	}
-	for (size_t i = 0; i < nitems(sections); i++)
-		if (sections[i].sect == P->sect)
-			keys = sections[i].keys;
-	for (size_t i = 0; keys[i] != NULL; i++) {
-		if (strcmp(keys[i], l->key) != 0)
+	keys = P->sd->keys;
+	for (size_t i = 0; keys[i].name != NULL; i++) {
+		if (strcmp(keys[i].name, l->key) != 0)
 			continue;
-		if (!(P->sect == S_HRULES && strcmp(l->key, "rule") == 0) &&
-		    !first_time(P, l->key, line))
+		if (!(keys[i].flags & PK_REPEAT) && !first_time(P, l->key, line))
 			return;
-		switch (P->sect) {
-		case S_SITE:		key_site(P, l->key, l->value, line); break;
-		case S_HOST:		key_host(P, l->key, l->value, line); break;
-		case S_VHOST:		key_vhost(P, l->key, l->value, line); break;
-		case S_AUTODISCOVER:	key_ad(P, l->key, l->value, line); break;
-		case S_HRULES:		key_hrules(P, l->key, l->value, line); break;
-		case S_TLS:		key_tls(P, l->key, l->value, line); break;
-		case S_ACCESS:		key_access(P, l->key, l->value, line); break;
-		case S_USERS:		key_users(P, l->key, l->value, line); break;
-		case S_USER:		key_user(P, l->key, l->value, line); break;
-		case S_CONNECTOR:	key_connector(P, l->key, l->value, line); break;
-		case S_TESTS:		key_tests(P, l->key, l->value, line); break;
-		default:		break;
-		}
+		(void)key_apply(P, &keys[i], P->obj, l->value, line, false);
 		return;
 	}
 	{
 		struct sbuf b;
 
 		sb_init(&b);
-		for (size_t i = 0; keys[i] != NULL; i++)
-			sb_addf(&b, "%s%s", i ? " " : "", keys[i]);
+		for (size_t i = 0; keys[i].name != NULL; i++)
+			sb_addf(&b, "%s%s", i ? " " : "", keys[i].name);
 		err(P, line, "unknown key '%s' in [%s]; known keys: %s", l->key, l->section,
 		    b.s);
 		sb_free(&b);
 	}
 }
 
-static bool
-seen_has(const struct seen *s, const char *key)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].key, key) == 0)
-			return true;
-	return false;
-}
-
-/* Required keys and defaults, once every line is read. */
+/* Required keys and computed defaults, once every line is read. */
 static void
 finish(struct parser *P)
 {
@@ -1019,31 +1144,33 @@ finish(struct parser *P)
 		    "the profile needs [site] with domain = (the mail domain, e.g. example.org)");
 	if (site->name == NULL)
 		site->name = xstrdup(site->domain != NULL ? site->domain : "site");
-	if (site->trust_anchor == NULL)
-		site->trust_anchor = xstrdup("/usr/share/dns/root.key");
 	for (size_t i = 0; i < site->nhosts; i++) {
 		struct host *h = &site->hosts[i];
-		char **dirs[] = { &h->postfix_dir, &h->dovecot_dir, &h->apache_dir,
-		    &h->nginx_dir, &h->www_dir, &h->state_dir, &h->php_fpm_socket,
-		    &h->postfix_queue_dir };
 
 		if (h->address == NULL)
 			err(P, h->line, "[host \"%s\"] needs address = (a name, an IP, or local)",
 			    h->name);
-		if (h->roles == 0)
-			err(P, h->line, "[host \"%s\"] needs roles = (postfix dovecot apache "
-			    "nginx autodiscover dns exchange)", h->name);
-		for (size_t j = 0; j < nitems(dirs); j++) {
-			if ((*dirs[j])[0] == '/')
+		if (h->roles == 0) {
+			struct sbuf list;
+
+			sb_init(&list);
+			role_list(&list);
+			err(P, h->line, "[host \"%s\"] needs roles = (%s)", h->name, list.s);
+			sb_free(&list);
+		}
+		for (size_t j = 0; keys_host[j].name != NULL; j++) {
+			char **dir = FIELD(h, keys_host[j].off);
+
+			if (keys_host[j].type != PK_DIR || (*dir)[0] == '/')
 				continue;
 			if (h->local && site->dir != NULL) {
-				char *abs = xasprintf("%s/%s", site->dir, *dirs[j]);
+				char *abs = xasprintf("%s/%s", site->dir, *dir);
 
-				free(*dirs[j]);
-				*dirs[j] = abs;
+				free(*dir);
+				*dir = abs;
 			} else
 				err(P, h->line, "[host \"%s\"]: '%s' must be an absolute path on a "
-				    "remote host", h->name, *dirs[j]);
+				    "remote host", h->name, *dir);
 		}
 	}
 	for (size_t i = 0; i < site->nvhosts; i++) {
@@ -1062,25 +1189,6 @@ finish(struct parser *P)
 		if (c->smarthost == NULL)
 			err(P, c->line, "[connector \"%s\"] needs smarthost = (e.g. "
 			    "[fax-gw.example.org]:25)", c->domain);
-	}
-	if (site->tls.smtpd_protocols == NULL)
-		site->tls.smtpd_protocols = xstrdup(">=TLSv1.2");
-	if (site->tls.smtp_protocols == NULL)
-		site->tls.smtp_protocols = xstrdup(">=TLSv1.2");
-	if (site->tls.dovecot_min_protocol == NULL)
-		site->tls.dovecot_min_protocol = xstrdup("TLSv1.2");
-	if (P->singles[S_TLS].n == 0 || !seen_has(&P->singles[S_TLS], "no_renegotiation"))
-		site->tls.no_renegotiation = true;
-	if (site->tls.tlsa_ports == NULL) {
-		site->tls.tlsa_ports = xcalloc(2, sizeof *site->tls.tlsa_ports);
-		site->tls.tlsa_ports[0] = 25;
-		site->tls.tlsa_ports[1] = 465;
-		site->tls.ntlsa_ports = 2;
-	}
-	if (site->access.always_accept.n == 0 &&
-	    !seen_has(&P->singles[S_ACCESS], "always_accept")) {
-		strv_push(&site->access.always_accept, "postmaster");
-		strv_push(&site->access.always_accept, "abuse");
 	}
 }
 
@@ -1513,6 +1621,9 @@ build(struct site *site, struct diags *d)
 	P.sect = S_NONE;
 	P.seen = &P.local;
 	site->user_default = USER_DEFAULT_PROTOS;
+	for (size_t i = 0; i < nitems(sections); i++)
+		if (sections[i].kind == SK_SINGLE)
+			apply_defaults(&P, sections[i].keys, FIELD(site, sections[i].obj));
 	for (size_t i = 0; i < site->ini.n; i++) {
 		const struct ini_line *l = &site->ini.line[i];
 
@@ -1521,8 +1632,10 @@ build(struct site *site, struct diags *d)
 		else if (l->kind == INI_KEY)
 			handle_key(&P, l, (int)i + 1);
 		else if (l->kind == INI_BAD && l->raw != NULL &&
-		    l->raw[strspn(l->raw, " \t")] == '[')
+		    l->raw[strspn(l->raw, " \t")] == '[') {
 			P.sect = S_UNKNOWN;	/* its keys belong to no known section */
+			P.sd = NULL;
+		}
 	}
 	finish(&P);
 	if (P.users_file != NULL) {
@@ -1611,12 +1724,6 @@ host_port(const struct host *h, const char *service, int dflt)
 	return dflt;
 }
 
-static void
-endpoint_free(struct endpoint *e)
-{
-	free(e->host);
-}
-
 void
 site_free(struct site *site)
 {
@@ -1624,86 +1731,28 @@ site_free(struct site *site)
 	free(site->dir);
 	free(site->users_path);
 	ini_free(&site->ini);
-	free(site->name);
-	free(site->domain);
-	free(site->resolver);
-	free(site->trust_anchor);
-	free(site->tests_ca);
-	for (size_t i = 0; i < site->nhosts; i++) {
-		struct host *h = &site->hosts[i];
+	for (size_t i = 0; i < nitems(sections); i++) {
+		const struct sectdef *sd = &sections[i];
 
-		free(h->name);
-		free(h->address);
-		free(h->user);
-		free(h->identity);
-		free(h->postfix_dir);
-		free(h->dovecot_dir);
-		free(h->apache_dir);
-		free(h->nginx_dir);
-		free(h->www_dir);
-		free(h->state_dir);
-		free(h->postfix_version);
-		free(h->php_fpm_socket);
-		free(h->postfix_queue_dir);
-		for (size_t j = 0; j < h->nprobe_ports; j++)
-			free(h->probe_ports[j].service);
-		free(h->probe_ports);
-	}
-	free(site->hosts);
-	for (size_t i = 0; i < site->nvhosts; i++) {
-		struct vhost *v = &site->vhosts[i];
+		if (sd->kind == SK_SINGLE) {
+			for (size_t k = 0; sd->keys[k].name != NULL; k++)
+				key_free(&sd->keys[k], FIELD(site, sd->obj));
+		} else if (sd->kind == SK_ARRAY) {
+			char *arr = *(void **)FIELD(site, sd->arr);
+			size_t n = *(size_t *)FIELD(site, sd->cnt);
 
-		free(v->name);
-		free(v->backend);
-		free(v->backend_ca);
-		free(v->certificate);
-		free(v->key);
-	}
-	free(site->vhosts);
-	for (size_t i = 0; i < site->nads; i++) {
-		struct autodiscover *a = &site->ads[i];
+			for (size_t j = 0; j < n; j++) {
+				void *obj = arr + j * sd->size;
 
-		free(a->domain);
-		endpoint_free(&a->imap);
-		endpoint_free(&a->pop3);
-		endpoint_free(&a->smtp);
-		free(a->activesync);
-		strv_free(&a->also);
-	}
-	free(site->ads);
-	for (size_t i = 0; i < site->nhrules; i++) {
-		struct header_rules *hr = &site->hrules[i];
-
-		for (size_t j = 0; j < hr->nrules; j++) {
-			struct header_rule *r = &hr->rules[j];
-
-			free(r->text);
-			free(r->regex);
-			free(r->flags);
-			free(r->action_name);
-			free(r->arg);
+				free(*(char **)FIELD(obj, sd->name_off));
+				for (size_t k = 0; sd->keys[k].name != NULL; k++)
+					key_free(&sd->keys[k], obj);
+				if (sd->fini != NULL)
+					sd->fini(obj);
+			}
+			free(arr);
 		}
-		free(hr->rules);
-		free(hr->name);
 	}
-	free(site->hrules);
-	for (size_t i = 0; i < site->nconnectors; i++) {
-		free(site->connectors[i].domain);
-		free(site->connectors[i].smarthost);
-		free(site->connectors[i].tenant_id);
-		free(site->connectors[i].client_ca);
-		strv_free(&site->connectors[i].client_fingerprints);
-	}
-	free(site->connectors);
-	free(site->tls.smtpd_protocols);
-	free(site->tls.smtp_protocols);
-	free(site->tls.dovecot_min_protocol);
-	free(site->tls.tlsa_ports);
-	free(site->tls.certificate);
-	free(site->tls.key);
-	strv_free(&site->access.always_accept);
-	strv_free(&site->access.relay_networks);
-	strv_free(&site->access.recipient_restrictions);
 	for (size_t i = 0; i < site->nusers; i++)
 		free(site->users[i].email);
 	free(site->users);

@@ -12,6 +12,7 @@
 
 #include "diag.h"
 #include "ini.h"
+#include "roles.h"
 #include "util.h"
 
 /* Per-user protocols, in the column order of the users CSV. */
@@ -23,15 +24,6 @@ enum proto {
 #define PROTO_ALL	((1u << PROTO_COUNT) - 1)
 extern const char *const proto_names[PROTO_COUNT];	/* "imap", "pop3", ... */
 int proto_from_name(const char *name);			/* -1 if unknown */
-
-/* Host roles. */
-enum role {
-	ROLE_POSTFIX = 1 << 0, ROLE_DOVECOT = 1 << 1, ROLE_APACHE = 1 << 2,
-	ROLE_NGINX = 1 << 3, ROLE_AUTODISCOVER = 1 << 4, ROLE_DNS = 1 << 5,
-	ROLE_EXCHANGE = 1 << 6,
-};
-#define ROLE_COUNT 7
-extern const char *const role_names[ROLE_COUNT];	/* bit i <-> role_names[i] */
 
 /* Exchange services proxied by a vhost. */
 enum service {
@@ -149,6 +141,20 @@ struct access_policy {
 	struct strv recipient_restrictions;
 };
 
+/* [mta-sts]: MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) for every mail domain the dns
+ * role publishes (backends/render/mtasts.c renders the policy, its web site and its TXT
+ * records; lint checks the patterns cover the MX names). */
+enum sts_mode { STS_ENFORCE, STS_TESTING, STS_NONE };
+struct mta_sts {
+	int	 line;		/* of [mta-sts], 0 when absent */
+	int	 mode;		/* enum sts_mode (PK_ENUM stores an int) */
+	int	 max_age;	/* seconds, 0..31557600 */
+	struct strv mx;		/* mx patterns; empty: the MX names the dns role publishes */
+	struct strv rua;	/* TLS-RPT report URIs (mailto: or https:); empty: no TLS-RPT */
+	char	*certificate;	/* of the https://mta-sts.DOMAIN site */
+	char	*key;
+};
+
 struct user {
 	char	*email;
 	unsigned protos;	/* effective enabled set (PROTO_BIT) */
@@ -186,6 +192,7 @@ struct site {
 	struct connector *connectors;	size_t nconnectors;
 	struct tls_policy tls;
 	struct access_policy access;
+	struct mta_sts mta_sts;
 
 	unsigned user_default;		/* PROTO_BIT set from [users] default */
 	struct user *users;		size_t nusers;
@@ -203,9 +210,54 @@ int site_load_buf(struct site *site, const char *path, const char *buf, size_t l
     struct diags *d);
 void site_free(struct site *site);
 
-/* The keys a section accepts (NULL-terminated), or NULL for an unknown section.
- * Sections: site host vhost autodiscover header-rules tls access users user connector. */
-const char *const *site_section_keys(const char *section);
+/* The key tables (profiles/site.c, share/doc/HACKING.md §3): one row per key of a
+ * section, in the manner of Postfix's CONFIG_*_TABLE. The type says how a value is
+ * parsed, stored in the section's struct at off, and freed; dflt is the default as it
+ * would be written in the profile (applied when the section starts, or before the
+ * first line for [site] [tls] [access] [tests]). */
+enum pk_type {
+	PK_STR,		/* char *: as written */
+	PK_PATH,	/* char *: a local file; relative to the profile's directory */
+	PK_DIR,		/* char *: a [host] directory; relative only on a local host */
+	PK_BOOL,	/* bool: yes/no, on/off, 1/0, true/false */
+	PK_INT,		/* int: min..max; what names the unit ("a number of seconds") */
+	PK_PORT,	/* int: 1..65535 */
+	PK_PORTS,	/* int *: space-separated ports; their count (size_t) at aux */
+	PK_WORDS,	/* struct strv: space-separated words */
+	PK_ENUM,	/* int: the index of the value among what's "a|b" (any case) */
+	PK_ENDPOINT,	/* struct endpoint: host:port/ssl|starttls|plain */
+	PK_CUSTOM,	/* handler parses and stores; what it allocates the section frees */
+};
+#define PK_NONEMPTY	0x1u	/* an empty value is refused ("'KEY' needs a value") */
+#define PK_REPEAT	0x2u	/* may be given more than once in a section (rule =) */
+#define PK_LINE		0x4u	/* a value that was taken stores its line (int) at aux */
+#define PK_FLAG		0x8u	/* a value that was taken sets the bool at aux */
+
+struct parser;
+struct profile_key;
+/* PK_CUSTOM: parse value (of the key on line) into obj, report errors. */
+typedef void pkey_fn(struct parser *P, const struct profile_key *k, void *obj, const char *value,
+    int line);
+/* Any type: refuse value (report why, return false) before it is stored. */
+typedef bool pkey_check(struct parser *P, const struct profile_key *k, const char *value, int line);
+
+struct profile_key {
+	const char *name;	/* NULL ends a table */
+	enum pk_type type;
+	size_t	 off;		/* the field in the section's struct */
+	const char *dflt;	/* the default, as written in a profile; NULL: none */
+	long	 min, max;	/* PK_INT bounds */
+	const char *what;	/* PK_INT: the unit; PK_ENUM: the values, '|'-separated */
+	pkey_fn	*handler;	/* PK_CUSTOM */
+	pkey_check *check;	/* optional */
+	unsigned flags;		/* KF_* */
+	size_t	 aux;		/* PK_LINE, PK_FLAG, PK_PORTS: that other field */
+};
+
+/* The key table of a section (ends with a NULL name), or NULL for an unknown section.
+ * Sections: site host vhost autodiscover header-rules tls access users user connector
+ * tests. */
+const struct profile_key *site_section_keys(const char *section);
 /* Whether the section takes a "name" ([host "gw1"]). */
 bool site_section_has_name(const char *section);
 

@@ -47,6 +47,7 @@ deps=(
 	"libexpat1-dev	header	expat.h"
 	# console tests, sanitizers, fuzzing
 	"tmux	cmd	tmux"
+	"bsdutils	cmd	script"	# a pty for the coloured-diff test (plan-colour)
 	"clang	cmd	clang"
 	"libclang-rt-14-dev	file	/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a"
 	"valgrind	cmd	valgrind"

@@ -55,8 +55,23 @@ int cmd_doctor(struct cli *cli);	/* tui/cmd-doctor.c: read-only preflight per ho
 /* The doctor's report, shared by the command and the console (tui/jobs.c); the run is
  * fleet_doctor() (backends/ssh/fleet.h). */
 struct host;
+struct site;
 struct doctor_result;
 void doctor_report(struct sbuf *b, const struct host *h, const struct doctor_result *r);
+
+/* The live tests of hosts named by an ssh_config alias (tui/cmd-test.c, for test and
+ * audit): for each host of site (index as in site->hosts), where its probes connect
+ * (addresses[i]: the alias's HostName; NULL: the address as written), the ProxyJump
+ * its pushes go through (jumps[i], NULL: none) and one line for the admin (notes[i],
+ * NULL: nothing to say). Only hosts selected by --host are looked at. */
+struct cli_routes {
+	char	**addresses;
+	char	**jumps;
+	char	**notes;
+	size_t	 n;
+};
+void cli_probe_routes(const struct cli *cli, const struct site *site, struct cli_routes *r);
+void cli_probe_routes_free(struct cli_routes *r);
 
 /* $XDG_CONFIG_HOME/mxdeck/site.ini (or ~/.config/...): the profile mxdeck opens by
  * default and mxdeck init writes; NULL without HOME. The shipped examples' directory:

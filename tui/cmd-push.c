@@ -210,9 +210,54 @@ exit_word(const struct push_result *r)
 	return "?";
 }
 
+/* Colour the diffs of a report that goes to a terminal: never into a pipe or a file,
+ * never with --json (stdout is the document; the -v report goes to stderr), never with
+ * --no-color, NO_COLOR or TERM=dumb. */
+static bool
+diff_colour(const struct cli *cli, FILE *f)
+{
+	const char *term = getenv("TERM");
+
+	return f != NULL && !cli->json && cli->format == FMT_TEXT && !cli->no_color &&
+	    isatty(fileno(f)) && term != NULL && *term != '\0' && strcmp(term, "dumb") != 0;
+}
+
+/* s: a diff already made printable (no ESC of the host's left in it). Headers bold,
+ * removed lines red, added green, hunk headers cyan. */
+static void
+put_diff(FILE *f, const char *s, bool colour)
+{
+	if (!colour) {
+		fputs(s, f);
+		return;
+	}
+	while (*s != '\0') {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - s) : strlen(s);
+		const char *on = NULL;
+
+		if (strncmp(s, "--- ", 4) == 0 || strncmp(s, "+++ ", 4) == 0)
+			on = "\033[1m";
+		else if (strncmp(s, "@@", 2) == 0)
+			on = "\033[36m";
+		else if (*s == '-')
+			on = "\033[31m";
+		else if (*s == '+')
+			on = "\033[32m";
+		if (on != NULL)
+			fprintf(f, "%s%.*s\033[0m", on, (int)len, s);
+		else
+			fprintf(f, "%.*s", (int)len, s);
+		if (nl == NULL)
+			break;
+		fputc('\n', f);
+		s = nl + 1;
+	}
+}
+
 static void
 report_human(FILE *f, const char *verb, const struct host **hosts,
-    const struct push_result *res, size_t n, bool show_diff, bool quiet)
+    const struct push_result *res, size_t n, bool show_diff, bool quiet, bool colour)
 {
 	bool all_ok = true;
 
@@ -243,7 +288,7 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 
 			sb_init(&safe);
 			sb_add_printable_n(&safe, r->diff.s, r->diff.len, true);
-			fputs(safe.s, f);
+			put_diff(f, safe.s, colour);
 			sb_free(&safe);
 		}
 	}
@@ -277,6 +322,76 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 }
 
 static void
+json_nullable(struct sbuf *b, const char *s)
+{
+	if (s != NULL && *s != '\0')
+		sb_json_string(b, s);
+	else
+		sb_add(b, "null");
+}
+
+static void
+json_mode(struct sbuf *b, int mode)
+{
+	if (mode >= 0)
+		sb_addf(b, "\"%04o\"", (unsigned)mode);
+	else
+		sb_add(b, "null");
+}
+
+/* One planned change: {host, path, kind, summary, mode:{old,new}, old_sha256,
+ * new_sha256, diff} and, by kind, target:{old,new} or option + settings. The diff is
+ * the host's bytes: sb_json_stringn keeps the document UTF-8 whatever they are. */
+static void
+change_json(struct sbuf *b, const struct host *h, const struct push_change *c, bool comma)
+{
+	sb_add(b, comma ? ",\n{\"host\":" : "\n{\"host\":");
+	sb_json_string(b, h->name);
+	sb_add(b, ",\"path\":");
+	sb_json_string(b, c->path);
+	sb_add(b, ",\"kind\":");
+	sb_json_string(b, push_change_kinds[c->kind]);
+	sb_add(b, ",\"summary\":");
+	sb_json_string(b, c->summary);
+	sb_add(b, ",\"mode\":{\"old\":");
+	json_mode(b, c->old_mode);
+	sb_add(b, ",\"new\":");
+	json_mode(b, c->new_mode);
+	sb_add(b, "},\"old_sha256\":");
+	json_nullable(b, c->old_sha256);
+	sb_add(b, ",\"new_sha256\":");
+	json_nullable(b, c->new_sha256);
+	if (c->kind == PC_LINK || c->kind == PC_RELINK) {
+		sb_add(b, ",\"target\":{\"old\":");
+		json_nullable(b, c->old_target);
+		sb_add(b, ",\"new\":");
+		json_nullable(b, c->new_target);
+		sb_addc(b, '}');
+	}
+	if (c->kind == PC_POSTCONF) {
+		sb_add(b, ",\"option\":");
+		sb_json_string(b, c->option);
+		sb_add(b, ",\"settings\":[");
+		for (size_t i = 0; i < c->nsettings; i++) {
+			sb_add(b, i > 0 ? ",{\"key\":" : "{\"key\":");
+			sb_json_string(b, c->settings[i].key);
+			sb_add(b, ",\"old\":");
+			if (c->settings[i].old != NULL)
+				sb_json_string(b, c->settings[i].old);
+			else
+				sb_add(b, "null");
+			sb_add(b, ",\"new\":");
+			sb_json_string(b, c->settings[i].new);
+			sb_addc(b, '}');
+		}
+		sb_addc(b, ']');
+	}
+	sb_add(b, ",\"diff\":");
+	sb_json_stringn(b, c->diff.s, c->diff.len);
+	sb_addc(b, '}');
+}
+
+static void
 report_json(struct sbuf *b, const struct host **hosts, const struct push_result *res,
     size_t n)
 {
@@ -302,12 +417,11 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 			sb_json_string(b, r->backup);
 		else
 			sb_add(b, "null");
-		sb_add(b, ",\"changes\":");
-		json_strv(b, &r->changes);
-		sb_add(b, ",\"notes\":");
+		sb_add(b, ",\"changes\":[");
+		for (size_t k = 0; k < r->nitems; k++)
+			change_json(b, hosts[i], &r->items[k], k > 0);
+		sb_add(b, "],\"notes\":");
 		json_strv(b, &r->notes);
-		sb_add(b, ",\"diff\":");
-		sb_json_stringn(b, r->diff.s, r->diff.len);
 		sb_addc(b, '}');
 	}
 	sb_add(b, "]");
@@ -387,6 +501,7 @@ run(struct cli *cli, enum mode mode)
 	bool probed = false;
 	struct strv pobjs = { 0 };
 	struct probe_opts po;
+	struct cli_routes routes = { 0 };
 
 	if (mode == M_APPLY && !cli->yes && (!isatty(0) || !isatty(2))) {
 		fprintf(stderr, "mxdeck: apply: not on a terminal, so nobody can confirm; add "
@@ -466,7 +581,8 @@ run(struct cli *cli, enum mode mode)
 
 		o.mode = PUSH_PLAN;
 		rc = outcome_exit(run_hosts(cli, site, hosts, n, &o, res, NULL));
-		report_human(stderr, "plan", hosts, res, n, true, false);
+		report_human(stderr, "plan", hosts, res, n, true, false,
+		    diff_colour(cli, stderr));
 		for (size_t i = 0; i < n; i++)
 			if (res[i].exit == PUSH_DRIFT)
 				any = true;
@@ -496,7 +612,7 @@ run(struct cli *cli, enum mode mode)
 	if (o.cancel != NULL)
 		sig = sigwatch_stop(&sw);
 	report_human(human, verb, hosts, res, n, mode != M_APPLY && mode != M_BATCH ?
-	    true : cli->verbose > 0, cli->quiet);
+	    true : cli->verbose > 0, cli->quiet, diff_colour(cli, human));
 	for (size_t i = 0; mode == M_AUDIT && i < n; i++)
 		monitor_add_host(&mon, hosts[i]->name, outcome_exit(res[i].exit),
 		    (int)res[i].changes.n);
@@ -521,6 +637,8 @@ run(struct cli *cli, enum mode mode)
 
 		po.hosts = &cli->hosts;
 		po.jobs = cli->jobs;
+		cli_probe_routes(cli, site, &routes);
+		po.addresses = (const char *const *)routes.addresses;
 		if (probe_list_build(site, &po, &pl, &cause) != 0) {
 			fprintf_safe(stderr, "mxdeck: audit: live tests: %s\n", cause);
 			free(cause);
@@ -528,6 +646,9 @@ run(struct cli *cli, enum mode mode)
 			if (human != NULL && !cli->quiet)
 				fprintf(human, "mxdeck: audit: live tests (%zu probes)\n",
 				    probe_list_count(pl));
+			for (size_t i = 0; human != NULL && i < routes.n; i++)
+				if (routes.notes[i] != NULL)
+					fprintf_safe(human, "mxdeck: audit: %s\n", routes.notes[i]);
 			probe_run(pl, &po, probe_cb_human, &cbarg, &psum);
 			mon.wall = psum.wall;
 			probed = true;
@@ -557,6 +678,13 @@ run(struct cli *cli, enum mode mode)
 			sb_add(&json, ",\n\"results\":[");
 			for (size_t i = 0; i < pobjs.n; i++)
 				sb_addf(&json, "%s%s", i ? ",\n" : "", pobjs.v[i]);
+			sb_add(&json, "],\"notes\":[");
+			for (size_t i = 0, k = 0; i < routes.n; i++)
+				if (routes.notes[i] != NULL) {
+					if (k++ > 0)
+						sb_addc(&json, ',');
+					sb_json_string(&json, routes.notes[i]);
+				}
 			sb_add(&json, "],");
 			probe_summary_json(&json, &psum);
 		}
@@ -580,6 +708,7 @@ run(struct cli *cli, enum mode mode)
 	for (size_t i = 0; i < n; i++)
 		push_result_free(&res[i]);
 out:
+	cli_probe_routes_free(&routes);
 	diags_free(&diags);
 	strv_free(&pobjs);
 	free(res);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "backends/probe/probe.h"
+#include "backends/ssh/sshconfig.h"
 #include "profiles/site.h"
 #include "tui/cli.h"
 #include "tui/jsondoc.h"
@@ -101,6 +102,68 @@ on_result(const struct probe_result *r, void *arg)
 		progress_line_clear(&o->line);
 }
 
+void
+cli_probe_routes(const struct cli *cli, const struct site *site, struct cli_routes *r)
+{
+	r->n = site->nhosts;
+	r->addresses = xcalloc(r->n + 1, sizeof *r->addresses);
+	r->jumps = xcalloc(r->n + 1, sizeof *r->jumps);
+	r->notes = xcalloc(r->n + 1, sizeof *r->notes);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct host *h = &site->hosts[i];
+		struct sshcfg c;
+		char *cause = NULL;
+		bool alias;
+
+		if (h->local || h->address == NULL ||
+		    (cli->hosts.n > 0 && !strv_has(&cli->hosts, h->name)))
+			continue;
+		if (sshcfg_resolve(cli->ssh_config, h->address, &c, &cause) == -1) {
+			/* push would refuse the same file; the probes need no ssh */
+			r->notes[i] = xasprintf("host %s: ssh_config not read (%s): the live "
+			    "tests connect to %s as written", h->name, cause, h->address);
+			free(cause);
+			sshcfg_free(&c);
+			continue;
+		}
+		alias = c.hostname != NULL && strcmp(c.hostname, h->address) != 0;
+		if (alias)
+			r->addresses[i] = xstrdup(c.hostname);
+		if (c.proxy_jump != NULL && strcmp(c.proxy_jump, "none") != 0)
+			r->jumps[i] = xstrdup(c.proxy_jump);
+		if (r->jumps[i] != NULL) {
+			char *who = alias ? xasprintf("%s (ssh_config alias of %s)", h->address,
+			    c.hostname) : xstrdup(h->address);
+
+			/* The probes test the services as a mail client sees them, from here;
+			 * they are not tunnelled through the bastion. */
+			r->notes[i] = xasprintf("host %s: %s is behind ProxyJump bastion %s: push "
+			    "goes through the bastion, the live tests run from here straight "
+			    "against %s", h->name, who, r->jumps[i], alias ? c.hostname :
+			    h->address);
+			free(who);
+		} else if (alias)
+			r->notes[i] = xasprintf("host %s: address %s is an ssh_config alias: the "
+			    "live tests connect to its HostName %s", h->name, h->address,
+			    c.hostname);
+		sshcfg_free(&c);
+	}
+}
+
+void
+cli_probe_routes_free(struct cli_routes *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->addresses[i]);
+		free(r->jumps[i]);
+		free(r->notes[i]);
+	}
+	free(r->addresses);
+	free(r->jumps);
+	free(r->notes);
+	memset(r, 0, sizeof *r);
+}
+
 int
 cmd_test(struct cli *cli)
 {
@@ -112,8 +175,10 @@ cmd_test(struct cli *cli)
 	char *cause = NULL;
 	size_t i;
 	int rc, nunreach = 0;
+	size_t nnotes;
 
 	struct diags d = { 0 };
+	struct cli_routes routes = { 0 };
 
 	if ((site = cli_load_site_diags(cli, &d)) == NULL) {
 		if (cli->json)
@@ -133,6 +198,8 @@ cmd_test(struct cli *cli)
 		free(cause);
 		goto usage;
 	}
+	cli_probe_routes(cli, site, &routes);
+	opts.addresses = (const char *const *)routes.addresses;
 	if (probe_list_build(site, &opts, &pl, &cause) != 0) {
 		fprintf_safe(stderr, "mxdeck: test: %s\n", cause);
 		free(cause);
@@ -150,6 +217,9 @@ cmd_test(struct cli *cli)
 		    probe_list_count(pl));
 		fflush(o.human);
 	}
+	for (i = 0; o.human != NULL && i < routes.n; i++)
+		if (routes.notes[i] != NULL)
+			fprintf_safe(o.human, "mxdeck: %s\n", routes.notes[i]);
 	o.total = probe_list_count(pl);
 	progress_line_init(&o.line, cli);
 	probe_run(pl, &opts, on_result, &o, &sum);
@@ -162,7 +232,16 @@ cmd_test(struct cli *cli)
 	for (i = 0; i < o.hosts.n; i++) {
 		if (o.reached[i] > 0 || o.unreached[i] == 0)
 			continue;
-		if (o.human != NULL)
+		const struct host *uh = site_find_host(site, o.hosts.v[i]);
+		size_t hi = uh != NULL ? (size_t)(uh - site->hosts) : routes.n;
+
+		if (o.human != NULL && hi < routes.n && routes.jumps[hi] != NULL)
+			fprintf_safe(o.human, "mxdeck: host %s could not be reached from here: all "
+			    "%d of its probes that connect failed at the address lookup or the "
+			    "TCP connect; push reaches it through ProxyJump bastion %s, the live "
+			    "tests do not (run mxdeck test where the mail clients are, or on the "
+			    "bastion)\n", o.hosts.v[i], o.unreached[i], routes.jumps[hi]);
+		else if (o.human != NULL)
 			fprintf_safe(o.human, "mxdeck: host %s could not be reached: all %d of its "
 			    "probes that connect failed at the address lookup or the TCP "
 			    "connect (check its address, the firewall and that the services "
@@ -188,6 +267,13 @@ cmd_test(struct cli *cli)
 				sb_addc(&b, ',');
 			sb_json_string(&b, o.mon.unreachable.v[i]);
 		}
+		sb_add(&b, "],\"notes\":[");
+		for (i = 0, nnotes = 0; i < routes.n; i++)
+			if (routes.notes[i] != NULL) {
+				if (nnotes++ > 0)
+					sb_addc(&b, ',');
+				sb_json_string(&b, routes.notes[i]);
+			}
 		sb_addc(&b, ']');
 		jsondoc_end(&b, rc);
 		if (cli->verbose == 0)
@@ -205,10 +291,12 @@ cmd_test(struct cli *cli)
 	free(o.reached);
 	free(o.unreached);
 	probe_list_free(pl);
+	cli_probe_routes_free(&routes);
 	site_free(site);
 	free(site);
 	return (rc);
 usage:
+	cli_probe_routes_free(&routes);
 	diags_free(&d);
 	site_free(site);
 	free(site);

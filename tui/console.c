@@ -1,4 +1,5 @@
-/* console.c: the ncurses console (mxdeck(1) CONSOLE; share/doc/HACKING.md §4.4): main loop, key table, layout.
+/* console.c: the ncurses console (mxdeck(1) CONSOLE; share/doc/HACKING.md §4.4): main
+ * loop, key table, layout, the overlay stack. The views are rows of views[] (views.c).
  *
  * Key handlers never draw: they change state and the loop redraws the whole frame
  * (erase + draw + refresh; ncurses sends only the difference). Background work
@@ -15,20 +16,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tui/console.h"
+#include "tui/doc.h"
+#include "tui/form.h"
+#include "tui/hdrtest.h"
+#include "tui/jobs.h"
+#include "tui/view.h"
+#include "tui/viewer.h"
 
 #define MIN_COLS	80
 #define MIN_ROWS	24
 #define LEFT_W		20
 
-const char *const section_names[SEC_COUNT] = {
-	"Site", "Hosts", "Vhosts", "Autodiscover", "Header rules", "TLS", "Users", "Plan",
-	"Tests", "Log",
-};
-
 const struct keydef keytab[AC_COUNT] = {
-#define X_DEF(id, lo, hi, kc, label, flags, secs, shrt, help) \
-	[AC_##id] = { lo, hi, kc, label, flags, secs, shrt, help },
+#define X_DEF(id, lo, hi, kc, label, flags, needs, shrt, help) \
+	[AC_##id] = { lo, hi, kc, label, flags, needs, shrt, help },
 	KEYTAB(X_DEF)
 #undef X_DEF
 };
@@ -84,14 +85,37 @@ con_log(struct console *c, const char *fmt, ...)
 	free(msg);
 }
 
+bool
+con_match(const char *s, const char *q)
+{
+	return s != NULL && q != NULL && *q != '\0' && str_icontains(s, q) != NULL;
+}
+
+const struct view *
+con_view(const struct console *c)
+{
+	return views[c->view];
+}
+
+size_t
+con_view_index(const struct view *v)
+{
+	for (size_t i = 0; i < nviews; i++)
+		if (views[i] == v)
+			return i;
+	abort();	/* a view that is not in views[]: a programming error */
+}
+
 void
 con_refresh_entries(struct console *c)
 {
-	doc_entries(c, c->sec, &c->ent);
-	if (c->sec >= SEC_USERS)	/* Users, Plan, Tests and Log have no entries */
+	const struct view *v = con_view(c);
+
+	doc_entries(c, v->ini, &c->ent);
+	if (v->ini == NULL)	/* only ini views have entries */
 		return;
-	if (c->cur[c->sec] >= c->ent.n)
-		c->cur[c->sec] = c->ent.n > 0 ? c->ent.n - 1 : 0;
+	if (c->cur[c->view] >= c->ent.n)
+		c->cur[c->view] = c->ent.n > 0 ? c->ent.n - 1 : 0;
 }
 
 bool
@@ -123,22 +147,55 @@ list_move(size_t *cur, size_t n, enum action a, size_t page)
 	}
 }
 
-static bool
-is_unsaved(const struct console *c)
+void
+list_clamp(size_t *cur, size_t *top, size_t n, int h)
+{
+	if (h < 1)
+		h = 1;
+	if (*cur >= n)
+		*cur = n > 0 ? n - 1 : 0;
+	if (*cur < *top)
+		*top = *cur;
+	if (*cur >= *top + (size_t)h)
+		*top = *cur - (size_t)h + 1;
+}
+
+bool
+con_unsaved(const struct console *c)
 {
 	return c->dirty_ini || c->nuch > 0 || c->nudel > 0;
 }
 
 static void
-select_section(struct console *c, int sec)
+select_view(struct console *c, size_t i)
 {
-	if (sec < 0)
-		sec = 0;
-	if (sec >= SEC_COUNT)
-		sec = SEC_COUNT - 1;
-	c->sec = (enum section)sec;
+	c->view = i < nviews ? i : nviews - 1;
 	c->dtop = 0;
 	con_refresh_entries(c);
+}
+
+void
+con_show_view(struct console *c, const struct view *v)
+{
+	select_view(c, con_view_index(v));
+	c->focus_detail = true;
+}
+
+void
+con_open_text(struct console *c, struct text *t)
+{
+	if (c->viewer != NULL)
+		text_free(c->viewer);
+	c->viewer = t;
+}
+
+/* Does key k apply in the current view (and mode)? */
+static bool
+key_applies(const struct console *c, const struct keydef *k)
+{
+	if (c->audit && (k->flags & (KF_EDIT | KF_PUSH)))
+		return false;
+	return (con_view(c)->flags & k->needs) == k->needs;
 }
 
 /* ---- drawing --------------------------------------------------------------- */
@@ -159,7 +216,7 @@ draw_title(struct console *c)
 		tty_fill(0, 0, c->cols, ST_TITLE);
 		t = xasprintf(" mxdeck %s | %s | %s%s", MXDECK_VERSION,
 		    c->site->name ? c->site->name : "", c->site->path,
-		    is_unsaved(c) ? "  [modified: w saves]" : "");
+		    con_unsaved(c) ? "  [modified: w saves]" : "");
 		tty_put(0, 0, c->cols, t, ST_TITLE);
 	}
 	free(t);
@@ -175,161 +232,157 @@ draw_title(struct console *c)
 	}
 }
 
-static size_t
-section_count(struct console *c, enum section s)
-{
-	struct entries e = { 0 };
-	size_t n;
-
-	switch (s) {
-	case SEC_USERS:
-		return c->site->nusers;
-	case SEC_PLAN:
-	case SEC_TESTS:
-		return jobs_count(c, s);
-	case SEC_LOG:
-		return c->log.n;
-	default:
-		doc_entries(c, s, &e);
-		n = e.n;
-		free(e.v);
-		return n;
-	}
-}
-
 static void
-draw_sections(struct console *c, int y, int h)
+draw_views(struct console *c, int y, int h)
 {
-	for (int i = 0; i < SEC_COUNT && i < h; i++) {
-		char buf[64], num[16];
-		enum style st = ST_NORMAL;
-		size_t n = section_count(c, (enum section)i);
+	int n = (int)nviews;
 
-		if (n < 10000)
-			snprintf(num, sizeof num, "%zu", n);
-		else if (n < 10000000)
-			snprintf(num, sizeof num, "%zuk", n / 1000);
+	for (int i = 0; i < n && i < h; i++) {
+		const struct view *v = views[i];
+		char buf[64], num[16], key[4] = " ";
+		enum style st = ST_NORMAL;
+		size_t cnt = v->count(c, v, false);
+
+		if (cnt < 10000)
+			snprintf(num, sizeof num, "%zu", cnt);
+		else if (cnt < 10000000)
+			snprintf(num, sizeof num, "%zuk", cnt / 1000);
 		else
-			snprintf(num, sizeof num, "%zuM", n / 1000000);
-		snprintf(buf, sizeof buf, "%d %-12s %4s", (i + 1) % 10, section_names[i], num);
-		if (i == (int)c->sec)
+			snprintf(num, sizeof num, "%zuM", cnt / 1000000);
+		if (i < 10)		/* the digit keys: 1..9, 0 */
+			snprintf(key, sizeof key, "%d", (i + 1) % 10);
+		snprintf(buf, sizeof buf, "%s %-12.12s %4s", key, v->name, num);
+		if (i == (int)c->view)
 			st = c->focus_detail ? ST_SELDIM : ST_SEL;
 		tty_fill(y + i, 0, LEFT_W, st);
 		tty_put(y + i, 0, LEFT_W, buf, st);
 	}
-	if (h > SEC_COUNT + 2) {
-		tty_put(y + SEC_COUNT + 1, 1, LEFT_W - 1, "? help", ST_DIM);
+	if (h > n + 2) {
+		tty_put(y + n + 1, 1, LEFT_W - 1, "? help", ST_DIM);
 	}
 	attrset(A_NORMAL);
 	mvvline(y, LEFT_W, ACS_VLINE, h);
 }
 
-static void
-draw_log(struct console *c, int y, int x, int h, int w)
+/* ---- the overlay stack ------------------------------------------------------
+ *
+ * Everything that opens over the views, in ONE priority order, topmost first: the
+ * first open overlay gets the keys, the first open one with a body draws the screen
+ * under the title (the views when none), the first with a status line draws it, the
+ * first with a help text fills the bottom line, and the wheel scrolls the first open
+ * one only if it scrolls. So a question asked over a form or a prompt over the viewer
+ * behaves the same way everywhere. */
+
+struct overlay {
+	const char	*name;
+	bool		(*open)(const struct console *c);
+	void		(*draw)(struct console *c, int y, int h);	/* NULL: no body */
+	void		(*status)(struct console *c, int y);	/* NULL: no status line */
+	void		(*key)(struct console *c, int iskey, wint_t wc);
+	const char	*help;		/* the bottom line while it is open, or NULL */
+	size_t		*(*scrolltop)(struct console *c);	/* the wheel; NULL: no mouse */
+};
+
+static void search(struct console *c, int dir);
+
+static bool
+question_open(const struct console *c)
 {
-	size_t *cur = &c->cur[SEC_LOG], *top = &c->top[SEC_LOG];
-
-	tty_put(y, x, w, "Log: every event of this session", ST_HEAD);
-	y++;
-	h--;
-	if (c->log.n == 0) {
-		tty_put(y, x, w, "(nothing happened yet)", ST_DIM);
-		return;
-	}
-	if (*cur >= c->log.n)
-		*cur = c->log.n - 1;
-	if (*cur < *top)
-		*top = *cur;
-	if (*cur >= *top + (size_t)h)
-		*top = *cur - (size_t)h + 1;
-	c->list_y = y;
-	c->list_h = h;
-	for (int i = 0; i < h && *top + (size_t)i < c->log.n; i++) {
-		size_t k = *top + (size_t)i;
-		enum style st = k == *cur && c->focus_detail ? ST_SEL : ST_NORMAL;
-
-		if (st == ST_SEL)
-			tty_fill(y + i, x, w, st);
-		tty_put(y + i, x, w, c->log.v[k], st);
-	}
+	return c->confirm != NULL;
 }
 
 static void
-draw_helpline(struct console *c)
+question_status(struct console *c, int y)
 {
-	struct sbuf b;
-	int x = 0;
-
-	sb_init(&b);
-	tty_fill(c->rows - 1, 0, c->cols, ST_NORMAL);
-	if (c->form != NULL) {
-		tty_put(c->rows - 1, 0, c->cols, "Enter apply  Esc cancel  Up/Down/Tab field  "
-		    "^A/^E/^U/^K edit the line", ST_KEY);
-		sb_free(&b);
-		return;
-	}
-	if (c->ht != NULL) {
-		tty_put(c->rows - 1, 0, c->cols, "type/paste headers  ^O load file  ^U clear  "
-		    "PgUp/PgDn scroll results  Esc close", ST_KEY);
-		sb_free(&b);
-		return;
-	}
-	if (c->viewer != NULL || c->help) {
-		tty_put(c->rows - 1, 0, c->cols, "j/k scroll  h/l left/right  PgUp/PgDn page  "
-		    "g/G top/bottom  / search  n next  [ ] file  q/Esc close", ST_KEY);
-		sb_free(&b);
-		return;
-	}
-	for (int a = 0; a < AC_COUNT; a++) {
-		const struct keydef *k = &keytab[a];
-
-		if (!(k->flags & KF_LINE) || !(k->sections & SM(c->sec)))
-			continue;
-		if (c->audit && (k->flags & (KF_EDIT | KF_PUSH)))
-			continue;
-		{
-			char *item = xasprintf("%s %s", k->label, k->shrt);
-
-			if (x + tty_width(item) + 2 > c->cols) {
-				free(item);
-				break;
-			}
-			x += tty_put(c->rows - 1, x, c->cols - x, k->label, ST_KEY);
-			x += tty_put(c->rows - 1, x, c->cols - x, item + strlen(k->label),
-			    ST_NORMAL);
-			x += tty_put(c->rows - 1, x, c->cols - x, "  ", ST_NORMAL);
-			free(item);
-		}
-	}
-	sb_free(&b);
+	tty_put(y, 0, c->cols, c->confirm_text, ST_WARN);
 }
 
 static void
-draw_status(struct console *c)
+question_key(struct console *c, int iskey, wint_t wc)
 {
-	int y = c->rows - 2;
+	confirm_fn *fn = c->confirm;
 
-	tty_fill(y, 0, c->cols, ST_NORMAL);
-	if (c->confirm != CF_NONE) {
-		tty_put(y, 0, c->cols, c->confirm_text, ST_WARN);
+	if (iskey)
 		return;
-	}
-	if (c->prompt != PR_NONE) {
-		int x = tty_put(y, 0, c->cols, c->prompt_label, ST_KEY);
+	c->confirm = NULL;
+	fn(c, wc, c->confirm_arg);
+}
 
-		c->curs_x = le_draw(&c->pedit, y, x, c->cols - x - 1, ST_NORMAL);
-		c->curs_y = y;
-		return;
-	}
-	if (c->status != NULL)
-		tty_put(y, 0, c->cols, c->status, c->status_err ? ST_ERR : ST_NORMAL);
+void
+con_ask(struct console *c, confirm_fn *fn, int arg, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(c->confirm_text);
+	va_start(ap, fmt);
+	c->confirm_text = xvasprintf(fmt, ap);
+	va_end(ap);
+	c->confirm = fn;
+	c->confirm_arg = arg;
+}
+
+static bool
+prompt_open(const struct console *c)
+{
+	return c->prompting;
 }
 
 static void
-draw_help(struct console *c, int y, int h)
+prompt_status(struct console *c, int y)
+{
+	int x = tty_put(y, 0, c->cols, c->prompt_label, ST_KEY);
+
+	c->curs_x = le_draw(&c->pedit, y, x, c->cols - x - 1, ST_NORMAL);
+	c->curs_y = y;
+}
+
+static void
+prompt_key(struct console *c, int iskey, wint_t wc)
+{
+	if (!iskey && wc == 27) {
+		c->prompting = false;
+		if (c->prompt_cancel != NULL)
+			c->prompt_cancel(c);
+		return;
+	}
+	if ((!iskey && (wc == '\r' || wc == '\n')) || (iskey && wc == KEY_ENTER)) {
+		char *text = xstrdup(c->pedit.buf);
+
+		c->prompting = false;
+		c->prompt_done(c, text);
+		free(text);
+		return;
+	}
+	le_key(&c->pedit, iskey, wc);
+	if (c->prompt_change != NULL)
+		c->prompt_change(c, c->pedit.buf);
+}
+
+void
+con_prompt(struct console *c, const char *label, const char *init, prompt_fn *done,
+    prompt_fn *change, void (*cancel)(struct console *c))
+{
+	free(c->prompt_label);
+	c->prompt_label = xstrdup(label);
+	c->prompting = true;
+	c->prompt_done = done;
+	c->prompt_change = change;
+	c->prompt_cancel = cancel;
+	le_set(&c->pedit, init != NULL ? init : "");
+}
+
+static bool
+help_open(const struct console *c)
+{
+	return c->help;
+}
+
+static void
+help_draw(struct console *c, int y, int h)
 {
 	struct text *t = text_new("Keys");
 	char *line;
+	struct sbuf b;
 
 	text_add(t, "mxdeck console: every key (this screen comes from the same table as "
 	    "the key dispatch)");
@@ -338,19 +391,19 @@ draw_help(struct console *c, int y, int h)
 	text_add(t, "");
 	for (int a = 0; a < AC_COUNT; a++) {
 		const struct keydef *k = &keytab[a];
-		char secs[128] = "";
+		char secs[256] = "";
 
 		if (c->audit && (k->flags & (KF_EDIT | KF_PUSH)))
 			continue;
 		if ((k->flags & KF_MOUSE) && !tty_mouse())
 			continue;
-		if (k->sections != SM_ALL) {
+		if (k->needs != 0) {	/* the views where it applies */
 			size_t o = 0;
 
-			for (int s = 0; s < SEC_COUNT; s++)
-				if (k->sections & SM(s))
+			for (size_t i = 0; i < nviews && o < sizeof secs - 1; i++)
+				if ((views[i]->flags & k->needs) == k->needs)
 					o += (size_t)snprintf(secs + o, sizeof secs - o, "%s%s",
-					    o ? ", " : " [", section_names[s]);
+					    o ? ", " : " [", views[i]->name);
 			if (o > 0 && o < sizeof secs - 1)
 				snprintf(secs + o, sizeof secs - o, "]");
 		}
@@ -369,6 +422,10 @@ draw_help(struct console *c, int y, int h)
 	text_add(t, "Users from the CSV are saved to the CSV (only changed lines; d removes "
 	    "exactly the user's row, D every filtered user's), users from [user] sections "
 	    "to the profile.");
+	text_add(t, "Saving: w shows the diff of the profile (and of the users CSV) and asks; "
+	    "y writes, n keeps the changes unsaved. The previous version goes to "
+	    "PROFILE.bak.1 (.bak.2 .. .bak.10 older). u undoes one edit at a time back to "
+	    "the last save.");
 	if (tty_mouse())
 		text_add(t, "Mouse: navigation only (it never edits, saves or pushes). To "
 		    "select text, hold Shift while dragging (xterm, GNOME Terminal, Konsole, "
@@ -376,13 +433,185 @@ draw_help(struct console *c, int y, int h)
 	else
 		text_add(t, "Mouse: off (MXDECK_NO_MOUSE is set, or the terminal has no mouse): "
 		    "the terminal's own text selection works as usual.");
-	text_add(t, "Sections: 1 Site (site, access, users defaults, connectors)  2 Hosts  "
-	    "3 Vhosts  4 Autodiscover  5 Header rules  6 TLS  7 Users  8 Plan  9 Tests  "
-	    "0 Log");
+	sb_init(&b);
+	sb_add(&b, "Views:");
+	for (size_t i = 0; i < nviews; i++) {
+		if (i < 10)
+			sb_addf(&b, "  %zu %s", (i + 1) % 10, views[i]->name);
+		else
+			sb_addf(&b, "  :%s", views[i]->name);
+		if (i == 0)
+			sb_add(&b, " (site, access, users defaults, connectors)");
+	}
+	sb_add(&b, "  (`:` NAME goes to any view)");
+	text_add(t, b.s);
+	sb_free(&b);
 	t->top = c->help_top;
 	text_draw(t, y, 0, h, c->cols);
 	c->help_top = t->top;
 	text_free(t);
+}
+
+static void
+help_key(struct console *c, int iskey, wint_t wc)
+{
+	struct text t;
+
+	memset(&t, 0, sizeof t);
+	t.top = c->help_top;
+	t.ln.n = 200;
+	if (!iskey && (wc == 'q' || wc == 27 || wc == '?'))
+		c->help = false;
+	else {
+		text_key(c, &t, iskey, wc, c->rows - 3);
+		c->help_top = t.top;
+	}
+}
+
+static size_t *
+help_scroll(struct console *c)
+{
+	return &c->help_top;
+}
+
+static bool
+form_is_open(const struct console *c)
+{
+	return c->form != NULL;
+}
+
+static void
+form_body(struct console *c, int y, int h)
+{
+	form_draw(c, y, 1, h, c->cols - 2);	/* forms get the whole width */
+}
+
+static bool
+hdrtest_is_open(const struct console *c)
+{
+	return c->ht != NULL;
+}
+
+static void
+hdrtest_body(struct console *c, int y, int h)
+{
+	hdrtest_draw(c, y, 0, h, c->cols);
+}
+
+static bool
+viewer_open(const struct console *c)
+{
+	return c->viewer != NULL;
+}
+
+static void
+viewer_draw(struct console *c, int y, int h)
+{
+	text_draw(c->viewer, y, 0, h, c->cols);
+}
+
+static void
+search_done(struct console *c, const char *text)
+{
+	if (*text != '\0') {	/* empty: search for the last text again */
+		free(c->search);
+		c->search = xstrdup(text);
+	}
+	search(c, 1);
+}
+
+static void
+viewer_key(struct console *c, int iskey, wint_t wc)
+{
+	if (!iskey && wc == '/') {
+		con_prompt(c, "/", NULL, search_done, NULL, NULL);
+		return;
+	}
+	if (!iskey && (wc == 'n' || wc == 'N')) {
+		search(c, wc == 'n' ? 1 : -1);
+		return;
+	}
+	if (!text_key(c, c->viewer, iskey, wc, c->rows - 3)) {
+		text_free(c->viewer);
+		c->viewer = NULL;
+	}
+}
+
+static size_t *
+viewer_scroll(struct console *c)
+{
+	return &c->viewer->top;
+}
+
+#define VIEWER_HELP	"j/k scroll  h/l left/right  PgUp/PgDn page  g/G top/bottom  " \
+			"/ search  n next  [ ] file  q/Esc close"
+
+static const struct overlay overlays[] = {	/* topmost first */
+	{ "question", question_open, NULL, question_status, question_key, NULL, NULL },
+	{ "prompt", prompt_open, NULL, prompt_status, prompt_key, NULL, NULL },
+	{ "help", help_open, help_draw, NULL, help_key, VIEWER_HELP, help_scroll },
+	{ "form", form_is_open, form_body, NULL, form_key, "Enter apply  Esc cancel  "
+	    "Up/Down/Tab field  ^A/^E/^U/^K edit the line", NULL },
+	{ "header tester", hdrtest_is_open, hdrtest_body, NULL, hdrtest_key,
+	    "type/paste headers  ^O load file  ^U clear  PgUp/PgDn scroll results  Esc "
+	    "close", NULL },
+	{ "viewer", viewer_open, viewer_draw, NULL, viewer_key, VIEWER_HELP, viewer_scroll },
+};
+
+/* The topmost open overlay, or NULL. */
+static const struct overlay *
+overlay_top(const struct console *c)
+{
+	for (size_t i = 0; i < nitems(overlays); i++)
+		if (overlays[i].open(c))
+			return &overlays[i];
+	return NULL;
+}
+
+/* ---- drawing the frame ------------------------------------------------------- */
+
+static void
+draw_helpline(struct console *c)
+{
+	int x = 0;
+
+	tty_fill(c->rows - 1, 0, c->cols, ST_NORMAL);
+	for (size_t i = 0; i < nitems(overlays); i++)
+		if (overlays[i].help != NULL && overlays[i].open(c)) {
+			tty_put(c->rows - 1, 0, c->cols, overlays[i].help, ST_KEY);
+			return;
+		}
+	for (int a = 0; a < AC_COUNT; a++) {
+		const struct keydef *k = &keytab[a];
+		char *item;
+
+		if (!(k->flags & KF_LINE) || !key_applies(c, k))
+			continue;
+		item = xasprintf("%s %s", k->label, k->shrt);
+		if (x + tty_width(item) + 2 > c->cols) {
+			free(item);
+			break;
+		}
+		x += tty_put(c->rows - 1, x, c->cols - x, k->label, ST_KEY);
+		x += tty_put(c->rows - 1, x, c->cols - x, item + strlen(k->label), ST_NORMAL);
+		x += tty_put(c->rows - 1, x, c->cols - x, "  ", ST_NORMAL);
+		free(item);
+	}
+}
+
+static void
+draw_status(struct console *c)
+{
+	int y = c->rows - 2;
+
+	tty_fill(y, 0, c->cols, ST_NORMAL);
+	for (size_t i = 0; i < nitems(overlays); i++)
+		if (overlays[i].status != NULL && overlays[i].open(c)) {
+			overlays[i].status(c, y);
+			return;
+		}
+	if (c->status != NULL)
+		tty_put(y, 0, c->cols, c->status, c->status_err ? ST_ERR : ST_NORMAL);
 }
 
 static void
@@ -400,7 +629,7 @@ draw_too_small(struct console *c)
 	tty_put(y + 1, 1, c->cols - 2, m2, ST_NORMAL);
 	tty_put(y + 2, 1, c->cols - 2, m3, ST_NORMAL);
 	tty_put(y + 3, 1, c->cols - 2, m4, ST_DIM);
-	if (c->confirm != CF_NONE)
+	if (c->confirm != NULL)
 		tty_put(c->rows - 1, 0, c->cols, c->confirm_text, ST_WARN);
 	free(m1);
 	free(m2);
@@ -410,6 +639,8 @@ static void
 draw(struct console *c)
 {
 	int y = 1, h, x = LEFT_W + 2, w;
+	const struct view *v = con_view(c);
+	bool body = false;
 
 	getmaxyx(stdscr, c->rows, c->cols);
 	c->curs_y = c->curs_x = -1;
@@ -424,24 +655,14 @@ draw(struct console *c)
 	h = c->rows - 3;
 	w = c->cols - x;
 	draw_title(c);
-	if (c->help)
-		draw_help(c, y, h);
-	else if (c->ht != NULL)
-		hdrtest_draw(c, y, 0, h, c->cols);
-	else if (c->viewer != NULL)
-		text_draw(c->viewer, y, 0, h, c->cols);
-	else if (c->form != NULL)		/* forms get the whole width */
-		form_draw(c, y, 1, h, c->cols - 2);
-	else {
-		draw_sections(c, y, h);
-		if (c->sec == SEC_USERS)
-			users_draw(c, y, x, h, w);
-		else if (c->sec == SEC_PLAN || c->sec == SEC_TESTS)
-			jobs_draw(c, c->sec, y, x, h, w);
-		else if (c->sec == SEC_LOG)
-			draw_log(c, y, x, h, w);
-		else
-			sections_draw(c, y, x, h, w);
+	for (size_t i = 0; i < nitems(overlays) && !body; i++)
+		if (overlays[i].draw != NULL && overlays[i].open(c)) {
+			overlays[i].draw(c, y, h);
+			body = true;
+		}
+	if (!body) {
+		draw_views(c, y, h);
+		v->draw(c, v, y, x, h, w);
 	}
 	draw_status(c);
 	draw_helpline(c);
@@ -453,54 +674,15 @@ draw(struct console *c)
 	refresh();
 }
 
-/* ---- prompts and confirmations ------------------------------------------- */
+/* ---- saving, quitting, pushing ------------------------------------------------- */
 
+/* The save itself, after the admin said y to the diff. */
 static void
-ask(struct console *c, enum confirm_kind k, int arg, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void
-ask(struct console *c, enum confirm_kind k, int arg, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(c->confirm_text);
-	va_start(ap, fmt);
-	c->confirm_text = xvasprintf(fmt, ap);
-	va_end(ap);
-	c->confirm = k;
-	c->confirm_arg = arg;
-}
-
-static void
-prompt(struct console *c, enum prompt_kind k, const char *label, const char *init)
-{
-	free(c->prompt_label);
-	c->prompt_label = xstrdup(label);
-	c->prompt = k;
-	le_set(&c->pedit, init != NULL ? init : "");
-}
-
-static const char proto_letters[PROTO_COUNT] = { 'i', 'p', 's', 'a', 'm', 'o', 'e' };
-
-static int
-proto_from_letter(wint_t wc)
-{
-	for (int p = 0; p < PROTO_COUNT; p++)
-		if ((wint_t)proto_letters[p] == wc)
-			return p;
-	return -1;
-}
-
-static void
-do_save(struct console *c)
+save_now(struct console *c)
 {
 	char *cause = NULL;
 	bool ini, csv;
 
-	if (!is_unsaved(c)) {
-		con_status(c, false, "no changes to save");
-		return;
-	}
 	ini = c->dirty_ini;
 	csv = c->nuch > 0 || c->nudel > 0;
 	if (doc_save(c, &cause) == -1) {
@@ -509,135 +691,103 @@ do_save(struct console *c)
 		free(cause);
 		return;
 	}
-	con_status(c, false, "saved %s%s%s (previous version%s in .bak)", ini ?
-	    c->site->path : "", ini && csv ? " and " : "", csv ? c->site->users_path : "",
-	    ini && csv ? "s" : "");
+	con_status(c, false, "saved %s%s%s (previous version%s in .bak.1; u has nothing "
+	    "before this)", ini ? c->site->path : "", ini && csv ? " and " : "",
+	    csv ? c->site->users_path : "", ini && csv ? "s" : "");
 	con_log(c, "saved %s%s%s", ini ? c->site->path : "", ini && csv ? " and " : "",
 	    csv ? c->site->users_path : "");
 }
 
+/* The answer to the save question. arg: quit after saving (q's [w]). Other keys
+ * scroll the diff under the question, which stays. */
 static void
-delete_entry(struct console *c)
+answer_save(struct console *c, wint_t wc, int arg)
 {
-	long hdr = c->ent.v[c->cur[c->sec]];
-	const struct ini_line *l = &c->site->ini.line[hdr];
-	char *sect = xstrdup(l->section), *sub = l->sub ? xstrdup(l->sub) : NULL;
-	struct ini tmp;
-	struct diags d;
-	size_t before = c->diags.nerrors;
+	if (wc != 'y' && wc != 'n' && wc != 27 && wc != 'q') {
+		char *q = c->confirm_text;
 
-	doc_copy(c, &tmp);
-	doc_delete_section(&tmp, sect, sub);
-	doc_commit(c, &tmp, 0, 0, &d, true);
-	ini_free(&tmp);
-	diags_free(&d);
-	con_log(c, "deleted [%s%s%s%s]", sect, sub ? " \"" : "", sub ? sub : "", sub ? "\"" : "");
-	if (c->diags.nerrors > before)
-		con_status(c, true, "deleted [%s %s]: the profile now has %zu error(s), see the "
-		    "sections marked !", sect, sub ? sub : "", c->diags.nerrors);
-	else
-		con_status(c, false, "deleted [%s%s%s] (not saved yet: w saves)", sect,
-		    sub ? " " : "", sub ? sub : "");
-	free(sect);
-	free(sub);
-}
-
-static void
-confirm_key(struct console *c, int iskey, wint_t wc)
-{
-	enum confirm_kind k = c->confirm;
-	int arg = c->confirm_arg;
-
-	if (iskey)
-		return;
-	c->confirm = CF_NONE;
-	if (wc == 27) {
-		con_status(c, false, "cancelled");
+		if (c->viewer != NULL)
+			(void)text_key(c, c->viewer, 0, wc, c->rows - 3);
+		c->confirm_text = NULL;
+		con_ask(c, answer_save, arg, "%s", q != NULL ? q : "");
+		free(q);
 		return;
 	}
-	switch (k) {
-	case CF_QUIT:
-		if (wc == 'y') {
+	if (c->viewer != NULL) {
+		text_free(c->viewer);
+		c->viewer = NULL;
+	}
+	if (wc != 'y') {
+		con_status(c, false, "not saved: %s is unchanged (the changes are still here: "
+		    "w asks again, u undoes)", c->site->path);
+		return;
+	}
+	save_now(c);
+	if (arg && !con_unsaved(c))
+		c->quit = true;
+}
+
+/* w: the diff of what would be written, in the viewer, and a y/n question under it.
+ * quit: q's [w] answer, which quits after the save. */
+static void
+do_save(struct console *c, bool quit)
+{
+	char *cause = NULL, *title;
+	struct text *t;
+	struct sbuf b;
+	bool csv = c->nuch > 0 || c->nudel > 0;
+
+	if (!con_unsaved(c)) {
+		con_status(c, false, "no changes to save");
+		if (quit)
 			c->quit = true;
-		} else if (wc == 'w') {
-			do_save(c);
-			if (!is_unsaved(c))
-				c->quit = true;
-		} else
-			con_status(c, false, "not quitting");
-		break;
-	case CF_DELETE:
-		if (wc == 'y')
-			delete_entry(c);
-		else
-			con_status(c, false, "nothing deleted");
-		break;
-	case CF_DELUSER:
-	case CF_DELUSERS:
-		if (wc == 'y')
-			users_delete(c, k == CF_DELUSERS);
-		else
-			con_status(c, false, "nothing deleted");
-		break;
-	case CF_PUSH:
-		if (wc == 'y')
-			jobs_push(c);
-		else
-			con_status(c, false, "push cancelled");
-		break;
-	case CF_TOGGLE: {
-		int p = proto_from_letter(wc);
-
-		if (p < 0)
-			con_status(c, true, "no protocol '%lc': nothing changed", (wint_t)wc);
-		else
-			users_toggle(c, p, -1, false);
-		break;
+		return;
 	}
-	case CF_SETALL_PROTO: {
-		int p = proto_from_letter(wc);
-
-		if (p < 0) {
-			con_status(c, true, "no protocol '%lc': nothing changed", (wint_t)wc);
-			break;
-		}
-		ask(c, CF_SETALL_STATE, p, "%s for all %zu filtered users: [+] on  [-] off  "
-		    "(Esc cancels)", proto_names[p], c->nuf);
-		break;
+	if (c->diags.nerrors > 0) {	/* doc_save says why */
+		save_now(c);
+		return;
 	}
-	case CF_SETALL_STATE:
-		if (wc == '+' || wc == '-')
-			users_toggle(c, arg, wc == '+', true);
-		else
-			con_status(c, false, "nothing changed");
-		break;
-	case CF_NONE:
-		break;
+	sb_init(&b);
+	if (doc_save_diff(c, &b, &cause) == -1) {
+		con_status(c, true, "%s", cause);
+		con_log(c, "save refused: %s", cause);
+		free(cause);
+		sb_free(&b);
+		return;
 	}
+	title = xasprintf("Save: what w writes to %s%s%s", c->site->path, csv ? " and " : "",
+	    csv ? c->site->users_path : "");
+	t = text_new(title);
+	free(title);
+	t->diff = true;
+	text_add(t, b.s != NULL ? b.s : "");
+	sb_free(&b);
+	con_open_text(c, t);
+	con_ask(c, answer_save, quit, "Write these changes%s? [y] save  [n/Esc] do not save  "
+	    "(j/k ^F/^B scroll the diff)", quit ? " and quit" : "");
 }
 
-static bool
-line_matches(const char *s, const char *q)
+static void
+answer_quit(struct console *c, wint_t wc, int arg)
 {
-	return q != NULL && *q != '\0' && str_icontains(s, q) != NULL;
+	(void)arg;
+	if (wc == 27)
+		con_status(c, false, "cancelled");
+	else if (wc == 'y') {
+		c->quit = true;
+	} else if (wc == 'w') {
+		do_save(c, true);
+	} else
+		con_status(c, false, "not quitting");
 }
 
-static bool
-entry_matches(struct console *c, long hdr, const char *q)
-{
-	const struct ini *ini = &c->site->ini;
-	long end = doc_section_end(ini, hdr);
-
-	for (long i = hdr; i <= end; i++)
-		if (line_matches(ini->line[i].raw, q))
-			return true;
-	return false;
-}
+/* ---- search and going to a view by name ------------------------------------------- */
 
 static void
 search(struct console *c, int dir)
 {
 	const char *q = c->search;
+	const struct view *v = con_view(c);
 	size_t n, cur;
 
 	if (q == NULL || *q == '\0') {
@@ -650,7 +800,7 @@ search(struct console *c, int dir)
 		for (size_t k = 1; k <= t->ln.n; k++) {
 			size_t i = (t->top + (dir > 0 ? k : t->ln.n - k)) % t->ln.n;
 
-			if (line_matches(t->ln.v[i], q)) {
+			if (con_match(t->ln.v[i], q)) {
 				t->top = i;
 				return;
 			}
@@ -658,31 +808,15 @@ search(struct console *c, int dir)
 		con_status(c, true, "not found: %s", q);
 		return;
 	}
-	switch (c->sec) {
-	case SEC_LOG:
-		n = c->log.n;
-		break;
-	case SEC_PLAN:
-	case SEC_TESTS:
-		n = jobs_count(c, c->sec);
-		break;
-	default:
-		n = c->ent.n;
-		break;
-	}
-	cur = c->cur[c->sec];
+	if (v->match == NULL)
+		return;
+	n = v->count(c, v, true);
+	cur = c->cur[c->view];
 	for (size_t k = 1; k <= n; k++) {
 		size_t i = (cur + (dir > 0 ? k : n - k)) % n;
-		bool m;
 
-		if (c->sec == SEC_LOG)
-			m = line_matches(c->log.v[i], q);
-		else if (c->sec == SEC_PLAN || c->sec == SEC_TESTS)
-			m = false;
-		else
-			m = entry_matches(c, c->ent.v[i], q);
-		if (m) {
-			c->cur[c->sec] = i;
+		if (v->match(c, v, i, q)) {
+			c->cur[c->view] = i;
 			c->dtop = 0;
 			c->focus_detail = true;
 			con_status(c, false, "/%s", q);
@@ -692,55 +826,34 @@ search(struct console *c, int dir)
 	con_status(c, true, "not found: %s", q);
 }
 
+/* `:` NAME: the view whose name is NAME, else the only one it is a prefix of
+ * (case-insensitive). */
 static void
-prompt_key(struct console *c, int iskey, wint_t wc)
+view_done(struct console *c, const char *text)
 {
-	enum prompt_kind k = c->prompt;
-	char *text;
+	size_t n = strlen(text), found = nviews, nfound = 0;
 
-	if (!iskey && wc == 27) {
-		c->prompt = PR_NONE;
-		if (k == PR_FILTER) {		/* back to the filter before the prompt */
-			char *prev = c->ufilter_prev;
-
-			c->ufilter_prev = NULL;
-			users_filter(c, prev);
-			free(prev);
-		}
-		return;
-	}
-	if ((!iskey && (wc == '\r' || wc == '\n')) || (iskey && wc == KEY_ENTER)) {
-		c->prompt = PR_NONE;
-		text = xstrdup(c->pedit.buf);
-		switch (k) {
-		case PR_SEARCH:
-			if (*text != '\0') {	/* empty: search for the last text again */
-				free(c->search);
-				c->search = text;
-				text = NULL;
-			}
-			if (c->help) {
-				c->help = false;
-			}
-			search(c, 1);
-			break;
-		case PR_FILTER:
-			users_filter(c, text);
-			con_status(c, false, "filter \"%s\": %zu of %zu users", text, c->nuf,
-			    c->site->nusers);
-			break;
-		case PR_LOADFILE:
-			hdrtest_load(c, text);
-			break;
-		case PR_NONE:
+	while (n > 0 && text[n - 1] == ' ')
+		n--;
+	while (n > 0 && *text == ' ')
+		text++, n--;
+	for (size_t i = 0; i < nviews && n > 0; i++) {
+		if (strncasecmp(views[i]->name, text, n) != 0)
+			continue;
+		if (views[i]->name[n] == '\0') {	/* the whole name */
+			found = i;
+			nfound = 1;
 			break;
 		}
-		free(text);
+		found = i;
+		nfound++;
+	}
+	if (nfound == 1) {
+		con_show_view(c, views[found]);
 		return;
 	}
-	le_key(&c->pedit, iskey, wc);
-	if (k == PR_FILTER)		/* live filtering as you type */
-		users_filter(c, c->pedit.buf);
+	con_status(c, true, "%s view \"%.*s\": the views are %s", nfound ? "more than one" :
+	    "no", (int)n, text, "? lists them");
 }
 
 /* ---- main dispatch ----------------------------------------------------------- */
@@ -762,17 +875,18 @@ lookup(const struct console *c, int iskey, wint_t wc)
 	return -1;
 }
 
+/* Keys while the list of views has the focus. */
 static void
 left_key(struct console *c, enum action a)
 {
-	int s = (int)c->sec;
+	size_t s = c->view;
 
 	switch (a) {
 	case AC_UP:
-		s = s > 0 ? s - 1 : SEC_COUNT - 1;
+		s = s > 0 ? s - 1 : nviews - 1;
 		break;
 	case AC_DOWN:
-		s = (s + 1) % SEC_COUNT;
+		s = (s + 1) % nviews;
 		break;
 	case AC_TOP:
 	case AC_PGUP:
@@ -780,43 +894,24 @@ left_key(struct console *c, enum action a)
 		break;
 	case AC_BOTTOM:
 	case AC_PGDN:
-		s = SEC_COUNT - 1;
+		s = nviews - 1;
 		break;
 	default:
 		return;
 	}
-	select_section(c, s);
-}
-
-static long
-cur_entry(struct console *c)
-{
-	if (c->ent.n == 0 || c->cur[c->sec] >= c->ent.n)
-		return -1;
-	return c->ent.v[c->cur[c->sec]];
-}
-
-static void
-log_key(struct console *c, enum action a, int h)
-{
-	size_t *cur = &c->cur[SEC_LOG], n = c->log.n;
-
-	if (n == 0 || list_move(cur, n, a, (size_t)h) || a != AC_OPEN)
-		return;
-	c->viewer = text_new("Log entry");
-	text_add_wrapped(c->viewer, c->log.v[*cur], 1);	/* long errors: readable whole */
+	select_view(c, s);
 }
 
 static void
 action(struct console *c, enum action a)
 {
 	const struct keydef *k = &keytab[a];
+	const struct view *v = con_view(c);
 	int listh = c->rows - 5;
-	long hdr;
 
-	if (!(k->sections & SM(c->sec))) {
+	if (!key_applies(c, k)) {
 		con_status(c, false, "%s does nothing in %s (? lists the keys)", k->label,
-		    section_names[c->sec]);
+		    v->name);
 		return;
 	}
 	switch (a) {
@@ -830,9 +925,9 @@ action(struct console *c, enum action a)
 			    "to finish (see the Log), then q");
 			return;
 		}
-		if (is_unsaved(c) && !c->audit)
-			ask(c, CF_QUIT, 0, "Unsaved changes to %s: quit anyway? [y] quit and "
-			    "discard  [w] save and quit  [n/Esc] stay", c->site->path);
+		if (con_unsaved(c) && !c->audit)
+			con_ask(c, answer_quit, 0, "Unsaved changes to %s: quit anyway? [y] quit "
+			    "and discard  [w] save and quit  [n/Esc] stay", c->site->path);
 		else
 			c->quit = true;
 		return;
@@ -848,27 +943,40 @@ action(struct console *c, enum action a)
 	case AC_JUMP:
 	case AC_MOUSE:
 		return;		/* handled in handle_key */
+	case AC_VIEW:
+		con_prompt(c, ":view ", NULL, view_done, NULL, NULL);
+		return;
 	case AC_REDRAW:
 		clearok(curscr, TRUE);
 		return;
 	case AC_SEARCH:
-		if (c->sec == SEC_USERS) {
-			free(c->ufilter_prev);
-			c->ufilter_prev = c->ufilter != NULL ? xstrdup(c->ufilter) : NULL;
-			prompt(c, PR_FILTER, "filter users (text, imap:off, pop3:on ...): ",
-			    c->ufilter);
-		}
+		if (v->flags & VF_FILTER)
+			v->key(c, v, a, listh);		/* the view's own filter */
 		else
-			prompt(c, PR_SEARCH, "/", NULL);
+			con_prompt(c, "/", NULL, search_done, NULL, NULL);
 		return;
 	case AC_NEXT:
 	case AC_PREV:
-		if (c->sec != SEC_USERS)
+		if (!(v->flags & VF_FILTER))
 			search(c, a == AC_NEXT ? 1 : -1);
 		return;
 	case AC_SAVE:
-		do_save(c);
+		do_save(c, false);
 		return;
+	case AC_UNDO: {
+		char *what = NULL;
+
+		if (doc_undo(c, &what) == 0) {
+			con_status(c, false, "nothing to undo%s", !con_unsaved(c) ?
+			    " (the profile is as saved)" : "");
+			return;
+		}
+		con_log(c, "undid: %s", what);
+		con_status(c, false, "undid: %s (%zu more to undo%s)", what, c->nundo,
+		    con_unsaved(c) ? "" : "; the profile is as saved");
+		free(what);
+		return;
+	}
 	case AC_PLAN:
 		jobs_plan(c);
 		return;
@@ -877,14 +985,12 @@ action(struct console *c, enum action a)
 			con_status(c, true, "a plan, push or test is already running");
 			return;
 		}
-		if (is_unsaved(c)) {
+		if (con_unsaved(c)) {
 			con_status(c, true, "unsaved changes: save with w before pushing (a push "
 			    "always uses the saved profile)");
 			return;
 		}
-		ask(c, CF_PUSH, 0, "Push %s to %zu host%s now? [y] push  [n/Esc] cancel",
-		    c->site->name ? c->site->name : "the profile", c->site->nhosts,
-		    c->site->nhosts == 1 ? "" : "s");
+		jobs_push_plan(c);	/* asks with the plan's counts when it is done */
 		return;
 	case AC_TEST:
 		jobs_test(c);
@@ -895,121 +1001,30 @@ action(struct console *c, enum action a)
 	default:
 		break;
 	}
-	if (!c->focus_detail && a != AC_EDIT && a != AC_ADD && a != AC_DELETE &&
-	    a != AC_DELALL && a != AC_PREVIEW && a != AC_HDRTEST && a != AC_TOGGLE &&
-	    a != AC_SETALL) {
+	if (!c->focus_detail && !(k->flags & KF_ANYPANE)) {
 		if (a == AC_OPEN)
 			c->focus_detail = true;
 		else
 			left_key(c, a);
 		return;
 	}
-	switch (c->sec) {
-	case SEC_USERS:
-		users_key(c, a);
-		return;
-	case SEC_PLAN:
-	case SEC_TESTS:
-		jobs_key(c, c->sec, a, listh);
-		return;
-	case SEC_LOG:
-		log_key(c, a, listh);
-		return;
-	default:
-		break;
-	}
-	hdr = cur_entry(c);
-	switch (a) {
-	case AC_EDIT:
-	case AC_OPEN:
-		if (hdr < 0) {
-			con_status(c, false, "nothing selected");
-			return;
-		}
-		if (a == AC_OPEN && c->sec == SEC_HOSTS) {
-			const struct ini_line *l = &c->site->ini.line[hdr];
-			const struct host *h = site_find_host(c->site, l->sub ? l->sub : "");
-
-			if (h != NULL)
-				preview_open(c, h);
-			return;
-		}
-		if (c->audit) {
-			con_status(c, false, "read-only audit: nothing to edit");
-			return;
-		}
-		form_open_edit(c, hdr);
-		return;
-	case AC_ADD:
-		form_open_add(c, c->sec);
-		return;
-	case AC_DELETE: {
-		char buf[256];
-
-		if (hdr < 0) {
-			con_status(c, false, "nothing selected");
-			return;
-		}
-		ask(c, CF_DELETE, 0, "Delete %s with all its keys? [y] delete  [n/Esc] keep",
-		    entry_label(c, hdr, buf, sizeof buf));
-		return;
-	}
-	case AC_PREVIEW: {
-		const struct ini_line *l;
-		const struct host *h;
-
-		if (hdr < 0)
-			return;
-		l = &c->site->ini.line[hdr];
-		h = site_find_host(c->site, l->sub ? l->sub : "");
-		if (h == NULL)
-			con_status(c, true, "host %s has errors: fix them first", l->sub);
-		else
-			preview_open(c, h);
-		return;
-	}
-	case AC_HDRTEST:
-		if (hdr < 0) {
-			con_status(c, false, "no header rules: a adds a set");
-			return;
-		}
-		hdrtest_open(c, hdr);
-		return;
-	default:
-		sections_key(c, a);
-		return;
-	}
+	v->key(c, v, a, listh);
 }
 
-/* Entries in the list of the current section. */
-static size_t
-list_count(const struct console *c)
-{
-	switch (c->sec) {
-	case SEC_USERS:
-		return c->nuf;
-	case SEC_PLAN:
-	case SEC_TESTS:
-		return jobs_count(c, c->sec);
-	case SEC_LOG:
-		return c->log.n;
-	default:
-		return c->ent.n;
-	}
-}
-
-/* The mouse is navigation only: it selects sections and rows, opens the selected row
+/* The mouse is navigation only: it selects views and rows, opens the selected row
  * like Enter and scrolls; it never reaches an edit, save or push action, and does
- * nothing while a question, a prompt, a form or the header tester is open. */
+ * nothing while an overlay that does not scroll (a question, a prompt, a form, the
+ * header tester) is on top. */
 static void
 mouse_event(struct console *c, const MEVENT *e)
 {
 	MEVENT ev = *e;
 	int dir = 0;
 	bool focused = c->focus_detail;
+	const struct overlay *o = overlay_top(c);
+	const struct view *v = con_view(c);
 
-	if (c->confirm != CF_NONE || c->prompt != PR_NONE || c->form != NULL ||
-	    c->ht != NULL || c->rows < MIN_ROWS || c->cols < MIN_COLS)
+	if ((o != NULL && o->scrolltop == NULL) || c->rows < MIN_ROWS || c->cols < MIN_COLS)
 		return;
 	if (ev.bstate & MOUSE_WHEEL_UP)
 		dir = -1;
@@ -1017,8 +1032,8 @@ mouse_event(struct console *c, const MEVENT *e)
 		dir = 1;
 	else if (!(ev.bstate & (BUTTON1_RELEASED | BUTTON1_CLICKED)))
 		return;		/* a click acts when the button goes up */
-	if (c->help || c->viewer != NULL) {
-		size_t *top = c->help ? &c->help_top : &c->viewer->top;
+	if (o != NULL) {
+		size_t *top = o->scrolltop(c);
 
 		if (dir < 0)
 			*top = *top > 3 ? *top - 3 : 0;
@@ -1032,17 +1047,17 @@ mouse_event(struct console *c, const MEVENT *e)
 		c->focus_detail = false;
 		if (dir != 0)
 			left_key(c, dir < 0 ? AC_UP : AC_DOWN);
-		else if (row >= 0 && row < SEC_COUNT)
-			select_section(c, row);
-		else if (row == SEC_COUNT + 1 && c->rows - 3 > SEC_COUNT + 2) {
-			c->help = true;		/* the "? help" under the sections */
+		else if (row >= 0 && row < (int)nviews)
+			select_view(c, (size_t)row);
+		else if (row == (int)nviews + 1 && c->rows - 3 > (int)nviews + 2) {
+			c->help = true;		/* the "? help" under the views */
 			c->help_top = 0;
 		}
 		return;
 	}
 	c->focus_detail = true;
 	if (dir != 0) {
-		if (c->sec < SEC_USERS && c->list_h > 0 && ev.y >= c->list_y + c->list_h) {
+		if (v->ini != NULL && c->list_h > 0 && ev.y >= c->list_y + c->list_h) {
 			/* the selected entry's lines under the list */
 			if (dir < 0)
 				c->dtop = c->dtop > 3 ? c->dtop - 3 : 0;
@@ -1055,14 +1070,14 @@ mouse_event(struct console *c, const MEVENT *e)
 		return;
 	}
 	if (c->list_h > 0 && ev.y >= c->list_y && ev.y < c->list_y + c->list_h) {
-		size_t k = c->top[c->sec] + (size_t)(ev.y - c->list_y);
+		size_t k = c->top[c->view] + (size_t)(ev.y - c->list_y);
 
-		if (k >= list_count(c))
+		if (k >= v->count(c, v, true))
 			return;
-		if (focused && k == c->cur[c->sec])
+		if (focused && k == c->cur[c->view])
 			action(c, AC_OPEN);	/* a second click (or a double click) */
 		else {
-			c->cur[c->sec] = k;
+			c->cur[c->view] = k;
 			c->dtop = 0;
 		}
 	}
@@ -1089,6 +1104,7 @@ mouse_key(struct console *c)
 static void
 handle_key(struct console *c, int iskey, wint_t wc)
 {
+	const struct overlay *o = overlay_top(c);
 	int a;
 
 	if (iskey && wc == KEY_MOUSE) {
@@ -1100,12 +1116,9 @@ handle_key(struct console *c, int iskey, wint_t wc)
 		clearok(curscr, TRUE);		/* repaint everything at the new size */
 		return;
 	}
-	if (c->confirm != CF_NONE) {
-		confirm_key(c, iskey, wc);
-		return;
-	}
-	if (c->prompt != PR_NONE) {
-		prompt_key(c, iskey, wc);
+	/* a question or a prompt answers also on a terminal too small to draw */
+	if (o != NULL && o->draw == NULL) {
+		o->key(c, iskey, wc);
 		return;
 	}
 	if (c->rows < MIN_ROWS || c->cols < MIN_COLS) {
@@ -1113,41 +1126,8 @@ handle_key(struct console *c, int iskey, wint_t wc)
 			action(c, AC_QUIT);
 		return;
 	}
-	if (c->help) {
-		struct text t;
-
-		memset(&t, 0, sizeof t);
-		t.top = c->help_top;
-		t.ln.n = 200;
-		if (!iskey && (wc == 'q' || wc == 27 || wc == '?'))
-			c->help = false;
-		else {
-			text_key(c, &t, iskey, wc, c->rows - 3);
-			c->help_top = t.top;
-		}
-		return;
-	}
-	if (c->form != NULL) {
-		form_key(c, iskey, wc);
-		return;
-	}
-	if (c->ht != NULL) {
-		hdrtest_key(c, iskey, wc);
-		return;
-	}
-	if (c->viewer != NULL) {
-		if (!iskey && wc == '/') {
-			prompt(c, PR_SEARCH, "/", NULL);
-			return;
-		}
-		if (!iskey && (wc == 'n' || wc == 'N')) {
-			search(c, wc == 'n' ? 1 : -1);
-			return;
-		}
-		if (!text_key(c, c->viewer, iskey, wc, c->rows - 3)) {
-			text_free(c->viewer);
-			c->viewer = NULL;
-		}
+	if (o != NULL) {
+		o->key(c, iskey, wc);
 		return;
 	}
 	if (!iskey && wc == 27)
@@ -1159,7 +1139,11 @@ handle_key(struct console *c, int iskey, wint_t wc)
 		return;
 	}
 	if (a == AC_JUMP) {
-		select_section(c, wc == '0' ? 9 : (int)wc - '1');
+		size_t i = wc == '0' ? 9 : (size_t)(wc - '1');
+
+		if (i >= nviews)
+			return;
+		select_view(c, i);
 		c->focus_detail = true;
 		return;
 	}
@@ -1182,11 +1166,13 @@ bench(struct console *c, double first, const char *mode)
 		    c->site->nusers);
 		return;
 	}
-	select_section(c, SEC_USERS);
+	view_done(c, "Users");
 	c->focus_detail = true;
 	for (int i = 0; i < 200; i++) {
+		const struct view *v = con_view(c);
+
 		t0 = now_ms();
-		users_key(c, i % 50 == 49 ? AC_PGDN : AC_DOWN);
+		v->key(c, v, i % 50 == 49 ? AC_PGDN : AC_DOWN, c->rows - 5);
 		draw(c);
 		t0 = now_ms() - t0;
 		sum += t0;
@@ -1219,6 +1205,7 @@ console_free(struct console *c)
 	for (size_t i = 0; i < c->nudel; i++)
 		free(c->udel[i].email);
 	free(c->udel);
+	doc_undo_free(c);
 	free(c->ent.v);
 	free(c->status);
 	free(c->search);
@@ -1267,8 +1254,9 @@ cmd_console(struct cli *cli)
 		return EXIT_USAGE;
 	}
 	jobs_init(c);
+	doc_undo_start(c);
 	users_filter(c, NULL);
-	select_section(c, SEC_SITE);
+	select_view(c, 0);
 	con_log(c, "opened %s: %zu hosts, %zu vhosts, %zu users, %zu errors, %zu warnings%s",
 	    c->site->path, c->site->nhosts, c->site->nvhosts, c->site->nusers,
 	    c->diags.nerrors, c->diags.nwarnings, c->audit ? " (read-only audit)" : "");
@@ -1314,7 +1302,9 @@ cmd_console(struct cli *cli)
 			 * input before it (read in the same batch) first */
 			if (changed && r == KEY_CODE_YES && wc == KEY_MOUSE)
 				draw(c);
+			c->undo_seq++;	/* the edits of one key are one undo step */
 			handle_key(c, r == KEY_CODE_YES, wc);
+			doc_undo_label(c);
 			changed = true;
 			if (c->quit)
 				break;

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui/console.h"
+#include "tui/doc.h"
+#include "tui/form.h"
+#include "tui/view.h"
 
 /* ---- line editor ----------------------------------------------------------- */
 
@@ -259,11 +261,11 @@ has_field(const struct form *fm, const char *key)
 static void
 schema_fields(struct form *fm)
 {
-	const char *const *keys = site_section_keys(fm->section);
+	const struct profile_key *keys = site_section_keys(fm->section);
 
-	for (size_t i = 0; keys != NULL && keys[i] != NULL; i++) {
-		if (strcmp(keys[i], "rule") == 0 || !has_field(fm, keys[i]))
-			field_add(fm, keys[i], -1, "");
+	for (size_t i = 0; keys != NULL && keys[i].name != NULL; i++) {
+		if ((keys[i].flags & PK_REPEAT) || !has_field(fm, keys[i].name))
+			field_add(fm, keys[i].name, -1, "");
 	}
 }
 
@@ -292,38 +294,13 @@ form_open_edit(struct console *c, long hdr)
 	return 0;
 }
 
-static const char *
-sec_ini_name(enum section sec)
-{
-	switch (sec) {
-	case SEC_HOSTS:
-		return "host";
-	case SEC_VHOSTS:
-		return "vhost";
-	case SEC_AUTODISCOVER:
-		return "autodiscover";
-	case SEC_HRULES:
-		return "header-rules";
-	case SEC_TLS:
-		return "tls";
-	case SEC_USERS:
-		return "user";
-	case SEC_SITE:
-		return "connector";
-	default:
-		return NULL;
-	}
-}
-
 int
-form_open_add(struct console *c, enum section sec)
+form_open_add(struct console *c, const char *s, const char *name_label,
+    const char *title_note)
 {
-	const char *s = sec_ini_name(sec);
 	struct form *fm;
 	struct field *f;
 
-	if (s == NULL)
-		return -1;
 	if (!site_section_has_name(s)) {
 		if (ini_find_section(&c->site->ini, s, NULL) >= 0) {
 			con_status(c, false, "[%s] exists already: e edits it", s);
@@ -334,11 +311,9 @@ form_open_add(struct console *c, enum section sec)
 	fm->section = xstrdup(s);
 	fm->add = true;
 	fm->named = site_section_has_name(s);
-	fm->title = xasprintf("Add [%s%s]%s", s, fm->named ? " \"...\"" : "",
-	    sec == SEC_SITE ? " (Site: a adds a connector)" : "");
+	fm->title = xasprintf("Add [%s%s]%s", s, fm->named ? " \"...\"" : "", title_note);
 	if (fm->named) {
-		f = field_add(fm, sec == SEC_USERS ? "email" : sec == SEC_HOSTS ? "name" :
-		    sec == SEC_VHOSTS ? "public name" : "domain", -1, "");
+		f = field_add(fm, name_label, -1, "");
 		f->isname = true;
 	}
 	schema_fields(fm);
@@ -629,7 +604,7 @@ form_apply(struct console *c)
 	/* select the entry just edited or added */
 	for (size_t i = 0; i < c->ent.n; i++)
 		if (c->ent.v[i] == hdr)
-			c->cur[c->sec] = i;
+			c->cur[c->view] = i;
 }
 
 /* Rows needed to show msg wrapped in w columns (one or more "\n"-separated lines). */

@@ -6,7 +6,10 @@
  * mutex and wake the main loop through the tty self-pipe; jobs_drain() applies the
  * events on the main thread. Plan, push and doctor run the hosts through the fleet
  * runner (backends/ssh/fleet.c: a pool of at most --jobs or 16 threads); tests use the
- * probe engine, whose callback posts a copy of each result as it completes. */
+ * probe engine, whose callback posts a copy of each result as it completes.
+ *
+ * The rows are two views (view_plan, view_tests at the end of this file): columns sized
+ * to the pane and the content, / searches the row text, f shows the failed rows only. */
 #include <curses.h>
 
 #include <openssl/evp.h>
@@ -22,7 +25,10 @@
 #include "backends/ssh/doctor.h"
 #include "backends/ssh/fleet.h"
 #include "backends/ssh/push.h"
-#include "tui/console.h"
+#include "tui/doc.h"
+#include "tui/jobs.h"
+#include "tui/view.h"
+#include "tui/viewer.h"
 
 enum jkind { J_NONE, J_PLAN, J_PUSH, J_TEST, J_DOCTOR };
 enum evkind { EV_STATE, EV_HOST, EV_PROBE, EV_DONE };
@@ -33,6 +39,7 @@ struct jev {
 	char		*text;		/* state, or summary */
 	char		*diff;
 	int		 exit;
+	size_t		 nchanges;	/* EV_HOST of a plan or push: files/settings */
 	struct probe_result *pr;
 };
 
@@ -42,6 +49,7 @@ struct hostrow {
 	char	*summary;
 	char	*diff;
 	int	 exit;
+	size_t	 nchanges;
 	bool	 done;
 	double	 t0;		/* when the host started */
 };
@@ -68,6 +76,8 @@ struct jobs {
 	double		 t0;
 
 	enum jkind	 plan_kind;	/* what the Plan section shows: plan, push or doctor */
+	bool		 push_after;	/* P: this plan ends with the push question */
+	unsigned long	 push_saves;	/* the console's save count when it started */
 	char		*plan_title;
 	struct hostrow	*hosts;
 	size_t		 nhosts;
@@ -78,6 +88,7 @@ struct jobs {
 	size_t		 nok, nwarn, nfail;
 	struct probe_list *pl;
 	struct probe_opts popts_probe;	/* the live tests' options (from the environment) */
+	struct cli_routes routes;	/* where pl's host probes connect (ssh aliases) */
 	char		 controller[256];
 };
 
@@ -92,7 +103,7 @@ now_s(void)
 
 static void
 post(struct jobs *j, enum evkind k, size_t idx, const char *text, const char *diff,
-    int exit, struct probe_result *pr)
+    int exit, size_t nchanges, struct probe_result *pr)
 {
 	struct jev *e;
 
@@ -104,6 +115,7 @@ post(struct jobs *j, enum evkind k, size_t idx, const char *text, const char *di
 	e->text = text != NULL ? xstrdup(text) : NULL;
 	e->diff = diff != NULL ? xstrdup(diff) : NULL;
 	e->exit = exit;
+	e->nchanges = nchanges;
 	e->pr = pr;
 	pthread_mutex_unlock(&j->mu);
 	tty_wakeup();
@@ -173,6 +185,7 @@ job_finish(struct jobs *j)
 		probe_list_free(j->pl);
 		j->pl = NULL;
 	}
+	cli_probe_routes_free(&j->routes);
 	if (j->snap != NULL) {
 		site_free(j->snap);
 		free(j->snap);
@@ -216,13 +229,7 @@ jobs_busy(const struct console *c)
 	    c->jobs->kind == J_DOCTOR);
 }
 
-size_t
-jobs_count(const struct console *c, enum section sec)
-{
-	if (c->jobs == NULL)
-		return 0;
-	return sec == SEC_PLAN ? c->jobs->nhosts : c->jobs->ntests;
-}
+extern const struct view view_plan, view_tests;
 
 /* A private copy of the current profile (with unsaved CSV deletions and toggles) for
  * a worker. */
@@ -257,7 +264,7 @@ host_stage(void *arg, const struct host *h, const char *stage)
 {
 	struct jobs *j = arg;
 
-	post(j, EV_STATE, (size_t)(h - j->snap->hosts), stage, NULL, 0, NULL);
+	post(j, EV_STATE, (size_t)(h - j->snap->hosts), stage, NULL, 0, 0, NULL);
 }
 
 /* fleet_run's task: one host of a plan, push or doctor, on a fleet worker thread. */
@@ -280,7 +287,7 @@ host_task(struct fleet *f, void *arg, size_t idx)
 		sb_init(&b);
 		doctor_report(&b, h, &dr);
 		post(j, EV_HOST, idx, dr.summary != NULL ? dr.summary : "done", b.s, dr.exit,
-		    NULL);
+		    0, NULL);
 		sb_free(&b);
 		doctor_result_free(&dr);
 		return;
@@ -306,7 +313,7 @@ host_task(struct fleet *f, void *arg, size_t idx)
 			sb_add(&b, "(no diff)\n");
 		/* a step that failed on a host that answered: -1, shown as "failed" */
 		post(j, EV_HOST, idx, r.summary != NULL ? r.summary : "done", b.s,
-		    r.failed ? -1 : (int)r.exit, NULL);
+		    r.failed ? -1 : (int)r.exit, r.changes.n, NULL);
 		sb_free(&b);
 	}
 	push_result_free(&r);
@@ -328,11 +335,11 @@ push_thread(void *arg)
 		hosts[i] = &j->snap->hosts[i];
 	if (fleet_run(hosts, n, &fo, host_task, NULL, j, &cause) == -1) {
 		for (size_t i = 0; i < n; i++)
-			post(j, EV_HOST, i, cause, cause, PUSH_UNREACHABLE, NULL);
+			post(j, EV_HOST, i, cause, cause, PUSH_UNREACHABLE, 0, NULL);
 		free(cause);
 	}
 	free(hosts);
-	post(j, EV_DONE, 0, NULL, NULL, 0, NULL);
+	post(j, EV_DONE, 0, NULL, NULL, 0, 0, NULL);
 	return NULL;
 }
 
@@ -389,7 +396,7 @@ start_push(struct console *c, enum push_mode mode, bool doctor)
 	j->kind = doctor ? J_DOCTOR : mode == PUSH_APPLY ? J_PUSH : J_PLAN;
 	j->plan_kind = j->kind;
 	j->t0 = now_s();
-	c->cur[SEC_PLAN] = 0;
+	c->cur[con_view_index(&view_plan)] = 0;
 	if (pthread_create(&j->thr, NULL, push_thread, j) != 0) {
 		j->kind = J_NONE;
 		con_status(c, true, "%s: cannot start a thread", what);
@@ -398,14 +405,95 @@ start_push(struct console *c, enum push_mode mode, bool doctor)
 	con_log(c, "%s started (%zu hosts)", what, j->nhosts);
 	con_status(c, false, "%s running in the background: the Plan section shows each "
 	    "host", what);
-	c->sec = SEC_PLAN;
-	c->focus_detail = true;
+	con_show_view(c, &view_plan);
 }
 
 void
 jobs_plan(struct console *c)
 {
 	start_push(c, c->audit ? PUSH_AUDIT : PUSH_PLAN, false);
+}
+
+static void
+answer_push(struct console *c, wint_t wc, int arg)
+{
+	(void)arg;
+	if (wc == 'y')
+		jobs_push(c);
+	else
+		con_status(c, false, wc == 27 ? "cancelled" : "push cancelled");
+}
+
+/* After the plan P started: "apply 14 changes on 3 hosts (gw1, gw2, gw3)?", from the
+ * plan's own counts, unless the profile changed (or was saved) while it ran. */
+static void
+push_question(struct console *c)
+{
+	struct jobs *j = c->jobs;
+	size_t nch = 0, nhosts = 0, nfail = 0;
+	struct sbuf names, failed;
+
+	if (c->dirty_ini || c->nuch > 0 || c->nudel > 0 || c->saves != j->push_saves) {
+		con_status(c, true, "the profile changed while the plan ran: nothing pushed "
+		    "(save, then P plans and asks again)");
+		return;
+	}
+	sb_init(&names);
+	sb_init(&failed);
+	for (size_t i = 0; i < j->nhosts; i++) {
+		const struct hostrow *h = &j->hosts[i];
+
+		if (h->exit == 1 && h->nchanges > 0) {
+			if (nhosts < 5)
+				sb_addf(&names, "%s%s", nhosts ? ", " : "", h->name);
+			else if (nhosts == 5)
+				sb_add(&names, ", ...");
+			nch += h->nchanges;
+			nhosts++;
+		} else if (h->exit != 0) {
+			if (nfail < 5)
+				sb_addf(&failed, "%s%s", nfail ? ", " : "", h->name);
+			else if (nfail == 5)
+				sb_add(&failed, ", ...");
+			nfail++;
+		}
+	}
+	if (c->confirm != NULL || c->prompting) {
+		con_status(c, false, "plan done: %zu change%s on %zu host%s; P asks again",
+		    nch, nch == 1 ? "" : "s", nhosts, nhosts == 1 ? "" : "s");
+	} else {
+		char *fail = nfail == 0 ? xstrdup("") : xasprintf("; the plan failed on %zu "
+		    "(%s)", nfail, failed.s);
+
+		if (nch == 0)	/* the admin decides: the push checks each host again */
+			con_ask(c, answer_push, 0, "the plan found no change on %zu host%s%s: "
+			    "push anyway? [y] push  [n/Esc] cancel", j->nhosts - nfail,
+			    j->nhosts - nfail == 1 ? "" : "s", fail);
+		else
+			con_ask(c, answer_push, 0, "apply %zu change%s on %zu host%s (%s)%s? "
+			    "[y] push  [n/Esc] cancel", nch, nch == 1 ? "" : "s", nhosts,
+			    nhosts == 1 ? "" : "s", names.s, fail);
+		free(fail);
+	}
+	sb_free(&names);
+	sb_free(&failed);
+}
+
+/* P: a plan first; its end asks the push question with the counts (push_question). */
+void
+jobs_push_plan(struct console *c)
+{
+	struct jobs *j = c->jobs;
+
+	if (c->audit)
+		return;
+	start_push(c, PUSH_PLAN, false);
+	if (j->kind != J_PLAN)
+		return;		/* start_push said why */
+	j->push_after = true;
+	j->push_saves = c->saves;
+	con_status(c, false, "planning before the push: the question comes when the plan "
+	    "is done");
 }
 
 void
@@ -428,7 +516,7 @@ probe_cb_post(const struct probe_result *r, void *arg)
 {
 	struct jobs *j = arg;
 
-	post(j, EV_PROBE, r->index, NULL, NULL, 0, probe_result_dup(r));
+	post(j, EV_PROBE, r->index, NULL, NULL, 0, 0, probe_result_dup(r));
 }
 
 static void *
@@ -445,7 +533,7 @@ test_thread(void *arg)
 	probe_run(j->pl, &o, probe_cb_post, j, &sum);
 	s = xasprintf("%zu tests: %zu ok, %zu warn, %zu fail in %.1f s", sum.n, sum.nok,
 	    sum.nwarn, sum.nfail, sum.wall);
-	post(j, EV_DONE, 0, s, NULL, 0, NULL);
+	post(j, EV_DONE, 0, s, NULL, 0, 0, NULL);
 	free(s);
 	return NULL;
 }
@@ -476,9 +564,13 @@ jobs_test(struct console *c)
 	j->snap = snapshot(c, &j->hash);
 	if (c->cli->hosts.n > 0)
 		o.hosts = &c->cli->hosts;
+	cli_probe_routes_free(&j->routes);
+	cli_probe_routes(c->cli, j->snap, &j->routes);
+	o.addresses = (const char *const *)j->routes.addresses;
 	if (probe_list_build(j->snap, &o, &j->pl, &cause) == -1) {
 		con_status(c, true, "tests: %s", cause);
 		free(cause);
+		cli_probe_routes_free(&j->routes);
 		site_free(j->snap);
 		free(j->snap);
 		j->snap = NULL;
@@ -504,16 +596,18 @@ jobs_test(struct console *c)
 	atomic_store(&j->cancel, 0);
 	j->kind = J_TEST;
 	j->t0 = now_s();
-	c->cur[SEC_TESTS] = 0;
+	c->cur[con_view_index(&view_tests)] = 0;
 	if (pthread_create(&j->thr, NULL, test_thread, j) != 0) {
 		j->kind = J_NONE;
 		con_status(c, true, "tests: cannot start a thread");
 		return;
 	}
 	con_log(c, "live tests started: %zu probes", j->ntests);
+	for (size_t i = 0; i < j->routes.n; i++)
+		if (j->routes.notes[i] != NULL)
+			con_log(c, "%s", j->routes.notes[i]);
 	con_status(c, false, "live tests running: results fill in as they arrive");
-	c->sec = SEC_TESTS;
-	c->focus_detail = true;
+	con_show_view(c, &view_tests);
 }
 
 bool
@@ -568,6 +662,7 @@ jobs_drain(struct console *c)
 				h->diff = e->diff;
 				e->diff = NULL;
 				h->exit = e->exit;
+				h->nchanges = e->nchanges;
 				h->done = true;
 				con_log(c, "%s %s: %s: %s", j->plan_kind == J_PUSH ? "push" :
 				    "plan", h->name, h->state, h->summary);
@@ -632,6 +727,9 @@ jobs_drain(struct console *c)
 				con_status(c, bad > 0, "%s", m);
 				free(m);
 			}
+			if (j->kind == J_PLAN && j->push_after)
+				push_question(c);
+			j->push_after = false;
 			job_finish(j);
 			break;
 		}
@@ -646,6 +744,61 @@ jobs_drain(struct console *c)
 	return true;
 }
 
+/* ---- the Plan and Tests views ------------------------------------------------ */
+
+static bool
+is_plan(const struct view *v)
+{
+	return v == &view_plan;
+}
+
+/* A row that f keeps: a host whose plan, push or doctor ended with anything but
+ * "no changes" (changes, drift, refused, unreachable, locked, failed); a test that said
+ * FAIL or warn. */
+static bool
+row_failed(const struct jobs *j, bool plan, size_t k)
+{
+	if (plan)
+		return j->hosts[k].done && j->hosts[k].exit != 0;
+	return j->tests[k].status == PROBE_FAIL || j->tests[k].status == PROBE_WARN;
+}
+
+static size_t
+rows_all(const struct jobs *j, bool plan)
+{
+	return j == NULL ? 0 : plan ? j->nhosts : j->ntests;
+}
+
+static size_t
+jobs_count(const struct console *c, const struct view *v, bool shown)
+{
+	const struct jobs *j = c->jobs;
+	bool plan = is_plan(v);
+	size_t n = rows_all(j, plan), m = 0;
+
+	if (!shown || !c->fails_only[con_view_index(v)])
+		return n;
+	for (size_t k = 0; k < n; k++)
+		m += row_failed(j, plan, k);
+	return m;
+}
+
+/* The host or test shown on row `row`, or (size_t)-1. */
+static size_t
+row_index(const struct console *c, const struct view *v, size_t row)
+{
+	const struct jobs *j = c->jobs;
+	bool plan = is_plan(v);
+	size_t n = rows_all(j, plan);
+
+	if (!c->fails_only[con_view_index(v)])
+		return row < n ? row : (size_t)-1;
+	for (size_t k = 0; k < n; k++)
+		if (row_failed(j, plan, k) && row-- == 0)
+			return k;
+	return (size_t)-1;
+}
+
 static const char *
 status_word(int s)
 {
@@ -653,15 +806,81 @@ status_word(int s)
 	    "...";
 }
 
-void
-jobs_draw(struct console *c, enum section sec, int y, int x, int h, int w)
+static int
+maxw(int a, const char *s)
+{
+	int w = s != NULL ? tty_width(s) : 0;
+
+	return w > a ? w : a;
+}
+
+/* Shrink the widest of the n columns in width[] until their sum is at most avail
+ * (never below min each). */
+static void
+fit_columns(int *width, int n, int avail, int min)
+{
+	for (;;) {
+		int sum = 0, wi = 0;
+
+		for (int i = 0; i < n; i++) {
+			sum += width[i];
+			if (width[i] > width[wi])
+				wi = i;
+		}
+		if (sum <= avail || width[wi] <= min)
+			return;
+		width[wi]--;
+	}
+}
+
+/* The column widths of the rows: Plan {host, state}, Tests {kind, name, target}. Each
+ * is as wide as its widest cell, and the summary after them keeps at least a third of
+ * the pane. */
+static void
+column_widths(const struct jobs *j, bool plan, int w, int *width)
+{
+	int avail = w - w / 3;
+
+	if (plan) {
+		width[0] = 4;
+		width[1] = 10;
+		for (size_t k = 0; k < j->nhosts; k++) {
+			width[0] = maxw(width[0], j->hosts[k].name);
+			width[1] = maxw(width[1], j->hosts[k].state);
+		}
+		width[1] += 5;		/* "12s " before the state of a running host */
+		fit_columns(width, 2, avail - 2, 8);
+		return;
+	}
+	width[0] = 4;
+	width[1] = 4;
+	width[2] = 6;
+	for (size_t k = 0; k < j->ntests; k++) {
+		width[0] = maxw(width[0], j->tests[k].kind);
+		width[1] = maxw(width[1], j->tests[k].name);
+		width[2] = maxw(width[2], j->tests[k].target);
+	}
+	fit_columns(width, 3, avail - 5 - 4, 6);
+}
+
+/* Draw s in exactly w columns (clipped or padded) at (y, x); returns w + 1. */
+static int
+cell(int y, int x, int w, const char *s, enum style st)
+{
+	tty_put(y, x, w, s != NULL ? s : "", st);
+	return w + 1;
+}
+
+static void
+jobs_draw(struct console *c, const struct view *v, int y, int x, int h, int w)
 {
 	struct jobs *j = c->jobs;
-	size_t n = jobs_count(c, sec), *cur = &c->cur[sec], *top = &c->top[sec];
+	bool plan = is_plan(v), fails = c->fails_only[c->view];
+	size_t n = jobs_count(c, v, true), *cur = &c->cur[c->view], *top = &c->top[c->view];
 	char buf[1024];
-	int rows = h - 2;
+	int rows = h - 2, width[3];
 
-	if (sec == SEC_PLAN) {
+	if (plan) {
 		tty_put(y, x, w, j->plan_title ? j->plan_title : "Plan: p shows what a push "
 		    "would change on every host (a unified diff per host)", ST_HEAD);
 		if (!c->audit && j->plan_title == NULL)
@@ -677,64 +896,82 @@ jobs_draw(struct console *c, enum section sec, int y, int x, int h, int w)
 			tty_put(y, x, w, "Tests: t runs the live tests; results fill in as they "
 			    "arrive, Enter shows the details", ST_HEAD);
 	}
+	if (fails) {
+		snprintf(buf, sizeof buf, "failures only: %zu of %zu %s (f shows all)", n,
+		    rows_all(j, plan), plan ? "hosts" : "tests");
+		tty_put(y + 1, x, w, buf, ST_WARN);
+	}
 	y += 2;
-	if (n == 0)
+	if (n == 0) {
+		if (fails && rows_all(j, plan) > 0)
+			tty_put(y, x, w, "(no failures)", ST_DIM);
 		return;
-	if (*cur >= n)
-		*cur = n - 1;
-	if (*cur < *top)
-		*top = *cur;
-	if (*cur >= *top + (size_t)rows)
-		*top = *cur - (size_t)rows + 1;
+	}
+	list_clamp(cur, top, n, rows);
 	c->list_y = y;
 	c->list_h = rows;
+	column_widths(j, plan, w, width);
 	for (int i = 0; i < rows && *top + (size_t)i < n; i++) {
-		size_t k = *top + (size_t)i;
-		bool sel = k == *cur;
+		size_t k = row_index(c, v, *top + (size_t)i);
+		bool sel = *top + (size_t)i == *cur;
 		enum style st = sel ? (c->focus_detail ? ST_SEL : ST_SELDIM) : ST_NORMAL;
 		int cx = x;
 
+		if (k == (size_t)-1)
+			break;
 		if (sel)
 			tty_fill(y + i, x, w, st);
-		if (sec == SEC_PLAN) {
+		if (plan) {
 			const struct hostrow *hr = &j->hosts[k];
 
-			snprintf(buf, sizeof buf, "%-16.16s ", hr->name);
-			cx += tty_put(y + i, cx, w, buf, st);
+			cx += cell(y + i, cx, width[0], hr->name, st);
 			if (!hr->done && hr->t0 > 0)	/* running: show it is alive */
-				snprintf(buf, sizeof buf, "%3.0fs %-10.10s ", now_s() - hr->t0,
+				snprintf(buf, sizeof buf, "%3.0fs %s", now_s() - hr->t0,
 				    hr->state ? hr->state : "");
 			else
-				snprintf(buf, sizeof buf, "%-14.14s ", hr->state ? hr->state : "");
-			cx += tty_put(y + i, cx, x + w - cx, buf, sel ? st : !hr->done ? ST_WARN :
+				snprintf(buf, sizeof buf, "%s", hr->state ? hr->state : "");
+			cx += cell(y + i, cx, width[1], buf, sel ? st : !hr->done ? ST_WARN :
 			    hr->exit == 0 ? ST_OK : ST_ERR);
 			tty_put(y + i, cx, x + w - cx, hr->summary ? hr->summary : "", st);
 		} else {
 			const struct testrow *t = &j->tests[k];
 
-			snprintf(buf, sizeof buf, "%-5s", status_word(t->status));
-			cx += tty_put(y + i, cx, 5, buf, sel ? st : t->status == PROBE_OK ? ST_OK :
-			    t->status == PROBE_WARN ? ST_WARN : t->status == PROBE_FAIL ? ST_ERR :
-			    ST_DIM);
-			snprintf(buf, sizeof buf, " %-6.6s %-16.16s %-20.20s %s", t->kind,
-			    t->name, t->target, t->summary ? t->summary : "");
-			tty_put(y + i, cx, x + w - cx, buf, st);
+			cx += cell(y + i, cx, 5, status_word(t->status), sel ? st :
+			    t->status == PROBE_OK ? ST_OK : t->status == PROBE_WARN ? ST_WARN :
+			    t->status == PROBE_FAIL ? ST_ERR : ST_DIM);
+			cx += cell(y + i, cx, width[0], t->kind, st);
+			cx += cell(y + i, cx, width[1], t->name, st);
+			cx += cell(y + i, cx, width[2], t->target, st);
+			tty_put(y + i, cx, x + w - cx, t->summary ? t->summary : "", st);
 		}
 	}
 }
 
-void
-jobs_key(struct console *c, enum section sec, enum action a, int h)
+static void
+jobs_key(struct console *c, const struct view *v, enum action a, int h)
 {
 	struct jobs *j = c->jobs;
-	size_t *cur = &c->cur[sec], n = jobs_count(c, sec);
+	size_t *cur = &c->cur[c->view], n = jobs_count(c, v, true), k;
 	struct text *t;
 	char *title;
 
+	if (a == AC_FAILS) {
+		c->fails_only[c->view] = !c->fails_only[c->view];
+		*cur = c->top[c->view] = 0;
+		if (c->fails_only[c->view])
+			con_status(c, false, "failures only: %zu of %zu (f shows all)",
+			    jobs_count(c, v, true), jobs_count(c, v, false));
+		else
+			con_status(c, false, "all %zu rows (f shows the failures only)",
+			    jobs_count(c, v, false));
+		return;
+	}
 	if (list_move(cur, n, a, (size_t)h) || a != AC_OPEN || n == 0 || *cur >= n)
 		return;
-	if (sec == SEC_PLAN) {
-		const struct hostrow *hr = &j->hosts[*cur];
+	if ((k = row_index(c, v, *cur)) == (size_t)-1)
+		return;
+	if (is_plan(v)) {
+		const struct hostrow *hr = &j->hosts[k];
 
 		title = xasprintf("%s of host %s: %s", j->plan_kind == J_PUSH ? "Push" : "Plan",
 		    hr->name, hr->summary ? hr->summary : hr->state);
@@ -743,7 +980,7 @@ jobs_key(struct console *c, enum section sec, enum action a, int h)
 		text_add_wrapped(t, hr->diff != NULL && *hr->diff ? hr->diff : hr->done ?
 		    "(no changes)" : "(still running)", 8);
 	} else {
-		const struct testrow *tr = &j->tests[*cur];
+		const struct testrow *tr = &j->tests[k];
 
 		title = xasprintf("Test %s %s -> %s: %s", tr->kind, tr->name, tr->target,
 		    status_word(tr->status));
@@ -760,7 +997,39 @@ jobs_key(struct console *c, enum section sec, enum action a, int h)
 			text_add_wrapped(t, tr->details, 1000);
 	}
 	free(title);
-	if (c->viewer != NULL)
-		text_free(c->viewer);
-	c->viewer = t;
+	con_open_text(c, t);
 }
+
+/* The row text: Plan host, state and summary; Tests status, kind, name, target and
+ * summary. */
+static bool
+jobs_match(const struct console *c, const struct view *v, size_t row, const char *q)
+{
+	const struct jobs *j = c->jobs;
+	size_t k = row_index(c, v, row);
+
+	if (k == (size_t)-1)
+		return false;
+	if (is_plan(v)) {
+		const struct hostrow *hr = &j->hosts[k];
+
+		return con_match(hr->name, q) || (hr->state && con_match(hr->state, q)) ||
+		    (hr->summary && con_match(hr->summary, q));
+	}
+	return con_match(status_word(j->tests[k].status), q) ||
+	    con_match(j->tests[k].kind, q) || con_match(j->tests[k].name, q) ||
+	    con_match(j->tests[k].target, q) ||
+	    (j->tests[k].summary && con_match(j->tests[k].summary, q));
+}
+
+const struct view view_plan = {
+	.name = "Plan", .blurb = "plan, push, audit and doctor: one row per host",
+	.flags = VF_LIST | VF_FAILS,
+	.count = jobs_count, .draw = jobs_draw, .key = jobs_key, .match = jobs_match,
+};
+
+const struct view view_tests = {
+	.name = "Tests", .blurb = "live tests: one row per probe",
+	.flags = VF_LIST | VF_FAILS,
+	.count = jobs_count, .draw = jobs_draw, .key = jobs_key, .match = jobs_match,
+};

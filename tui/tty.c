@@ -21,7 +21,8 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "tui/console.h"
+#include "profiles/util.h"
+#include "tui/tty.h"
 
 static SCREEN *tty_screen;
 static bool tty_open_flag;

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "profiles/hdrtest.h"
-#include "tui/console.h"
+#include "tui/hdrtest.h"
+#include "tui/view.h"
+#include "tui/viewer.h"
 
 struct hdrtester {
 	char		*name;		/* the rule set */
@@ -148,7 +150,7 @@ hdrtest_close(struct console *c)
 	c->ht = NULL;
 }
 
-void
+static void
 hdrtest_load(struct console *c, const char *path)
 {
 	char *cause = NULL, *data;
@@ -248,10 +250,7 @@ hdrtest_key(struct console *c, int iskey, wint_t wc)
 		return;
 	}
 	if (!iskey && wc == CTRL_KEY('o')) {
-		free(c->prompt_label);
-		c->prompt_label = xstrdup("load header block from file: ");
-		c->prompt = PR_LOADFILE;
-		le_set(&c->pedit, "");
+		con_prompt(c, "load header block from file: ", NULL, hdrtest_load, NULL, NULL);
 		return;
 	}
 	if (!iskey && wc == CTRL_KEY('u')) {

@@ -1,4 +1,4 @@
-/* view-users.c: the Users section. Scales to 100k+ users: the filter produces an
+/* view-users.c: the Users view. Scales to 100k+ users: the filter produces an
  * index array once per change, and a redraw touches only the visible rows. */
 #include <curses.h>
 
@@ -7,93 +7,44 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tui/console.h"
+#include "tui/doc.h"
+#include "tui/form.h"
+#include "tui/view.h"
 
 static const char *const proto_short[PROTO_COUNT] = {
 	"imap", "pop3", "smtp", "as", "mapi", "owa", "ews",
 };
 
-struct ufilter {
-	struct strv words;	/* substrings of the address, all must match */
-	unsigned on, off;	/* protocols that must be on / off */
-};
+extern const struct view view_users;
 
-static void
-parse_filter(const char *text, struct ufilter *f)
+static confirm_fn answer_delete, answer_toggle, answer_setall_proto, answer_setall_state;
+
+static size_t *
+users_cur(struct console *c)
 {
-	struct strv w = { 0 };
-
-	memset(f, 0, sizeof *f);
-	if (text == NULL)
-		return;
-	strv_split_words(&w, text);
-	for (size_t i = 0; i < w.n; i++) {
-		char *s = w.v[i], *sep = strpbrk(s, ":=");
-		int p;
-
-		if (sep != NULL) {
-			*sep = '\0';
-			if ((p = proto_from_name(s)) >= 0 || strcmp(s, "as") == 0) {
-				int b = parse_bool(sep + 1);
-
-				if (p < 0)
-					p = PROTO_ACTIVESYNC;
-				if (b == 1)
-					f->on |= PROTO_BIT(p);
-				else if (b == 0)
-					f->off |= PROTO_BIT(p);
-				continue;
-			}
-			*sep = ':';
-		}
-		strv_push(&f->words, s);
-	}
-	strv_free(&w);
-}
-
-void
-users_filter(struct console *c, const char *text)
-{
-	struct ufilter f;
-	const struct site *s = c->site;
-	char *keep = text != NULL ? xstrdup(text) : NULL;
-
-	free(c->ufilter);
-	c->ufilter = keep;
-	parse_filter(keep, &f);
-	xgrow(&c->uf, &c->ufcap, s->nusers + 1, sizeof *c->uf);
-	c->nuf = 0;
-	for (size_t i = 0; i < s->nusers; i++) {
-		const struct user *u = &s->users[i];
-		bool ok = (u->protos & f.on) == f.on && (u->protos & f.off) == 0;
-
-		for (size_t j = 0; ok && j < f.words.n; j++)
-			ok = str_icontains(u->email, f.words.v[j]) != NULL;
-		if (ok)
-			c->uf[c->nuf++] = (uint32_t)i;
-	}
-	strv_free(&f.words);
-	if (c->cur[SEC_USERS] >= c->nuf)
-		c->cur[SEC_USERS] = c->nuf > 0 ? c->nuf - 1 : 0;
+	return &c->cur[con_view_index(&view_users)];
 }
 
 static struct user *
 selected(struct console *c)
 {
-	if (c->nuf == 0 || c->cur[SEC_USERS] >= c->nuf)
+	if (c->nuf == 0)
 		return NULL;
-	return &c->site->users[c->uf[c->cur[SEC_USERS]]];
+	if (*users_cur(c) >= c->nuf)		/* the filter got narrower */
+		*users_cur(c) = c->nuf - 1;
+	return &c->site->users[c->uf[*users_cur(c)]];
 }
 
-void
-users_draw(struct console *c, int y, int x, int h, int w)
+static void
+users_draw(struct console *c, const struct view *v, int y, int x, int h, int w)
 {
-	size_t *cur = &c->cur[SEC_USERS], *top = &c->top[SEC_USERS];
+	size_t *cur = &c->cur[c->view], *top = &c->top[c->view];
 	bool src = w >= 70;			/* the source column when it fits */
 	int emw = w - PROTO_COUNT * 5 - (src ? 10 : 1), rows;
 	char buf[512], def[128] = "";
 	size_t o = 0;
 
+	(void)v;
 	if (emw < 16)
 		emw = 16;
 	for (int p = 0; p < PROTO_COUNT; p++)
@@ -183,28 +134,24 @@ ask_delete(struct console *c, bool all)
 	struct user *u;
 	size_t nsect = 0, ncsv = 0;
 
-	free(c->confirm_text);
-	c->confirm_text = NULL;
 	if (!all) {
 		if ((u = selected(c)) == NULL) {
 			con_status(c, false, "no user selected");
 			return;
 		}
 		if (user_section(c, u) >= 0)
-			c->confirm_text = xasprintf("Delete user %s: its [user] section (line %d "
+			con_ask(c, answer_delete, 0, "Delete user %s: its [user] section (line %d "
 			    "of the profile)%s? [y] delete  [n/Esc] keep", u->email, u->line,
 			    c->site->users_path != NULL ? " and its row in the users CSV if it has "
 			    "one" : "");
 		else if (doc_user_in_csv(c->site, u))
-			c->confirm_text = xasprintf("Delete user %s: its row, line %d of %s? "
+			con_ask(c, answer_delete, 0, "Delete user %s: its row, line %d of %s? "
 			    "[y] delete  [n/Esc] keep", u->email, u->line,
 			    base_name(c->site->users_path));
 		else {
 			con_status(c, true, "%s has no [user] section and no CSV row: nothing to "
 			    "delete", u->email);
-			return;
 		}
-		c->confirm = CF_DELUSER;
 		return;
 	}
 	if (c->ufilter == NULL || *c->ufilter == '\0') {
@@ -223,13 +170,12 @@ ask_delete(struct console *c, bool all)
 		else if (doc_user_in_csv(c->site, u))
 			ncsv++;
 	}
-	c->confirm_text = xasprintf("Delete %zu users? [y] delete %zu  [n/Esc] keep: all "
+	con_ask(c, answer_delete, 1, "Delete %zu users? [y] delete %zu  [n/Esc] keep: all "
 	    "matching \"%s\" (%zu rows of %s, %zu [user] sections)", c->nuf, c->nuf,
 	    c->ufilter, ncsv, base_name(c->site->users_path), nsect);
-	c->confirm = CF_DELUSERS;
 }
 
-void
+static void
 users_delete(struct console *c, bool all)
 {
 	struct strv emails = { 0 }, sects = { 0 };
@@ -297,16 +243,50 @@ users_delete(struct console *c, bool all)
 	strv_free(&sects);
 }
 
-void
-users_key(struct console *c, enum action a)
+static void
+filter_change(struct console *c, const char *text)
+{
+	users_filter(c, text);		/* live filtering as you type */
+}
+
+static void
+filter_done(struct console *c, const char *text)
+{
+	free(c->ufilter_prev);
+	c->ufilter_prev = NULL;
+	users_filter(c, text);
+	con_status(c, false, "filter \"%s\": %zu of %zu users", text, c->nuf,
+	    c->site->nusers);
+}
+
+static void
+filter_cancel(struct console *c)
+{
+	char *prev = c->ufilter_prev;	/* back to the filter before the prompt */
+
+	c->ufilter_prev = NULL;
+	users_filter(c, prev);
+	free(prev);
+}
+
+static void
+users_key(struct console *c, const struct view *v, enum action a, int h)
 {
 	struct user *u;
 
-	if (list_move(&c->cur[SEC_USERS], c->nuf, a, c->list_h > 0 ? (size_t)c->list_h : 20))
+	(void)v;
+	(void)h;
+	if (list_move(users_cur(c), c->nuf, a, c->list_h > 0 ? (size_t)c->list_h : 20))
 		return;
 	switch (a) {
+	case AC_SEARCH:
+		free(c->ufilter_prev);
+		c->ufilter_prev = c->ufilter != NULL ? xstrdup(c->ufilter) : NULL;
+		con_prompt(c, "filter users (text, imap:off, pop3:on ...): ", c->ufilter,
+		    filter_done, filter_change, filter_cancel);
+		return;
 	case AC_ADD:
-		form_open_add(c, SEC_USERS);
+		form_open_add(c, "user", "email", "");
 		return;
 	case AC_DELALL:
 		ask_delete(c, true);
@@ -331,17 +311,13 @@ users_key(struct console *c, enum action a)
 		ask_delete(c, false);
 		return;
 	case AC_TOGGLE:
-		free(c->confirm_text);
-		c->confirm_text = xasprintf("Toggle which protocol of %s? [i]map [p]op3 "
+		con_ask(c, answer_toggle, 0, "Toggle which protocol of %s? [i]map [p]op3 "
 		    "[s]mtp [a]ctivesync [m]api [o]wa [e]ws  (Esc cancels)", u->email);
-		c->confirm = CF_TOGGLE;
 		return;
 	case AC_SETALL:
-		free(c->confirm_text);
-		c->confirm_text = xasprintf("Set which protocol for all %zu filtered users? "
+		con_ask(c, answer_setall_proto, 0, "Set which protocol for all %zu filtered users? "
 		    "[i]map [p]op3 [s]mtp [a]ctivesync [m]api [o]wa [e]ws  (Esc cancels)",
 		    c->nuf);
-		c->confirm = CF_SETALL_PROTO;
 		return;
 	default:
 		return;
@@ -349,7 +325,7 @@ users_key(struct console *c, enum action a)
 }
 
 /* state: 1 on, 0 off, -1 toggle. all: every filtered user, else the selected one. */
-void
+static void
 users_toggle(struct console *c, int proto, int state, bool all)
 {
 	bool ini_changed = false, was = c->dirty_ini;
@@ -398,17 +374,90 @@ users_toggle(struct console *c, int proto, int state, bool all)
 		 * numbers and findings stay right. */
 		struct ini tmp;
 		struct diags d;
-		size_t cur = c->cur[SEC_USERS];
+		size_t cur = *users_cur(c);
 
 		doc_copy(c, &tmp);
 		doc_commit(c, &tmp, 0, 0, &d, true);
 		ini_free(&tmp);
 		diags_free(&d);
-		c->cur[SEC_USERS] = cur < c->nuf ? cur : 0;
+		*users_cur(c) = cur < c->nuf ? cur : 0;
 	} else if (all && c->ufilter != NULL) {
-		size_t cur = c->cur[SEC_USERS];
+		size_t cur = *users_cur(c);
 
 		users_filter(c, c->ufilter);	/* protocol filters may now exclude them */
-		c->cur[SEC_USERS] = cur < c->nuf ? cur : c->nuf ? c->nuf - 1 : 0;
+		*users_cur(c) = cur < c->nuf ? cur : c->nuf ? c->nuf - 1 : 0;
 	}
 }
+
+static const char proto_letters[PROTO_COUNT] = { 'i', 'p', 's', 'a', 'm', 'o', 'e' };
+
+static int
+proto_from_letter(wint_t wc)
+{
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if ((wint_t)proto_letters[p] == wc)
+			return p;
+	return -1;
+}
+
+/* arg: 1 every filtered user, 0 the selected one */
+static void
+answer_delete(struct console *c, wint_t wc, int arg)
+{
+	if (wc == 'y')
+		users_delete(c, arg == 1);
+	else
+		con_status(c, false, wc == 27 ? "cancelled" : "nothing deleted");
+}
+
+static void
+answer_toggle(struct console *c, wint_t wc, int arg)
+{
+	int p = proto_from_letter(wc);
+
+	(void)arg;
+	if (wc == 27)
+		con_status(c, false, "cancelled");
+	else if (p < 0)
+		con_status(c, true, "no protocol '%lc': nothing changed", (wint_t)wc);
+	else
+		users_toggle(c, p, -1, false);
+}
+
+static void
+answer_setall_proto(struct console *c, wint_t wc, int arg)
+{
+	int p = proto_from_letter(wc);
+
+	(void)arg;
+	if (wc == 27)
+		con_status(c, false, "cancelled");
+	else if (p < 0)
+		con_status(c, true, "no protocol '%lc': nothing changed", (wint_t)wc);
+	else
+		con_ask(c, answer_setall_state, p, "%s for all %zu filtered users: [+] on  "
+		    "[-] off  (Esc cancels)", proto_names[p], c->nuf);
+}
+
+static void
+answer_setall_state(struct console *c, wint_t wc, int arg)
+{
+	if (wc == '+' || wc == '-')
+		users_toggle(c, arg, wc == '+', true);
+	else
+		con_status(c, false, wc == 27 ? "cancelled" : "nothing changed");
+}
+
+static size_t
+users_count(const struct console *c, const struct view *v, bool shown)
+{
+	(void)v;
+	return shown ? c->nuf : c->site->nusers;
+}
+
+/* / filters the users (VF_FILTER): no match() */
+const struct view view_users = {
+	.name = "Users", .blurb = "Users",
+	.flags = VF_LIST | VF_FILTER | VF_EDIT | VF_PROTO,
+	.count = users_count, .draw = users_draw, .key = users_key,
+};

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "backends/render/render.h"
-#include "tui/console.h"
+#include "tui/view.h"
+#include "tui/viewer.h"
 
 struct text *
 text_new(const char *title)
@@ -297,9 +298,7 @@ preview_open(struct console *c, const struct host *h)
 	if (fs.n == 0)
 		text_add(t, "(this host's roles produce no files)");
 	fileset_free(&fs);
-	if (c->viewer != NULL)
-		text_free(c->viewer);
-	c->viewer = t;
+	con_open_text(c, t);
 	con_log(c, "previewed the rendered files of %s", h->name);
 	return 0;
 }

@@ -703,7 +703,7 @@ out:
 	ldns_resolver_deep_free(res);
 }
 
-void
+static void
 probe_dns_tlsa_run(struct probe *p, struct presult *r)
 {
 	struct strv targets = { 0 };
@@ -819,7 +819,7 @@ srv_lookup(struct probe *p, struct presult *r, const char *name, struct strv *ou
 	return (dns_srv(p->ctx, name, r->deadline, out, cause));
 }
 
-void
+static void
 probe_dns_autodiscover_run(struct probe *p, struct presult *r)
 {
 	struct strv srv = { 0 };
@@ -938,10 +938,102 @@ srv6186_one(struct probe *p, struct presult *r, const char *tls, const char *pla
 	strv_free(&srv);
 }
 
-void
+static void
 probe_dns_srv6186_run(struct probe *p, struct presult *r)
 {
 	srv6186_one(p, r, "imaps", "imap", &p->ad->imap);
 	srv6186_one(p, r, "pop3s", "pop3", &p->ad->pop3);
 	srv6186_one(p, r, "submissions", "submission", &p->ad->smtp);
+}
+
+/* ---- building the dns probes (site-wide) ---- */
+
+void
+ad_domains(const struct autodiscover *ad, struct strv *doms)
+{
+	size_t j;
+
+	strv_push(doms, ad->domain);
+	for (j = 0; j < ad->also.n; j++)
+		if (!strv_has(doms, ad->also.v[j]))
+			strv_push(doms, ad->also.v[j]);
+}
+
+static struct probe *
+add_domain_probe(struct probe_build *b, probe_fn run, const char *name, char *target,
+    const char *domain, const struct autodiscover *ad)
+{
+	struct probe *p = probe_add(b, xstrdup(name), target);
+
+	p->run = run;
+	p->domain = xstrdup(domain);
+	p->ad = ad;
+	return (p);
+}
+
+void
+dns_build(struct probe_build *b)
+{
+	const struct site *site = b->site;
+	const struct autodiscover *ad;
+	struct strv doms = { 0 };
+	size_t i, j;
+
+	if (b->host != NULL)
+		return;
+	if (site->domain != NULL) {
+		add_domain_probe(b, probe_dns_mx_run, "mx", xstrdup(site->domain),
+		    site->domain, NULL);
+		if (site->tls.dane && site->tls.ntlsa_ports > 0)
+			add_domain_probe(b, probe_dns_tlsa_run, "tlsa",
+			    xasprintf("MX of %s", site->domain), site->domain, NULL);
+	}
+	for (i = 0; i < site->nads; i++) {
+		ad = &site->ads[i];
+		ad_domains(ad, &doms);
+		for (j = 0; j < doms.n; j++) {
+			add_domain_probe(b, probe_dns_autodiscover_run, "autodiscover-dns",
+			    xstrdup(doms.v[j]), doms.v[j], ad);
+			add_domain_probe(b, probe_dns_srv6186_run, "srv-rfc6186",
+			    xstrdup(doms.v[j]), doms.v[j], ad);
+		}
+		strv_free(&doms);
+	}
+}
+
+int
+dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
+    char **cause)
+{
+	ldns_resolver *res;
+	ldns_rr_list *rrset = NULL;
+	bool nx;
+
+	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
+		return (-1);
+	if (query(ctx, res, name, LDNS_RR_TYPE_TXT, &rrset, NULL, &nx, cause) != 0) {
+		ldns_resolver_deep_free(res);
+		return (-1);
+	}
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
+		struct sbuf t;
+
+		/* a TXT record is one or more <character-string>s, read as one string */
+		sb_init(&t);
+		sb_addn(&t, "", 0);
+		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
+			const ldns_rdf *rd = ldns_rr_rdf(rr, j);
+			const uint8_t *d = ldns_rdf_data(rd);
+			size_t n = ldns_rdf_size(rd);
+
+			if (n > 0 && (size_t)d[0] + 1 <= n)
+				sb_addn(&t, (const char *)d + 1, d[0]);
+		}
+		strv_push_owned(out, xstrndup(t.s, t.len));
+		sb_free(&t);
+	}
+	ldns_rr_list_deep_free(rrset);
+	ldns_resolver_deep_free(res);
+	return (0);
 }

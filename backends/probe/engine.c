@@ -1,6 +1,7 @@
-/* engine.c: the probe list a profile implies, and the engine that runs it: a bounded
- * pool of worker threads, per-probe timeouts, an overall deadline, results streamed
- * through a callback as each probe completes. */
+/* engine.c: the probe list a profile implies (each row of probe_kinds[], kinds.c,
+ * builds its probes for the site and for each host), and the engine that runs it: a
+ * bounded pool of worker threads, per-probe timeouts, an overall deadline, results
+ * streamed through a callback as each probe completes. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -13,10 +14,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "backends/probe/probe-int.h"
-#include "profiles/tlsproto.h"
-
-const char *const probe_status_names[3] = { "ok", "warn", "fail" };
+#include "backends/probe/kinds.h"
+#include "backends/probe/net.h"
+#include "backends/probe/result.h"
 
 const struct svc_info svc_infos[SVCP_COUNT] = {
 	[SVCP_SMTP] = { "smtp", 25, WRAP_SMTP, ROLE_POSTFIX },
@@ -29,44 +29,6 @@ const struct svc_info svc_infos[SVCP_COUNT] = {
 	[SVCP_HTTPS] = { "https", 443, WRAP_IMPLICIT,
 	    ROLE_APACHE | ROLE_NGINX | ROLE_AUTODISCOVER },
 };
-
-static const struct {
-	const char *name;
-	unsigned bit;
-} kind_names[] = {
-	{ "dns", PROBE_K_DNS }, { "tls", PROBE_K_TLS }, { "tlsver", PROBE_K_TLSVER },
-	{ "dane", PROBE_K_DANE }, { "smtp", PROBE_K_SMTP }, { "http", PROBE_K_HTTP },
-	{ "all", PROBE_K_ALL },
-};
-
-int
-probe_kinds_parse(const char *s, unsigned *kinds, char **cause)
-{
-	struct strv w = { 0 };
-	size_t i, j;
-
-	*kinds = 0;
-	strv_split_words(&w, s);
-	for (i = 0; i < w.n; i++) {
-		for (j = 0; j < nitems(kind_names); j++) {
-			if (strcmp(w.v[i], kind_names[j].name) == 0)
-				break;
-		}
-		if (j == nitems(kind_names)) {
-			*cause = xasprintf("unknown probe kind \"%s\" (dns tls tlsver dane "
-			    "smtp http all)", w.v[i]);
-			strv_free(&w);
-			return (-1);
-		}
-		*kinds |= kind_names[j].bit;
-	}
-	strv_free(&w);
-	if (*kinds == 0) {
-		*cause = xstrdup("no probe kinds given");
-		return (-1);
-	}
-	return (0);
-}
 
 int
 svc_from_name(const char *name)
@@ -92,267 +54,24 @@ svc_from_stdport(int port)
 	return (-1);
 }
 
-double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-/* ---- results ---- */
-
-static void
-raise_status(struct presult *r, enum probe_status st)
-{
-	if (st > r->status)
-		r->status = st;
-}
-
-void
-pr_note(struct presult *r, enum probe_status st, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	raise_status(r, st);
-	/* One line per line of the message; continuation lines indented. */
-	{
-		char *line, *p = s;
-		bool first = true;
-
-		while ((line = strsep(&p, "\n")) != NULL) {
-			if (*line == '\0' && !first)
-				continue;
-			sb_addf(&r->details, "%-4s %s\n", first ?
-			    probe_status_names[st] : "", line);
-			first = false;
-		}
-	}
-	free(s);
-}
-
-void
-pr_summary(struct presult *r, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	sb_reset(&r->summary);
-	sb_add(&r->summary, s);
-	free(s);
-}
-
-void
-pr_sumadd(struct presult *r, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	if (r->summary.len > 0)
-		sb_add(&r->summary, ", ");
-	sb_add(&r->summary, s);
-	free(s);
-}
-
-void
-pr_reach(struct presult *r, bool ok)
-{
-	if (ok)
-		r->nreached++;
-	else
-		r->nunreached++;
-}
-
-bool
-pr_expired(const struct presult *r)
-{
-	return (mono_now() >= r->deadline ||
-	    (r->ctx->cancel != NULL && atomic_load(r->ctx->cancel) != 0));
-}
-
-static void sanitize(struct sbuf *b, bool newlines);
-
-static void
-cert_copy(struct probe_cert *d, const struct probe_cert *c, bool clean)
-{
-	struct sbuf b;
-
-	*d = *c;
-	sb_init(&b);
-	sb_add(&b, c->subject != NULL ? c->subject : "");
-	if (clean)
-		sanitize(&b, false);
-	d->subject = b.s != NULL ? sb_steal(&b) : xstrdup("");
-	d->key_type = xstrdup(c->key_type != NULL ? c->key_type : "unknown");
-	d->key_group = xstrdup(c->key_group != NULL ? c->key_group : "");
-	d->signature = xstrdup(c->signature != NULL ? c->signature : "unknown");
-}
-
-static void
-certs_free(struct probe_cert *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free((char *)v[i].subject);
-		free((char *)v[i].key_type);
-		free((char *)v[i].key_group);
-		free((char *)v[i].signature);
-	}
-	free(v);
-}
-
-void
-pr_cert(struct presult *r, const struct probe_cert *c)
-{
-	r->certs = xrealloc(r->certs, (r->ncerts + 1) * sizeof *r->certs);
-	cert_copy(&r->certs[r->ncerts++], c, true);
-}
-
-struct probe_result *
-probe_result_dup(const struct probe_result *r)
-{
-	struct probe_result *d = xmalloc(sizeof *d);
-	struct probe_cert *certs = NULL;
-	size_t i;
-
-	*d = *r;
-	d->name = xstrdup(r->name);
-	d->host = r->host != NULL ? xstrdup(r->host) : NULL;
-	d->target = xstrdup(r->target);
-	d->summary = xstrdup(r->summary);
-	d->details = xstrdup(r->details);
-	if (r->ncerts > 0) {
-		certs = xcalloc(r->ncerts, sizeof *certs);
-		for (i = 0; i < r->ncerts; i++)
-			cert_copy(&certs[i], &r->certs[i], false);
-	}
-	d->certs = certs;
-	return (d);
-}
-
-void
-probe_result_free(struct probe_result *r)
-{
-	if (r == NULL)
-		return;
-	free((char *)r->name);
-	free((char *)r->host);
-	free((char *)r->target);
-	free((char *)r->summary);
-	free((char *)r->details);
-	certs_free((struct probe_cert *)r->certs, r->ncerts);
-	free(r);
-}
-
-void
-probe_summary_json(struct sbuf *b, const struct probe_summary *s)
-{
-	sb_addf(b, "\"summary\":{\"probes\":%zu,\"ok\":%zu,\"warn\":%zu,\"fail\":%zu,"
-	    "\"handshakes\":%d,\"wall\":%.3f}", s->n, s->nok, s->nwarn, s->nfail,
-	    s->handshakes, s->wall);
-}
-
-char *
-probe_result_json(const struct probe_result *r)
-{
-	struct sbuf b;
-
-	struct sbuf id;
-	char ts[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	/* A stable check id: the same check of the same profile has the same id in every
-	 * run and in test and audit alike. */
-	sb_init(&id);
-	sb_addf(&id, "%s/%s/%s/%s", r->kind, r->name, r->host != NULL ? r->host : "site",
-	    r->target);
-	for (char *p = id.s; *p != '\0'; p++)
-		if (*p == ' ')
-			*p = '-';
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	sb_init(&b);
-	sb_add(&b, "{\"id\":");
-	sb_json_string(&b, id.s);
-	sb_free(&id);
-	sb_addf(&b, ",\"time\":\"%s\",\"status\":", ts);
-	sb_json_string(&b, probe_status_names[r->status]);
-	sb_add(&b, ",\"kind\":");
-	sb_json_string(&b, r->kind);
-	sb_add(&b, ",\"name\":");
-	sb_json_string(&b, r->name);
-	sb_add(&b, ",\"host\":");
-	if (r->host != NULL)
-		sb_json_string(&b, r->host);
-	else
-		sb_add(&b, "null");
-	sb_add(&b, ",\"target\":");
-	sb_json_string(&b, r->target);
-	sb_add(&b, ",\"summary\":");
-	sb_json_string(&b, r->summary);
-	sb_add(&b, ",\"details\":");
-	sb_json_string(&b, r->details);
-	if (r->ncerts > 0) {
-		size_t i;
-
-		sb_add(&b, ",\"certs\":[");
-		for (i = 0; i < r->ncerts; i++) {
-			const struct probe_cert *c = &r->certs[i];
-
-			sb_addf(&b, "%s{\"depth\":%d,\"subject\":", i > 0 ? "," : "",
-			    c->depth);
-			sb_json_string(&b, c->subject);
-			sb_add(&b, ",\"key_type\":");
-			sb_json_string(&b, c->key_type);
-			sb_add(&b, ",\"key_group\":");
-			sb_json_string(&b, c->key_group);
-			sb_addf(&b, ",\"key_bits\":%d,\"security_bits\":%d,\"signature\":",
-			    c->key_bits, c->security_bits);
-			sb_json_string(&b, c->signature);
-			sb_addf(&b, ",\"signature_security_bits\":%d,\"self_signed\":%s}",
-			    c->signature_security_bits, c->self_signed ? "true" : "false");
-		}
-		sb_add(&b, "]");
-	}
-	sb_addf(&b, ",\"duration\":%.3f,\"duration_ms\":%.0f,\"handshakes\":%d,\"reach\":%d",
-	    r->duration, r->duration * 1000, r->handshakes, r->reach);
-	if (r->has_cert_days)
-		sb_addf(&b, ",\"cert_days\":%d", r->cert_days);
-	sb_addc(&b, '}');
-	return (sb_steal(&b));
-}
-
 /* ---- the probe list ---- */
 
 struct probe_list {
 	const struct site *site;
+	const char *const *addresses;	/* probe_opts.addresses */
 	struct probe **v;
 	size_t	 n, cap;
 };
 
-static struct probe *
-add_probe(struct probe_list *pl, unsigned kind, const char *kindname, probe_fn run,
-    const struct host *h, char *name, char *target)
+struct probe *
+probe_add(struct probe_build *b, char *name, char *target)
 {
+	struct probe_list *pl = b->pl;
 	struct probe *p = xcalloc(1, sizeof *p);
 
-	p->kind = kind;
-	p->kindname = kindname;
-	p->run = run;
-	p->host = h;
+	p->kind = b->kind;
+	p->run = b->kind->run;
+	p->host = b->host;
 	p->name = name;
 	p->target = target;
 	p->svc = -1;
@@ -370,82 +89,21 @@ probe_free(struct probe *p)
 	strv_free(&p->names);
 	free(p->policy_src);
 	free(p->domain);
+	if (p->data_free != NULL)
+		p->data_free(p->data);
 	free(p);
 }
 
-static unsigned
-tls_versions_only(unsigned mask)
-{
-	return (mask & (TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1) |
-	    TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3)));
-}
-
-/* The TLS versions the profile allows on a service, and where that comes from. */
+/* Names a certificate on this service may carry (addr: where the probes connect). */
 static void
-svc_policy(const struct site *site, int svc, const struct vhost *vh, unsigned *mask,
-    char **src)
-{
-	char *cause = NULL;
-	unsigned m = 0;
-	int i;
-
-	switch (svc) {
-	case SVCP_SMTP:
-	case SVCP_SUBMISSION:
-	case SVCP_SMTPS:
-		if (site->tls.smtpd_protocols != NULL &&
-		    tls_protocols_parse(site->tls.smtpd_protocols, &m, &cause) == 0) {
-			*src = xasprintf("[tls] smtpd_protocols = %s",
-			    site->tls.smtpd_protocols);
-			break;
-		}
-		free(cause);
-		m = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
-		*src = xstrdup("default >=TLSv1.2");
-		break;
-	case SVCP_HTTPS:
-		if (vh != NULL && vh->legacy_tls) {
-			m = TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1) |
-			    TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
-			*src = xasprintf("[vhost \"%s\"] legacy_tls = yes", vh->name);
-		} else {
-			m = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
-			*src = vh != NULL ?
-			    xasprintf("[vhost \"%s\"] legacy_tls = no", vh->name) :
-			    xstrdup("default >=TLSv1.2");
-		}
-		break;
-	default:
-		if (site->tls.dovecot_min_protocol != NULL) {
-			const char *v = site->tls.dovecot_min_protocol;
-
-			if (strcmp(v, "ANY") == 0)
-				m = TLSP_ALL;
-			for (i = 0; i < TLSP_COUNT; i++) {
-				if (strcmp(v, tls_proto_names[i]) == 0)
-					m = TLSP_ALL & ~(TLSP_BIT(i) - 1);
-			}
-			if (m != 0) {
-				*src = xasprintf("[tls] dovecot_min_protocol = %s", v);
-				break;
-			}
-		}
-		m = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
-		*src = xstrdup("default TLSv1.2 (Dovecot >= 2.3.15)");
-		break;
-	}
-	*mask = tls_versions_only(m);
-}
-
-/* Names a certificate on this service may carry. */
-static void
-svc_names(const struct site *site, const struct host *h, int svc, struct strv *names)
+svc_names(const struct site *site, const struct host *h, const char *addr, int svc,
+    struct strv *names)
 {
 	const struct endpoint *ep;
 	size_t i;
 
-	if (!h->local && h->address != NULL && !is_ip_literal(h->address))
-		strv_push(names, h->address);
+	if (!h->local && addr != NULL && !is_ip_literal(addr))
+		strv_push(names, addr);
 	for (i = 0; i < site->nads; i++) {
 		switch (svc) {
 		case SVCP_IMAP:
@@ -477,177 +135,108 @@ host_wanted(const struct host *h, const struct probe_opts *o)
 	return (strv_has(o->hosts, h->name));
 }
 
-/* A probe of the TLS service svc on addr:port, for vhost vh of an https port (else
- * NULL): the names its certificate may carry and the SNI to send. */
-static struct probe *
-add_svc_probe(struct probe_list *pl, unsigned kind, const char *kindname, probe_fn run,
-    const char *what, const struct site *site, const struct host *h, const char *addr,
-    int svc, int port, const struct vhost *vh)
+struct probe *
+probe_add_svc(struct probe_build *b, const char *what, const struct probe_ep *ep)
 {
 	struct probe *p;
 
-	p = add_probe(pl, kind, kindname, run, h,
-	    xasprintf("%s %s", what, svc_infos[svc].name),
-	    vh != NULL ? xasprintf("%s:%d (%s)", addr, port, vh->name) :
-	    xasprintf("%s:%d", addr, port));
-	p->svc = svc;
-	p->port = port;
-	p->stdport = svc_infos[svc].stdport;
-	if (vh != NULL)
-		strv_push(&p->names, vh->name);
+	p = probe_add(b, xasprintf("%s %s", what, svc_infos[ep->svc].name),
+	    ep->vh != NULL ? xasprintf("%s:%d (%s)", b->addr, ep->port, ep->vh->name) :
+	    xasprintf("%s:%d", b->addr, ep->port));
+	p->svc = ep->svc;
+	p->port = ep->port;
+	p->stdport = svc_infos[ep->svc].stdport;
+	p->vh = ep->vh;
+	if (ep->vh != NULL)
+		strv_push(&p->names, ep->vh->name);
 	else
-		svc_names(site, h, svc, &p->names);
+		svc_names(b->site, b->host, b->addr, ep->svc, &p->names);
 	p->sni = p->names.n > 0 ? xstrdup(p->names.v[0]) : NULL;
 	return (p);
 }
 
-static void
-build_host(struct probe_list *pl, const struct site *site, const struct host *h,
-    unsigned kinds)
+int
+probe_build_port(const struct probe_build *b, int svc)
 {
-	const char *addr = h->local ? "127.0.0.1" : h->address;
-	const struct vhost *vh;
-	struct probe *p;
-	size_t i, j;
-	int svc, port, smtp_port = 0, sub_port = 0;
-	unsigned roles = h->roles != 0 ? h->roles : ~0u;
+	size_t i;
+	int port = 0;
 
-	if (addr == NULL)
-		return;
+	for (i = 0; i < b->nports; i++) {
+		if (b->ports[i].svc == svc)
+			port = b->ports[i].port;
+	}
+	return (port);
+}
+
+/* The host's endpoints: probe_ports entries with a known service its roles serve on a
+ * port not "off"; eps repeats an https port once per vhost the host's web server
+ * serves (an nginx vhost only on an nginx host when the host names its server). */
+static void
+host_endpoints(const struct site *site, const struct host *h, unsigned hroles,
+    struct probe_ep **portsp, size_t *nports, struct probe_ep **epsp, size_t *neps)
+{
+	struct probe_ep *ports = NULL, *eps = NULL;
+	size_t i, j, np = 0, ne = 0, capp = 0, cape = 0;
+	const struct vhost *vh;
+	int svc, port;
+
 	for (i = 0; i < h->nprobe_ports; i++) {
 		if ((svc = svc_from_name(h->probe_ports[i].service)) < 0)
 			continue;
-		if ((svc_infos[svc].roles & roles) == 0)
+		if ((svc_infos[svc].roles & hroles) == 0)
 			continue;
 		if ((port = h->probe_ports[i].port) <= 0)
 			continue;	/* service:off */
-		if (svc == SVCP_SMTP)
-			smtp_port = port;
-		if (svc == SVCP_SUBMISSION)
-			sub_port = port;
-		for (j = 0; j < (svc == SVCP_HTTPS ? (site->nvhosts > 0 ? site->nvhosts : 1) : 1);
+		xgrow(&ports, &capp, np + 1, sizeof *ports);
+		ports[np++] = (struct probe_ep){ svc, port, NULL };
+		for (j = 0; j < (svc == SVCP_HTTPS && site->nvhosts > 0 ? site->nvhosts : 1);
 		    j++) {
 			vh = svc == SVCP_HTTPS && site->nvhosts > 0 ? &site->vhosts[j] : NULL;
-			if (vh != NULL && (roles & (ROLE_APACHE | ROLE_NGINX)) != 0 &&
-			    (roles & (vh->server == SERVER_NGINX ? ROLE_NGINX :
+			if (vh != NULL && (hroles & (ROLE_APACHE | ROLE_NGINX)) != 0 &&
+			    (hroles & (vh->server == SERVER_NGINX ? ROLE_NGINX :
 			    ROLE_APACHE)) == 0)
 				continue;
-			if (kinds & PROBE_K_TLS) {
-				p = add_svc_probe(pl, PROBE_K_TLS, "tls", probe_tls_run, "tls",
-				    site, h, addr, svc, port, vh);
-				svc_policy(site, svc, vh, &p->policy, &p->policy_src);
-			}
-			if (kinds & PROBE_K_TLSVER) {
-				p = add_svc_probe(pl, PROBE_K_TLSVER, "tlsver", probe_tlsver_run,
-				    "protocols", site, h, addr, svc, port, vh);
-				svc_policy(site, svc, vh, &p->policy, &p->policy_src);
-			}
-		}
-		if ((kinds & PROBE_K_DANE) && site->tls.dane) {
-			for (j = 0; j < site->tls.ntlsa_ports; j++) {
-				if (site->tls.tlsa_ports[j] == svc_infos[svc].stdport)
-					add_svc_probe(pl, PROBE_K_DANE, "dane", probe_dane_run,
-					    "dane", site, h, addr, svc, port, NULL);
-			}
+			xgrow(&eps, &cape, ne + 1, sizeof *eps);
+			eps[ne++] = (struct probe_ep){ svc, port, vh };
 		}
 	}
-	if ((kinds & PROBE_K_SMTP) && (roles & ROLE_POSTFIX)) {
-		if (smtp_port != 0) {
-			p = add_probe(pl, PROBE_K_SMTP, "smtp", probe_smtp_relay_run, h,
-			    xstrdup("open-relay"), xasprintf("%s:%d", addr, smtp_port));
-			p->port = smtp_port;
-			p->svc = SVCP_SMTP;
-			p = add_probe(pl, PROBE_K_SMTP, "smtp", probe_smtp_accept_run, h,
-			    xstrdup("always-accept"), xasprintf("%s:%d", addr, smtp_port));
-			p->port = smtp_port;
-			p->svc = SVCP_SMTP;
-		}
-		if (sub_port != 0) {
-			p = add_probe(pl, PROBE_K_SMTP, "smtp", probe_smtp_auth_run, h,
-			    xstrdup("auth-after-starttls"), xasprintf("%s:%d", addr, sub_port));
-			p->port = sub_port;
-			p->svc = SVCP_SUBMISSION;
-		}
-	}
+	*portsp = ports;
+	*nports = np;
+	*epsp = eps;
+	*neps = ne;
 }
 
+/* Every wanted kind's build for one host (h) or the site (h NULL). */
 static void
-build_site(struct probe_list *pl, const struct site *site, unsigned kinds)
+build(struct probe_list *pl, const struct site *site, const struct host *h,
+    unsigned kinds)
 {
-	const struct autodiscover *ad;
-	struct probe *p;
-	size_t i, j, k;
-	struct strv doms = { 0 };
+	struct probe_build b;
+	struct probe_ep *ports = NULL, *eps = NULL;
+	size_t i, nports = 0, neps = 0;
 
-	if ((kinds & PROBE_K_DNS) && site->domain != NULL) {
-		p = add_probe(pl, PROBE_K_DNS, "dns", probe_dns_mx_run, NULL, xstrdup("mx"),
-		    xstrdup(site->domain));
-		p->domain = xstrdup(site->domain);
-		if (site->tls.dane && site->tls.ntlsa_ports > 0) {
-			p = add_probe(pl, PROBE_K_DNS, "dns", probe_dns_tlsa_run, NULL,
-			    xstrdup("tlsa"), xasprintf("MX of %s", site->domain));
-			p->domain = xstrdup(site->domain);
-		}
+	memset(&b, 0, sizeof b);
+	b.site = site;
+	b.pl = pl;
+	b.host = h;
+	if (h != NULL) {
+		if ((b.addr = probe_host_address(site, pl->addresses, h)) == NULL)
+			return;
+		b.roles = h->roles != 0 ? h->roles : ~0u;
+		host_endpoints(site, h, b.roles, &ports, &nports, &eps, &neps);
+		b.ports = ports;
+		b.nports = nports;
+		b.eps = eps;
+		b.neps = neps;
 	}
-	for (i = 0; i < site->nads; i++) {
-		ad = &site->ads[i];
-		strv_free(&doms);
-		strv_push(&doms, ad->domain);
-		for (j = 0; j < ad->also.n; j++)
-			if (!strv_has(&doms, ad->also.v[j]))
-				strv_push(&doms, ad->also.v[j]);
-		for (j = 0; j < doms.n && (kinds & PROBE_K_DNS); j++) {
-			p = add_probe(pl, PROBE_K_DNS, "dns", probe_dns_autodiscover_run, NULL,
-			    xstrdup("autodiscover-dns"), xstrdup(doms.v[j]));
-			p->domain = xstrdup(doms.v[j]);
-			p->ad = ad;
-			p = add_probe(pl, PROBE_K_DNS, "dns", probe_dns_srv6186_run, NULL,
-			    xstrdup("srv-rfc6186"), xstrdup(doms.v[j]));
-			p->domain = xstrdup(doms.v[j]);
-			p->ad = ad;
-		}
-		if (!(kinds & PROBE_K_HTTP))
+	for (i = 0; i < nprobe_kinds; i++) {
+		if ((kinds & probe_kinds[i].bit) == 0)
 			continue;
-		/* Outlook's lookup order, for the domain and every also domain, each
-		 * with an address in that domain. */
-		for (j = 0; j < doms.n; j++) {
-			for (k = 0; k < AD_STEP_COUNT; k++) {
-				p = add_probe(pl, PROBE_K_HTTP, "http",
-				    probe_http_autodiscover_run, NULL,
-				    xstrdup(k == AD_STEP_REDIRECT ? "autodiscover-redirect" :
-				    k == AD_STEP_SRV ? "autodiscover-srv" : "autodiscover"),
-				    k == AD_STEP_DOMAIN ?
-				    xasprintf("https://%s/autodiscover/autodiscover.xml",
-				    doms.v[j]) : k == AD_STEP_AUTODISCOVER ?
-				    xasprintf("https://autodiscover.%s/autodiscover/"
-				    "autodiscover.xml", doms.v[j]) : k == AD_STEP_REDIRECT ?
-				    xasprintf("http://autodiscover.%s/autodiscover/"
-				    "autodiscover.xml", doms.v[j]) :
-				    xasprintf("_autodiscover._tcp.%s SRV", doms.v[j]));
-				p->domain = xstrdup(doms.v[j]);
-				p->variant = (int)k;
-				p->ad = ad;
-			}
-		}
+		b.kind = &probe_kinds[i];
+		probe_kinds[i].build(&b);
 	}
-	strv_free(&doms);
-	if (kinds & PROBE_K_HTTP) {
-		for (i = 0; i < site->nvhosts; i++) {
-			const struct vhost *vh = &site->vhosts[i];
-
-			if (vh->services & SVC_BIT(SVC_ACTIVESYNC)) {
-				p = add_probe(pl, PROBE_K_HTTP, "http", probe_http_activesync_run,
-				    NULL, xstrdup("activesync"),
-				    xasprintf("https://%s/Microsoft-Server-ActiveSync", vh->name));
-				p->domain = xstrdup(vh->name);
-			}
-			if (vh->services & SVC_BIT(SVC_OWA)) {
-				p = add_probe(pl, PROBE_K_HTTP, "http", probe_http_owa_run, NULL,
-				    xstrdup("owa"), xasprintf("https://%s/owa/", vh->name));
-				p->domain = xstrdup(vh->name);
-			}
-		}
-	}
+	free(ports);
+	free(eps);
 }
 
 int
@@ -655,7 +244,7 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
     struct probe_list **plp, char **cause)
 {
 	struct probe_list *pl;
-	unsigned kinds = opts != NULL && opts->kinds != 0 ? opts->kinds : PROBE_K_ALL;
+	unsigned kinds = opts != NULL && opts->kinds != 0 ? opts->kinds : probe_kinds_all();
 	size_t i;
 
 	if (opts != NULL && opts->hosts != NULL) {
@@ -670,12 +259,13 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
 	}
 	pl = xcalloc(1, sizeof *pl);
 	pl->site = site;
+	pl->addresses = opts != NULL ? opts->addresses : NULL;
 	/* Site-wide probes only when no host filter is given. */
 	if (opts == NULL || opts->hosts == NULL || opts->hosts->n == 0)
-		build_site(pl, site, kinds);
+		build(pl, site, NULL, kinds);
 	for (i = 0; i < site->nhosts; i++) {
 		if (host_wanted(&site->hosts[i], opts))
-			build_host(pl, site, &site->hosts[i], kinds);
+			build(pl, site, &site->hosts[i], kinds);
 	}
 	*plp = pl;
 	return (0);
@@ -690,7 +280,7 @@ probe_list_count(const struct probe_list *pl)
 const char *
 probe_list_kind(const struct probe_list *pl, size_t i)
 {
-	return (i < pl->n ? pl->v[i]->kindname : NULL);
+	return (i < pl->n ? pl->v[i]->kind->name : NULL);
 }
 
 const char *
@@ -730,23 +320,6 @@ struct run {
 	struct probe_summary *sum;
 };
 
-/* Text a server sent reaches the result only as printable text, through the one
- * terminal sanitizer (util.h sb_add_printable_n: controls, C1, bytes that are not
- * UTF-8, bidi controls and line separators made visible), so no reply can drive or
- * reorder the admin's terminal. */
-static void
-sanitize(struct sbuf *b, bool newlines)
-{
-	struct sbuf o;
-
-	if (b->s == NULL)
-		return;
-	sb_init(&o);
-	sb_add_printable_n(&o, b->s, b->len, newlines);
-	sb_free(b);
-	*b = o;
-}
-
 static void
 run_one(struct run *rn, struct probe *p, size_t idx)
 {
@@ -754,12 +327,9 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	struct probe_result out;
 	double t0 = mono_now(), dl;
 
-	memset(&r, 0, sizeof r);
-	sb_init(&r.summary);
-	sb_init(&r.details);
-	r.ctx = rn->ctx;
 	dl = t0 + rn->ctx->timeout;
-	r.deadline = dl < rn->ctx->run_deadline ? dl : rn->ctx->run_deadline;
+	pr_init(&r, dl < rn->ctx->run_deadline ? dl : rn->ctx->run_deadline,
+	    rn->ctx->cancel, rn->ctx);
 	if (rn->ctx->cancel != NULL && atomic_load(rn->ctx->cancel) != 0) {
 		pr_note(&r, PROBE_FAIL, "cancelled before it started");
 		pr_summary(&r, "cancelled");
@@ -774,12 +344,11 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 		if (r.summary.len == 0)
 			pr_summary(&r, "%s", probe_status_names[r.status]);
 	}
-	sanitize(&r.summary, false);
-	sanitize(&r.details, true);
+	pr_sanitize(&r);
 	memset(&out, 0, sizeof out);
 	out.index = idx;
 	out.status = r.status;
-	out.kind = p->kindname;
+	out.kind = p->kind->name;
 	out.name = p->name;
 	out.host = p->host != NULL ? p->host->name : NULL;
 	out.target = p->target;
@@ -792,6 +361,13 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	out.reach = r.nreached > 0 ? 1 : r.nunreached > 0 ? -1 : 0;
 	out.has_cert_days = r.has_cert_days;
 	out.cert_days = r.cert_days;
+	out.has_handshake = r.has_handshake;
+	out.handshake_ms = r.handshake_ms;
+	memcpy(out.protocol, r.protocol, sizeof out.protocol);
+	memcpy(out.cipher, r.cipher, sizeof out.cipher);
+	out.has_protocols = r.has_protocols;
+	out.tls_accepted = r.tls_accepted;
+	out.tls_allowed = r.tls_allowed;
 	/* Stopped by DNSSEC-bogus address records: a failed test, not "unreachable". */
 	if (out.reach == -1 && p->host != NULL && net_host_bogus(rn->ctx, p->host))
 		out.reach = 0;
@@ -808,9 +384,7 @@ run_one(struct run *rn, struct probe *p, size_t idx)
 	if (rn->cb != NULL)
 		rn->cb(&out, rn->arg);
 	pthread_mutex_unlock(&rn->lock);
-	sb_free(&r.summary);
-	sb_free(&r.details);
-	certs_free(r.certs, r.ncerts);
+	pr_free(&r);
 }
 
 static void *
@@ -876,6 +450,7 @@ probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb, voi
 	memset(sum, 0, sizeof *sum);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.site = pl->site;
+	ctx.addresses = pl->addresses;
 	ctx.timeout = opts != NULL && opts->timeout > 0 ? opts->timeout : 10;
 	ctx.run_deadline = t0 + (opts != NULL && opts->deadline > 0 ? opts->deadline : 120);
 	ctx.cancel = opts != NULL ? opts->cancel : NULL;

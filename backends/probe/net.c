@@ -15,7 +15,8 @@
 #include <openssl/err.h>
 
 #include "backends/probe/parse.h"
-#include "backends/probe/probe-int.h"
+#include "backends/probe/net.h"
+#include "backends/probe/result.h"
 
 static int wait_fd(struct conn *c, short ev, const char *what, char **cause);
 
@@ -372,6 +373,19 @@ net_resolve(struct probe_ctx *ctx, const char *name, double deadline, struct add
 	return (-1);
 }
 
+const char *
+probe_host_address(const struct site *site, const char *const *addresses,
+    const struct host *h)
+{
+	size_t i = (size_t)(h - site->hosts);
+
+	if (h->local)
+		return ("127.0.0.1");
+	if (addresses != NULL && i < site->nhosts && addresses[i] != NULL)
+		return (addresses[i]);
+	return (h->address);
+}
+
 int
 net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
     struct addrs *out, char **cause)
@@ -384,13 +398,15 @@ net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
 		if (ctx->haddrs[i].host == h)
 			ha = &ctx->haddrs[i];
 	}
-	if (h->local || h->address == NULL)
+	const char *addr = probe_host_address(ctx->site, ctx->addresses, h);
+
+	if (h->local || addr == NULL)
 		return (net_resolve(ctx, "127.0.0.1", deadline, out, cause));
 	if (ha == NULL)
-		return (net_resolve(ctx, h->address, deadline, out, cause));
+		return (net_resolve(ctx, addr, deadline, out, cause));
 	pthread_mutex_lock(&ha->lock);
 	if (!ha->done) {
-		ha->error = net_resolve(ctx, h->address, deadline, &ha->addrs, &ha->cause);
+		ha->error = net_resolve(ctx, addr, deadline, &ha->addrs, &ha->cause);
 		ha->bogus = ha->error == -2;
 		/* A timeout is this probe's, not the host's: let the next one retry. */
 		ha->done = ha->error == 0 || mono_now() < deadline;

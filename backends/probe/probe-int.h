@@ -1,91 +1,12 @@
-/* probe-int.h: what the probe files share (not for callers; they use probe.h). */
+/* probe-int.h: what the probe kinds' files share (not for callers; they use probe.h):
+ * results and the clock (result.h), the run and the network (net.h), the kind table
+ * and the build helpers (kinds.h), and the DNS and DANE helpers below. */
 #ifndef MXDECK_PROBE_INT_H
 #define MXDECK_PROBE_INT_H
 
-#include <netinet/in.h>
-#include <pthread.h>
-#include <sys/socket.h>
-
-#include <openssl/ssl.h>
-
-#include "backends/probe/probe.h"
-
-/* Mail services a host may expose (mxdeck(1) probe_ports). */
-enum svc {
-	SVCP_SMTP, SVCP_SUBMISSION, SVCP_SMTPS, SVCP_IMAPS, SVCP_POP3S, SVCP_IMAP,
-	SVCP_POP3, SVCP_HTTPS, SVCP_COUNT
-};
-struct svc_info {
-	const char *name;	/* as in probe_ports */
-	int	 stdport;
-	enum { WRAP_IMPLICIT, WRAP_SMTP, WRAP_IMAP, WRAP_POP3 } wrap;
-	unsigned roles;		/* any of these roles implies the service */
-};
-extern const struct svc_info svc_infos[SVCP_COUNT];
-int svc_from_name(const char *name);	/* -1 if unknown */
-int svc_from_stdport(int port);		/* -1 if none */
-
-/* A resolved address list. */
-struct addrs {
-	struct sockaddr_storage a[8];
-	socklen_t len[8];
-	size_t	 n;
-};
-
-struct probe_ctx;
-struct probe;
-
-/* The result being filled by a probe. The worst status of all notes wins. */
-struct presult {
-	enum probe_status status;
-	struct sbuf summary;
-	struct sbuf details;
-	int	 handshakes;
-	int	 nreached;	/* connections to the probe's host that worked */
-	int	 nunreached;	/* attempts that could not (lookup or connect) */
-	bool	 has_cert_days;	/* probe_result.cert_days */
-	int	 cert_days;
-	double	 deadline;	/* monotonic seconds: min(probe timeout, run deadline) */
-	struct probe_ctx *ctx;
-	struct probe_cert *certs;	/* owned (pr_cert) */
-	size_t	 ncerts;
-};
-void pr_note(struct presult *r, enum probe_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void pr_summary(struct presult *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Append to the summary, separated by ", ". */
-void pr_sumadd(struct presult *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-bool pr_expired(const struct presult *r);
-/* Add a certificate's fields (strings copied; server text made printable). */
-void pr_cert(struct presult *r, const struct probe_cert *c);
-/* Record whether a connection to the probe's host worked (probe_result.reach). */
-void pr_reach(struct presult *r, bool ok);
-
-typedef void (*probe_fn)(struct probe *p, struct presult *r);
-
-struct probe {
-	unsigned kind;		/* PROBE_K_* */
-	const char *kindname;
-	char	*name;
-	char	*target;
-	const struct host *host;	/* NULL: site-wide */
-	probe_fn run;
-	struct probe_ctx *ctx;		/* set by probe_run */
-
-	/* Parameters (used by some kinds). */
-	int	 svc;		/* enum svc */
-	int	 port;		/* where to connect */
-	int	 stdport;	/* the service's standard port (TLSA owner name) */
-	char	*sni;		/* name for SNI and the hostname check, or NULL */
-	struct strv names;	/* acceptable certificate names */
-	unsigned policy;	/* TLS versions the profile allows (TLSP_BIT) */
-	char	*policy_src;	/* "[tls] smtpd_protocols = >=TLSv1.2" */
-	char	*domain;	/* DNS/HTTP: the domain in question */
-	const struct autodiscover *ad;
-	int	 variant;	/* http: which check (autodiscover: enum ad_step) */
-};
+#include "backends/probe/kinds.h"
+#include "backends/probe/net.h"
+#include "backends/probe/result.h"
 
 /* The Autodiscover lookup steps, in Outlook's order. */
 enum ad_step {
@@ -96,95 +17,8 @@ enum ad_step {
 	AD_STEP_COUNT
 };
 
-struct hostaddr {
-	const struct host *host;
-	pthread_mutex_t lock;
-	bool	 done;
-	int	 error;		/* 0 ok, -1 failed, -2 DNSSEC bogus */
-	bool	 bogus;		/* the address lookup met DNSSEC-bogus data */
-	char	*cause;
-	struct addrs addrs;
-};
-
-struct probe_ctx {
-	const struct site *site;
-	SSL_CTX	*ssl;
-	double	 timeout;
-	double	 run_deadline;
-	int	 http_port;	/* opts.http_port, or 0: the http port in the probe_ports
-				 * of the host at the address (80) */
-	atomic_int *cancel;
-	struct hostaddr *haddrs;
-	size_t	 nhaddrs;
-	char	*resolver_host;	/* from site->resolver, or NULL: /etc/resolv.conf */
-	int	 resolver_port;
-	atomic_int dns_dead;	/* the resolver did not answer: do not wait on it again */
-};
-
-double mono_now(void);
-
-/* net.c: DNS through ldns, connections with deadlines, TLS. */
-struct ldns_struct_resolver;
-int net_resolver_parse(const char *spec, char **host, int *port, char **cause);
-/* A fresh ldns resolver for ctx (caller ldns_resolver_deep_free()s it). */
-struct ldns_struct_resolver *net_resolver(struct probe_ctx *ctx, double deadline,
-    bool dnssec, char **cause);
-/* Is deadline (monotonic seconds) too close for another DNS query to be worth it? */
-bool net_deadline_reached(double deadline);
-/* Set res's timeout for its next query to min(timeout, deadline - now) (halved for
- * the TCP fallback); -1 when the deadline has come (do not start a query). */
-int net_resolver_arm(struct probe_ctx *ctx, struct ldns_struct_resolver *res,
-    double deadline);
-/* Name or literal address -> addresses (A then AAAA) via the profile's resolver. */
-int net_resolve(struct probe_ctx *ctx, const char *name, double deadline,
-    struct addrs *out, char **cause);
-/* The addresses of a profile host (cached per run; "local" = 127.0.0.1). -1 + *cause;
- * -2 + *cause when the answer is DNSSEC-bogus (net_resolve the same). */
-int net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
-    struct addrs *out, char **cause);
-/* Did the address lookup of h meet DNSSEC-bogus data (then h is not "unreachable")? */
-bool net_host_bogus(struct probe_ctx *ctx, const struct host *h);
-bool is_ip_literal(const char *s);
-/* One query (RD set) whose answer must carry the query's id and question (RFC 5452);
- * 0 with *answer (caller ldns_pkt_free()s it), -1 + *cause. */
-struct ldns_struct_rdf;
-struct ldns_struct_pkt;
-int net_query(struct probe_ctx *ctx, struct ldns_struct_resolver *res, const char *name,
-    const struct ldns_struct_rdf *dname, int type, struct ldns_struct_pkt **answer,
-    char **cause);
-/* The message for a failed query of name (status: an ldns_status); marks the resolver
- * dead on a network error so later lookups in the run fail at once. */
-char *net_dns_error(struct probe_ctx *ctx, const char *name, int status);
-void addr_fmt(const struct sockaddr_storage *ss, char *buf, size_t len);
-
-struct conn {
-	int	 fd;
-	SSL	*ssl;
-	double	 deadline;
-	struct sbuf in;		/* bytes read and not consumed yet */
-	bool	 refused;	/* connect: ECONNREFUSED */
-	bool	 eof;
-};
-void conn_init(struct conn *c, double deadline);
-int conn_connect(struct conn *c, const struct addrs *a, int port, char **cause);
-/* Read more bytes into c->in (plain or TLS); 0 on progress, -1 + cause on EOF/error/
- * timeout. */
-int conn_fill(struct conn *c, char **cause);
-/* Wait until the socket is readable (or writable); -1 + cause at the deadline. */
-int conn_wait(struct conn *c, bool write, const char *what, char **cause);
-int conn_write(struct conn *c, const char *s, size_t n, char **cause);
-int conn_printf(struct conn *c, char **cause, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Start TLS on the connected socket; ssl configured by the caller. */
-int conn_tls(struct conn *c, SSL *ssl, char **cause);
-void conn_close(struct conn *c);
-/* Describe the OpenSSL error queue (and clears it). */
-char *ssl_errstr(void);
-
-/* Per-service plain-text prelude up to the point where TLS starts (STARTTLS/STLS), and
- * the reply reading helpers. Return -1 + *cause. */
-int smtp_read_reply(struct conn *c, int *code, struct sbuf *text, char **cause);
-int starttls_prelude(struct conn *c, int wrap, struct sbuf *log, char **cause);
+/* An Autodiscover section's domain and its also domains, without repeats (appended). */
+void ad_domains(const struct autodiscover *ad, struct strv *doms);
 
 /* dns.c: TLSA with DNSSEC validation, MX targets. */
 struct tlsa_rec {
@@ -204,35 +38,37 @@ struct tlsa_set {
 int dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline,
     struct tlsa_set *out, char **cause);
 void tlsa_set_free(struct tlsa_set *s);
-/* A resolver's SERVFAIL for name/type: 1 when it is DNSSEC (the resolver's Extended DNS
- * Error, RFC 8914, says so, or the data asked for again with CD does not validate
- * against the trust anchor), 0 when not shown; *why (or NULL) says what was found. */
-int dns_servfail_dnssec(struct probe_ctx *ctx, double deadline, const char *name,
-    int type, struct ldns_struct_pkt *servfail, char **why);
 /* SRV records of name, each as "prio weight port target" (none: 0 and empty out). */
 int dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause);
 int dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
     struct strv *targets, char **cause);
 
+/* http.c: a libcurl handle for SCHEME://name[:urlport]/path whose body and headers
+ * go to b (bodies over 1 MB are cut); name resolves through the profile's resolver
+ * and libcurl connects there (https on 443: the https probe port of the profile host
+ * at that address). NULL + *cause when name does not resolve. *sl is the caller's to
+ * free (curl_slist_free_all) after curl_easy_cleanup. Redirects are not followed. */
+struct http_body {
+	struct sbuf b;
+	struct sbuf hdr;
+};
+struct curl_slist;
+void *http_handle(struct probe *p, struct presult *r, const char *scheme, const char *name,
+    int urlport, const char *path, struct http_body *b, struct curl_slist **sl,
+    char **cause);
+/* The port of service (a probe_ports name: smtp, https, ...) of the profile host at
+ * addr, else dflt. */
+struct sockaddr_storage;
+int host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_storage *addr,
+    const char *service, int dflt);
+/* TXT records of name, each one's strings joined (none: 0 and empty out). */
+int dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
+    char **cause);
+
 /* tls.c: why a TLSA record cannot be used (NULL: it can; OpenSSL's DANE verification
  * decides whether it matches). smtp: RFC 7672 (PKIX-TA/PKIX-EE unusable), else RFC
  * 6698. */
 const char *dane_unusable(int usage, int selector, int mtype, size_t len, bool smtp);
-
-/* The probes. */
-void probe_tls_run(struct probe *p, struct presult *r);
-void probe_tlsver_run(struct probe *p, struct presult *r);
-void probe_dane_run(struct probe *p, struct presult *r);
-void probe_smtp_relay_run(struct probe *p, struct presult *r);
-void probe_smtp_auth_run(struct probe *p, struct presult *r);
-void probe_smtp_accept_run(struct probe *p, struct presult *r);
-void probe_dns_mx_run(struct probe *p, struct presult *r);
-void probe_dns_autodiscover_run(struct probe *p, struct presult *r);
-void probe_dns_srv6186_run(struct probe *p, struct presult *r);
-void probe_dns_tlsa_run(struct probe *p, struct presult *r);
-void probe_http_autodiscover_run(struct probe *p, struct presult *r);
-void probe_http_activesync_run(struct probe *p, struct presult *r);
-void probe_http_owa_run(struct probe *p, struct presult *r);
 
 #endif

@@ -32,21 +32,16 @@
 enum probe_status { PROBE_OK, PROBE_WARN, PROBE_FAIL };
 extern const char *const probe_status_names[3];	/* "ok", "warn", "fail" */
 
-/* Probe kinds, to run a subset (opts.kinds). */
-enum {
-	PROBE_K_DNS = 1 << 0,		/* MX, SRV, autodiscover CNAME/A, TLSA + DNSSEC */
-	PROBE_K_TLS = 1 << 1,		/* one handshake per endpoint: protocol, cipher,
-					 * chain, expiry (warn < 21 days), hostname */
-	PROBE_K_TLSVER = 1 << 2,	/* one handshake per TLS version vs the policy;
-					 * renegotiation on the TLS 1.2 session */
-	PROBE_K_DANE = 1 << 3,		/* TLSA (validated) vs the certificate served,
-					 * verified by OpenSSL; RFC 7672 on SMTP ports */
-	PROBE_K_SMTP = 1 << 4,		/* open relay, AUTH before STARTTLS, postmaster@ */
-	PROBE_K_HTTP = 1 << 5,		/* Autodiscover, ActiveSync OPTIONS, OWA */
-	PROBE_K_ALL = (1 << 6) - 1,
-};
-/* Parse "tls,dns" (names: dns tls tlsver dane smtp http all); -1 + *cause. */
+/* Probe kinds, to run a subset (opts.kinds): the rows of probe_kinds[] in
+ * backends/probe/kinds.c (dns tls tlsver dane smtp http ...), each a bit of the mask. */
+/* Parse "tls,dns" (kind names, or "all"); -1 + *cause naming the known kinds. */
 int probe_kinds_parse(const char *s, unsigned *kinds, char **cause);
+/* The bit of the kind called name ("all": every kind), 0 if there is none. */
+unsigned probe_kind_bit(const char *name);
+unsigned probe_kinds_all(void);
+/* Row i of the table (NULL past the end): its name and one line on what it checks. */
+const char *probe_kind_name(size_t i);
+const char *probe_kind_what(size_t i);
 
 /* A certificate the server sent (tls probes), as fields; leaf first. */
 struct probe_cert {
@@ -64,7 +59,7 @@ struct probe_cert {
 struct probe_result {
 	size_t	 index;		/* position in the probe list */
 	enum probe_status status;
-	const char *kind;	/* "dns" "tls" "tlsver" "dane" "smtp" "http" (static) */
+	const char *kind;	/* the kind's name: "dns" "tls" ... (static) */
 	const char *name;	/* what is tested: "tls smtp", "mx", "open-relay" ... */
 	const char *host;	/* profile host name, or NULL for site-wide probes */
 	const char *target;	/* where: "127.0.0.1:25", "_25._tcp.mx.example.org" */
@@ -82,6 +77,14 @@ struct probe_result {
 				 * an unreachable host) */
 	bool	 has_cert_days;	/* a server certificate was read: */
 	int	 cert_days;	/* whole days until its notAfter (negative: expired) */
+	bool	 has_handshake;	/* a TLS handshake completed (tls, tlsver, dane): */
+	double	 handshake_ms;	/* how long the probe's first one took */
+	char	 protocol[16];	/* tls: the version negotiated ("TLSv1.3"); "" none */
+	char	 cipher[64];	/* tls: the cipher negotiated; "" none */
+	bool	 has_protocols;	/* tlsver tested every version: */
+	unsigned tls_accepted;	/* TLSP_BIT (profiles/tlsproto.h) of the versions the
+				 * server accepted, */
+	unsigned tls_allowed;	/* and of those the profile allows */
 };
 
 struct probe_opts {
@@ -92,9 +95,14 @@ struct probe_opts {
 				 * (0: 80; a lab on loopback sets another) */
 	int	 jobs;		/* worker threads (0: 32; capped at the number of probes) */
 	const struct strv *hosts;	/* only these hosts (NULL or empty: all) */
-	unsigned kinds;		/* PROBE_K_* (0: all) */
+	unsigned kinds;		/* probe_kinds_parse() bits (0: all) */
 	atomic_int *cancel;	/* optional: set non-zero to stop early (remaining probes
 				 * fail with "cancelled") */
+	/* Where each host's probes connect, by index in site->hosts: the ssh_config
+	 * HostName when the profile's address is an ssh alias (the front end resolves
+	 * it). NULL, or a NULL entry: the address as written. Kept by the probe list:
+	 * keep it alive as long as the list. */
+	const char *const *addresses;
 };
 
 /* The options the environment sets, the same for every front end: MXDECK_PROBE_TIMEOUT

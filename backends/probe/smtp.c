@@ -373,7 +373,7 @@ auth_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 	return (0);
 }
 
-void
+static void
 probe_smtp_auth_run(struct probe *p, struct presult *r)
 {
 	sess_run(p, r, auth_dialogue);
@@ -433,8 +433,37 @@ out:
 	return (rc);
 }
 
-void
+static void
 probe_smtp_accept_run(struct probe *p, struct presult *r)
 {
 	sess_run(p, r, accept_dialogue);
+}
+
+void
+smtp_build(struct probe_build *b)
+{
+	struct probe *p;
+	int smtp_port, sub_port;
+
+	if (b->host == NULL || (b->roles & ROLE_POSTFIX) == 0)
+		return;
+	if ((smtp_port = probe_build_port(b, SVCP_SMTP)) != 0) {
+		p = probe_add(b, xstrdup("open-relay"), xasprintf("%s:%d", b->addr,
+		    smtp_port));
+		p->run = probe_smtp_relay_run;
+		p->port = smtp_port;
+		p->svc = SVCP_SMTP;
+		p = probe_add(b, xstrdup("always-accept"), xasprintf("%s:%d", b->addr,
+		    smtp_port));
+		p->run = probe_smtp_accept_run;
+		p->port = smtp_port;
+		p->svc = SVCP_SMTP;
+	}
+	if ((sub_port = probe_build_port(b, SVCP_SUBMISSION)) != 0) {
+		p = probe_add(b, xstrdup("auth-after-starttls"), xasprintf("%s:%d", b->addr,
+		    sub_port));
+		p->run = probe_smtp_auth_run;
+		p->port = sub_port;
+		p->svc = SVCP_SUBMISSION;
+	}
 }

@@ -145,8 +145,16 @@ tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
 		SSL_set_tlsext_host_name(ssl, sni);
 	if (dane != NULL)
 		dane_setup(ssl, dane);
-	if (conn_tls(c, ssl, cause) != 0)
-		return (-1);
+	{
+		double t0 = mono_now();
+
+		if (conn_tls(c, ssl, cause) != 0)
+			return (-1);
+		if (!r->has_handshake) {
+			r->has_handshake = true;
+			r->handshake_ms = (mono_now() - t0) * 1000;
+		}
+	}
 	r->handshakes++;
 	*stage = ST_DONE;
 	return (0);
@@ -422,7 +430,8 @@ cert_report(struct probe *p, struct presult *r, SSL *ssl, const struct verrs *ve
 	strv_init_copy(&cands, &p->names);
 	/* Port 25 of a host given by IP: its name is whatever the MX says. */
 	if (p->svc == SVCP_SMTP && p->ctx->site->domain != NULL &&
-	    (p->host->local || is_ip_literal(p->host->address))) {
+	    (p->host->local || is_ip_literal(probe_host_address(p->ctx->site,
+	    p->ctx->addresses, p->host)))) {
 		for (i = 0; i < cands.n; i++) {
 			if (X509_check_host(cert, cands.v[i], 0, 0, NULL) == 1)
 				break;
@@ -629,6 +638,8 @@ probe_tls_run(struct probe *p, struct presult *r)
 	pr_note(r, PROBE_OK, "negotiated %s with %s (%d bits)", SSL_get_version(c.ssl),
 	    SSL_get_cipher_name(c.ssl), bits);
 	pr_summary(r, "%s %s", SSL_get_version(c.ssl), SSL_get_cipher_name(c.ssl));
+	snprintf(r->protocol, sizeof r->protocol, "%s", SSL_get_version(c.ssl));
+	snprintf(r->cipher, sizeof r->cipher, "%s", SSL_get_cipher_name(c.ssl));
 	cert_report(p, r, c.ssl, &ve, &name_ok);
 	x1 = SSL_get1_peer_certificate(c.ssl);
 	/* Closed first: a server may take one connection at a time (s_server). */
@@ -701,6 +712,10 @@ probe_tlsver_run(struct probe *p, struct presult *r)
 		pr_note(r, PROBE_OK, "renegotiation not tested: no TLS 1.2 session (TLS 1.3 "
 		    "has no renegotiation)");
 	pr_summary(r, "accepts %s", acc.len > 0 ? acc.s : "nothing");
+	r->has_protocols = true;
+	r->tls_accepted = accepted;
+	r->tls_allowed = p->policy & (TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1) |
+	    TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3));
 	if (accepted == 0)
 		pr_note(r, PROBE_FAIL, "no TLS version accepted");
 	extra = accepted & ~p->policy;
@@ -894,8 +909,10 @@ probe_dane_run(struct probe *p, struct presult *r)
 
 	if (host_addrs(p, r, &a) != 0)
 		return;
-	if (!p->host->local && !is_ip_literal(p->host->address))
-		strv_push(&bases, p->host->address);
+	if (!p->host->local && !is_ip_literal(probe_host_address(p->ctx->site,
+	    p->ctx->addresses, p->host)))
+		strv_push(&bases, probe_host_address(p->ctx->site, p->ctx->addresses,
+		    p->host));
 	else if (p->ctx->site->domain != NULL &&
 	    dns_mx_targets(p->ctx, p->ctx->site->domain, r->deadline, &bases, &cause) != 0) {
 		pr_note(r, PROBE_FAIL, "host address is an IP, and the MX lookup for the TLSA "
@@ -911,4 +928,109 @@ probe_dane_run(struct probe *p, struct presult *r)
 	for (i = 0; i < bases.n && !pr_expired(r); i++)
 		dane_one(p, r, &a, bases.v[i]);
 	strv_free(&bases);
+}
+
+/* ---- building the tls, tlsver and dane probes ---- */
+
+static unsigned
+tls_versions_only(unsigned mask)
+{
+	return (mask & (TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1) |
+	    TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3)));
+}
+
+/* The TLS versions the profile allows on a service, and where that comes from. */
+static void
+svc_policy(const struct site *site, int svc, const struct vhost *vh, unsigned *mask,
+    char **src)
+{
+	char *cause = NULL;
+	unsigned m = 0;
+	int i;
+
+	switch (svc) {
+	case SVCP_SMTP:
+	case SVCP_SUBMISSION:
+	case SVCP_SMTPS:
+		if (site->tls.smtpd_protocols != NULL &&
+		    tls_protocols_parse(site->tls.smtpd_protocols, &m, &cause) == 0) {
+			*src = xasprintf("[tls] smtpd_protocols = %s",
+			    site->tls.smtpd_protocols);
+			break;
+		}
+		free(cause);
+		m = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
+		*src = xstrdup("default >=TLSv1.2");
+		break;
+	case SVCP_HTTPS:
+		if (vh != NULL && vh->legacy_tls) {
+			m = TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1) |
+			    TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
+			*src = xasprintf("[vhost \"%s\"] legacy_tls = yes", vh->name);
+		} else {
+			m = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
+			*src = vh != NULL ?
+			    xasprintf("[vhost \"%s\"] legacy_tls = no", vh->name) :
+			    xstrdup("default >=TLSv1.2");
+		}
+		break;
+	default:
+		if (site->tls.dovecot_min_protocol != NULL) {
+			const char *v = site->tls.dovecot_min_protocol;
+
+			if (strcmp(v, "ANY") == 0)
+				m = TLSP_ALL;
+			for (i = 0; i < TLSP_COUNT; i++) {
+				if (strcmp(v, tls_proto_names[i]) == 0)
+					m = TLSP_ALL & ~(TLSP_BIT(i) - 1);
+			}
+			if (m != 0) {
+				*src = xasprintf("[tls] dovecot_min_protocol = %s", v);
+				break;
+			}
+		}
+		m = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3);
+		*src = xstrdup("default TLSv1.2 (Dovecot >= 2.3.15)");
+		break;
+	}
+	*mask = tls_versions_only(m);
+}
+
+void
+tls_build(struct probe_build *b)
+{
+	struct probe *p;
+	size_t i;
+
+	for (i = 0; b->host != NULL && i < b->neps; i++) {
+		p = probe_add_svc(b, "tls", &b->eps[i]);
+		svc_policy(b->site, p->svc, p->vh, &p->policy, &p->policy_src);
+	}
+}
+
+void
+tlsver_build(struct probe_build *b)
+{
+	struct probe *p;
+	size_t i;
+
+	for (i = 0; b->host != NULL && i < b->neps; i++) {
+		p = probe_add_svc(b, "protocols", &b->eps[i]);
+		svc_policy(b->site, p->svc, p->vh, &p->policy, &p->policy_src);
+	}
+}
+
+void
+dane_build(struct probe_build *b)
+{
+	size_t i, j;
+
+	if (b->host == NULL || !b->site->tls.dane)
+		return;
+	for (i = 0; i < b->nports; i++) {
+		for (j = 0; j < b->site->tls.ntlsa_ports; j++) {
+			if (b->site->tls.tlsa_ports[j] == svc_infos[b->ports[i].svc].stdport)
+				probe_add_svc(b, "dane", &b->ports[i]);
+		}
+	}
 }

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AD_DEFAULT_WWW	"/var/www/mxdeck"
 #define AD_DEFAULT_FPM	"/run/php/php8.2-fpm.sock"
 
 /* Above the protocol lines of the sites, in apache and nginx alike. */
@@ -525,13 +524,13 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 	if (site->nads == 0)
 		return 0;
 	memset(&w, 0, sizeof w);
-	w.www = h->www_dir != NULL ? h->www_dir : AD_DEFAULT_WWW;
+	w.www = host_dir(h, ROLE_AUTODISCOVER);
 	w.fpm = render_fpm_socket(h);
 	w.fpm_unix = w.fpm[0] == '/';
 	w.port = web_https_port(h);
 	w.http_port = web_http_port(h);
 	w.legacy = web_any_legacy(site);
-	if (web_check_dir(site, h->line, "www_dir", w.www, cause) == -1 ||
+	if (web_check_dir(site, h->line, role_by_bit(ROLE_AUTODISCOVER)->dir_key, w.www, cause) == -1 ||
 	    ad_check_fpm(site, h, w.fpm, cause) == -1)
 		return -1;
 	for (size_t i = 0; i < site->nads; i++)

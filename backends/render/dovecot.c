@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DOVECOT_DIR_DEFAULT	"/etc/dovecot"
 
 /* Dovecot service name -> the profile protocol that governs it (-1: none). */
 static const struct {
@@ -166,7 +165,7 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	const struct site *site = ctx->site;
 	const struct host *h = ctx->host;
 	const struct tls_policy *tls = &site->tls;
-	const char *dir = h->dovecot_dir != NULL ? h->dovecot_dir : DOVECOT_DIR_DEFAULT;
+	const char *dir = host_dir(h, ROLE_DOVECOT);
 	const char *minp = tls->dovecot_min_protocol != NULL ? tls->dovecot_min_protocol :
 	    "TLSv1.2";
 	struct rfile *f;

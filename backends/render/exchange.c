@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STATE_DIR_DEFAULT	"/var/lib/mxdeck"
 
 /* PowerShell single-quoted literal. false when s has a control character. */
 static bool
@@ -133,8 +132,7 @@ static int
 exchange_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 {
 	const struct site *site = ctx->site;
-	const char *sdir = ctx->host->state_dir != NULL ? ctx->host->state_dir :
-	    STATE_DIR_DEFAULT;
+	const char *sdir = host_dir(ctx->host, ROLE_EXCHANGE);
 	struct rfile *f;
 	struct sbuf *b;
 	char *path;

@@ -640,7 +640,7 @@ postfix_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	struct rfile *f;
 	int rc = -1, smtp_port;
 
-	dir = xstrdup(h->postfix_dir != NULL ? h->postfix_dir : "/etc/postfix");
+	dir = xstrdup(host_dir(h, ROLE_POSTFIX));
 	while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
 		dir[strlen(dir) - 1] = '\0';
 	pf.dir = dir;

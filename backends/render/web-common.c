@@ -313,25 +313,20 @@ web_any_legacy(const struct site *site)
 	return false;
 }
 
-/* Per web server: its role (the renderer's name), the [host] key of its configuration
- * directory and that directory's default. */
-static const struct {
-	const char *role;
-	const char *dirkey;
-	const char *dir;
-} web_servers[] = {
-	[SERVER_APACHE] = { "apache", "apache_dir", "/etc/apache2" },
-	[SERVER_NGINX] = { "nginx", "nginx_dir", "/etc/nginx" },
+/* The host role of each web server: its name, directory key and default are its row in
+ * roles[] (profiles/roles.c). */
+static const unsigned web_server_role[] = {
+	[SERVER_APACHE] = ROLE_APACHE,
+	[SERVER_NGINX] = ROLE_NGINX,
 };
 
 const char *
 web_server_dir(const struct site *site, const struct host *h, int server, char **cause)
 {
-	const char *dir = server == SERVER_APACHE ? h->apache_dir : h->nginx_dir;
+	const struct role_def *r = role_by_bit(web_server_role[server]);
+	const char *dir = host_dir(h, r->bit);
 
-	if (dir == NULL)
-		dir = web_servers[server].dir;
-	if (web_check_dir(site, h->line, web_servers[server].dirkey, dir, cause) == -1)
+	if (web_check_dir(site, h->line, r->dir_key, dir, cause) == -1)
 		return NULL;
 	return dir;
 }
@@ -362,7 +357,7 @@ web_render_vhosts(const struct render_ctx *ctx, struct fileset *fs, int server,
 		vhost(ctx, vh, &be, &b);
 		web_backend_free(&be);
 		name = xasprintf("mxdeck-%s%s", vh->name, suffix);
-		fileset_add_site(fs, web_servers[server].role, dir, name, &b);
+		fileset_add_site(fs, role_by_bit(web_server_role[server])->name, dir, name, &b);
 		free(name);
 	}
 	return 0;

@@ -794,6 +794,48 @@ detect(struct push *p, char **detected, char **cause)
 
 /* ---- plan ---- */
 
+const char *const push_change_kinds[PC_COUNT] = {
+	[PC_CREATE] = "create", [PC_MODIFY] = "modify", [PC_MODE] = "mode",
+	[PC_LINK] = "link", [PC_RELINK] = "relink", [PC_POSTCONF] = "postconf",
+	[PC_LOCK] = "lock",
+};
+
+/* A new change object of the result; its lines go through change_say. */
+static struct push_change *
+change_new(struct push *p, enum push_change_kind kind, const char *path)
+{
+	struct push_result *r = p->r;
+	struct push_change *c;
+
+	xgrow(&r->items, &r->capitems, r->nitems + 1, sizeof *r->items);
+	c = &r->items[r->nitems++];
+	memset(c, 0, sizeof *c);
+	c->kind = kind;
+	c->path = xstrdup(path);
+	c->old_mode = c->new_mode = -1;
+	sb_init(&c->diff);
+	sb_add(&c->diff, "");
+	return c;
+}
+
+/* One line of the human report (push_result.changes), also the object's summary. */
+static void
+change_say(struct push *p, struct push_change *c, char *line)
+{
+	char *s = c->summary == NULL ? xstrdup(line) : xasprintf("%s; %s", c->summary, line);
+
+	free(c->summary);
+	c->summary = s;
+	strv_push_owned(&p->r->changes, line);
+}
+
+/* The object's diff is also the host's diff, in the same order as before. */
+static void
+change_diff_done(struct push *p, struct push_change *c)
+{
+	sb_addn(&p->r->diff, c->diff.s, c->diff.len);
+}
+
 static void
 add_setting(struct push *p, enum skind kind, const char *line)
 {
@@ -903,9 +945,12 @@ settings_diff(struct push *p)
 		sb_init(&b);
 		sb_add(&a, "");
 		sb_add(&b, "");
+		const char *opt = k == S_MAIN ? "-e" : k == S_MASTER ? "-M" : "-P";
+		struct push_change *c = NULL;
+
 		for (size_t i = 0; i < p->nset; i++) {
 			struct setting *s = &p->set[i];
-			const char *opt = k == S_MAIN ? "-e" : k == S_MASTER ? "-M" : "-P";
+			struct push_setting *ps;
 
 			if (s->kind != k)
 				continue;
@@ -914,14 +959,28 @@ settings_diff(struct push *p)
 			sb_addf(&b, "%s = %s\n", s->key, s->want);
 			if (s->have == NULL || strcmp(s->have, s->want) != 0) {
 				any = true;
-				strv_push_owned(&p->r->changes, xasprintf("postconf %s %s: %s -> %s",
+				if (c == NULL) {
+					char *path = xasprintf("%s/%s", p->host->postfix_dir,
+					    kind_file(k));
+
+					c = change_new(p, PC_POSTCONF, path);
+					free(path);
+					c->option = opt;
+					c->settings = xcalloc(p->nset, sizeof *c->settings);
+				}
+				ps = &c->settings[c->nsettings++];
+				ps->key = xstrdup(s->key);
+				ps->old = s->have != NULL ? xstrdup(s->have) : NULL;
+				ps->new = xstrdup(s->want);
+				change_say(p, c, xasprintf("postconf %s %s: %s -> %s",
 				    opt, s->key, s->have ? s->have : "(not set)", s->want));
 			}
 		}
 		if (any) {
 			label = xasprintf("%s/%s (postconf %s)", p->host->postfix_dir,
-			    kind_file(k), k == S_MAIN ? "-e" : k == S_MASTER ? "-M" : "-P");
-			diff_unified(&p->r->diff, label, a.s, a.len, b.s, b.len);
+			    kind_file(k), opt);
+			diff_unified(&c->diff, label, a.s, a.len, b.s, b.len);
+			change_diff_done(p, c);
 			free(label);
 			p->settings_changed = true;
 		}
@@ -994,16 +1053,22 @@ plan_link(struct push *p, struct item *it, char **cause)
 	if (st.exists && xport_readlink(p->x, f->path, &it->link_old, cause) == -1)
 		goto fail;
 	if (it->missing || strcmp(it->link_old, f->target) != 0) {
+		struct push_change *c = change_new(p, it->missing ? PC_LINK : PC_RELINK,
+		    f->path);
+
 		it->changed = true;
-		sb_addf(&p->r->diff, "# %s %s\n", it->missing ? "enable" : "re-enable", label);
-		diff_unified(&p->r->diff, f->path, it->link_old,
+		c->old_target = it->link_old != NULL ? xstrdup(it->link_old) : NULL;
+		c->new_target = xstrdup(f->target);
+		sb_addf(&c->diff, "# %s %s\n", it->missing ? "enable" : "re-enable", label);
+		diff_unified(&c->diff, f->path, it->link_old,
 		    it->link_old != NULL ? strlen(it->link_old) : 0, f->target,
 		    strlen(f->target));
+		change_diff_done(p, c);
 		if (it->missing)
-			strv_push_owned(&p->r->changes, xasprintf("enable %s: symlink %s -> %s",
+			change_say(p, c, xasprintf("enable %s: symlink %s -> %s",
 			    label, f->path, f->target));
 		else
-			strv_push_owned(&p->r->changes, xasprintf("re-enable %s: symlink %s -> %s "
+			change_say(p, c, xasprintf("re-enable %s: symlink %s -> %s "
 			    "(pointed to %s)", label, f->path, f->target, it->link_old));
 	}
 	free(label_owned);
@@ -1109,24 +1174,47 @@ plan(struct push *p, char **cause)
 		it->curuid = st.uid;
 		it->curgid = st.gid;
 		if (it->missing) {
-			it->changed = true;
-			diff_unified(&p->r->diff, f->path, NULL, 0, f->data.s, f->data.len);
-			strv_push_owned(&p->r->changes, xasprintf("%s: new file (%04o)", f->path,
-			    f->mode));
-		} else {
-			size_t n = diff_unified(&p->r->diff, f->path, it->cur.s, it->cur.len,
-			    f->data.s, f->data.len);
+			struct push_change *c = change_new(p, PC_CREATE, f->path);
 
-			if (n > 0 || it->cur.len != f->data.len) {
+			it->changed = true;
+			c->new_mode = (int)f->mode;
+			sha256_hex(f->data.s, f->data.len, c->new_sha256);
+			diff_unified(&c->diff, f->path, NULL, 0, f->data.s, f->data.len);
+			change_diff_done(p, c);
+			change_say(p, c, xasprintf("%s: new file (%04o)", f->path, f->mode));
+		} else {
+			struct sbuf d;
+			size_t n;
+			bool content;
+
+			sb_init(&d);
+			sb_add(&d, "");
+			n = diff_unified(&d, f->path, it->cur.s, it->cur.len, f->data.s,
+			    f->data.len);
+			sb_addn(&p->r->diff, d.s, d.len);
+			content = n > 0 || it->cur.len != f->data.len ||
+			    memcmp(it->cur.s != NULL ? it->cur.s : "", f->data.s != NULL ?
+			    f->data.s : "", f->data.len) != 0;
+			if (content || it->curmode != f->mode) {
+				struct push_change *c = change_new(p, content ? PC_MODIFY :
+				    PC_MODE, f->path);
+
 				it->changed = true;
-				strv_push_owned(&p->r->changes, xasprintf("%s: %zu line%s changed",
-				    f->path, n, n == 1 ? "" : "s"));
+				c->old_mode = (int)it->curmode;
+				c->new_mode = (int)f->mode;
+				sha256_hex(it->cur.s, it->cur.len, c->old_sha256);
+				sha256_hex(f->data.s, f->data.len, c->new_sha256);
+				sb_free(&c->diff);
+				c->diff = d;
+				sb_init(&d);
+				if (content)
+					change_say(p, c, xasprintf("%s: %zu line%s changed",
+					    f->path, n, n == 1 ? "" : "s"));
+				if (it->curmode != f->mode)
+					change_say(p, c, xasprintf("%s: mode %04o -> %04o",
+					    f->path, it->curmode, f->mode));
 			}
-			if (it->curmode != f->mode) {
-				it->changed = true;
-				strv_push_owned(&p->r->changes, xasprintf("%s: mode %04o -> %04o",
-				    f->path, it->curmode, f->mode));
-			}
+			sb_free(&d);
 		}
 		if (f->symlink != NULL) {
 			struct xstat ls;
@@ -1147,8 +1235,18 @@ plan(struct push *p, char **cause)
 				char *target = rfile_link_target(f);
 
 				if (it->link_missing || strcmp(it->link_old, target) != 0) {
+					struct push_change *c = change_new(p, it->link_missing ?
+					    PC_LINK : PC_RELINK, f->symlink);
+
 					it->link_changed = true;
-					strv_push_owned(&p->r->changes, xasprintf("%s -> %s: "
+					c->old_target = it->link_old != NULL ?
+					    xstrdup(it->link_old) : NULL;
+					c->new_target = xstrdup(target);
+					/* not in the host's diff (as before): the object's own */
+					diff_unified(&c->diff, f->symlink, it->link_old,
+					    it->link_old != NULL ? strlen(it->link_old) : 0, target,
+					    strlen(target));
+					change_say(p, c, xasprintf("%s -> %s: "
 					    "symlink %s", f->symlink, target,
 					    it->link_missing ? "created" : "retargeted"));
 				}
@@ -2297,6 +2395,22 @@ push_result_free(struct push_result *r)
 	free(r->summary);
 	sb_free(&r->diff);
 	strv_free(&r->changes);
+	for (size_t i = 0; i < r->nitems; i++) {
+		struct push_change *c = &r->items[i];
+
+		free(c->path);
+		free(c->summary);
+		free(c->old_target);
+		free(c->new_target);
+		for (size_t j = 0; j < c->nsettings; j++) {
+			free(c->settings[j].key);
+			free(c->settings[j].old);
+			free(c->settings[j].new);
+		}
+		free(c->settings);
+		sb_free(&c->diff);
+	}
+	free(r->items);
 	strv_free(&r->notes);
 	free(r->postfix_version);
 	free(r->backup);
@@ -2647,7 +2761,8 @@ lock_drift(struct push *p)
 	if (d != NULL && st.owner == PUSH_LOCK_ALIVE)
 		note(p, "%s", d);
 	else if (d != NULL)
-		strv_push_owned(&p->r->changes, xasprintf("lock left behind: %s", d));
+		change_say(p, change_new(p, PC_LOCK, p->lockdir),
+		    xasprintf("lock left behind: %s", d));
 	free(d);
 	push_lock_state_free(&st);
 }

@@ -53,11 +53,46 @@ enum push_outcome {
 	PUSH_ROLLBACK_FAILED = 5,	/* apply failed and so did the rollback */
 };
 
+/* One planned change, for machine output (`plan --json`): a managed file, a symlink,
+ * or the postconf settings of one Postfix file. */
+enum push_change_kind {
+	PC_CREATE,		/* a new file */
+	PC_MODIFY,		/* its content changes (and maybe its mode) */
+	PC_MODE,		/* only its mode changes */
+	PC_LINK,		/* a new symlink */
+	PC_RELINK,		/* a symlink pointed elsewhere */
+	PC_POSTCONF,		/* postconf -e/-M/-P settings of main.cf or master.cf */
+	PC_LOCK,		/* a lock or transaction mark left behind (plan, audit) */
+	PC_COUNT
+};
+extern const char *const push_change_kinds[PC_COUNT];	/* "create" "modify" ... */
+
+struct push_setting {
+	char	*key;
+	char	*old;		/* normalized; NULL: not set */
+	char	*new;
+};
+
+struct push_change {
+	enum push_change_kind kind;
+	char	*path;		/* the file, symlink or lock directory on the host */
+	char	*summary;	/* the lines of push_result.changes it stands for, "; " */
+	int	 old_mode, new_mode;	/* -1: none (absent, a symlink, settings) */
+	char	 old_sha256[65], new_sha256[65];	/* hex; "": none */
+	char	*old_target, *new_target;	/* symlinks; NULL: none */
+	const char *option;	/* PC_POSTCONF: "-e", "-M" or "-P" */
+	struct push_setting *settings;	/* PC_POSTCONF: what changes */
+	size_t	 nsettings;
+	struct sbuf diff;	/* its unified diff (the host's bytes: any) */
+};
+
 struct push_result {
 	enum push_outcome exit;	/* this host's outcome */
 	char	*summary;	/* one line: "3 files changed, applied", "no changes", the error */
 	struct sbuf diff;	/* unified diffs of every change */
 	struct strv changes;	/* one line per changed file or setting */
+	struct push_change *items;	/* the same changes as objects */
+	size_t	 nitems, capitems;
 	struct strv notes;	/* stale lock recovered, reload skipped, ... */
 	char	*postfix_version;	/* used for rendering */
 	char	*backup;	/* remote backup directory of this apply, or NULL */

@@ -83,11 +83,51 @@ ids = [r["id"] for r in d["results"]]
 assert len(ids) == len(set(ids)), "check ids are not unique"
 PY
 run test-bad test --json "$lab/bad.ini"; validate test-bad 2 "$rc"
+for e in plan-bad test-bad; do
+	/usr/bin/python3 - "$lab/$e.json" "$lab/bad.ini" <<'PY' || die "$e: the error envelope"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["exit"] == 2 and d["errors"], d
+assert any(e["file"] == sys.argv[2] and e["line"] == 3 for e in d["errors"]), d["errors"]
+PY
+done
 
 # A managed file with bytes that are not UTF-8: still one valid document.
 dc=$sb/etc/dovecot/conf.d/99-mxdeck.conf
 printf 'ssl = required\n# caf\xe9 \x00 \x1b]0;title\x07\n' >"$dc"
 run plan-bytes plan --json "$lab/demo.ini"; validate plan-bytes 1 "$rc"
+/usr/bin/python3 - "$lab/plan-bytes.json" "$dc" "$lab/render-ok.json" <<'PY' || die "plan --json: change objects"
+import hashlib, json, sys
+d = json.load(open(sys.argv[1]))
+raw = open(sys.argv[2], "rb").read()
+changes = [c for h in d["hosts"] for c in h["changes"]]
+assert changes, "no change objects"
+kinds = {c["kind"] for c in changes}
+assert {"create", "modify"} <= kinds, kinds
+mine = [c for c in changes if c["path"] == sys.argv[2]]
+assert len(mine) == 1, [c["path"] for c in changes]
+c = mine[0]
+assert c["kind"] == "modify", c
+assert c["old_sha256"] == hashlib.sha256(raw).hexdigest(), (c["old_sha256"], "the file's bytes")
+rendered = {(f["host"], f["path"]): f for f in json.load(open(sys.argv[3]))["files"]}
+want = rendered[(c["host"], c["path"])]
+assert c["new_sha256"] == want["sha256"] != c["old_sha256"], (c, want)
+assert c["mode"]["new"].lstrip("0") == want["mode"].lstrip("0"), (c["mode"], want["mode"])
+assert c["mode"]["old"] and c["mode"]["new"], c["mode"]
+# the diff is this file's alone, and the bytes that are not UTF-8 arrived as U+FFFD / NUL
+assert c["diff"].startswith("--- a/" + sys.argv[2].lstrip("/")) and c["diff"].count("\n--- ") == 0, c["diff"][:200]
+assert "-# caf\ufffd \x00 \x1b]0;title\x07" in c["diff"], repr(c["diff"])
+for c in changes:
+    if c["kind"] == "create":
+        assert c["mode"]["old"] is None and c["old_sha256"] is None and c["new_sha256"], c
+        assert c["diff"].startswith("--- /dev/null"), c["diff"][:80]
+    if c["kind"] == "postconf":
+        assert c["settings"] and c["option"] in ("-e", "-M", "-P"), c
+PY
+# The human report still shows the same bytes made visible, and one diff per file.
+rc=0; "$MXDECK" plan "$lab/demo.ini" >"$lab/plan-bytes.txt" 2>&1 || rc=$?
+[ $rc -eq 1 ] || die "plan (human) with the odd bytes: exit $rc, want 1"
+grep -qF -- '-# caf\xe9 \x00 \x1b]0;title\x07' "$lab/plan-bytes.txt" || die "plan (human): the bytes are not shown escaped"
 unset MXDECK_PROBES MXDECK_PROBE_TIMEOUT MXDECK_PROBE_DEADLINE
 
 # test against a real TLS server: ids, numbers as numbers.
@@ -106,5 +146,31 @@ d = json.load(open(sys.argv[1]))
 tls = [r for r in d["results"] if r["kind"] == "tls"][0]
 assert isinstance(tls["cert_days"], int) and tls["cert_days"] > 21, tls
 assert tls["id"] == "tls/tls-smtps/good/" + tls["target"], tls["id"]
+assert d["notes"] == [], d["notes"]
+# numbers as numbers, sets as arrays: handshake time, the protocol negotiated, the
+# versions the server accepts (s_server: TLS 1.2 and 1.3 at OpenSSL's default level)
+assert isinstance(tls["handshake_ms"], (int, float)) and tls["handshake_ms"] > 0, tls
+assert tls["protocol"] == "TLSv1.3" and tls["cipher"], tls
+ver = [r for r in d["results"] if r["kind"] == "tlsver"][0]
+assert isinstance(ver["handshake_ms"], (int, float)), ver
+pr = ver["protocols"]
+assert pr["accepted"] == ["TLSv1.2", "TLSv1.3"] and pr["refused"] == ["TLSv1", "TLSv1.1"], pr
+assert "TLSv1.2" in pr["allowed"] and "TLSv1" not in pr["allowed"], pr
+PY
+
+# The host named by an ssh_config alias (as push reaches it): the probes connect to its
+# HostName, the certificate is checked against the same names, and a note says so.
+printf 'Host good-alias\n    HostName 127.0.0.1\n' >"$lab/alias.cfg"
+sed 's/^address = 127.0.0.1$/address = good-alias/' "$lab/tls.ini" >"$lab/tls-alias.ini"
+grep -q '^address = good-alias$' "$lab/tls-alias.ini" || die "alias profile not rewritten"
+SSL_CERT_FILE=$LAB/pki/ca.pem MXDECK_PROBES=tls,tlsver MXDECK_PROBE_TIMEOUT=5 \
+    run test-alias -F "$lab/alias.cfg" test --json "$lab/tls-alias.ini"
+validate test-alias 0 "$rc"
+/usr/bin/python3 - "$lab/test-alias.json" "$lab/test-ok.json" <<'PY' || die "test --json via an ssh alias"
+import json, sys
+d, ref = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert [r["target"] for r in d["results"]] and all(r["target"].startswith("127.0.0.1:") for r in d["results"]), d["results"]
+assert sorted((r["kind"], r["status"]) for r in d["results"]) == sorted((r["kind"], r["status"]) for r in ref["results"])
+assert d["notes"] == ["host good: address good-alias is an ssh_config alias: the live tests connect to its HostName 127.0.0.1"], d["notes"]
 PY
 ok "$n --json documents (lint, render, plan, apply, audit, test; success and error cases) validate against share/schema/mxdeck.schema.json, one summary line on stderr"

@@ -32,7 +32,9 @@ assert d["exit"] == 0, d["exit"]
 assert [h["name"] for h in d["hosts"]] == ["h1", "h2", "h3"]
 for h in d["hosts"]:
     assert h["exit"] == 0 and h["applied"], h
-    assert len(h["changes"]) > 50, len(h["changes"])
+    n = sum(len(c.get("settings", [1])) for c in h["changes"])
+    assert n > 50, n
+    assert all(c["host"] == h["name"] for c in h["changes"]), h["name"]
 PY
 ok "apply to 3 hosts: exit 0, JSON report per host"
 

@@ -61,3 +61,34 @@ text = "\n".join(strings(doc))
 assert "caf\ufffd \x00 \x1b[31m" in text, "the tampered line did not come through whole"
 PY
 ok "plan --json with a Latin-1 byte, a NUL and an ESC in a managed file: valid UTF-8 JSON"
+
+# Each change is an object of its kind: after an apply, a mode changed by hand is kind
+# "mode" (the same content: equal hashes, no diff), a retargeted module link "relink"
+# with its old and new target.
+sed -i 's/^pop3 = off$/pop3 = on/' "$lab/demo.ini"
+sed -i '$d' "$dc"	# the tampered line away: the content is what apply wrote
+"$MXDECK" plan "$lab/demo.ini" >/dev/null 2>&1 || die "test setup: the sandbox is not in sync again"
+mf=$(find "$sb/etc/postfix" -maxdepth 1 -name 'mxdeck_*' -type f | head -1)
+[ -n "$mf" ] || die "test setup: no managed mxdeck_* map in $sb/etc/postfix"
+chmod 0604 "$mf"
+ln=$(find "$sb/etc/apache2/mods-enabled" -name '*.load' -type l | head -1)
+[ -n "$ln" ] || die "test setup: no module link in mods-enabled"
+was=$(readlink "$ln")
+ln -sfn ../mods-available/elsewhere.load "$ln"
+rc=0
+"$MXDECK" plan --json "$lab/demo.ini" >"$lab/kinds.json" 2>/dev/null || rc=$?
+[ $rc -eq 1 ] || die "plan --json after chmod and relink: exit $rc, want 1"
+/usr/bin/python3 - "$lab/kinds.json" "$mf" "$ln" "$was" "$top/share/schema/mxdeck.schema.json" <<'PY' || die "plan --json: mode and relink objects"
+import json, sys, jsonschema
+d = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator(json.load(open(sys.argv[5]))).validate(d)
+ch = {c["path"]: c for h in d["hosts"] for c in h["changes"]}
+assert len(ch) == 2, sorted(ch)
+m = ch[sys.argv[2]]
+assert m["kind"] == "mode" and m["mode"] == {"old": "0604", "new": "0644"}, m
+assert m["old_sha256"] == m["new_sha256"] and m["diff"] == "", m
+l = ch[sys.argv[3]]
+assert l["kind"] == "relink" and l["target"] == {"old": "../mods-available/elsewhere.load", "new": sys.argv[4]}, l
+assert l["mode"] == {"old": None, "new": None} and l["new_sha256"] is None, l
+PY
+ok "plan --json after a chmod and a retargeted link: one \"mode\" object (equal hashes, no diff) and one \"relink\" object with both targets"

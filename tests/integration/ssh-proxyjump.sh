@@ -141,3 +141,28 @@ inctl "$MXDECK" -F "$lab/noroute.cfg" plan "$lab/site.ini" >"$lab/out" 2>&1 || r
 [ $rc -eq 3 ] && grep -q "host h1: jump host bastion: cannot open a connection through it to 127.0.0.1 port 2999" "$lab/out" ||
 	{ cat "$lab/out"; die "no route through the bastion: exit $rc"; }
 ok "the bastion cannot reach 127.0.0.1:2999: exit 3 naming the bastion"
+
+# 7. mxdeck test on the gateway named by its alias: the probes connect to the alias's
+#    HostName (not "cannot resolve gw-dmz"), straight from here, and say so: from ctl the
+#    gateway's mail ports are not reachable, and the report names the bastion the push
+#    goes through and that the live tests do not.
+rc=0
+MXDECK_PROBES=tls MXDECK_PROBE_TIMEOUT=2 inctl "$MXDECK" -F "$lab/jump.cfg" test "$lab/site.ini" >"$lab/out" 2>&1 || rc=$?
+[ -s "$lab/out" ] || die "test via the alias printed nothing"
+grep -qF "host h1: gw-dmz (ssh_config alias of 127.0.0.1) is behind ProxyJump bastion bastion: push goes through the bastion, the live tests run from here straight against 127.0.0.1" "$lab/out" ||
+	{ cat "$lab/out"; die "test: no line about the alias and the bastion"; }
+grep -q ' h1 127\.0\.0\.1:[0-9]*: ' "$lab/out" || { cat "$lab/out"; die "test: the probes did not target the HostName"; }
+grep -q 'gw-dmz:[0-9]' "$lab/out" && { cat "$lab/out"; die "test: a probe targets the alias itself"; }
+grep -qi 'address lookup failed\|cannot resolve' "$lab/out" && { cat "$lab/out"; die "test: the alias was looked up in DNS"; }
+[ $rc -eq 3 ] && grep -q "host h1 could not be reached from here: .*push reaches it through ProxyJump bastion bastion, the live tests do not" "$lab/out" ||
+	{ cat "$lab/out"; die "test behind the bastion: exit $rc, want 3 naming the bastion"; }
+rc=0
+MXDECK_PROBES=tls MXDECK_PROBE_TIMEOUT=2 inctl "$MXDECK" -F "$lab/jump.cfg" test --json "$lab/site.ini" >"$lab/out.json" 2>/dev/null || rc=$?
+python3 - "$lab/out.json" <<'PY' || die "test --json behind the bastion"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["exit"] == 3 and d["unreachable"] == ["h1"], (d["exit"], d["unreachable"])
+assert len(d["notes"]) == 1 and "ProxyJump bastion bastion" in d["notes"][0], d["notes"]
+assert d["results"] and all(r["target"].startswith("127.0.0.1:") for r in d["results"]), [r["target"] for r in d["results"]]
+PY
+ok "test on a gateway named by its ssh alias behind a bastion: probes go to its HostName from here, the report names the bastion (exit 3, unreachable from here)"

@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "backends/probe/probe-int.h"
+#include "profiles/tlsproto.h"
 #include "profiles/site.h"
 
 static const char profile[] =
@@ -132,7 +133,7 @@ t_build_filter(void **state)
 	strv_free(&hosts);
 
 	assert_int_equal(probe_kinds_parse("tls, dns", &k, &cause), 0);
-	assert_int_equal(k, PROBE_K_TLS | PROBE_K_DNS);
+	assert_int_equal(k, probe_kind_bit("tls") | probe_kind_bit("dns"));
 	o.hosts = NULL;
 	o.kinds = k;
 	assert_int_equal(probe_list_build(s, &o, &pl, &cause), 0);
@@ -143,6 +144,12 @@ t_build_filter(void **state)
 	free(cause);
 	cause = NULL;
 	assert_int_equal(probe_kinds_parse("", &k, &cause), -1);
+	free(cause);
+	cause = NULL;
+	/* The error names every row of the table. */
+	assert_int_equal(probe_kinds_parse("nosuch", &k, &cause), -1);
+	for (size_t i = 0; probe_kind_name(i) != NULL; i++)
+		assert_non_null(strstr(cause, probe_kind_name(i)));
 	free(cause);
 	site_free(s);
 	free(s);
@@ -183,6 +190,33 @@ on_result(const struct probe_result *r, void *arg)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* The kind table: unique names, bit i for row i, a build and a run each, and "all"
+ * is every bit. */
+static void
+t_kind_table(void **state)
+{
+	unsigned all = 0, k = 0;
+	char *cause = NULL;
+	size_t i, j;
+
+	assert_true(nprobe_kinds >= 6);
+	for (i = 0; i < nprobe_kinds; i++) {
+		assert_int_equal(probe_kinds[i].bit, 1u << i);
+		assert_non_null(probe_kinds[i].build);
+		assert_non_null(probe_kinds[i].run);
+		assert_non_null(probe_kinds[i].what);
+		assert_int_equal(probe_kind_bit(probe_kinds[i].name), probe_kinds[i].bit);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(probe_kinds[i].name, probe_kinds[j].name);
+		all |= probe_kinds[i].bit;
+	}
+	assert_null(probe_kind_name(nprobe_kinds));
+	assert_int_equal(probe_kinds_all(), all);
+	assert_int_equal(probe_kinds_parse("all", &k, &cause), 0);
+	assert_int_equal(k, all);
+	assert_int_equal(probe_kind_bit("nosuch"), 0);
+}
+
 /* Every endpoint is 127.0.0.1:1 (refused): each probe fails fast, the engine reports
  * each exactly once, never two callbacks at a time. */
 static void
@@ -190,8 +224,8 @@ t_run_refused(void **state)
 {
 	struct site *s = load();
 	struct probe_list *pl;
-	struct probe_opts o = { .timeout = 2, .jobs = 8, .kinds = PROBE_K_TLS |
-	    PROBE_K_TLSVER | PROBE_K_SMTP };
+	struct probe_opts o = { .timeout = 2, .jobs = 8, .kinds = probe_kind_bit("tls") |
+	    probe_kind_bit("tlsver") | probe_kind_bit("smtp") };
 	struct probe_summary sum;
 	struct seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	char *cause = NULL;
@@ -216,7 +250,7 @@ t_run_cancelled(void **state)
 	struct site *s = load();
 	struct probe_list *pl;
 	atomic_int cancel = 1;
-	struct probe_opts o = { .kinds = PROBE_K_TLS, .cancel = &cancel };
+	struct probe_opts o = { .kinds = probe_kind_bit("tls"), .cancel = &cancel };
 	struct probe_summary sum;
 	struct seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	char *cause = NULL;
@@ -292,6 +326,40 @@ t_json_certs(void **state)
 	probe_result_free(d);
 }
 
+/* Numbers and sets as JSON values: handshake time, protocol and cipher, the TLS
+ * version sets of a tlsver result (arrays of names, oldest first). */
+static void
+t_json_tls_numbers(void **state)
+{
+	struct probe_result r = {
+		.status = PROBE_FAIL, .kind = "tlsver", .name = "protocols smtp", .host = "h",
+		.target = "t", .summary = "s", .details = "", .has_handshake = true,
+		.handshake_ms = 2.25, .protocol = "TLSv1.3", .cipher = "TLS_AES_256_GCM_SHA384",
+		.has_protocols = true,
+		.tls_accepted = TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_3),
+		.tls_allowed = TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3),
+	};
+	char *j = probe_result_json(&r);
+	struct probe_result *d;
+
+	(void)state;
+	assert_non_null(strstr(j, ",\"handshake_ms\":2.250,\"protocol\":\"TLSv1.3\","
+	    "\"cipher\":\"TLS_AES_256_GCM_SHA384\",\"protocols\":{\"accepted\":[\"TLSv1\","
+	    "\"TLSv1.3\"],\"refused\":[\"TLSv1.1\",\"TLSv1.2\"],\"allowed\":[\"TLSv1.2\","
+	    "\"TLSv1.3\"]}}"));
+	free(j);
+	r.has_handshake = r.has_protocols = false;
+	r.protocol[0] = r.cipher[0] = '\0';
+	j = probe_result_json(&r);
+	assert_null(strstr(j, "handshake_ms"));
+	assert_null(strstr(j, "\"protocol\":"));
+	assert_null(strstr(j, "\"protocols\":"));
+	free(j);
+	d = probe_result_dup(&r);
+	assert_int_equal(d->tls_accepted, r.tls_accepted);
+	probe_result_free(d);
+}
+
 static void
 t_resolver(void **state)
 {
@@ -357,8 +425,10 @@ main(void)
 		cmocka_unit_test(t_run_cancelled),
 		cmocka_unit_test(t_json),
 		cmocka_unit_test(t_json_certs),
+		cmocka_unit_test(t_json_tls_numbers),
 		cmocka_unit_test(t_resolver),
 		cmocka_unit_test(t_dane_unusable),
+		cmocka_unit_test(t_kind_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
