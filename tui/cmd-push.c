@@ -109,7 +109,7 @@ sigwatch_thread(void *arg)
 		if (sig <= 0)
 			continue;
 		if (isatty(STDERR_FILENO))	/* not after the progress line's text */
-			fputs("\r\033[K", stderr);
+			fputc('\n', stderr);
 		if (atomic_load(&w->cancel) == 0) {
 			atomic_store(&w->cancel, sig);
 			fprintf(stderr, "mxdeck: %s: stopping: no new host is started; a host "

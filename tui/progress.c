@@ -17,11 +17,20 @@ progress_line_init(struct progress_line *p, const struct cli *cli)
 	struct winsize ws;
 
 	p->shown = false;
+	p->len = 0;
 	p->cols = 80;
 	p->on = isatty(STDERR_FILENO) && !cli->json && cli->format == FMT_TEXT &&
 	    !cli->quiet;
 	if (p->on && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		p->cols = ws.ws_col;
+}
+
+/* Blanks over what is left of the previous line after n bytes. */
+static void
+blank_from(struct progress_line *p, size_t n)
+{
+	for (size_t i = n; i < p->len; i++)
+		fputc(' ', stderr);
 }
 
 void
@@ -30,6 +39,7 @@ progress_line_show(struct progress_line *p, const char *fmt, ...)
 	va_list ap;
 	char *text;
 	struct sbuf b;
+	size_t n, max;
 
 	if (!p->on)
 		return;
@@ -41,9 +51,14 @@ progress_line_show(struct progress_line *p, const char *fmt, ...)
 	sb_add_printable_n(&b, text, strlen(text), false);
 	free(text);
 	/* one column spare: writing the last one would wrap on some terminals */
-	fprintf(stderr, "\r%.*s\033[K", p->cols > 1 ? p->cols - 1 : 1, b.s);
+	max = p->cols > 1 ? (size_t)p->cols - 1 : 1;
+	n = b.len < max ? b.len : max;
+	fprintf(stderr, "\r%.*s", (int)n, b.s);
+	blank_from(p, n);
 	fflush(stderr);
 	sb_free(&b);
+	if (n > p->len)
+		p->len = n;
 	p->shown = true;
 }
 
@@ -52,7 +67,10 @@ progress_line_clear(struct progress_line *p)
 {
 	if (!p->on || !p->shown)
 		return;
-	fputs("\r\033[K", stderr);
+	fputc('\r', stderr);
+	blank_from(p, 0);
+	fputc('\r', stderr);
 	fflush(stderr);
 	p->shown = false;
+	p->len = 0;
 }

@@ -1,7 +1,8 @@
 /* progress.h: the one updating status line on stderr while plan, apply, audit or test
  * runs on the command line ("7/20 hosts; gw4 validating"). Only when stderr is a
  * terminal and the output is the human one (no --json or other --format, no -q):
- * otherwise every call does nothing. Not thread-safe: callers serialise (the fleet's
+ * otherwise every call does nothing. It uses no escape sequence (a carriage return and
+ * blanks: any terminal, TERM=dumb and NO_COLOR too). Not thread-safe: callers serialise (the fleet's
  * and the probe engine's callbacks are). */
 #ifndef MXDECK_PROGRESS_H
 #define MXDECK_PROGRESS_H
@@ -15,6 +16,7 @@ struct progress_line {
 	bool	 on;		/* drawing at all */
 	bool	 shown;		/* a line is on the screen now */
 	int	 cols;		/* terminal width */
+	size_t	 len;		/* bytes of the line on the screen */
 };
 
 void progress_line_init(struct progress_line *p, const struct cli *cli);

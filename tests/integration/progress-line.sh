@@ -15,20 +15,29 @@ on_pty() {
 	shift
 	script -qefc "$(printf '%q ' "$@")" /dev/null >"$out" </dev/null
 }
-# The progress line: a carriage return, "N/3 hosts; hX STAGE", erase to end of line.
-has_line() { grep -qaP '\r[0-9]+/3 hosts; h[0-9] [a-z ]+\x1b\[K' "$1"; }
-no_trace() { ! grep -qaP '\x1b\[K|hosts; h[0-9]' "$1"; }
+# The progress line: a carriage return, "N/3 hosts; hX STAGE", blanks over the rest.
+has_line() { grep -qaP '\r[0-9]+/3 hosts; h[0-9] [a-z ]+' "$1"; }
+no_trace() { ! grep -qaP 'hosts; h[0-9]' "$1"; }
 
 rc=0
 on_pty "$lab/plan.tty" "$MXDECK" --known-hosts "$lab/known_hosts" plan "$lab/site.ini" || rc=$?
 [ $rc -eq 1 ] || { cat -v "$lab/plan.tty" | tail; die "plan on a pty: exit $rc, want 1 (drift)"; }
 [ -s "$lab/plan.tty" ] || die "plan on a pty printed nothing"
 has_line "$lab/plan.tty" || { cat -v "$lab/plan.tty" | head; die "plan on a pty: no progress line"; }
-grep -qaP '\r3/3 hosts; h[0-9] done\x1b\[K' "$lab/plan.tty" || die "plan: the line never reached 3/3"
+grep -qaP '\r3/3 hosts; h[0-9] done' "$lab/plan.tty" || die "plan: the line never reached 3/3"
 grep -qaP 'hosts; h[0-9] (connecting|planning)' "$lab/plan.tty" || die "plan: no push stage in the line"
 # The line is erased before the report: the report's lines are clean.
-grep -qaP '(^|\x1b\[K)=== host h1 \(.*\): drift: ' "$lab/plan.tty" || { cat -v "$lab/plan.tty" | head; die "plan report"; }
+grep -qaP '(^|\r)=== host h1 \(.*\): drift: ' "$lab/plan.tty" || { cat -v "$lab/plan.tty" | head; die "plan report"; }
 ok "plan on a terminal: one updating progress line, erased before the report"
+
+# The line uses no escape sequence (a dumb terminal shows it as well): with NO_COLOR
+# (no coloured diff) not one ESC byte reaches the terminal.
+rc=0
+on_pty "$lab/plain.tty" env NO_COLOR=1 TERM=dumb "$MXDECK" --known-hosts "$lab/known_hosts" plan \
+    "$lab/site.ini" || rc=$?
+[ $rc -eq 1 ] && has_line "$lab/plain.tty" || die "plan with TERM=dumb: exit $rc or no progress line"
+! grep -qaP '\x1b' "$lab/plain.tty" || die "the progress line wrote an escape sequence"
+ok "the line is carriage returns and blanks only (TERM=dumb, NO_COLOR)"
 
 rc=0
 mx plan "$lab/site.ini" 2>"$lab/plan.err" | cat >"$lab/plan.out" || rc=$?
@@ -59,7 +68,7 @@ on_pty "$lab/apply.tty" "$MXDECK" --known-hosts "$lab/known_hosts" apply --yes "
     rc=$?
 [ $rc -eq 0 ] || { cat -v "$lab/apply.tty" | tail; die "apply on a pty: exit $rc"; }
 has_line "$lab/apply.tty" || die "apply on a pty: no progress line"
-grep -qaP 'hosts; h[0-9] validating\x1b\[K' "$lab/apply.tty" || die "apply: no 'validating' stage"
+grep -qaP 'hosts; h[0-9] validating' "$lab/apply.tty" || die "apply: no 'validating' stage"
 ok "apply on a terminal: the line shows each host's stage (validating)"
 
 # test: the same line over the probes (nothing listens on the lab hosts' SMTP port, so
@@ -72,6 +81,6 @@ grep -qaP '\r[0-9]+/[0-9]+ probes; smtp ' "$lab/test.tty" ||
 	{ cat -v "$lab/test.tty" | head; die "test on a pty: no progress line (exit $rc)"; }
 rc=0
 MXDECK_PROBES=smtp MXDECK_PROBE_TIMEOUT=5 "$MXDECK" test "$lab/site.ini" >"$lab/test.out" 2>&1 || rc=$?
-[ -s "$lab/test.out" ] && ! grep -qaP '\x1b\[K|probes; smtp' "$lab/test.out" ||
+[ -s "$lab/test.out" ] && ! grep -qaP 'probes; smtp' "$lab/test.out" ||
 	die "test into a file: progress line or no output"
 ok "test on a terminal: N/M probes line; into a file: none"
