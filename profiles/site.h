@@ -33,6 +33,20 @@ enum service {
 #define SVC_BIT(s)	(1u << (s))
 extern const char *const service_names[SVC_COUNT];
 
+/* THE service/port table: the services a host serves, their probe_ports names and
+ * standard ports, and the roles that serve them (profiles/site.c). probe_ports' defaults
+ * and the live tests' endpoints (backends/probe) read it. */
+enum host_service {
+	HS_SMTP, HS_SUBMISSION, HS_SMTPS, HS_IMAPS, HS_POP3S, HS_IMAP, HS_POP3, HS_HTTPS,
+	HS_HTTP, HS_COUNT
+};
+struct host_service_info {
+	const char *name;	/* as in probe_ports */
+	int	 port;		/* the standard port, probe_ports' default */
+	unsigned roles;		/* any of these roles serves it (enum role) */
+};
+extern const struct host_service_info host_services[HS_COUNT];
+
 struct probe_port {
 	char	*service;	/* smtp submission smtps imaps pop3s imap pop3 https */
 	int	 port;
@@ -130,6 +144,11 @@ struct tls_policy {
 	size_t	 ntlsa_ports;
 	char	*certificate;	/* of the MX / SMTP service; TLSA records come from it */
 	char	*key;
+	/* The key (PEM private or public key) and/or certificate of the next rollover
+	 * (RFC 7671 section 8.1): the dns role publishes its 3 1 1 TLSA record beside
+	 * the current one; NULL when not set. */
+	char	*next_key;
+	char	*next_certificate;
 };
 
 struct access_policy {
@@ -184,6 +203,13 @@ struct site {
 	bool	 dkim;		/* [site] dkim = yes: outgoing mail is DKIM-signed (lint) */
 	char	*tests_ca;	/* [tests] ca: the CA file the live tests trust (NULL:
 				 * the system store, or SSL_CERT_FILE) */
+	struct strv tests_probes;	/* [tests] probes: the live test kinds to run
+					 * (empty: the default kinds) */
+	struct strv tests_dnsbl;	/* [tests] dnsbl: DNS block list zones the live
+					 * tests look the Postfix hosts' addresses up in */
+	char	*tests_credentials;	/* [tests] credentials: address:password lines for
+					 * the per-user login tests (resolved path; read
+					 * only by the login probes, never copied) */
 
 	struct host *hosts;		size_t nhosts;
 	struct vhost *vhosts;		size_t nvhosts;
@@ -264,6 +290,14 @@ bool site_section_has_name(const char *section);
 /* The port of one of a host's services (probe_ports: smtp submission smtps imaps pop3s
  * imap pop3 https); 0 when switched off, dflt when the service is not listed. */
 int host_port(const struct host *h, const char *service, int dflt);
+
+/* The line (1-based) of key in the section whose header is on sect_line; else of the
+ * key in another instance of the same unnamed section (a second [tls]); else
+ * sect_line (the key is not written: a default). For findings at the exact key. */
+int site_key_line(const struct site *s, int sect_line, const char *key);
+/* The line of the first key line of that section whose value has word among its
+ * space-separated words (one relay network of a list); else site_key_line(). */
+int site_word_line(const struct site *s, int sect_line, const char *key, const char *word);
 
 const struct host *site_find_host(const struct site *site, const char *name);
 struct user *site_find_user(const struct site *site, const char *email);

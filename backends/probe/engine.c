@@ -18,16 +18,12 @@
 #include "backends/probe/net.h"
 #include "backends/probe/result.h"
 
-const struct svc_info svc_infos[SVCP_COUNT] = {
-	[SVCP_SMTP] = { "smtp", 25, WRAP_SMTP, ROLE_POSTFIX },
-	[SVCP_SUBMISSION] = { "submission", 587, WRAP_SMTP, ROLE_POSTFIX },
-	[SVCP_SMTPS] = { "smtps", 465, WRAP_IMPLICIT, ROLE_POSTFIX },
-	[SVCP_IMAPS] = { "imaps", 993, WRAP_IMPLICIT, ROLE_DOVECOT },
-	[SVCP_POP3S] = { "pop3s", 995, WRAP_IMPLICIT, ROLE_DOVECOT },
-	[SVCP_IMAP] = { "imap", 143, WRAP_IMAP, ROLE_DOVECOT },
-	[SVCP_POP3] = { "pop3", 110, WRAP_POP3, ROLE_DOVECOT },
-	[SVCP_HTTPS] = { "https", 443, WRAP_IMPLICIT,
-	    ROLE_APACHE | ROLE_NGINX | ROLE_AUTODISCOVER },
+/* How each probed service starts TLS; names, standard ports and roles are the profile's
+ * one service table (host_services, profiles/site.c). */
+const enum wrap svc_wraps[SVCP_COUNT] = {
+	[SVCP_SMTP] = WRAP_SMTP, [SVCP_SUBMISSION] = WRAP_SMTP, [SVCP_SMTPS] = WRAP_IMPLICIT,
+	[SVCP_IMAPS] = WRAP_IMPLICIT, [SVCP_POP3S] = WRAP_IMPLICIT, [SVCP_IMAP] = WRAP_IMAP,
+	[SVCP_POP3] = WRAP_POP3, [SVCP_HTTPS] = WRAP_IMPLICIT,
 };
 
 int
@@ -36,7 +32,7 @@ svc_from_name(const char *name)
 	int i;
 
 	for (i = 0; i < SVCP_COUNT; i++) {
-		if (strcmp(svc_infos[i].name, name) == 0)
+		if (strcmp(host_services[i].name, name) == 0)
 			return (i);
 	}
 	return (-1);
@@ -48,7 +44,7 @@ svc_from_stdport(int port)
 	int i;
 
 	for (i = 0; i < SVCP_COUNT; i++) {
-		if (svc_infos[i].stdport == port)
+		if (host_services[i].port == port)
 			return (i);
 	}
 	return (-1);
@@ -95,7 +91,7 @@ probe_free(struct probe *p)
 }
 
 /* Names a certificate on this service may carry (addr: where the probes connect). */
-static void
+void
 svc_names(const struct site *site, const struct host *h, const char *addr, int svc,
     struct strv *names)
 {
@@ -140,12 +136,12 @@ probe_add_svc(struct probe_build *b, const char *what, const struct probe_ep *ep
 {
 	struct probe *p;
 
-	p = probe_add(b, xasprintf("%s %s", what, svc_infos[ep->svc].name),
+	p = probe_add(b, xasprintf("%s %s", what, host_services[ep->svc].name),
 	    ep->vh != NULL ? xasprintf("%s:%d (%s)", b->addr, ep->port, ep->vh->name) :
 	    xasprintf("%s:%d", b->addr, ep->port));
 	p->svc = ep->svc;
 	p->port = ep->port;
-	p->stdport = svc_infos[ep->svc].stdport;
+	p->stdport = host_services[ep->svc].port;
 	p->vh = ep->vh;
 	if (ep->vh != NULL)
 		strv_push(&p->names, ep->vh->name);
@@ -183,7 +179,7 @@ host_endpoints(const struct site *site, const struct host *h, unsigned hroles,
 	for (i = 0; i < h->nprobe_ports; i++) {
 		if ((svc = svc_from_name(h->probe_ports[i].service)) < 0)
 			continue;
-		if ((svc_infos[svc].roles & hroles) == 0)
+		if ((host_services[svc].roles & hroles) == 0)
 			continue;
 		if ((port = h->probe_ports[i].port) <= 0)
 			continue;	/* service:off */
@@ -206,10 +202,11 @@ host_endpoints(const struct site *site, const struct host *h, unsigned hroles,
 	*neps = ne;
 }
 
-/* Every wanted kind's build for one host (h) or the site (h NULL). */
-static void
+/* Every wanted kind's build for one host (h) or the site (h NULL); -1 + *cause when
+ * a build refused (the first refusal; the list is then not used). */
+static int
 build(struct probe_list *pl, const struct site *site, const struct host *h,
-    unsigned kinds)
+    unsigned kinds, char **cause)
 {
 	struct probe_build b;
 	struct probe_ep *ports = NULL, *eps = NULL;
@@ -221,7 +218,7 @@ build(struct probe_list *pl, const struct site *site, const struct host *h,
 	b.host = h;
 	if (h != NULL) {
 		if ((b.addr = probe_host_address(site, pl->addresses, h)) == NULL)
-			return;
+			return (0);
 		b.roles = h->roles != 0 ? h->roles : ~0u;
 		host_endpoints(site, h, b.roles, &ports, &nports, &eps, &neps);
 		b.ports = ports;
@@ -234,9 +231,16 @@ build(struct probe_list *pl, const struct site *site, const struct host *h,
 			continue;
 		b.kind = &probe_kinds[i];
 		probe_kinds[i].build(&b);
+		if (b.cause != NULL)
+			break;
 	}
 	free(ports);
 	free(eps);
+	if (b.cause != NULL) {
+		*cause = b.cause;
+		return (-1);
+	}
+	return (0);
 }
 
 int
@@ -244,8 +248,27 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
     struct probe_list **plp, char **cause)
 {
 	struct probe_list *pl;
-	unsigned kinds = opts != NULL && opts->kinds != 0 ? opts->kinds : probe_kinds_all();
+	unsigned kinds = opts != NULL && opts->kinds != 0 ? opts->kinds : probe_kinds_default();
 	size_t i;
+
+	if ((opts == NULL || opts->kinds == 0) && site->tests_probes.n > 0) {
+		struct sbuf w;
+		char *words, *e = NULL;
+
+		sb_init(&w);
+		for (i = 0; i < site->tests_probes.n; i++)
+			sb_addf(&w, "%s%s", i > 0 ? " " : "", site->tests_probes.v[i]);
+		words = sb_steal(&w);
+
+		if (probe_kinds_parse(words, &kinds, &e) != 0) {
+			*cause = xasprintf("%s: [tests] probes: %s", site->path != NULL ?
+			    site->path : "profile", e);
+			free(e);
+			free(words);
+			return (-1);
+		}
+		free(words);
+	}
 
 	if (opts != NULL && opts->hosts != NULL) {
 		for (i = 0; i < opts->hosts->n; i++) {
@@ -261,14 +284,19 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
 	pl->site = site;
 	pl->addresses = opts != NULL ? opts->addresses : NULL;
 	/* Site-wide probes only when no host filter is given. */
-	if (opts == NULL || opts->hosts == NULL || opts->hosts->n == 0)
-		build(pl, site, NULL, kinds);
+	if ((opts == NULL || opts->hosts == NULL || opts->hosts->n == 0) &&
+	    build(pl, site, NULL, kinds, cause) != 0)
+		goto refused;
 	for (i = 0; i < site->nhosts; i++) {
-		if (host_wanted(&site->hosts[i], opts))
-			build(pl, site, &site->hosts[i], kinds);
+		if (host_wanted(&site->hosts[i], opts) &&
+		    build(pl, site, &site->hosts[i], kinds, cause) != 0)
+			goto refused;
 	}
 	*plp = pl;
 	return (0);
+refused:
+	probe_list_free(pl);
+	return (-1);
 }
 
 size_t

@@ -7,18 +7,15 @@
 #include "backends/probe/net.h"
 #include "backends/probe/result.h"
 
-/* Mail services a host may expose (mxdeck(1) probe_ports). */
+/* The services a probe may test: the TLS ones of the profile's service table
+ * (host_services in profiles/site.c gives their names, standard ports and roles), in its
+ * order; how each starts TLS is svc_wraps[]. */
 enum svc {
-	SVCP_SMTP, SVCP_SUBMISSION, SVCP_SMTPS, SVCP_IMAPS, SVCP_POP3S, SVCP_IMAP,
-	SVCP_POP3, SVCP_HTTPS, SVCP_COUNT
+	SVCP_SMTP = HS_SMTP, SVCP_SUBMISSION = HS_SUBMISSION, SVCP_SMTPS = HS_SMTPS,
+	SVCP_IMAPS = HS_IMAPS, SVCP_POP3S = HS_POP3S, SVCP_IMAP = HS_IMAP, SVCP_POP3 = HS_POP3,
+	SVCP_HTTPS = HS_HTTPS, SVCP_COUNT
 };
-struct svc_info {
-	const char *name;	/* as in probe_ports */
-	int	 stdport;
-	enum wrap wrap;
-	unsigned roles;		/* any of these roles implies the service */
-};
-extern const struct svc_info svc_infos[SVCP_COUNT];
+extern const enum wrap svc_wraps[SVCP_COUNT];
 int svc_from_name(const char *name);	/* -1 if unknown */
 int svc_from_stdport(int port);		/* -1 if none */
 
@@ -34,6 +31,7 @@ struct probe_kind {
 	 * once per host (--host filters hosts; the site pass runs only without it). */
 	void	(*build)(struct probe_build *b);
 	probe_fn run;		/* what probe_add gives a probe (the build may set another) */
+	bool	 dflt;		/* runs when nothing chooses the kinds */
 	const char *what;	/* one line: what the kind checks */
 };
 extern const struct probe_kind probe_kinds[];
@@ -83,6 +81,8 @@ struct probe_build {
 	const struct probe_ep *eps;	/* the same with https once per vhost it serves */
 	size_t	 neps;
 	struct probe_list *pl;
+	char	*cause;		/* a build that refuses sets it (the run does not start:
+				 * probe_list_build fails with it) */
 };
 /* Add a probe of b->kind (run: the kind's run) on b->host; takes name and target. */
 struct probe *probe_add(struct probe_build *b, char *name, char *target);
@@ -90,6 +90,9 @@ struct probe *probe_add(struct probe_build *b, char *name, char *target);
  * " (VHOST)"), the names its certificate may carry and the SNI to send. */
 struct probe *probe_add_svc(struct probe_build *b, const char *what,
     const struct probe_ep *ep);
+/* The names a certificate of host h (reached at addr) on service svc may carry. */
+void svc_names(const struct site *site, const struct host *h, const char *addr, int svc,
+    struct strv *names);
 /* The port of service svc on the host (the last probe_ports entry), 0: none. */
 int probe_build_port(const struct probe_build *b, int svc);
 

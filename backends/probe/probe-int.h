@@ -4,6 +4,8 @@
 #ifndef MXDECK_PROBE_INT_H
 #define MXDECK_PROBE_INT_H
 
+#include <curl/curl.h>
+
 #include "backends/probe/kinds.h"
 #include "backends/probe/net.h"
 #include "backends/probe/result.h"
@@ -17,46 +19,46 @@ enum ad_step {
 	AD_STEP_COUNT
 };
 
+/* http.c: libcurl requests that connect where ldns resolved the name (https on 443:
+ * the https probe port of the profile host at that address; bodies over 1 MB are cut;
+ * redirects are not followed). */
+struct http_body {
+	struct sbuf b;		/* the body (at most 1 MiB) */
+	struct sbuf hdr;	/* the header lines of every response (at most 64 KiB) */
+};
+/* An easy handle for SCHEME://name[:urlport]/path collecting into b (caller frees *sl
+ * with curl_slist_free_all and the handle); NULL + *cause when name does not resolve. */
+CURL *http_handle(struct probe *p, struct presult *r, const char *scheme,
+    const char *name, int urlport, const char *path, struct http_body *b,
+    struct curl_slist **sl, char **cause);
+/* The value of the first header NAME in hdrs (trimmed, cut at len - 1). */
+bool header_value(const char *hdrs, const char *name, char *out, size_t len);
+
 /* An Autodiscover section's domain and its also domains, without repeats (appended). */
 void ad_domains(const struct autodiscover *ad, struct strv *doms);
 
-/* dns.c: TLSA with DNSSEC validation, MX targets. */
-struct tlsa_rec {
-	int	 usage, selector, mtype;
-	unsigned char *data;
-	size_t	 len;
-};
-struct tlsa_set {
-	struct tlsa_rec *v;
-	size_t	 n;
-	bool	 secure;	/* the RRset validated against the trust anchor */
-	bool	 absent_proven;	/* n == 0: validated NSEC/NSEC3 deny the TLSA RRset */
-	bool	 nxdomain;	/* n == 0: the name does not exist (else NODATA) */
-	char	*insecure_why;	/* why not, when !secure (or, n == 0, !absent_proven) */
-};
+/* The site's mail domains: [site] domain, then each Autodiscover domain and its also
+ * domains, without repeats (appended). */
+void mail_domains(const struct site *site, struct strv *doms);
+
+/* dns.c: TLSA with DNSSEC validation (struct tlsa_set: probe.h), MX targets. */
 /* 0 with out filled (n may be 0: no record), -1 + *cause when the lookup failed. */
 int dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline,
     struct tlsa_set *out, char **cause);
-void tlsa_set_free(struct tlsa_set *s);
 /* SRV records of name, each as "prio weight port target" (none: 0 and empty out). */
 int dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause);
+/* The records of type (an ldns_rr_type: LDNS_RR_TYPE_TXT ...) at name, each as one
+ * string: TXT its character-strings joined as they are; CAA "FLAGS TAG VALUE"; other
+ * types the rdata fields in presentation form. 0 (out may stay empty; *nx, when not
+ * NULL, says NXDOMAIN), -1 + *cause. No DNSSEC validation. */
+int dns_records(struct probe_ctx *ctx, const char *name, int type, double deadline,
+    struct strv *out, bool *nx, char **cause);
+/* The reverse-lookup name of an address ("4.3.2.1.in-addr.arpa", "...ip6.arpa"). */
+char *dns_reverse_name(const struct sockaddr_storage *ss);
 int dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
     struct strv *targets, char **cause);
 
-/* http.c: a libcurl handle for SCHEME://name[:urlport]/path whose body and headers
- * go to b (bodies over 1 MB are cut); name resolves through the profile's resolver
- * and libcurl connects there (https on 443: the https probe port of the profile host
- * at that address). NULL + *cause when name does not resolve. *sl is the caller's to
- * free (curl_slist_free_all) after curl_easy_cleanup. Redirects are not followed. */
-struct http_body {
-	struct sbuf b;
-	struct sbuf hdr;
-};
-struct curl_slist;
-void *http_handle(struct probe *p, struct presult *r, const char *scheme, const char *name,
-    int urlport, const char *path, struct http_body *b, struct curl_slist **sl,
-    char **cause);
 /* The port of service (a probe_ports name: smtp, https, ...) of the profile host at
  * addr, else dflt. */
 struct sockaddr_storage;
@@ -65,6 +67,14 @@ int host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_stor
 /* TXT records of name, each one's strings joined (none: 0 and empty out). */
 int dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause);
+
+/* http.c: one HTTPS request METHOD https://name/path (connected as the other HTTP
+ * probes are) with HTTP Basic credentials, never following a redirect; libcurl verifies
+ * the certificate and the name, so the credentials never leave unverified or in clear.
+ * 0 with *status (the HTTP status), -1 + *cause when no answer came. */
+int http_basic_request(struct probe *p, struct presult *r, const char *name,
+    const char *method, const char *path, const char *user, const char *pass,
+    long *status, char **cause);
 
 /* tls.c: why a TLSA record cannot be used (NULL: it can; OpenSSL's DANE verification
  * decides whether it matches). smtp: RFC 7672 (PKIX-TA/PKIX-EE unusable), else RFC
