@@ -118,6 +118,8 @@ deps=(
 	"util-linux	cmd	unshare"
 	# the demo lab: does the postfix / www-data user reach the sandbox?
 	"util-linux	cmd	runuser"
+	# a real pty for the CLI progress line test (tests/integration/progress-line.sh)
+	"bsdutils	cmd	script"
 	"psmisc	cmd	fuser"
 	"time	file	/usr/bin/time"
 	"strace	cmd	strace"

@@ -60,13 +60,11 @@ int cmd_console(struct cli *cli);	/* tui/console.c: the ncurses console (and --a
 int cmd_init(struct cli *cli);		/* tui/cmd-init.c: copy an example to the default profile */
 int cmd_doctor(struct cli *cli);	/* tui/cmd-doctor.c: read-only preflight per host */
 
-/* The doctor's run and report, shared by the command and the console (tui/jobs.c). */
+/* The doctor's report, shared by the command and the console (tui/jobs.c); the run is
+ * fleet_doctor() (backends/ssh/fleet.h). */
 struct host;
 struct site;
-struct doctor_opts;
 struct doctor_result;
-void doctor_hosts(const struct site *site, const struct host **hosts, size_t n, int jobs,
-    const struct doctor_opts *o, struct doctor_result *res);
 void doctor_report(struct sbuf *b, const struct host *h, const struct doctor_result *r);
 
 /* The live tests of hosts named by an ssh_config alias (tui/cmd-test.c, for test and

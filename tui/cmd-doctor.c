@@ -2,73 +2,15 @@
  * backends/ssh/doctor.c on every selected host, in parallel, then one report. Exit 0
  * every host ready (warnings allowed), 1 something missing, 3 a host unreachable,
  * 2 a profile error (nothing contacted). */
-#include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libssh2.h>
-
 #include "backends/ssh/doctor.h"
+#include "backends/ssh/fleet.h"
 #include "profiles/site.h"
 #include "tui/cli.h"
-
-#define JOBS_MAX	16
-
-struct djob {
-	const struct site *site;
-	const struct host **hosts;
-	struct doctor_result *res;
-	const struct doctor_opts *o;
-	size_t	 n, next;
-	pthread_mutex_t mu;
-};
-
-static void *
-dworker(void *arg)
-{
-	struct djob *j = arg;
-
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&j->mu);
-		i = j->next++;
-		pthread_mutex_unlock(&j->mu);
-		if (i >= j->n)
-			return NULL;
-		doctor_host(j->site, j->hosts[i], j->o, &j->res[i]);
-	}
-}
-
-void
-doctor_hosts(const struct site *site, const struct host **hosts, size_t n, int jobs,
-    const struct doctor_opts *o, struct doctor_result *res)
-{
-	struct djob j = { .site = site, .hosts = hosts, .res = res, .o = o, .n = n };
-	size_t nth = jobs > 0 ? (size_t)jobs : JOBS_MAX;
-	pthread_t *th;
-
-	for (size_t i = 0; i < n; i++)
-		doctor_result_init(&res[i]);
-	if (nth > n)
-		nth = n;
-	pthread_mutex_init(&j.mu, NULL);
-	if (nth <= 1)
-		dworker(&j);
-	else {
-		th = xcalloc(nth, sizeof *th);
-		for (size_t i = 0; i < nth; i++)
-			if (pthread_create(&th[i], NULL, dworker, &j) != 0)
-				fatal("pthread_create: %s", strerror(errno));
-		for (size_t i = 0; i < nth; i++)
-			pthread_join(th[i], NULL);
-		free(th);
-	}
-	pthread_mutex_destroy(&j.mu);
-}
 
 static const char *
 status_word(const struct doctor_result *r)
@@ -166,14 +108,16 @@ cmd_doctor(struct cli *cli)
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (libssh2_init(0) != 0)
-		fatal("libssh2_init failed");
 	o.known_hosts = cli->known_hosts;
 	o.identity = cli->identity;
 	o.connect_timeout = 10;
 	o.timeout = 60;
 	res = xcalloc(n, sizeof *res);
-	doctor_hosts(site, hosts, n, cli->jobs, &o, res);
+	{
+		struct fleet_opts fo = { .jobs = cli->jobs };
+
+		fleet_doctor(site, hosts, n, &o, &fo, res);
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (res[i].exit == 3)
 			nunreach++;
@@ -202,6 +146,5 @@ cmd_doctor(struct cli *cli)
 	free(hosts);
 	site_free(site);
 	free(site);
-	libssh2_exit();
 	return rc;
 }

@@ -9,108 +9,71 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libssh2.h>
 #include <openssl/evp.h>
 
 #include "backends/probe/probe.h"
+#include "backends/ssh/fleet.h"
 #include "backends/ssh/push.h"
 #include "profiles/site.h"
 #include "tui/cli.h"
 #include "tui/jsondoc.h"
 #include "tui/monitor.h"
+#include "tui/progress.h"
 
-#define JOBS_MAX	16
-
-struct job {
-	const struct site *site;
-	const struct host **hosts;
-	struct push_result *results;
-	size_t	 n;
-	size_t	 next;
-	const struct push_opts *opts;
-	pthread_mutex_t mu;
-	FILE	*progress;	/* per-host "done" lines as they finish, or NULL */
-};
-
-
-/* A host's push outcome is its exit code: the mapping is one to one. */
-_Static_assert((int)PUSH_OK == (int)EXIT_OK && (int)PUSH_DRIFT == (int)EXIT_DRIFT &&
-    (int)PUSH_BADPROFILE == (int)EXIT_USAGE &&
-    (int)PUSH_UNREACHABLE == (int)EXIT_UNREACHABLE &&
-    (int)PUSH_ROLLEDBACK == (int)EXIT_ROLLEDBACK &&
-    (int)PUSH_ROLLBACK_FAILED == (int)EXIT_ROLLBACK_FAILED,
-    "push outcomes are the command line's exit codes");
-
-static void *
-worker(void *arg)
+/* The exit code of a push outcome (mxdeck(1) EXIT STATUS). */
+static int
+outcome_exit(enum push_outcome o)
 {
-	struct job *j = arg;
-
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&j->mu);
-		i = j->next++;
-		pthread_mutex_unlock(&j->mu);
-		if (i >= j->n)
-			break;
-		if (j->opts->cancel != NULL && atomic_load(j->opts->cancel) != 0) {
-			/* A signal came: no new host is started. */
-			j->results[i].exit = EXIT_ROLLEDBACK;
-			j->results[i].interrupted = true;
-			j->results[i].summary = xstrdup("not started (interrupted): nothing was "
-			    "changed");
-			continue;
-		}
-		push_host(j->site, j->hosts[i], j->opts, &j->results[i]);
-		if (j->progress != NULL) {
-			pthread_mutex_lock(&j->mu);
-			fprintf_safe(j->progress, "mxdeck: %s: %s (%.2fs)\n", j->hosts[i]->name,
-			    j->results[i].summary ? j->results[i].summary : "?",
-			    j->results[i].seconds);
-			fflush(j->progress);
-			pthread_mutex_unlock(&j->mu);
-		}
+	switch (o) {
+	case PUSH_OK:			return EXIT_OK;
+	case PUSH_DRIFT:		return EXIT_DRIFT;
+	case PUSH_BADPROFILE:		return EXIT_USAGE;
+	case PUSH_UNREACHABLE:		return EXIT_UNREACHABLE;
+	case PUSH_ROLLEDBACK:		return EXIT_ROLLEDBACK;
+	case PUSH_ROLLBACK_FAILED:	return EXIT_ROLLBACK_FAILED;
 	}
-	return NULL;
+	return EXIT_ROLLBACK_FAILED;
 }
 
-/* Run opts->mode on every host, at most jobs at a time. */
-static void
-run_hosts(const struct site *site, const struct host **hosts, size_t n, int jobs,
-    const struct push_opts *opts, struct push_result *results, FILE *progress)
-{
-	struct job j;
-	pthread_t *th;
-	size_t nth;
+/* What the front end shows while the fleet runs: the updating line on a terminal, and
+ * with -v one line per host as it finishes. */
+struct watch {
+	struct progress_line line;
+	FILE	*done;		/* -v: "mxdeck: HOST: summary (1.23s)" lines, or NULL */
+	const struct push_result *res;
+};
 
-	memset(&j, 0, sizeof j);
-	j.site = site;
-	j.hosts = hosts;
-	j.results = results;
-	j.n = n;
-	j.opts = opts;
-	j.progress = progress;
-	pthread_mutex_init(&j.mu, NULL);
-	for (size_t i = 0; i < n; i++)
-		push_result_init(&results[i]);
-	nth = jobs > 0 ? (size_t)jobs : n;
-	if (nth > JOBS_MAX && jobs <= 0)
-		nth = JOBS_MAX;
-	if (nth > n)
-		nth = n;
-	if (nth <= 1) {
-		worker(&j);
-	} else {
-		th = xcalloc(nth, sizeof *th);
-		for (size_t i = 0; i < nth; i++)
-			if (pthread_create(&th[i], NULL, worker, &j) != 0)
-				fatal("pthread_create: %s", strerror(errno));
-		for (size_t i = 0; i < nth; i++)
-			pthread_join(th[i], NULL);
-		free(th);
+static void
+watch_progress(void *arg, const struct fleet_progress *p)
+{
+	struct watch *w = arg;
+
+	if (w->done != NULL && strcmp(p->stage, "done") == 0) {
+		const struct push_result *r = &w->res[p->index];
+
+		progress_line_clear(&w->line);
+		fprintf_safe(w->done, "mxdeck: %s: %s (%.2fs)\n", p->host->name,
+		    r->summary ? r->summary : "?", r->seconds);
+		fflush(w->done);
 	}
-	pthread_mutex_destroy(&j.mu);
+	progress_line_show(&w->line, "%zu/%zu hosts; %s %s", p->done, p->total,
+	    p->host->name, p->stage);
+}
+
+/* Run opts->mode on every host, at most jobs at a time; the worst outcome. */
+static enum push_outcome
+run_hosts(const struct cli *cli, const struct site *site, const struct host **hosts,
+    size_t n, const struct push_opts *opts, struct push_result *results, FILE *done)
+{
+	struct watch w = { .done = done, .res = results };
+	struct fleet_opts fo = { .jobs = cli->jobs, .cancel = opts->cancel,
+	    .progress = watch_progress, .progress_arg = &w };
+	enum push_outcome worst;
+
+	progress_line_init(&w.line, cli);
+	worst = fleet_push(site, hosts, n, opts, &fo, results);
+	progress_line_clear(&w.line);
+	return worst;
 }
 
 /* SIGINT, SIGTERM and SIGHUP during an apply (or unlock): blocked in every thread and
@@ -145,6 +108,8 @@ sigwatch_thread(void *arg)
 
 		if (sig <= 0)
 			continue;
+		if (isatty(STDERR_FILENO))	/* not after the progress line's text */
+			fputc('\n', stderr);
 		if (atomic_load(&w->cancel) == 0) {
 			atomic_store(&w->cancel, sig);
 			fprintf(stderr, "mxdeck: %s: stopping: no new host is started; a host "
@@ -235,12 +200,12 @@ exit_word(const struct push_result *r)
 	if (r->failed)
 		return "failed";
 	switch (r->exit) {
-	case EXIT_OK:			return "ok";
-	case EXIT_DRIFT:		return "drift";
-	case EXIT_USAGE:		return "profile-error";
-	case EXIT_UNREACHABLE:		return "unreachable";
-	case EXIT_ROLLEDBACK:		return "rolled-back";
-	case EXIT_ROLLBACK_FAILED:	return "ROLLBACK-FAILED";
+	case PUSH_OK:			return "ok";
+	case PUSH_DRIFT:		return "drift";
+	case PUSH_BADPROFILE:		return "profile-error";
+	case PUSH_UNREACHABLE:		return "unreachable";
+	case PUSH_ROLLEDBACK:		return "rolled-back";
+	case PUSH_ROLLBACK_FAILED:	return "ROLLBACK-FAILED";
 	}
 	return "?";
 }
@@ -301,21 +266,21 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 	for (size_t i = 0; i < n; i++) {
 		const struct push_result *r = &res[i];
 
-		if (r->exit != EXIT_OK || r->applied)
+		if (r->exit != PUSH_OK || r->applied)
 			all_ok = false;
-		if (quiet && r->exit == EXIT_OK && !r->applied)
+		if (quiet && r->exit == PUSH_OK && !r->applied)
 			continue;	/* -q: only hosts with something to say */
 
 		fprintf_safe(f, "=== host %s (%s): %s: %s\n", hosts[i]->name,
 		    hosts[i]->local ? "local" : hosts[i]->address, exit_word(r),
 		    r->summary ? r->summary : "");
-		if (r->exit == EXIT_ROLLBACK_FAILED)
+		if (r->exit == PUSH_ROLLBACK_FAILED)
 			fprintf_safe(f, "!!! host %s: THE ROLLBACK FAILED: the host is in a mixed state; "
 			    "see above\n", hosts[i]->name);
 		for (size_t k = 0; k < r->notes.n; k++)
 			fprintf_safe(f, "    note: %s\n", r->notes.v[k]);
 		for (size_t k = 0; k < r->changes.n; k++)
-			fprintf_safe(f, "    %s %s\n", r->exit == EXIT_OK && r->applied ? "changed:" :
+			fprintf_safe(f, "    %s %s\n", r->exit == PUSH_OK && r->applied ? "changed:" :
 			    "change:", r->changes.v[k]);
 		if (show_diff && r->diff.len > 0) {
 			/* a diff shows the host's files: their bytes are not ours */
@@ -333,11 +298,11 @@ report_human(FILE *f, const char *verb, const struct host **hosts,
 		size_t nok = 0, ndrift = 0, nbad = 0, napplied = 0;
 
 		for (size_t i = 0; i < n; i++) {
-			if (res[i].exit == EXIT_OK) {
+			if (res[i].exit == PUSH_OK) {
 				nok++;
 				if (res[i].applied)
 					napplied++;
-			} else if (res[i].exit == EXIT_DRIFT)
+			} else if (res[i].exit == PUSH_DRIFT)
 				ndrift++;
 			else
 				nbad++;
@@ -440,7 +405,7 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 		sb_json_string(b, hosts[i]->name);
 		sb_add(b, ",\"address\":");
 		sb_json_string(b, hosts[i]->local ? "local" : hosts[i]->address);
-		sb_addf(b, ",\"exit\":%d,\"status\":", r->exit);
+		sb_addf(b, ",\"exit\":%d,\"status\":", outcome_exit(r->exit));
 		sb_json_string(b, exit_word(r));
 		sb_add(b, ",\"summary\":");
 		sb_json_string(b, r->summary);
@@ -474,15 +439,16 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 	sb_add(b, "]");
 }
 
-static int
-worst(const struct push_result *res, size_t n)
+/* The worst outcome of the hosts' results (after the TLSA gate may have changed them). */
+static enum push_outcome
+worst_outcome(const struct push_result *res, size_t n)
 {
-	int rc = EXIT_OK;
+	enum push_outcome w = PUSH_OK;
 
 	for (size_t i = 0; i < n; i++)
-		if (res[i].exit > rc)
-			rc = res[i].exit;
-	return rc;
+		if (res[i].exit > w)
+			w = res[i].exit;
+	return w;
 }
 
 int
@@ -547,7 +513,7 @@ tlsa_gate_stop(const struct host **hosts, struct push_result *res, size_t n)
 		} else
 			r->summary = xasprintf("not applied: the TLSA gate refused the apply on "
 			    "host %s; nothing was changed on any host", hosts[first]->name);
-		r->exit = EXIT_DRIFT;
+		r->exit = PUSH_DRIFT;
 		r->failed = true;
 	}
 	return nref;
@@ -626,6 +592,7 @@ run(struct cli *cli, enum mode mode)
 	struct probe_summary psum;
 	bool probed = false, gated = false;
 	struct strv pobjs = { 0 };
+	struct probe_opts po;
 	struct cli_routes routes = { 0 };
 
 	if (mode == M_APPLY && !cli->yes && (!isatty(0) || !isatty(2))) {
@@ -659,9 +626,28 @@ run(struct cli *cli, enum mode mode)
 			monitor_prometheus(stdout, &mon, false);
 		return EXIT_USAGE;
 	}
+	/* audit's live tests read their settings from the environment, as `mxdeck test`
+	 * does: a wrong one is a usage error before any host is contacted. */
+	memset(&po, 0, sizeof po);
+	if (mode == M_AUDIT) {
+		char *cause = NULL;
+
+		if (probe_opts_from_env(&po, &cause) == -1) {
+			fprintf_safe(stderr, "mxdeck: %s\n", cause);
+			if (cli->json)
+				jsondoc_error(cli, verb, &diags, cause, EXIT_USAGE);
+			free(cause);
+			diags_free(&diags);
+			free(hosts);
+			site_free(site);
+			free(site);
+			if (cli->format == FMT_NAGIOS)
+				return monitor_nagios_unknown(stdout, "audit", "usage error: a "
+				    "probe setting in the environment is wrong (stderr says which)");
+			return EXIT_USAGE;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
-	if (libssh2_init(0) != 0)
-		fatal("libssh2_init failed");
 	if (gethostname(ctl, sizeof ctl) == -1)
 		strcpy(ctl, "localhost");
 	ctl[sizeof ctl - 1] = '\0';
@@ -688,14 +674,14 @@ run(struct cli *cli, enum mode mode)
 		bool any = false;
 
 		o.mode = PUSH_PLAN;
-		run_hosts(site, hosts, n, cli->jobs, &o, res, NULL);
+		rc = outcome_exit(run_hosts(cli, site, hosts, n, &o, res, NULL));
 		report_human(stderr, "plan", hosts, res, n, true, false,
 		    diff_colour(cli, stderr));
 		for (size_t i = 0; i < n; i++)
-			if (res[i].exit == EXIT_DRIFT)
+			if (res[i].exit == PUSH_DRIFT)
 				any = true;
-		rc = worst(res, n);
 		if (tlsa_gate_stop(hosts, res, n) > 0) {
+			rc = outcome_exit(worst_outcome(res, n));
 			gated = true;
 			goto report;
 		}
@@ -729,7 +715,7 @@ run(struct cli *cli, enum mode mode)
 			armed = armed || push_tlsa_gate_armed(site, hosts[i]);
 		if (armed && !gated) {
 			o.mode = PUSH_PLAN;
-			run_hosts(site, hosts, n, cli->jobs, &o, res, NULL);
+			run_hosts(cli, site, hosts, n, &o, res, NULL);
 			o.mode = PUSH_APPLY;
 			if (tlsa_gate_stop(hosts, res, n) > 0)
 				gated = true;
@@ -739,7 +725,8 @@ run(struct cli *cli, enum mode mode)
 		}
 	}
 	if (!gated)
-		run_hosts(site, hosts, n, cli->jobs, &o, res, cli->verbose ? stderr : NULL);
+		run_hosts(cli, site, hosts, n, &o, res, cli->verbose ? stderr : NULL);
+	rc = outcome_exit(worst_outcome(res, n));
 	if (o.cancel != NULL)
 		sig = sigwatch_stop(&sw);
 report:
@@ -753,9 +740,9 @@ report:
 		    "any host\n");
 	report_human(human, verb, hosts, res, n, mode != M_APPLY && mode != M_BATCH ?
 	    true : cli->verbose > 0, cli->quiet, diff_colour(cli, human));
-	rc = worst(res, n);
 	for (size_t i = 0; mode == M_AUDIT && i < n; i++)
-		monitor_add_host(&mon, hosts[i]->name, res[i].exit, (int)res[i].changes.n);
+		monitor_add_host(&mon, hosts[i]->name, outcome_exit(res[i].exit),
+		    (int)res[i].changes.n);
 	if (sig != 0) {
 		size_t nstopped = 0;
 
@@ -771,27 +758,12 @@ report:
 	}
 
 	if (mode == M_AUDIT) {
-		struct probe_opts po;
 		struct probe_list *pl = NULL;
 		char *cause = NULL;
 		struct audit_cb cbarg = { &pobjs, human, cli->quiet, &mon };
 
-		const char *kinds = getenv("MXDECK_PROBES");
-		const char *pt = getenv("MXDECK_PROBE_TIMEOUT");
-
-		memset(&po, 0, sizeof po);
 		po.hosts = &cli->hosts;
 		po.jobs = cli->jobs;
-		/* The same knobs as `mxdeck test`. */
-		if (pt != NULL && *pt != '\0')
-			po.timeout = atof(pt);
-		if (kinds != NULL && *kinds != '\0' &&
-		    probe_kinds_parse(kinds, &po.kinds, &cause) != 0) {
-			fprintf_safe(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
-			free(cause);
-			cause = NULL;
-			po.kinds = 0;
-		}
 		cli_probe_routes(cli, site, &routes);
 		po.addresses = (const char *const *)routes.addresses;
 		if (probe_list_build(site, &po, &pl, &cause) != 0) {
@@ -848,9 +820,9 @@ report:
 			size_t ndrift = 0, nbad = 0;
 
 			for (size_t i = 0; i < n; i++)
-				if (res[i].exit == EXIT_DRIFT)
+				if (res[i].exit == PUSH_DRIFT)
 					ndrift++;
-				else if (res[i].exit != EXIT_OK)
+				else if (res[i].exit != PUSH_OK)
 					nbad++;
 			fprintf(stderr, "mxdeck: %s: %zu host%s: %zu with changes, %zu failed",
 			    verb, n, n == 1 ? "" : "s", ndrift, nbad);
@@ -869,7 +841,6 @@ out:
 	free(res);
 	free(hash);
 	free(hosts);
-	libssh2_exit();
 	site_free(site);
 	free(site);
 	return rc;

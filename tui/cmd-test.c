@@ -20,6 +20,7 @@
 #include "tui/cli.h"
 #include "tui/jsondoc.h"
 #include "tui/monitor.h"
+#include "tui/progress.h"
 
 struct test_out {
 	FILE	*human;		/* stdout, stderr with --json, NULL for nagios/prometheus */
@@ -31,6 +32,8 @@ struct test_out {
 	struct strv hosts;	/* hosts that probes tried to connect to */
 	int	*reached;	/* per hosts entry: probes that connected */
 	int	*unreached;	/* per hosts entry: probes that never could */
+	struct progress_line line;	/* "7/40 probes; tls gw4" on a terminal */
+	size_t	 done, total;
 };
 
 static void
@@ -78,7 +81,9 @@ on_result(const struct probe_result *r, void *arg)
 	struct test_out *o = arg;
 	static const char *const words[] = { "ok  ", "WARN", "FAIL" };
 
+	o->done++;
 	if (o->human != NULL && !(o->quiet && r->status == PROBE_OK)) {
+		progress_line_clear(&o->line);
 		fprintf_safe(o->human, "%s  %-6s %-20s %s%s%s: %s (%.2fs)\n", words[r->status],
 		    r->kind, r->name, r->host != NULL ? r->host : "",
 		    r->host != NULL ? " " : "", r->target, r->summary, r->duration);
@@ -90,6 +95,11 @@ on_result(const struct probe_result *r, void *arg)
 	if (o->json)
 		strv_push_owned(&o->objs, probe_result_json(r));
 	count_reach(o, r);
+	if (o->done < o->total)
+		progress_line_show(&o->line, "%zu/%zu probes; %s %s%s%s", o->done, o->total,
+		    r->kind, r->name, r->host != NULL ? " " : "", r->host != NULL ? r->host : "");
+	else
+		progress_line_clear(&o->line);
 }
 
 void
@@ -154,42 +164,6 @@ cli_probe_routes_free(struct cli_routes *r)
 	memset(r, 0, sizeof *r);
 }
 
-static int
-env_seconds(const char *name, double *out)
-{
-	const char *v = getenv(name);
-	char *end;
-	double d;
-
-	if (v == NULL || *v == '\0')
-		return (0);
-	d = strtod(v, &end);
-	if (*end != '\0' || d <= 0 || d > 3600) {
-		fprintf_safe(stderr, "mxdeck: %s=%s: expected seconds (0 < n <= 3600)\n", name, v);
-		return (-1);
-	}
-	*out = d;
-	return (0);
-}
-
-static int
-env_port(const char *name, double *out)
-{
-	const char *v = getenv(name);
-	char *end;
-	long l;
-
-	if (v == NULL || *v == '\0')
-		return (0);
-	l = strtol(v, &end, 10);
-	if (*end != '\0' || l < 1 || l > 65535) {
-		fprintf_safe(stderr, "mxdeck: %s=%s: expected a TCP port (1-65535)\n", name, v);
-		return (-1);
-	}
-	*out = (double)l;
-	return (0);
-}
-
 int
 cmd_test(struct cli *cli)
 {
@@ -198,12 +172,10 @@ cmd_test(struct cli *cli)
 	struct probe_summary sum;
 	struct probe_list *pl = NULL;
 	struct site *site;
-	const char *kinds = getenv("MXDECK_PROBES");
 	char *cause = NULL;
 	size_t i;
 	int rc, nunreach = 0;
 	size_t nnotes;
-	double hp = 0;
 
 	struct diags d = { 0 };
 	struct cli_routes routes = { 0 };
@@ -221,14 +193,8 @@ cmd_test(struct cli *cli)
 	}
 	opts.hosts = &cli->hosts;
 	opts.jobs = cli->jobs;
-	if (env_seconds("MXDECK_PROBE_TIMEOUT", &opts.timeout) != 0 ||
-	    env_seconds("MXDECK_PROBE_DEADLINE", &opts.deadline) != 0 ||
-	    env_port("MXDECK_PROBE_HTTP_PORT", &hp) != 0)
-		goto usage;
-	opts.http_port = (int)hp;
-	if (kinds != NULL && *kinds != '\0' &&
-	    probe_kinds_parse(kinds, &opts.kinds, &cause) != 0) {
-		fprintf_safe(stderr, "mxdeck: MXDECK_PROBES: %s\n", cause);
+	if (probe_opts_from_env(&opts, &cause) == -1) {
+		fprintf_safe(stderr, "mxdeck: %s\n", cause);
 		free(cause);
 		goto usage;
 	}
@@ -265,7 +231,10 @@ cmd_test(struct cli *cli)
 	for (i = 0; o.human != NULL && i < routes.n; i++)
 		if (routes.notes[i] != NULL)
 			fprintf_safe(o.human, "mxdeck: %s\n", routes.notes[i]);
+	o.total = probe_list_count(pl);
+	progress_line_init(&o.line, cli);
 	probe_run(pl, &opts, on_result, &o, &sum);
+	progress_line_clear(&o.line);
 	o.mon.wall = sum.wall;
 	if (o.human != NULL && (!o.quiet || sum.nok < sum.n))
 		fprintf(o.human, "mxdeck: %zu probes: %zu ok, %zu warn, %zu fail; %d TLS "

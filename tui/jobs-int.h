@@ -60,6 +60,7 @@ struct jobs {
 	size_t		 ntests;
 	size_t		 nok, nwarn, nfail;
 	struct probe_list *pl;
+	struct probe_opts popts_probe;	/* the live tests' options (from the environment) */
 	struct cli_routes routes;	/* where pl's host probes connect (ssh aliases) */
 	char		 controller[256];
 };

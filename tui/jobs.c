@@ -4,9 +4,9 @@
  * the document when the job starts, so later edits cannot change it under the
  * thread). Workers never touch the console: they append events to a queue under a
  * mutex and wake the main loop through the tty self-pipe; jobs_drain() applies the
- * events on the main thread. Plan/push run the hosts in parallel (one thread per
- * host, at most --jobs or 16 at a time); tests use the probe engine, whose callback
- * posts a copy of each result as it completes.
+ * events on the main thread. Plan, push and doctor run the hosts through the fleet
+ * runner (backends/ssh/fleet.c: a pool of at most --jobs or 16 threads); tests use the
+ * probe engine, whose callback posts a copy of each result as it completes.
  *
  * The rows are two views, Plan and Tests (view-jobs.c); the state both files read is in
  * jobs-int.h. */
@@ -24,6 +24,7 @@
 
 #include "backends/probe/probe.h"
 #include "backends/ssh/doctor.h"
+#include "backends/ssh/fleet.h"
 #include "backends/ssh/push.h"
 #include "tui/doc.h"
 #include "tui/jobs-int.h"
@@ -40,11 +41,6 @@ struct jev {
 	int		 exit;
 	size_t		 nchanges;	/* EV_HOST of a plan or push: files/settings */
 	struct probe_result *pr;
-};
-
-struct hostjob {
-	struct jobs	*j;
-	size_t		 idx;
 };
 
 double
@@ -221,14 +217,15 @@ host_stage(void *arg, const struct host *h, const char *stage)
 	post(j, EV_STATE, (size_t)(h - j->snap->hosts), stage, NULL, 0, 0, NULL);
 }
 
-static void *
-host_thread(void *arg)
+/* fleet_run's task: one host of a plan, push or doctor, on a fleet worker thread. */
+static void
+host_task(struct fleet *f, void *arg, size_t idx)
 {
-	struct hostjob *hj = arg;
-	struct jobs *j = hj->j;
-	const struct host *h = &j->snap->hosts[hj->idx];
+	struct jobs *j = arg;
+	const struct host *h = &j->snap->hosts[idx];
 	struct push_result r;
 
+	(void)f;
 	if (j->plan_kind == J_DOCTOR) {	/* set before this thread started */
 		struct doctor_opts o = { .known_hosts = j->popts.known_hosts,
 		    .identity = j->popts.identity, .connect_timeout = 10, .timeout = 60 };
@@ -239,12 +236,11 @@ host_thread(void *arg)
 		doctor_host(j->snap, h, &o, &dr);
 		sb_init(&b);
 		doctor_report(&b, h, &dr);
-		post(j, EV_HOST, hj->idx, dr.summary != NULL ? dr.summary : "done", b.s, dr.exit,
+		post(j, EV_HOST, idx, dr.summary != NULL ? dr.summary : "done", b.s, dr.exit,
 		    0, NULL);
 		sb_free(&b);
 		doctor_result_free(&dr);
-		free(hj);
-		return NULL;
+		return;
 	}
 	push_result_init(&r);
 	push_host(j->snap, h, &j->popts, &r);
@@ -266,39 +262,33 @@ host_thread(void *arg)
 		else
 			sb_add(&b, "(no diff)\n");
 		/* a step that failed on a host that answered: -1, shown as "failed" */
-		post(j, EV_HOST, hj->idx, r.summary != NULL ? r.summary : "done", b.s,
-		    r.failed ? -1 : r.exit, r.changes.n, NULL);
+		post(j, EV_HOST, idx, r.summary != NULL ? r.summary : "done", b.s,
+		    r.failed ? -1 : (int)r.exit, r.changes.n, NULL);
 		sb_free(&b);
 	}
 	push_result_free(&r);
-	free(hj);
-	return NULL;
 }
 
+/* The job's thread: the hosts through the fleet runner (backends/ssh/fleet.c), at most
+ * --jobs (default 16) at a time. cancel (the console closing, a signal): no new host is
+ * started; the hosts in flight finish. */
 static void *
 push_thread(void *arg)
 {
 	struct jobs *j = arg;
-	size_t n = j->snap->nhosts, next = 0;
-	pthread_t *t = xcalloc(n ? n : 1, sizeof *t);
+	size_t n = j->snap->nhosts;
+	const struct host **hosts = xcalloc(n ? n : 1, sizeof *hosts);
+	struct fleet_opts fo = { .jobs = j->maxpar, .cancel = &j->cancel };
+	char *cause = NULL;
 
-	/* cancel (the console closing, a signal): no new host is started; the hosts in
-	 * flight finish. */
-	while (next < n && atomic_load(&j->cancel) == 0) {
-		size_t batch = n - next < (size_t)j->maxpar ? n - next : (size_t)j->maxpar;
-
-		for (size_t i = 0; i < batch; i++) {
-			struct hostjob *hj = xmalloc(sizeof *hj);
-
-			hj->j = j;
-			hj->idx = next + i;
-			pthread_create(&t[i], NULL, host_thread, hj);
-		}
-		for (size_t i = 0; i < batch; i++)
-			pthread_join(t[i], NULL);
-		next += batch;
+	for (size_t i = 0; i < n; i++)
+		hosts[i] = &j->snap->hosts[i];
+	if (fleet_run(hosts, n, &fo, host_task, NULL, j, &cause) == -1) {
+		for (size_t i = 0; i < n; i++)
+			post(j, EV_HOST, i, cause, cause, PUSH_UNREACHABLE, 0, NULL);
+		free(cause);
 	}
-	free(t);
+	free(hosts);
 	post(j, EV_DONE, 0, NULL, NULL, 0, 0, NULL);
 	return NULL;
 }
@@ -349,7 +339,8 @@ start_push(struct console *c, enum push_mode mode, bool doctor)
 	j->popts.pid = (long)getpid();
 	j->popts.progress = host_stage;
 	j->popts.progress_arg = j;
-	j->maxpar = c->cli->jobs > 0 ? c->cli->jobs : 16;
+	atomic_store(&j->cancel, 0);
+	j->maxpar = c->cli->jobs;	/* 0: FLEET_JOBS_DEFAULT */
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%H:%M:%S", &tm);
 	free(j->plan_title);
@@ -490,8 +481,8 @@ test_thread(void *arg)
 	struct probe_summary sum;
 	char *s;
 
-	memset(&o, 0, sizeof o);
 	memset(&sum, 0, sizeof sum);
+	o = j->popts_probe;
 	o.cancel = &j->cancel;
 	probe_run(j->pl, &o, probe_cb_post, j, &sum);
 	s = xasprintf("%zu tests: %zu ok, %zu warn, %zu fail in %.1f s", sum.n, sum.nok,
@@ -517,8 +508,14 @@ jobs_test(struct console *c)
 		    c->diags.nerrors);
 		return;
 	}
-	j->snap = snapshot(c, &j->hash);
 	memset(&o, 0, sizeof o);
+	/* The environment's probe settings, as on the command line (mxdeck test). */
+	if (probe_opts_from_env(&o, &cause) == -1) {
+		con_status(c, true, "tests: %s", cause);
+		free(cause);
+		return;
+	}
+	j->snap = snapshot(c, &j->hash);
 	if (c->cli->hosts.n > 0)
 		o.hosts = &c->cli->hosts;
 	cli_probe_routes_free(&j->routes);
@@ -533,6 +530,8 @@ jobs_test(struct console *c)
 		j->snap = NULL;
 		return;
 	}
+	o.hosts = NULL;		/* probe_list_build applied it; the run does not use it */
+	j->popts_probe = o;
 	free_tests(j);
 	j->ntests = probe_list_count(j->pl);
 	j->tests = xcalloc(j->ntests ? j->ntests : 1, sizeof *j->tests);

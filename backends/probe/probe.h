@@ -109,6 +109,12 @@ struct probe_opts {
 	const char *const *addresses;
 };
 
+/* The options the environment sets, the same for every front end: MXDECK_PROBE_TIMEOUT
+ * and MXDECK_PROBE_DEADLINE (seconds, 0 < n <= 3600), MXDECK_PROBE_HTTP_PORT (1-65535),
+ * MXDECK_PROBES (kinds, as probe_kinds_parse). Unset or empty variables leave their
+ * field alone. 0, or -1 with *cause naming the variable and its bad value (env.c). */
+int probe_opts_from_env(struct probe_opts *o, char **cause);
+
 struct probe_summary {
 	size_t	 n, nok, nwarn, nfail;
 	int	 handshakes;	/* sum of probe_result.handshakes */

@@ -43,7 +43,7 @@ void doctor_result_free(struct doctor_result *r);
 const char *dr_level_word(enum dr_level l);	/* "ok", "warn", "FAIL" */
 
 /* Run every check of the table on one host. Never fails as a function: unreachable is
- * in r. Thread-safe for different hosts (after libssh2_init). */
+ * in r. Thread-safe for different hosts (after fleet_lib_init; fleet_doctor runs many). */
 void doctor_host(const struct site *site, const struct host *host,
     const struct doctor_opts *o, struct doctor_result *r);
 

@@ -115,7 +115,7 @@ struct push_change {
 };
 
 struct push_result {
-	int	 exit;		/* enum push_outcome for this host */
+	enum push_outcome exit;	/* this host's outcome */
 	char	*summary;	/* one line: "3 files changed, applied", "no changes", the error */
 	struct sbuf diff;	/* unified diffs of every change */
 	struct strv changes;	/* one line per changed file or setting */
@@ -141,8 +141,8 @@ void push_result_init(struct push_result *r);
 void push_result_free(struct push_result *r);
 
 /* Run the protocol for one host. Never fails as a function: the outcome (including
- * "unreachable") is in r. Thread-safe for different hosts, once the caller has run
- * libssh2_init(0) before starting threads (tui/cmd-push.c does; so must the console).
+ * "unreachable") is in r. Thread-safe for different hosts once the SSH library is initialised
+ * (fleet_lib_init; fleet_push runs hosts in parallel, backends/ssh/fleet.h).
  * Blocks for the whole run: run it in a thread to keep a UI alive. */
 void push_host(const struct site *site, const struct host *host,
     const struct push_opts *o, struct push_result *r);

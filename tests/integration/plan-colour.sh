@@ -22,6 +22,10 @@ ontty() {	# OUT ENV... -- ARGS...: run mxdeck on a pty, its output (and exit) in
 	local cmd="$q $(printf '%q ' "$@")"
 	env -u NO_COLOR TERM=xterm "${envs[@]}" script -qec "$cmd" /dev/null >"$out" 2>&1 </dev/null || true
 	[ -s "$out" ] || die "$out: nothing captured from the pty"
+	# stderr is the pty too: drop the progress line ("3/3 hosts; h1 done", rewritten in
+	# place with carriage returns and blanks, tests/integration/progress-line.sh), i.e.
+	# everything up to the last carriage return inside a line.
+	sed -i -E 's/^.*\r([^\r])/\1/' "$out"
 	grep -q '^=== host ' "$out" || grep -q '"hosts"' "$out" || { cat "$out"; die "$out: not a plan report"; }
 }
 esc=$(printf '\033')
