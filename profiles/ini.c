@@ -600,14 +600,11 @@ ini_save(const struct ini *ini, const char *path, char **cause)
 	if (stat(path, &st) == 0) {
 		size_t olen;
 		char *old = read_input_file(path, IK_PROFILE, &olen, cause);
-		char *bak;
 
 		if (old == NULL)
 			return -1;
 		mode = st.st_mode & 07777;
-		bak = xasprintf("%s.bak", path);
-		rc = write_file_atomic(bak, old, olen, mode, cause);
-		free(bak);
+		rc = backup_rotate(path, old, olen, mode, BACKUP_KEEP, cause);
 		free(old);
 		if (rc == -1)
 			return -1;

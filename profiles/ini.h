@@ -60,7 +60,8 @@ long ini_add(struct ini *ini, const char *section, const char *sub, const char *
 /* Delete one line, or a whole section with its keys (and trailing blank line). */
 void ini_delete_line(struct ini *ini, size_t idx);
 void ini_delete_section(struct ini *ini, const char *section, const char *sub);
-/* Save atomically, keeping PATH.bak as the previous version; mode of the old file kept. */
+/* Save atomically, keeping the previous version as PATH.bak.1 (older ones up to
+ * PATH.bak.10, see backup_rotate); mode of the old file kept. */
 int ini_save(const struct ini *ini, const char *path, char **cause);
 
 /* Quote a value for writing when it needs it (leading/trailing space, ; or #). */

@@ -149,7 +149,7 @@ site_remove_users(struct site *site, const char *const *emails, size_t n)
 
 enum sect {
 	S_NONE, S_UNKNOWN, S_SITE, S_HOST, S_VHOST, S_AUTODISCOVER, S_HRULES, S_TLS,
-	S_ACCESS, S_USERS, S_USER, S_CONNECTOR, S_TESTS,
+	S_ACCESS, S_USERS, S_USER, S_CONNECTOR, S_MTA_STS, S_TESTS,
 };
 
 /* Keys seen in the current section instance, for duplicate detection. */
@@ -436,10 +436,16 @@ key_apply(struct parser *P, const struct profile_key *k, void *obj, const char *
 		if ((ok = i != -1))
 			*(int *)f = i;
 		else {
-			const char *bar = strchr(k->what, '|');
+			/* "a|b|c" reads "a, b or c" */
+			const char *bar = strrchr(k->what, '|');
+			struct sbuf head;
 
-			err(P, line, "%s must be %.*s or %s, not '%s'", k->name,
-			    (int)(bar - k->what), k->what, bar + 1, value);
+			sb_init(&head);
+			for (const char *c = k->what; c < bar; c++)
+				sb_add(&head, *c == '|' ? ", " : (char[]){ *c, '\0' });
+			err(P, line, "%s must be %s or %s, not '%s'", k->name,
+			    head.s, bar + 1, value);
+			sb_free(&head);
 		}
 		break;
 	}
@@ -823,6 +829,19 @@ static const struct profile_key keys_connector[] = {
 };
 #undef C
 
+#define M(n, t, field, ...) KEY(n, t, struct mta_sts, field, __VA_ARGS__)
+static const struct profile_key keys_mta_sts[] = {
+	M("mode", PK_ENUM, mode, .dflt = "testing", .what = "enforce|testing|none"),
+	M("max_age", PK_INT, max_age, .dflt = "604800", .min = 0, .max = 31557600,
+	    .what = "a number of seconds (RFC 8461: at most 31557600)"),
+	M("mx", PK_WORDS, mx),
+	M("rua", PK_WORDS, rua),
+	M("certificate", PK_PATH, certificate, NE),
+	M("key", PK_PATH, key, NE),
+	END
+};
+#undef M
+
 static const struct profile_key keys_tests[] = {
 	KEY("ca", PK_PATH, struct site, tests_ca, NE),
 	END
@@ -832,6 +851,7 @@ static const struct profile_key keys_tests[] = {
 _Static_assert(sizeof(((struct vhost *)0)->server) == sizeof(int), "server is an int");
 _Static_assert(sizeof(((struct autodiscover *)0)->login) == sizeof(int), "login is an int");
 _Static_assert(sizeof(((struct header_rules *)0)->scope) == sizeof(int), "scope is an int");
+_Static_assert(sizeof(((struct mta_sts *)0)->mode) == sizeof(int), "mode is an int");
 
 /* ---- the sections ---- */
 
@@ -940,6 +960,8 @@ static const struct sectdef sections[] = {
 	{ .name = "user", .sect = S_USER, .kind = SK_OVERRIDE, .keys = keys_user, .example = "alice@example.org" },
 	{ .name = "connector", .sect = S_CONNECTOR, ARRAY(struct connector, connectors, nconnectors, domain),
 	    .keys = keys_connector, .example = "example.org" },
+	{ .name = "mta-sts", .sect = S_MTA_STS, .kind = SK_SINGLE, .keys = keys_mta_sts,
+	    .obj = F(struct site, mta_sts), .line_off = F(struct site, mta_sts.line) },
 	{ .name = "tests", .sect = S_TESTS, .kind = SK_SINGLE, .keys = keys_tests, .obj = 0, .line_off = NO_LINE },
 };
 

@@ -141,6 +141,20 @@ struct access_policy {
 	struct strv recipient_restrictions;
 };
 
+/* [mta-sts]: MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) for every mail domain the dns
+ * role publishes (backends/render/mtasts.c renders the policy, its web site and its TXT
+ * records; lint checks the patterns cover the MX names). */
+enum sts_mode { STS_ENFORCE, STS_TESTING, STS_NONE };
+struct mta_sts {
+	int	 line;		/* of [mta-sts], 0 when absent */
+	int	 mode;		/* enum sts_mode (PK_ENUM stores an int) */
+	int	 max_age;	/* seconds, 0..31557600 */
+	struct strv mx;		/* mx patterns; empty: the MX names the dns role publishes */
+	struct strv rua;	/* TLS-RPT report URIs (mailto: or https:); empty: no TLS-RPT */
+	char	*certificate;	/* of the https://mta-sts.DOMAIN site */
+	char	*key;
+};
+
 struct user {
 	char	*email;
 	unsigned protos;	/* effective enabled set (PROTO_BIT) */
@@ -178,6 +192,7 @@ struct site {
 	struct connector *connectors;	size_t nconnectors;
 	struct tls_policy tls;
 	struct access_policy access;
+	struct mta_sts mta_sts;
 
 	unsigned user_default;		/* PROTO_BIT set from [users] default */
 	struct user *users;		size_t nusers;

@@ -568,6 +568,58 @@ fail:
 }
 
 int
+backup_rotate(const char *path, const char *data, size_t len, unsigned mode, int keep,
+    char **cause)
+{
+	char *from, *to;
+	int rc;
+
+	if (keep < 1)
+		keep = 1;
+	to = xasprintf("%s.bak.%d", path, keep);
+	if (unlink(to) == -1 && errno != ENOENT) {
+		*cause = xasprintf("%s: cannot remove the oldest backup: %s; nothing was "
+		    "saved", to, strerror(errno));
+		free(to);
+		return -1;
+	}
+	for (int i = keep - 1; i >= 1; i--) {
+		struct stat st;
+		int fd;
+
+		from = xasprintf("%s.bak.%d", path, i);
+		if (rename(from, to) == -1 && errno != ENOENT) {
+			*cause = xasprintf("%s: cannot rename to %s: %s; nothing was saved",
+			    from, to, strerror(errno));
+			free(from);
+			free(to);
+			return -1;
+		}
+		/* a backup no wider than the file now is (it may have been narrowed
+		 * since); a symlink is not followed */
+		fd = open(to, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd != -1) {
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+			    (st.st_mode & 07777 & ~(mode_t)mode) != 0 &&
+			    fchmod(fd, st.st_mode & 07777 & (mode_t)mode) == -1) {
+				*cause = xasprintf("%s: cannot narrow its mode: %s; nothing was "
+				    "saved", to, strerror(errno));
+				close(fd);
+				free(from);
+				free(to);
+				return -1;
+			}
+			close(fd);
+		}
+		free(to);
+		to = from;
+	}
+	rc = write_file_atomic(to, data, len, mode, cause);
+	free(to);
+	return rc;
+}
+
+int
 write_file_through(const char *path, const char *data, size_t len, unsigned mode,
     char **cause)
 {

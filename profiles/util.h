@@ -135,6 +135,16 @@ char *read_file(const char *path, size_t *lenp, char **cause);
  * replaced by a regular file, never written through (for backups and other files
  * whose name may be planted). */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode, char **cause);
+/* Numbered backups of a file the user edits: PATH.bak.1 (newest) .. PATH.bak.KEEP.
+ * The older ones move up one number (renames: a backup that is a symlink moves as a
+ * link, nothing is written through it), PATH.bak.KEEP is dropped, each kept backup's
+ * mode is narrowed to at most mode, and data goes to PATH.bak.1 with mode
+ * (write_file_atomic: a symlink planted there is replaced). -1 and *cause on failure:
+ * then the backups are as they were or moved up, never lost, and nothing else is
+ * written. */
+#define BACKUP_KEEP	10
+int backup_rotate(const char *path, const char *data, size_t len, unsigned mode, int keep,
+    char **cause);
 /* The same for a file the user edits (the profile, the users CSV): when path is a
  * symlink, the link stays and its target is replaced atomically (temporary in the
  * target's directory, then rename), keeping the target's owner and group; mode is

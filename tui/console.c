@@ -422,6 +422,10 @@ help_draw(struct console *c, int y, int h)
 	text_add(t, "Users from the CSV are saved to the CSV (only changed lines; d removes "
 	    "exactly the user's row, D every filtered user's), users from [user] sections "
 	    "to the profile.");
+	text_add(t, "Saving: w shows the diff of the profile (and of the users CSV) and asks; "
+	    "y writes, n keeps the changes unsaved. The previous version goes to "
+	    "PROFILE.bak.1 (.bak.2 .. .bak.10 older). u undoes one edit at a time back to "
+	    "the last save.");
 	if (tty_mouse())
 		text_add(t, "Mouse: navigation only (it never edits, saves or pushes). To "
 		    "select text, hold Shift while dragging (xterm, GNOME Terminal, Konsole, "
@@ -672,16 +676,13 @@ draw(struct console *c)
 
 /* ---- saving, quitting, pushing ------------------------------------------------- */
 
+/* The save itself, after the admin said y to the diff. */
 static void
-do_save(struct console *c)
+save_now(struct console *c)
 {
 	char *cause = NULL;
 	bool ini, csv;
 
-	if (!con_unsaved(c)) {
-		con_status(c, false, "no changes to save");
-		return;
-	}
 	ini = c->dirty_ini;
 	csv = c->nuch > 0 || c->nudel > 0;
 	if (doc_save(c, &cause) == -1) {
@@ -690,11 +691,80 @@ do_save(struct console *c)
 		free(cause);
 		return;
 	}
-	con_status(c, false, "saved %s%s%s (previous version%s in .bak)", ini ?
-	    c->site->path : "", ini && csv ? " and " : "", csv ? c->site->users_path : "",
-	    ini && csv ? "s" : "");
+	con_status(c, false, "saved %s%s%s (previous version%s in .bak.1; u has nothing "
+	    "before this)", ini ? c->site->path : "", ini && csv ? " and " : "",
+	    csv ? c->site->users_path : "", ini && csv ? "s" : "");
 	con_log(c, "saved %s%s%s", ini ? c->site->path : "", ini && csv ? " and " : "",
 	    csv ? c->site->users_path : "");
+}
+
+/* The answer to the save question. arg: quit after saving (q's [w]). Other keys
+ * scroll the diff under the question, which stays. */
+static void
+answer_save(struct console *c, wint_t wc, int arg)
+{
+	if (wc != 'y' && wc != 'n' && wc != 27 && wc != 'q') {
+		char *q = c->confirm_text;
+
+		if (c->viewer != NULL)
+			(void)text_key(c, c->viewer, 0, wc, c->rows - 3);
+		c->confirm_text = NULL;
+		con_ask(c, answer_save, arg, "%s", q != NULL ? q : "");
+		free(q);
+		return;
+	}
+	if (c->viewer != NULL) {
+		text_free(c->viewer);
+		c->viewer = NULL;
+	}
+	if (wc != 'y') {
+		con_status(c, false, "not saved: %s is unchanged (the changes are still here: "
+		    "w asks again, u undoes)", c->site->path);
+		return;
+	}
+	save_now(c);
+	if (arg && !con_unsaved(c))
+		c->quit = true;
+}
+
+/* w: the diff of what would be written, in the viewer, and a y/n question under it.
+ * quit: q's [w] answer, which quits after the save. */
+static void
+do_save(struct console *c, bool quit)
+{
+	char *cause = NULL, *title;
+	struct text *t;
+	struct sbuf b;
+	bool csv = c->nuch > 0 || c->nudel > 0;
+
+	if (!con_unsaved(c)) {
+		con_status(c, false, "no changes to save");
+		if (quit)
+			c->quit = true;
+		return;
+	}
+	if (c->diags.nerrors > 0) {	/* doc_save says why */
+		save_now(c);
+		return;
+	}
+	sb_init(&b);
+	if (doc_save_diff(c, &b, &cause) == -1) {
+		con_status(c, true, "%s", cause);
+		con_log(c, "save refused: %s", cause);
+		free(cause);
+		sb_free(&b);
+		return;
+	}
+	title = xasprintf("Save: what w writes to %s%s%s", c->site->path, csv ? " and " : "",
+	    csv ? c->site->users_path : "");
+	t = text_new(title);
+	free(title);
+	t->diff = true;
+	text_add(t, b.s != NULL ? b.s : "");
+	sb_free(&b);
+	con_open_text(c, t);
+	con_ask(c, answer_save, quit, "Write these changes%s? [y] save  [n/Esc] do not save  "
+	    "(j/k ^F/^B scroll the diff)", quit ? " and quit" : "");
 }
 
 static void
@@ -706,21 +776,9 @@ answer_quit(struct console *c, wint_t wc, int arg)
 	else if (wc == 'y') {
 		c->quit = true;
 	} else if (wc == 'w') {
-		do_save(c);
-		if (!con_unsaved(c))
-			c->quit = true;
+		do_save(c, true);
 	} else
 		con_status(c, false, "not quitting");
-}
-
-static void
-answer_push(struct console *c, wint_t wc, int arg)
-{
-	(void)arg;
-	if (wc == 'y')
-		jobs_push(c);
-	else
-		con_status(c, false, wc == 27 ? "cancelled" : "push cancelled");
 }
 
 /* ---- search and going to a view by name ------------------------------------------- */
@@ -903,8 +961,22 @@ action(struct console *c, enum action a)
 			search(c, a == AC_NEXT ? 1 : -1);
 		return;
 	case AC_SAVE:
-		do_save(c);
+		do_save(c, false);
 		return;
+	case AC_UNDO: {
+		char *what = NULL;
+
+		if (doc_undo(c, &what) == 0) {
+			con_status(c, false, "nothing to undo%s", !con_unsaved(c) ?
+			    " (the profile is as saved)" : "");
+			return;
+		}
+		con_log(c, "undid: %s", what);
+		con_status(c, false, "undid: %s (%zu more to undo%s)", what, c->nundo,
+		    con_unsaved(c) ? "" : "; the profile is as saved");
+		free(what);
+		return;
+	}
 	case AC_PLAN:
 		jobs_plan(c);
 		return;
@@ -918,9 +990,7 @@ action(struct console *c, enum action a)
 			    "always uses the saved profile)");
 			return;
 		}
-		con_ask(c, answer_push, 0, "Push %s to %zu host%s now? [y] push  [n/Esc] cancel",
-		    c->site->name ? c->site->name : "the profile", c->site->nhosts,
-		    c->site->nhosts == 1 ? "" : "s");
+		jobs_push_plan(c);	/* asks with the plan's counts when it is done */
 		return;
 	case AC_TEST:
 		jobs_test(c);
@@ -1135,6 +1205,7 @@ console_free(struct console *c)
 	for (size_t i = 0; i < c->nudel; i++)
 		free(c->udel[i].email);
 	free(c->udel);
+	doc_undo_free(c);
 	free(c->ent.v);
 	free(c->status);
 	free(c->search);
@@ -1183,6 +1254,7 @@ cmd_console(struct cli *cli)
 		return EXIT_USAGE;
 	}
 	jobs_init(c);
+	doc_undo_start(c);
 	users_filter(c, NULL);
 	select_view(c, 0);
 	con_log(c, "opened %s: %zu hosts, %zu vhosts, %zu users, %zu errors, %zu warnings%s",
@@ -1230,7 +1302,9 @@ cmd_console(struct cli *cli)
 			 * input before it (read in the same batch) first */
 			if (changed && r == KEY_CODE_YES && wc == KEY_MOUSE)
 				draw(c);
+			c->undo_seq++;	/* the edits of one key are one undo step */
 			handle_key(c, r == KEY_CODE_YES, wc);
+			doc_undo_label(c);
 			changed = true;
 			if (c->quit)
 				break;

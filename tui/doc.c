@@ -17,14 +17,24 @@
  * after every reload, see doc_apply_pending) and, on save, cuts exactly its record out
  * of the CSV: every other byte stays, whatever the layout (Get-CASMailbox exports with
  * #TYPE, ';' or tab separators, CRLF, UTF-8 or UTF-16 with a byte order mark). Both
- * files are written atomically with a .bak of the previous version. */
+ * files are written atomically; the previous version goes to FILE.bak.1 (older ones
+ * up to FILE.bak.10, backup_rotate). doc_save_diff shows first what a save writes.
+ *
+ * Undo: every change of the document goes through doc_commit, doc_user_set or
+ * doc_delete_csv_users, which keep the state before it (the document's text and the
+ * pending CSV deletions and toggles) once per key; doc_undo loads that text again and
+ * re-applies those pending changes to the users read from the CSV, which does not
+ * change on disk before a save. A save clears the steps. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backends/ssh/diff.h"
 #include "tui/doc.h"
 #include "tui/view.h"
+
+static void undo_save(struct console *c);
 
 void
 doc_copy(const struct console *c, struct ini *out)
@@ -94,6 +104,7 @@ doc_commit(struct console *c, struct ini *edited, long lo, long hi, struct diags
 		free(s);
 		return nerr;
 	}
+	undo_save(c);
 	doc_install(c, s, d);
 	c->dirty_ini = true;
 	return 0;
@@ -166,6 +177,7 @@ doc_delete_csv_users(struct console *c, const unsigned char *drop)
 	const char **gone = xcalloc(s->nusers + 1, sizeof *gone);
 	size_t k = 0, n = 0;
 
+	undo_save(c);
 	for (size_t i = 0; i < s->nusers; i++) {
 		if (!drop[i])
 			continue;
@@ -407,30 +419,33 @@ csv_check(const struct console *c, const struct site *before, const struct sbuf 
 	return bad != NULL ? -1 : 0;
 }
 
+/* The CSV as it is on disk (*old, *oldlen, its mode) and as the save would write it
+ * (out). */
 static int
-csv_save(struct console *c, char **cause)
+csv_build(struct console *c, char **oldp, size_t *oldlen, unsigned *modep,
+    struct sbuf *out, char **cause)
 {
 	const char *path = c->site->users_path;
 	struct csvtext t;
 	struct csv_records recs;
 	struct site before;
 	struct csvact *act = NULL;
-	struct sbuf out;
 	size_t len, nact = 0;
-	char *old, *bak;
+	char *old;
 	struct stat st;
-	unsigned mode = 0644;
 	bool convert;
 	int rc;
 
+	sb_init(out);
 	if (path == NULL) {
 		*cause = xstrdup("the profile has no users file ([users] file =)");
 		return -1;
 	}
 	if ((old = read_input_file(path, IK_USERS, &len, cause)) == NULL)
 		return -1;
+	*modep = 0644;
 	if (stat(path, &st) == 0)
-		mode = st.st_mode & 07777;
+		*modep = st.st_mode & 07777;
 	/* act[line]: the record starting on that line goes or is rewritten */
 	for (size_t i = 0; i < c->nudel; i++)
 		if (c->udel[i].line > 0 && (size_t)c->udel[i].line + 1 > nact)
@@ -453,7 +468,6 @@ csv_save(struct console *c, char **cause)
 			act[u->line].u = u;
 		}
 	}
-	sb_init(&out);
 	csv_users(c, old, len, &before);
 	rc = csv_verify(c, &before, act, nact, cause);
 	if (rc == 0) {
@@ -463,33 +477,50 @@ csv_save(struct console *c, char **cause)
 		(void)users_csv_records(path, old, len, &recs, &d);	/* as csv_users */
 		diags_free(&d);
 		csv_lines(&t, old, len);
-		rc = csv_edit(c, &t, &recs, act, nact, &out, &convert, cause);
+		rc = csv_edit(c, &t, &recs, act, nact, out, &convert, cause);
 		free(t.line);
 		csv_records_free(&recs);
 	}
 	if (rc == 0 && !convert)
-		rc = csv_check(c, &before, &out, act, nact, cause);
+		rc = csv_check(c, &before, out, act, nact, cause);
 	site_free(&before);
 	free(act);
 	if (rc == 0 && convert) {
 		/* toggles in a Get-CASMailbox export (or UTF-16): mxdeck's columns */
-		sb_reset(&out);
-		sb_add(&out, "email,imap,pop3,smtp,activesync,mapi,owa,ews\n");
+		sb_reset(out);
+		sb_add(out, "email,imap,pop3,smtp,activesync,mapi,owa,ews\n");
 		for (size_t i = 0; i < c->site->nusers; i++) {
 			if (!doc_user_in_csv(c->site, &c->site->users[i]))
 				continue;
-			csv_user_line(&out, &c->site->users[i], ',');
-			sb_addc(&out, '\n');
+			csv_user_line(out, &c->site->users[i], ',');
+			sb_addc(out, '\n');
 		}
 	}
 	if (rc == -1) {
-		sb_free(&out);
+		sb_free(out);
 		free(old);
 		return -1;
 	}
-	bak = xasprintf("%s.bak", path);
-	rc = write_file_atomic(bak, old, len, mode, cause);
-	free(bak);
+	*oldp = old;
+	*oldlen = len;
+	return 0;
+}
+
+/* The previous version goes to PATH.bak.1 (the older ones move up, PATH.bak.10 is the
+ * last kept), then the new text replaces the file (through a symlink). */
+static int
+csv_save(struct console *c, char **cause)
+{
+	const char *path = c->site->users_path;
+	struct sbuf out;
+	size_t len;
+	char *old;
+	unsigned mode;
+	int rc;
+
+	if (csv_build(c, &old, &len, &mode, &out, cause) == -1)
+		return -1;
+	rc = backup_rotate(path, old, len, mode, BACKUP_KEEP, cause);
 	free(old);
 	if (rc == 0)
 		rc = write_file_through(path, out.s != NULL ? out.s : "", out.len, mode, cause);
@@ -528,9 +559,15 @@ doc_save(struct console *c, char **cause)
 		return -1;
 	}
 	if (c->dirty_ini) {
+		size_t len;
+
 		if (ini_save(&c->site->ini, c->site->path, cause) == -1)
 			return -1;
 		c->dirty_ini = false;
+		/* the file holds this text now, even if the CSV's save fails below: an
+		 * undo then compares with it */
+		free(c->saved_ini);
+		c->saved_ini = ini_serialize(&c->site->ini, &len);
 	}
 	if (c->nuch > 0 || c->nudel > 0) {
 		if (csv_save(c, cause) == -1)
@@ -544,6 +581,8 @@ doc_save(struct console *c, char **cause)
 		if (moved)
 			doc_reload(c);	/* the rows after a deleted one moved up */
 	}
+	doc_undo_clear(c);	/* the stack ends at a save: the file is the new start */
+	c->saves++;
 	return 0;
 }
 
@@ -683,6 +722,7 @@ doc_user_set(struct console *c, struct user *u, unsigned protos)
 {
 	if (u->protos == protos)
 		return;
+	undo_save(c);
 	if (!doc_user_in_csv(c->site, u)) {
 		for (int p = 0; p < PROTO_COUNT; p++)
 			if ((u->protos ^ protos) & PROTO_BIT(p))
@@ -696,4 +736,272 @@ doc_user_set(struct console *c, struct user *u, unsigned protos)
 	xgrow(&c->uch, &c->uchcap, c->nuch + 1, sizeof *c->uch);
 	c->uch[c->nuch].email = xstrdup(u->email);
 	c->uch[c->nuch++].protos = protos;
+}
+
+/* ---- the diff a save shows --------------------------------------------------- */
+
+int
+doc_save_diff(struct console *c, struct sbuf *out, char **cause)
+{
+	if (c->dirty_ini) {
+		size_t olen = 0, nlen;
+		char *old = NULL, *now = ini_serialize(&c->site->ini, &nlen);
+		struct stat st;
+
+		if (stat(c->site->path, &st) == 0 &&
+		    (old = read_input_file(c->site->path, IK_PROFILE, &olen, cause)) == NULL) {
+			free(now);
+			return -1;
+		}
+		if (diff_unified(out, c->site->path, old, olen, now, nlen) == 0)
+			sb_addf(out, "%s: no difference in the text (the save rewrites it as "
+			    "it is)\n", c->site->path);
+		free(old);
+		free(now);
+	}
+	if (c->nuch > 0 || c->nudel > 0) {
+		struct sbuf csv;
+		size_t olen;
+		char *old;
+		unsigned mode;
+
+		if (csv_build(c, &old, &olen, &mode, &csv, cause) == -1)
+			return -1;
+		(void)diff_unified(out, c->site->users_path, old, olen,
+		    csv.s != NULL ? csv.s : "", csv.len);
+		free(old);
+		sb_free(&csv);
+	}
+	return 0;
+}
+
+/* ---- undo -------------------------------------------------------------------- */
+
+/* The state before an edit: what doc_undo puts back. The users CSV itself is not
+ * kept: it does not change on disk until a save, and a save clears the stack. */
+struct undostep {
+	unsigned long	 seq;		/* the key that made the edit */
+	char		*label;		/* what the edit was (its status line) */
+	char		*ini;		/* the document text */
+	size_t		 len;
+	struct uchange	*uch;
+	size_t		 nuch;
+	struct udelete	*udel;
+	size_t		 nudel;
+};
+
+#define UNDO_MAX	200	/* steps kept; the oldest go first */
+/* ... and fewer when they hold many pending user changes: a set-all over 100k CSV users
+ * copies 100k of them into every later step. The newest step is always kept. */
+#define UNDO_USERS_MAX	1000000
+
+static size_t
+undo_users(const struct undostep *u)
+{
+	return u->nuch + u->nudel;
+}
+
+static void
+undo_step_free(struct undostep *u)
+{
+	if (u == NULL)
+		return;
+	free(u->label);
+	free(u->ini);
+	for (size_t i = 0; i < u->nuch; i++)
+		free(u->uch[i].email);
+	free(u->uch);
+	for (size_t i = 0; i < u->nudel; i++)
+		free(u->udel[i].email);
+	free(u->udel);
+	free(u);
+}
+
+void
+doc_undo_clear(struct console *c)
+{
+	size_t len;
+
+	for (size_t i = 0; i < c->nundo; i++)
+		undo_step_free(c->undo[i]);
+	c->nundo = 0;
+	free(c->saved_ini);
+	c->saved_ini = c->site != NULL ? ini_serialize(&c->site->ini, &len) : NULL;
+}
+
+void
+doc_undo_start(struct console *c)
+{
+	doc_undo_clear(c);
+}
+
+void
+doc_undo_free(struct console *c)
+{
+	for (size_t i = 0; i < c->nundo; i++)
+		undo_step_free(c->undo[i]);
+	free(c->undo);
+	c->undo = NULL;
+	c->nundo = c->undocap = 0;
+	free(c->saved_ini);
+	c->saved_ini = NULL;
+}
+
+/* One pending toggle per user, the last one (doc_user_set appends one per change, so a
+ * set-all repeated over 100k CSV users would grow the list, and every undo step that
+ * copies it, by 100k each time). Each entry holds the user's final protocols, so
+ * keeping the last is the same state. */
+static void
+uch_compact(struct console *c)
+{
+	struct site *s = c->site;
+	unsigned char *seen;
+	size_t k;
+
+	if (c->nuch < 2)
+		return;
+	seen = xcalloc(s->nusers + 1, 1);
+	for (size_t i = c->nuch; i-- > 0;) {
+		const struct user *u = site_find_user(s, c->uch[i].email);
+
+		if (u == NULL)
+			continue;	/* kept as it is */
+		if (seen[u - s->users]) {
+			free(c->uch[i].email);
+			c->uch[i].email = NULL;
+		} else
+			seen[u - s->users] = 1;
+	}
+	free(seen);
+	k = 0;
+	for (size_t i = 0; i < c->nuch; i++)
+		if (c->uch[i].email != NULL)
+			c->uch[k++] = c->uch[i];
+	c->nuch = k;
+}
+
+/* Called by every change of the document before it changes: the first change a key
+ * makes keeps the state before it; the others of the same key add nothing. */
+static void
+undo_save(struct console *c)
+{
+	struct undostep *u;
+
+	if (c->nundo > 0 && c->undo[c->nundo - 1]->seq == c->undo_seq)
+		return;
+	uch_compact(c);
+	if (c->nundo == UNDO_MAX) {
+		undo_step_free(c->undo[0]);
+		memmove(c->undo, c->undo + 1, (c->nundo - 1) * sizeof *c->undo);
+		c->nundo--;
+	}
+	u = xcalloc(1, sizeof *u);
+	u->seq = c->undo_seq;
+	u->ini = ini_serialize(&c->site->ini, &u->len);
+	if (c->nuch > 0) {
+		u->uch = xcalloc(c->nuch, sizeof *u->uch);
+		for (size_t i = 0; i < c->nuch; i++) {
+			u->uch[i].email = xstrdup(c->uch[i].email);
+			u->uch[i].protos = c->uch[i].protos;
+		}
+		u->nuch = c->nuch;
+	}
+	if (c->nudel > 0) {
+		u->udel = xcalloc(c->nudel, sizeof *u->udel);
+		for (size_t i = 0; i < c->nudel; i++) {
+			u->udel[i].email = xstrdup(c->udel[i].email);
+			u->udel[i].line = c->udel[i].line;
+		}
+		u->nudel = c->nudel;
+	}
+	xgrow(&c->undo, &c->undocap, c->nundo + 1, sizeof *c->undo);
+	c->undo[c->nundo++] = u;
+	{
+		size_t total = 0, drop = 0;
+
+		for (size_t i = 0; i < c->nundo; i++)
+			total += undo_users(c->undo[i]);
+		while (total > UNDO_USERS_MAX && drop + 1 < c->nundo) {
+			total -= undo_users(c->undo[drop]);
+			undo_step_free(c->undo[drop++]);
+		}
+		if (drop > 0) {
+			memmove(c->undo, c->undo + drop, (c->nundo - drop) * sizeof *c->undo);
+			c->nundo -= drop;
+		}
+	}
+}
+
+/* The status line of the key that made the step, without the "not saved yet" tail. */
+void
+doc_undo_label(struct console *c)
+{
+	static const char *const tails[] = { " (not saved yet", "; not saved yet",
+	    " (w saves", ": the profile now has" };
+	struct undostep *u;
+	char *l;
+
+	if (c->nundo == 0 || (u = c->undo[c->nundo - 1])->seq != c->undo_seq ||
+	    u->label != NULL)
+		return;
+	l = xstrdup(c->status != NULL ? c->status : "an edit");
+	for (size_t i = 0; i < nitems(tails); i++) {
+		char *p = strstr(l, tails[i]);
+
+		if (p != NULL && p != l)
+			*p = '\0';
+	}
+	{
+		/* "; N warnings: ..." after an edit: cut there too */
+		char *p = strstr(l, " warning");
+
+		while (p != NULL && p > l && p[-1] >= '0' && p[-1] <= '9')
+			p--;
+		if (p != NULL && p - l >= 2 && p[-1] == ' ' && p[-2] == ';')
+			p[-2] = '\0';
+	}
+	u->label = l;
+}
+
+int
+doc_undo(struct console *c, char **what)
+{
+	struct undostep *u;
+	struct site *s;
+	struct diags d;
+
+	if (c->nundo == 0)
+		return 0;
+	u = c->undo[--c->nundo];
+	/* the pending CSV changes of that time, then the document (doc_install applies
+	 * them to the users it loads again from the CSV on disk) */
+	for (size_t i = 0; i < c->nuch; i++)
+		free(c->uch[i].email);
+	c->nuch = 0;
+	for (size_t i = 0; i < c->nudel; i++)
+		free(c->udel[i].email);
+	c->nudel = 0;
+	if (u->nuch > 0) {
+		xgrow(&c->uch, &c->uchcap, u->nuch, sizeof *c->uch);
+		memcpy(c->uch, u->uch, u->nuch * sizeof *c->uch);
+		c->nuch = u->nuch;
+		free(u->uch);
+		u->uch = NULL;
+		u->nuch = 0;
+	}
+	if (u->nudel > 0) {
+		xgrow(&c->udel, &c->udelcap, u->nudel, sizeof *c->udel);
+		memcpy(c->udel, u->udel, u->nudel * sizeof *c->udel);
+		c->nudel = u->nudel;
+		free(u->udel);
+		u->udel = NULL;
+		u->nudel = 0;
+	}
+	doc_check(c, u->ini, u->len, &s, &d);
+	doc_install(c, s, &d);
+	c->dirty_ini = c->saved_ini == NULL || strlen(c->saved_ini) != u->len ||
+	    memcmp(c->saved_ini, u->ini, u->len) != 0;
+	*what = xstrdup(u->label != NULL ? u->label : "an edit");
+	undo_step_free(u);
+	return 1;
 }

@@ -18,6 +18,17 @@ void	doc_install(struct console *c, struct site *s, struct diags *d);
 int	doc_commit(struct console *c, struct ini *edited, long lo, long hi,
 	    struct diags *d, bool force);
 int	doc_save(struct console *c, char **cause);
+/* The unified diff of what doc_save would write (profile, then users CSV) into out;
+ * -1 and *cause when the CSV cannot be edited as the console wants. */
+int	doc_save_diff(struct console *c, struct sbuf *out, char **cause);
+/* Undo: the state before the first edit of each key is kept (the document text and
+ * the pending CSV deletions and toggles); doc_undo puts the last one back and says
+ * what it undid in *what (the caller frees it). A save clears the stack. */
+void	doc_undo_start(struct console *c);	/* after loading: the saved state */
+void	doc_undo_label(struct console *c);	/* after a key: name the step it made */
+int	doc_undo(struct console *c, char **what);	/* 0: nothing to undo */
+void	doc_undo_clear(struct console *c);
+void	doc_undo_free(struct console *c);
 /* Delete a section; one that was last in the file takes the blank line before it. */
 void	doc_delete_section(struct ini *ini, const char *section, const char *sub);
 /* Is ini_section one of the NULL-terminated list secs? */

@@ -38,6 +38,7 @@ struct jev {
 	char		*text;		/* state, or summary */
 	char		*diff;
 	int		 exit;
+	size_t		 nchanges;	/* EV_HOST of a plan or push: files/settings */
 	struct probe_result *pr;
 };
 
@@ -47,6 +48,7 @@ struct hostrow {
 	char	*summary;
 	char	*diff;
 	int	 exit;
+	size_t	 nchanges;
 	bool	 done;
 	double	 t0;		/* when the host started */
 };
@@ -73,6 +75,8 @@ struct jobs {
 	double		 t0;
 
 	enum jkind	 plan_kind;	/* what the Plan section shows: plan, push or doctor */
+	bool		 push_after;	/* P: this plan ends with the push question */
+	unsigned long	 push_saves;	/* the console's save count when it started */
 	char		*plan_title;
 	struct hostrow	*hosts;
 	size_t		 nhosts;
@@ -102,7 +106,7 @@ now_s(void)
 
 static void
 post(struct jobs *j, enum evkind k, size_t idx, const char *text, const char *diff,
-    int exit, struct probe_result *pr)
+    int exit, size_t nchanges, struct probe_result *pr)
 {
 	struct jev *e;
 
@@ -114,6 +118,7 @@ post(struct jobs *j, enum evkind k, size_t idx, const char *text, const char *di
 	e->text = text != NULL ? xstrdup(text) : NULL;
 	e->diff = diff != NULL ? xstrdup(diff) : NULL;
 	e->exit = exit;
+	e->nchanges = nchanges;
 	e->pr = pr;
 	pthread_mutex_unlock(&j->mu);
 	tty_wakeup();
@@ -262,7 +267,7 @@ host_stage(void *arg, const struct host *h, const char *stage)
 {
 	struct jobs *j = arg;
 
-	post(j, EV_STATE, (size_t)(h - j->snap->hosts), stage, NULL, 0, NULL);
+	post(j, EV_STATE, (size_t)(h - j->snap->hosts), stage, NULL, 0, 0, NULL);
 }
 
 static void *
@@ -284,7 +289,7 @@ host_thread(void *arg)
 		sb_init(&b);
 		doctor_report(&b, h, &dr);
 		post(j, EV_HOST, hj->idx, dr.summary != NULL ? dr.summary : "done", b.s, dr.exit,
-		    NULL);
+		    0, NULL);
 		sb_free(&b);
 		doctor_result_free(&dr);
 		free(hj);
@@ -311,7 +316,7 @@ host_thread(void *arg)
 			sb_add(&b, "(no diff)\n");
 		/* a step that failed on a host that answered: -1, shown as "failed" */
 		post(j, EV_HOST, hj->idx, r.summary != NULL ? r.summary : "done", b.s,
-		    r.failed ? -1 : r.exit, NULL);
+		    r.failed ? -1 : r.exit, r.changes.n, NULL);
 		sb_free(&b);
 	}
 	push_result_free(&r);
@@ -343,7 +348,7 @@ push_thread(void *arg)
 		next += batch;
 	}
 	free(t);
-	post(j, EV_DONE, 0, NULL, NULL, 0, NULL);
+	post(j, EV_DONE, 0, NULL, NULL, 0, 0, NULL);
 	return NULL;
 }
 
@@ -417,6 +422,88 @@ jobs_plan(struct console *c)
 	start_push(c, c->audit ? PUSH_AUDIT : PUSH_PLAN, false);
 }
 
+static void
+answer_push(struct console *c, wint_t wc, int arg)
+{
+	(void)arg;
+	if (wc == 'y')
+		jobs_push(c);
+	else
+		con_status(c, false, wc == 27 ? "cancelled" : "push cancelled");
+}
+
+/* After the plan P started: "apply 14 changes on 3 hosts (gw1, gw2, gw3)?", from the
+ * plan's own counts, unless the profile changed (or was saved) while it ran. */
+static void
+push_question(struct console *c)
+{
+	struct jobs *j = c->jobs;
+	size_t nch = 0, nhosts = 0, nfail = 0;
+	struct sbuf names, failed;
+
+	if (c->dirty_ini || c->nuch > 0 || c->nudel > 0 || c->saves != j->push_saves) {
+		con_status(c, true, "the profile changed while the plan ran: nothing pushed "
+		    "(save, then P plans and asks again)");
+		return;
+	}
+	sb_init(&names);
+	sb_init(&failed);
+	for (size_t i = 0; i < j->nhosts; i++) {
+		const struct hostrow *h = &j->hosts[i];
+
+		if (h->exit == 1 && h->nchanges > 0) {
+			if (nhosts < 5)
+				sb_addf(&names, "%s%s", nhosts ? ", " : "", h->name);
+			else if (nhosts == 5)
+				sb_add(&names, ", ...");
+			nch += h->nchanges;
+			nhosts++;
+		} else if (h->exit != 0) {
+			if (nfail < 5)
+				sb_addf(&failed, "%s%s", nfail ? ", " : "", h->name);
+			else if (nfail == 5)
+				sb_add(&failed, ", ...");
+			nfail++;
+		}
+	}
+	if (c->confirm != NULL || c->prompting) {
+		con_status(c, false, "plan done: %zu change%s on %zu host%s; P asks again",
+		    nch, nch == 1 ? "" : "s", nhosts, nhosts == 1 ? "" : "s");
+	} else {
+		char *fail = nfail == 0 ? xstrdup("") : xasprintf("; the plan failed on %zu "
+		    "(%s)", nfail, failed.s);
+
+		if (nch == 0)	/* the admin decides: the push checks each host again */
+			con_ask(c, answer_push, 0, "the plan found no change on %zu host%s%s: "
+			    "push anyway? [y] push  [n/Esc] cancel", j->nhosts - nfail,
+			    j->nhosts - nfail == 1 ? "" : "s", fail);
+		else
+			con_ask(c, answer_push, 0, "apply %zu change%s on %zu host%s (%s)%s? "
+			    "[y] push  [n/Esc] cancel", nch, nch == 1 ? "" : "s", nhosts,
+			    nhosts == 1 ? "" : "s", names.s, fail);
+		free(fail);
+	}
+	sb_free(&names);
+	sb_free(&failed);
+}
+
+/* P: a plan first; its end asks the push question with the counts (push_question). */
+void
+jobs_push_plan(struct console *c)
+{
+	struct jobs *j = c->jobs;
+
+	if (c->audit)
+		return;
+	start_push(c, PUSH_PLAN, false);
+	if (j->kind != J_PLAN)
+		return;		/* start_push said why */
+	j->push_after = true;
+	j->push_saves = c->saves;
+	con_status(c, false, "planning before the push: the question comes when the plan "
+	    "is done");
+}
+
 void
 jobs_push(struct console *c)
 {
@@ -437,7 +524,7 @@ probe_cb_post(const struct probe_result *r, void *arg)
 {
 	struct jobs *j = arg;
 
-	post(j, EV_PROBE, r->index, NULL, NULL, 0, probe_result_dup(r));
+	post(j, EV_PROBE, r->index, NULL, NULL, 0, 0, probe_result_dup(r));
 }
 
 static void *
@@ -454,7 +541,7 @@ test_thread(void *arg)
 	probe_run(j->pl, &o, probe_cb_post, j, &sum);
 	s = xasprintf("%zu tests: %zu ok, %zu warn, %zu fail in %.1f s", sum.n, sum.nok,
 	    sum.nwarn, sum.nfail, sum.wall);
-	post(j, EV_DONE, 0, s, NULL, 0, NULL);
+	post(j, EV_DONE, 0, s, NULL, 0, 0, NULL);
 	free(s);
 	return NULL;
 }
@@ -575,6 +662,7 @@ jobs_drain(struct console *c)
 				h->diff = e->diff;
 				e->diff = NULL;
 				h->exit = e->exit;
+				h->nchanges = e->nchanges;
 				h->done = true;
 				con_log(c, "%s %s: %s: %s", j->plan_kind == J_PUSH ? "push" :
 				    "plan", h->name, h->state, h->summary);
@@ -639,6 +727,9 @@ jobs_drain(struct console *c)
 				con_status(c, bad > 0, "%s", m);
 				free(m);
 			}
+			if (j->kind == J_PLAN && j->push_after)
+				push_question(c);
+			j->push_after = false;
 			job_finish(j);
 			break;
 		}

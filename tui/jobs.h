@@ -9,6 +9,8 @@ void	jobs_init(struct console *c);
 void	jobs_free(struct console *c);
 void	jobs_plan(struct console *c);
 void	jobs_push(struct console *c);
+/* P: plan, then ask "apply N changes on H hosts (names)?"; y runs jobs_push. */
+void	jobs_push_plan(struct console *c);
 void	jobs_test(struct console *c);
 void	jobs_doctor(struct console *c);	/* read-only preflight per host, in Plan */
 bool	jobs_drain(struct console *c);		/* true: something changed */

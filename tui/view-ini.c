@@ -317,5 +317,6 @@ const struct view view_autodiscover = INI_VIEW("Autodiscover",
 const struct view view_hrules = INI_VIEW("Header rules",
     "Postfix header_checks: T tests them on a header block", INI_SECS("header-rules"), "header-rules",
     "domain", VF_HDRTEST);
-const struct view view_tls = INI_VIEW("TLS", "TLS policy, DANE and TLSA", INI_SECS("tls"), "tls",
+const struct view view_tls = INI_VIEW("TLS", "TLS policy, DANE and TLSA, MTA-STS and TLS-RPT",
+    INI_SECS("tls", "mta-sts"), "tls",
     "domain", 0);

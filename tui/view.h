@@ -61,7 +61,8 @@ X(DELETE,  'd', 'd', 0,         "d",      KF_LINE | KF_EDIT | KF_ANYPANE, VF_EDI
 X(DELALL,  'D', 'D', 0,         "D",      KF_EDIT | KF_ANYPANE, VF_PROTO, "delete filtered", "delete every filtered user (needs a filter; asks with the count)") \
 X(TOGGLE,  'x', 'x', 0,         "x",      KF_LINE | KF_EDIT | KF_ANYPANE, VF_PROTO, "toggle", "toggle a protocol of the selected user") \
 X(SETALL,  'X', 'X', 0,         "X",      KF_LINE | KF_EDIT | KF_ANYPANE, VF_PROTO, "set all", "switch a protocol on/off for every filtered user") \
-X(SAVE,    'w', 'w', 0,         "w",      KF_LINE | KF_EDIT, 0, "save", "save the profile in place (atomic, keeps comments, .bak)") \
+X(SAVE,    'w', 'w', 0,         "w",      KF_LINE | KF_EDIT, 0, "save", "save: shows the diff of the profile (and users CSV), y writes it in place (atomic, keeps comments, PROFILE.bak.1..10)") \
+X(UNDO,    'u', 'u', 0,         "u",      KF_LINE | KF_EDIT, 0, "undo", "undo the last edit (form, add, delete, toggle, set all); one step per key, back to the last save") \
 X(PREVIEW, 'v', 'v', 0,         "v",      KF_LINE | KF_ANYPANE, VF_PREVIEW, "preview", "preview the rendered files of the selected host") \
 X(HDRTEST, 'T', 'T', 0,         "T",      KF_LINE | KF_ANYPANE, VF_HDRTEST, "test rules", "header-rule tester: paste or load a header block") \
 X(PLAN,    'p', 'p', 0,         "p",      KF_LINE, 0, "plan", "plan: per-host diff of what a push would change") \
@@ -149,6 +150,7 @@ struct udelete {
 
 struct form;
 struct hdrtester;
+struct undostep;
 struct jobs;
 struct text;
 
@@ -168,6 +170,12 @@ struct console {
 	size_t		 nuch, uchcap;
 	struct udelete	*udel;		/* CSV rows to delete on save */
 	size_t		 nudel, udelcap;
+	struct undostep	**undo;		/* doc.c: the state before each edit since the last
+					 * save, oldest first */
+	size_t		 nundo, undocap;
+	unsigned long	 undo_seq;	/* the key being handled: one undo step per key */
+	char		*saved_ini;	/* the document as last loaded or saved */
+	unsigned long	 saves;		/* saves so far (a plan before a push checks it) */
 
 	size_t		 view;		/* index into views[] */
 	bool		 focus_detail;

@@ -1000,3 +1000,40 @@ dns_build(struct probe_build *b)
 		strv_free(&doms);
 	}
 }
+
+int
+dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
+    char **cause)
+{
+	ldns_resolver *res;
+	ldns_rr_list *rrset = NULL;
+	bool nx;
+
+	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
+		return (-1);
+	if (query(ctx, res, name, LDNS_RR_TYPE_TXT, &rrset, NULL, &nx, cause) != 0) {
+		ldns_resolver_deep_free(res);
+		return (-1);
+	}
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
+		struct sbuf t;
+
+		/* a TXT record is one or more <character-string>s, read as one string */
+		sb_init(&t);
+		sb_addn(&t, "", 0);
+		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
+			const ldns_rdf *rd = ldns_rr_rdf(rr, j);
+			const uint8_t *d = ldns_rdf_data(rd);
+			size_t n = ldns_rdf_size(rd);
+
+			if (n > 0 && (size_t)d[0] + 1 <= n)
+				sb_addn(&t, (const char *)d + 1, d[0]);
+		}
+		strv_push_owned(out, xstrndup(t.s, t.len));
+		sb_free(&t);
+	}
+	ldns_rr_list_deep_free(rrset);
+	ldns_resolver_deep_free(res);
+	return (0);
+}

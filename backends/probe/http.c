@@ -23,15 +23,10 @@ static const char *const ad_paths[] = {
 	"/AutoDiscover/AutoDiscover.xml",
 };
 
-struct body {
-	struct sbuf b;
-	struct sbuf hdr;
-};
-
 static size_t
 on_body(char *p, size_t sz, size_t n, void *arg)
 {
-	struct body *b = arg;
+	struct http_body *b = arg;
 
 	if (b->b.len + sz * n > 1024 * 1024)
 		return (0);	/* an Autodiscover answer is never that big */
@@ -42,7 +37,7 @@ on_body(char *p, size_t sz, size_t n, void *arg)
 static size_t
 on_header(char *p, size_t sz, size_t n, void *arg)
 {
-	struct body *b = arg;
+	struct http_body *b = arg;
 
 	if (b->hdr.len < 64 * 1024)
 		sb_addn(&b->hdr, p, sz * n);
@@ -63,7 +58,7 @@ same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 
 /* The port to use for service (https, http) on addr: that probe port of a profile
  * host at that address, else dflt. */
-static int
+int
 host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_storage *addr,
     const char *service, int dflt)
 {
@@ -97,9 +92,9 @@ host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_storage 
  * https on 443 goes to the https probe port of the profile host at that address, plain
  * http on 80 to ctx->http_port when set, else to the http probe port of the profile host
  * at that address, an explicit port to itself. */
-static CURL *
+CURL *
 http_handle(struct probe *p, struct presult *r, const char *scheme, const char *name,
-    int urlport, const char *path, struct body *b, struct curl_slist **sl, char **cause)
+    int urlport, const char *path, struct http_body *b, struct curl_slist **sl, char **cause)
 {
 	struct addrs a;
 	char ab[INET6_ADDRSTRLEN + 2], *url, *ct;
@@ -193,7 +188,7 @@ ad_post(struct probe *p, struct presult *r, const char *name, int urlport,
     const char *path, bool mobilesync, const char *email, enum probe_status absent_st)
 {
 	struct curl_slist *sl = NULL, *hdrs;
-	struct body b;
+	struct http_body b;
 	struct sbuf probs;
 	const char *schema = mobilesync ? "mobilesync" : "outlook";
 	char *cause = NULL, *req, *where;
@@ -323,7 +318,7 @@ ad_step_redirect(struct probe *p, struct presult *r, const char *email)
 {
 	const char *path = "/autodiscover/autodiscover.xml";
 	struct curl_slist *sl = NULL;
-	struct body b;
+	struct http_body b;
 	char *name = xasprintf("autodiscover.%s", p->domain), *cause = NULL;
 	char *loc = NULL, *scheme = NULL, *host = NULL, *port = NULL, *lpath = NULL;
 	char *rurl;
@@ -524,7 +519,7 @@ static void
 simple_request(struct probe *p, struct presult *r, const char *path, bool options)
 {
 	struct curl_slist *sl = NULL;
-	struct body b;
+	struct http_body b;
 	char *cause = NULL, val[512];
 	long status = 0;
 	CURLcode cc;

@@ -15,7 +15,8 @@
 	X(tlsver,	tlsver_build,	probe_tlsver_run,	"one handshake per TLS version against the policy; renegotiation") \
 	X(dane,		dane_build,	probe_dane_run,		"published TLSA (validated) against the certificate served") \
 	X(smtp,		smtp_build,	probe_smtp_relay_run,	"open relay, AUTH before STARTTLS, postmaster@") \
-	X(http,		http_build,	probe_http_owa_run,	"Autodiscover, ActiveSync OPTIONS, OWA")
+	X(http,		http_build,	probe_http_owa_run,	"Autodiscover, ActiveSync OPTIONS, OWA") \
+	X(mtasts,	mta_sts_build,	probe_mta_sts_run,	"MTA-STS policy over HTTPS, its TXT id, MX coverage, TLS-RPT")
 
 #define DECLARE(name, build, run, what) \
 	void build(struct probe_build *); \

@@ -44,6 +44,28 @@ int dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct str
 int dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
     struct strv *targets, char **cause);
 
+/* http.c: a libcurl handle for SCHEME://name[:urlport]/path whose body and headers
+ * go to b (bodies over 1 MB are cut); name resolves through the profile's resolver
+ * and libcurl connects there (https on 443: the https probe port of the profile host
+ * at that address). NULL + *cause when name does not resolve. *sl is the caller's to
+ * free (curl_slist_free_all) after curl_easy_cleanup. Redirects are not followed. */
+struct http_body {
+	struct sbuf b;
+	struct sbuf hdr;
+};
+struct curl_slist;
+void *http_handle(struct probe *p, struct presult *r, const char *scheme, const char *name,
+    int urlport, const char *path, struct http_body *b, struct curl_slist **sl,
+    char **cause);
+/* The port of service (a probe_ports name: smtp, https, ...) of the profile host at
+ * addr, else dflt. */
+struct sockaddr_storage;
+int host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_storage *addr,
+    const char *service, int dflt);
+/* TXT records of name, each one's strings joined (none: 0 and empty out). */
+int dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
+    char **cause);
+
 /* tls.c: why a TLSA record cannot be used (NULL: it can; OpenSSL's DANE verification
  * decides whether it matches). smtp: RFC 7672 (PKIX-TA/PKIX-EE unusable), else RFC
  * 6698. */

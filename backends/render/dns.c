@@ -382,8 +382,8 @@ autodiscover_records(const char *spath, const struct autodiscover *ad,
 	srv_pair(z, del, dom, &ad->smtp, "submission", "submissions");
 }
 
-static int
-collect_names(const struct site *site, struct strv *mx, const char **mx_why, char **cause)
+int
+dns_mx_names(const struct site *site, struct strv *mx, const char **mx_why, char **cause)
 {
 	for (size_t i = 0; i < site->nhosts; i++) {
 		const struct host *h = &site->hosts[i];
@@ -475,7 +475,7 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 		    "is no zone to render DNS records for", site->path);
 		goto out;
 	}
-	if (collect_names(site, &mx, &mx_why, cause) == -1)
+	if (dns_mx_names(site, &mx, &mx_why, cause) == -1)
 		goto out;
 
 	/* TLSA names: the MX names and the submission hosts. */

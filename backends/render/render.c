@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 extern const struct renderer render_postfix, render_dovecot, render_apache, render_nginx,
-    render_autodiscover, render_dns, render_exchange;
+    render_autodiscover, render_dns, render_exchange, render_mtasts;
 
 const struct renderer *const renderers[] = {
 	&render_postfix,
@@ -20,6 +20,7 @@ const struct renderer *const renderers[] = {
 	&render_autodiscover,
 	&render_dns,
 	&render_exchange,
+	&render_mtasts,
 	NULL,
 };
 

@@ -100,6 +100,19 @@ int fileset_write(const struct fileset *fs, const char *dir, const char *hostnam
  * (as Debian's a2ensite does: ../sites-available/x.conf). Caller frees. */
 char *rfile_link_target(const struct rfile *f);
 
+/* The MX names the dns role publishes (dns.c, documented there) and why those; 0, or
+ * -1 with *cause (a host address that is not a valid DNS name). */
+int dns_mx_names(const struct site *site, struct strv *mx, const char **why, char **cause);
+
+/* MTA-STS (mtasts.c): the mail domains, the effective mx patterns (refusing patterns
+ * that leave a published MX name uncovered), the policy text, its id, and RFC 8461
+ * §4.1 matching of an MX name against a pattern. The live test reads them too. */
+void mta_sts_domains(const struct site *site, struct strv *out);
+int mta_sts_patterns(const struct site *site, struct strv *patterns, char **cause);
+void mta_sts_policy(const struct site *site, const struct strv *patterns, struct sbuf *out);
+void mta_sts_id(const char *text, size_t len, char id[21]);
+bool mta_sts_mx_match(const char *pattern, const char *name);
+
 /* Escaping helpers shared by renderers. */
 void xml_escape(struct sbuf *b, const char *s);
 void php_sq_escape(struct sbuf *b, const char *s);	/* for '...' PHP literals */

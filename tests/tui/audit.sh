@@ -37,9 +37,11 @@ keys_inert() {
 	tui_wait "'X' is not a key here" || return 1
 	tui_keys w
 	tui_wait "'w' is not a key here" || return 1
+	tui_keys u
+	tui_wait "'u' is not a key here" || return 1
 	tui_keys P
 	tui_wait "'P' is not a key here" || return 1
-	tui_lacks 'Edit \[|Push .* now\?' || return 1
+	tui_lacks 'Edit \[|Push .* now\?|apply [0-9]+ change|planning before the push' || return 1
 	# the plan is allowed: it runs the read-only audit path
 	tui_keys p
 	tui_wait 'Audit plan started' || return 1
@@ -47,7 +49,7 @@ keys_inert() {
 	tui_keys q
 	tui_wait 'EXIT=0' || return 1
 	[ "$(sha256sum "$P" "$TUI_DIR/demo-users.csv")" = "$before" ] || return 1
-	[ ! -e "$P.bak" ]
+	[ ! -e "$P.bak.1" ]
 }
 check "--audit: e, Enter, a, d, x, X, w and P change nothing, p plans read-only (hashes unchanged)" keys_inert
 

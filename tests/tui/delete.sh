@@ -31,14 +31,14 @@ delete_csv_user() {
 	tui_wait 'modified: w saves' || return 1
 	tui_lacks 'carol@example\.org +(on|-) ' || { echo "  carol still listed" >&2; return 1; }
 	cmp -s "$CSV" "$TUI_DIR/orig.csv" || { echo "  the CSV changed before w" >&2; return 1; }
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'saved [^ ]*demo-users\.csv \(previous version' || return 1
 	local d
 	d=$(diff "$TUI_DIR/orig.csv" "$CSV" || true)
 	[ "$d" = "4d3
 < carol@example.org,on,off,off,on,on,on,on" ] || { echo "  csv diff: $d" >&2; return 1; }
 	cmp -s "$P" "$TUI_DIR/orig.ini" || { echo "  the profile changed" >&2; return 1; }
-	cmp -s "$CSV.bak" "$TUI_DIR/orig.csv" || { echo "  no .bak of the CSV" >&2; return 1; }
+	cmp -s "$CSV.bak.1" "$TUI_DIR/orig.csv" || { echo "  no .bak of the CSV" >&2; return 1; }
 	# after the save the rows below moved up: the sources say so, and a toggle of
 	# dave (now on line 4) still lands on his own line
 	tui_wait 'csv:4' || return 1
@@ -46,7 +46,7 @@ delete_csv_user() {
 	tui_wait 'Toggle which protocol of dave@example\.org' || return 1
 	tui_keys o
 	tui_wait 'dave@example\.org: owa off' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	d=$(diff "$TUI_DIR/orig.csv" "$CSV" || true)
 	[ "$d" = "4,5c4
@@ -68,7 +68,7 @@ delete_section_and_row() {
 	tui_wait "Delete user alice@example\\.org: its \\[user\\] section \\(line $l of the profile\\) and its row" || return 1
 	tui_keys y
 	tui_wait 'Users: 2 of 2 shown' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	[ "$(diff "$TUI_DIR/before.csv" "$CSV" | grep '^[<>]')" = "< alice@example.org,1,0,1,1,1,1,1" ] || return 1
 	[ "$(diff "$TUI_DIR/orig.ini" "$P" | grep '^[<>]' | tr '\n' '|')" = '< [user "alice@example.org"]|< pop3 = on|< |' ] || {
@@ -80,7 +80,7 @@ check "d on a CSV user with a [user] section removes the section and the row" de
 
 several_then_discard() {
 	tui_demo_restore
-	rm -f "$CSV.bak" "$P.bak"
+	rm -f "$CSV".bak.* "$P".bak.*
 	tui_start 100 30 "$P"
 	tui_wait '7 Users' || return 1
 	tui_keys 7 Down d
@@ -95,8 +95,8 @@ several_then_discard() {
 	tui_wait 'Unsaved changes' || return 1
 	tui_keys y
 	tui_wait 'EXIT=0' || return 1
-	cmp -s "$CSV" "$TUI_DIR/orig.csv" && cmp -s "$P" "$TUI_DIR/orig.ini" && [ ! -e "$CSV.bak" ] &&
-	    [ ! -e "$P.bak" ]
+	cmp -s "$CSV" "$TUI_DIR/orig.csv" && cmp -s "$P" "$TUI_DIR/orig.ini" && [ ! -e "$CSV.bak.1" ] &&
+	    [ ! -e "$P.bak.1" ]
 }
 check "two deletions, q asks, y discards: both files unchanged, no .bak" several_then_discard
 
@@ -118,7 +118,7 @@ delete_then_add() {
 	local before after
 	before=$(users_row 'bob@example\.org')
 	[ "$before" = "bob@example.org - - on on on on on" ] || { echo "  row before w: $before" >&2; return 1; }
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	[ "$(diff "$TUI_DIR/orig.csv" "$CSV" | grep '^[<>]')" = "< bob@example.org,1,1,1,0,1,1,1" ] || return 1
 	grep -q '^\[user "bob@example.org"\]$' "$P" || return 1
@@ -156,12 +156,12 @@ casmailbox() {
 	tui_wait "Delete user ben@example\\.org: its row, line 4 of $name" || return 1
 	tui_keys y
 	tui_wait 'Users: 3 of 3 shown' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	want=$(printf '\xef\xbb\xbf#TYPE Selected.Microsoft.Exchange.Data.Directory.Management.CASMailbox\r\n"Name","PrimarySmtpAddress","ActiveSyncEnabled","OWAEnabled","PopEnabled","ImapEnabled","MAPIEnabled","EwsEnabled"\r\n"Ann","ann@example.org","True","True","False","True","True","True"\r\n"Cid","cid@example.org","True","False","False","True","True","True"\r\n' | $conv | od -An -tx1 | tr -d ' \n')
 	[ "$(od -An -tx1 <"$TUI_DIR/$name" | tr -d ' \n')" = "$want" ] || {
 		echo "  $name after the save:" >&2; od -c "$TUI_DIR/$name" | head -20 >&2; return 1; }
-	cmp -s "$TUI_DIR/$name.bak" "$TUI_DIR/$name.orig" || return 1
+	cmp -s "$TUI_DIR/$name.bak.1" "$TUI_DIR/$name.orig" || return 1
 	"$MXDECK" lint "$P" >/dev/null 2>&1 || return 1
 	tui_keys q
 	tui_wait 'EXIT=0'
@@ -195,7 +195,7 @@ bulk_delete() {
 	tui_keys y
 	tui_wait 'deleted 100 users: 0 \[user\] sections, 100 rows of bulk\.csv' || return 1
 	tui_wait 'Users: 0 of 101 shown' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	[ "$(diff "$TUI_DIR/bulk.orig.csv" "$TUI_DIR/bulk.csv" | grep -c '^<')" = 100 ] || return 1
 	! diff "$TUI_DIR/bulk.orig.csv" "$TUI_DIR/bulk.csv" | grep -q '^>' || return 1
@@ -232,7 +232,7 @@ check "the CSV changed on disk before w: the save refuses and writes nothing" ch
 
 audit_inert() {
 	tui_demo_restore
-	rm -f "$CSV.bak"
+	rm -f "$CSV".bak.*
 	tui_start 100 30 --audit "$P"
 	tui_wait 'READ-ONLY AUDIT' || return 1
 	tui_keys 7 Down d
@@ -242,7 +242,7 @@ audit_inert() {
 	tui_wait 'Users: 4 of 4 shown' || return 1
 	tui_keys w q
 	tui_wait 'EXIT=0' || return 1
-	cmp -s "$CSV" "$TUI_DIR/orig.csv" && cmp -s "$P" "$TUI_DIR/orig.ini" && [ ! -e "$CSV.bak" ]
+	cmp -s "$CSV" "$TUI_DIR/orig.csv" && cmp -s "$P" "$TUI_DIR/orig.ini" && [ ! -e "$CSV.bak.1" ]
 }
 check "--audit: d and D do nothing, the files stay as they were" audit_inert
 

@@ -93,10 +93,10 @@ push() {
 	tui_wait 'bob@example\.org' || return 1
 	tui_keys x p
 	tui_wait 'bob@example\.org: pop3 off' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	tui_keys P
-	tui_wait 'Push demo to 1 host now\?' || return 1
+	tui_wait 'apply [0-9]+ changes? on 1 host \(demo\)\? \[y\] push' 60 || return 1
 	tui_keys y
 	tui_wait 'demo +done +applied [0-9]+ changes' 90 || return 1
 	grep -qx 'bob@example.org' "$SB/etc/dovecot/mxdeck/deny.pop3" || return 1

@@ -51,7 +51,7 @@ valid_edit_asks_on_quit() {
 check "valid edit marks the profile modified; q asks and n stays" valid_edit_asks_on_quit
 
 save_one_line() {
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'saved .*demo\.ini \(previous version' || return 1
 	local d l
 	l=$(grep -n '^backend = ' "$TUI_DIR/orig.ini" | head -n 1 | cut -d: -f1)
@@ -62,7 +62,7 @@ save_one_line() {
 > backend = https://exchange2.lan.example.org" ] || { echo "  diff was: $d" >&2; return 1; }
 	# every comment line survives, byte for byte
 	[ "$(grep -E '^[[:space:]]*[#;]|;' "$TUI_DIR/orig.ini")" = "$(grep -E '^[[:space:]]*[#;]|;' "$P")" ] || return 1
-	cmp -s "$P.bak" "$TUI_DIR/orig.ini"
+	cmp -s "$P.bak.1" "$TUI_DIR/orig.ini"
 }
 check "w saves in place: exactly that line changes, comments kept, .bak written" save_one_line
 
@@ -94,7 +94,7 @@ add_and_delete() {
 	tui_keys Enter
 	tui_wait 'vhost owa\.example\.org' || return 1
 	tui_wait 'added' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	grep -q '^\[vhost "owa.example.org"\]' "$P" || return 1
 	grep -q '^backend = https://exchange3.lan.example.org' "$P" || return 1
@@ -104,7 +104,7 @@ add_and_delete() {
 	tui_wait 'Delete vhost owa\.example\.org' || return 1
 	tui_keys y
 	tui_wait 'deleted \[vhost owa\.example\.org\]' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	cmp -s "$P" "$TUI_DIR/orig.ini" || { diff "$TUI_DIR/orig.ini" "$P" >&2; return 1; }
 	tui_keys q
@@ -128,7 +128,7 @@ header_rules() {
 	tui_text '/^X-Spam-Flag:/ IGNORE'
 	tui_keys Enter
 	tui_wait 'changed' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	local d l
 	l=$(grep -n '^rule = /^X-Mailer:/ IGNORE$' "$TUI_DIR/orig.ini" | cut -d: -f1)

@@ -43,10 +43,16 @@ push() {
 	tui_wait 'bob@example\.org: pop3 off' || return 1
 	tui_keys P
 	tui_wait 'unsaved changes: save with w before pushing' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	tui_keys P
-	tui_wait 'Push demo to 1 host now\?' || return 1
+	tui_wait 'planning before the push' || return 1
+	tui_wait 'apply [0-9]+ changes? on 1 host \(demo\)\? \[y\] push' 30 || return 1
+	# the count is the plan's own, shown in its row
+	local n m
+	n=$(tui_screen | sed -n 's/.*apply \([0-9]*\) changes\{0,1\} on 1 host (demo)?.*/\1/p')
+	m=$(tui_screen | sed -n 's/.* demo  *drift  *\([0-9]*\) changes.*/\1/p')
+	[ -n "$n" ] && [ "$n" = "$m" ] || { echo "  asked for $n changes, the plan row says $m" >&2; return 1; }
 	tui_keys y
 	tui_wait 'Push started' || return 1
 	# the screen keeps answering while the push runs
@@ -72,7 +78,8 @@ locked() {
 	printf 'pid=4242\ncontroller=elsewhere.example\nhost=demo\ntime=x\nepoch=1\n' \
 	    >"$SB/var/lib/mxdeck/lock/owner"
 	tui_keys P
-	tui_wait 'Push demo to 1 host now\?' || return 1
+	# P plans first (a plan takes no lock), then asks
+	tui_wait '(apply [0-9]+ changes? on 1 host \(demo\)\?|the plan found no change on 1 host: push anyway\?) \[y\] push' 30 || return 1
 	tui_keys y
 	tui_wait 'demo +locked +host demo: locked: ' 60 || return 1
 	[ -f "$SB/var/lib/mxdeck/lock/owner" ] || return 1

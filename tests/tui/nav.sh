@@ -47,7 +47,7 @@ utf8_edit() {
 	tui_text 'Démo Ünïcødé 東京'
 	tui_keys Enter
 	tui_wait 'changed' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	grep -qx 'name = Démo Ünïcødé 東京' "$P" || return 1
 	tui_wait 'mxdeck .* Démo Ünïcødé 東京'

@@ -49,7 +49,7 @@ profile_save() {
 	tui_text 'https://exchange2.lan.example.org'
 	tui_keys Enter
 	tui_wait 'modified: w saves' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'saved .*site\.ini \(previous version' || return 1
 	still_link "$P" real/site.ini 640 || return 1
 	grep -q '^backend = https://exchange2\.lan\.example\.org$' "$REAL/site.ini" ||
@@ -58,8 +58,12 @@ profile_save() {
 		{ echo "  more than the one line changed" >&2; return 1; }
 	cmp -s "$TUI_DIR/hard.ini" "$TUI_DIR/orig.ini" ||
 		{ echo "  the old inode was written in place (not a rename)" >&2; return 1; }
-	cmp -s "$TUI_DIR/site.ini.bak" "$TUI_DIR/orig.ini" ||
+	cmp -s "$TUI_DIR/site.ini.bak.1" "$TUI_DIR/orig.ini" ||
 		{ echo "  site.ini.bak is not the previous version" >&2; return 1; }
+	# the numbered backup sits beside the link, a regular file no wider than the target
+	[ -f "$TUI_DIR/site.ini.bak.1" ] && [ ! -L "$TUI_DIR/site.ini.bak.1" ] &&
+	    [ "$(stat -c %a "$TUI_DIR/site.ini.bak.1")" = 640 ] && [ ! -e "$REAL/site.ini.bak.1" ] ||
+		{ echo "  site.ini.bak.1: $(stat -c %a "$TUI_DIR/site.ini.bak.1" 2>&1)" >&2; return 1; }
 	[ -z "$(find "$TUI_DIR" "$REAL" -name '*.mxdeck-tmp.*')" ] ||
 		{ echo "  a temporary file was left" >&2; return 1; }
 }
@@ -77,14 +81,15 @@ csv_save() {
 	tui_wait 'Toggle which protocol of bob@' || return 1
 	tui_keys p
 	tui_wait 'bob@[^ ]*: pop3 (on|off)' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'saved .*users\.csv \(previous version' || return 1
 	still_link "$TUI_DIR/users.csv" "$REAL/users.csv" 604 || return 1
 	cmp -s "$REAL/users.csv" "$TUI_DIR/orig.csv" &&
 		{ echo "  the CSV's target was not written" >&2; return 1; }
 	[ "$(diff "$TUI_DIR/orig.csv" "$REAL/users.csv" | grep -c '^[<>] bob@')" -eq 2 ] ||
 		{ echo "  bob's line did not change (or more did)" >&2; return 1; }
-	cmp -s "$TUI_DIR/users.csv.bak" "$TUI_DIR/orig.csv"
+	cmp -s "$TUI_DIR/users.csv.bak.1" "$TUI_DIR/orig.csv" &&
+	    [ "$(stat -c %a "$TUI_DIR/users.csv.bak.1")" = 604 ] && [ ! -e "$REAL/users.csv.bak.1" ]
 }
 check "users CSV symlink: the toggle is saved into the target, the link stays, mode and owner kept" csv_save
 

@@ -39,7 +39,7 @@ toggle_one() {
 	tui_wait 'Toggle which protocol of user054321@example\.org' || return 1
 	tui_keys p
 	tui_wait 'user054321@example\.org: pop3 off' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	local d
 	d=$(diff "$TUI_DIR/big.orig.csv" "$TUI_DIR/big.csv" || true)
@@ -48,7 +48,7 @@ toggle_one() {
 ---
 > user054321@example.org,1,0,1,0,1,1,1" ] || { echo "  csv diff: $d" >&2; return 1; }
 	cmp -s "$P" "$TUI_DIR/orig.ini" || return 1
-	cmp -s "$TUI_DIR/big.csv.bak" "$TUI_DIR/big.orig.csv"
+	cmp -s "$TUI_DIR/big.csv.bak.1" "$TUI_DIR/big.orig.csv"
 }
 check "x toggles one protocol; w rewrites only that CSV line (.bak kept)" toggle_one
 
@@ -69,7 +69,7 @@ filter_proto() {
 	tui_wait 'activesync on for 167 users' || return 1
 	# they no longer match activesync:off
 	tui_wait 'Users: 0 of 100001 shown' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	[ "$(diff "$TUI_DIR/big.before.csv" "$TUI_DIR/big.csv" | grep -c '^>')" = 167 ] || return 1
 	grep -q '^user000003@example.org,1,1,1,1,1,1,1$' "$TUI_DIR/big.csv" || return 1
@@ -90,7 +90,7 @@ profile_user() {
 	tui_wait 'Toggle which protocol of alice' || return 1
 	tui_keys m
 	tui_wait 'alice@example\.org: mapi off .*the profile' || return 1
-	tui_keys w
+	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	cmp -s "$TUI_DIR/big.csv" "$TUI_DIR/big.before.csv" || return 1
 	[ "$(diff "$TUI_DIR/orig.ini" "$P" | grep '^[<>]')" = "> mapi = off" ] || return 1

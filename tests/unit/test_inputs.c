@@ -240,6 +240,77 @@ test_write_through(void **state)
 	free(dang);
 }
 
+/* Numbered backups: 12 rotations keep .bak.1 (newest) .. .bak.10, drop the older ones;
+ * a kept backup wider than the mode is narrowed; a symlink planted at .bak.1 moves up
+ * as a link and its target is never written; a directory where the oldest goes is
+ * refused with nothing moved. */
+static void
+test_backup_rotate(void **state)
+{
+	struct tmp *t = *state;
+	char *p = xasprintf("%s/site.ini", t->dir), *victim = xasprintf("%s/victim", t->dir);
+	char *cause = NULL, *got, *name, data[32];
+	struct stat st;
+	size_t len;
+
+	assert_int_equal(write_file_atomic(victim, "victim\n", 7, 0644, &cause), 0);
+	name = xasprintf("%s.bak.1", p);
+	assert_int_equal(symlink(victim, name), 0);
+	free(name);
+	name = xasprintf("%s.bak.3", p);
+	assert_int_equal(write_file_atomic(name, "wide\n", 5, 0666, &cause), 0);
+	assert_int_equal(chmod(name, 0666), 0);
+	free(name);
+	for (int i = 1; i <= 12; i++) {
+		snprintf(data, sizeof data, "version %d\n", i);
+		assert_int_equal(backup_rotate(p, data, strlen(data), 0640, BACKUP_KEEP,
+		    &cause), 0);
+		if (i == 1) {
+			name = xasprintf("%s.bak.2", p);	/* the planted link, moved */
+			assert_int_equal(lstat(name, &st), 0);
+			assert_true(S_ISLNK(st.st_mode));
+			free(name);
+			name = xasprintf("%s.bak.4", p);	/* narrowed */
+			assert_int_equal(stat(name, &st), 0);
+			assert_int_equal(st.st_mode & 07777, 0640);
+			free(name);
+		}
+	}
+	for (int k = 1; k <= BACKUP_KEEP; k++) {
+		name = xasprintf("%s.bak.%d", p, k);
+		assert_int_equal(lstat(name, &st), 0);
+		assert_true(S_ISREG(st.st_mode));
+		assert_int_equal(st.st_mode & 07777, 0640);
+		got = read_input_file(name, IK_PROFILE, &len, &cause);
+		snprintf(data, sizeof data, "version %d\n", 13 - k);
+		assert_string_equal(got, data);
+		free(got);
+		free(name);
+	}
+	name = xasprintf("%s.bak.11", p);
+	assert_int_equal(lstat(name, &st), -1);
+	free(name);
+	got = read_input_file(victim, IK_PROFILE, &len, &cause);
+	assert_string_equal(got, "victim\n");
+	free(got);
+
+	/* the oldest cannot go: refused, the others stay where they are */
+	name = xasprintf("%s.bak.10", p);
+	assert_int_equal(unlink(name), 0);
+	assert_int_equal(mkdir(name, 0700), 0);
+	assert_int_equal(backup_rotate(p, "new\n", 4, 0640, BACKUP_KEEP, &cause), -1);
+	assert_non_null(strstr(cause, "cannot remove the oldest backup"));
+	free(cause);
+	free(name);
+	name = xasprintf("%s.bak.1", p);
+	got = read_input_file(name, IK_PROFILE, &len, &cause);
+	assert_string_equal(got, "version 12\n");
+	free(got);
+	free(name);
+	free(p);
+	free(victim);
+}
+
 int
 main(void)
 {
@@ -248,6 +319,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_read_ok, setup, teardown),
 		cmocka_unit_test(test_printable_all),
 		cmocka_unit_test_setup_teardown(test_write_through, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_rotate, setup, teardown),
 		cmocka_unit_test(test_json_bidi),
 	};
 

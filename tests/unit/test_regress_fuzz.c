@@ -173,7 +173,7 @@ test_atomic_write_symlink(void **state)
 	free(tmp);
 }
 
-/* SECURITY.md §3: a saved profile and its .bak keep the file's mode. */
+/* SECURITY.md §3: a saved profile and its backup (.bak.1) keep the file's mode. */
 static void
 test_save_modes(void **state)
 {
@@ -184,7 +184,7 @@ test_save_modes(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	path = xasprintf("%s/site.ini", dir);
-	bak = xasprintf("%s.bak", path);
+	bak = xasprintf("%s.bak.1", path);
 	assert_int_equal(write_file_atomic(path, "[site]\nname = a\n", 16, 0640, &cause), 0);
 	ini_parse(&ini, path, "[site]\nname = a\n", 16, &d);
 	ini_set(&ini, "site", NULL, "name", "b");

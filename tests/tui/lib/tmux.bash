@@ -105,6 +105,13 @@ tui_lacks() {
 	! grep -Eq -- "$1" <<<"$s" || { echo "  the screen has /$1/:" >&2; sed 's/^/  | /' <<<"$s" >&2; return 1; }
 }
 
+# tui_save: w shows the diff of what it would write and asks; y writes it.
+tui_save() {
+	tui_keys w
+	tui_wait 'Write these changes.*\[y\] save' || return 1
+	tui_keys y
+}
+
 # check NAME COMMAND...: one line per check.
 check() {
 	local name=$1
