@@ -124,10 +124,13 @@ def fix_includes(path, text):
 
 def main(argv):
     fix = "--fix" in argv
-    files = [a for a in argv if a != "--fix"] or sources()
+    files = [os.path.relpath(os.path.abspath(a), ROOT) for a in argv if a != "--fix"] \
+        or sources()
+    if not files:
+        print("not ok - no C files found (run from a checkout)")
+        return 1
     nret = ninc = bad = 0
-    for f in files:
-        path = os.path.relpath(os.path.abspath(f), ROOT)
+    for path in files:
         full = os.path.join(ROOT, path)
         with open(full, encoding="utf-8", errors="surrogateescape") as fh:
             text = fh.read()
