@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct lint {
@@ -430,6 +431,20 @@ lint_site(struct lint *l)
 		WARN(l, key_line(s, section_line(s, "tests"), "ca"), "[tests] ca %s is not "
 		    "readable here: the live tests cannot verify certificates it issued "
 		    "(fix the path or remove the key to use the system store)", s->tests_ca);
+	if (s->tests_credentials != NULL) {
+		struct stat st;
+		int line = key_line(s, section_line(s, "tests"), "credentials");
+
+		/* Only its metadata: the contents are read by the login tests alone. */
+		if (stat(s->tests_credentials, &st) != 0)
+			WARN(l, line, "[tests] credentials %s cannot be read here: the login "
+			    "tests will refuse to run (fix the path)", s->tests_credentials);
+		else if ((st.st_mode & 077) != 0 || st.st_uid != getuid())
+			WARN(l, line, "[tests] credentials %s is %s: the login tests will "
+			    "refuse it (chmod 600 / chown it to yourself)", s->tests_credentials,
+			    (st.st_mode & 077) != 0 ? "readable by group or others" :
+			    "owned by someone else");
+	}
 }
 
 /* ---- [host] ---- */
@@ -1223,6 +1238,12 @@ lint_tls(struct lint *l)
 		WARN(l, key_line(s, t->line, "no_renegotiation"), "[tls] no_renegotiation "
 		    "= no: client-initiated renegotiation lets one client burn the "
 		    "server's CPU (DoS)");
+	if ((t->next_key != NULL || t->next_certificate != NULL) && t->certificate == NULL)
+		WARN(l, key_line(s, t->line, t->next_key != NULL ? "next_key" :
+		    "next_certificate"), "[tls] %s is set but certificate is not: the dns role "
+		    "publishes TLSA records only for a [tls] certificate, so the next key is "
+		    "not published either", t->next_key != NULL ? "next_key" :
+		    "next_certificate");
 	if (t->dane) {
 		int dl = key_line(s, t->line, "dane");
 

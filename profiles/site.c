@@ -790,6 +790,8 @@ static const struct profile_key keys_tls[] = {
 	    .aux = F(struct tls_policy, ntlsa_ports)),
 	T("certificate", PK_PATH, certificate, NE),
 	T("key", PK_PATH, key, NE),
+	T("next_key", PK_PATH, next_key, NE),
+	T("next_certificate", PK_PATH, next_certificate, NE),
 	END
 };
 #undef T
@@ -844,6 +846,7 @@ static const struct profile_key keys_mta_sts[] = {
 
 static const struct profile_key keys_tests[] = {
 	KEY("ca", PK_PATH, struct site, tests_ca, NE),
+	KEY("credentials", PK_PATH, struct site, tests_credentials, NE),
 	END
 };
 

@@ -130,6 +130,11 @@ struct tls_policy {
 	size_t	 ntlsa_ports;
 	char	*certificate;	/* of the MX / SMTP service; TLSA records come from it */
 	char	*key;
+	/* The key (PEM private or public key) and/or certificate of the next rollover
+	 * (RFC 7671 section 8.1): the dns role publishes its 3 1 1 TLSA record beside
+	 * the current one; NULL when not set. */
+	char	*next_key;
+	char	*next_certificate;
 };
 
 struct access_policy {
@@ -184,6 +189,9 @@ struct site {
 	bool	 dkim;		/* [site] dkim = yes: outgoing mail is DKIM-signed (lint) */
 	char	*tests_ca;	/* [tests] ca: the CA file the live tests trust (NULL:
 				 * the system store, or SSL_CERT_FILE) */
+	char	*tests_credentials;	/* [tests] credentials: address:password lines for
+					 * the per-user login tests (resolved path; read
+					 * only by the login probes, never copied) */
 
 	struct host *hosts;		size_t nhosts;
 	struct vhost *vhosts;		size_t nvhosts;

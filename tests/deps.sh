@@ -94,6 +94,7 @@ deps=(
 	"ldnsutils	cmd	ldns-keygen"
 	"ldnsutils	cmd	ldns-signzone"
 	"ldnsutils	cmd	drill"
+	"ldnsutils	cmd	ldns-dane"	# push-tlsa: cross-checks the TLSA gate's verdict
 	"bind9	cmd	named"
 	"bind9-utils	cmd	named-checkzone"
 	"bind9-dnsutils	cmd	dig"

@@ -30,6 +30,7 @@ struct cli {
 	const char *ssh_config;	/* -F FILE or NULL (~/.ssh/config, /etc/ssh/ssh_config) */
 	bool	 accept_new_host_keys;
 	bool	 yes;		/* apply --yes */
+	bool	 force_tlsa;	/* apply --force-tlsa: override the TLSA gate */
 	bool	 dry_run;	/* --batch --dry-run */
 	bool	 audit;		/* --audit (console) */
 	bool	 no_color;
@@ -38,6 +39,13 @@ struct cli {
 	bool	 warn_exit;	/* --warn-exit: warnings exit 1 (test, audit) */
 	bool	 quiet;		/* -q: only what is not ok (test, audit) */
 };
+
+/* The TLSA lookup push's TLSA gate uses (tui/cmd-push.c: the probe code's, DNSSEC-
+ * validated through [site] resolver and trust_anchor). */
+struct push_tlsa;
+struct site;
+int cli_tlsa_lookup(const struct site *site, const char *qname, struct push_tlsa *out,
+    char **cause);
 
 int cmd_render(struct cli *cli);
 int cmd_lint(struct cli *cli);

@@ -457,6 +457,18 @@ report_json(struct sbuf *b, const struct host **hosts, const struct push_result 
 			change_json(b, hosts[i], &r->items[k], k > 0);
 		sb_add(b, "],\"notes\":");
 		json_strv(b, &r->notes);
+		if (r->tlsa_refused != NULL || r->tlsa_forced != NULL) {
+			sb_add(b, ",\"tlsa_gate\":{");
+			if (r->tlsa_refused != NULL) {
+				sb_add(b, "\"refused\":");
+				sb_json_string(b, r->tlsa_refused);
+			}
+			if (r->tlsa_forced != NULL) {
+				sb_add(b, r->tlsa_refused != NULL ? ",\"forced\":" : "\"forced\":");
+				sb_json_string(b, r->tlsa_forced);
+			}
+			sb_addc(b, '}');
+		}
 		sb_addc(b, '}');
 	}
 	sb_add(b, "]");
@@ -471,6 +483,74 @@ worst(const struct push_result *res, size_t n)
 		if (res[i].exit > rc)
 			rc = res[i].exit;
 	return rc;
+}
+
+int
+cli_tlsa_lookup(const struct site *site, const char *qname, struct push_tlsa *out,
+    char **cause)
+{
+	struct tlsa_set ts;
+
+	memset(out, 0, sizeof *out);
+	if (probe_tlsa_lookup(site, qname, 10, &ts, cause) != 0)
+		return -1;
+	out->v = xcalloc(ts.n + 1, sizeof *out->v);
+	for (size_t i = 0; i < ts.n; i++) {
+		out->v[i].usage = ts.v[i].usage;
+		out->v[i].selector = ts.v[i].selector;
+		out->v[i].mtype = ts.v[i].mtype;
+		out->v[i].len = ts.v[i].len;
+		out->v[i].data = ts.v[i].data;	/* moved */
+		ts.v[i].data = NULL;
+	}
+	out->n = ts.n;
+	out->secure = ts.secure;
+	out->absent_proven = ts.absent_proven;
+	out->why = ts.insecure_why;
+	ts.insecure_why = NULL;
+	tlsa_set_free(&ts);
+	return 0;
+}
+
+/* After a plan over every host: did the TLSA gate refuse one? Then the apply stops
+ * for all of them (nothing is changed on any host), each result says why, and the
+ * count of refused hosts is returned. */
+static size_t
+tlsa_gate_stop(const struct host **hosts, struct push_result *res, size_t n)
+{
+	size_t nref = 0, first = n;
+
+	for (size_t i = 0; i < n; i++)
+		if (res[i].tlsa_refused != NULL) {
+			nref++;
+			if (first == n)
+				first = i;
+		}
+	if (nref == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct push_result *r = &res[i];
+		struct strv keep = { 0 };
+
+		/* the plan's "an apply would be REFUSED" note is the summary now */
+		for (size_t k = 0; k < r->notes.n; k++)
+			if (strncmp(r->notes.v[k], "TLSA gate: an apply would be REFUSED", 36) != 0)
+				strv_push(&keep, r->notes.v[k]);
+		strv_free(&r->notes);
+		r->notes = keep;
+		free(r->summary);
+		if (r->tlsa_refused != NULL) {
+			r->summary = xasprintf("%s; or apply with --force-tlsa to break DANE "
+			    "knowingly. Refused, nothing was changed", r->tlsa_refused);
+			free(r->tlsa_refused);
+			r->tlsa_refused = xstrdup(r->summary);
+		} else
+			r->summary = xasprintf("not applied: the TLSA gate refused the apply on "
+			    "host %s; nothing was changed on any host", hosts[first]->name);
+		r->exit = EXIT_DRIFT;
+		r->failed = true;
+	}
+	return nref;
 }
 
 /* Select hosts by --host; prints and returns -1 for a name the profile lacks. */
@@ -544,7 +624,7 @@ run(struct cli *cli, enum mode mode)
 	int sig = 0;
 	struct sbuf json;
 	struct probe_summary psum;
-	bool probed = false;
+	bool probed = false, gated = false;
 	struct strv pobjs = { 0 };
 	struct cli_routes routes = { 0 };
 
@@ -598,6 +678,8 @@ run(struct cli *cli, enum mode mode)
 	o.pid = (long)getpid();
 	o.connect_timeout = 10;
 	o.timeout = 60;
+	o.tlsa_lookup = cli_tlsa_lookup;
+	o.force_tlsa = cli->force_tlsa;
 	res = xcalloc(n, sizeof *res);
 
 	if (mode == M_APPLY && !cli->yes) {
@@ -613,6 +695,10 @@ run(struct cli *cli, enum mode mode)
 			if (res[i].exit == EXIT_DRIFT)
 				any = true;
 		rc = worst(res, n);
+		if (tlsa_gate_stop(hosts, res, n) > 0) {
+			gated = true;
+			goto report;
+		}
 		for (size_t i = 0; i < n; i++)
 			push_result_free(&res[i]);
 		if (!any) {
@@ -634,9 +720,37 @@ run(struct cli *cli, enum mode mode)
 		sigwatch_start(&sw);
 		o.cancel = &sw.cancel;
 	}
-	run_hosts(site, hosts, n, cli->jobs, &o, res, cli->verbose ? stderr : NULL);
+	if (o.mode == PUSH_APPLY && !o.force_tlsa) {
+		/* The TLSA gate refuses for every host or none: where it can engage, plan
+		 * every host first, and apply only when no host's plan was refused. */
+		bool armed = false;
+
+		for (size_t i = 0; i < n; i++)
+			armed = armed || push_tlsa_gate_armed(site, hosts[i]);
+		if (armed && !gated) {
+			o.mode = PUSH_PLAN;
+			run_hosts(site, hosts, n, cli->jobs, &o, res, NULL);
+			o.mode = PUSH_APPLY;
+			if (tlsa_gate_stop(hosts, res, n) > 0)
+				gated = true;
+			else
+				for (size_t i = 0; i < n; i++)
+					push_result_free(&res[i]);
+		}
+	}
+	if (!gated)
+		run_hosts(site, hosts, n, cli->jobs, &o, res, cli->verbose ? stderr : NULL);
 	if (o.cancel != NULL)
 		sig = sigwatch_stop(&sw);
+report:
+	for (size_t i = 0; i < n; i++)
+		if (res[i].tlsa_forced != NULL)
+			fprintf_safe(stderr, "mxdeck: host %s: %s\n", hosts[i]->name,
+			    res[i].tlsa_forced);
+	if (gated)
+		fprintf(stderr, "mxdeck: apply REFUSED by the TLSA gate: the new certificate's "
+		    "key is not published for the ports named above; nothing was changed on "
+		    "any host\n");
 	report_human(human, verb, hosts, res, n, mode != M_APPLY && mode != M_BATCH ?
 	    true : cli->verbose > 0, cli->quiet, diff_colour(cli, human));
 	rc = worst(res, n);

@@ -235,7 +235,18 @@ cmd_test(struct cli *cli)
 	cli_probe_routes(cli, site, &routes);
 	opts.addresses = (const char *const *)routes.addresses;
 	if (probe_list_build(site, &opts, &pl, &cause) != 0) {
+		/* an unknown --host, or a refused [tests] credentials file: nothing was
+		 * contacted; the cause names the file and the fix (never its contents) */
 		fprintf_safe(stderr, "mxdeck: test: %s\n", cause);
+		if (cli->json && cli->format != FMT_NAGIOS) {
+			cli_probe_routes_free(&routes);
+			diags_free(&d);
+			site_free(site);
+			free(site);
+			jsondoc_error(cli, "test", NULL, cause, EXIT_USAGE);
+			free(cause);
+			return (EXIT_USAGE);
+		}
 		free(cause);
 		goto usage;
 	}

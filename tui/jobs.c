@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -387,6 +388,9 @@ start_push(struct console *c, enum push_mode mode, bool doctor)
 	j->popts.identity = c->cli->identity;
 	j->popts.ssh_config = c->cli->ssh_config;	/* no passphrase prompt under curses */
 	j->popts.accept_new = c->cli->accept_new_host_keys;
+	/* the TLSA gate refuses a host whose new key DNS does not publish (the console
+	 * has no --force-tlsa: that takes the command line, on purpose) */
+	j->popts.tlsa_lookup = cli_tlsa_lookup;
 	j->popts.profile_hash = j->hash;
 	j->popts.profile = c->cli->profile;
 	if (gethostname(j->controller, sizeof j->controller - 1) != 0)
@@ -797,6 +801,43 @@ row_index(const struct console *c, const struct view *v, size_t row)
 		if (row_failed(j, plan, k) && row-- == 0)
 			return k;
 	return (size_t)-1;
+}
+
+int
+jobs_login_status(const struct console *c, const char *email, int proto)
+{
+	const struct jobs *j = c->jobs;
+	size_t el = strlen(email);
+	int worst = -2;
+
+	if (j == NULL)
+		return (-2);
+	for (size_t i = 0; i < j->ntests; i++) {
+		const struct testrow *t = &j->tests[i];
+		const char *n = t->name;
+
+		/* login probes are named "ADDRESS PROTOCOL" (one per host or vhost) */
+		if (strcmp(t->kind, "login") != 0 || strncasecmp(n, email, el) != 0 ||
+		    n[el] != ' ' || strcmp(n + el + 1, proto_names[proto]) != 0)
+			continue;
+		if (t->status == -1) {
+			if (worst == -2)
+				worst = -1;
+		} else if (t->status > worst)
+			worst = t->status;
+	}
+	return (worst);
+}
+
+bool
+jobs_have_logins(const struct console *c)
+{
+	const struct jobs *j = c->jobs;
+
+	for (size_t i = 0; j != NULL && i < j->ntests; i++)
+		if (strcmp(j->tests[i].kind, "login") == 0)
+			return (true);
+	return (false);
 }
 
 static const char *

@@ -16,5 +16,9 @@ void	jobs_doctor(struct console *c);	/* read-only preflight per host, in Plan */
 bool	jobs_drain(struct console *c);		/* true: something changed */
 bool	jobs_busy(const struct console *c);	/* a plan or push runs */
 bool	jobs_running(const struct console *c);	/* any job runs */
+/* The last test run's login verdict for user x protocol (the worst over its hosts):
+ * -2 not tested, -1 pending, else enum probe_status. */
+int	jobs_login_status(const struct console *c, const char *email, int proto);
+bool	jobs_have_logins(const struct console *c);	/* the last run had login probes */
 
 #endif

@@ -59,6 +59,8 @@ usage(FILE *f)
 "         -F FILE (ssh_config instead of ~/.ssh/config and /etc/ssh/ssh_config)\n"
 "         --accept-new-host-keys  --yes  --dry-run  --no-color  -v  --version  --help\n"
 "         test/audit: --format text|json|nagios|prometheus  --warn-exit  -q\n"
+"         apply: --force-tlsa (change the certificate although DNS does not publish\n"
+"         its key: DANE senders will refuse mail)\n"
 "PROFILE defaults to $XDG_CONFIG_HOME/mxdeck/site.ini (see mxdeck init), then the\n"
 "shipped demo profile.\n"
 "exit codes: 0 ok/no drift, 1 drift or failed test, 2 usage or profile error,\n"
@@ -113,7 +115,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_KNOWN = 256, O_IDENT, O_ACCEPT, O_NOCOLOR, O_VERSION, O_DRY, O_BATCH, O_AUDIT,
-	    O_JSON, O_YES, O_FORMAT, O_WARNEXIT };
+	    O_JSON, O_YES, O_FORMAT, O_WARNEXIT, O_FORCETLSA };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, 'H' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -132,6 +134,7 @@ main(int argc, char **argv)
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "warn-exit", no_argument, NULL, O_WARNEXIT },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "force-tlsa", no_argument, NULL, O_FORCETLSA },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli;
@@ -179,6 +182,7 @@ main(int argc, char **argv)
 			cli.ssh_config = optarg;
 			break;
 		case O_ACCEPT:	cli.accept_new_host_keys = true; break;
+		case O_FORCETLSA: cli.force_tlsa = true; break;
 		case O_NOCOLOR:	cli.no_color = true; break;
 		case O_DRY:	cli.dry_run = true; break;
 		case O_BATCH:	batch = true; break;

@@ -9,6 +9,7 @@
 
 #include "tui/doc.h"
 #include "tui/form.h"
+#include "tui/jobs.h"
 #include "tui/view.h"
 
 static const char *const proto_short[PROTO_COUNT] = {
@@ -43,6 +44,7 @@ users_draw(struct console *c, const struct view *v, int y, int x, int h, int w)
 	int emw = w - PROTO_COUNT * 5 - (src ? 10 : 1), rows;
 	char buf[512], def[128] = "";
 	size_t o = 0;
+	bool logins = jobs_have_logins(c);
 
 	(void)v;
 	if (emw < 16)
@@ -55,6 +57,12 @@ users_draw(struct console *c, const struct view *v, int y, int x, int h, int w)
 	    c->nuf, c->site->nusers, c->ufilter && *c->ufilter ? "  filter: \"" : "",
 	    c->ufilter && *c->ufilter ? c->ufilter : "", c->ufilter && *c->ufilter ? "\"" : "",
 	    o ? def : "(none)");
+	if (logins) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, sizeof buf - n, "   login test: = as declared  X gateway "
+		    "differs  ~ Exchange differs  . running");
+	}
 	tty_put(y, x, w, buf, ST_HEAD);
 	snprintf(buf, sizeof buf, "%-*s", emw, "address");
 	tty_put(y + 1, x, emw, buf, ST_DIM);
@@ -89,9 +97,19 @@ users_draw(struct console *c, const struct view *v, int y, int x, int h, int w)
 		tty_put(y + i, x, emw, u->email, st);
 		for (int p = 0; p < PROTO_COUNT; p++) {
 			bool on = u->protos & PROTO_BIT(p);
+			int ls = logins ? jobs_login_status(c, u->email, p) : -2;
+			char cell[8];
+			enum style cs = on ? ST_OK : ST_DIM;
 
-			tty_put(y + i, x + emw + 1 + p * 5, 4, on ? "on" : "-",
-			    sel ? st : on ? ST_OK : ST_DIM);
+			/* declared on/off, then the login test's verdict: = as declared,
+			 * ~ Exchange disagrees (warn), X the gateway does (fail), . pending */
+			snprintf(cell, sizeof cell, "%s%s", on ? "on" : "-", ls == -2 ? "" :
+			    ls == -1 ? "." : ls == 0 ? "=" : ls == 1 ? "~" : "X");
+			if (ls == 2)
+				cs = ST_ERR;
+			else if (ls == 1)
+				cs = ST_WARN;
+			tty_put(y + i, x + emw + 1 + p * 5, 4, cell, sel ? st : cs);
 		}
 		if (!src)
 			continue;

@@ -562,6 +562,48 @@ dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline, struct tlsa_
 	return (0);
 }
 
+int
+probe_tlsa_lookup(const struct site *site, const char *qname, double timeout,
+    struct tlsa_set *out, char **cause)
+{
+	struct probe_ctx ctx;
+	char *e = NULL, *why = NULL;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.site = site;
+	ctx.timeout = timeout > 0 ? timeout : 10;
+	ctx.run_deadline = mono_now() + ctx.timeout;
+	if (site->resolver != NULL && net_resolver_parse(site->resolver, &ctx.resolver_host,
+	    &ctx.resolver_port, &e) != 0) {
+		*cause = xasprintf("[site] resolver %s: %s", site->resolver, e);
+		free(e);
+		return (-1);
+	}
+	rc = dns_tlsa(&ctx, qname, ctx.run_deadline, out, cause);
+	if (rc != 0 && *cause != NULL && strstr(*cause, "SERVFAIL") != NULL &&
+	    !net_deadline_reached(ctx.run_deadline)) {
+		/* A validating resolver's SERVFAIL: say whether it is DNSSEC, and why. */
+		ldns_pkt *pkt = ldns_pkt_new();
+		int bogus = dns_servfail_dnssec(&ctx, ctx.run_deadline, qname,
+		    LDNS_RR_TYPE_TLSA, pkt, &why);
+
+		ldns_pkt_free(pkt);
+		if (bogus == 1 || why != NULL) {
+			char *c = xasprintf("%s%s%s", *cause, bogus == 1 ? " (DNSSEC BOGUS: " :
+			    " (", why != NULL ? why : "the resolver's validation failed");
+
+			free(*cause);
+			*cause = xasprintf("%s)", c);
+			free(c);
+		}
+		free(why);
+	}
+	free(ctx.resolver_host);
+	return (rc);
+}
+
 static char *
 rdf_str(const ldns_rdf *rd)
 {

@@ -95,7 +95,7 @@ probe_free(struct probe *p)
 }
 
 /* Names a certificate on this service may carry (addr: where the probes connect). */
-static void
+void
 svc_names(const struct site *site, const struct host *h, const char *addr, int svc,
     struct strv *names)
 {
@@ -206,10 +206,11 @@ host_endpoints(const struct site *site, const struct host *h, unsigned hroles,
 	*neps = ne;
 }
 
-/* Every wanted kind's build for one host (h) or the site (h NULL). */
-static void
+/* Every wanted kind's build for one host (h) or the site (h NULL); -1 + *cause when
+ * a build refused (the first refusal; the list is then not used). */
+static int
 build(struct probe_list *pl, const struct site *site, const struct host *h,
-    unsigned kinds)
+    unsigned kinds, char **cause)
 {
 	struct probe_build b;
 	struct probe_ep *ports = NULL, *eps = NULL;
@@ -221,7 +222,7 @@ build(struct probe_list *pl, const struct site *site, const struct host *h,
 	b.host = h;
 	if (h != NULL) {
 		if ((b.addr = probe_host_address(site, pl->addresses, h)) == NULL)
-			return;
+			return (0);
 		b.roles = h->roles != 0 ? h->roles : ~0u;
 		host_endpoints(site, h, b.roles, &ports, &nports, &eps, &neps);
 		b.ports = ports;
@@ -234,9 +235,16 @@ build(struct probe_list *pl, const struct site *site, const struct host *h,
 			continue;
 		b.kind = &probe_kinds[i];
 		probe_kinds[i].build(&b);
+		if (b.cause != NULL)
+			break;
 	}
 	free(ports);
 	free(eps);
+	if (b.cause != NULL) {
+		*cause = b.cause;
+		return (-1);
+	}
+	return (0);
 }
 
 int
@@ -261,14 +269,19 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
 	pl->site = site;
 	pl->addresses = opts != NULL ? opts->addresses : NULL;
 	/* Site-wide probes only when no host filter is given. */
-	if (opts == NULL || opts->hosts == NULL || opts->hosts->n == 0)
-		build(pl, site, NULL, kinds);
+	if ((opts == NULL || opts->hosts == NULL || opts->hosts->n == 0) &&
+	    build(pl, site, NULL, kinds, cause) != 0)
+		goto refused;
 	for (i = 0; i < site->nhosts; i++) {
-		if (host_wanted(&site->hosts[i], opts))
-			build(pl, site, &site->hosts[i], kinds);
+		if (host_wanted(&site->hosts[i], opts) &&
+		    build(pl, site, &site->hosts[i], kinds, cause) != 0)
+			goto refused;
 	}
 	*plp = pl;
 	return (0);
+refused:
+	probe_list_free(pl);
+	return (-1);
 }
 
 size_t

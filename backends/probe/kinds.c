@@ -16,7 +16,9 @@
 	X(dane,		dane_build,	probe_dane_run,		"published TLSA (validated) against the certificate served") \
 	X(smtp,		smtp_build,	probe_smtp_relay_run,	"open relay, AUTH before STARTTLS, postmaster@") \
 	X(http,		http_build,	probe_http_owa_run,	"Autodiscover, ActiveSync OPTIONS, OWA") \
-	X(mtasts,	mta_sts_build,	probe_mta_sts_run,	"MTA-STS policy over HTTPS, its TXT id, MX coverage, TLS-RPT")
+	X(mtasts,	mta_sts_build,	probe_mta_sts_run,	"MTA-STS policy over HTTPS, its TXT id, MX coverage, TLS-RPT") \
+	X(ocsp,		ocsp_build,	probe_ocsp_run,		"OCSP stapling on the vhosts: response verified, good, fresh; must-staple") \
+	X(login,	login_build,	probe_login_run,	"each [tests] credentials user logs in over every protocol: as declared?")
 
 #define DECLARE(name, build, run, what) \
 	void build(struct probe_build *); \

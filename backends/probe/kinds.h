@@ -83,6 +83,8 @@ struct probe_build {
 	const struct probe_ep *eps;	/* the same with https once per vhost it serves */
 	size_t	 neps;
 	struct probe_list *pl;
+	char	*cause;		/* a build that refuses sets it (the run does not start:
+				 * probe_list_build fails with it) */
 };
 /* Add a probe of b->kind (run: the kind's run) on b->host; takes name and target. */
 struct probe *probe_add(struct probe_build *b, char *name, char *target);
@@ -90,6 +92,9 @@ struct probe *probe_add(struct probe_build *b, char *name, char *target);
  * " (VHOST)"), the names its certificate may carry and the SNI to send. */
 struct probe *probe_add_svc(struct probe_build *b, const char *what,
     const struct probe_ep *ep);
+/* The names a certificate of host h (reached at addr) on service svc may carry. */
+void svc_names(const struct site *site, const struct host *h, const char *addr, int svc,
+    struct strv *names);
 /* The port of service svc on the host (the last probe_ports entry), 0: none. */
 int probe_build_port(const struct probe_build *b, int svc);
 

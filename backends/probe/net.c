@@ -838,6 +838,12 @@ read_line(struct conn *c, char **line, char **cause)
 	return (conn_take(c, take_line, line, cause));
 }
 
+int
+conn_read_line(struct conn *c, char **line, char **cause)
+{
+	return (read_line(c, line, cause));
+}
+
 /* Send one command line of a prelude, and log it once sent. */
 static int
 prelude_say(struct conn *c, struct sbuf *log, const char *cmd, char **cause)

@@ -111,6 +111,8 @@ int conn_printf(struct conn *c, char **cause, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Start TLS on the connected socket; ssl configured by the caller. */
 int conn_tls(struct conn *c, SSL *ssl, char **cause);
+/* One text line from the server (no line end; caller frees). */
+int conn_read_line(struct conn *c, char **line, char **cause);
 void conn_close(struct conn *c);
 /* Describe the OpenSSL error queue (and clears it). */
 char *ssl_errstr(void);

@@ -20,24 +20,10 @@ enum ad_step {
 /* An Autodiscover section's domain and its also domains, without repeats (appended). */
 void ad_domains(const struct autodiscover *ad, struct strv *doms);
 
-/* dns.c: TLSA with DNSSEC validation, MX targets. */
-struct tlsa_rec {
-	int	 usage, selector, mtype;
-	unsigned char *data;
-	size_t	 len;
-};
-struct tlsa_set {
-	struct tlsa_rec *v;
-	size_t	 n;
-	bool	 secure;	/* the RRset validated against the trust anchor */
-	bool	 absent_proven;	/* n == 0: validated NSEC/NSEC3 deny the TLSA RRset */
-	bool	 nxdomain;	/* n == 0: the name does not exist (else NODATA) */
-	char	*insecure_why;	/* why not, when !secure (or, n == 0, !absent_proven) */
-};
+/* dns.c: TLSA with DNSSEC validation (struct tlsa_set: probe.h), MX targets. */
 /* 0 with out filled (n may be 0: no record), -1 + *cause when the lookup failed. */
 int dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline,
     struct tlsa_set *out, char **cause);
-void tlsa_set_free(struct tlsa_set *s);
 /* SRV records of name, each as "prio weight port target" (none: 0 and empty out). */
 int dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause);
@@ -65,6 +51,14 @@ int host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_stor
 /* TXT records of name, each one's strings joined (none: 0 and empty out). */
 int dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause);
+
+/* http.c: one HTTPS request METHOD https://name/path (connected as the other HTTP
+ * probes are) with HTTP Basic credentials, never following a redirect; libcurl verifies
+ * the certificate and the name, so the credentials never leave unverified or in clear.
+ * 0 with *status (the HTTP status), -1 + *cause when no answer came. */
+int http_basic_request(struct probe *p, struct presult *r, const char *name,
+    const char *method, const char *path, const char *user, const char *pass,
+    long *status, char **cause);
 
 /* tls.c: why a TLSA record cannot be used (NULL: it can; OpenSSL's DANE verification
  * decides whether it matches). smtp: RFC 7672 (PKIX-TA/PKIX-EE unusable), else RFC

@@ -125,8 +125,30 @@ void probe_summary_json(struct sbuf *b, const struct probe_summary *s);
 
 struct probe_list;
 
+/* [tests] credentials: the test users' passwords (backends/probe/login.c). The file
+ * must be a regular file owned by the invoking user with no group/other permission
+ * bits (0600 or 0400); lines are "address:password" (blank lines and lines starting
+ * with '#' skipped), every address a user of the profile. The passwords stay in this
+ * memory only (wiped by login_creds_free); no message ever quotes a line. */
+struct login_cred {
+	char	*address;
+	char	*password;
+	int	 line;
+};
+struct login_creds {
+	char	*path;
+	struct login_cred *v;
+	size_t	 n;
+};
+/* 0 with *out filled; -1 + *cause (one "FILE: ..." or "FILE:LINE: ..." line per
+ * problem, each saying what to do), *out then empty. */
+int login_creds_load(const char *path, const struct site *site, struct login_creds *out,
+    char **cause);
+void login_creds_free(struct login_creds *c);
+
 /* Build the probes for site. Fails (-1, *cause) when a --host filter names a host the
- * profile does not have. The list keeps pointers into site: keep site alive. */
+ * profile does not have, or a kind's build refuses (login: [tests] credentials is
+ * refused, login_creds_load): then nothing may be contacted. The list keeps pointers into site: keep site alive. */
 int probe_list_build(const struct site *site, const struct probe_opts *opts,
     struct probe_list **plp, char **cause);
 size_t probe_list_count(const struct probe_list *pl);
@@ -152,6 +174,29 @@ typedef void (*probe_cb)(const struct probe_result *r, void *arg);
  * curl_global_init. */
 void probe_run(struct probe_list *pl, const struct probe_opts *opts, probe_cb cb,
     void *arg, struct probe_summary *sum);
+
+/* A TLSA RRset as looked up by the DANE probes and push's TLSA gate. */
+struct tlsa_rec {
+	int	 usage, selector, mtype;
+	unsigned char *data;
+	size_t	 len;
+};
+struct tlsa_set {
+	struct tlsa_rec *v;
+	size_t	 n;
+	bool	 secure;	/* the RRset validated against the trust anchor */
+	bool	 absent_proven;	/* n == 0: validated NSEC/NSEC3 deny the TLSA RRset */
+	bool	 nxdomain;	/* n == 0: the name does not exist (else NODATA) */
+	char	*insecure_why;	/* why not, when !secure (or, n == 0, !absent_proven) */
+};
+void tlsa_set_free(struct tlsa_set *s);
+/* The TLSA RRset at qname ("_25._tcp.mx.example.org") through [site] resolver (or
+ * /etc/resolv.conf), DNSSEC-validated against [site] trust_anchor by the same code as
+ * the dane probes; every wait bounded by timeout seconds (0: 10). 0 with *out filled
+ * (n may be 0), -1 + *cause when no usable answer came (no resolver, a timeout, a
+ * SERVFAIL: with the DNSSEC reason when the data does not validate here). */
+int probe_tlsa_lookup(const struct site *site, const char *qname, double timeout,
+    struct tlsa_set *out, char **cause);
 
 struct probe_result *probe_result_dup(const struct probe_result *r);
 void probe_result_free(struct probe_result *r);

@@ -241,11 +241,24 @@ probe_result_json(const struct probe_result *r)
 	/* A stable check id: the same check of the same profile has the same id in every
 	 * run and in test and audit alike. */
 	sb_init(&id);
-	sb_addf(&id, "%s/%s/%s/%s", r->kind, r->name, r->host != NULL ? r->host : "site",
-	    r->target);
-	for (char *p = id.s; *p != '\0'; p++)
-		if (*p == ' ')
-			*p = '-';
+	if (strcmp(r->kind, "login") == 0) {
+		/* login/USER/PROTO/WHERE (name is "USER PROTO"): the host, or the vhost
+		 * for the protocols behind the proxy */
+		const char *where = r->host != NULL ? r->host : r->target;
+
+		if (strncmp(where, "https://", 8) == 0)
+			where += 8;
+		sb_addf(&id, "login/%s/%s", r->name, where);
+		for (char *p = id.s; *p != '\0'; p++)
+			if (*p == ' ')
+				*p = '/';
+	} else {
+		sb_addf(&id, "%s/%s/%s/%s", r->kind, r->name, r->host != NULL ? r->host :
+		    "site", r->target);
+		for (char *p = id.s; *p != '\0'; p++)
+			if (*p == ' ')
+				*p = '-';
+	}
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	sb_init(&b);

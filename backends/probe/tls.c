@@ -779,6 +779,80 @@ hex(const unsigned char *d, size_t n)
 	return (s);
 }
 
+/* Does TLSA record t (usage 3) name leaf: its certificate (selector 0) or public key
+ * (selector 1), in full (matching type 0) or as SHA-256/512 (1/2)? */
+static bool
+ee_names(const struct tlsa_rec *t, X509 *leaf)
+{
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const unsigned char *d;
+	size_t dl;
+	int n;
+	bool ok = false;
+
+	n = t->selector == 0 ? i2d_X509(leaf, &der) :
+	    i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
+	if (n <= 0)
+		return false;
+	d = der;
+	dl = (size_t)n;
+	if (t->mtype == 1 || t->mtype == 2) {
+		if (EVP_Digest(der, dl, md, &mdlen, t->mtype == 1 ? EVP_sha256() :
+		    EVP_sha512(), NULL) != 1)
+			fatal("digest failed");
+		d = md;
+		dl = mdlen;
+	}
+	ok = (t->mtype == 0 || t->mtype == 1 || t->mtype == 2) && t->len == dl &&
+	    memcmp(t->data, d, dl) == 0;
+	OPENSSL_free(der);
+	return ok;
+}
+
+/* RFC 7671 section 8.1: a DANE-EE server should publish its next key before it
+ * switches. Another usable DANE-EE record beside the served key's: a warning that the
+ * rollover is ready and waits for its second half (switch the key, then drop the old
+ * record); none while the certificate expires within 30 days: warn. */
+static void
+rollover_check(struct presult *r, const char *qname, const struct tlsa_set *ts,
+    const struct dane_cfg *dc, X509 *leaf)
+{
+	size_t other = 0, first = 0;
+	int days = 0, secs = 0;
+	char *h;
+
+	if (leaf == NULL)
+		return;
+	for (size_t i = 0; i < ts->n; i++) {
+		if (ts->v[i].usage != 3 || dc->added[i] <= 0 || ee_names(&ts->v[i], leaf))
+			continue;
+		if (other++ == 0)
+			first = i;
+	}
+	if (other > 0) {
+		h = hex(ts->v[first].data, ts->v[first].len);
+		pr_note(r, PROBE_WARN, "%s: next key published, rollover ready: TLSA %d %d %d "
+		    "%.16s... names a key other than the served one (RFC 7671 section 8.1)%s; "
+		    "finish it: point [tls] certificate/key at the next key, apply, then drop "
+		    "next_key so the old record goes", qname, ts->v[first].usage, ts->v[first].selector, ts->v[first].mtype, h,
+		    other > 1 ? " (and more)" : "");
+		free(h);
+		pr_sumadd(r, "next key published, rollover ready");
+		return;
+	}
+	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(leaf)) != 1)
+		return;
+	if (days < 30) {
+		pr_note(r, PROBE_WARN, "%s: only one key published, and the certificate "
+		    "expires in %d day%s: publish the next key now ([tls] next_key, apply the "
+		    "dns role) and wait for the TTL before the new certificate goes live, or "
+		    "DANE senders will refuse mail (RFC 7671 section 8.1)", qname, days,
+		    days == 1 ? "" : "s");
+		pr_sumadd(r, "only one key published (certificate expires in %d days)", days);
+	}
+}
+
 static void
 dane_one(struct probe *p, struct presult *r, const struct addrs *a, const char *base)
 {
@@ -876,6 +950,8 @@ dane_one(struct probe *p, struct presult *r, const struct addrs *a, const char *
 		free(h);
 		pr_sumadd(r, "%s: TLSA match (%s)", qname, mu == 3 ? "DANE-EE" : mu == 2 ?
 		    "DANE-TA" : mu == 1 ? "PKIX-EE" : "PKIX-TA");
+		if (mu == 3)
+			rollover_check(r, qname, &ts, &dc, SSL_get0_peer_certificate(c.ssl));
 	} else {
 		/* The headline: no TLSA match when OpenSSL found none, else its verdict. */
 		for (i = 0; i < (size_t)ve.n; i++)

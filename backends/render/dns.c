@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -267,6 +268,83 @@ out:
 	return rc;
 }
 
+/* Refuse a passphrase prompt: a next key with a passphrase cannot be read here. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+/* The 3 1 1 digest of [tls] next_key (a PEM public key or private key; only its
+ * public half is used, nothing of it is ever printed) or next_certificate, read on
+ * this machine. */
+static int
+next_311(const struct site *site, const char *path, bool is_cert, char hex[65],
+    char **desc, char **cause)
+{
+	char *pem, *e = NULL, *what;
+	BIO *bio;
+	EVP_PKEY *k = NULL;
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int derlen, rc;
+	size_t len;
+
+	what = xasprintf("%s:%d: [tls] %s %s", site->path, site->tls.line,
+	    is_cert ? "next_certificate" : "next_key", path);
+	if ((pem = read_input_file(path, IK_CERT, &len, &e)) == NULL) {
+		*cause = xasprintf("%s: %s (the rollover's TLSA record is computed from it)",
+		    what, e);
+		free(e);
+		free(what);
+		return -1;
+	}
+	if (is_cert) {
+		rc = tlsa_311(pem, what, hex, desc, cause);
+		free(pem);
+		free(what);
+		return rc;
+	}
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		fatal("BIO_new_mem_buf failed");
+	k = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+	if (k == NULL) {
+		ERR_clear_error();
+		(void)BIO_reset(bio);
+		k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	explicit_bzero(pem, len);
+	free(pem);
+	if (k == NULL) {
+		*cause = xasprintf("%s: no PEM public key or unencrypted private key could be "
+		    "read (give the next key's public half: openssl pkey -pubout)", what);
+		free(what);
+		return -1;
+	}
+	derlen = i2d_PUBKEY(k, &der);
+	EVP_PKEY_free(k);
+	if (derlen <= 0) {
+		*cause = xasprintf("%s: cannot encode the public key", what);
+		free(what);
+		return -1;
+	}
+	if (EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		fatal("SHA-256 failed");
+	OPENSSL_free(der);
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	*desc = xasprintf("the next key %s", path);
+	free(what);
+	return 0;
+}
+
 /* Get the PEM of [tls] certificate: the host's copy, else the local file. NULL + *why
  * when neither is there. */
 static char *
@@ -419,7 +497,7 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	const struct tls_policy *tls = &site->tls;
 	const char *sdir = host_dir(ctx->host, ROLE_DNS);
 	struct zones zs;
-	struct strv mx, tlsa_names, del, done;
+	struct strv mx, tlsa_names, del, done, next_hex = { 0 }, next_desc = { 0 };
 	const char *mx_why = "";
 	char hex[65] = "", *desc = NULL, *pem = NULL, *why = NULL, *spath;
 	struct rfile *f;
@@ -504,6 +582,22 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 			goto out;
 		}
 		free(what);
+		/* RFC 7671 section 8.1: the next key beside the current one. */
+		for (int k = 0; k < 2; k++) {
+			const char *np = k == 0 ? tls->next_key : tls->next_certificate;
+			char nhex[65] = "", *ndesc = NULL;
+
+			if (np == NULL)
+				continue;
+			if (next_311(site, np, k == 1, nhex, &ndesc, cause) == -1)
+				goto out;
+			if (strcmp(nhex, hex) != 0 && !strv_has(&next_hex, nhex)) {
+				strv_push(&next_hex, nhex);
+				strv_push_owned(&next_desc, xasprintf("%s (%s)", ndesc,
+				    k == 0 ? "[tls] next_key" : "[tls] next_certificate"));
+			}
+			free(ndesc);
+		}
 	}
 
 	for (size_t i = 0; i < zs.n; i++) {
@@ -560,20 +654,30 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 			if (z == NULL) {
 				sb_addf(&zs.foreign, "; %s is in none of the rendered zones: "
 				    "publish its TLSA records in its own zone.\n", name);
-				for (size_t j = 0; j < tls->ntlsa_ports; j++)
+				for (size_t j = 0; j < tls->ntlsa_ports; j++) {
 					sb_addf(&zs.foreign, "update delete _%d._tcp.%s. TLSA\n"
 					    "update add _%d._tcp.%s. %d IN TLSA 3 1 1 %s\n",
 					    tls->tlsa_ports[j], name, tls->tlsa_ports[j], name,
 					    DNS_TTL, hex);
+					for (size_t k = 0; k < next_hex.n; k++)
+						sb_addf(&zs.foreign, "update add _%d._tcp.%s. %d IN "
+						    "TLSA 3 1 1 %s\n", tls->tlsa_ports[j], name,
+						    DNS_TTL, next_hex.v[k]);
+				}
 				continue;
 			}
 			comment(z, "TLSA 3 1 1 (SHA-256 of the public key) of %s%s: %s",
 			    tls->certificate, ctx->tls_cert_pem != NULL ?
 			    " (as fetched from the host)" : "", desc);
+			for (size_t k = 0; k < next_desc.n; k++)
+				comment(z, "TLSA 3 1 1 of %s: published beside the current key "
+				    "for the rollover (RFC 7671 section 8.1)", next_desc.v[k]);
 			for (size_t j = 0; j < tls->ntlsa_ports; j++) {
 				char *n = xasprintf("_%d._tcp.%s", tls->tlsa_ports[j], name);
 
 				rr(z, &del, n, "TLSA", "3 1 1 %s", hex);
+				for (size_t k = 0; k < next_hex.n; k++)
+					rr(z, &del, n, "TLSA", "3 1 1 %s", next_hex.v[k]);
 				free(n);
 			}
 		}
@@ -621,6 +725,8 @@ out:
 	strv_free(&tlsa_names);
 	strv_free(&del);
 	strv_free(&done);
+	strv_free(&next_hex);
+	strv_free(&next_desc);
 	free(spath);
 	free(desc);
 	free(pem);

@@ -32,6 +32,7 @@
 #include "quote.h"
 #include "remote-parse.h"
 #include "services.h"
+#include "tlsa-gate.h"
 #include "xport.h"
 
 struct item {
@@ -2414,6 +2415,8 @@ push_result_free(struct push_result *r)
 	strv_free(&r->notes);
 	free(r->postfix_version);
 	free(r->backup);
+	free(r->tlsa_refused);
+	free(r->tlsa_forced);
 	memset(r, 0, sizeof *r);
 }
 
@@ -2922,6 +2925,23 @@ push_host(const struct site *site, const struct host *host, const struct push_op
 		} else
 			fail_before_change(&p, cause);
 		goto out;
+	}
+	{
+		/* The TLSA gate: a new certificate or key only when DNS publishes it. */
+		const struct setting *sc = find_setting(&p, S_MAIN, "smtpd_tls_cert_file");
+		const struct setting *sk = find_setting(&p, S_MAIN, "smtpd_tls_key_file");
+		struct tlsa_gate_in gi = {
+			.cert_have = sc != NULL ? sc->have : NULL,
+			.cert_want = sc != NULL ? sc->want : NULL,
+			.key_have = sk != NULL ? sk->have : NULL,
+			.key_want = sk != NULL ? sk->want : NULL,
+		};
+
+		if (tlsa_gate(p.x, site, host, o, &gi, r, &cause) == -1) {
+			r->failed = true;
+			finish(&p, PUSH_DRIFT, cause);
+			goto out;
+		}
 	}
 	if (o->mode != PUSH_APPLY)
 		lock_drift(&p);

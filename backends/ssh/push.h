@@ -17,6 +17,29 @@ enum push_mode {
 				 * transaction, release the lock (`mxdeck unlock`) */
 };
 
+/* A published TLSA RRset, for the TLSA gate (tlsa-gate.c). */
+struct push_tlsa_rr {
+	int	 usage, selector, mtype;
+	unsigned char *data;
+	size_t	 len;
+};
+struct push_tlsa {
+	struct push_tlsa_rr *v;
+	size_t	 n;
+	bool	 secure;	/* n > 0: DNSSEC-validated */
+	bool	 absent_proven;	/* n == 0: DNSSEC proves there is none */
+	char	*why;		/* why not secure (or not proven absent) */
+};
+void push_tlsa_free(struct push_tlsa *t);
+/* Can the TLSA gate engage on host (tlsa-gate.c): [tls] certificate and tlsa_ports
+ * set, the postfix role, an address that is a fully-qualified DNS name? */
+bool push_tlsa_gate_armed(const struct site *site, const struct host *host);
+/* Look up the TLSA RRset at qname with DNSSEC validation: 0 with *out, -1 + *cause
+ * when no answer came. The front end passes the probe code's lookup (backends/ssh does
+ * not include backends/probe). */
+typedef int (*push_tlsa_lookup_fn)(const struct site *site, const char *qname,
+    struct push_tlsa *out, char **cause);
+
 struct push_opts {
 	enum push_mode mode;
 	const char *known_hosts;	/* NULL: ssh_config's, else ~/.ssh/known_hosts */
@@ -39,6 +62,11 @@ struct push_opts {
 	 * started renaming stops there with nothing changed and its lock released; a host
 	 * past its first rename finishes (or rolls back) as usual. May be NULL. */
 	atomic_int *cancel;
+	/* The TLSA gate: an apply that changes [tls] certificate or key on a host whose
+	 * ports have TLSA records is refused unless the new key is published. NULL
+	 * lookup: the gate refuses such a change (it cannot look). */
+	push_tlsa_lookup_fn tlsa_lookup;
+	bool	 force_tlsa;		/* --force-tlsa: apply anyway, warn what breaks */
 };
 
 /* The outcome of one host's run. The values are the command line's exit codes, which
@@ -99,6 +127,9 @@ struct push_result {
 	bool	 applied;	/* files were changed on the host and kept */
 	bool	 locked;	/* exit 3 because another run holds the host's lock */
 	bool	 interrupted;	/* stopped by opts.cancel before any file moved */
+	char	*tlsa_refused;	/* the TLSA gate's refusal (apply: refused; plan: an
+				 * apply would be), or NULL */
+	char	*tlsa_forced;	/* --force-tlsa overrode it: what breaks, or NULL */
 	bool	 failed;	/* the host answered but a step failed (a command's exit,
 				 * a file it refused): the summary has its output; exit is
 				 * PUSH_DRIFT for plan/audit, PUSH_ROLLEDBACK for apply (nothing

@@ -16,7 +16,7 @@ _mxdeck()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmds="render lint plan apply audit test doctor unlock init demo help"
-	opts="--host --jobs --json --known-hosts --identity --accept-new-host-keys --yes
+	opts="--host --jobs --json --known-hosts --identity --accept-new-host-keys --force-tlsa --yes
 	      --dry-run --audit --batch --no-color -v --version --help -F --format
 	      --warn-exit -q"
 	case $prev in

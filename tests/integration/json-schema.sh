@@ -173,4 +173,27 @@ assert [r["target"] for r in d["results"]] and all(r["target"].startswith("127.0
 assert sorted((r["kind"], r["status"]) for r in d["results"]) == sorted((r["kind"], r["status"]) for r in ref["results"])
 assert d["notes"] == ["host good: address good-alias is an ssh_config alias: the live tests connect to its HostName 127.0.0.1"], d["notes"]
 PY
+# The schema's list of probe kinds is the table's (backends/probe/kinds.c), as the
+# MXDECK_PROBES error lists it, and so is the man page's.
+kinds=$(MXDECK_PROBES=nosuch "$MXDECK" test "$top/share/examples/demo.ini" 2>&1 |
+    sed -n 's/.*unknown probe kind "nosuch" (\(.*\) all).*/\1/p')
+[ -n "$kinds" ] || die "no probe kind list in the MXDECK_PROBES error"
+/usr/bin/python3 - "$schema" "$kinds" <<'PY' || die "the schema's probe kinds are not the table's"
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "kind" in o and isinstance(o["kind"], dict) and "dns" in o["kind"].get("enum", []):
+            return o["kind"]["enum"]
+        for v in o.values():
+            r = find(v)
+            if r: return r
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r: return r
+got = find(json.load(open(sys.argv[1])))
+assert got == sys.argv[2].split(), (got, sys.argv[2])
+PY
+man_kinds=$(sed -n '/^\.B MXDECK_PROBES$/,/^that$/p' "$top/share/man/mxdeck.1" | sed -n 's/^\.[BR]* (\{0,1\} *\([a-z][a-z]*\).*/\1/p' | tr '\n' ' ')
+[ "$man_kinds" = "$kinds " ] || die "mxdeck.1 MXDECK_PROBES lists '$man_kinds', the table '$kinds'"
 ok "$n --json documents (lint, render, plan, apply, audit, test; success and error cases) validate against share/schema/mxdeck.schema.json, one summary line on stderr"

@@ -119,10 +119,13 @@ t_build_filter(void **state)
 	strv_push(&hosts, "web");
 	o.hosts = &hosts;
 	assert_int_equal(probe_list_build(s, &o, &pl, &cause), 0);
-	/* only web's endpoints; no site-wide DNS/HTTP probes under --host */
-	assert_int_equal(probe_list_count(pl), 2);
+	/* only web's endpoints (tls, tlsver, ocsp of its vhost); no site-wide DNS/HTTP
+	 * probes under --host */
+	assert_int_equal(probe_list_count(pl), 3);
 	assert_string_equal(probe_list_name(pl, 0), "tls https");
 	assert_string_equal(probe_list_target(pl, 0), "127.0.0.1:1 (mail.lab.test)");
+	assert_string_equal(probe_list_name(pl, 2), "ocsp https");
+	assert_string_equal(probe_list_target(pl, 2), "127.0.0.1:1 (mail.lab.test)");
 	probe_list_free(pl);
 
 	strv_push(&hosts, "nosuch");
