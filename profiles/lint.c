@@ -35,76 +35,7 @@ struct lint {
 #define ERR(l, line, ...)	diag_add((l)->d, SEV_ERROR, (l)->file, (line), __VA_ARGS__)
 #define WARN(l, line, ...)	diag_add((l)->d, SEV_WARNING, (l)->file, (line), __VA_ARGS__)
 
-/* ---- where things are in the profile ---- */
-
-/* Index of the section header at line sect_line (1-based), or -1. */
-static long
-sect_index(const struct site *s, int sect_line)
-{
-	if (sect_line <= 0 || (size_t)sect_line > s->ini.n)
-		return -1;
-	if (s->ini.line[sect_line - 1].kind != INI_SECTION)
-		return -1;
-	return sect_line - 1;
-}
-
-static bool
-same_sub(const char *a, const char *b)
-{
-	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
-}
-
-/* The line of key in the section whose header is at sect_line; else in another
- * instance of the same section (a second [tls] block); else the section's line when
- * the key is not written (a default). */
-static int
-key_line(const struct site *s, int sect_line, const char *key)
-{
-	long sect = sect_index(s, sect_line), idx;
-	const struct ini_line *h;
-
-	if (sect < 0)
-		return sect_line;
-	if ((idx = ini_find_key(&s->ini, sect, key)) >= 0)
-		return (int)idx + 1;
-	h = &s->ini.line[sect];
-	for (size_t i = 0; i < s->ini.n; i++) {
-		const struct ini_line *l = &s->ini.line[i];
-
-		if (l->kind == INI_KEY && l->section != NULL && l->key != NULL &&
-		    strcmp(l->section, h->section) == 0 && same_sub(l->sub, h->sub) &&
-		    strcmp(l->key, key) == 0)
-			return (int)i + 1;
-	}
-	return sect_line;
-}
-
-/* The line of the first key line in the section whose value contains word
- * (a list entry such as one relay network); falls back to key_line. */
-static int
-word_line(const struct site *s, int sect_line, const char *key, const char *word)
-{
-	long sect = sect_index(s, sect_line);
-
-	if (sect < 0)
-		return sect_line;
-	for (size_t i = (size_t)sect + 1; i < s->ini.n; i++) {
-		const struct ini_line *l = &s->ini.line[i];
-		struct strv w = { 0 };
-		bool found;
-
-		if (l->kind == INI_SECTION)
-			break;
-		if (l->kind != INI_KEY || strcmp(l->key, key) != 0 || l->value == NULL)
-			continue;
-		strv_split_words(&w, l->value);
-		found = strv_has(&w, word);
-		strv_free(&w);
-		if (found)
-			return (int)i + 1;
-	}
-	return key_line(s, sect_line, key);
-}
+/* ---- where things are in the profile: site_key_line(), site_word_line() (site.c) ---- */
 
 /* The line of a section without a struct line ([site], [users]): 0 if absent. */
 static int
@@ -115,71 +46,21 @@ section_line(const struct site *s, const char *section)
 	return idx < 0 ? 0 : (int)idx + 1;
 }
 
-/* ---- names and addresses ---- */
+/* ---- names and addresses: one validator, hostname_ok() (util.c) ---- */
 
-static bool
-valid_ipv4(const char *s)
-{
-	struct in_addr a;
-
-	return inet_pton(AF_INET, s, &a) == 1;
-}
-
-static bool
-valid_ipv6(const char *s)
-{
-	struct in6_addr a;
-
-	return inet_pton(AF_INET6, s, &a) == 1;
-}
-
-/* A DNS host name: labels of letters, digits and hyphens, 1..63 long, not starting
- * or ending with a hyphen, 253 in all; one trailing dot allowed. A name made only of
- * digits and dots must be an IPv4 address instead. */
+/* lint's rule: a host name as the profile may write it, absolute (one trailing dot)
+ * or not. Checks of names that go into generated files use hostname_ok(s, 0) in the
+ * renderers; see util.h for which rule applies where. */
 static bool
 valid_hostname(const char *s)
 {
-	size_t len = strlen(s), lab = 0;
-	bool alldig = true;
-
-	if (len > 0 && s[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (lab == 0 || s[i - 1] == '-')
-				return false;
-			lab = 0;
-			continue;
-		}
-		if (!isalnum(c) && c != '-')
-			return false;
-		if (c == '-' && lab == 0)
-			return false;
-		if (!isdigit(c))
-			alldig = false;
-		if (++lab > 63)
-			return false;
-	}
-	if (s[len - 1] == '-')
-		return false;
-	if (alldig) {
-		char *v4 = xstrndup(s, len);
-		bool ok = valid_ipv4(v4);
-
-		free(v4);
-		return ok;
-	}
-	return true;
+	return hostname_ok(s, HN_DOT);
 }
 
 static bool
 valid_host_or_ip(const char *s)
 {
-	return valid_ipv4(s) || valid_ipv6(s) || valid_hostname(s);
+	return ipv4_ok(s) || ipv6_ok(s) || hostname_ok(s, HN_DOT);
 }
 
 /* local@domain with a dot-atom local part (RFC 5322) and a host name domain. */
@@ -238,7 +119,7 @@ parse_url(const char *s, char **hostp, bool *https, char **pathp, char **cause)
 	*hostp = NULL;
 	if (url_parse(s, &u, cause) != 0)
 		return -1;
-	if (u.ipv6 ? !valid_ipv6(u.host) : !valid_ipv4(u.host) && !valid_hostname(u.host)) {
+	if (u.ipv6 ? !ipv6_ok(u.host) : !ipv4_ok(u.host) && !valid_hostname(u.host)) {
 		*cause = xasprintf("has an invalid %shost name \"%s\"", u.ipv6 ? "IPv6 " : "",
 		    u.host);
 		url_free(&u);
@@ -395,14 +276,14 @@ valid_resolver(const char *spec)
 		host = xstrndup(spec + 1, (size_t)(end - spec - 1));
 		if (end[1] == ':')
 			port = end + 2;
-		ok = valid_ipv6(host);
+		ok = ipv6_ok(host);
 	} else if ((colon = strchr(spec, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
 		host = xstrndup(spec, (size_t)(colon - spec));
 		port = colon + 1;
-		ok = valid_ipv4(host);
+		ok = ipv4_ok(host);
 	} else {
 		host = xstrdup(spec);
-		ok = valid_ipv4(host) || valid_ipv6(host);
+		ok = ipv4_ok(host) || ipv6_ok(host);
 	}
 	free(host);
 	return ok && (port == NULL || parse_int(port, 1, 65535, &n) == 0);
@@ -417,23 +298,39 @@ lint_site(struct lint *l)
 	int sl = section_line(s, "site");
 
 	if (s->domain != NULL && (!valid_hostname(s->domain) || strchr(s->domain, '.') == NULL))
-		ERR(l, key_line(s, sl, "domain"), "[site] domain \"%s\" is not a mail "
+		ERR(l, site_key_line(s, sl, "domain"), "[site] domain \"%s\" is not a mail "
 		    "domain name (e.g. example.org)", s->domain);
 	if (s->resolver != NULL && !valid_resolver(s->resolver))
-		ERR(l, key_line(s, sl, "resolver"), "[site] resolver \"%s\" is not an IP "
+		ERR(l, site_key_line(s, sl, "resolver"), "[site] resolver \"%s\" is not an IP "
 		    "address: write IP, IP:PORT or [IPv6]:PORT (the live tests do not "
 		    "look up the resolver's name)", s->resolver);
 	if (s->trust_anchor != NULL && access(s->trust_anchor, R_OK) != 0)
-		WARN(l, key_line(s, sl, "trust_anchor"), "[site] trust_anchor %s is not "
+		WARN(l, site_key_line(s, sl, "trust_anchor"), "[site] trust_anchor %s is not "
 		    "readable here: the live tests cannot validate DNSSEC (install "
 		    "dns-root-data or fix the path)", s->trust_anchor);
 	if (s->tests_ca != NULL && access(s->tests_ca, R_OK) != 0)
-		WARN(l, key_line(s, section_line(s, "tests"), "ca"), "[tests] ca %s is not "
+		WARN(l, site_key_line(s, section_line(s, "tests"), "ca"), "[tests] ca %s is not "
 		    "readable here: the live tests cannot verify certificates it issued "
 		    "(fix the path or remove the key to use the system store)", s->tests_ca);
+	for (size_t i = 0; i < s->tests_probes.n; i++) {
+		const char *k = s->tests_probes.v[i];
+
+		/* the names are the probe layer's (mxdeck test says which exist) */
+		if (*k == '\0' || !islower((unsigned char)*k) ||
+		    strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(k))
+			ERR(l, site_key_line(s, section_line(s, "tests"), "probes"), "[tests] probes "
+			    "\"%s\" is not a probe kind name (e.g. default, all, ciphers: see "
+			    "PROBE KINDS in mxdeck(1))", k);
+	}
+	for (size_t i = 0; i < s->tests_dnsbl.n; i++) {
+		if (!valid_hostname(s->tests_dnsbl.v[i]))
+			ERR(l, site_key_line(s, section_line(s, "tests"), "dnsbl"), "[tests] dnsbl "
+			    "\"%s\" is not a DNS zone name (write the list's zone, e.g. "
+			    "zen.example.org)", s->tests_dnsbl.v[i]);
+	}
 	if (s->tests_credentials != NULL) {
 		struct stat st;
-		int line = key_line(s, section_line(s, "tests"), "credentials");
+		int line = site_key_line(s, section_line(s, "tests"), "credentials");
 
 		/* Only its metadata: the contents are read by the login tests alone. */
 		if (stat(s->tests_credentials, &st) != 0)
@@ -482,38 +379,32 @@ static void
 lint_host_paths(struct lint *l, const struct host *h)
 {
 	const struct site *s = l->site;
-	const struct {
-		const char	*key;
-		const char	*val;
-	} dirs[] = {
-		{ "postfix_dir", h->postfix_dir }, { "dovecot_dir", h->dovecot_dir },
-		{ "apache_dir", h->apache_dir }, { "nginx_dir", h->nginx_dir },
-		{ "www_dir", h->www_dir }, { "state_dir", h->state_dir },
-		{ "php_fpm_socket", h->php_fpm_socket },
-		{ "postfix_queue_dir", h->postfix_queue_dir },
-	};
+	const struct profile_key *keys = site_section_keys("host");
 	size_t n = strlen(h->name);
 
 	if (n > NAME_MAX)
 		ERR(l, h->line, "the host name is %zu bytes: `mxdeck render` writes each "
 		    "host's files under DIR/NAME/, and a file name may be at most %d bytes "
 		    "(NAME_MAX); shorten the name in [host \"...\"]", n, NAME_MAX);
-	for (size_t i = 0; i < nitems(dirs); i++) {
+	/* every directory key of [host]: the PK_DIR rows of its key table */
+	for (size_t i = 0; keys[i].name != NULL; i++) {
+		const char *val = *(char *const *)(const void *)((const char *)h + keys[i].off);
+		const char *key = keys[i].name;
 		size_t c;
 
-		if (dirs[i].val == NULL)
+		if (keys[i].type != PK_DIR || val == NULL)
 			continue;
-		if ((c = longest_component(dirs[i].val)) > NAME_MAX)
-			ERR(l, key_line(s, h->line, dirs[i].key), "host %.64s%s: %s has a "
+		if ((c = longest_component(val)) > NAME_MAX)
+			ERR(l, site_key_line(s, h->line, key), "host %.64s%s: %s has a "
 			    "path component of %zu bytes; a file name may be at most %d bytes "
 			    "(NAME_MAX): shorten it", h->name, n > 64 ? "..." : "",
-			    dirs[i].key, c, NAME_MAX);
+			    key, c, NAME_MAX);
 		/* room for what mxdeck puts under the directory and render's DIR/NAME/ */
-		else if (strlen(dirs[i].val) > PATH_MAX / 2)
-			ERR(l, key_line(s, h->line, dirs[i].key), "host %.64s%s: %s is %zu "
+		else if (strlen(val) > PATH_MAX / 2)
+			ERR(l, site_key_line(s, h->line, key), "host %.64s%s: %s is %zu "
 			    "bytes long; the files mxdeck writes under it would pass the "
 			    "system's path limit (PATH_MAX %d): keep it under %d bytes",
-			    h->name, n > 64 ? "..." : "", dirs[i].key, strlen(dirs[i].val),
+			    h->name, n > 64 ? "..." : "", key, strlen(val),
 			    PATH_MAX, PATH_MAX / 2);
 	}
 }
@@ -539,7 +430,7 @@ lint_hosts(struct lint *l)
 			    str_ieq(h->address, o->address) && h->port == o->port &&
 			    h->state_dir != NULL && o->state_dir != NULL &&
 			    strcmp(h->state_dir, o->state_dir) == 0) {
-				WARN(l, key_line(s, h->line, "address"), "hosts %s and %s are "
+				WARN(l, site_key_line(s, h->line, "address"), "hosts %s and %s are "
 				    "the same machine (%s, state_dir %s): their pushes contend "
 				    "for one lock and journal; merge them into one [host] with "
 				    "both roles", o->name, h->name, h->address, h->state_dir);
@@ -548,19 +439,19 @@ lint_hosts(struct lint *l)
 		}
 		lint_host_paths(l, h);
 		if (h->address != NULL && !h->local && !valid_host_or_ip(h->address))
-			ERR(l, key_line(s, h->line, "address"), "host %s: address \"%s\" is "
+			ERR(l, site_key_line(s, h->line, "address"), "host %s: address \"%s\" is "
 			    "not a host name, an IPv4/IPv6 address or \"local\"", h->name,
 			    h->address);
 		if ((h->roles & ROLE_APACHE) && (h->roles & ROLE_NGINX))
-			ERR(l, key_line(s, h->line, "roles"), "host %s has both apache and "
+			ERR(l, site_key_line(s, h->line, "roles"), "host %s has both apache and "
 			    "nginx roles: both would listen on 443; choose one", h->name);
 		for (size_t r = 0; r < ROLE_COUNT; r++)
 			if ((h->roles & roles[r].bit) && roles[r].needs != 0 &&
 			    !(h->roles & roles[r].needs))
-				WARN(l, key_line(s, h->line, "roles"), "host %s has role %s but "
+				WARN(l, site_key_line(s, h->line, "roles"), "host %s has role %s but "
 				    "no %s", h->name, roles[r].name, roles[r].needs_what);
 		if (h->local && h->identity != NULL)
-			WARN(l, key_line(s, h->line, "identity"), "host %s is local: identity "
+			WARN(l, site_key_line(s, h->line, "identity"), "host %s is local: identity "
 			    "is not used", h->name);
 		for (size_t j = 0; j < h->nprobe_ports; j++)
 			for (size_t k = 0; k < j; k++)
@@ -568,7 +459,7 @@ lint_hosts(struct lint *l)
 				    h->probe_ports[k].port == h->probe_ports[j].port &&
 				    strcmp(h->probe_ports[k].service,
 				    h->probe_ports[j].service) != 0)
-					WARN(l, key_line(s, h->line, "probe_ports"), "host %s: "
+					WARN(l, site_key_line(s, h->line, "probe_ports"), "host %s: "
 					    "probe ports %s and %s are both %d", h->name,
 					    h->probe_ports[k].service,
 					    h->probe_ports[j].service, h->probe_ports[j].port);
@@ -597,23 +488,23 @@ lint_vhosts(struct lint *l)
 			ERR(l, v->line, "vhost \"%s\" is not a host name (it is the public "
 			    "ServerName)", v->name);
 		if (!any_host_role(s, apache ? ROLE_APACHE : ROLE_NGINX))
-			ERR(l, key_line(s, v->line, "server"), "vhost %s uses server = %s but "
+			ERR(l, site_key_line(s, v->line, "server"), "vhost %s uses server = %s but "
 			    "no host has role %s: nothing would serve it", v->name, srv, srv);
 		if (v->backend != NULL) {
 			char *host = NULL, *cause = NULL;
 			bool https;
 
 			if (parse_url(v->backend, &host, &https, NULL, &cause) != 0) {
-				ERR(l, key_line(s, v->line, "backend"), "vhost %s: backend "
+				ERR(l, site_key_line(s, v->line, "backend"), "vhost %s: backend "
 				    "\"%s\" %s", v->name, v->backend, cause);
 				free(cause);
 			} else {
 				if (!https)
-					WARN(l, key_line(s, v->line, "backend"), "vhost %s: "
+					WARN(l, site_key_line(s, v->line, "backend"), "vhost %s: "
 					    "backend is plain http: Exchange credentials cross "
 					    "the LAN unencrypted; use https://", v->name);
 				if (str_ieq(host, v->name))
-					ERR(l, key_line(s, v->line, "backend"), "vhost %s: "
+					ERR(l, site_key_line(s, v->line, "backend"), "vhost %s: "
 					    "backend points at the vhost itself (a proxy loop); "
 					    "use the Exchange server's internal name", v->name);
 				/* Apache's SSLProxyCheckPeerName ignores IP addresses in the
@@ -621,7 +512,7 @@ lint_vhosts(struct lint *l)
 				if (https && v->server == SERVER_APACHE &&
 				    (strchr(host, ':') != NULL ||
 				    strspn(host, "0123456789.") == strlen(host)))
-					ERR(l, key_line(s, v->line, "backend"), "vhost %s: "
+					ERR(l, site_key_line(s, v->line, "backend"), "vhost %s: "
 					    "backend https://%s is an IP address: Apache checks the "
 					    "backend certificate's name and ignores IP addresses in "
 					    "it (AH02411), so every request would fail; use the "
@@ -661,7 +552,7 @@ lint_vhosts(struct lint *l)
 			    "Outlook 2013) for every client of this vhost; on OpenSSL 3 this "
 			    "needs @SECLEVEL=0 in the cipher string, which mxdeck renders", v->name);
 		if (!apache && (v->services & (SVC_BIT(SVC_RPC) | SVC_BIT(SVC_MAPI))))
-			WARN(l, key_line(s, v->line, "services"), "vhost %s: %s%s%s through "
+			WARN(l, site_key_line(s, v->line, "services"), "vhost %s: %s%s%s through "
 			    "nginx: Outlook Anywhere and MAPI over HTTP authenticate with NTLM, "
 			    "which nginx can only proxy with a third-party module (stock "
 			    "nginx breaks the connection-bound handshake); use server = apache "
@@ -671,7 +562,7 @@ lint_vhosts(struct lint *l)
 			    (v->services & SVC_BIT(SVC_MAPI)) ? " and " : "",
 			    (v->services & SVC_BIT(SVC_MAPI)) ? "mapi" : "");
 		if (apache && (v->services & SVC_BIT(SVC_RPC)))
-			WARN(l, key_line(s, v->line, "services"), "vhost %s: rpc (Outlook "
+			WARN(l, site_key_line(s, v->line, "services"), "vhost %s: rpc (Outlook "
 			    "Anywhere) needs mod_proxy_msrpc, which Debian does not package; "
 			    "its directives are rendered inside <IfModule> and Outlook "
 			    "Anywhere fails until the module is installed", v->name);
@@ -703,7 +594,7 @@ lint_endpoint(struct lint *l, const struct autodiscover *a, const struct endpoin
     const char *what, enum proto p, int tls_port, int plain_port)
 {
 	const struct site *s = l->site;
-	int line = e->line > 0 ? e->line : key_line(s, a->line, what);
+	int line = e->line > 0 ? e->line : site_key_line(s, a->line, what);
 	size_t nusers;
 	bool enabled = proto_enabled_anywhere(s, p, &nusers);
 
@@ -819,7 +710,7 @@ lint_localpart_clash(struct lint *l, const struct autodiscover *a)
 			size_t o = str_ieq(email_domain(v[i]), a->domain) ? i + 1 : i;
 			size_t m = o == i ? i + 1 : i;
 
-			WARN(l, key_line(s, a->line, "login"), "autodiscover %s: login = "
+			WARN(l, site_key_line(s, a->line, "login"), "autodiscover %s: login = "
 			    "localpart, but %s and %s share the login name %.*s; use login "
 			    "= email", a->domain, v[o], v[m], (int)strcspn(v[i], "@"), v[i]);
 			break;
@@ -859,7 +750,7 @@ lint_autodiscover(struct lint *l)
 		lint_endpoint(l, a, &a->pop3, "pop3", PROTO_POP3, 995, 110);
 		lint_endpoint(l, a, &a->smtp, "smtp", PROTO_SMTP, 465, 587);
 		if (a->activesync != NULL) {
-			int line = key_line(s, a->line, "activesync");
+			int line = site_key_line(s, a->line, "activesync");
 			char *host = NULL, *path = NULL, *cause = NULL;
 			bool https;
 
@@ -887,12 +778,12 @@ lint_autodiscover(struct lint *l)
 			}
 		}
 		if (a->also.n > 0 && !any_host_role(s, ROLE_DNS))
-			WARN(l, key_line(s, a->line, "also"), "autodiscover %s: also asks for "
+			WARN(l, site_key_line(s, a->line, "also"), "autodiscover %s: also asks for "
 			    "SRV and CNAME records, but no host has role dns: mxdeck publishes "
 			    "none, publish them by hand", a->domain);
 		for (size_t j = 0; j < a->also.n; j++) {
 			const char *dom = a->also.v[j];
-			int line = word_line(s, a->line, "also", dom);
+			int line = site_word_line(s, a->line, "also", dom);
 
 			if (!valid_hostname(dom) || strchr(dom, '.') == NULL)
 				ERR(l, line, "autodiscover %s: also \"%s\" is not a domain name",
@@ -1154,10 +1045,10 @@ lint_header_rules(struct lint *l)
 		if (hr->nrules == 0)
 			WARN(l, hr->line, "header-rules %s has no rule = lines", hr->name);
 		if (hr->scope == SCOPE_OUTBOUND && s->dkim)
-			WARN(l, key_line(s, hr->line, "scope"), "header-rules %s: scope = "
+			WARN(l, site_key_line(s, hr->line, "scope"), "header-rules %s: scope = "
 			    "outbound runs in smtp_header_checks, after DKIM signing ([site] "
 			    "dkim = yes, line %d): IGNORE/REPLACE there break the signature; "
-			    "use scope = authenticated", hr->name, key_line(s, sl, "dkim"));
+			    "use scope = authenticated", hr->name, site_key_line(s, sl, "dkim"));
 		for (size_t j = 0; j < hr->nrules; j++)
 			lint_rule(l, hr, &hr->rules[j]);
 	}
@@ -1172,7 +1063,7 @@ dns_host_line(const struct site *s)
 {
 	for (size_t i = 0; i < s->nhosts; i++)
 		if (s->hosts[i].roles & ROLE_DNS)
-			return key_line(s, s->hosts[i].line, "roles");
+			return site_key_line(s, s->hosts[i].line, "roles");
 	return 0;
 }
 
@@ -1191,16 +1082,16 @@ lint_tls(struct lint *l)
 		if (vals[i] == NULL)
 			continue;
 		if (tls_protocols_parse(vals[i], &mask, &cause) != 0) {
-			ERR(l, key_line(s, t->line, keys[i]), "[tls] %s: %s", keys[i], cause);
+			ERR(l, site_key_line(s, t->line, keys[i]), "[tls] %s: %s", keys[i], cause);
 			free(cause);
 			cause = NULL;
 			continue;
 		}
 		if (mask & (TLSP_BIT(TLSP_SSLV2) | TLSP_BIT(TLSP_SSLV3)))
-			WARN(l, key_line(s, t->line, keys[i]), "[tls] %s = %s enables SSLv2/"
+			WARN(l, site_key_line(s, t->line, keys[i]), "[tls] %s = %s enables SSLv2/"
 			    "SSLv3 (broken since POODLE); exclude them", keys[i], vals[i]);
 		else if (i == 0 && (mask & (TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1))))
-			WARN(l, key_line(s, t->line, keys[i]), "[tls] %s = %s accepts "
+			WARN(l, site_key_line(s, t->line, keys[i]), "[tls] %s = %s accepts "
 			    "TLS 1.0/1.1 (deprecated by RFC 8996)", keys[i], vals[i]);
 	}
 	if (t->dovecot_min_protocol != NULL &&
@@ -1215,11 +1106,11 @@ lint_tls(struct lint *l)
 			if (str_ieq(t->dovecot_min_protocol, tls_proto_names[i]))
 				canon = tls_proto_names[i];
 		if (canon != NULL && dovecot_protocol_check(canon, &cause2) == 0)
-			WARN(l, key_line(s, t->line, "dovecot_min_protocol"), "[tls] "
+			WARN(l, site_key_line(s, t->line, "dovecot_min_protocol"), "[tls] "
 			    "dovecot_min_protocol = %s: Dovecot accepts it in any case, "
 			    "but write %s", t->dovecot_min_protocol, canon);
 		else
-			ERR(l, key_line(s, t->line, "dovecot_min_protocol"), "[tls] "
+			ERR(l, site_key_line(s, t->line, "dovecot_min_protocol"), "[tls] "
 			    "dovecot_min_protocol: %s", cause);
 		free(cause2);
 		free(cause);
@@ -1230,22 +1121,22 @@ lint_tls(struct lint *l)
 	    str_ieq(t->dovecot_min_protocol, "SSLv3") ||
 	    str_ieq(t->dovecot_min_protocol, "TLSv1") ||
 	    str_ieq(t->dovecot_min_protocol, "TLSv1.1")))
-		WARN(l, key_line(s, t->line, "dovecot_min_protocol"), "[tls] "
+		WARN(l, site_key_line(s, t->line, "dovecot_min_protocol"), "[tls] "
 		    "dovecot_min_protocol = %s lets IMAP/POP3 clients use TLS 1.0/1.1 "
 		    "(deprecated by RFC 8996); TLSv1.2 is Dovecot's default",
 		    t->dovecot_min_protocol);
 	if (t->line > 0 && !t->no_renegotiation)
-		WARN(l, key_line(s, t->line, "no_renegotiation"), "[tls] no_renegotiation "
+		WARN(l, site_key_line(s, t->line, "no_renegotiation"), "[tls] no_renegotiation "
 		    "= no: client-initiated renegotiation lets one client burn the "
 		    "server's CPU (DoS)");
 	if ((t->next_key != NULL || t->next_certificate != NULL) && t->certificate == NULL)
-		WARN(l, key_line(s, t->line, t->next_key != NULL ? "next_key" :
+		WARN(l, site_key_line(s, t->line, t->next_key != NULL ? "next_key" :
 		    "next_certificate"), "[tls] %s is set but certificate is not: the dns role "
 		    "publishes TLSA records only for a [tls] certificate, so the next key is "
 		    "not published either", t->next_key != NULL ? "next_key" :
 		    "next_certificate");
 	if (t->dane) {
-		int dl = key_line(s, t->line, "dane");
+		int dl = site_key_line(s, t->line, "dane");
 
 		if (t->ntlsa_ports == 0)
 			WARN(l, dl, "[tls] dane = yes but no tlsa_ports: no TLSA records are "
@@ -1260,7 +1151,7 @@ lint_tls(struct lint *l)
 			    "for the live tests to check DNSSEC with");
 	}
 	if (t->ntlsa_ports > 0 && t->certificate == NULL && any_host_role(s, ROLE_DNS))
-		ERR(l, t->line > 0 ? key_line(s, t->line, "tlsa_ports") : dns_host_line(s), "[tls] "
+		ERR(l, t->line > 0 ? site_key_line(s, t->line, "tlsa_ports") : dns_host_line(s), "[tls] "
 		    "tlsa_ports (default 25 465) but no [tls] certificate: a host has role "
 		    "dns and its TLSA records are computed from the certificate; set "
 		    "certificate = or tlsa_ports = (empty)");
@@ -1269,7 +1160,7 @@ lint_tls(struct lint *l)
 		    xstrdup(t->certificate) : xasprintf("%s/%s", s->dir, t->certificate);
 
 		if (access(path, R_OK) != 0)
-			WARN(l, key_line(s, t->line, "certificate"), "[tls] certificate %s "
+			WARN(l, site_key_line(s, t->line, "certificate"), "[tls] certificate %s "
 			    "is not readable here: `mxdeck render` cannot compute the TLSA "
 			    "records (plan and apply fetch the certificate from the host)",
 			    t->certificate);
@@ -1281,16 +1172,16 @@ lint_tls(struct lint *l)
 
 		snprintf(word, sizeof word, "%d", p);
 		if (p != 25 && p != 465 && p != 587)
-			WARN(l, word_line(s, t->line, "tlsa_ports", word), "[tls] tlsa_ports: "
+			WARN(l, site_word_line(s, t->line, "tlsa_ports", word), "[tls] tlsa_ports: "
 			    "%d is not an SMTP port (25, 465, 587): is a TLSA record there "
 			    "intended?", p);
 		for (size_t j = 0; j < i; j++)
 			if (t->tlsa_ports[j] == p)
-				WARN(l, word_line(s, t->line, "tlsa_ports", word), "[tls] "
+				WARN(l, site_word_line(s, t->line, "tlsa_ports", word), "[tls] "
 				    "tlsa_ports lists %d twice", p);
 	}
 	if (t->certificate != NULL && t->key == NULL)
-		WARN(l, key_line(s, t->line, "certificate"), "[tls] certificate without "
+		WARN(l, site_key_line(s, t->line, "certificate"), "[tls] certificate without "
 		    "key: the daemons keep their current key");
 }
 
@@ -1305,7 +1196,7 @@ lint_access(struct lint *l)
 
 	for (size_t i = 0; i < a->relay_networks.n; i++) {
 		const char *net = a->relay_networks.v[i];
-		int line = word_line(s, a->line, "relay_networks", net), bits;
+		int line = site_word_line(s, a->line, "relay_networks", net), bits;
 		bool v6;
 		char *cause = NULL;
 
@@ -1327,12 +1218,12 @@ lint_access(struct lint *l)
 		if (str_ieq(lp, "postmaster"))
 			has_postmaster = true;
 		if (strchr(lp, '@') != NULL || !valid_local_part(lp, strlen(lp)))
-			ERR(l, word_line(s, a->line, "always_accept", lp), "[access] "
+			ERR(l, site_word_line(s, a->line, "always_accept", lp), "[access] "
 			    "always_accept: \"%s\" is not a local part (write postmaster, "
 			    "not postmaster@domain: it applies to every domain)", lp);
 	}
 	if (any_host_role(s, ROLE_POSTFIX) && !has_postmaster)
-		WARN(l, a->line > 0 ? key_line(s, a->line, "always_accept") : 0,
+		WARN(l, a->line > 0 ? site_key_line(s, a->line, "always_accept") : 0,
 		    "[access] always_accept does not list postmaster: RFC 5321 requires "
 		    "postmaster@ of every domain to accept mail");
 }
@@ -1394,7 +1285,7 @@ static void
 lint_users(struct lint *l)
 {
 	const struct site *s = l->site;
-	int sl = section_line(s, "users"), dl = sl > 0 ? key_line(s, sl, "default") : 0;
+	int sl = section_line(s, "users"), dl = sl > 0 ? site_key_line(s, sl, "default") : 0;
 
 	/* Dovecot's deny files and Postfix's sasl access list only name the users the
 	 * profile lists: a protocol switched off by default stays on for every other
@@ -1452,8 +1343,8 @@ lint_connector_cert(struct lint *l, const struct connector *c)
 {
 	const struct site *s = l->site;
 	const struct connector *c0 = &s->connectors[0];
-	int cl = key_line(s, c->line, "client_ca");
-	int fl = key_line(s, c->line, "client_fingerprints");
+	int cl = site_key_line(s, c->line, "client_ca");
+	int fl = site_key_line(s, c->line, "client_fingerprints");
 	bool bundle = false;
 
 	if (c->client_ca == NULL) {
@@ -1521,11 +1412,11 @@ lint_connectors(struct lint *l)
 			    "mail would go to the smarthost; use a subdomain such as fax.%s",
 			    c->domain, c->domain);
 		if (c->smarthost != NULL && check_nexthop(c->smarthost, &cause) != 0) {
-			ERR(l, key_line(s, c->line, "smarthost"), "connector %s: smarthost %s",
+			ERR(l, site_key_line(s, c->line, "smarthost"), "connector %s: smarthost %s",
 			    c->domain, cause);
 			free(cause);
 		} else if (c->smarthost != NULL && c->smarthost[0] != '[')
-			WARN(l, key_line(s, c->line, "smarthost"), "connector %s: smarthost "
+			WARN(l, site_key_line(s, c->line, "smarthost"), "connector %s: smarthost "
 			    "%s without [ ] makes Postfix look up MX records of it; write "
 			    "[%.*s] to use the host itself", c->domain, c->smarthost,
 			    (int)strcspn(c->smarthost, ":"), c->smarthost);
@@ -1534,7 +1425,7 @@ lint_connectors(struct lint *l)
 			    "Office 365 tenant would be accepted (X-MS-Exchange-CrossTenant-id)",
 			    c->domain);
 		else if (!valid_guid(c->tenant_id))
-			ERR(l, key_line(s, c->line, "tenant_id"), "connector %s: tenant_id "
+			ERR(l, site_key_line(s, c->line, "tenant_id"), "connector %s: tenant_id "
 			    "\"%s\" is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
 			    c->domain, c->tenant_id);
 		lint_connector_cert(l, c);

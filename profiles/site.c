@@ -490,7 +490,8 @@ key_free(const struct profile_key *k, void *obj)
 /* ---- key checks and handlers: what a type alone cannot say ---- */
 
 static bool
-check_postfix_version(struct parser *P, const struct profile_key *k, const char *value, int line)
+check_postfix_version(struct parser *P, const struct profile_key *k, const char *value,
+    int line)
 {
 	const char *p = value;
 
@@ -504,7 +505,8 @@ check_postfix_version(struct parser *P, const struct profile_key *k, const char 
 }
 
 static void
-key_address(struct parser *P, const struct profile_key *k, void *obj, const char *value, int line)
+key_address(struct parser *P, const struct profile_key *k, void *obj, const char *value,
+    int line)
 {
 	struct host *h = obj;
 
@@ -722,7 +724,8 @@ static const struct profile_key keys_site[] = {
 #define H(n, t, field, ...) KEY(n, t, struct host, field, __VA_ARGS__)
 static const struct profile_key keys_host[] = {
 	HANDLER("address", key_address),
-	H("port", PK_PORT, port, .dflt = "22", .flags = PK_FLAG, .aux = F(struct host, port_set)),
+	H("port", PK_PORT, port, .dflt = "22", .flags = PK_FLAG,
+	    .aux = F(struct host, port_set)),
 	H("user", PK_STR, user, .dflt = "root", .flags = PK_NONEMPTY | PK_FLAG,
 	    .aux = F(struct host, user_set)),
 	H("identity", PK_STR, identity, NE),
@@ -846,6 +849,8 @@ static const struct profile_key keys_mta_sts[] = {
 
 static const struct profile_key keys_tests[] = {
 	KEY("ca", PK_PATH, struct site, tests_ca, NE),
+	KEY("dnsbl", PK_WORDS, struct site, tests_dnsbl),
+	KEY("probes", PK_WORDS, struct site, tests_probes),
 	KEY("credentials", PK_PATH, struct site, tests_credentials, NE),
 	END
 };
@@ -941,31 +946,35 @@ struct sectdef {
 	void	(*fini)(void *obj);	/* frees what no key row owns */
 };
 
-#define ARRAY(type, a, n, nm) .kind = SK_ARRAY, .arr = F(struct site, a), .cnt = F(struct site, n), \
-	.size = sizeof(type), .name_off = F(type, nm), .line_off = F(type, line)
+/* Row helpers: a section whose instances are the array a (count n) of type in struct
+ * site, named by their field nm; a section filling the one struct at offset o. */
+#define ARRAY(sname, s, k, type, a, n, nm) .name = sname, .sect = s, .kind = SK_ARRAY, \
+	.keys = k, .arr = F(struct site, a), .cnt = F(struct site, n), .size = sizeof(type), \
+	.name_off = F(type, nm), .line_off = F(type, line)
+#define SINGLE(sname, s, k, o, l) .name = sname, .sect = s, .kind = SK_SINGLE, .keys = k, \
+	.obj = o, .line_off = l
 
 static const struct sectdef sections[] = {
-	{ .name = "site", .sect = S_SITE, .kind = SK_SINGLE, .keys = keys_site, .obj = 0, .line_off = NO_LINE,
-	    .begin = site_begin },
-	{ .name = "host", .sect = S_HOST, ARRAY(struct host, hosts, nhosts, name), .keys = keys_host,
+	{ SINGLE("site", S_SITE, keys_site, 0, NO_LINE), .begin = site_begin },
+	{ ARRAY("host", S_HOST, keys_host, struct host, hosts, nhosts, name),
 	    .example = "gw1", .begin = host_init, .fini = host_fini },
-	{ .name = "vhost", .sect = S_VHOST, ARRAY(struct vhost, vhosts, nvhosts, name), .keys = keys_vhost,
+	{ ARRAY("vhost", S_VHOST, keys_vhost, struct vhost, vhosts, nvhosts, name),
 	    .example = "example.org" },
-	{ .name = "autodiscover", .sect = S_AUTODISCOVER, ARRAY(struct autodiscover, ads, nads, domain),
-	    .keys = keys_ad, .example = "example.org" },
-	{ .name = "header-rules", .sect = S_HRULES, ARRAY(struct header_rules, hrules, nhrules, name),
-	    .keys = keys_hrules, .example = "example.org", .fini = hrules_fini },
-	{ .name = "tls", .sect = S_TLS, .kind = SK_SINGLE, .keys = keys_tls, .obj = F(struct site, tls),
-	    .line_off = F(struct site, tls.line) },
-	{ .name = "access", .sect = S_ACCESS, .kind = SK_SINGLE, .keys = keys_access, .obj = F(struct site, access),
-	    .line_off = F(struct site, access.line) },
+	{ ARRAY("autodiscover", S_AUTODISCOVER, keys_ad, struct autodiscover, ads, nads,
+	    domain), .example = "example.org" },
+	{ ARRAY("header-rules", S_HRULES, keys_hrules, struct header_rules, hrules, nhrules,
+	    name), .example = "example.org", .fini = hrules_fini },
+	{ SINGLE("tls", S_TLS, keys_tls, F(struct site, tls), F(struct site, tls.line)) },
+	{ SINGLE("access", S_ACCESS, keys_access, F(struct site, access),
+	    F(struct site, access.line)) },
 	{ .name = "users", .sect = S_USERS, .kind = SK_PARSER, .keys = keys_users },
-	{ .name = "user", .sect = S_USER, .kind = SK_OVERRIDE, .keys = keys_user, .example = "alice@example.org" },
-	{ .name = "connector", .sect = S_CONNECTOR, ARRAY(struct connector, connectors, nconnectors, domain),
-	    .keys = keys_connector, .example = "example.org" },
-	{ .name = "mta-sts", .sect = S_MTA_STS, .kind = SK_SINGLE, .keys = keys_mta_sts,
-	    .obj = F(struct site, mta_sts), .line_off = F(struct site, mta_sts.line) },
-	{ .name = "tests", .sect = S_TESTS, .kind = SK_SINGLE, .keys = keys_tests, .obj = 0, .line_off = NO_LINE },
+	{ .name = "user", .sect = S_USER, .kind = SK_OVERRIDE, .keys = keys_user,
+	    .example = "alice@example.org" },
+	{ ARRAY("connector", S_CONNECTOR, keys_connector, struct connector, connectors,
+	    nconnectors, domain), .example = "example.org" },
+	{ SINGLE("mta-sts", S_MTA_STS, keys_mta_sts, F(struct site, mta_sts),
+	    F(struct site, mta_sts.line)) },
+	{ SINGLE("tests", S_TESTS, keys_tests, 0, NO_LINE) },
 };
 
 static const struct sectdef *
@@ -1707,6 +1716,77 @@ site_load(struct site *site, const char *path, struct diags *d)
 	rc = site_load_buf(site, path, buf, len, d);
 	free(buf);
 	return rc;
+}
+
+/* ---- where keys are: for findings at the exact line ---- */
+
+/* Index of the section header at line sect_line (1-based), or -1. */
+static long
+sect_index(const struct site *s, int sect_line)
+{
+	if (sect_line <= 0 || (size_t)sect_line > s->ini.n)
+		return -1;
+	if (s->ini.line[sect_line - 1].kind != INI_SECTION)
+		return -1;
+	return sect_line - 1;
+}
+
+static bool
+same_sub(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/* The line of key in the section whose header is at sect_line; else in another
+ * instance of the same section (a second [tls] block); else the section's line when
+ * the key is not written (a default). */
+int
+site_key_line(const struct site *s, int sect_line, const char *key)
+{
+	long sect = sect_index(s, sect_line), idx;
+	const struct ini_line *h;
+
+	if (sect < 0)
+		return sect_line;
+	if ((idx = ini_find_key(&s->ini, sect, key)) >= 0)
+		return (int)idx + 1;
+	h = &s->ini.line[sect];
+	for (size_t i = 0; i < s->ini.n; i++) {
+		const struct ini_line *l = &s->ini.line[i];
+
+		if (l->kind == INI_KEY && l->section != NULL && l->key != NULL &&
+		    strcmp(l->section, h->section) == 0 && same_sub(l->sub, h->sub) &&
+		    strcmp(l->key, key) == 0)
+			return (int)i + 1;
+	}
+	return sect_line;
+}
+
+/* The line of the first key line in the section whose value contains word
+ * (a list entry such as one relay network); falls back to key_line. */
+int
+site_word_line(const struct site *s, int sect_line, const char *key, const char *word)
+{
+	long sect = sect_index(s, sect_line);
+
+	if (sect < 0)
+		return sect_line;
+	for (size_t i = (size_t)sect + 1; i < s->ini.n; i++) {
+		const struct ini_line *l = &s->ini.line[i];
+		struct strv w = { 0 };
+		bool found;
+
+		if (l->kind == INI_SECTION)
+			break;
+		if (l->kind != INI_KEY || strcmp(l->key, key) != 0 || l->value == NULL)
+			continue;
+		strv_split_words(&w, l->value);
+		found = strv_has(&w, word);
+		strv_free(&w);
+		if (found)
+			return (int)i + 1;
+	}
+	return site_key_line(s, sect_line, key);
 }
 
 const struct host *

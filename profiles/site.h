@@ -189,6 +189,10 @@ struct site {
 	bool	 dkim;		/* [site] dkim = yes: outgoing mail is DKIM-signed (lint) */
 	char	*tests_ca;	/* [tests] ca: the CA file the live tests trust (NULL:
 				 * the system store, or SSL_CERT_FILE) */
+	struct strv tests_probes;	/* [tests] probes: the live test kinds to run
+					 * (empty: the default kinds) */
+	struct strv tests_dnsbl;	/* [tests] dnsbl: DNS block list zones the live
+					 * tests look the Postfix hosts' addresses up in */
 	char	*tests_credentials;	/* [tests] credentials: address:password lines for
 					 * the per-user login tests (resolved path; read
 					 * only by the login probes, never copied) */
@@ -272,6 +276,14 @@ bool site_section_has_name(const char *section);
 /* The port of one of a host's services (probe_ports: smtp submission smtps imaps pop3s
  * imap pop3 https); 0 when switched off, dflt when the service is not listed. */
 int host_port(const struct host *h, const char *service, int dflt);
+
+/* The line (1-based) of key in the section whose header is on sect_line; else of the
+ * key in another instance of the same unnamed section (a second [tls]); else
+ * sect_line (the key is not written: a default). For findings at the exact key. */
+int site_key_line(const struct site *s, int sect_line, const char *key);
+/* The line of the first key line of that section whose value has word among its
+ * space-separated words (one relay network of a list); else site_key_line(). */
+int site_word_line(const struct site *s, int sect_line, const char *key, const char *word);
 
 const struct host *site_find_host(const struct site *site, const char *name);
 struct user *site_find_user(const struct site *site, const char *email);

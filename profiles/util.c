@@ -1,6 +1,8 @@
 /* util.c: see util.h. */
 #include "util.h"
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -911,4 +913,64 @@ wild_match(const char *pat, const char *s, bool nocase)
 	while (*pat == '*')
 		pat++;
 	return *pat == '\0';
+}
+
+/* ---- names and addresses ---- */
+
+bool
+ipv4_ok(const char *s)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
+bool
+ipv6_ok(const char *s)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET6, s, &a) == 1;
+}
+
+bool
+hostname_ok(const char *s, unsigned flags)
+{
+	size_t len = strlen(s), lab = 0;
+	bool alldig = true;
+
+	if ((flags & HN_DOT) && len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool digit = c >= '0' && c <= '9';
+
+		if (c == '.') {
+			if (lab == 0 || s[i - 1] == '-')
+				return false;
+			lab = 0;
+			continue;
+		}
+		if (!digit && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && c != '-' &&
+		    !(c == '_' && (flags & HN_UNDERSCORE)))
+			return false;
+		if (c == '-' && lab == 0)
+			return false;
+		if (!digit)
+			alldig = false;
+		if (++lab > 63)
+			return false;
+	}
+	if (lab == 0 || s[len - 1] == '-')
+		return false;
+	if (alldig) {
+		char *v4 = xstrndup(s, len);
+		bool ok = ipv4_ok(v4);
+
+		free(v4);
+		return ok;
+	}
+	return true;
 }

@@ -158,4 +158,26 @@ int write_file_replace(const char *path, const char *data, size_t len, unsigned 
 /* mkdir -p */
 int mkdir_p(const char *path, unsigned mode, char **cause);
 
+/* ---- names and addresses: the one host name validator ----
+ *
+ * hostname_ok(s, flags): a host name in the RFC 1123 sense: labels of 1..63 ASCII
+ * letters, digits and '-', not starting or ending with '-', separated by single dots,
+ * at most 253 bytes; a name made only of digits and dots must be a dotted-quad IPv4
+ * address (so "300.1.1.1" or "1.2.3" is neither). Two switches:
+ *   HN_DOT         one trailing dot is allowed (an absolute name). For names mxdeck
+ *                  only resolves (a [host] address, a resolver): a resolver takes
+ *                  them. Never for names written into generated files (Postfix maps,
+ *                  Apache ServerName, nginx server_name, autodiscover XML, zone files),
+ *                  where "example.org." is another string than "example.org".
+ *   HN_UNDERSCORE  '_' is allowed in a label. For DNS owner and target names in a
+ *                  zone (RFC 2181 section 11: any octet is legal in DNS; "_tcp",
+ *                  "_mta-sts" are service labels). Never for host names a client
+ *                  connects to or a certificate names (hostnames are LDH only).
+ * ipv4_ok(), ipv6_ok(): inet_pton's literal forms. */
+#define HN_DOT		0x1u
+#define HN_UNDERSCORE	0x2u
+bool hostname_ok(const char *s, unsigned flags);
+bool ipv4_ok(const char *s);
+bool ipv6_ok(const char *s);
+
 #endif

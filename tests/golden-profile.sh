@@ -4,7 +4,9 @@
 # users and their CSV, connectors) is drawn from SEED. About one in five profiles has a
 # mistake somewhere (an unknown role, a bad port, a hostile name, a broken CSV row), so
 # that the golden comparison (tests/golden.sh) covers refusals and messages as well as
-# rendered files. The same SEED always gives the same profile.
+# rendered files; some mistakes only a renderer refuses (a ";" in a certificate path,
+# a space in postfix_dir, a CSV row starting with "#"). The same SEED always gives the
+# same profile.
 set -eu
 dir=$1 seed=$2
 cert=$(cd "$(dirname "$0")" && pwd)/data/golden/dns/test-cert.pem
@@ -22,6 +24,7 @@ BEGIN {
 	srand(seed)
 	ini = dir "/site.ini"; csv = dir "/users.csv"
 	bad = chance(0.2)	# this profile may carry mistakes
+	rbad = !bad && chance(0.15)	# or only mistakes lint leaves to the renderers
 	dom = pick("example.org|example.org|mail.example.net|corp.example.com|xn--bcher-kva.example")
 	if (bad && chance(0.2)) dom = pick("exa_mple.org|example.org.|example|-bad.example.org|a..b.org")
 	print "; golden profile, seed " seed > ini
@@ -54,6 +57,7 @@ BEGIN {
 		for (k = 1; k <= 7; k++)
 			if (chance(0.15))
 				print dk[k] " = " (addr == "local" && chance(0.5) ? "sandbox/" : "/srv/h" h "/") dk[k] > ini
+		if (rbad && chance(0.4)) print "postfix_dir = /etc/post fix" > ini	# render refuses
 		if (chance(0.3)) print "postfix_version = " pick("3.4|3.5.9|3.6|3.7|3.8|3.10.1") > ini
 		if (chance(0.2)) print "php_fpm_socket = " pick("/run/php/php8.2-fpm.sock|/run/php/fpm.sock") > ini
 		if (chance(0.2)) print "keep_backups = " pick("1|5|1000") > ini
@@ -73,7 +77,7 @@ BEGIN {
 		print "backend = " be > ini
 		if (chance(0.2)) print "backend_ca = /etc/ssl/certs/corp-ca.pem" > ini
 		if (chance(0.6)) print "services = " subset("owa oma ecp ews oab autodiscover activesync rpc mapi") > ini
-		print "certificate = /etc/ssl/certs/" v ".pem" > ini
+		print "certificate = /etc/ssl/certs/" v (rbad && chance(0.5) ? ";x" : "") ".pem" > ini
 		print "key = /etc/ssl/private/" v ".key" > ini
 		if (chance(0.3)) print "activesync_timeout = " pick("300|1800|86400") > ini
 		if (chance(0.3)) print "legacy_tls = " pick("yes|no") > ini
@@ -126,6 +130,7 @@ BEGIN {
 	print "email,imap,pop3,smtp,activesync,mapi,owa,ews" > csv
 	for (u = 0; u < nu; u++)
 		printf "user%d@%s,%d,%d,%d,%d,%d,%d,%d\n", u, dom, r(2), r(2), r(2), r(2), r(2), r(2), r(2) > csv
+	if (rbad && chance(0.6)) printf "#u%d@%s,1,0,1,0,0,0,0\n#v%d@%s,1,0,0,0,0,0,0\n", seed, dom, seed, dom > csv	# dovecot refuses
 	if (bad && chance(0.5)) print pick("user0@" dom ",1,1,1,1,1,1,1|broken row,1|bad user@" dom ",1,1,1,1,1,1,1|u@" dom ",maybe,1,1,1,1,1,1") > csv
 	if (chance(0.8)) {
 		print "\n[users]" > ini

@@ -13,45 +13,10 @@
 
 #include <openssl/evp.h>
 
-/*
- * Render every host in memory and turn a renderer's refusal into a lint error, so that
- * a profile lint passes is one render accepts (some checks only the renderer can make:
- * what a path may contain in Apache's or Postfix's syntax, a backend URL's form, ...).
- * A refusal reads "host H: ROLE: FILE:LINE: message"; the finding goes to FILE:LINE.
- */
-static void
-lint_render(const struct site *site, struct diags *d)
-{
-	for (size_t i = 0; i < site->nhosts; i++) {
-		const struct host *h = &site->hosts[i];
-		struct fileset fs = { 0 };
-		struct render_ctx ctx = render_ctx_for(site, h);
-		char *cause = NULL, *at, *end;
-		size_t plen = strlen(site->path);
-		long line = 0;
-
-		if (render_host(&ctx, &fs, &cause) == 0) {
-			fileset_free(&fs);
-			continue;
-		}
-		fileset_free(&fs);
-		at = strstr(cause, site->path);
-		if (at != NULL && at[plen] == ':' &&
-		    (line = strtol(at + plen + 1, &end, 10)) > 0 && line < INT_MAX &&
-		    strncmp(end, ": ", 2) == 0)
-			diag_add(d, SEV_ERROR, site->path, (int)line, "%.*s%s",
-			    (int)(at - cause), cause, end + 2);
-		else if (at != NULL && strncmp(at + plen, ": ", 2) == 0)
-			diag_add(d, SEV_ERROR, site->path, 0, "%.*s%s", (int)(at - cause), cause,
-			    at + plen + 2);
-		else
-			diag_add(d, SEV_ERROR, site->path, 0, "%s", cause);
-		free(cause);
-	}
-}
-
 /* Parse and lint PATH, print every finding to stderr; -1 when it has errors. With
- * render, also every renderer's own checks (lint_render). */
+ * render, also every renderer's refusals, each at its key's FILE:LINE (render_lint:
+ * a profile lint passes is one render accepts; some checks only the renderer can make,
+ * such as what a path may contain in Apache's or Postfix's syntax). */
 enum show { SHOW_ALL, SHOW_IF_ERRORS, SHOW_NONE };
 
 static int
@@ -63,7 +28,7 @@ check_profile(const char *path, struct site *site, struct diags *d, bool render,
 	if (rc == 0)
 		site_lint(site, d);
 	if (rc == 0 && render && d->nerrors == 0)
-		lint_render(site, d);
+		render_lint(site, d);
 	diags_sort(d);
 	if (show == SHOW_ALL || (show == SHOW_IF_ERRORS && d->nerrors > 0))
 		diags_print(d, stderr);

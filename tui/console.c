@@ -434,7 +434,7 @@ help_draw(struct console *c, int y, int h)
 		text_add(t, "Mouse: off (MXDECK_NO_MOUSE is set, or the terminal has no mouse): "
 		    "the terminal's own text selection works as usual.");
 	sb_init(&b);
-	sb_add(&b, "Views:");
+	sb_add(&b, "Sections:");
 	for (size_t i = 0; i < nviews; i++) {
 		if (i < 10)
 			sb_addf(&b, "  %zu %s", (i + 1) % 10, views[i]->name);
@@ -443,7 +443,7 @@ help_draw(struct console *c, int y, int h)
 		if (i == 0)
 			sb_add(&b, " (site, access, users defaults, connectors)");
 	}
-	sb_add(&b, "  (`:` NAME goes to any view)");
+	sb_add(&b, "  (: NAME goes to any section)");
 	text_add(t, b.s);
 	sb_free(&b);
 	t->top = c->help_top;

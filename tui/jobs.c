@@ -8,8 +8,8 @@
  * host, at most --jobs or 16 at a time); tests use the probe engine, whose callback
  * posts a copy of each result as it completes.
  *
- * The rows are two views (view_plan, view_tests at the end of this file): columns sized
- * to the pane and the content, / searches the row text, f shows the failed rows only. */
+ * The rows are two views, Plan and Tests (view-jobs.c); the state both files read is in
+ * jobs-int.h. */
 #include <curses.h>
 
 #include <openssl/evp.h>
@@ -26,11 +26,10 @@
 #include "backends/ssh/doctor.h"
 #include "backends/ssh/push.h"
 #include "tui/doc.h"
+#include "tui/jobs-int.h"
 #include "tui/jobs.h"
 #include "tui/view.h"
-#include "tui/viewer.h"
 
-enum jkind { J_NONE, J_PLAN, J_PUSH, J_TEST, J_DOCTOR };
 enum evkind { EV_STATE, EV_HOST, EV_PROBE, EV_DONE };
 
 struct jev {
@@ -43,61 +42,13 @@ struct jev {
 	struct probe_result *pr;
 };
 
-struct hostrow {
-	char	*name;
-	char	*state;
-	char	*summary;
-	char	*diff;
-	int	 exit;
-	size_t	 nchanges;
-	bool	 done;
-	double	 t0;		/* when the host started */
-};
-
-struct testrow {
-	char	*kind, *name, *target;
-	int	 status;		/* enum probe_status, -1 while pending */
-	char	*summary, *details, *host;
-	double	 duration;
-};
-
-struct jobs {
-	pthread_mutex_t	 mu;
-	struct jev	*q;
-	size_t		 nq, qcap;
-
-	enum jkind	 kind;		/* running job, J_NONE when idle */
-	pthread_t	 thr;
-	struct site	*snap;
-	char		*hash;
-	struct push_opts popts;
-	int		 maxpar;
-	atomic_int	 cancel;
-	double		 t0;
-
-	enum jkind	 plan_kind;	/* what the Plan section shows: plan, push or doctor */
-	bool		 push_after;	/* P: this plan ends with the push question */
-	unsigned long	 push_saves;	/* the console's save count when it started */
-	char		*plan_title;
-	struct hostrow	*hosts;
-	size_t		 nhosts;
-
-	char		*test_title;
-	struct testrow	*tests;
-	size_t		 ntests;
-	size_t		 nok, nwarn, nfail;
-	struct probe_list *pl;
-	struct cli_routes routes;	/* where pl's host probes connect (ssh aliases) */
-	char		 controller[256];
-};
-
 struct hostjob {
 	struct jobs	*j;
 	size_t		 idx;
 };
 
-static double
-now_s(void)
+double
+jobs_now(void)
 {
 	struct timespec ts;
 
@@ -233,7 +184,6 @@ jobs_busy(const struct console *c)
 	    c->jobs->kind == J_DOCTOR);
 }
 
-extern const struct view view_plan, view_tests;
 
 /* A private copy of the current profile (with unsaved CSV deletions and toggles) for
  * a worker. */
@@ -407,7 +357,8 @@ start_push(struct console *c, enum push_mode mode, bool doctor)
 	    what + 1, ts, j->nhosts, j->nhosts == 1 ? "" : "s");
 	j->kind = doctor ? J_DOCTOR : mode == PUSH_APPLY ? J_PUSH : J_PLAN;
 	j->plan_kind = j->kind;
-	j->t0 = now_s();
+	j->plan_mode = mode;
+	j->t0 = jobs_now();
 	c->cur[con_view_index(&view_plan)] = 0;
 	if (pthread_create(&j->thr, NULL, push_thread, j) != 0) {
 		j->kind = J_NONE;
@@ -599,7 +550,7 @@ jobs_test(struct console *c)
 	j->test_title = xasprintf("Live tests: %zu running:", j->ntests);
 	atomic_store(&j->cancel, 0);
 	j->kind = J_TEST;
-	j->t0 = now_s();
+	j->t0 = jobs_now();
 	c->cur[con_view_index(&view_tests)] = 0;
 	if (pthread_create(&j->thr, NULL, test_thread, j) != 0) {
 		j->kind = J_NONE;
@@ -639,7 +590,7 @@ jobs_drain(struct console *c)
 			if (e->idx < j->nhosts) {
 				free(j->hosts[e->idx].state);
 				j->hosts[e->idx].state = e->text;
-				j->hosts[e->idx].t0 = now_s();
+				j->hosts[e->idx].t0 = jobs_now();
 				e->text = NULL;
 			}
 			break;
@@ -698,7 +649,7 @@ jobs_drain(struct console *c)
 			if (j->kind == J_TEST) {
 				free(j->test_title);
 				j->test_title = xasprintf("Live tests done in %.1f s:",
-				    now_s() - j->t0);
+				    jobs_now() - j->t0);
 				con_log(c, "live tests done: %s", e->text ? e->text : "");
 				con_status(c, j->nfail > 0, "live tests done: %s",
 				    e->text ? e->text : "");
@@ -715,17 +666,17 @@ jobs_drain(struct console *c)
 				if (j->kind == J_DOCTOR)
 					m = xasprintf("doctor done in %.1f s: %zu of %zu host%s ready, "
 					    "%zu not (Enter on a host shows its findings and fixes)",
-					    now_s() - j->t0, j->nhosts - bad - drift, j->nhosts,
+					    jobs_now() - j->t0, j->nhosts - bad - drift, j->nhosts,
 					    j->nhosts == 1 ? "" : "s", bad + drift);
 				else if (j->kind == J_PLAN)
 					m = xasprintf("plan done in %.1f s: %zu host%s with changes, "
 					    "%zu without, %zu failed (Enter on a host shows its diff)",
-					    now_s() - j->t0, drift, drift == 1 ? "" : "s",
+					    jobs_now() - j->t0, drift, drift == 1 ? "" : "s",
 					    j->nhosts - drift - bad, bad);
 				else
 					m = xasprintf("push done in %.1f s: %zu of %zu host%s ok, %zu "
 					    "failed (Enter on a host shows what happened)",
-					    now_s() - j->t0, j->nhosts - bad, j->nhosts,
+					    jobs_now() - j->t0, j->nhosts - bad, j->nhosts,
 					    j->nhosts == 1 ? "" : "s", bad);
 				con_log(c, "%s", m);
 				con_status(c, bad > 0, "%s", m);
@@ -748,60 +699,7 @@ jobs_drain(struct console *c)
 	return true;
 }
 
-/* ---- the Plan and Tests views ------------------------------------------------ */
-
-static bool
-is_plan(const struct view *v)
-{
-	return v == &view_plan;
-}
-
-/* A row that f keeps: a host whose plan, push or doctor ended with anything but
- * "no changes" (changes, drift, refused, unreachable, locked, failed); a test that said
- * FAIL or warn. */
-static bool
-row_failed(const struct jobs *j, bool plan, size_t k)
-{
-	if (plan)
-		return j->hosts[k].done && j->hosts[k].exit != 0;
-	return j->tests[k].status == PROBE_FAIL || j->tests[k].status == PROBE_WARN;
-}
-
-static size_t
-rows_all(const struct jobs *j, bool plan)
-{
-	return j == NULL ? 0 : plan ? j->nhosts : j->ntests;
-}
-
-static size_t
-jobs_count(const struct console *c, const struct view *v, bool shown)
-{
-	const struct jobs *j = c->jobs;
-	bool plan = is_plan(v);
-	size_t n = rows_all(j, plan), m = 0;
-
-	if (!shown || !c->fails_only[con_view_index(v)])
-		return n;
-	for (size_t k = 0; k < n; k++)
-		m += row_failed(j, plan, k);
-	return m;
-}
-
-/* The host or test shown on row `row`, or (size_t)-1. */
-static size_t
-row_index(const struct console *c, const struct view *v, size_t row)
-{
-	const struct jobs *j = c->jobs;
-	bool plan = is_plan(v);
-	size_t n = rows_all(j, plan);
-
-	if (!c->fails_only[con_view_index(v)])
-		return row < n ? row : (size_t)-1;
-	for (size_t k = 0; k < n; k++)
-		if (row_failed(j, plan, k) && row-- == 0)
-			return k;
-	return (size_t)-1;
-}
+/* ---- what the Users view shows of the login probes ------------------------- */
 
 int
 jobs_login_status(const struct console *c, const char *email, int proto)
@@ -839,238 +737,3 @@ jobs_have_logins(const struct console *c)
 			return (true);
 	return (false);
 }
-
-static const char *
-status_word(int s)
-{
-	return s == PROBE_OK ? "ok" : s == PROBE_WARN ? "warn" : s == PROBE_FAIL ? "FAIL" :
-	    "...";
-}
-
-static int
-maxw(int a, const char *s)
-{
-	int w = s != NULL ? tty_width(s) : 0;
-
-	return w > a ? w : a;
-}
-
-/* Shrink the widest of the n columns in width[] until their sum is at most avail
- * (never below min each). */
-static void
-fit_columns(int *width, int n, int avail, int min)
-{
-	for (;;) {
-		int sum = 0, wi = 0;
-
-		for (int i = 0; i < n; i++) {
-			sum += width[i];
-			if (width[i] > width[wi])
-				wi = i;
-		}
-		if (sum <= avail || width[wi] <= min)
-			return;
-		width[wi]--;
-	}
-}
-
-/* The column widths of the rows: Plan {host, state}, Tests {kind, name, target}. Each
- * is as wide as its widest cell, and the summary after them keeps at least a third of
- * the pane. */
-static void
-column_widths(const struct jobs *j, bool plan, int w, int *width)
-{
-	int avail = w - w / 3;
-
-	if (plan) {
-		width[0] = 4;
-		width[1] = 10;
-		for (size_t k = 0; k < j->nhosts; k++) {
-			width[0] = maxw(width[0], j->hosts[k].name);
-			width[1] = maxw(width[1], j->hosts[k].state);
-		}
-		width[1] += 5;		/* "12s " before the state of a running host */
-		fit_columns(width, 2, avail - 2, 8);
-		return;
-	}
-	width[0] = 4;
-	width[1] = 4;
-	width[2] = 6;
-	for (size_t k = 0; k < j->ntests; k++) {
-		width[0] = maxw(width[0], j->tests[k].kind);
-		width[1] = maxw(width[1], j->tests[k].name);
-		width[2] = maxw(width[2], j->tests[k].target);
-	}
-	fit_columns(width, 3, avail - 5 - 4, 6);
-}
-
-/* Draw s in exactly w columns (clipped or padded) at (y, x); returns w + 1. */
-static int
-cell(int y, int x, int w, const char *s, enum style st)
-{
-	tty_put(y, x, w, s != NULL ? s : "", st);
-	return w + 1;
-}
-
-static void
-jobs_draw(struct console *c, const struct view *v, int y, int x, int h, int w)
-{
-	struct jobs *j = c->jobs;
-	bool plan = is_plan(v), fails = c->fails_only[c->view];
-	size_t n = jobs_count(c, v, true), *cur = &c->cur[c->view], *top = &c->top[c->view];
-	char buf[1024];
-	int rows = h - 2, width[3];
-
-	if (plan) {
-		tty_put(y, x, w, j->plan_title ? j->plan_title : "Plan: p shows what a push "
-		    "would change on every host (a unified diff per host)", ST_HEAD);
-		if (!c->audit && j->plan_title == NULL)
-			tty_put(y + 1, x, w, "P pushes (asks first); progress shows here, per "
-			    "host, while it runs", ST_DIM);
-	} else {
-		if (j->test_title != NULL) {
-			snprintf(buf, sizeof buf, "%s   ok %zu  warn %zu  fail %zu  pending %zu",
-			    j->test_title, j->nok, j->nwarn, j->nfail,
-			    j->ntests - j->nok - j->nwarn - j->nfail);
-			tty_put(y, x, w, buf, ST_HEAD);
-		} else
-			tty_put(y, x, w, "Tests: t runs the live tests; results fill in as they "
-			    "arrive, Enter shows the details", ST_HEAD);
-	}
-	if (fails) {
-		snprintf(buf, sizeof buf, "failures only: %zu of %zu %s (f shows all)", n,
-		    rows_all(j, plan), plan ? "hosts" : "tests");
-		tty_put(y + 1, x, w, buf, ST_WARN);
-	}
-	y += 2;
-	if (n == 0) {
-		if (fails && rows_all(j, plan) > 0)
-			tty_put(y, x, w, "(no failures)", ST_DIM);
-		return;
-	}
-	list_clamp(cur, top, n, rows);
-	c->list_y = y;
-	c->list_h = rows;
-	column_widths(j, plan, w, width);
-	for (int i = 0; i < rows && *top + (size_t)i < n; i++) {
-		size_t k = row_index(c, v, *top + (size_t)i);
-		bool sel = *top + (size_t)i == *cur;
-		enum style st = sel ? (c->focus_detail ? ST_SEL : ST_SELDIM) : ST_NORMAL;
-		int cx = x;
-
-		if (k == (size_t)-1)
-			break;
-		if (sel)
-			tty_fill(y + i, x, w, st);
-		if (plan) {
-			const struct hostrow *hr = &j->hosts[k];
-
-			cx += cell(y + i, cx, width[0], hr->name, st);
-			if (!hr->done && hr->t0 > 0)	/* running: show it is alive */
-				snprintf(buf, sizeof buf, "%3.0fs %s", now_s() - hr->t0,
-				    hr->state ? hr->state : "");
-			else
-				snprintf(buf, sizeof buf, "%s", hr->state ? hr->state : "");
-			cx += cell(y + i, cx, width[1], buf, sel ? st : !hr->done ? ST_WARN :
-			    hr->exit == 0 ? ST_OK : ST_ERR);
-			tty_put(y + i, cx, x + w - cx, hr->summary ? hr->summary : "", st);
-		} else {
-			const struct testrow *t = &j->tests[k];
-
-			cx += cell(y + i, cx, 5, status_word(t->status), sel ? st :
-			    t->status == PROBE_OK ? ST_OK : t->status == PROBE_WARN ? ST_WARN :
-			    t->status == PROBE_FAIL ? ST_ERR : ST_DIM);
-			cx += cell(y + i, cx, width[0], t->kind, st);
-			cx += cell(y + i, cx, width[1], t->name, st);
-			cx += cell(y + i, cx, width[2], t->target, st);
-			tty_put(y + i, cx, x + w - cx, t->summary ? t->summary : "", st);
-		}
-	}
-}
-
-static void
-jobs_key(struct console *c, const struct view *v, enum action a, int h)
-{
-	struct jobs *j = c->jobs;
-	size_t *cur = &c->cur[c->view], n = jobs_count(c, v, true), k;
-	struct text *t;
-	char *title;
-
-	if (a == AC_FAILS) {
-		c->fails_only[c->view] = !c->fails_only[c->view];
-		*cur = c->top[c->view] = 0;
-		if (c->fails_only[c->view])
-			con_status(c, false, "failures only: %zu of %zu (f shows all)",
-			    jobs_count(c, v, true), jobs_count(c, v, false));
-		else
-			con_status(c, false, "all %zu rows (f shows the failures only)",
-			    jobs_count(c, v, false));
-		return;
-	}
-	if (list_move(cur, n, a, (size_t)h) || a != AC_OPEN || n == 0 || *cur >= n)
-		return;
-	if ((k = row_index(c, v, *cur)) == (size_t)-1)
-		return;
-	if (is_plan(v)) {
-		const struct hostrow *hr = &j->hosts[k];
-
-		title = xasprintf("%s of host %s: %s", j->plan_kind == J_PUSH ? "Push" : "Plan",
-		    hr->name, hr->summary ? hr->summary : hr->state);
-		t = text_new(title);
-		t->diff = true;
-		text_add_wrapped(t, hr->diff != NULL && *hr->diff ? hr->diff : hr->done ?
-		    "(no changes)" : "(still running)", 8);
-	} else {
-		const struct testrow *tr = &j->tests[k];
-
-		title = xasprintf("Test %s %s -> %s: %s", tr->kind, tr->name, tr->target,
-		    status_word(tr->status));
-		t = text_new(title);
-		text_add_wrapped(t, tr->summary ? tr->summary : "(still running)", 100);
-		if (tr->host != NULL) {
-			char *s = xasprintf("host: %s   duration: %.3f s", tr->host, tr->duration);
-
-			text_add(t, s);
-			free(s);
-		}
-		text_add(t, "");
-		if (tr->details != NULL && *tr->details)
-			text_add_wrapped(t, tr->details, 1000);
-	}
-	free(title);
-	con_open_text(c, t);
-}
-
-/* The row text: Plan host, state and summary; Tests status, kind, name, target and
- * summary. */
-static bool
-jobs_match(const struct console *c, const struct view *v, size_t row, const char *q)
-{
-	const struct jobs *j = c->jobs;
-	size_t k = row_index(c, v, row);
-
-	if (k == (size_t)-1)
-		return false;
-	if (is_plan(v)) {
-		const struct hostrow *hr = &j->hosts[k];
-
-		return con_match(hr->name, q) || (hr->state && con_match(hr->state, q)) ||
-		    (hr->summary && con_match(hr->summary, q));
-	}
-	return con_match(status_word(j->tests[k].status), q) ||
-	    con_match(j->tests[k].kind, q) || con_match(j->tests[k].name, q) ||
-	    con_match(j->tests[k].target, q) ||
-	    (j->tests[k].summary && con_match(j->tests[k].summary, q));
-}
-
-const struct view view_plan = {
-	.name = "Plan", .blurb = "plan, push, audit and doctor: one row per host",
-	.flags = VF_LIST | VF_FAILS,
-	.count = jobs_count, .draw = jobs_draw, .key = jobs_key, .match = jobs_match,
-};
-
-const struct view view_tests = {
-	.name = "Tests", .blurb = "live tests: one row per probe",
-	.flags = VF_LIST | VF_FAILS,
-	.count = jobs_count, .draw = jobs_draw, .key = jobs_key, .match = jobs_match,
-};

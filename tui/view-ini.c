@@ -308,15 +308,17 @@ const struct view view_site = INI_VIEW("Site",
     "site-wide settings: [site], [access], [users] defaults, connectors",
     INI_SECS("site", "access", "users", "connector"), "connector", "domain", 0);
 const struct view view_hosts = INI_VIEW("Hosts",
-    "gateways: Enter or v previews the rendered files", INI_SECS("host"), "host", "name", VF_PREVIEW);
+    "gateways: Enter or v previews the rendered files",
+    INI_SECS("host"), "host", "name", VF_PREVIEW);
 const struct view view_vhosts = INI_VIEW("Vhosts",
-    "reverse-proxy virtual hosts in front of Exchange", INI_SECS("vhost"), "vhost", "public name", 0);
+    "reverse-proxy virtual hosts in front of Exchange",
+    INI_SECS("vhost"), "vhost", "public name", 0);
 const struct view view_autodiscover = INI_VIEW("Autodiscover",
-    "Outlook Autodiscover and Mozilla autoconfig domains", INI_SECS("autodiscover"), "autodiscover",
-    "domain", 0);
+    "Outlook Autodiscover and Mozilla autoconfig domains",
+    INI_SECS("autodiscover"), "autodiscover", "domain", 0);
 const struct view view_hrules = INI_VIEW("Header rules",
-    "Postfix header_checks: T tests them on a header block", INI_SECS("header-rules"), "header-rules",
-    "domain", VF_HDRTEST);
-const struct view view_tls = INI_VIEW("TLS", "TLS policy, DANE and TLSA, MTA-STS and TLS-RPT",
-    INI_SECS("tls", "mta-sts"), "tls",
-    "domain", 0);
+    "Postfix header_checks: T tests them on a header block",
+    INI_SECS("header-rules"), "header-rules", "domain", VF_HDRTEST);
+const struct view view_tls = INI_VIEW("TLS",
+    "TLS policy, DANE and TLSA, MTA-STS and TLS-RPT",
+    INI_SECS("tls", "mta-sts"), "tls", "domain", 0);

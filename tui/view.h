@@ -54,7 +54,7 @@ X(OPEN,    '\n', '\n', KEY_ENTER, "Enter", 0, 0, "open", "open: the entry's deta
 X(SEARCH,  '/', '/', 0,         "/",      KF_LINE, VF_LIST, "search", "search the rows of the view: entries, hosts and their plan, tests and their results, the log (Users: filter by text and proto:on/off)") \
 X(NEXT,    'n', 'n', 0,         "n",      0, VF_LIST, "next", "next search match") \
 X(PREV,    'N', 'N', 0,         "N",      0, VF_LIST, "previous", "previous search match") \
-X(FAILS,   'f', 'f', 0,         "f",      KF_LINE | KF_ANYPANE, VF_FAILS, "failures", "show only the rows that failed (Tests: FAIL and warn; Plan, audit, doctor: hosts with changes, drift or errors); f again shows all") \
+X(FAILS,   'f', 'f', 0,         "f",      KF_LINE | KF_ANYPANE, VF_FAILS, "failures", "show only the rows that failed (Tests: FAIL and warn; Plan: failed hosts, in an audit also drift; Findings: errors); f again shows all") \
 X(EDIT,    'e', 'e', 0,         "e",      KF_LINE | KF_EDIT | KF_ANYPANE, VF_EDIT, "edit", "edit the selected entry in a form") \
 X(ADD,     'a', 'a', 0,         "a",      KF_LINE | KF_EDIT | KF_ANYPANE, VF_EDIT, "add", "add an entry") \
 X(DELETE,  'd', 'd', 0,         "d",      KF_LINE | KF_EDIT | KF_ANYPANE, VF_EDIT, "delete", "delete the selected entry (asks first)") \

@@ -5,7 +5,7 @@
 #include "tui/view.h"
 
 extern const struct view view_site, view_hosts, view_vhosts, view_autodiscover,
-    view_hrules, view_tls, view_users, view_plan, view_tests, view_log;
+    view_hrules, view_tls, view_users, view_plan, view_tests, view_log, view_findings;
 
 const struct view *const views[] = {
 	&view_site,		/* view-ini.c: rows of the generic profile-section view */
@@ -15,9 +15,10 @@ const struct view *const views[] = {
 	&view_hrules,
 	&view_tls,
 	&view_users,		/* view-users.c */
-	&view_plan,		/* jobs.c */
-	&view_tests,		/* jobs.c */
+	&view_plan,		/* view-jobs.c */
+	&view_tests,		/* view-jobs.c */
 	&view_log,		/* view-log.c */
+	&view_findings,		/* view-findings.c (no digit: `:findings`) */
 };
 const size_t nviews = nitems(views);
 

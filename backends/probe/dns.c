@@ -991,6 +991,25 @@ probe_dns_srv6186_run(struct probe *p, struct presult *r)
 /* ---- building the dns probes (site-wide) ---- */
 
 void
+mail_domains(const struct site *site, struct strv *doms)
+{
+	size_t i;
+
+	if (site->domain != NULL)
+		strv_push(doms, site->domain);
+	for (i = 0; i < site->nads; i++) {
+		struct strv ad = { 0 };
+
+		ad_domains(&site->ads[i], &ad);
+		for (size_t j = 0; j < ad.n; j++)
+			if (!strv_has(doms, ad.v[j]))
+				strv_push(doms, ad.v[j]);
+		strv_free(&ad);
+	}
+}
+
+
+void
 ad_domains(const struct autodiscover *ad, struct strv *doms)
 {
 	size_t j;
@@ -1043,39 +1062,96 @@ dns_build(struct probe_build *b)
 	}
 }
 
+/* ---- records for the mail-policy kinds (caa, spf, dmarc, fcrdns, dnsbl) ---- */
+
+/* The bytes of a <character-string> rdf (a length byte, then the bytes). */
+static void
+add_charstr(struct sbuf *b, const ldns_rdf *rd)
+{
+	const uint8_t *d = ldns_rdf_data(rd);
+	size_t n = ldns_rdf_size(rd);
+
+	if (n < 1 || (size_t)d[0] + 1 > n)
+		return;
+	sb_addn(b, (const char *)d + 1, d[0]);
+}
+
 int
-dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
-    char **cause)
+dns_records(struct probe_ctx *ctx, const char *name, int type, double deadline,
+    struct strv *out, bool *nx, char **cause)
 {
 	ldns_resolver *res;
 	ldns_rr_list *rrset = NULL;
-	bool nx;
+	struct sbuf b;
+	size_t i, j;
+	bool nxd = false;
+	char *t;
 
 	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
 		return (-1);
-	if (query(ctx, res, name, LDNS_RR_TYPE_TXT, &rrset, NULL, &nx, cause) != 0) {
+	if (query(ctx, res, name, (ldns_rr_type)type, &rrset, NULL, &nxd, cause) != 0) {
 		ldns_resolver_deep_free(res);
 		return (-1);
 	}
-	for (size_t i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
+	if (nx != NULL)
+		*nx = nxd;
+	for (i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
-		struct sbuf t;
 
-		/* a TXT record is one or more <character-string>s, read as one string */
-		sb_init(&t);
-		sb_addn(&t, "", 0);
-		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
+		sb_init(&b);
+		for (j = 0; j < ldns_rr_rd_count(rr); j++) {
 			const ldns_rdf *rd = ldns_rr_rdf(rr, j);
-			const uint8_t *d = ldns_rdf_data(rd);
-			size_t n = ldns_rdf_size(rd);
 
-			if (n > 0 && (size_t)d[0] + 1 <= n)
-				sb_addn(&t, (const char *)d + 1, d[0]);
+			if (type == LDNS_RR_TYPE_TXT) {
+				add_charstr(&b, rd);
+				continue;
+			}
+			if (type == LDNS_RR_TYPE_CAA && j == 2) {
+				/* the value: raw bytes up to the end of the rdata */
+				sb_addc(&b, ' ');
+				sb_addn(&b, (const char *)ldns_rdf_data(rd), ldns_rdf_size(rd));
+				continue;
+			}
+			if (type == LDNS_RR_TYPE_CAA && j == 1) {
+				sb_addc(&b, ' ');
+				add_charstr(&b, rd);
+				continue;
+			}
+			t = rdf_str(rd);
+			sb_addf(&b, "%s%s", j > 0 ? " " : "", t);
+			free(t);
 		}
-		strv_push_owned(out, xstrndup(t.s, t.len));
-		sb_free(&t);
+		strv_push_owned(out, b.s != NULL ? sb_steal(&b) : xstrdup(""));
 	}
 	ldns_rr_list_deep_free(rrset);
 	ldns_resolver_deep_free(res);
 	return (0);
+}
+
+char *
+dns_reverse_name(const struct sockaddr_storage *ss)
+{
+	struct sbuf b;
+	int i;
+
+	sb_init(&b);
+	if (ss->ss_family == AF_INET) {
+		const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+		sb_addf(&b, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+	} else {
+		const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		for (i = 15; i >= 0; i--)
+			sb_addf(&b, "%x.%x.", a[i] & 0xf, a[i] >> 4);
+		sb_add(&b, "ip6.arpa");
+	}
+	return (sb_steal(&b));
+}
+
+int
+dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
+    char **cause)
+{
+	return (dns_records(ctx, name, LDNS_RR_TYPE_TXT, deadline, out, NULL, cause));
 }

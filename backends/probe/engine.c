@@ -252,8 +252,27 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
     struct probe_list **plp, char **cause)
 {
 	struct probe_list *pl;
-	unsigned kinds = opts != NULL && opts->kinds != 0 ? opts->kinds : probe_kinds_all();
+	unsigned kinds = opts != NULL && opts->kinds != 0 ? opts->kinds : probe_kinds_default();
 	size_t i;
+
+	if ((opts == NULL || opts->kinds == 0) && site->tests_probes.n > 0) {
+		struct sbuf w;
+		char *words, *e = NULL;
+
+		sb_init(&w);
+		for (i = 0; i < site->tests_probes.n; i++)
+			sb_addf(&w, "%s%s", i > 0 ? " " : "", site->tests_probes.v[i]);
+		words = sb_steal(&w);
+
+		if (probe_kinds_parse(words, &kinds, &e) != 0) {
+			*cause = xasprintf("%s: [tests] probes: %s", site->path != NULL ?
+			    site->path : "profile", e);
+			free(e);
+			free(words);
+			return (-1);
+		}
+		free(words);
+	}
 
 	if (opts != NULL && opts->hosts != NULL) {
 		for (i = 0; i < opts->hosts->n; i++) {

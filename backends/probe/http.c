@@ -491,7 +491,7 @@ probe_http_autodiscover_run(struct probe *p, struct presult *r)
 	free(email);
 }
 
-static bool
+bool
 header_value(const char *hdrs, const char *name, char *out, size_t len)
 {
 	const char *p = hdrs, *nl, *v;

@@ -34,6 +34,7 @@ struct probe_kind {
 	 * once per host (--host filters hosts; the site pass runs only without it). */
 	void	(*build)(struct probe_build *b);
 	probe_fn run;		/* what probe_add gives a probe (the build may set another) */
+	bool	 dflt;		/* runs when nothing chooses the kinds */
 	const char *what;	/* one line: what the kind checks */
 };
 extern const struct probe_kind probe_kinds[];

@@ -109,6 +109,8 @@ int conn_wait(struct conn *c, bool write, const char *what, char **cause);
 int conn_write(struct conn *c, const char *s, size_t n, char **cause);
 int conn_printf(struct conn *c, char **cause, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* One line the server sent (without its CR LF), a fresh string; -1 + *cause. */
+int conn_read_line(struct conn *c, char **line, char **cause);
 /* Start TLS on the connected socket; ssl configured by the caller. */
 int conn_tls(struct conn *c, SSL *ssl, char **cause);
 /* One text line from the server (no line end; caller frees). */

@@ -665,3 +665,417 @@ out:
 	xml_free(root);
 	return (n);
 }
+
+static bool
+vrfy_refusal(int code)
+{
+	return (code == 500 || code == 502 || code == 504 || code == 530 || code == 554);
+}
+
+enum vrfy_verdict
+smtp_vrfy_verdict(int code_known, int code_unknown)
+{
+	if (vrfy_refusal(code_known) && (code_unknown == 0 || vrfy_refusal(code_unknown)))
+		return (VRFY_REFUSED);
+	if (code_known == 250 || code_known == 251 || code_unknown == 250 ||
+	    code_unknown == 251)
+		return (VRFY_ANSWERS);
+	if (code_unknown != 0 && code_known / 100 != code_unknown / 100 &&
+	    (code_known / 100 == 2 || code_unknown / 100 == 2))
+		return (VRFY_ANSWERS);
+	if (code_known == 252 && (code_unknown == 0 || code_unknown == 252))
+		return (VRFY_NO_ORACLE);
+	if (code_known == 550 || code_known == 551 || code_known == 553)
+		return (VRFY_ANSWERS);
+	return (VRFY_UNCLEAR);
+}
+
+bool
+word_in_line(const char *s, const char *word)
+{
+	size_t n = strlen(word), k;
+
+	while (*s != '\0' && *s != '\n') {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		k = strcspn(s, " \t\n");
+		if (k == n && strncasecmp(s, word, n) == 0)
+			return (true);
+		s += k;
+	}
+	return (false);
+}
+
+bool
+pop3_capa_has(const char *capa, const char *cap, const char **args)
+{
+	const char *p = capa;
+	size_t n = strlen(cap);
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, cap, n) == 0 && (p[n] == '\0' || p[n] == '\n' ||
+		    p[n] == ' ' || p[n] == '\t')) {
+			if (args != NULL)
+				*args = p + n + strspn(p + n, " \t");
+			return (true);
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return (false);
+}
+
+static size_t
+put16(unsigned char *o, size_t i, unsigned v)
+{
+	o[i] = (unsigned char)(v >> 8);
+	o[i + 1] = (unsigned char)v;
+	return (i + 2);
+}
+
+size_t
+tls_client_hello(unsigned char *out, size_t cap, const unsigned short *suites, size_t n,
+    const char *sni, const unsigned char random[32])
+{
+	static const unsigned short groups[] = { 0x001d, 0x0017, 0x0018, 0x0019, 0x0100,
+	    0x0101 };
+	static const unsigned short sigalgs[] = { 0x0403, 0x0503, 0x0603, 0x0804, 0x0805,
+	    0x0806, 0x0401, 0x0501, 0x0601, 0x0203, 0x0201, 0x0402, 0x0202 };
+	size_t snilen = sni != NULL ? strlen(sni) : 0, i, o, need, ext, body;
+
+	if (snilen > 255 || (sni != NULL && (strspn(sni, "0123456789.") == snilen ||
+	    strchr(sni, ':') != NULL)))
+		snilen = 0;	/* no SNI for an address (RFC 6066 §3) */
+	ext = (snilen > 0 ? 9 + snilen : 0) + 6 + 2 * nitems(groups) + 6 + 6 +
+	    2 * nitems(sigalgs);
+	body = 2 + 32 + 1 + 2 + 2 * (n + 1) + 2 + 2 + ext;
+	need = 5 + 4 + body;
+	if (need > cap || n > 1000)
+		return (0);
+	o = 0;
+	out[o++] = 22;				/* handshake */
+	o = put16(out, o, 0x0301);		/* record version, as every client */
+	o = put16(out, o, (unsigned)(4 + body));
+	out[o++] = 1;				/* client_hello */
+	out[o++] = 0;
+	o = put16(out, o, (unsigned)body);
+	o = put16(out, o, 0x0303);		/* TLS 1.2 */
+	memcpy(out + o, random, 32);
+	o += 32;
+	out[o++] = 0;				/* no session id */
+	o = put16(out, o, (unsigned)(2 * (n + 1)));
+	for (i = 0; i < n; i++)
+		o = put16(out, o, suites[i]);
+	o = put16(out, o, 0x00ff);		/* TLS_EMPTY_RENEGOTIATION_INFO_SCSV */
+	out[o++] = 1;				/* compression: null only */
+	out[o++] = 0;
+	o = put16(out, o, (unsigned)ext);
+	if (snilen > 0) {
+		o = put16(out, o, 0x0000);	/* server_name */
+		o = put16(out, o, (unsigned)(5 + snilen));
+		o = put16(out, o, (unsigned)(3 + snilen));
+		out[o++] = 0;			/* host_name */
+		o = put16(out, o, (unsigned)snilen);
+		memcpy(out + o, sni, snilen);
+		o += snilen;
+	}
+	o = put16(out, o, 0x000a);		/* supported_groups */
+	o = put16(out, o, (unsigned)(2 + 2 * nitems(groups)));
+	o = put16(out, o, (unsigned)(2 * nitems(groups)));
+	for (i = 0; i < nitems(groups); i++)
+		o = put16(out, o, groups[i]);
+	o = put16(out, o, 0x000b);		/* ec_point_formats: uncompressed */
+	o = put16(out, o, 2);
+	out[o++] = 1;
+	out[o++] = 0;
+	o = put16(out, o, 0x000d);		/* signature_algorithms */
+	o = put16(out, o, (unsigned)(2 + 2 * nitems(sigalgs)));
+	o = put16(out, o, (unsigned)(2 * nitems(sigalgs)));
+	for (i = 0; i < nitems(sigalgs); i++)
+		o = put16(out, o, sigalgs[i]);
+	return (o);
+}
+
+int
+tls_answer_parse(const unsigned char *b, size_t n, struct tls_answer *a, char **cause)
+{
+	size_t rlen, hlen, sid;
+
+	memset(a, 0, sizeof *a);
+	if (n < 5)
+		return (0);
+	if ((b[0] != 21 && b[0] != 22) || b[1] != 3) {
+		*cause = xasprintf("not a TLS record (first bytes %02x %02x %02x)", b[0],
+		    b[1], b[2]);
+		return (-1);
+	}
+	rlen = (size_t)b[3] << 8 | b[4];
+	if (rlen == 0 || rlen > 16384 + 2048) {
+		*cause = xasprintf("TLS record length %zu", rlen);
+		return (-1);
+	}
+	if (b[0] == 21) {
+		if (n < 7)
+			return (0);
+		if (rlen < 2) {
+			*cause = xstrdup("short TLS alert");
+			return (-1);
+		}
+		a->kind = TLS_ANS_ALERT;
+		a->alert_level = b[5];
+		a->alert_desc = b[6];
+		return (1);
+	}
+	/* handshake: type, length, then the ServerHello up to its cipher suite */
+	if (n < 9)
+		return (0);
+	if (b[5] != 2) {
+		*cause = xasprintf("first handshake message is type %d, not ServerHello",
+		    b[5]);
+		return (-1);
+	}
+	hlen = (size_t)b[6] << 16 | (size_t)b[7] << 8 | b[8];
+	if (rlen < 4 + 2 + 32 + 1 || hlen < 2 + 32 + 1 + 2) {
+		*cause = xstrdup("ServerHello too short");
+		return (-1);
+	}
+	if (n < 5 + 4 + 2 + 32 + 1)
+		return (0);
+	sid = b[5 + 4 + 2 + 32];
+	if (sid > 32 || rlen < 4 + 2 + 32 + 1 + sid + 2 || hlen < 2 + 32 + 1 + sid + 2) {
+		*cause = xstrdup("ServerHello session id or length out of range");
+		return (-1);
+	}
+	if (n < 5 + 4 + 2 + 32 + 1 + sid + 2)
+		return (0);
+	a->kind = TLS_ANS_HELLO;
+	a->version = (unsigned)b[9] << 8 | b[10];
+	a->suite = (unsigned)b[5 + 4 + 2 + 32 + 1 + sid] << 8 | b[5 + 4 + 2 + 32 + 1 + sid + 1];
+	return (1);
+}
+
+int
+hsts_parse(const char *value, long long *max_age, bool *subdomains, char **cause)
+{
+	const char *p = value, *e, *eq, *v;
+	size_t nlen, vlen;
+	bool seen_age = false, seen_sub = false;
+	char num[24], *end;
+
+	*max_age = -1;
+	*subdomains = false;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ';')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, ";");
+		eq = memchr(p, '=', (size_t)(e - p));
+		nlen = (size_t)((eq != NULL ? eq : e) - p);
+		while (nlen > 0 && (p[nlen - 1] == ' ' || p[nlen - 1] == '\t'))
+			nlen--;
+		if (nlen == 7 && strncasecmp(p, "max-age", 7) == 0) {
+			if (seen_age) {
+				*cause = xstrdup("max-age given twice");
+				return (-1);
+			}
+			seen_age = true;
+			if (eq == NULL) {
+				*cause = xstrdup("max-age without a value");
+				return (-1);
+			}
+			v = eq + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			vlen = (size_t)(e - v);
+			while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+				vlen--;
+			if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+				v++;
+				vlen -= 2;
+			}
+			if (vlen > 18) {
+				*cause = xstrdup("max-age has more than 18 digits");
+				return (-1);
+			}
+			if (vlen == 0 || strspn(v, "0123456789") < vlen) {
+				*cause = xasprintf("max-age is not a number: %.*s", (int)(vlen < 40 ?
+				    vlen : 40), v);
+				return (-1);
+			}
+			memcpy(num, v, vlen);
+			num[vlen] = '\0';
+			*max_age = strtoll(num, &end, 10);
+		} else if (nlen == 17 && strncasecmp(p, "includeSubDomains", 17) == 0) {
+			if (seen_sub) {
+				*cause = xstrdup("includeSubDomains given twice");
+				return (-1);
+			}
+			seen_sub = true;
+			*subdomains = true;
+		}
+		p = e;
+	}
+	if (!seen_age) {
+		*cause = xstrdup("no max-age directive");
+		return (-1);
+	}
+	return (0);
+}
+
+bool
+spf_is_record(const char *txt)
+{
+	return (strncasecmp(txt, "v=spf1", 6) == 0 && (txt[6] == '\0' || txt[6] == ' '));
+}
+
+void
+spf_record_free(struct spf_record *rec)
+{
+	size_t i;
+
+	for (i = 0; i < rec->n; i++) {
+		free(rec->v[i].name);
+		free(rec->v[i].value);
+	}
+	free(rec->v);
+	rec->v = NULL;
+	rec->n = 0;
+}
+
+int
+spf_parse(const char *txt, struct spf_record *rec, char **cause)
+{
+	static const char *const mechs[] = { "all", "include", "a", "mx", "ptr", "ip4",
+	    "ip6", "exists" };
+	const char *p = txt + 6, *e, *sep;
+	size_t cap = 0, i, nlen;
+	char q;
+	bool redirect = false, exp = false;
+
+	memset(rec, 0, sizeof *rec);
+	if (!spf_is_record(txt)) {
+		*cause = xstrdup("does not start with v=spf1");
+		return (-1);
+	}
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, " ");
+		q = '+';
+		if (*p == '+' || *p == '-' || *p == '~' || *p == '?')
+			q = *p++;
+		nlen = strcspn(p, ":/=");
+		if (p + nlen > e)
+			nlen = (size_t)(e - p);
+		sep = p + nlen;
+		if (nlen == 0 || nlen > 32) {
+			*cause = xasprintf("bad term \"%.*s\"", (int)(e - p < 40 ? e - p : 40), p);
+			spf_record_free(rec);
+			return (-1);
+		}
+		xgrow(&rec->v, &cap, rec->n + 1, sizeof *rec->v);
+		rec->v[rec->n].name = xstrndup(p, nlen);
+		for (char *c = rec->v[rec->n].name; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (sep < e && *sep == '=') {
+			const char *nm = rec->v[rec->n].name;
+
+			rec->v[rec->n].qual = 0;
+			rec->v[rec->n].value = xstrndup(sep + 1, (size_t)(e - sep - 1));
+			rec->n++;
+			if (q != '+' || p[-1] == '+') {
+				*cause = xasprintf("modifier %s with a qualifier", nm);
+				spf_record_free(rec);
+				return (-1);
+			}
+			if ((strcmp(nm, "redirect") == 0 && redirect) ||
+			    (strcmp(nm, "exp") == 0 && exp)) {
+				*cause = xasprintf("modifier %s given twice", nm);
+				spf_record_free(rec);
+				return (-1);
+			}
+			redirect = redirect || strcmp(nm, "redirect") == 0;
+			exp = exp || strcmp(nm, "exp") == 0;
+		} else {
+			rec->v[rec->n].qual = q;
+			rec->v[rec->n].value = xstrndup(sep < e && *sep == ':' ? sep + 1 : sep,
+			    (size_t)(e - (sep < e && *sep == ':' ? sep + 1 : sep)));
+			rec->n++;
+			for (i = 0; i < nitems(mechs); i++)
+				if (strcmp(rec->v[rec->n - 1].name, mechs[i]) == 0)
+					break;
+			if (i == nitems(mechs)) {
+				*cause = xasprintf("unknown mechanism \"%s\"",
+				    rec->v[rec->n - 1].name);
+				spf_record_free(rec);
+				return (-1);
+			}
+		}
+		p = e;
+	}
+	return (0);
+}
+
+int
+dmarc_parse(const char *txt, char **policy, char **cause)
+{
+	const char *p = txt, *e, *eq;
+	size_t n, k;
+	bool first = true;
+
+	*policy = NULL;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, ";");
+		eq = memchr(p, '=', (size_t)(e - p));
+		if (eq == NULL) {
+			if (first)
+				goto notdmarc;
+			p = *e == ';' ? e + 1 : e;
+			continue;
+		}
+		n = (size_t)(eq - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		eq++;
+		while (*eq == ' ' || *eq == '\t')
+			eq++;
+		k = (size_t)(e - eq);
+		while (k > 0 && (eq[k - 1] == ' ' || eq[k - 1] == '\t'))
+			k--;
+		if (first) {
+			if (n != 1 || *p != 'v' || k != 6 || strncmp(eq, "DMARC1", 6) != 0)
+				goto notdmarc;
+			first = false;
+		} else if (n == 1 && *p == 'p' && *policy == NULL) {
+			*policy = xstrndup(eq, k);
+			if (strcasecmp(*policy, "none") != 0 &&
+			    strcasecmp(*policy, "quarantine") != 0 &&
+			    strcasecmp(*policy, "reject") != 0) {
+				*cause = xasprintf("p=%s is not none, quarantine or reject",
+				    *policy);
+				free(*policy);
+				*policy = NULL;
+				return (-1);
+			}
+		}
+		p = *e == ';' ? e + 1 : e;
+	}
+	if (first)
+		goto notdmarc;
+	if (*policy == NULL) {
+		*cause = xstrdup("no p= tag");
+		return (-1);
+	}
+	return (0);
+notdmarc:
+	*cause = xstrdup("does not start with v=DMARC1");
+	return (-1);
+}

@@ -34,11 +34,14 @@ extern const char *const probe_status_names[3];	/* "ok", "warn", "fail" */
 
 /* Probe kinds, to run a subset (opts.kinds): the rows of probe_kinds[] in
  * backends/probe/kinds.c (dns tls tlsver dane smtp http ...), each a bit of the mask. */
-/* Parse "tls,dns" (kind names, or "all"); -1 + *cause naming the known kinds. */
+/* Parse "tls,dns" (kind names, "default" or "all"); -1 + *cause naming the known kinds. */
 int probe_kinds_parse(const char *s, unsigned *kinds, char **cause);
 /* The bit of the kind called name ("all": every kind), 0 if there is none. */
 unsigned probe_kind_bit(const char *name);
 unsigned probe_kinds_all(void);
+/* The kinds that run when neither opts.kinds nor [tests] probes choose: those of the
+ * table marked so (the peers' checks are asked for by name, or with "all"). */
+unsigned probe_kinds_default(void);
 /* Row i of the table (NULL past the end): its name and one line on what it checks. */
 const char *probe_kind_name(size_t i);
 const char *probe_kind_what(size_t i);
@@ -95,7 +98,8 @@ struct probe_opts {
 				 * (0: 80; a lab on loopback sets another) */
 	int	 jobs;		/* worker threads (0: 32; capped at the number of probes) */
 	const struct strv *hosts;	/* only these hosts (NULL or empty: all) */
-	unsigned kinds;		/* probe_kinds_parse() bits (0: all) */
+	unsigned kinds;		/* probe_kinds_parse() bits (0: [tests] probes, else
+				 * probe_kinds_default()) */
 	atomic_int *cancel;	/* optional: set non-zero to stop early (remaining probes
 				 * fail with "cancelled") */
 	/* Where each host's probes connect, by index in site->hosts: the ssh_config

@@ -212,7 +212,7 @@ render_apache_modules(const struct render_ctx *ctx, struct fileset *fs, char **c
 
 	if ((h->roles & ROLE_APACHE) == 0)
 		return 0;
-	if ((dir = web_server_dir(ctx->site, h, SERVER_APACHE, cause)) == NULL)
+	if ((dir = web_server_dir(ctx, h, SERVER_APACHE, cause)) == NULL)
 		return -1;
 	sites = xasprintf("%s/sites-available/", dir);
 	for (size_t i = 0; i < fs->n; i++) {

@@ -191,28 +191,29 @@ ad_enc_name(enum encryption enc)
 }
 
 static int
-ad_check(const struct site *site, const struct autodiscover *ad, char **cause)
+ad_check(const struct render_ctx *ctx, const struct autodiscover *ad, char **cause)
 {
+	const struct site *site = ctx->site;
 	const struct endpoint *eps[] = { &ad->imap, &ad->pop3, &ad->smtp };
 	const char *names[] = { "imap", "pop3", "smtp" };
+	int rc = 0;
 
-	if (web_check_hostname(site, ad->line, "autodiscover domain", ad->domain, cause) == -1)
-		return -1;
+	if (web_check_hostname(ctx, ad->line, "autodiscover domain", ad->domain, cause) == -1)
+		rc = -1;
 	for (size_t i = 0; i < ad->also.n; i++)
-		if (web_check_hostname(site, ad->line, "autodiscover also domain",
-		    ad->also.v[i], cause) == -1)
-			return -1;
+		if (web_check_hostname(ctx, site_word_line(site, ad->line, "also",
+		    ad->also.v[i]), "autodiscover also domain", ad->also.v[i], cause) == -1)
+			rc = -1;
 	for (size_t i = 0; i < nitems(eps); i++) {
+		int line = eps[i]->line != 0 ? eps[i]->line : ad->line;
+
 		if (eps[i]->host == NULL)
 			continue;
-		if (web_check_hostname(site, eps[i]->line != 0 ? eps[i]->line : ad->line,
-		    names[i], eps[i]->host, cause) == -1)
-			return -1;
-		if (eps[i]->port < 1 || eps[i]->port > 65535) {
-			*cause = xasprintf("%s:%d: %s port must be 1..65535", web_file(site),
-			    eps[i]->line != 0 ? eps[i]->line : ad->line, names[i]);
-			return -1;
-		}
+		if (web_check_hostname(ctx, line, names[i], eps[i]->host, cause) == -1)
+			rc = -1;
+		if (eps[i]->port < 1 || eps[i]->port > 65535)
+			rc = render_refuse(ctx, cause, web_file(site), line, "%s port must be "
+			    "1..65535", names[i]);
 	}
 	if (ad->activesync != NULL) {
 		bool ok = str_starts(ad->activesync, "https://") ||
@@ -221,13 +222,12 @@ ad_check(const struct site *site, const struct autodiscover *ad, char **cause)
 		for (const char *p = ad->activesync; ok && *p != '\0'; p++)
 			if ((unsigned char)*p <= 0x20 || *p == 0x7f)
 				ok = false;
-		if (!ok) {
-			*cause = xasprintf("%s:%d: activesync must be an http(s) URL without "
-			    "spaces or control characters", web_file(site), ad->line);
-			return -1;
-		}
+		if (!ok)
+			rc = render_refuse(ctx, cause, web_file(site), site_key_line(site,
+			    ad->line, "activesync"), "activesync must be an http(s) URL without "
+			    "spaces or control characters");
 	}
-	return 0;
+	return rc;
 }
 
 static void
@@ -471,27 +471,27 @@ ad_nginx_section(const struct ad_web *w, const struct autodiscover *ad, struct s
 }
 
 static int
-ad_check_fpm(const struct site *site, const struct host *h, const char *fpm, char **cause)
+ad_check_fpm(const struct render_ctx *ctx, const struct host *h, const char *fpm,
+    char **cause)
 {
+	int line = site_key_line(ctx->site, h->line, "php_fpm_socket");
 	const char *colon;
 	char *hostpart;
 	bool ok;
 	long port;
 
 	if (fpm[0] == '/')
-		return web_check_path(site, h->line, "php_fpm_socket", fpm, cause);
+		return web_check_path(ctx, line, "php_fpm_socket", fpm, cause);
 	colon = strrchr(fpm, ':');
 	ok = colon != NULL && parse_int(colon + 1, 1, 65535, &port) == 0;
 	if (ok) {
 		hostpart = xstrndup(fpm, (size_t)(colon - fpm));
-		ok = web_valid_hostname(hostpart);
+		ok = hostname_ok(hostpart, 0);
 		free(hostpart);
 	}
-	if (!ok) {
-		*cause = xasprintf("%s:%d: php_fpm_socket must be a socket path or HOST:PORT",
-		    web_file(site), h->line);
-		return -1;
-	}
+	if (!ok)
+		return render_refuse(ctx, cause, web_file(ctx->site), line,
+		    "php_fpm_socket must be a socket path or HOST:PORT");
 	return 0;
 }
 
@@ -530,12 +530,21 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 	w.port = web_https_port(h);
 	w.http_port = web_http_port(h);
 	w.legacy = web_any_legacy(site);
-	if (web_check_dir(site, h->line, role_by_bit(ROLE_AUTODISCOVER)->dir_key, w.www, cause) == -1 ||
-	    ad_check_fpm(site, h, w.fpm, cause) == -1)
-		return -1;
-	for (size_t i = 0; i < site->nads; i++)
-		if (ad_check(site, &site->ads[i], cause) == -1)
+	{
+		const char *dkey = role_by_bit(ROLE_AUTODISCOVER)->dir_key;
+		int rc = 0;
+
+		if (web_check_dir(ctx, site_key_line(site, h->line, dkey), dkey, w.www,
+		    cause) == -1)
+			rc = -1;
+		if (ad_check_fpm(ctx, h, w.fpm, cause) == -1)
+			rc = -1;
+		for (size_t i = 0; i < site->nads; i++)
+			if (ad_check(ctx, &site->ads[i], cause) == -1)
+				rc = -1;
+		if (rc == -1)
 			return -1;
+	}
 
 	sb_init(&b);
 	ad_php(site, &b);
@@ -560,18 +569,18 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 	if ((h->roles & (ROLE_APACHE | ROLE_NGINX)) == 0)
 		return 0;
 	web_ad_certificate(site, &w.cert, &w.key, &certline);
-	if (w.cert == NULL) {
-		*cause = xasprintf("%s:%d: the autodiscover site needs a certificate: set "
-		    "certificate and key in [tls] (or on a vhost)", web_file(site),
-		    site->ads[0].line);
-		return -1;
-	}
-	if (web_check_path(site, certline, "certificate", w.cert, cause) == -1 ||
-	    web_check_path(site, certline, "key", w.key, cause) == -1)
+	if (w.cert == NULL)
+		return render_refuse(ctx, cause, web_file(site), site->ads[0].line, "the "
+		    "autodiscover site needs a certificate: set certificate and key in [tls] "
+		    "(or on a vhost)");
+	if (web_check_path(ctx, site_key_line(site, certline, "certificate"), "certificate",
+	    w.cert, cause) == -1 ||
+	    web_check_path(ctx, site_key_line(site, certline, "key"), "key", w.key,
+	    cause) == -1)
 		return -1;
 
 	if (h->roles & ROLE_APACHE) {
-		const char *dir = web_server_dir(site, h, SERVER_APACHE, cause);
+		const char *dir = web_server_dir(ctx, h, SERVER_APACHE, cause);
 
 		if (dir == NULL)
 			return -1;
@@ -587,7 +596,7 @@ autodiscover_render(const struct render_ctx *ctx, struct fileset *fs, char **cau
 		fileset_add_site(fs, "autodiscover", dir, "mxdeck_autodiscover.conf", &b);
 	}
 	if (h->roles & ROLE_NGINX) {
-		const char *dir = web_server_dir(site, h, SERVER_NGINX, cause);
+		const char *dir = web_server_dir(ctx, h, SERVER_NGINX, cause);
 
 		if (dir == NULL)
 			return -1;

@@ -75,34 +75,6 @@ lower_dup(const char *s)
 	return t;
 }
 
-/* A host name we are willing to put into a zone: LDH labels of 1..63, total <= 253. */
-static bool
-dns_name_ok(const char *s)
-{
-	size_t len = strlen(s), lab = 0;
-
-	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
-		return false;
-	for (const char *p = s; *p != '\0'; p++) {
-		char c = *p;
-
-		if (c == '.') {
-			if (lab == 0 || p[-1] == '-')
-				return false;
-			lab = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return false;
-		if (c == '-' && lab == 0)
-			return false;
-		if (++lab > 63)
-			return false;
-	}
-	return s[len - 1] != '-';
-}
-
 /* Looks like an IPv4 or IPv6 literal rather than a name. */
 static bool
 is_ip_literal(const char *s)
@@ -220,7 +192,7 @@ comment(struct zone *z, const char *fmt, ...)
 /* SHA-256 of the leaf certificate's SubjectPublicKeyInfo, as 64 hex digits, plus a
  * one-line description (subject, expiry) for the comment. */
 static int
-tlsa_311(const char *pem, const char *what, char hex[65], char **desc, char **cause)
+tlsa_311(const char *pem, char hex[65], char **desc, char **why)
 {
 	BIO *bio = BIO_new_mem_buf(pem, -1), *mem = NULL;
 	X509 *x = NULL;
@@ -234,13 +206,13 @@ tlsa_311(const char *pem, const char *what, char hex[65], char **desc, char **ca
 		fatal("BIO_new_mem_buf failed");
 	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	if (x == NULL) {
-		*cause = xasprintf("%s: no PEM certificate could be read (a TLSA record is "
-		    "computed from it); check [tls] certificate", what);
+		*why = xstrdup("no PEM certificate could be read (a TLSA record is "
+		    "computed from it); check [tls] certificate");
 		goto out;
 	}
 	derlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
 	if (derlen <= 0) {
-		*cause = xasprintf("%s: cannot encode the certificate's public key", what);
+		*why = xstrdup("cannot encode the certificate's public key");
 		goto out;
 	}
 	if (EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_sha256(), NULL) != 1 ||
@@ -283,10 +255,13 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
  * public half is used, nothing of it is ever printed) or next_certificate, read on
  * this machine. */
 static int
-next_311(const struct site *site, const char *path, bool is_cert, char hex[65],
+next_311(const struct render_ctx *ctx, const char *path, bool is_cert, char hex[65],
     char **desc, char **cause)
 {
-	char *pem, *e = NULL, *what;
+	const struct site *site = ctx->site;
+	const char *key = is_cert ? "next_certificate" : "next_key";
+	int line = site_key_line(site, site->tls.line, key);
+	char *pem, *e = NULL;
 	BIO *bio;
 	EVP_PKEY *k = NULL;
 	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
@@ -294,19 +269,20 @@ next_311(const struct site *site, const char *path, bool is_cert, char hex[65],
 	int derlen, rc;
 	size_t len;
 
-	what = xasprintf("%s:%d: [tls] %s %s", site->path, site->tls.line,
-	    is_cert ? "next_certificate" : "next_key", path);
 	if ((pem = read_input_file(path, IK_CERT, &len, &e)) == NULL) {
-		*cause = xasprintf("%s: %s (the rollover's TLSA record is computed from it)",
-		    what, e);
+		(void)render_refuse(ctx, cause, site->path, line, "[tls] %s %s: %s (the "
+		    "rollover's TLSA record is computed from it)", key, path, e);
 		free(e);
-		free(what);
 		return -1;
 	}
 	if (is_cert) {
-		rc = tlsa_311(pem, what, hex, desc, cause);
+		rc = tlsa_311(pem, hex, desc, &e);
 		free(pem);
-		free(what);
+		if (rc == -1) {
+			(void)render_refuse(ctx, cause, site->path, line, "[tls] %s %s: %s", key,
+			    path, e);
+			free(e);
+		}
 		return rc;
 	}
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
@@ -321,19 +297,15 @@ next_311(const struct site *site, const char *path, bool is_cert, char hex[65],
 	BIO_free(bio);
 	explicit_bzero(pem, len);
 	free(pem);
-	if (k == NULL) {
-		*cause = xasprintf("%s: no PEM public key or unencrypted private key could be "
-		    "read (give the next key's public half: openssl pkey -pubout)", what);
-		free(what);
-		return -1;
-	}
+	if (k == NULL)
+		return render_refuse(ctx, cause, site->path, line, "[tls] %s %s: no PEM "
+		    "public key or unencrypted private key could be read (give the next key's "
+		    "public half: openssl pkey -pubout)", key, path);
 	derlen = i2d_PUBKEY(k, &der);
 	EVP_PKEY_free(k);
-	if (derlen <= 0) {
-		*cause = xasprintf("%s: cannot encode the public key", what);
-		free(what);
-		return -1;
-	}
+	if (derlen <= 0)
+		return render_refuse(ctx, cause, site->path, line, "[tls] %s %s: cannot encode "
+		    "the public key", key, path);
 	if (EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen != 32)
 		fatal("SHA-256 failed");
@@ -341,7 +313,6 @@ next_311(const struct site *site, const char *path, bool is_cert, char hex[65],
 	for (unsigned int i = 0; i < mdlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	*desc = xasprintf("the next key %s", path);
-	free(what);
 	return 0;
 }
 
@@ -382,18 +353,13 @@ name_push(struct strv *sv, const char *name)
 }
 
 static int
-check_name(const struct site *site, int line, const char *what, const char *name,
+check_name(const struct render_ctx *ctx, int line, const char *what, const char *name,
     char **cause)
 {
-	if (dns_name_ok(name))
+	if (hostname_ok(name, HN_UNDERSCORE))
 		return 0;
-	if (line > 0)
-		*cause = xasprintf("%s:%d: %s \"%s\" is not a valid DNS host name", site->path,
-		    line, what, name);
-	else
-		*cause = xasprintf("%s: %s \"%s\" is not a valid DNS host name", site->path,
-		    what, name);
-	return -1;
+	return render_refuse(ctx, cause, ctx->site->path, line > 0 ? line : -1,
+	    "%s \"%s\" is not a valid DNS host name", what, name);
 }
 
 /* The RFC 6186/8314 pair for one protocol: the offered flavour gets the endpoint, the
@@ -460,22 +426,29 @@ autodiscover_records(const char *spath, const struct autodiscover *ad,
 	srv_pair(z, del, dom, &ad->smtp, "submission", "submissions");
 }
 
-int
-dns_mx_names(const struct site *site, struct strv *mx, const char **mx_why, char **cause)
+static int
+collect_names(const struct render_ctx *ctx, struct strv *mx, const char **mx_why,
+    char **cause)
 {
+	const struct site *site = ctx->site;
+	int rc = 0;
+
 	for (size_t i = 0; i < site->nhosts; i++) {
 		const struct host *h = &site->hosts[i];
 
 		if ((h->roles & ROLE_POSTFIX) == 0 || h->local || h->address == NULL ||
 		    is_ip_literal(h->address) || strcmp(h->address, "local") == 0)
 			continue;
-		if (check_name(site, h->line, "host address", h->address, cause) == -1)
-			return -1;
+		if (check_name(ctx, site_key_line(site, h->line, "address"), "host address",
+		    h->address, cause) == -1) {
+			rc = -1;
+			continue;
+		}
 		name_push(mx, h->address);
 	}
 	*mx_why = "the addresses of the hosts with the postfix role";
-	if (mx->n != 0)
-		return 0;
+	if (rc == -1 || mx->n != 0)
+		return rc;
 	for (int pass = 0; pass < 2 && mx->n == 0; pass++)
 		for (size_t i = 0; i < site->nads && mx->n == 0; i++) {
 			const struct autodiscover *ad = &site->ads[i];
@@ -490,6 +463,15 @@ dns_mx_names(const struct site *site, struct strv *mx, const char **mx_why, char
 	return 0;
 }
 
+/* For callers outside a render (mtasts.c's checks): the refusal only in *cause. */
+int
+dns_mx_names(const struct site *site, struct strv *mx, const char **mx_why, char **cause)
+{
+	struct render_ctx ctx = { .site = site };
+
+	return collect_names(&ctx, mx, mx_why, cause);
+}
+
 static int
 dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 {
@@ -502,6 +484,7 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	char hex[65] = "", *desc = NULL, *pem = NULL, *why = NULL, *spath;
 	struct rfile *f;
 	int rc = -1;
+	bool bad = false;
 
 	memset(&zs, 0, sizeof zs);
 	sb_init(&zs.foreign);
@@ -515,31 +498,34 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
 
-	/* Validate every name that goes into a zone, with the profile line. */
+	/* Validate every name that goes into a zone, each at its profile line; every bad
+	 * one is reported, then nothing is rendered. */
 	if (site->domain != NULL &&
-	    check_name(site, 0, "[site] domain", site->domain, cause) == -1)
-		goto out;
+	    check_name(ctx, 0, "[site] domain", site->domain, cause) == -1)
+		bad = true;
 	for (size_t i = 0; i < site->nads; i++) {
 		const struct autodiscover *ad = &site->ads[i];
 		const struct endpoint *eps[] = { &ad->imap, &ad->pop3, &ad->smtp };
 
-		if (check_name(site, ad->line, "[autodiscover] domain", ad->domain,
+		if (check_name(ctx, ad->line, "[autodiscover] domain", ad->domain,
 		    cause) == -1)
-			goto out;
+			bad = true;
 		for (size_t j = 0; j < ad->also.n; j++)
-			if (check_name(site, ad->line, "[autodiscover] also domain",
-			    ad->also.v[j], cause) == -1)
-				goto out;
+			if (check_name(ctx, site_word_line(site, ad->line, "also", ad->also.v[j]),
+			    "[autodiscover] also domain", ad->also.v[j], cause) == -1)
+				bad = true;
 		for (size_t j = 0; j < nitems(eps); j++)
-			if (eps[j]->host != NULL && check_name(site, eps[j]->line != 0 ?
+			if (eps[j]->host != NULL && check_name(ctx, eps[j]->line != 0 ?
 			    eps[j]->line : ad->line, "[autodiscover] server", eps[j]->host,
 			    cause) == -1)
-				goto out;
+				bad = true;
 	}
 	for (size_t i = 0; i < site->nvhosts; i++)
-		if ((site->vhosts[i].services & SVC_BIT(SVC_AUTODISCOVER)) && check_name(site,
+		if ((site->vhosts[i].services & SVC_BIT(SVC_AUTODISCOVER)) && check_name(ctx,
 		    site->vhosts[i].line, "[vhost]", site->vhosts[i].name, cause) == -1)
-			goto out;
+			bad = true;
+	if (bad)
+		goto out;
 
 	if (site->domain != NULL)
 		zone_add(&zs, site->domain);
@@ -549,11 +535,11 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 			zone_add(&zs, site->ads[i].also.v[j]);
 	}
 	if (zs.n == 0) {
-		*cause = xasprintf("%s: no [site] domain and no [autodiscover] domain: there "
-		    "is no zone to render DNS records for", site->path);
+		(void)render_refuse(ctx, cause, site->path, -1, "no [site] domain and no "
+		    "[autodiscover] domain: there is no zone to render DNS records for");
 		goto out;
 	}
-	if (dns_mx_names(site, &mx, &mx_why, cause) == -1)
+	if (collect_names(ctx, &mx, &mx_why, cause) == -1)
 		goto out;
 
 	/* TLSA names: the MX names and the submission hosts. */
@@ -563,25 +549,23 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 		if (site->ads[i].smtp.host != NULL)
 			name_push(&tlsa_names, site->ads[i].smtp.host);
 	if (tls->ntlsa_ports != 0 && tlsa_names.n != 0 && tls->certificate != NULL) {
-		char *what;
+		int cline = site_key_line(site, tls->line, "certificate");
 
 		if ((pem = cert_pem(ctx, &why)) == NULL) {
-			*cause = xasprintf("%s:%d: [tls] certificate %s: %s; it was not fetched "
-			    "from host %s either, so the TLSA records for [tls] tlsa_ports "
-			    "cannot be computed (publishing without them would remove or leave "
-			    "stale TLSA records): run plan/apply, which fetch it from the host, "
-			    "or make the file readable here", site->path, tls->line,
-			    tls->certificate, why, ctx->host->name);
+			(void)render_refuse(ctx, cause, site->path, cline, "[tls] certificate %s: "
+			    "%s; it was not fetched from host %s either, so the TLSA records for "
+			    "[tls] tlsa_ports cannot be computed (publishing without them would "
+			    "remove or leave stale TLSA records): run plan/apply, which fetch it "
+			    "from the host, or make the file readable here", tls->certificate,
+			    why, ctx->host->name);
 			goto out;
 		}
-		what = xasprintf("%s:%d: [tls] certificate %s%s", site->path, tls->line,
-		    tls->certificate, ctx->tls_cert_pem != NULL ? " (as fetched from the host)" :
-		    "");
-		if (tlsa_311(pem, what, hex, &desc, cause) == -1) {
-			free(what);
+		if (tlsa_311(pem, hex, &desc, &why) == -1) {
+			(void)render_refuse(ctx, cause, site->path, cline, "[tls] certificate "
+			    "%s%s: %s", tls->certificate, ctx->tls_cert_pem != NULL ?
+			    " (as fetched from the host)" : "", why);
 			goto out;
 		}
-		free(what);
 		/* RFC 7671 section 8.1: the next key beside the current one. */
 		for (int k = 0; k < 2; k++) {
 			const char *np = k == 0 ? tls->next_key : tls->next_certificate;
@@ -589,7 +573,7 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 
 			if (np == NULL)
 				continue;
-			if (next_311(site, np, k == 1, nhex, &ndesc, cause) == -1)
+			if (next_311(ctx, np, k == 1, nhex, &ndesc, cause) == -1)
 				goto out;
 			if (strcmp(nhex, hex) != 0 && !strv_has(&next_hex, nhex)) {
 				strv_push(&next_hex, nhex);

@@ -101,18 +101,19 @@ render_deny_files(const struct render_ctx *ctx, struct fileset *fs, const char *
     char **cause)
 {
 	const struct site *site = ctx->site;
+	int rc = 0;
 
 	for (size_t i = 0; i < site->nusers; i++) {
 		const struct user *u = &site->users[i];
 
-		if (!passwd_name_ok(u->email)) {
-			*cause = xasprintf("%s:%d: user \"%s\": the address contains a space, "
-			    "':' or a control character, or starts with '#'; it cannot be "
-			    "listed in a Dovecot deny file: correct the address",
-			    u->file != NULL ? u->file : site->path, u->line, u->email);
-			return -1;
-		}
+		if (!passwd_name_ok(u->email))
+			rc = render_refuse(ctx, cause, u->file != NULL ? u->file : site->path,
+			    u->line, "user \"%s\": the address contains a space, ':' or a "
+			    "control character, or starts with '#'; it cannot be listed in a "
+			    "Dovecot deny file: correct the address", u->email);
 	}
+	if (rc == -1)
+		return -1;
 	for (size_t s = 0; s < nitems(deny_services); s++) {
 		const char *svc = deny_services[s].service;
 		int proto = deny_services[s].proto;
@@ -171,50 +172,48 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	struct rfile *f;
 	char *path, *denydir;
 	char *c2 = NULL;
-	int imaps, pop3s;
+	int imaps, pop3s, rc = 0;
 
-	if (tls->line == 0) {
-		*cause = xasprintf("%s: there is no [tls] section: Dovecot serves IMAP and "
-		    "POP3 only over TLS and needs [tls] certificate and key", site->path);
-		return -1;
-	}
-	if (tls->certificate == NULL || tls->key == NULL) {
-		*cause = xasprintf("%s:%d: [tls] needs both certificate and key: Dovecot "
-		    "serves IMAP and POP3 only over TLS (ssl = required); set them in [tls]",
-		    site->path, tls->line);
-		return -1;
-	}
-	if (!dovecot_value_ok(tls->certificate) || !dovecot_value_ok(tls->key)) {
-		*cause = xasprintf("%s:%d: [tls] certificate or key path contains a space, "
-		    "quote, '#', '{', '}', '$', '%%', '<' or a control character, which "
-		    "Dovecot's ssl_cert = <FILE syntax cannot carry; use a plain path",
-		    site->path, tls->line);
-		return -1;
-	}
+	/* Every check reports its refusal; nothing is rendered after one. */
+	if (tls->line == 0)
+		rc = render_refuse(ctx, cause, site->path, -1, "there is no [tls] section: "
+		    "Dovecot serves IMAP and POP3 only over TLS and needs [tls] certificate "
+		    "and key");
+	else if (tls->certificate == NULL || tls->key == NULL)
+		rc = render_refuse(ctx, cause, site->path, tls->line, "[tls] needs both "
+		    "certificate and key: Dovecot serves IMAP and POP3 only over TLS (ssl = "
+		    "required); set them in [tls]");
+	else if (!dovecot_value_ok(tls->certificate) || !dovecot_value_ok(tls->key))
+		rc = render_refuse(ctx, cause, site->path, site_key_line(site, tls->line,
+		    dovecot_value_ok(tls->certificate) ? "key" : "certificate"), "[tls] "
+		    "certificate or key path contains a space, quote, '#', '{', '}', '$', "
+		    "'%%', '<' or a control character, which Dovecot's ssl_cert = <FILE "
+		    "syntax cannot carry; use a plain path");
 	/* doveconf does not check ssl_min_protocol: we must. Dovecot
 	 * compares names case-insensitively; lint warns, the file gets the usual case. */
 	for (size_t i = 0; i < nitems(canonical); i++)
 		if (str_ieq(minp, canonical[i]))
 			minp = canonical[i];
 	if (dovecot_protocol_check(minp, &c2) == -1) {
-		*cause = xasprintf("%s:%d: [tls] dovecot_min_protocol: %s", site->path,
-		    tls->line, c2);
+		rc = render_refuse(ctx, cause, site->path, site_key_line(site, tls->line,
+		    "dovecot_min_protocol"), "[tls] dovecot_min_protocol: %s", c2);
 		free(c2);
-		return -1;
 	}
-	if (site->domain != NULL && !passwd_name_ok(site->domain)) {
-		*cause = xasprintf("%s: [site] domain \"%s\" is not a plain domain name",
-		    site->path, site->domain);
-		return -1;
-	}
-	if (!dovecot_value_ok(dir)) {
-		*cause = xasprintf("%s:%d: host %s: dovecot_dir \"%s\" contains characters "
-		    "Dovecot's config syntax cannot carry unquoted", site->path, h->line,
-		    h->name, dir);
-		return -1;
-	}
-
+	if (site->domain != NULL && !passwd_name_ok(site->domain))
+		rc = render_refuse(ctx, cause, site->path, -1, "[site] domain \"%s\" is not "
+		    "a plain domain name", site->domain);
+	if (!dovecot_value_ok(dir))
+		rc = render_refuse(ctx, cause, site->path, site_key_line(site, h->line,
+		    "dovecot_dir"), "host %s: dovecot_dir \"%s\" contains characters "
+		    "Dovecot's config syntax cannot carry unquoted", h->name, dir);
 	if (render_deny_files(ctx, fs, dir, cause) == -1)
+		rc = -1;
+	if ((h->roles & ROLE_POSTFIX) && !dovecot_value_ok(h->postfix_queue_dir))
+		rc = render_refuse(ctx, cause, site->path, site_key_line(site, h->line,
+		    "postfix_queue_dir"), "[host \"%s\"] postfix_queue_dir contains a "
+		    "character Dovecot's config cannot take (space, quote, #, {, }, $, %%, <)",
+		    h->name);
+	if (rc == -1)
 		return -1;
 	denydir = dir_join(dir, "mxdeck");
 
@@ -270,12 +269,6 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	add_listener(&f->data, "imap-login", "imap", "imaps", imaps);
 	add_listener(&f->data, "pop3-login", "pop3", "pop3s", pop3s);
 	if (h->roles & ROLE_POSTFIX) {
-		if (!dovecot_value_ok(h->postfix_queue_dir)) {
-			*cause = xasprintf("%s:%d: [host \"%s\"] postfix_queue_dir contains a "
-			    "character Dovecot's config cannot take (space, quote, #, {, }, $, "
-			    "%%, <)", site->path, h->line, h->name);
-			return -1;
-		}
 		/* Postfix authenticates submission and smtps through Dovecot
 		 * (smtpd_sasl_type = dovecot, smtpd_sasl_path = private/auth, relative
 		 * to Postfix's queue directory); without this socket they die with

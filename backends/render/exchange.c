@@ -137,6 +137,7 @@ exchange_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	struct sbuf *b;
 	char *path;
 	size_t mark;
+	int rc = 0;
 
 	path = xasprintf("%s/exchange/mxdeck-cas.ps1", sdir);
 	f = fileset_add(fs, "exchange", path, 0644, FK_SCRIPT);
@@ -161,10 +162,10 @@ exchange_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 
 		sb_add(b, "Set-MxdeckCas ");
 		if (!ps_quote(b, u->email)) {
-			*cause = xasprintf("%s:%d: user address contains a control or line-break "
-			    "character; it cannot be passed to Set-CASMailbox: correct it",
-			    u->file != NULL ? u->file : site->path, u->line);
-			return -1;
+			rc = render_refuse(ctx, cause, u->file != NULL ? u->file : site->path,
+			    u->line, "user address contains a control or line-break character; "
+			    "it cannot be passed to Set-CASMailbox: correct it");
+			continue;
 		}
 		for (size_t j = 0; j < nitems(cas_order); j++)
 			sb_add(b, (u->protos & PROTO_BIT(cas_order[j])) != 0 ? " $true" :
@@ -172,7 +173,7 @@ exchange_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 		sb_addc(b, '\n');
 	}
 	sb_add(b, script_tail);
-	return 0;
+	return rc;
 }
 
 const struct renderer render_exchange = {

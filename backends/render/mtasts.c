@@ -92,11 +92,12 @@ mta_sts_domains(const struct site *site, struct strv *out)
 	strv_free(&all);
 }
 
+/* A refusal of [mta-sts], at its line, through render_refuse (the findings channel). */
 static int
-sts_refuse(const struct site *site, char **cause, const char *fmt, ...)
+sts_refuse(const struct render_ctx *ctx, char **cause, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int
-sts_refuse(const struct site *site, char **cause, const char *fmt, ...)
+sts_refuse(const struct render_ctx *ctx, char **cause, const char *fmt, ...)
 {
 	va_list ap;
 	char *m;
@@ -104,14 +105,16 @@ sts_refuse(const struct site *site, char **cause, const char *fmt, ...)
 	va_start(ap, fmt);
 	m = xvasprintf(fmt, ap);
 	va_end(ap);
-	*cause = xasprintf("%s:%d: [mta-sts] %s", web_file(site), site->mta_sts.line, m);
+	(void)render_refuse(ctx, cause, web_file(ctx->site), ctx->site->mta_sts.line,
+	    "[mta-sts] %s", m);
 	free(m);
 	return -1;
 }
 
-int
-mta_sts_patterns(const struct site *site, struct strv *patterns, char **cause)
+static int
+sts_patterns(const struct render_ctx *ctx, struct strv *patterns, char **cause)
 {
+	const struct site *site = ctx->site;
 	const struct mta_sts *s = &site->mta_sts;
 	struct strv mx = { 0 };
 	const char *why = "";
@@ -123,8 +126,8 @@ mta_sts_patterns(const struct site *site, struct strv *patterns, char **cause)
 		const char *p = s->mx.v[i];
 		const char *base = strncmp(p, "*.", 2) == 0 ? p + 2 : p;
 
-		if (!web_valid_hostname(base) || strchr(base, '.') == NULL) {
-			sts_refuse(site, cause, "mx '%s' is not a host name or *.name pattern "
+		if (!hostname_ok(base, 0) || strchr(base, '.') == NULL) {
+			sts_refuse(ctx, cause, "mx '%s' is not a host name or *.name pattern "
 			    "(RFC 8461 §4.1: a wildcard covers exactly one leftmost label)", p);
 			goto out;
 		}
@@ -132,7 +135,7 @@ mta_sts_patterns(const struct site *site, struct strv *patterns, char **cause)
 	}
 	if (s->mx.n == 0) {
 		if (mx.n == 0) {
-			sts_refuse(site, cause, "has no mx patterns and the profile publishes "
+			sts_refuse(ctx, cause, "has no mx patterns and the profile publishes "
 			    "no MX name (no postfix host with a DNS name as its address, no "
 			    "[autodiscover] smtp host): set mx = HOST ...");
 			goto out;
@@ -146,7 +149,7 @@ mta_sts_patterns(const struct site *site, struct strv *patterns, char **cause)
 		for (size_t j = 0; j < patterns->n && !covered; j++)
 			covered = mta_sts_mx_match(patterns->v[j], mx.v[i]);
 		if (!covered && s->mode != STS_NONE) {
-			sts_refuse(site, cause, "mx patterns do not cover the MX name %s (%s): "
+			sts_refuse(ctx, cause, "mx patterns do not cover the MX name %s (%s): "
 			    "senders that apply the policy would refuse to deliver to it; add "
 			    "it to mx", mx.v[i], why);
 			goto out;
@@ -156,6 +159,14 @@ mta_sts_patterns(const struct site *site, struct strv *patterns, char **cause)
 out:
 	strv_free(&mx);
 	return rc;
+}
+
+int
+mta_sts_patterns(const struct site *site, struct strv *patterns, char **cause)
+{
+	struct render_ctx ctx = { .site = site };
+
+	return sts_patterns(&ctx, patterns, cause);
 }
 
 void
@@ -235,16 +246,16 @@ sts_check(const struct render_ctx *ctx, const struct strv *domains, char **cause
 			free(uwhy);
 		}
 		if (!ok)
-			return sts_refuse(site, cause, "rua '%s' must be a mailto:ADDRESS or "
+			return sts_refuse(ctx, cause, "rua '%s' must be a mailto:ADDRESS or "
 			    "https:// URI without ',' ';' or blanks (RFC 8460 §3)", u);
 	}
 	for (size_t i = 0; i < domains->n; i++) {
 		char *n = xasprintf("mta-sts.%s", domains->v[i]);
-		bool ok = web_valid_hostname(n);
+		bool ok = hostname_ok(n, 0);
 
 		free(n);
 		if (!ok)
-			return sts_refuse(site, cause, "mta-sts.%s is not a valid host name",
+			return sts_refuse(ctx, cause, "mta-sts.%s is not a valid host name",
 			    domains->v[i]);
 	}
 	/* mode enforce: every MX must present a certificate valid for its name. */
@@ -256,7 +267,7 @@ sts_check(const struct render_ctx *ctx, const struct strv *domains, char **cause
 		}
 		for (size_t i = 0; i < mx.n && rc == 0; i++)
 			if (X509_check_host(x, mx.v[i], 0, 0, NULL) != 1)
-				rc = sts_refuse(site, cause, "mode enforce, but [tls] certificate "
+				rc = sts_refuse(ctx, cause, "mode enforce, but [tls] certificate "
 				    "%s is not valid for the MX name %s: senders that enforce "
 				    "the policy would refuse to deliver; fix the certificate or "
 				    "use mode testing", site->tls.certificate, mx.v[i]);
@@ -270,7 +281,7 @@ sts_check(const struct render_ctx *ctx, const struct strv *domains, char **cause
 			char *n = xasprintf("mta-sts.%s", domains->v[i]);
 
 			if (X509_check_host(x, n, 0, 0, NULL) != 1)
-				rc = sts_refuse(site, cause, "certificate %s is not valid for %s: "
+				rc = sts_refuse(ctx, cause, "certificate %s is not valid for %s: "
 				    "senders fetch the policy over HTTPS with a strict name "
 				    "check and would ignore it", s->certificate, n);
 			free(n);
@@ -335,7 +346,7 @@ web_target(const struct site *site)
 		const struct host *h = &site->hosts[i];
 
 		if ((h->roles & (ROLE_APACHE | ROLE_NGINX)) != 0 && !h->local &&
-		    h->address != NULL && web_valid_hostname(h->address) &&
+		    h->address != NULL && hostname_ok(h->address, 0) &&
 		    strspn(h->address, "0123456789.") != strlen(h->address))
 			return h->address;
 	}
@@ -415,10 +426,10 @@ mtasts_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	sb_init(&policy);
 	mta_sts_domains(site, &domains);
 	if (domains.n == 0) {
-		sts_refuse(site, cause, "needs a mail domain: set [site] domain");
+		sts_refuse(ctx, cause, "needs a mail domain: set [site] domain");
 		goto out;
 	}
-	if (mta_sts_patterns(site, &patterns, cause) == -1 ||
+	if (sts_patterns(ctx, &patterns, cause) == -1 ||
 	    sts_check(ctx, &domains, cause) == -1)
 		goto out;
 	mta_sts_policy(site, &patterns, &policy);
@@ -431,15 +442,18 @@ mtasts_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 		struct sbuf b;
 
 		if (s->certificate == NULL || s->key == NULL) {
-			sts_refuse(site, cause, "the policy site https://mta-sts.%s needs a "
+			sts_refuse(ctx, cause, "the policy site https://mta-sts.%s needs a "
 			    "certificate and key valid for that name: set certificate and key",
 			    domains.v[0]);
 			goto out;
 		}
-		if (web_check_path(site, s->line, "certificate", s->certificate, cause) == -1 ||
-		    web_check_path(site, s->line, "key", s->key, cause) == -1 ||
-		    web_check_dir(site, h->line, role_by_bit(ROLE_AUTODISCOVER)->dir_key, www,
-		    cause) == -1)
+		if (web_check_path(ctx, site_key_line(site, s->line, "certificate"),
+		    "certificate", s->certificate, cause) == -1 ||
+		    web_check_path(ctx, site_key_line(site, s->line, "key"), "key", s->key,
+		    cause) == -1 ||
+		    web_check_dir(ctx, site_key_line(site, h->line,
+		    role_by_bit(ROLE_AUTODISCOVER)->dir_key),
+		    role_by_bit(ROLE_AUTODISCOVER)->dir_key, www, cause) == -1)
 			goto out;
 		path = xasprintf("%s/mta-sts/.well-known/mta-sts.txt", www);
 		f = fileset_add(fs, "mta-sts", path, 0644, FK_FILE);
@@ -450,7 +464,7 @@ mtasts_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 
 			if ((h->roles & (server == SERVER_APACHE ? ROLE_APACHE : ROLE_NGINX)) == 0)
 				continue;
-			if ((dir = web_server_dir(site, h, server, cause)) == NULL)
+			if ((dir = web_server_dir(ctx, h, server, cause)) == NULL)
 				goto out;
 			sb_init(&b);
 			if (server == SERVER_APACHE)

@@ -194,16 +194,19 @@ service_name(int port, int dflt, const char *name)
 
 /* mynetworks entry: IPv6 addresses go in brackets ("[2001:db8::]/32"). */
 static int
-add_network(struct sbuf *b, const char *net, char **cause, const struct site *site, int line)
+add_network(const struct pf *pf, struct sbuf *b, const char *net, char **cause)
 {
+	const struct access_policy *ac = &pf->site->access;
+
 	const char *slash = strchr(net, '/');
 	size_t alen = slash != NULL ? (size_t)(slash - net) : strlen(net);
 
 	for (const char *p = net; *p != '\0'; p++)
 		if (!isxdigit((unsigned char)*p) && strchr(".:/[]", *p) == NULL) {
-			*cause = xasprintf("%s:%d: [access] relay_networks: \"%s\" is not an "
-			    "address or CIDR network", site->path, line, net);
-			return -1;
+			return render_refuse(pf->ctx, cause, pf->site->path,
+			    site_word_line(pf->site, ac->line, "relay_networks", net),
+			    "[access] relay_networks: \"%s\" is not an address or CIDR network",
+			    net);
 		}
 	if (memchr(net, ':', alen) != NULL && net[0] != '[')
 		sb_addf(b, " [%.*s]%s", (int)alen, net, slash != NULL ? slash : "");
@@ -219,8 +222,8 @@ protocols(const struct pf *pf, const char *list, const char *key, char **out, ch
 	char *why = NULL;
 
 	if (tls_protocols_parse(list, &mask, &why) == -1) {
-		*cause = xasprintf("%s:%d: [tls] %s: %s", pf->site->path, pf->site->tls.line,
-		    key, why);
+		(void)render_refuse(pf->ctx, cause, pf->site->path,
+		    site_key_line(pf->site, pf->site->tls.line, key), "[tls] %s: %s", key, why);
 		free(why);
 		return -1;
 	}
@@ -234,17 +237,18 @@ render_tls(struct pf *pf, char **cause)
 	const struct tls_policy *tls = &pf->site->tls;
 	const char *ver = pf->ctx->postfix_version;
 	char *smtpd = NULL, *smtp = NULL;
+	int rc = 0;
 
 	if (tls->certificate != NULL) {
 		if (!word_ok(tls->certificate) || (tls->key != NULL && !word_ok(tls->key))) {
 			bool cert = !word_ok(tls->certificate);
 			char *why = word_bad(cert ? tls->certificate : tls->key);
 
-			*cause = xasprintf("%s:%d: [tls] the %s path contains %s: Postfix "
-			    "cannot use it", pf->site->path, tls->line,
+			rc = render_refuse(pf->ctx, cause, pf->site->path,
+			    site_key_line(pf->site, tls->line, cert ? "certificate" : "key"),
+			    "[tls] the %s path contains %s: Postfix cannot use it",
 			    cert ? "certificate" : "key", why);
 			free(why);
-			return -1;
 		}
 		sb_addf(&pf->main, "smtpd_tls_cert_file = %s\n", tls->certificate);
 		sb_addf(&pf->main, "smtpd_tls_key_file = %s\n",
@@ -253,10 +257,13 @@ render_tls(struct pf *pf, char **cause)
 	}
 	if (protocols(pf, tls->smtpd_protocols != NULL ? tls->smtpd_protocols : ">=TLSv1.2",
 	    "smtpd_protocols", &smtpd, cause) == -1)
-		return -1;
+		rc = -1;
 	if (protocols(pf, tls->smtp_protocols != NULL ? tls->smtp_protocols : ">=TLSv1.2",
-	    "smtp_protocols", &smtp, cause) == -1) {
+	    "smtp_protocols", &smtp, cause) == -1)
+		rc = -1;
+	if (rc == -1) {
 		free(smtpd);
+		free(smtp);
 		return -1;
 	}
 	sb_addf(&pf->main, "smtpd_tls_protocols = %s\n", smtpd);
@@ -286,6 +293,7 @@ render_header_rules(struct pf *pf, int scope, const char *file, char **cause, bo
 {
 	const struct site *site = pf->site;
 	struct rfile *f = NULL;
+	int rc = 0;
 
 	*any = false;
 	for (size_t s = 0; s < site->nhrules; s++) {
@@ -301,11 +309,11 @@ render_header_rules(struct pf *pf, int scope, const char *file, char **cause, bo
 			while (*t == ' ' || *t == '\t')
 				t++;
 			if (strchr(t, '\n') != NULL || hdrtest_check_rule(r, &why) == -1) {
-				*cause = xasprintf("%s:%d: [header-rules \"%s\"] rule: %s",
-				    site->path, r->line, hr->name,
+				rc = render_refuse(pf->ctx, cause, site->path, r->line,
+				    "[header-rules \"%s\"] rule: %s", hr->name,
 				    why != NULL ? why : "contains a line break");
 				free(why);
-				return -1;
+				continue;
 			}
 			if (f == NULL) {
 				f = pf_add(pf, file, FK_FILE);
@@ -319,7 +327,7 @@ render_header_rules(struct pf *pf, int scope, const char *file, char **cause, bo
 			*any = true;
 		}
 	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -329,13 +337,13 @@ render_access(struct pf *pf, bool conn, char **cause)
 	const struct access_policy *ac = &site->access;
 	struct rfile *f;
 	char *p, *conns;
+	int rc = 0;
 
 	/* Relay only for mynetworks (loopback + relay_networks) and SASL users. */
 	sb_add(&pf->main, "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128");
 	for (size_t i = 0; i < ac->relay_networks.n; i++)
-		if (add_network(&pf->main, ac->relay_networks.v[i], cause, site,
-		    ac->line) == -1)
-			return -1;
+		if (add_network(pf, &pf->main, ac->relay_networks.v[i], cause) == -1)
+			rc = -1;
 	sb_add(&pf->main, "\n");
 
 	/* Port 25 offers no AUTH (authenticated submission only on 587/465):
@@ -370,11 +378,11 @@ render_access(struct pf *pf, bool conn, char **cause)
 		if (!word_ok(u->email)) {
 			char *why = word_bad(u->email);
 
-			*cause = xasprintf("%s:%d: user \"%s\": the address contains %s; it "
-			    "cannot be a Postfix table key",
-			    u->file != NULL ? u->file : site->path, u->line, u->email, why);
+			rc = render_refuse(pf->ctx, cause, u->file != NULL ? u->file : site->path,
+			    u->line, "user \"%s\": the address contains %s; it cannot be a "
+			    "Postfix table key", u->email, why);
 			free(why);
-			return -1;
+			continue;
 		}
 		add_lower(&f->data, u->email);
 		sb_add(&f->data, " REJECT 5.7.1 sending mail is disabled for this "
@@ -389,10 +397,11 @@ render_access(struct pf *pf, bool conn, char **cause)
 			const char *lp = ac->always_accept.v[i];
 
 			if (!word_ok(lp) || strchr(lp, '@') != NULL) {
-				*cause = xasprintf("%s:%d: [access] always_accept: \"%s\" must "
-				    "be a local part such as postmaster", site->path, ac->line,
-				    lp);
-				return -1;
+				rc = render_refuse(pf->ctx, cause, site->path,
+				    site_word_line(site, ac->line, "always_accept", lp),
+				    "[access] always_accept: \"%s\" must be a local part such as "
+				    "postmaster", lp);
+				continue;
 			}
 			add_lower(&f->data, lp);
 			sb_add(&f->data, "@ OK\n");
@@ -409,17 +418,22 @@ render_access(struct pf *pf, bool conn, char **cause)
 	for (size_t i = 0; i < ac->recipient_restrictions.n; i++) {
 		const char *r = ac->recipient_restrictions.v[i];
 
-		for (const char *c = r; *c != '\0'; c++)
-			if (!isalnum((unsigned char)*c) && strchr("_-.:/$[]", *c) == NULL) {
-				*cause = xasprintf("%s:%d: [access] recipient_restrictions: "
-				    "\"%s\" is not a Postfix restriction or table reference",
-				    site->path, ac->line, r);
-				return -1;
-			}
+		const char *c = r;
+
+		while (*c != '\0' && (isalnum((unsigned char)*c) ||
+		    strchr("_-.:/$[]", *c) != NULL))
+			c++;
+		if (*c != '\0') {
+			rc = render_refuse(pf->ctx, cause, site->path,
+			    site_word_line(site, ac->line, "recipient_restrictions", r),
+			    "[access] recipient_restrictions: \"%s\" is not a Postfix "
+			    "restriction or table reference", r);
+			continue;
+		}
 		sb_addf(&pf->main, "%s %s", ac->always_accept.n > 0 || i > 0 ? "," : "", r);
 	}
 	sb_addc(&pf->main, '\n');
-	return 0;
+	return rc;
 }
 
 /* A CA file path for smtpd_tls_CAfile: absolute, one word, and not a bundle of every
@@ -438,47 +452,42 @@ check_connector(const struct pf *pf, const struct connector *c, char **cause)
 {
 	const struct site *site = pf->site;
 	const struct connector *c0 = &site->connectors[0];
+	const char *file = site->path;
+	int rc = 0;
 
-	if (!domain_ok(c->domain)) {
-		*cause = xasprintf("%s:%d: [connector \"%s\"]: not a domain name", site->path,
-		    c->line, c->domain);
-		return -1;
-	}
-	if (!word_ok(c->smarthost)) {
-		*cause = xasprintf("%s:%d: [connector \"%s\"] smarthost is missing or contains "
-		    "a space: write [host]:port", site->path, c->line, c->domain);
-		return -1;
-	}
-	if (!guid_ok(c->tenant_id)) {
-		*cause = xasprintf("%s:%d: [connector \"%s\"] tenant_id must be the tenant's "
-		    "GUID (8-4-4-4-12 hex digits)", site->path, c->line, c->domain);
-		return -1;
-	}
-	if (c->client_ca == NULL || !client_ca_ok(c->client_ca)) {
-		*cause = xasprintf("%s:%d: [connector \"%s\"] client_ca must name a PEM file "
-		    "on the gateway with only the CA that issues Microsoft 365's sending "
-		    "certificate (an absolute path; not the system CA bundle, which would let "
-		    "any publicly trusted certificate in)", site->path, c->line, c->domain);
-		return -1;
-	}
-	if (strcmp(c->client_ca, c0->client_ca != NULL ? c0->client_ca : "") != 0) {
-		*cause = xasprintf("%s:%d: [connector \"%s\"] client_ca differs from [connector "
+	if (!domain_ok(c->domain))
+		rc = render_refuse(pf->ctx, cause, file, c->line,
+		    "[connector \"%s\"]: not a domain name", c->domain);
+	if (!word_ok(c->smarthost))
+		rc = render_refuse(pf->ctx, cause, file, site_key_line(site, c->line,
+		    "smarthost"), "[connector \"%s\"] smarthost is missing or contains a "
+		    "space: write [host]:port", c->domain);
+	if (!guid_ok(c->tenant_id))
+		rc = render_refuse(pf->ctx, cause, file, site_key_line(site, c->line,
+		    "tenant_id"), "[connector \"%s\"] tenant_id must be the tenant's GUID "
+		    "(8-4-4-4-12 hex digits)", c->domain);
+	if (c->client_ca == NULL || !client_ca_ok(c->client_ca))
+		rc = render_refuse(pf->ctx, cause, file, site_key_line(site, c->line,
+		    "client_ca"), "[connector \"%s\"] client_ca must name a PEM file on the "
+		    "gateway with only the CA that issues Microsoft 365's sending certificate "
+		    "(an absolute path; not the system CA bundle, which would let any "
+		    "publicly trusted certificate in)", c->domain);
+	else if (strcmp(c->client_ca, c0->client_ca != NULL ? c0->client_ca : "") != 0)
+		rc = render_refuse(pf->ctx, cause, file, site_key_line(site, c->line,
+		    "client_ca"), "[connector \"%s\"] client_ca differs from [connector "
 		    "\"%s\"]'s: port 25 has one smtpd_tls_CAfile; name the same file",
-		    site->path, c->line, c->domain, c0->domain);
-		return -1;
-	}
+		    c->domain, c0->domain);
 	for (size_t j = 0; j < c->client_fingerprints.n; j++) {
-		char *fp = sha256_fingerprint(c->client_fingerprints.v[j]);
+		const char *w = c->client_fingerprints.v[j];
+		char *fp = sha256_fingerprint(w);
 
-		if (fp == NULL) {
-			*cause = xasprintf("%s:%d: [connector \"%s\"] client_fingerprints: "
-			    "\"%s\" is not a SHA-256 fingerprint (64 hex digits)", site->path,
-			    c->line, c->domain, c->client_fingerprints.v[j]);
-			return -1;
-		}
+		if (fp == NULL)
+			rc = render_refuse(pf->ctx, cause, file, site_word_line(site, c->line,
+			    "client_fingerprints", w), "[connector \"%s\"] client_fingerprints: "
+			    "\"%s\" is not a SHA-256 fingerprint (64 hex digits)", c->domain, w);
 		free(fp);
 	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -489,9 +498,13 @@ render_connectors(struct pf *pf, char **cause)
 	struct sbuf classes;
 	char *p;
 
+	int rc = 0;
+
 	for (size_t i = 0; i < site->nconnectors; i++)
 		if (check_connector(pf, &site->connectors[i], cause) == -1)
-			return -1;
+			rc = -1;
+	if (rc == -1)
+		return -1;
 	tr = pf_add(pf, "mxdeck_transport", FK_FILE);
 	acc = pf_add(pf, "mxdeck_connectors", FK_FILE);
 	flt = pf_add(pf, "mxdeck_connector_filter", FK_FILE);
@@ -636,7 +649,7 @@ postfix_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	const struct host *h = ctx->host;
 	struct pf pf = { .ctx = ctx, .site = ctx->site, .fs = fs };
 	char *dir, *sub, *smtps, *p;
-	bool msa = false, outbound = false;
+	bool msa = false, outbound = false, refused = false;
 	struct rfile *f;
 	int rc = -1, smtp_port;
 
@@ -645,9 +658,10 @@ postfix_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 		dir[strlen(dir) - 1] = '\0';
 	pf.dir = dir;
 	if (!word_ok(dir) || dir[0] != '/') {
-		*cause = xasprintf("%s:%d: postfix_dir \"%s\" must be an absolute path "
-		    "without spaces or commas (Postfix map paths are absolute)",
-		    ctx->site->path, h->line, dir);
+		(void)render_refuse(ctx, cause, ctx->site->path,
+		    site_key_line(ctx->site, h->line, "postfix_dir"), "postfix_dir \"%s\" "
+		    "must be an absolute path without spaces or commas (Postfix map paths are "
+		    "absolute)", dir);
 		free(dir);
 		return -1;
 	}
@@ -658,16 +672,17 @@ postfix_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	sb_addn(&pf.master, "", 0);
 	sb_addn(&pf.params, "", 0);
 
+	/* Each part reports its refusals and the next part runs all the same. */
 	if (render_header_rules(&pf, SCOPE_AUTHENTICATED, "mxdeck_msa_header_checks.pcre",
 	    cause, &msa) == -1)
-		goto out;
+		refused = true;
 	if (render_header_rules(&pf, SCOPE_OUTBOUND, "mxdeck_smtp_header_checks.pcre",
 	    cause, &outbound) == -1)
-		goto out;
+		refused = true;
 	if (render_tls(&pf, cause) == -1)
-		goto out;
+		refused = true;
 	if (render_access(&pf, ctx->site->nconnectors > 0, cause) == -1)
-		goto out;
+		refused = true;
 	if (outbound) {
 		p = pf_path(&pf, "mxdeck_smtp_header_checks.pcre");
 		sb_addf(&pf.main, "smtp_header_checks = pcre:%s\n", p);
@@ -675,6 +690,8 @@ postfix_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	} else
 		sb_add(&pf.main, "smtp_header_checks =\n");
 	if (ctx->site->nconnectors > 0 && render_connectors(&pf, cause) == -1)
+		refused = true;
+	if (refused)
 		goto out;
 
 	if (msa) {

@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -131,31 +132,75 @@ path_limits(const char *path)
 }
 
 int
+render_refuse(const struct render_ctx *ctx, char **cause, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (file == NULL)
+		file = ctx->site->path != NULL ? ctx->site->path : "profile";
+	if (ctx->diags != NULL)
+		diag_add(ctx->diags, SEV_ERROR, file, line > 0 ? line : 0, "host %s: %s%s%s",
+		    ctx->host->name, ctx->renderer != NULL ? ctx->renderer : "",
+		    ctx->renderer != NULL ? ": " : "", msg);
+	if (*cause == NULL)
+		*cause = line >= 0 ? xasprintf("%s:%d: %s", file, line, msg) :
+		    xasprintf("%s: %s", file, msg);
+	free(msg);
+	return -1;
+}
+
+/* The first refusal of a renderer becomes "host H: ROLE: FILE:LINE: message" in
+ * *cause; later ones are only findings. */
+static void
+prefix_cause(const struct render_ctx *ctx, const char *role, char **cause, bool *wrapped)
+{
+	char *c = *cause;
+
+	if (*wrapped || c == NULL)
+		return;
+	*cause = xasprintf("host %s: %s: %s", ctx->host->name, role, c);
+	free(c);
+	*wrapped = true;
+}
+
+int
 render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 {
+	struct render_ctx c = *ctx;
+	bool refused = false, wrapped = false;
+
 	for (size_t i = 0; renderers[i] != NULL; i++) {
 		const struct renderer *r = renderers[i];
 
 		if ((ctx->host->roles & r->role) == 0)
 			continue;
-		if (r->render(ctx, fs, cause) == -1) {
-			char *c = *cause;
-
-			*cause = xasprintf("host %s: %s: %s", ctx->host->name, r->name, c);
-			free(c);
-			return -1;
+		c.renderer = r->name;
+		if (r->render(&c, fs, cause) == -1) {
+			prefix_cause(ctx, r->name, cause, &wrapped);
+			refused = true;
+			if (ctx->diags == NULL)
+				return -1;
 		}
 	}
-	if (render_apache_modules(ctx, fs, cause) == -1) {
-		char *c = *cause;
-
-		*cause = xasprintf("host %s: apache: %s", ctx->host->name, c);
-		free(c);
-		return -1;
+	c.renderer = "apache";
+	if (render_apache_modules(&c, fs, cause) == -1) {
+		prefix_cause(ctx, "apache", cause, &wrapped);
+		refused = true;
 	}
+	if (refused)
+		return -1;
 	for (size_t i = 0; i < fs->n; i++)
 		for (size_t j = i + 1; j < fs->n; j++)
 			if (strcmp(fs->v[i].path, fs->v[j].path) == 0) {
+				c.renderer = NULL;
+				(void)render_refuse(&c, cause, NULL, 0, "%s and %s both render %s",
+				    fs->v[i].role, fs->v[j].role, fs->v[i].path);
+				free(*cause);
 				*cause = xasprintf("host %s: %s and %s both render %s",
 				    ctx->host->name, fs->v[i].role, fs->v[j].role, fs->v[i].path);
 				return -1;
@@ -168,6 +213,11 @@ render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 
 			if (paths[j] == NULL || (why = path_limits(paths[j])) == NULL)
 				continue;
+			c.renderer = fs->v[i].role;
+			(void)render_refuse(&c, cause, NULL, 0, "the file %s: shorten the name "
+			    "it comes from in the profile (a domain, a vhost name, a directory)",
+			    why);
+			free(*cause);
 			*cause = xasprintf("host %s: %s: the file %s: shorten the name it "
 			    "comes from in the profile (a domain, a vhost name, a directory)",
 			    ctx->host->name, fs->v[i].role, why);
@@ -177,6 +227,21 @@ render_host(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	}
 	fileset_sort(fs);
 	return 0;
+}
+
+void
+render_lint(const struct site *site, struct diags *d)
+{
+	for (size_t i = 0; i < site->nhosts; i++) {
+		struct fileset fs = { 0 };
+		struct render_ctx ctx = render_ctx_for(site, &site->hosts[i]);
+		char *cause = NULL;
+
+		ctx.diags = d;
+		(void)render_host(&ctx, &fs, &cause);
+		fileset_free(&fs);
+		free(cause);
+	}
 }
 
 char *

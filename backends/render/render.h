@@ -56,7 +56,27 @@ struct render_ctx {
 	/* PEM of [tls] certificate fetched from the host at plan time when it is not
 	 * readable locally; NULL at plain render time. */
 	const char *tls_cert_pem;
+	/* Findings: when set, every refusal is also a finding here, at the FILE:LINE of
+	 * the key (or users-CSV row) it is about, and render_host goes on past it to
+	 * the other renderers (`mxdeck lint`: render_lint). */
+	struct diags *diags;
+	/* The renderer render_host is running (its name prefixes the findings). */
+	const char *renderer;
 };
+
+/* A renderer refuses the profile: value V of the key on LINE of FILE (the profile, or a
+ * users CSV for one of its rows) cannot be rendered. Adds the finding
+ * "host H: RENDERER: message" at FILE:LINE to ctx->diags when set, and puts
+ * "FILE:LINE: message" in *cause unless *cause already holds an earlier refusal
+ * (line < 0: no line, "FILE: message"; line 0 is kept as written). Returns -1.
+ * A renderer keeps going after a refusal with what it can still render (skipping the
+ * refused item) so that one lint run shows every refusal, and returns -1 at its end. */
+int render_refuse(const struct render_ctx *ctx, char **cause, const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Render every host of site in memory and add every renderer's refusal to d as a
+ * finding (see render_refuse): what `mxdeck lint` runs after the profile checks. */
+void render_lint(const struct site *site, struct diags *d);
 
 /* The context of a plain render of one host: its postfix_version key or the default
  * (plan uses the version it detects on the host instead). */

@@ -23,13 +23,13 @@ web_file(const struct site *site)
 	return site->path != NULL ? site->path : "profile";
 }
 
-/* *cause = "FILE:LINE: WHAT RULE; fix the profile"; returns -1. */
+/* The refusal "WHAT RULE; fix the profile" at FILE:LINE (render_refuse); returns -1. */
 static int
-web_refuse(const struct site *site, int line, const char *what, const char *rule,
+web_refuse(const struct render_ctx *ctx, int line, const char *what, const char *rule,
     char **cause)
 {
-	*cause = xasprintf("%s:%d: %s %s; fix the profile", web_file(site), line, what, rule);
-	return -1;
+	return render_refuse(ctx, cause, web_file(ctx->site), line, "%s %s; fix the profile",
+	    what, rule);
 }
 
 static int
@@ -56,33 +56,6 @@ web_prefix_services(unsigned services, struct web_service *out)
 }
 
 bool
-web_valid_hostname(const char *s)
-{
-	size_t len = strlen(s), label = 0;
-
-	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-'))
-			return false;
-		if (c == '-' && label == 0)
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return s[len - 1] != '-';
-}
-
-bool
 web_valid_path(const char *s)
 {
 	return s[0] == '/' && web_valid_dir(s);
@@ -103,32 +76,32 @@ web_valid_dir(const char *s)
 }
 
 int
-web_check_path(const struct site *site, int line, const char *what, const char *value,
+web_check_path(const struct render_ctx *ctx, int line, const char *what, const char *value,
     char **cause)
 {
 	if (value == NULL || web_valid_path(value))
 		return 0;
-	return web_refuse(site, line, what, "must be an absolute path without quotes, "
+	return web_refuse(ctx, line, what, "must be an absolute path without quotes, "
 	    "backslashes, '$', ';', braces or control characters", cause);
 }
 
 int
-web_check_dir(const struct site *site, int line, const char *what, const char *value,
+web_check_dir(const struct render_ctx *ctx, int line, const char *what, const char *value,
     char **cause)
 {
 	if (value == NULL || web_valid_dir(value))
 		return 0;
-	return web_refuse(site, line, what, "must be a path without quotes, backslashes, "
+	return web_refuse(ctx, line, what, "must be a path without quotes, backslashes, "
 	    "'$', ';', braces or control characters", cause);
 }
 
 int
-web_check_hostname(const struct site *site, int line, const char *what, const char *value,
+web_check_hostname(const struct render_ctx *ctx, int line, const char *what, const char *value,
     char **cause)
 {
-	if (value != NULL && web_valid_hostname(value))
+	if (value != NULL && hostname_ok(value, 0))
 		return 0;
-	return web_refuse(site, line, what, "is not a valid DNS host name (letters, "
+	return web_refuse(ctx, line, what, "is not a valid DNS host name (letters, "
 	    "digits, '-' and '.' only)", cause);
 }
 
@@ -144,25 +117,25 @@ valid_ipv6(const char *s, size_t n)
 }
 
 int
-web_backend_parse(const struct site *site, const struct vhost *vh, struct web_backend *b,
-    char **cause)
+web_backend_parse(const struct render_ctx *ctx, const struct vhost *vh,
+    struct web_backend *b, char **cause)
 {
+	const struct site *site = ctx->site;
 	const char *file = web_file(site);
 	struct url u;
 	char *why = NULL;
 
 	memset(b, 0, sizeof *b);
 	if (vh->backend == NULL) {
-		*cause = xasprintf("%s:%d: vhost \"%s\" has no backend; add "
-		    "backend = https://exchange.example.lan", file, vh->line, vh->name);
-		return -1;
+		return render_refuse(ctx, cause, file, vh->line, "vhost \"%s\" has no "
+		    "backend; add backend = https://exchange.example.lan", vh->name);
 	}
 	if (url_parse(vh->backend, &u, &why) != 0) {
 		free(why);
 		goto bad;
 	}
 	if (strcmp(u.path, "/") != 0 || u.has_query ||
-	    (u.ipv6 ? !valid_ipv6(u.host, strlen(u.host)) : !web_valid_hostname(u.host))) {
+	    (u.ipv6 ? !valid_ipv6(u.host, strlen(u.host)) : !hostname_ok(u.host, 0))) {
 		url_free(&u);
 		goto bad;
 	}
@@ -178,10 +151,9 @@ web_backend_parse(const struct site *site, const struct vhost *vh, struct web_ba
 	return 0;
 bad:
 	web_backend_free(b);
-	*cause = xasprintf("%s:%d: vhost \"%s\": backend must be http(s)://HOST[:PORT] "
-	    "with a DNS name or an IP address and no path; fix the profile",
-	    file, vh->line, vh->name);
-	return -1;
+	return render_refuse(ctx, cause, file, site_key_line(site, vh->line, "backend"),
+	    "vhost \"%s\": backend must be http(s)://HOST[:PORT] with a DNS name or an IP "
+	    "address and no path; fix the profile", vh->name);
 }
 
 bool
@@ -270,29 +242,30 @@ web_nginx_protocols(struct sbuf *b, bool legacy)
 }
 
 int
-web_check_vhost(const struct site *site, const struct vhost *vh, char **cause)
+web_check_vhost(const struct render_ctx *ctx, const struct vhost *vh, char **cause)
 {
+	const struct site *site = ctx->site;
 	const char *file = web_file(site);
+	int rc = 0;
 
-	if (web_check_hostname(site, vh->line, "vhost name", vh->name, cause) == -1)
-		return -1;
-	if (vh->certificate == NULL || vh->key == NULL) {
-		*cause = xasprintf("%s:%d: vhost \"%s\" needs certificate and key for its "
-		    "TLS site; add both to the profile", file, vh->line, vh->name);
-		return -1;
-	}
-	if (web_check_path(site, vh->line, "vhost certificate", vh->certificate,
-	    cause) == -1 ||
-	    web_check_path(site, vh->line, "vhost key", vh->key, cause) == -1 ||
-	    web_check_path(site, vh->line, "vhost backend_ca", vh->backend_ca, cause) == -1)
-		return -1;
-	if (vh->activesync_timeout <= 0 || vh->activesync_timeout > 86400) {
-		*cause = xasprintf("%s:%d: vhost \"%s\": activesync_timeout must be 1..86400 "
-		    "seconds", file, vh->activesync_timeout_line != 0 ?
-		    vh->activesync_timeout_line : vh->line, vh->name);
-		return -1;
-	}
-	return 0;
+	if (web_check_hostname(ctx, vh->line, "vhost name", vh->name, cause) == -1)
+		rc = -1;
+	if (vh->certificate == NULL || vh->key == NULL)
+		rc = render_refuse(ctx, cause, file, vh->line, "vhost \"%s\" needs certificate "
+		    "and key for its TLS site; add both to the profile", vh->name);
+	else if (web_check_path(ctx, site_key_line(site, vh->line, "certificate"),
+	    "vhost certificate", vh->certificate, cause) == -1 ||
+	    web_check_path(ctx, site_key_line(site, vh->line, "key"), "vhost key", vh->key,
+	    cause) == -1)
+		rc = -1;
+	if (web_check_path(ctx, site_key_line(site, vh->line, "backend_ca"),
+	    "vhost backend_ca", vh->backend_ca, cause) == -1)
+		rc = -1;
+	if (vh->activesync_timeout <= 0 || vh->activesync_timeout > 86400)
+		rc = render_refuse(ctx, cause, file, vh->activesync_timeout_line != 0 ?
+		    vh->activesync_timeout_line : vh->line, "vhost \"%s\": activesync_timeout "
+		    "must be 1..86400 seconds", vh->name);
+	return rc;
 }
 
 const struct vhost *
@@ -321,12 +294,13 @@ static const unsigned web_server_role[] = {
 };
 
 const char *
-web_server_dir(const struct site *site, const struct host *h, int server, char **cause)
+web_server_dir(const struct render_ctx *ctx, const struct host *h, int server, char **cause)
 {
 	const struct role_def *r = role_by_bit(web_server_role[server]);
 	const char *dir = host_dir(h, r->bit);
 
-	if (web_check_dir(site, h->line, r->dir_key, dir, cause) == -1)
+	if (web_check_dir(ctx, site_key_line(ctx->site, h->line, r->dir_key), r->dir_key, dir,
+	    cause) == -1)
 		return NULL;
 	return dir;
 }
@@ -338,7 +312,9 @@ web_render_vhosts(const struct render_ctx *ctx, struct fileset *fs, int server,
 	const struct site *site = ctx->site;
 	const char *dir;
 
-	if ((dir = web_server_dir(site, ctx->host, server, cause)) == NULL)
+	int rc = 0;
+
+	if ((dir = web_server_dir(ctx, ctx->host, server, cause)) == NULL)
 		return -1;
 	for (size_t i = 0; i < site->nvhosts; i++) {
 		const struct vhost *vh = &site->vhosts[i];
@@ -348,9 +324,17 @@ web_render_vhosts(const struct render_ctx *ctx, struct fileset *fs, int server,
 
 		if ((int)vh->server != server)
 			continue;
-		if (web_check_vhost(site, vh, cause) == -1 ||
-		    web_backend_parse(site, vh, &be, cause) == -1)
-			return -1;
+		/* a refused vhost is skipped; the others are still checked */
+		if (web_check_vhost(ctx, vh, cause) == -1) {
+			rc = -1;
+			if (web_backend_parse(ctx, vh, &be, cause) == 0)
+				web_backend_free(&be);
+			continue;
+		}
+		if (web_backend_parse(ctx, vh, &be, cause) == -1) {
+			rc = -1;
+			continue;
+		}
 		sb_init(&b);
 		web_header(&b, site, "#");
 		sb_addf(&b, "# Reverse proxy for Exchange: %s -> %s\n", vh->name, be.origin);
@@ -360,5 +344,5 @@ web_render_vhosts(const struct render_ctx *ctx, struct fileset *fs, int server,
 		fileset_add_site(fs, role_by_bit(web_server_role[server])->name, dir, name, &b);
 		free(name);
 	}
-	return 0;
+	return rc;
 }

@@ -28,14 +28,12 @@ struct web_backend {
 	int	 port;		/* 0: the scheme's default */
 	char	*origin;	/* "https://host[:port]" without a trailing slash */
 };
-int web_backend_parse(const struct site *site, const struct vhost *vh,
+int web_backend_parse(const struct render_ctx *ctx, const struct vhost *vh,
     struct web_backend *b, char **cause);
 void web_backend_free(struct web_backend *b);
 /* Whether a backend host is an IP address literal (IPv4 or [IPv6]). */
 bool web_is_ip(const char *host);
 
-/* A DNS host name (letters, digits, '-', '.'; no leading/trailing '-' in a label). */
-bool web_valid_hostname(const char *s);
 /* A path that may be written in double quotes in Apache and nginx configurations:
  * absolute, and no control characters, quotes, backslashes, '$', ';', '{', '}'. */
 bool web_valid_path(const char *s);
@@ -47,16 +45,16 @@ bool web_valid_dir(const char *s);
 const char *web_file(const struct site *site);
 
 /* Check a path value of the profile; -1 with "FILE:LINE: what 'value' ..." in *cause. */
-int web_check_path(const struct site *site, int line, const char *what, const char *value,
+int web_check_path(const struct render_ctx *ctx, int line, const char *what, const char *value,
     char **cause);
-int web_check_dir(const struct site *site, int line, const char *what, const char *value,
+int web_check_dir(const struct render_ctx *ctx, int line, const char *what, const char *value,
     char **cause);
-int web_check_hostname(const struct site *site, int line, const char *what,
+int web_check_hostname(const struct render_ctx *ctx, int line, const char *what,
     const char *value, char **cause);
 
 /* Every [vhost] value that reaches a site file: name, certificate, key, backend_ca,
  * activesync_timeout. */
-int web_check_vhost(const struct site *site, const struct vhost *vh, char **cause);
+int web_check_vhost(const struct render_ctx *ctx, const struct vhost *vh, char **cause);
 
 /* The HTTPS port of the host: its "https" probe port, 443 by default. */
 int web_https_port(const struct host *h);
@@ -100,7 +98,7 @@ void web_header(struct sbuf *b, const struct site *site, const char *comment);
 /* The configuration directory of the web server (SERVER_APACHE or SERVER_NGINX) on
  * host h: its apache_dir or nginx_dir, else the Debian default; NULL with "FILE:LINE:
  * ..." in *cause when the value cannot be written into a site file. */
-const char *web_server_dir(const struct site *site, const struct host *h, int server,
+const char *web_server_dir(const struct render_ctx *ctx, const struct host *h, int server,
     char **cause);
 
 /* Renders the rest of one vhost's site file into b, which already has the web_header

@@ -7,7 +7,12 @@
  *    those bytes answers "need more" (0) -- a reply never depends on bytes after it;
  *    the EHLO helpers run over every reply;
  *  - line_take() line by line, each line through imap_line_parse(), imap_has_capability()
- *    and pop3_status().
+ *    and pop3_status();
+ *  - the whole input as a server's first TLS record (tls_answer_parse: every prefix of
+ *    a parsed answer but the last needs more), as a POP3 CAPA list (pop3_capa_has,
+ *    word_in_line), as a Strict-Transport-Security value (hsts_parse), an SPF record
+ *    (spf_parse: every term has a name; -1 leaves nothing allocated) and a DMARC record
+ *    (dmarc_parse: 0 gives one of the three policies).
  * The stream buffer is size bytes plus a NUL, as in the engine (an sbuf): a parser
  * that reads further is caught by ASan. The reply copies of the prefix check have no
  * NUL after them. OPEN: smtp_reply_parse formats its error with "%.40s" on the raw
@@ -19,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "backends/probe/parse.h"
 
@@ -122,6 +128,31 @@ line_stream(const char *buf, size_t len)
 	}
 }
 
+static void
+tls_stream(const unsigned char *data, size_t size)
+{
+	unsigned char *c = malloc(size > 0 ? size : 1);
+	struct tls_answer a;
+	char *cause = NULL;
+	int rc;
+
+	if (c == NULL)
+		abort();
+	memcpy(c, data, size);
+	rc = tls_answer_parse(c, size, &a, &cause);
+	check(rc != -1 || cause != NULL, "tls_answer_parse: -1 without a cause");
+	free(cause);
+	cause = NULL;
+	if (rc == 1 && size > 0) {
+		/* one byte less: never a different verdict than "need more" or the same */
+		int r2 = tls_answer_parse(c, size - 1, &a, &cause);
+
+		check(r2 != -1, "tls_answer_parse: a prefix of a good answer is garbage");
+		free(cause);
+	}
+	free(c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -134,6 +165,45 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	smtp_stream(buf, size);
 	line_stream(buf, size);
+	tls_stream((const unsigned char *)data, size);
+	{
+		const char *args = NULL;
+		long long age;
+		bool sub;
+		char *cause = NULL;
+
+		if (pop3_capa_has(buf, "SASL", &args))
+			(void)word_in_line(args, "PLAIN");
+		(void)pop3_capa_has(buf, "USER", NULL);
+		struct spf_record rec;
+		char *pol = NULL;
+
+		if (spf_parse(buf, &rec, &cause) == 0) {
+			for (size_t i = 0; i < rec.n; i++)
+				check(rec.v[i].name[0] != '\0', "spf_parse: a term without a name");
+			spf_record_free(&rec);
+		} else {
+			check(cause != NULL && rec.n == 0 && rec.v == NULL,
+			    "spf_parse: -1 without a cause or with terms left");
+		}
+		free(cause);
+		cause = NULL;
+		if (dmarc_parse(buf, &pol, &cause) == 0) {
+			check(pol != NULL && (strcasecmp(pol, "none") == 0 ||
+			    strcasecmp(pol, "quarantine") == 0 || strcasecmp(pol, "reject") == 0),
+			    "dmarc_parse: 0 with an unknown policy");
+			free(pol);
+		} else {
+			check(cause != NULL && pol == NULL, "dmarc_parse: -1 without a cause");
+		}
+		free(cause);
+		cause = NULL;
+		if (hsts_parse(buf, &age, &sub, &cause) == 0)
+			check(age >= 0, "hsts_parse: a negative max-age accepted");
+		else
+			check(cause != NULL, "hsts_parse: -1 without a cause");
+		free(cause);
+	}
 	free(buf);
 	return 0;
 }

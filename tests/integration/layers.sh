@@ -6,6 +6,9 @@
 #   backends/ssh/      never tui/ nor backends/probe/
 #   backends/probe/    never tui/ nor backends/ssh/
 #   curses             only in tui/
+#   tui/view.h         only tui/cli.h, tui/tty.h and profiles/ (the one header views use)
+#   tui/tty.h          nothing of tui/ or backends/
+#   tui/jobs-int.h     only in tui/jobs.c and tui/view-jobs.c
 set -u
 cd "$(dirname "$0")/../.."
 fail=0
@@ -40,7 +43,14 @@ for f in $files; do
 		backends/render/*)	case $to in profiles/* | backends/render/*) ;; *) bad=1 ;; esac ;;
 		backends/ssh/*)		case $to in tui/* | backends/probe/*) bad=1 ;; esac ;;
 		backends/probe/*)	case $to in tui/* | backends/ssh/*) bad=1 ;; esac ;;
+		# the console's narrow headers: a view includes tui/view.h and gets no other view
+		tui/view.h)		case $to in tui/cli.h | tui/tty.h | profiles/*) ;; *) bad=1 ;; esac ;;
+		tui/tty.h)		case $to in tui/* | backends/*) bad=1 ;; esac ;;
 		esac
+		# the job state is private to the jobs and their two views
+		if [ "$to" = tui/jobs-int.h ]; then
+			case $f in tui/jobs.c | tui/view-jobs.c) ;; *) bad=1 ;; esac
+		fi
 		if [ -n "$bad" ]; then
 			echo "not ok - layer: $f includes $to (see share/doc/HACKING.md §2)"
 			fail=1

@@ -77,20 +77,46 @@ else
 	bad "users CSV error: exit $rc: $out"
 fi
 
-# What a renderer refuses, lint refuses too, at the line of the value (lint = render).
+# What a renderer refuses, lint refuses too, at the line of the value (lint = render):
+# every refusal of every renderer in one run, each at its key's line.
 sed 's|^certificate = .*|certificate = /etc/ssl/x;y.pem|' "$root/share/examples/demo.ini" >"$tmp/r.ini"
 cp "$root/share/examples/demo-users.csv" "$tmp/" 2>/dev/null || true
-# (the vhost checks report the line of the vhost's section header)
-line=$(awk '/^\[vhost /{v=NR} /^certificate = \/etc\/ssl\/x;y.pem/{print v; exit}' "$tmp/r.ini")
+vlines=$(awk '/^\[/{s=$0} /^certificate = \/etc\/ssl\/x;y.pem/ && s ~ /^\[vhost /{print NR}' "$tmp/r.ini")
+tline=$(awk '/^\[/{s=$0} /^certificate = \/etc\/ssl\/x;y.pem/ && s == "[tls]"{print NR}' "$tmp/r.ini")
 rc=0
 out=$("$MXDECK" lint "$tmp/r.ini" 2>&1) || rc=$?
 rrc=0
 "$MXDECK" render "$tmp/r.ini" "$tmp/rout" >/dev/null 2>&1 || rrc=$?
-if [ $rc -eq 2 ] && [ $rrc -eq 2 ] &&
-    grep -q "^$tmp/r.ini:$line: error: host demo: apache: vhost certificate must be an absolute path" <<<"$out"; then
-	ok "a path the renderer refuses: lint exit 2 at r.ini:$line, render exit 2"
+want=("$tmp/r.ini:$tline: error: host demo: autodiscover: certificate must be an absolute path"
+    "$tmp/r.ini:$tline: error: host demo: dns: [tls] certificate /etc/ssl/x;y.pem:")
+for l in $vlines; do
+	want+=("$tmp/r.ini:$l: error: host demo: apache: vhost certificate must be an absolute path")
+done
+missing=
+for w in "${want[@]}"; do
+	grep -qF -- "$w" <<<"$out" || missing="$missing [$w]"
+done
+if [ -n "$vlines" ] && [ -n "$tline" ] && [ ${#want[@]} -ge 4 ] && [ $rc -eq 2 ] &&
+    [ $rrc -eq 2 ] && [ -z "$missing" ]; then
+	ok "the paths the renderers refuse: lint exit 2 with all ${#want[@]} refusals, each at its certificate line (vhosts: $(echo $vlines), [tls]: $tline), render exit 2"
 else
-	bad "renderer refusal not in lint: lint exit $rc, render exit $rrc: $out"
+	bad "renderer refusals not in lint: lint exit $rc, render exit $rrc, missing:$missing: $out"
+fi
+
+# A users-CSV row a renderer refuses: the finding is at the CSV's own FILE:LINE, and
+# every such row is reported, not only the first.
+mkdir -p "$tmp/csvref"
+printf '[site]\ndomain = example.org\n[host "gw"]\naddress = gw.example.org\nroles = postfix dovecot\n[tls]\ncertificate = /etc/ssl/certs/mx.pem\nkey = /etc/ssl/private/mx.key\n[users]\nfile = users.csv\n' >"$tmp/csvref/site.ini"
+printf 'email,imap,pop3,smtp,activesync,mapi,owa,ews\ngood@example.org,1,0,0,0,0,0,0\n#a@example.org,1,0,1,0,0,0,0\n#b@example.org,1,0,1,0,0,0,0\n' >"$tmp/csvref/users.csv"
+rc=0
+out=$("$MXDECK" lint "$tmp/csvref/site.ini" 2>&1) || rc=$?
+n=$(grep -c ': error: ' <<<"$out" || true)
+if [ $rc -eq 2 ] && [ "$n" -eq 2 ] &&
+    grep -qF "$tmp/csvref/users.csv:3: error: host gw: dovecot: user \"#a@example.org\"" <<<"$out" &&
+    grep -qF "$tmp/csvref/users.csv:4: error: host gw: dovecot: user \"#b@example.org\"" <<<"$out"; then
+	ok "users-CSV rows a renderer refuses: both at users.csv:3 and :4, exit 2"
+else
+	bad "users-CSV refusals not at the CSV's FILE:LINE (exit $rc, $n errors): $out"
 fi
 
 echo "lint-cli: $fails failures"

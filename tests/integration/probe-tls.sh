@@ -155,7 +155,7 @@ check "smtpgarbage: says not an SMTP reply" has "$(dt smtpgarbage 'tls smtp')" "
 
 # SNI: Postfix's SMTP client sends none (unless DANE).
 check "SNI-dependent certificate: warn" eq "$(st sni 'tls smtps')" warn
-check "SNI: the SNI handshake is fine" has "$(sm sni 'tls smtps')" "chain ok, 29 days left, name ok (smtp.lab.test)"
+check "SNI: the SNI handshake is fine" has "$(sm sni 'tls smtps')" "chain ok, 89 days left, name ok (smtp.lab.test)"
 check "SNI: says the certificate differs without SNI, and which" has "$(sm sni 'tls smtps')" "NO-SNI CERT DIFFERS (CN=wrong.other.test (DNS:wrong.other.test))"
 check "SNI: names both certificates" has "$(dt sni 'tls smtps')" "with SNI smtp.lab.test the server presents CN=smtp.lab.test"
 check "SNI: the no-SNI one does not match" has "$(dt sni 'tls smtps')" "presents CN=wrong.other.test (DNS:wrong.other.test), which does NOT match"

@@ -4,7 +4,9 @@
 # and keeps sending), reset (reads the start of the ClientHello, then RST), close
 # (accepts and closes at once), smtpgarbage (a valid 220 greeting, then junk), smtplong
 # (a greeting and an EHLO reply of 200 CRLF-ended continuation lines each, over 64 KiB
-# in all, then 454 to STARTTLS).
+# in all, then 454 to STARTTLS), tls3des (an old TLS stack that knows only 3DES: a
+# ServerHello choosing DES-CBC3-SHA when the ClientHello offers it, else a
+# handshake_failure alert; the lab's libssl has no 3DES suite to serve it with).
 import os
 import socket
 import struct
@@ -42,6 +44,25 @@ def handle(mode, c):
             c.recv(1000)
             c.sendall(b"454 4.7.0 TLS not available due to local problem\r\n")
             time.sleep(5)
+        elif mode == "tls3des":
+            hello = b""
+            while len(hello) < 5 or len(hello) < 5 + int.from_bytes(hello[3:5], "big"):
+                d = c.recv(4096)
+                if not d:
+                    return
+                hello += d
+            # record(5) type(1) len(3) version(2) random(32) session id, suites
+            o = 5 + 4 + 2 + 32
+            o += 1 + hello[o]
+            n = int.from_bytes(hello[o:o + 2], "big")
+            suites = [int.from_bytes(hello[i:i + 2], "big") for i in range(o + 2, o + 2 + n, 2)]
+            if 0x000a in suites:
+                body = b"\x03\x03" + os.urandom(32) + b"\x00" + b"\x00\x0a" + b"\x00"
+                hs = b"\x02" + len(body).to_bytes(3, "big") + body
+                c.sendall(b"\x16\x03\x03" + len(hs).to_bytes(2, "big") + hs)
+            else:
+                c.sendall(b"\x15\x03\x03\x00\x02\x02\x28")
+            time.sleep(2)
     except OSError:
         pass
     finally:

@@ -72,7 +72,7 @@ lab_port() {
 lab_ca() {
 	local d=$LAB/pki
 	lab_make_ca "$d" "mxdeck lab CA"
-	lab_pki_leaf good 30 "smtp.lab.test" \
+	lab_pki_leaf good 90 "smtp.lab.test" \
 	    "DNS:smtp.lab.test,DNS:imap.lab.test,DNS:pop.lab.test,DNS:mx1.lab.test,DNS:mx2.lab.test,DNS:mail.lab.test,DNS:autodiscover.lab.test,DNS:lab.test,DNS:autodiscover.lab2.test"
 	lab_pki_leaf expired -1 "smtp.lab.test" "DNS:smtp.lab.test,DNS:mx1.lab.test"
 	lab_pki_leaf wrong 30 "wrong.other.test" "DNS:wrong.other.test"
@@ -169,15 +169,20 @@ EOF
 	lab_wait_port "$smtp" && lab_wait_port "$sub" && lab_wait_port "$smtps"
 }
 
-# lab_dovecot IMAP IMAPS POP3 POP3S: Dovecot with STARTTLS on IMAP/POP3 and implicit
-# TLS on IMAPS/POP3S, and a SASL socket for Postfix at $LAB/dovecot/auth-client.
+# lab_dovecot IMAP IMAPS POP3 POP3S [NAME ["setting = value"...]]: Dovecot with STARTTLS
+# on IMAP/POP3 and implicit TLS on IMAPS/POP3S, and a SASL socket for Postfix at
+# $LAB/dovecot/auth-client (a NAMEd instance lives in $LAB/dovecot-NAME; the settings
+# are appended, and the last assignment of a setting wins). It listens on 127.0.0.1, or
+# on $LAB_DOVECOT_ADDR: Dovecot counts a client whose address is its own as secured
+# (disable_plaintext_auth does not apply), so a test of what it allows before
+# STARTTLS needs another address (lab_addr) than the probe's source, 127.0.0.1.
 lab_dovecot() {
-	local d=$LAB/dovecot
+	local d=$LAB/dovecot${5:+-$5} kv addr=${LAB_DOVECOT_ADDR:-127.0.0.1}
 	mkdir -p "$d/base" "$d/state"
 	printf 'alice@lab.test:{PLAIN}secret::::::\n' > "$d/passwd"
 	cat > "$d/dovecot.conf" <<EOF
 protocols = imap pop3
-listen = 127.0.0.1
+listen = $addr
 base_dir = $d/base
 state_dir = $d/state
 log_path = $d/log
@@ -200,22 +205,22 @@ userdb {
 }
 service imap-login {
   inet_listener imap {
-    address = 127.0.0.1
+    address = $addr
     port = $1
   }
   inet_listener imaps {
-    address = 127.0.0.1
+    address = $addr
     port = $2
     ssl = yes
   }
 }
 service pop3-login {
   inet_listener pop3 {
-    address = 127.0.0.1
+    address = $addr
     port = $3
   }
   inet_listener pop3s {
-    address = 127.0.0.1
+    address = $addr
     port = $4
     ssl = yes
   }
@@ -226,6 +231,9 @@ service auth {
   }
 }
 EOF
+	for kv in "${@:6}"; do
+		printf '%s\n' "$kv" >> "$d/dovecot.conf"
+	done
 	if ! dovecot -c "$d/dovecot.conf"; then
 		echo "lab: dovecot failed to start" >&2
 		cat "$d/log" >&2 2>/dev/null

@@ -110,15 +110,25 @@ check "P from the console applies to the running lab (Dovecot reloads, same mast
 live_tests() {
 	tui_keys 1 t
 	tui_wait 'Live tests: [0-9]+ running' || return 1
-	tui_wait 'live tests done: 46 tests: 45 ok, 1 warn, 0 fail' 120
+	tui_wait 'live tests done: [0-9]+ tests: [0-9]+ ok, 1 warn, 0 fail' 120 || return 1
+	# every test ok but the one warning, and as many as the demo has (at least the 46
+	# of DEMO.md's first edition; a new probe kind adds to them)
+	local n k
+	n=$(tui_screen | sed -n 's/.*live tests done: \([0-9]*\) tests: \([0-9]*\) ok.*/\1/p')
+	k=$(tui_screen | sed -n 's/.*live tests done: \([0-9]*\) tests: \([0-9]*\) ok.*/\2/p')
+	[ -n "$n" ] && [ "$n" -ge 46 ] && [ "$k" = $((n - 1)) ] ||
+	    { echo "  $n tests, $k ok" >&2; return 1; }
+	echo "$n" > "$SB/live-tests.count"
 }
-check "t: 46 live tests, 45 ok and the one warning the demo shows on purpose" live_tests
+check "t: every live test ok but the one warning the demo shows on purpose" live_tests
 
 second_terminal() {
 	local out rc=0
 	out=$("$REAL" test "$P" 2>&1) || rc=$?
 	[ $rc -eq 0 ] || { echo "  mxdeck test: exit $rc"; echo "$out" | tail -5; return 1; }
-	grep -q '^mxdeck: 46 probes: 45 ok, 1 warn, 0 fail' <<<"$out" || return 1
+	local n
+	n=$(cat "$SB/live-tests.count") || return 1
+	grep -q "^mxdeck: $n probes: $((n - 1)) ok, 1 warn, 0 fail" <<<"$out" || return 1
 	# the warning is the one DEMO.md explains
 	grep -q '^WARN  smtp   open-relay .*not testable from the host itself' <<<"$out"
 }

@@ -46,7 +46,9 @@ push() {
 	tui_save || return 1
 	tui_wait 'previous version' || return 1
 	tui_keys P
-	tui_wait 'planning before the push' || return 1
+	# a plan runs first; its status line may be gone already when the plan is fast (the
+	# question replaces it), and the question's count is that plan's (checked below)
+	tui_wait 'planning before the push|apply [0-9]+ changes? on 1 host' 30 || return 1
 	tui_wait 'apply [0-9]+ changes? on 1 host \(demo\)\? \[y\] push' 30 || return 1
 	# the count is the plan's own, shown in its row
 	local n m

@@ -101,6 +101,31 @@ t_build_all(void **state)
 	assert_int_equal(count(pl, "http", "autodiscover"), 4);
 	assert_int_equal(count(pl, "http", "autodiscover-redirect"), 2);
 	assert_int_equal(count(pl, "http", "autodiscover-srv"), 2);
+	/* the peers' checks are not default kinds */
+	assert_int_equal(count(pl, "vrfy", NULL), 0);
+	assert_int_equal(count(pl, "ciphers", NULL), 0);
+	probe_list_free(pl);
+	{
+		struct probe_opts o = { .kinds = probe_kind_bit("all") };
+
+		assert_int_equal(probe_list_build(s, &o, &pl, &cause), 0);
+	}
+	/* the peers' checks: VRFY on gw1's three SMTP ports; cleartext on pop3 only (imap
+	 * is off); ciphers on every TLS endpoint (gw1: 6 without imap, web: 1 vhost);
+	 * hsts on the owa vhost; spf and dmarc per mail domain; caa for the vhost and
+	 * the Autodiscover endpoints (the hosts' addresses are IPs); fcrdns for gw1;
+	 * dnsbl only with [tests] dnsbl */
+	assert_int_equal(count(pl, "vrfy", NULL), 3);
+	assert_int_equal(count(pl, "cleartext", "cleartext pop3"), 1);
+	assert_int_equal(count(pl, "cleartext", NULL), 1);
+	assert_int_equal(count(pl, "ciphers", NULL), 7);
+	assert_int_equal(count(pl, "hsts", "hsts owa"), 1);
+	assert_int_equal(count(pl, "hsts", NULL), 1);
+	assert_int_equal(count(pl, "spf", NULL), 2);
+	assert_int_equal(count(pl, "dmarc", NULL), 2);
+	assert_int_equal(count(pl, "caa", NULL), 3);
+	assert_int_equal(count(pl, "fcrdns", NULL), 1);
+	assert_int_equal(count(pl, "dnsbl", NULL), 0);
 	probe_list_free(pl);
 	site_free(s);
 	free(s);
@@ -118,6 +143,7 @@ t_build_filter(void **state)
 
 	strv_push(&hosts, "web");
 	o.hosts = &hosts;
+	o.kinds = probe_kind_bit("tls") | probe_kind_bit("tlsver") | probe_kind_bit("ocsp");
 	assert_int_equal(probe_list_build(s, &o, &pl, &cause), 0);
 	/* only web's endpoints (tls, tlsver, ocsp of its vhost); no site-wide DNS/HTTP
 	 * probes under --host */
@@ -218,6 +244,46 @@ t_kind_table(void **state)
 	assert_int_equal(probe_kinds_parse("all", &k, &cause), 0);
 	assert_int_equal(k, all);
 	assert_int_equal(probe_kind_bit("nosuch"), 0);
+	/* the default kinds: the profile-driven ones; the peers' checks by name */
+	assert_true(probe_kinds_default() & probe_kind_bit("tls"));
+	assert_true(probe_kinds_default() & probe_kind_bit("dns"));
+	assert_false(probe_kinds_default() & probe_kind_bit("ciphers"));
+	assert_false(probe_kinds_default() & probe_kind_bit("vrfy"));
+	assert_int_equal(probe_kinds_parse("default", &k, &cause), 0);
+	assert_int_equal(k, probe_kinds_default());
+}
+
+/* [tests] probes chooses the kinds when opts.kinds does not; an unknown name is an
+ * error naming the profile and the known kinds. */
+static void
+t_tests_probes(void **state)
+{
+	struct site *s = load();
+	struct probe_list *pl;
+	char *cause = NULL;
+
+	strv_push(&s->tests_probes, "vrfy");
+	strv_push(&s->tests_probes, "caa");
+	assert_int_equal(probe_list_build(s, NULL, &pl, &cause), 0);
+	assert_int_equal(count(pl, "vrfy", NULL), 3);
+	assert_int_equal(count(pl, "caa", NULL), 3);
+	assert_int_equal(count(pl, "tls", NULL), 0);
+	probe_list_free(pl);
+	{
+		struct probe_opts o = { .kinds = probe_kind_bit("tls") };
+
+		assert_int_equal(probe_list_build(s, &o, &pl, &cause), 0);
+		assert_int_equal(count(pl, "vrfy", NULL), 0);	/* MXDECK_PROBES wins */
+		assert_int_equal(count(pl, "tls", NULL), 7);
+		probe_list_free(pl);
+	}
+	strv_push(&s->tests_probes, "tsl");
+	assert_int_equal(probe_list_build(s, NULL, &pl, &cause), -1);
+	assert_non_null(strstr(cause, "/t/p.ini: [tests] probes: unknown probe kind \"tsl\""));
+	assert_non_null(strstr(cause, "ciphers"));
+	free(cause);
+	site_free(s);
+	free(s);
 }
 
 /* Every endpoint is 127.0.0.1:1 (refused): each probe fails fast, the engine reports
@@ -432,6 +498,7 @@ main(void)
 		cmocka_unit_test(t_resolver),
 		cmocka_unit_test(t_dane_unusable),
 		cmocka_unit_test(t_kind_table),
+		cmocka_unit_test(t_tests_probes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

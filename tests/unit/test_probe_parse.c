@@ -424,6 +424,227 @@ t_ad_request(void **state)
 	free(r);
 }
 
+/* VRFY verdicts: refused, no oracle (252 for both), an oracle, unclear. */
+static void
+t_vrfy_verdict(void **state)
+{
+	assert_int_equal(smtp_vrfy_verdict(502, 502), VRFY_REFUSED);
+	assert_int_equal(smtp_vrfy_verdict(500, 500), VRFY_REFUSED);
+	assert_int_equal(smtp_vrfy_verdict(530, 530), VRFY_REFUSED);
+	assert_int_equal(smtp_vrfy_verdict(252, 252), VRFY_NO_ORACLE);
+	assert_int_equal(smtp_vrfy_verdict(252, 550), VRFY_ANSWERS);
+	assert_int_equal(smtp_vrfy_verdict(250, 250), VRFY_ANSWERS);
+	assert_int_equal(smtp_vrfy_verdict(251, 502), VRFY_ANSWERS);
+	assert_int_equal(smtp_vrfy_verdict(550, 550), VRFY_ANSWERS);
+	assert_int_equal(smtp_vrfy_verdict(502, 252), VRFY_ANSWERS);	/* differs */
+	assert_int_equal(smtp_vrfy_verdict(421, 421), VRFY_UNCLEAR);
+	assert_int_equal(smtp_vrfy_verdict(501, 501), VRFY_UNCLEAR);
+}
+
+static void
+t_pop3_capa(void **state)
+{
+	const char *capa = "TOP\nUIDL\nSTLS\nUSER\nSASL PLAIN LOGIN\n", *args = NULL;
+
+	assert_true(pop3_capa_has(capa, "stls", NULL));
+	assert_true(pop3_capa_has(capa, "USER", NULL));
+	assert_false(pop3_capa_has(capa, "US", NULL));
+	assert_false(pop3_capa_has(capa, "PIPELINING", NULL));
+	assert_true(pop3_capa_has(capa, "SASL", &args));
+	assert_true(word_in_line(args, "PLAIN"));
+	assert_true(word_in_line(args, "login"));
+	assert_false(word_in_line(args, "CRAM-MD5"));
+	assert_false(word_in_line("PLAINX\nPLAIN", "PLAIN"));	/* one line only */
+	assert_true(pop3_capa_has("SASL\n", "SASL", &args));
+	assert_false(word_in_line(args, "PLAIN"));
+	assert_false(pop3_capa_has("", "USER", NULL));
+}
+
+/* A ClientHello whose lengths add up, the suites offered in order, SNI only for a name;
+ * ServerHello, alert, short and foreign answers. */
+static void
+t_tls_hello(void **state)
+{
+	static const unsigned short suites[] = { 0x000a, 0x002f };
+	unsigned char out[512], rnd[32], sh[96];
+	struct tls_answer a;
+	char *cause = NULL;
+	size_t n, n2, i;
+
+	memset(rnd, 7, sizeof rnd);
+	n = tls_client_hello(out, sizeof out, suites, 2, "mail.lab.test", rnd);
+	assert_true(n > 60);
+	assert_int_equal(out[0], 22);
+	assert_int_equal((size_t)(out[3] << 8 | out[4]), n - 5);
+	assert_int_equal(out[5], 1);
+	assert_int_equal((size_t)(out[6] << 16 | out[7] << 8 | out[8]), n - 9);
+	assert_int_equal(out[9] << 8 | out[10], 0x0303);
+	assert_memory_equal(out + 11, rnd, 32);
+	assert_int_equal(out[43], 0);				/* session id */
+	assert_int_equal(out[44] << 8 | out[45], 6);		/* 2 suites + SCSV */
+	assert_int_equal(out[46] << 8 | out[47], 0x000a);
+	assert_int_equal(out[48] << 8 | out[49], 0x002f);
+	assert_int_equal(out[50] << 8 | out[51], 0x00ff);
+	for (i = 0; i + 13 <= n && memcmp(out + i, "mail.lab.test", 13) != 0; i++)
+		;
+	assert_true(i + 13 <= n);				/* the SNI is in it */
+	n2 = tls_client_hello(out, sizeof out, suites, 2, "127.0.0.1", rnd);
+	assert_int_equal(n2, n - 9 - 13);			/* no SNI for an address */
+	assert_int_equal(tls_client_hello(out, 40, suites, 2, NULL, rnd), 0);
+
+	/* ServerHello choosing 0x000a with a 32-byte session id */
+	memset(sh, 0, sizeof sh);
+	sh[0] = 22; sh[1] = 3; sh[2] = 3; sh[3] = 0; sh[4] = 4 + 2 + 32 + 1 + 32 + 2 + 1;
+	sh[5] = 2; sh[8] = 2 + 32 + 1 + 32 + 2 + 1;
+	sh[9] = 3; sh[10] = 3; sh[43] = 32; sh[76] = 0x00; sh[77] = 0x0a;
+	assert_int_equal(tls_answer_parse(sh, 79, &a, &cause), 1);
+	assert_int_equal(a.kind, TLS_ANS_HELLO);
+	assert_int_equal(a.suite, 0x000a);
+	assert_int_equal(a.version, 0x0303);
+	for (i = 0; i < 78; i++)	/* every strict prefix: need more */
+		assert_int_equal(tls_answer_parse(sh, i, &a, &cause), 0);
+	sh[43] = 33;			/* session id too long */
+	assert_int_equal(tls_answer_parse(sh, 79, &a, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(tls_answer_parse((const unsigned char *)"\x15\x03\x03\x00\x02\x02\x28",
+	    7, &a, &cause), 1);
+	assert_int_equal(a.kind, TLS_ANS_ALERT);
+	assert_int_equal(a.alert_desc, 40);
+	assert_int_equal(tls_answer_parse((const unsigned char *)"220 smtp ESMTP\r\n", 16, &a,
+	    &cause), -1);
+	assert_non_null(strstr(cause, "not a TLS record"));
+	free(cause);
+	cause = NULL;
+	/* a handshake message that is not a ServerHello */
+	assert_int_equal(tls_answer_parse((const unsigned char *)"\x16\x03\x03\x00\x04\x0b\x00\x00\x00",
+	    9, &a, &cause), -1);
+	free(cause);
+}
+
+static void
+t_hsts(void **state)
+{
+	long long age;
+	bool sub;
+	char *cause = NULL;
+
+	assert_int_equal(hsts_parse("max-age=31536000; includeSubDomains", &age, &sub,
+	    &cause), 0);
+	assert_true(age == 31536000);
+	assert_true(sub);
+	assert_int_equal(hsts_parse(" MAX-AGE = \"300\" ;preload", &age, &sub, &cause), 0);
+	assert_true(age == 300);
+	assert_false(sub);
+	assert_int_equal(hsts_parse("max-age=0", &age, &sub, &cause), 0);
+	assert_true(age == 0);
+	assert_int_equal(hsts_parse("includeSubDomains", &age, &sub, &cause), -1);
+	assert_non_null(strstr(cause, "no max-age"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(hsts_parse("max-age=1; max-age=2", &age, &sub, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(hsts_parse("max-age=abc", &age, &sub, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(hsts_parse("max-age=-5", &age, &sub, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(hsts_parse("max-age", &age, &sub, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(hsts_parse("max-age=99999999999999999999999", &age, &sub, &cause),
+	    -1);
+	free(cause);
+}
+
+static void
+t_spf(void **state)
+{
+	struct spf_record rec;
+	char *cause = NULL;
+
+	assert_true(spf_is_record("v=spf1 -all"));
+	assert_true(spf_is_record("V=SPF1"));
+	assert_false(spf_is_record("v=spf10 -all"));
+	assert_false(spf_is_record("spf2.0/pra"));
+	assert_int_equal(spf_parse("v=spf1 a:smtp.lab.test/24 mx ip4:192.0.2.0/24 "
+	    "include:_spf.lab.test ~all redirect=other.test", &rec, &cause), 0);
+	assert_int_equal(rec.n, 6);
+	assert_int_equal(rec.v[0].qual, '+');
+	assert_string_equal(rec.v[0].name, "a");
+	assert_string_equal(rec.v[0].value, "smtp.lab.test/24");
+	assert_string_equal(rec.v[1].name, "mx");
+	assert_string_equal(rec.v[1].value, "");
+	assert_string_equal(rec.v[2].value, "192.0.2.0/24");
+	assert_string_equal(rec.v[3].name, "include");
+	assert_int_equal(rec.v[4].qual, '~');
+	assert_string_equal(rec.v[4].name, "all");
+	assert_int_equal(rec.v[5].qual, 0);
+	assert_string_equal(rec.v[5].name, "redirect");
+	assert_string_equal(rec.v[5].value, "other.test");
+	spf_record_free(&rec);
+	assert_int_equal(spf_parse("v=spf1 A/24 -ALL", &rec, &cause), 0);
+	assert_string_equal(rec.v[0].name, "a");		/* names fold */
+	assert_string_equal(rec.v[0].value, "/24");
+	assert_int_equal(rec.v[1].qual, '-');
+	spf_record_free(&rec);
+	assert_int_equal(spf_parse("v=spf1 bogus:x -all", &rec, &cause), -1);
+	assert_non_null(strstr(cause, "unknown mechanism"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spf_parse("v=spf1 redirect=a.test redirect=b.test", &rec, &cause),
+	    -1);
+	assert_non_null(strstr(cause, "twice"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spf_parse("v=spf1 -redirect=a.test", &rec, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spf_parse("v=spf1 :x", &rec, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spf_parse("hello", &rec, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spf_parse("v=spf1", &rec, &cause), 0);	/* no terms: neutral */
+	assert_int_equal(rec.n, 0);
+	spf_record_free(&rec);
+}
+
+static void
+t_dmarc(void **state)
+{
+	char *pol = NULL, *cause = NULL;
+
+	assert_int_equal(dmarc_parse("v=DMARC1; p=reject; rua=mailto:d@lab.test", &pol,
+	    &cause), 0);
+	assert_string_equal(pol, "reject");
+	free(pol);
+	assert_int_equal(dmarc_parse("v=DMARC1;p=none", &pol, &cause), 0);
+	assert_string_equal(pol, "none");
+	free(pol);
+	assert_int_equal(dmarc_parse(" v = DMARC1 ; pct=50; p = quarantine ;", &pol, &cause),
+	    0);
+	assert_string_equal(pol, "quarantine");
+	free(pol);
+	assert_int_equal(dmarc_parse("v=DMARC1; rua=mailto:d@lab.test", &pol, &cause), -1);
+	assert_non_null(strstr(cause, "no p="));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(dmarc_parse("v=DMARC1; p=maybe", &pol, &cause), -1);
+	assert_non_null(strstr(cause, "p=maybe"));
+	assert_null(pol);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(dmarc_parse("p=reject; v=DMARC1", &pol, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(dmarc_parse("", &pol, &cause), -1);
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -442,6 +663,12 @@ main(void)
 		cmocka_unit_test(t_ad_outlook),
 		cmocka_unit_test(t_ad_mobile),
 		cmocka_unit_test(t_ad_request),
+		cmocka_unit_test(t_vrfy_verdict),
+		cmocka_unit_test(t_pop3_capa),
+		cmocka_unit_test(t_tls_hello),
+		cmocka_unit_test(t_hsts),
+		cmocka_unit_test(t_spf),
+		cmocka_unit_test(t_dmarc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,7 +160,7 @@ test_certificate_refusals(void **state)
 	fx_init(&fx, "tdns");
 	assert_int_equal(fx_load(&fx, profile, NULL), 0);
 	assert_int_equal(fx_render(&fx, &render_dns, NULL, &cause), -1);
-	assert_non_null(strstr(cause, "site.ini:12: [tls] certificate"));
+	assert_non_null(strstr(cause, "site.ini:14: [tls] certificate"));
 	assert_non_null(strstr(cause, "cert.pem"));
 	assert_non_null(strstr(cause, "TLSA"));
 	free(cause);
@@ -324,7 +324,7 @@ test_bad_names(void **state)
 	free(fx.site.ads[0].also.v[0]);
 	fx.site.ads[0].also.v[0] = xstrdup("exa mple.net");
 	assert_int_equal(fx_render(&fx, &render_dns, NULL, &cause), -1);
-	assert_non_null(strstr(cause, "site.ini:8: [autodiscover] also domain \"exa mple.net\""));
+	assert_non_null(strstr(cause, "site.ini:11: [autodiscover] also domain \"exa mple.net\""));
 	free(cause);
 	fx_free(&fx);
 }

@@ -214,7 +214,7 @@ test_refusals(void **state)
 
 	/* doveconf does not check ssl_min_protocol: the renderer must. */
 	p = replace(base_profile, "TLSv1.3", "TLS1.2");
-	expect_error(p, base_csv, "site.ini:8: [tls] dovecot_min_protocol: ssl_min_protocol \"TLS1.2\" is not valid");
+	expect_error(p, base_csv, "site.ini:9: [tls] dovecot_min_protocol: ssl_min_protocol \"TLS1.2\" is not valid");
 	free(p);
 	p = replace(base_profile, "key = /etc/ssl/private/mx.key\n", "");
 	expect_error(p, base_csv, "site.ini:8: [tls] needs both certificate and key");

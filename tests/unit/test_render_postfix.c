@@ -421,7 +421,7 @@ test_errors(void **state)
 		const char *old, *new, *want;
 	} t[] = {
 		{ "smtpd_protocols = >=TLSv1.2\n", "smtpd_protocols = >= TLSv1.2\n",
-		    "/unit/site.ini:7: [tls] smtpd_protocols" },
+		    "/unit/site.ini:8: [tls] smtpd_protocols" },	/* the key, not [tls] */
 		{ "smtp_protocols = !SSLv2, !SSLv3, !TLSv1\n", "smtp_protocols = TLS1.2\n",
 		    "did you mean TLSv1.2" },
 		{ "[access]\n", "[connector \"fax.example.org\"]\nsmarthost = [gw]:25\n"
