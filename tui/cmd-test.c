@@ -162,14 +162,14 @@ env_seconds(const char *name, double *out)
 	double d;
 
 	if (v == NULL || *v == '\0')
-		return (0);
+		return 0;
 	d = strtod(v, &end);
 	if (*end != '\0' || d <= 0 || d > 3600) {
 		fprintf_safe(stderr, "mxdeck: %s=%s: expected seconds (0 < n <= 3600)\n", name, v);
-		return (-1);
+		return -1;
 	}
 	*out = d;
-	return (0);
+	return 0;
 }
 
 static int
@@ -180,14 +180,14 @@ env_port(const char *name, double *out)
 	long l;
 
 	if (v == NULL || *v == '\0')
-		return (0);
+		return 0;
 	l = strtol(v, &end, 10);
 	if (*end != '\0' || l < 1 || l > 65535) {
 		fprintf_safe(stderr, "mxdeck: %s=%s: expected a TCP port (1-65535)\n", name, v);
-		return (-1);
+		return -1;
 	}
 	*out = (double)l;
-	return (0);
+	return 0;
 }
 
 int
@@ -213,11 +213,11 @@ cmd_test(struct cli *cli)
 			jsondoc_error(cli, "test", &d, "the profile has errors", EXIT_USAGE);
 		diags_free(&d);
 		if (cli->format == FMT_NAGIOS)
-			return (monitor_nagios_unknown(stdout, "test", "the profile has errors "
-			    "(mxdeck lint shows them)"));
+			return monitor_nagios_unknown(stdout, "test", "the profile has errors "
+			    "(mxdeck lint shows them)");
 		if (cli->format == FMT_PROMETHEUS)
 			monitor_prometheus(stdout, &o.mon, false);
-		return (EXIT_USAGE);
+		return EXIT_USAGE;
 	}
 	opts.hosts = &cli->hosts;
 	opts.jobs = cli->jobs;
@@ -245,7 +245,7 @@ cmd_test(struct cli *cli)
 			free(site);
 			jsondoc_error(cli, "test", NULL, cause, EXIT_USAGE);
 			free(cause);
-			return (EXIT_USAGE);
+			return EXIT_USAGE;
 		}
 		free(cause);
 		goto usage;
@@ -336,16 +336,16 @@ cmd_test(struct cli *cli)
 	cli_probe_routes_free(&routes);
 	site_free(site);
 	free(site);
-	return (rc);
+	return rc;
 usage:
 	cli_probe_routes_free(&routes);
 	diags_free(&d);
 	site_free(site);
 	free(site);
 	if (cli->format == FMT_NAGIOS)
-		return (monitor_nagios_unknown(stdout, "test", "usage error (see stderr)"));
+		return monitor_nagios_unknown(stdout, "test", "usage error (see stderr)");
 	if (cli->json)
 		jsondoc_error(cli, "test", NULL, "usage error: a probe setting in the environment "
 		    "is wrong (stderr says which)", EXIT_USAGE);
-	return (EXIT_USAGE);
+	return EXIT_USAGE;
 }

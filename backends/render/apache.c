@@ -12,7 +12,7 @@
  *   Autodiscover rule has an empty group for that reason);
  * - SSLProxyCheckPeerName ignores IP SANs: an IP backend is flagged in a comment.
  * All verified against a running apache2 in tests/integration/apache-render.sh. */
-#include "web-common.h"
+#include "backends/render/web-common.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  * - a proxy_set_header in a location drops every inherited one: each location
  *   carries the full set;
  * - legacy TLS needs @SECLEVEL=0 first in ssl_ciphers on OpenSSL 3. */
-#include "web-common.h"
+#include "backends/render/web-common.h"
 
 #include <stdlib.h>
 #include <string.h>
