@@ -1,6 +1,6 @@
 /* diag.c: see diag.h. */
-#include "diag.h"
-#include "util.h"
+#include "profiles/diag.h"
+#include "profiles/util.h"
 
 #include <stdlib.h>
 #include <string.h>

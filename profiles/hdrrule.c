@@ -8,7 +8,7 @@
  * "\/" reaches pcre as "\/"). The flags are toggles of Postfix's defaults: i m s x A E
  * U X (X is obsolete and ignored by Postfix). The result is ACTION [text]; Postfix
  * compares action names case-insensitively (cleanup_message.c). */
-#include "site.h"
+#include "profiles/site.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* hdrtest.c: a header_checks tester with Postfix's semantics (see hdrtest.h). */
-#include "hdrtest.h"
+#include "profiles/hdrtest.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "site.h"
+#include "profiles/site.h"
 
 struct hdrtest_header {
 	char	*original;	/* the logical header, continuation lines joined by "\n" */

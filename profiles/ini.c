@@ -1,8 +1,8 @@
 /* ini.c: see ini.h. git-config style: [section] or [section "sub"], key = value,
  * # and ; comments on their own line or after whitespace, "double quoted" values with
  * \" \\ \n \t escapes (for values that contain ' ;' or ' #' or edge spaces). */
-#include "ini.h"
-#include "util.h"
+#include "profiles/ini.h"
+#include "profiles/util.h"
 
 #include <ctype.h>
 #include <errno.h>

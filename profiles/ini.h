@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "diag.h"
+#include "profiles/diag.h"
 
 enum ini_kind { INI_BLANK, INI_COMMENT, INI_SECTION, INI_KEY, INI_BAD };
 

@@ -10,9 +10,9 @@
  * Every finding carries the FILE:LINE of the offending key, or of its section when
  * the key is absent. Errors are what would break a daemon or silently not work;
  * warnings are what a careful admin wants to know before a push. */
-#include "site.h"
-#include "tlsproto.h"
-#include "url.h"
+#include "profiles/site.h"
+#include "profiles/tlsproto.h"
+#include "profiles/url.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

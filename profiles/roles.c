@@ -1,10 +1,10 @@
 /* roles.c: the host roles table (see roles.h). Adding a role is one row here plus,
  * when it has a directory key of its own, that field in struct host (site.h). */
-#include "roles.h"
+#include "profiles/roles.h"
 
 #include <string.h>
 
-#include "site.h"
+#include "profiles/site.h"
 
 #define DIR(field) #field, offsetof(struct host, field)
 

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "util.h"
+#include "profiles/util.h"
 
 enum role {
 	ROLE_POSTFIX = 1 << 0, ROLE_DOVECOT = 1 << 1, ROLE_APACHE = 1 << 2,

@@ -4,7 +4,7 @@
  * wrong type, ports out of range, duplicate singleton keys, missing required keys.
  * Checks across entries (duplicate hosts, unserved vhosts, regexes, addresses) are
  * lint's (profiles/lint.c). */
-#include "site.h"
+#include "profiles/site.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
-#include "ini.h"
-#include "roles.h"
-#include "util.h"
+#include "profiles/diag.h"
+#include "profiles/ini.h"
+#include "profiles/roles.h"
+#include "profiles/util.h"
 
 /* Per-user protocols, in the column order of the users CSV. */
 enum proto {

@@ -6,14 +6,14 @@
  * ceiling. Names are matched case-sensitively; an unknown name or a bound without a
  * version makes the whole list invalid, which Postfix only notices when a TLS session
  * starts ("disabling TLS support"). */
-#include "tlsproto.h"
+#include "profiles/tlsproto.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "site.h"
+#include "profiles/site.h"
 
 const char *const tls_proto_names[TLSP_COUNT] = {
 	[TLSP_SSLV2] = "SSLv2",

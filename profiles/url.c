@@ -22,10 +22,10 @@ part(CURLU *h, CURLUPart what)
 	char *v = NULL, *copy;
 
 	if (curl_url_get(h, what, &v, 0) != CURLUE_OK || v == NULL)
-		return (NULL);
+		return NULL;
 	copy = xstrdup(v);
 	curl_free(v);
-	return (copy);
+	return copy;
 }
 
 int
@@ -39,13 +39,13 @@ url_parse(const char *s, struct url *u, char **cause)
 	memset(u, 0, sizeof *u);
 	if (strncasecmp(s, "https://", 8) != 0 && strncasecmp(s, "http://", 7) != 0) {
 		*cause = xstrdup("must start with https:// (or http://)");
-		return (-1);
+		return -1;
 	}
 	/* libcurl reads "https:///owa" as host "owa", as browsers do; in a profile it is a
 	 * typo, not a host. */
 	if (s[strncasecmp(s, "https://", 8) == 0 ? 8 : 7] == '/') {
 		*cause = xstrdup("has no host name");
-		return (-1);
+		return -1;
 	}
 	{
 		const char *auth = s + (strncasecmp(s, "https://", 8) == 0 ? 8 : 7);
@@ -53,7 +53,7 @@ url_parse(const char *s, struct url *u, char **cause)
 
 		if (alen > 0 && auth[alen - 1] == ':') {	/* libcurl takes "h:" as h */
 			*cause = xstrdup("has an invalid port (1-65535)");
-			return (-1);
+			return -1;
 		}
 	}
 	if ((h = curl_url()) == NULL)
@@ -75,7 +75,7 @@ url_parse(const char *s, struct url *u, char **cause)
 			break;
 		}
 		curl_url_cleanup(h);
-		return (-1);
+		return -1;
 	}
 	scheme = part(h, CURLUPART_SCHEME);
 	user = part(h, CURLUPART_USER);
@@ -114,12 +114,12 @@ url_parse(const char *s, struct url *u, char **cause)
 	free(scheme);
 	free(port);
 	curl_url_cleanup(h);
-	return (0);
+	return 0;
 fail:
 	free(scheme);
 	free(port);
 	free(user);
 	url_free(u);
 	curl_url_cleanup(h);
-	return (-1);
+	return -1;
 }

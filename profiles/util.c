@@ -1,5 +1,5 @@
 /* util.c: see util.h. */
-#include "util.h"
+#include "profiles/util.h"
 
 #include <arpa/inet.h>
 

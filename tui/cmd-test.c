@@ -185,11 +185,11 @@ cmd_test(struct cli *cli)
 			jsondoc_error(cli, "test", &d, "the profile has errors", EXIT_USAGE);
 		diags_free(&d);
 		if (cli->format == FMT_NAGIOS)
-			return (monitor_nagios_unknown(stdout, "test", "the profile has errors "
-			    "(mxdeck lint shows them)"));
+			return monitor_nagios_unknown(stdout, "test", "the profile has errors "
+			    "(mxdeck lint shows them)");
 		if (cli->format == FMT_PROMETHEUS)
 			monitor_prometheus(stdout, &o.mon, false);
-		return (EXIT_USAGE);
+		return EXIT_USAGE;
 	}
 	opts.hosts = &cli->hosts;
 	opts.jobs = cli->jobs;
@@ -211,7 +211,7 @@ cmd_test(struct cli *cli)
 			free(site);
 			jsondoc_error(cli, "test", NULL, cause, EXIT_USAGE);
 			free(cause);
-			return (EXIT_USAGE);
+			return EXIT_USAGE;
 		}
 		free(cause);
 		goto usage;
@@ -305,16 +305,16 @@ cmd_test(struct cli *cli)
 	cli_probe_routes_free(&routes);
 	site_free(site);
 	free(site);
-	return (rc);
+	return rc;
 usage:
 	cli_probe_routes_free(&routes);
 	diags_free(&d);
 	site_free(site);
 	free(site);
 	if (cli->format == FMT_NAGIOS)
-		return (monitor_nagios_unknown(stdout, "test", "usage error (see stderr)"));
+		return monitor_nagios_unknown(stdout, "test", "usage error (see stderr)");
 	if (cli->json)
 		jsondoc_error(cli, "test", NULL, "usage error: a probe setting in the environment "
 		    "is wrong (stderr says which)", EXIT_USAGE);
-	return (EXIT_USAGE);
+	return EXIT_USAGE;
 }

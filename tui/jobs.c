@@ -708,7 +708,7 @@ jobs_login_status(const struct console *c, const char *email, int proto)
 	int worst = -2;
 
 	if (j == NULL)
-		return (-2);
+		return -2;
 	for (size_t i = 0; i < j->ntests; i++) {
 		const struct testrow *t = &j->tests[i];
 		const char *n = t->name;
@@ -723,7 +723,7 @@ jobs_login_status(const struct console *c, const char *email, int proto)
 		} else if (t->status > worst)
 			worst = t->status;
 	}
-	return (worst);
+	return worst;
 }
 
 bool
@@ -733,6 +733,6 @@ jobs_have_logins(const struct console *c)
 
 	for (size_t i = 0; j != NULL && i < j->ntests; i++)
 		if (strcmp(j->tests[i].kind, "login") == 0)
-			return (true);
-	return (false);
+			return true;
+	return false;
 }

@@ -14,14 +14,14 @@ out_format_parse(const char *s)
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(s, names[i]) == 0)
-			return ((int)i);
-	return (-1);
+			return (int)i;
+	return -1;
 }
 
 static char *
 dup0(const char *s)
 {
-	return (xstrdup(s != NULL ? s : ""));
+	return xstrdup(s != NULL ? s : "");
 }
 
 void
@@ -114,7 +114,7 @@ count(const struct monitor *m)
 		else if (m->hosts[i].exit != EXIT_OK)
 			k.hostfail++;
 	}
-	return (k);
+	return k;
 }
 
 int
@@ -168,7 +168,7 @@ monitor_nagios(FILE *f, const struct monitor *m)
 			else
 				fprintf(f, ": not checked (exit %d)\n", m->hosts[i].exit);
 		}
-	return (rc);
+	return rc;
 }
 
 int
@@ -177,7 +177,7 @@ monitor_nagios_unknown(FILE *f, const char *command, const char *why)
 	fprintf(f, "MXDECK %s UNKNOWN - ", command);
 	plugin_text(f, why);
 	fputc('\n', f);
-	return (3);
+	return 3;
 }
 
 /* A label value: backslash, double quote and newline escaped. */

@@ -99,9 +99,9 @@ suite_name(const struct class *cl, unsigned id)
 
 	for (i = 0; i < cl->n; i++) {
 		if (cl->v[i].id == id)
-			return (cl->v[i].name);
+			return cl->v[i].name;
 	}
-	return (NULL);
+	return NULL;
 }
 
 /* Offer only cl's suites: 1 accepted (*chosen), 0 refused, -1 could not tell (*cause). */
@@ -129,7 +129,7 @@ offer(struct probe *p, struct presult *r, const struct addrs *a, const struct cl
 	if (conn_connect(&c, a, p->port, cause) != 0) {
 		pr_reach(r, false);
 		*refused = c.refused;
-		return (-1);
+		return -1;
 	}
 	pr_reach(r, true);
 	sb_init(&log);
@@ -169,7 +169,7 @@ offer(struct probe *p, struct presult *r, const struct addrs *a, const struct cl
 out:
 	sb_free(&log);
 	conn_close(&c);
-	return (rc);
+	return rc;
 }
 
 void

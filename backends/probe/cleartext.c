@@ -15,16 +15,16 @@ static int
 say_line(struct conn *c, struct sbuf *log, const char *cmd, char **cause)
 {
 	sb_addf(log, "     C: %s\n", cmd);
-	return (conn_printf(c, cause, "%s\r\n", cmd));
+	return conn_printf(c, cause, "%s\r\n", cmd);
 }
 
 static int
 get_line(struct conn *c, struct sbuf *log, char **line, char **cause)
 {
 	if (conn_read_line(c, line, cause) != 0)
-		return (-1);
+		return -1;
 	sb_addf(log, "     S: %.300s\n", *line);
-	return (0);
+	return 0;
 }
 
 /* IMAP: the capabilities in clear (greeting's [CAPABILITY] or a CAPABILITY command). */
@@ -38,29 +38,29 @@ imap_check(struct presult *r, struct conn *c, struct sbuf *log, char **cause)
 
 	sb_init(&caps);
 	if (get_line(c, log, &line, cause) != 0)
-		return (-1);
+		return -1;
 	if (imap_line_parse(line, &l, &e) != 0 || strcmp(l.tag, "*") != 0 ||
 	    strcmp(l.status, "OK") != 0) {
 		*cause = e != NULL ? e : xasprintf("greeting is not \"* OK\": %.60s", line);
 		if (e == NULL)
 			imap_line_free(&l);
 		free(line);
-		return (-1);
+		return -1;
 	}
 	imap_line_free(&l);
 	free(line);
 	if (say_line(c, log, "a1 CAPABILITY", cause) != 0)
-		return (-1);
+		return -1;
 	while (!done) {
 		if (get_line(c, log, &line, cause) != 0) {
 			sb_free(&caps);
-			return (-1);
+			return -1;
 		}
 		if (imap_line_parse(line, &l, &e) != 0) {
 			*cause = e;
 			free(line);
 			sb_free(&caps);
-			return (-1);
+			return -1;
 		}
 		free(line);
 		if (strcmp(l.tag, "*") == 0 && strncasecmp(l.text, "CAPABILITY ", 11) == 0) {
@@ -76,12 +76,12 @@ imap_check(struct presult *r, struct conn *c, struct sbuf *log, char **cause)
 	}
 	if (*cause != NULL) {
 		sb_free(&caps);
-		return (-1);
+		return -1;
 	}
 	if (caps.len == 0) {
 		*cause = xstrdup("no CAPABILITY line in the answer to CAPABILITY");
 		sb_free(&caps);
-		return (-1);
+		return -1;
 	}
 	if (!imap_has_capability(caps.s, "STARTTLS")) {
 		pr_note(r, PROBE_FAIL, "no STARTTLS on the plain IMAP port: every login "
@@ -108,7 +108,7 @@ imap_check(struct presult *r, struct conn *c, struct sbuf *log, char **cause)
 	sb_free(&caps);
 	(void)say_line(c, log, "a2 LOGOUT", &e);
 	free(e);
-	return (0);
+	return 0;
 }
 
 /* POP3: CAPA in clear, then USER (no PASS) must be refused. */
@@ -122,28 +122,28 @@ pop3_check(struct presult *r, struct conn *c, struct sbuf *log, char **cause)
 	bool bad = false;
 
 	if (get_line(c, log, &line, cause) != 0)
-		return (-1);
+		return -1;
 	if (pop3_status(line, &e) != 1) {
 		*cause = e != NULL ? e : xasprintf("greeting is not +OK: %.60s", line);
 		free(line);
-		return (-1);
+		return -1;
 	}
 	free(line);
 	if (say_line(c, log, "CAPA", cause) != 0 || get_line(c, log, &line, cause) != 0)
-		return (-1);
+		return -1;
 	st = pop3_status(line, &e);
 	free(line);
 	free(e);
 	e = NULL;
 	if (st != 1) {
 		*cause = xstrdup("CAPA refused: the capabilities before STLS are unknown");
-		return (-1);
+		return -1;
 	}
 	sb_init(&capa);
 	for (;;) {
 		if (get_line(c, log, &line, cause) != 0) {
 			sb_free(&capa);
-			return (-1);
+			return -1;
 		}
 		if (strcmp(line, ".") == 0) {
 			free(line);
@@ -154,13 +154,13 @@ pop3_check(struct presult *r, struct conn *c, struct sbuf *log, char **cause)
 		if (capa.len > 64 * 1024) {
 			*cause = xstrdup("CAPA answer longer than 64 KiB");
 			sb_free(&capa);
-			return (-1);
+			return -1;
 		}
 	}
 	if (capa.len == 0) {
 		*cause = xstrdup("CAPA listed nothing");
 		sb_free(&capa);
-		return (-1);
+		return -1;
 	}
 	if (!pop3_capa_has(capa.s, "STLS", NULL)) {
 		pr_note(r, PROBE_FAIL, "no STLS on the plain POP3 port: every login here "
@@ -185,7 +185,7 @@ pop3_check(struct presult *r, struct conn *c, struct sbuf *log, char **cause)
 	/* What the server does, not only what it says: USER alone carries no secret. */
 	if (say_line(c, log, "USER mxdeck-probe-nobody", cause) != 0 ||
 	    get_line(c, log, &line, cause) != 0)
-		return (-1);
+		return -1;
 	st = pop3_status(line, &e);
 	free(line);
 	free(e);
@@ -202,7 +202,7 @@ pop3_check(struct presult *r, struct conn *c, struct sbuf *log, char **cause)
 	e = NULL;
 	(void)say_line(c, log, "QUIT", &e);
 	free(e);
-	return (0);
+	return 0;
 }
 
 void

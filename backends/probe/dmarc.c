@@ -29,7 +29,7 @@ dmarc_records(struct probe *p, struct presult *r, const char *dom, struct strv *
 			strv_push(out, txt.v[i]);
 	}
 	strv_free(&txt);
-	return (rc);
+	return rc;
 }
 
 void

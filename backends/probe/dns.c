@@ -26,7 +26,7 @@ load_anchors(struct probe_ctx *ctx, ldns_resolver *res, char **cause)
 	if ((buf = read_input_file(path, IK_ANCHOR, &len, &e)) == NULL) {
 		*cause = xasprintf("trust anchor: %s", e);
 		free(e);
-		return (-1);
+		return -1;
 	}
 	p = buf;
 	while ((line = strsep(&p, "\n")) != NULL) {
@@ -40,7 +40,7 @@ load_anchors(struct probe_ctx *ctx, ldns_resolver *res, char **cause)
 			*cause = xasprintf("trust anchor %s:%d: %s", path, lineno,
 			    ldns_get_errorstr_by_id(st));
 			free(buf);
-			return (-1);
+			return -1;
 		}
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY ||
 		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS) {
@@ -52,9 +52,9 @@ load_anchors(struct probe_ctx *ctx, ldns_resolver *res, char **cause)
 	free(buf);
 	if (n == 0) {
 		*cause = xasprintf("trust anchor %s: no DNSKEY or DS record in it", path);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* One query: the answer's RRset of type t for name (possibly empty), its RRSIGs; the
@@ -73,11 +73,11 @@ query_pkt(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_t
 	*nx = false;
 	if ((dname = ldns_dname_new_frm_str(name)) == NULL) {
 		*cause = xasprintf("%s: not a valid DNS name", name);
-		return (-1);
+		return -1;
 	}
 	if (net_query(ctx, res, name, dname, t, &pkt, cause) != 0) {
 		ldns_rdf_deep_free(dname);
-		return (-1);
+		return -1;
 	}
 	rc = ldns_pkt_get_rcode(pkt);
 	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
@@ -87,7 +87,7 @@ query_pkt(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_t
 		    "an error");
 		ldns_rdf_deep_free(dname);
 		ldns_pkt_free(pkt);
-		return (-1);
+		return -1;
 	}
 	*nx = rc == LDNS_RCODE_NXDOMAIN;
 	*rrset = ldns_pkt_rr_list_by_name_and_type(pkt, dname, t, LDNS_SECTION_ANSWER);
@@ -103,14 +103,14 @@ query_pkt(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_t
 		*keep = pkt;
 	else
 		ldns_pkt_free(pkt);
-	return (0);
+	return 0;
 }
 
 static int
 query(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr_type t,
     ldns_rr_list **rrset, ldns_rr_list **sigs, bool *nx, char **cause)
 {
-	return (query_pkt(ctx, res, name, t, rrset, sigs, nx, NULL, cause));
+	return query_pkt(ctx, res, name, t, rrset, sigs, nx, NULL, cause);
 }
 
 static char *rdf_str(const ldns_rdf *);
@@ -150,20 +150,20 @@ sig_time_problem(const ldns_rr_list *sigs, const char *what)
 		}
 	}
 	if (n == 0 || bad < n || first == NULL)
-		return (NULL);
+		return NULL;
 	exp = ldns_rdf2native_time_t(ldns_rr_rrsig_expiration(first));
 	inc = ldns_rdf2native_time_t(ldns_rr_rrsig_inception(first));
 	if (exp < now) {
 		fmt_utc(exp, buf, sizeof buf);
-		return (xasprintf("the RRSIG over %s (key tag %u) EXPIRED at %s, %lld days "
+		return xasprintf("the RRSIG over %s (key tag %u) EXPIRED at %s, %lld days "
 		    "ago: the zone was not re-signed", what,
 		    ldns_rdf2native_int16(ldns_rr_rrsig_keytag(first)), buf,
-		    (long long)((now - exp) / 86400)));
+		    (long long)((now - exp) / 86400));
 	}
 	fmt_utc(inc, buf, sizeof buf);
-	return (xasprintf("the RRSIG over %s (key tag %u) is NOT YET VALID: its inception "
+	return xasprintf("the RRSIG over %s (key tag %u) is NOT YET VALID: its inception "
 	    "is %s (a signer's clock ahead?)", what,
-	    ldns_rdf2native_int16(ldns_rr_rrsig_keytag(first)), buf));
+	    ldns_rdf2native_int16(ldns_rr_rrsig_keytag(first)), buf);
 }
 
 /* Why the keys of signer do not validate: expired signatures over its DNSKEY RRset, or
@@ -183,7 +183,7 @@ dnskey_problem(struct probe_ctx *ctx, ldns_resolver *res, const ldns_rdf *signer
 		ldns_resolver_set_dnssec_cd(res, saved);
 		free(e);
 		free(name);
-		return (NULL);
+		return NULL;
 	}
 	ldns_resolver_set_dnssec_cd(res, saved);
 	what = xasprintf("%s DNSKEY", name);
@@ -217,7 +217,7 @@ dnskey_problem(struct probe_ctx *ctx, ldns_resolver *res, const ldns_rdf *signer
 	ldns_rr_list_deep_free(keys);
 	ldns_rr_list_deep_free(ksigs);
 	free(name);
-	return (out);
+	return out;
 }
 
 /* The name of an Extended DNS Error code (RFC 8914 section 4). */
@@ -235,7 +235,7 @@ ede_name(unsigned code, bool *dnssec)
 	};
 
 	*dnssec = (code >= 1 && code <= 2) || (code >= 5 && code <= 12);
-	return (code < nitems(names) ? names[code] : "unknown code");
+	return code < nitems(names) ? names[code] : "unknown code";
 }
 
 /* The Extended DNS Errors in pkt, "EDE 7 (Signature Expired): text; ..." or NULL. */
@@ -252,7 +252,7 @@ ede_text(ldns_pkt *pkt, bool *dnssec)
 
 	*dnssec = false;
 	if (ol == NULL)
-		return (NULL);
+		return NULL;
 	sb_init(&b);
 	for (i = 0; i < ldns_edns_option_list_get_count(ol); i++) {
 		o = ldns_edns_option_list_get_option(ol, i);
@@ -272,9 +272,9 @@ ede_text(ldns_pkt *pkt, bool *dnssec)
 	}
 	if (b.len == 0) {
 		sb_free(&b);
-		return (NULL);
+		return NULL;
 	}
-	return (sb_steal(&b));
+	return sb_steal(&b);
 }
 
 int
@@ -329,7 +329,7 @@ dns_servfail_dnssec(struct probe_ctx *ctx, double deadline, const char *name, in
 		sb_free(&b);
 	free(direct);
 	free(ede);
-	return (bogus);
+	return bogus;
 }
 
 /* Validate rrset with its signatures up to the trust anchor: 1 secure, 0 insecure (no
@@ -346,21 +346,21 @@ validate(struct probe_ctx *ctx, ldns_resolver *res, ldns_rr_list *rrset,
 
 	if (ldns_rr_list_rr_count(rrset) == 0) {
 		*why = xstrdup("empty RRset");
-		return (0);
+		return 0;
 	}
 	if (ldns_rr_list_rr_count(sigs) == 0) {
 		*why = xstrdup("no RRSIG: the zone is not signed (insecure)");
-		return (0);
+		return 0;
 	}
 	if (ldns_resolver_dnssec_anchors(res) == NULL && load_anchors(ctx, res, &e) != 0) {
 		*why = e;
-		return (-1);
+		return -1;
 	}
 	keys = ldns_rr_list_new();
 	st = ldns_verify_trusted(res, rrset, sigs, keys);
 	ldns_rr_list_deep_free(keys);	/* clones of the validating keys */
 	if (st == LDNS_STATUS_OK)
-		return (1);
+		return 1;
 	/* ldns_verify_trusted reports its last attempt; when the signer's keys do
 	 * validate, the signature itself is what is wrong: say that. */
 	{
@@ -383,7 +383,7 @@ validate(struct probe_ctx *ctx, ldns_resolver *res, ldns_rr_list *rrset,
 			    ldns_get_errorstr_by_id(st), ctx->site->trust_anchor != NULL ?
 			    ctx->site->trust_anchor : DEFAULT_TRUST_ANCHOR);
 			free(cause);
-			return (-1);
+			return -1;
 		}
 
 		if (signer != NULL)
@@ -397,7 +397,7 @@ validate(struct probe_ctx *ctx, ldns_resolver *res, ldns_rr_list *rrset,
 	*why = xasprintf("BOGUS: %s (trust anchor %s)", ldns_get_errorstr_by_id(st),
 	    ctx->site->trust_anchor != NULL ? ctx->site->trust_anchor :
 	    DEFAULT_TRUST_ANCHOR);
-	return (-1);
+	return -1;
 }
 
 /* The RRSIGs in list that cover an RRset of type t owned by owner (new list). */
@@ -416,7 +416,7 @@ sigs_for(ldns_rr_list *list, const ldns_rdf *owner, ldns_rr_type t)
 			continue;
 		ldns_rr_list_push_rr(out, ldns_rr_clone(sig));
 	}
-	return (out);
+	return out;
 }
 
 /* Is the absence of qname/type in pkt (NXDOMAIN or NODATA) proven by NSEC or NSEC3
@@ -445,7 +445,7 @@ prove_absence(struct probe_ctx *ctx, ldns_resolver *res, ldns_pkt *pkt, const ch
 		*why = xstrdup("no NSEC or NSEC3 record in the answer (the zone is not "
 		    "signed, or the resolver dropped them)");
 		ldns_rr_list_deep_free(nsecs);
-		return (0);
+		return 0;
 	}
 	allsigs = auth;
 	/* Every NSEC/NSEC3 used must itself validate. */
@@ -497,7 +497,7 @@ out:
 	ldns_rr_free(q);
 	ldns_rdf_deep_free(dname);
 	ldns_rr_list_deep_free(nsecs);
-	return (ret);
+	return ret;
 }
 
 void
@@ -527,11 +527,11 @@ dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline, struct tlsa_
 
 	memset(out, 0, sizeof *out);
 	if ((res = net_resolver(ctx, deadline, true, cause)) == NULL)
-		return (-1);
+		return -1;
 	if (query_pkt(ctx, res, qname, LDNS_RR_TYPE_TLSA, &rrset, &sigs, &nx, &pkt,
 	    cause) != 0) {
 		ldns_resolver_deep_free(res);
-		return (-1);
+		return -1;
 	}
 	out->v = xcalloc(ldns_rr_list_rr_count(rrset) + 1, sizeof *out->v);
 	for (i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
@@ -559,7 +559,7 @@ dns_tlsa(struct probe_ctx *ctx, const char *qname, double deadline, struct tlsa_
 	ldns_rr_list_deep_free(rrset);
 	ldns_rr_list_deep_free(sigs);
 	ldns_resolver_deep_free(res);
-	return (0);
+	return 0;
 }
 
 int
@@ -579,7 +579,7 @@ probe_tlsa_lookup(const struct site *site, const char *qname, double timeout,
 	    &ctx.resolver_port, &e) != 0) {
 		*cause = xasprintf("[site] resolver %s: %s", site->resolver, e);
 		free(e);
-		return (-1);
+		return -1;
 	}
 	rc = dns_tlsa(&ctx, qname, ctx.run_deadline, out, cause);
 	if (rc != 0 && *cause != NULL && strstr(*cause, "SERVFAIL") != NULL &&
@@ -601,7 +601,7 @@ probe_tlsa_lookup(const struct site *site, const char *qname, double timeout,
 		free(why);
 	}
 	free(ctx.resolver_host);
-	return (rc);
+	return rc;
 }
 
 static char *
@@ -611,13 +611,13 @@ rdf_str(const ldns_rdf *rd)
 	size_t l;
 
 	if (s == NULL)
-		return (xstrdup("?"));
+		return xstrdup("?");
 	l = strlen(s);
 	if (l > 1 && s[l - 1] == '.')
 		s[l - 1] = '\0';
 	r = xstrdup(s);
 	free(s);
-	return (r);
+	return r;
 }
 
 int
@@ -630,10 +630,10 @@ dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
 	bool nx;
 
 	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
-		return (-1);
+		return -1;
 	if (query(ctx, res, domain, LDNS_RR_TYPE_MX, &rrset, NULL, &nx, cause) != 0) {
 		ldns_resolver_deep_free(res);
-		return (-1);
+		return -1;
 	}
 	for (i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
@@ -645,9 +645,9 @@ dns_mx_targets(struct probe_ctx *ctx, const char *domain, double deadline,
 	ldns_resolver_deep_free(res);
 	if (targets->n == 0) {
 		*cause = xasprintf("%s has no MX record", domain);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 void
@@ -832,10 +832,10 @@ dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct strv *o
 	char *t;
 
 	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
-		return (-1);
+		return -1;
 	if (query(ctx, res, name, LDNS_RR_TYPE_SRV, &rrset, NULL, &nx, cause) != 0) {
 		ldns_resolver_deep_free(res);
-		return (-1);
+		return -1;
 	}
 	for (i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
@@ -851,14 +851,14 @@ dns_srv(struct probe_ctx *ctx, const char *name, double deadline, struct strv *o
 	}
 	ldns_rr_list_deep_free(rrset);
 	ldns_resolver_deep_free(res);
-	return (0);
+	return 0;
 }
 
 static int
 srv_lookup(struct probe *p, struct presult *r, const char *name, struct strv *out,
     char **cause)
 {
-	return (dns_srv(p->ctx, name, r->deadline, out, cause));
+	return dns_srv(p->ctx, name, r->deadline, out, cause);
 }
 
 static void
@@ -1029,7 +1029,7 @@ add_domain_probe(struct probe_build *b, probe_fn run, const char *name, char *ta
 	p->run = run;
 	p->domain = xstrdup(domain);
 	p->ad = ad;
-	return (p);
+	return p;
 }
 
 void
@@ -1088,10 +1088,10 @@ dns_records(struct probe_ctx *ctx, const char *name, int type, double deadline,
 	char *t;
 
 	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
-		return (-1);
+		return -1;
 	if (query(ctx, res, name, (ldns_rr_type)type, &rrset, NULL, &nxd, cause) != 0) {
 		ldns_resolver_deep_free(res);
-		return (-1);
+		return -1;
 	}
 	if (nx != NULL)
 		*nx = nxd;
@@ -1125,7 +1125,7 @@ dns_records(struct probe_ctx *ctx, const char *name, int type, double deadline,
 	}
 	ldns_rr_list_deep_free(rrset);
 	ldns_resolver_deep_free(res);
-	return (0);
+	return 0;
 }
 
 char *
@@ -1146,12 +1146,12 @@ dns_reverse_name(const struct sockaddr_storage *ss)
 			sb_addf(&b, "%x.%x.", a[i] & 0xf, a[i] >> 4);
 		sb_add(&b, "ip6.arpa");
 	}
-	return (sb_steal(&b));
+	return sb_steal(&b);
 }
 
 int
 dns_txt(struct probe_ctx *ctx, const char *name, double deadline, struct strv *out,
     char **cause)
 {
-	return (dns_records(ctx, name, LDNS_RR_TYPE_TXT, deadline, out, NULL, cause));
+	return dns_records(ctx, name, LDNS_RR_TYPE_TXT, deadline, out, NULL, cause);
 }

@@ -23,7 +23,7 @@ reversed(const struct sockaddr_storage *ss)
 	if ((dot = strstr(rev, ss->ss_family == AF_INET ? ".in-addr.arpa" :
 	    ".ip6.arpa")) != NULL)
 		*dot = '\0';
-	return (rev);
+	return rev;
 }
 
 void

@@ -33,9 +33,9 @@ svc_from_name(const char *name)
 
 	for (i = 0; i < SVCP_COUNT; i++) {
 		if (strcmp(host_services[i].name, name) == 0)
-			return (i);
+			return i;
 	}
-	return (-1);
+	return -1;
 }
 
 int
@@ -45,9 +45,9 @@ svc_from_stdport(int port)
 
 	for (i = 0; i < SVCP_COUNT; i++) {
 		if (host_services[i].port == port)
-			return (i);
+			return i;
 	}
-	return (-1);
+	return -1;
 }
 
 /* ---- the probe list ---- */
@@ -73,7 +73,7 @@ probe_add(struct probe_build *b, char *name, char *target)
 	p->svc = -1;
 	xgrow(&pl->v, &pl->cap, pl->n + 1, sizeof *pl->v);
 	pl->v[pl->n++] = p;
-	return (p);
+	return p;
 }
 
 static void
@@ -127,8 +127,8 @@ static bool
 host_wanted(const struct host *h, const struct probe_opts *o)
 {
 	if (o == NULL || o->hosts == NULL || o->hosts->n == 0)
-		return (true);
-	return (strv_has(o->hosts, h->name));
+		return true;
+	return strv_has(o->hosts, h->name);
 }
 
 struct probe *
@@ -148,7 +148,7 @@ probe_add_svc(struct probe_build *b, const char *what, const struct probe_ep *ep
 	else
 		svc_names(b->site, b->host, b->addr, ep->svc, &p->names);
 	p->sni = p->names.n > 0 ? xstrdup(p->names.v[0]) : NULL;
-	return (p);
+	return p;
 }
 
 int
@@ -161,7 +161,7 @@ probe_build_port(const struct probe_build *b, int svc)
 		if (b->ports[i].svc == svc)
 			port = b->ports[i].port;
 	}
-	return (port);
+	return port;
 }
 
 /* The host's endpoints: probe_ports entries with a known service its roles serve on a
@@ -218,7 +218,7 @@ build(struct probe_list *pl, const struct site *site, const struct host *h,
 	b.host = h;
 	if (h != NULL) {
 		if ((b.addr = probe_host_address(site, pl->addresses, h)) == NULL)
-			return (0);
+			return 0;
 		b.roles = h->roles != 0 ? h->roles : ~0u;
 		host_endpoints(site, h, b.roles, &ports, &nports, &eps, &neps);
 		b.ports = ports;
@@ -238,9 +238,9 @@ build(struct probe_list *pl, const struct site *site, const struct host *h,
 	free(eps);
 	if (b.cause != NULL) {
 		*cause = b.cause;
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 int
@@ -265,7 +265,7 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
 			    site->path : "profile", e);
 			free(e);
 			free(words);
-			return (-1);
+			return -1;
 		}
 		free(words);
 	}
@@ -276,7 +276,7 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
 				*cause = xasprintf("%s: no host \"%s\" in the profile (see its "
 				    "[host \"...\"] sections)", site->path != NULL ? site->path :
 				    "profile", opts->hosts->v[i]);
-				return (-1);
+				return -1;
 			}
 		}
 	}
@@ -293,34 +293,34 @@ probe_list_build(const struct site *site, const struct probe_opts *opts,
 			goto refused;
 	}
 	*plp = pl;
-	return (0);
+	return 0;
 refused:
 	probe_list_free(pl);
-	return (-1);
+	return -1;
 }
 
 size_t
 probe_list_count(const struct probe_list *pl)
 {
-	return (pl->n);
+	return pl->n;
 }
 
 const char *
 probe_list_kind(const struct probe_list *pl, size_t i)
 {
-	return (i < pl->n ? pl->v[i]->kind->name : NULL);
+	return i < pl->n ? pl->v[i]->kind->name : NULL;
 }
 
 const char *
 probe_list_name(const struct probe_list *pl, size_t i)
 {
-	return (i < pl->n ? pl->v[i]->name : NULL);
+	return i < pl->n ? pl->v[i]->name : NULL;
 }
 
 const char *
 probe_list_target(const struct probe_list *pl, size_t i)
 {
-	return (i < pl->n ? pl->v[i]->target : NULL);
+	return i < pl->n ? pl->v[i]->target : NULL;
 }
 
 void
@@ -436,7 +436,7 @@ worker(void *arg)
 			break;
 		run_one(rn, rn->pl->v[idx], idx);
 	}
-	return (NULL);
+	return NULL;
 }
 
 static SSL_CTX *
@@ -459,7 +459,7 @@ client_ctx(const char *ca)
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
 	/* Allow the legacy handshake so we can report a server without RFC 5746. */
 	SSL_CTX_set_options(c, SSL_OP_LEGACY_SERVER_CONNECT);
-	return (c);
+	return c;
 }
 
 void

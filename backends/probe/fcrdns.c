@@ -49,7 +49,7 @@ smtp_hostname(struct probe *p, struct presult *r, const struct addrs *a, char **
 out:
 	sb_free(&text);
 	conn_close(&c);
-	return (name);
+	return name;
 }
 
 static bool
@@ -61,7 +61,7 @@ name_eq(const char *a, const char *b)
 		la--;
 	if (lb > 0 && b[lb - 1] == '.')
 		lb--;
-	return (la == lb && strncasecmp(a, b, la) == 0);
+	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
 void

@@ -29,9 +29,9 @@ on_body(char *p, size_t sz, size_t n, void *arg)
 	struct http_body *b = arg;
 
 	if (b->b.len + sz * n > 1024 * 1024)
-		return (0);	/* an Autodiscover answer is never that big */
+		return 0;	/* an Autodiscover answer is never that big */
 	sb_addn(&b->b, p, sz * n);
-	return (sz * n);
+	return sz * n;
 }
 
 static size_t
@@ -41,19 +41,19 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 
 	if (b->hdr.len < 64 * 1024)
 		sb_addn(&b->hdr, p, sz * n);
-	return (sz * n);
+	return sz * n;
 }
 
 static bool
 same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
-		return (false);
+		return false;
 	if (a->ss_family == AF_INET)
-		return (memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-		    &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0);
-	return (memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-	    &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0);
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		    &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	    &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
 }
 
 /* The port to use for service (https, http) on addr: that probe port of a profile
@@ -82,11 +82,11 @@ host_svc_port(struct probe *p, struct presult *r, const struct sockaddr_storage 
 			}
 			for (k = 0; k < ha.n; k++) {
 				if (same_addr(&ha.a[k], addr))
-					return (h->probe_ports[j].port);
+					return h->probe_ports[j].port;
 			}
 		}
 	}
-	return (dflt);
+	return dflt;
 }
 
 /* Prepare an easy handle for SCHEME://name[:urlport]/path (urlport 0: the scheme's
@@ -107,7 +107,7 @@ http_handle(struct probe *p, struct presult *r, const char *scheme, const char *
 	CURL *h;
 
 	if (net_resolve(p->ctx, name, r->deadline, &a, cause) != 0)
-		return (NULL);
+		return NULL;
 	addr_fmt(&a.a[0], ab, sizeof ab);
 	if (urlport > 0)
 		port = urlport;
@@ -144,7 +144,7 @@ http_handle(struct probe *p, struct presult *r, const char *scheme, const char *
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "mxdeck-probe/" MXDECK_VERSION);
 	if ((ca = p->ctx->site->tests_ca) != NULL || (ca = getenv("SSL_CERT_FILE")) != NULL)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
-	return (h);
+	return h;
 }
 
 /* The address to POST for the probe's mail domain: a profile user in it, else a
@@ -159,9 +159,9 @@ probe_email(struct probe *p)
 	for (i = 0; i < site->nusers; i++) {
 		at = strchr(site->users[i].email, '@');
 		if (at != NULL && str_ieq(at + 1, p->domain))
-			return (xstrdup(site->users[i].email));
+			return xstrdup(site->users[i].email);
 	}
-	return (xasprintf("mxdeck.probe@%s", p->domain));
+	return xasprintf("mxdeck.probe@%s", p->domain);
 }
 
 /* How one Autodiscover request went. */
@@ -176,10 +176,10 @@ enum ad_outcome {
 static bool
 tls_trouble(CURLcode cc)
 {
-	return (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR ||
+	return cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR ||
 	    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CIPHER ||
 	    cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_ISSUER_ERROR ||
-	    cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || cc == CURLE_SSL_INVALIDCERTSTATUS);
+	    cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || cc == CURLE_SSL_INVALIDCERTSTATUS;
 }
 
 /* POST an Autodiscover request for email to https://name[:urlport]path and check the
@@ -262,7 +262,7 @@ done:
 	sb_free(&b.b);
 	sb_free(&b.hdr);
 	free(where);
-	return (out);
+	return out;
 }
 
 /* Steps 1 and 2: POST to https://NAME/ in each path case and schema. */
@@ -510,11 +510,11 @@ header_value(const char *hdrs, const char *name, char *out, size_t len)
 				l = len - 1;
 			memcpy(out, v, l);
 			out[l] = '\0';
-			return (true);
+			return true;
 		}
 		p = nl != NULL ? nl + 1 : NULL;
 	}
-	return (false);
+	return false;
 }
 
 static void
@@ -686,5 +686,5 @@ out:
 	curl_slist_free_all(sl);
 	sb_free(&b.b);
 	sb_free(&b.hdr);
-	return (rc);
+	return rc;
 }

@@ -48,7 +48,7 @@ _Static_assert(KIND_COUNT < 32, "probe_opts.kinds is an unsigned bit mask");
 unsigned
 probe_kinds_all(void)
 {
-	return ((1u << KIND_COUNT) - 1);
+	return (1u << KIND_COUNT) - 1;
 }
 
 unsigned
@@ -60,19 +60,19 @@ probe_kinds_default(void)
 	for (i = 0; i < nprobe_kinds; i++)
 		if (probe_kinds[i].dflt)
 			bits |= probe_kinds[i].bit;
-	return (bits);
+	return bits;
 }
 
 const char *
 probe_kind_name(size_t i)
 {
-	return (i < nprobe_kinds ? probe_kinds[i].name : NULL);
+	return i < nprobe_kinds ? probe_kinds[i].name : NULL;
 }
 
 const char *
 probe_kind_what(size_t i)
 {
-	return (i < nprobe_kinds ? probe_kinds[i].what : NULL);
+	return i < nprobe_kinds ? probe_kinds[i].what : NULL;
 }
 
 unsigned
@@ -82,11 +82,11 @@ probe_kind_bit(const char *name)
 
 	for (i = 0; i < nprobe_kinds; i++) {
 		if (strcmp(probe_kinds[i].name, name) == 0)
-			return (probe_kinds[i].bit);
+			return probe_kinds[i].bit;
 	}
 	if (strcmp(name, "default") == 0)
-		return (probe_kinds_default());
-	return (strcmp(name, "all") == 0 ? probe_kinds_all() : 0);
+		return probe_kinds_default();
+	return strcmp(name, "all") == 0 ? probe_kinds_all() : 0;
 }
 
 int
@@ -111,12 +111,12 @@ probe_kinds_parse(const char *s, unsigned *kinds, char **cause)
 		    names.s);
 		sb_free(&names);
 		strv_free(&w);
-		return (-1);
+		return -1;
 	}
 	strv_free(&w);
 	if (*kinds == 0) {
 		*cause = xstrdup("no probe kinds given");
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }

@@ -54,7 +54,7 @@ struct login_probe {
 static struct login_probe *
 ld(const struct probe *p)
 {
-	return (p->data);
+	return p->data;
 }
 
 /* ---- the credentials file ---- */
@@ -101,7 +101,7 @@ read_all(int fd, char **buf, size_t *len, char **err)
 				free(b);
 				*err = xasprintf("larger than %d bytes: not a credentials file",
 				    CREDS_MAX_BYTES);
-				return (-1);
+				return -1;
 			}
 			/* grow without leaving a copy behind */
 			nb = xmalloc(cap * 2 + 1);
@@ -118,7 +118,7 @@ read_all(int fd, char **buf, size_t *len, char **err)
 			*err = xasprintf("read: %s", strerror(errno));
 			OPENSSL_cleanse(b, n);
 			free(b);
-			return (-1);
+			return -1;
 		}
 		if (k == 0)
 			break;
@@ -127,7 +127,7 @@ read_all(int fd, char **buf, size_t *len, char **err)
 	b[n] = '\0';
 	*buf = b;
 	*len = n;
-	return (0);
+	return 0;
 }
 
 int
@@ -146,14 +146,14 @@ login_creds_load(const char *path, const struct site *site, struct login_creds *
 		*cause = xasprintf("%s: cannot open the [tests] credentials file: %s (fix "
 		    "the path in [tests] credentials, or remove the key to skip the login "
 		    "tests)", path, strerror(errno));
-		return (-1);
+		return -1;
 	}
 	/* The checks are on what was opened, not on the name (no race). */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		*cause = xasprintf("%s: not a regular file: the [tests] credentials must be "
 		    "a plain file of address:password lines", path);
 		close(fd);
-		return (-1);
+		return -1;
 	}
 	if (st.st_uid != getuid()) {
 		*cause = xasprintf("%s: owned by uid %u, not by you (uid %u): refused, "
@@ -161,7 +161,7 @@ login_creds_load(const char *path, const struct site *site, struct login_creds *
 		    "the file to yourself, or use your own copy)", path,
 		    (unsigned)st.st_uid, (unsigned)getuid());
 		close(fd);
-		return (-1);
+		return -1;
 	}
 	if ((st.st_mode & 077) != 0) {
 		*cause = xasprintf("%s: mode %04o lets %s read the passwords: refused (chmod "
@@ -169,13 +169,13 @@ login_creds_load(const char *path, const struct site *site, struct login_creds *
 		    (st.st_mode & 070) != 0 && (st.st_mode & 07) != 0 ? "group and others" :
 		    (st.st_mode & 070) != 0 ? "the group" : "others", path);
 		close(fd);
-		return (-1);
+		return -1;
 	}
 	if (read_all(fd, &buf, &len, &err) != 0) {
 		*cause = xasprintf("%s: %s", path, err);
 		free(err);
 		close(fd);
-		return (-1);
+		return -1;
 	}
 	close(fd);
 
@@ -266,11 +266,11 @@ login_creds_load(const char *path, const struct site *site, struct login_creds *
 		errs.s[--errs.len] = '\0';	/* the last newline */
 		*cause = sb_steal(&errs);
 		login_creds_free(out);
-		return (-1);
+		return -1;
 	}
 	sb_free(&errs);
 	out->path = xstrdup(path);
-	return (0);
+	return 0;
 }
 
 /* ---- one login ---- */
@@ -296,13 +296,13 @@ struct leg {
 static const char *
 user_of(const struct leg *l)
 {
-	return (ld(l->p)->cred.address);
+	return ld(l->p)->cred.address;
 }
 
 static const char *
 pass_of(const struct leg *l)
 {
-	return (ld(l->p)->cred.password);
+	return ld(l->p)->cred.password;
 }
 
 /* text with anything that would be a credential masked (caller frees with
@@ -333,7 +333,7 @@ masked(const struct leg *l, const char *text)
 			t = o;
 		}
 	}
-	return (sb_steal(&t));
+	return sb_steal(&t);
 }
 
 static void
@@ -370,7 +370,7 @@ say(struct leg *l, char **cause, const char *fmt, ...)
 	sb_addf(&l->log, "     C: %s\n", s);
 	rc = conn_printf(&l->c, cause, "%s\r\n", s);
 	free(s);
-	return (rc);
+	return rc;
 }
 
 /* The one way a credential leaves: only inside TLS whose chain and name verified (the
@@ -383,10 +383,10 @@ send_secret(struct leg *l, const char *line, size_t n, const char *shown, char *
 	    SSL_get_verify_result(l->c.ssl) != X509_V_OK) {
 		*cause = xstrdup("refused to send credentials over a connection without "
 		    "verified TLS");
-		return (-1);
+		return -1;
 	}
 	sb_addf(&l->log, "     C: %s\n", shown);
-	return (conn_write(&l->c, line, n, cause));
+	return conn_write(&l->c, line, n, cause);
 }
 
 static int
@@ -398,10 +398,10 @@ leg_connect(struct leg *l, int port, char **cause)
 	if (net_host_addrs(l->p->ctx, l->p->host, l->r->deadline, &a, cause) != 0 ||
 	    conn_connect(&l->c, &a, port, cause) != 0) {
 		pr_reach(l->r, false);
-		return (-1);
+		return -1;
 	}
 	pr_reach(l->r, true);
-	return (0);
+	return 0;
 }
 
 /* TLS on the connection, the peer verified against the trust store and one of
@@ -416,7 +416,7 @@ tls_start(struct leg *l, char **cause)
 		*cause = xasprintf("no name to check the certificate of %s against (give "
 		    "the host a name as its address, or list the service in an "
 		    "[autodiscover] section): no password sent", l->p->host->name);
-		return (-1);
+		return -1;
 	}
 	if ((ssl = SSL_new(l->p->ctx->ssl)) == NULL)
 		fatal("SSL_new failed");
@@ -428,7 +428,7 @@ tls_start(struct leg *l, char **cause)
 			*cause = xasprintf("\"%s\" is not a name a certificate can be "
 			    "checked against: no password sent", l->names.v[i]);
 			SSL_free(ssl);
-			return (-1);
+			return -1;
 		}
 	}
 	SSL_set_tlsext_host_name(ssl, l->names.v[0]);
@@ -448,10 +448,10 @@ tls_start(struct leg *l, char **cause)
 		} else
 			*cause = xasprintf("%s: no password sent", e);
 		free(e);
-		return (-1);
+		return -1;
 	}
 	l->r->handshakes++;
-	return (0);
+	return 0;
 }
 
 /* Does an EHLO reply (its lines joined by '\n', the greeting first) offer keyword kw? */
@@ -465,9 +465,9 @@ ehlo_offers(const char *text, const char *kw)
 		p++;
 		if (strncasecmp(p, kw, kl) == 0 &&
 		    (p[kl] == '\0' || p[kl] == '\n' || p[kl] == ' ' || p[kl] == '='))
-			return (true);
+			return true;
 	}
-	return (false);
+	return false;
 }
 
 /* The base64 of "\0user\0pass" (RFC 4616), into l->b64. */
@@ -505,7 +505,7 @@ send_secret_line(struct leg *l, const char *line, const char *shown, char **caus
 	buf[n++] = '\n';
 	rc = send_secret(l, buf, n, shown, cause);
 	OPENSSL_cleanse(buf, n);
-	return (rc);
+	return rc;
 }
 
 /* ---- IMAP ---- */
@@ -520,12 +520,12 @@ imap_tagged(struct leg *l, const char *tag, struct sbuf *caps, char **cause)
 
 	for (;;) {
 		if (conn_read_line(&l->c, &line, cause) != 0)
-			return (-1);
+			return -1;
 		log_server(l, "S:", line);
 		if (imap_line_parse(line, &il, &e) != 0) {
 			*cause = e;
 			free(line);
-			return (-1);
+			return -1;
 		}
 		if (caps != NULL && (strcmp(il.tag, "*") == 0 || strcmp(il.tag, tag) == 0))
 			sb_addf(caps, "%s\n", line);
@@ -536,16 +536,16 @@ imap_tagged(struct leg *l, const char *tag, struct sbuf *caps, char **cause)
 			if (rc == -1)
 				*cause = xasprintf("%s answered %s", tag, il.status);
 			imap_line_free(&il);
-			return (rc);
+			return rc;
 		}
 		if (strcmp(il.tag, "*") == 0 && strcmp(il.status, "BYE") == 0) {
 			*cause = xasprintf("the server said BYE %s", il.text);
 			imap_line_free(&il);
-			return (-1);
+			return -1;
 		}
 		if (strcmp(il.tag, "+") == 0) {
 			imap_line_free(&il);
-			return (2);	/* continuation */
+			return 2;	/* continuation */
 		}
 		imap_line_free(&il);
 	}
@@ -558,7 +558,7 @@ imap_greeting(struct leg *l, struct sbuf *caps, char **cause)
 	char *line = NULL, *e = NULL;
 
 	if (conn_read_line(&l->c, &line, cause) != 0)
-		return (-1);
+		return -1;
 	log_server(l, "S:", line);
 	if (imap_line_parse(line, &il, &e) != 0 || strcmp(il.tag, "*") != 0 ||
 	    strcmp(il.status, "OK") != 0) {
@@ -566,13 +566,13 @@ imap_greeting(struct leg *l, struct sbuf *caps, char **cause)
 		if (e == NULL)
 			imap_line_free(&il);
 		free(line);
-		return (-1);
+		return -1;
 	}
 	if (caps != NULL)
 		sb_addf(caps, "%s\n", line);
 	imap_line_free(&il);
 	free(line);
-	return (0);
+	return 0;
 }
 
 /* A quoted IMAP string of s (RFC 9051: \ and " escaped). */
@@ -609,18 +609,18 @@ imap_login(struct leg *l, bool plain, char **cause)
 		OPENSSL_cleanse(line, sizeof line);
 		free(shown);
 		if (rc != 0)
-			return (OUT_ERROR);
+			return OUT_ERROR;
 	} else {
 		if (say(l, cause, "a1 AUTHENTICATE PLAIN") != 0)
-			return (OUT_ERROR);
+			return OUT_ERROR;
 		if ((rc = imap_tagged(l, "a1", NULL, cause)) != 2) {
 			if (rc >= 0)
 				*cause = xstrdup("AUTHENTICATE PLAIN was not taken (no \"+\")");
-			return (OUT_ERROR);
+			return OUT_ERROR;
 		}
 		plain_blob(l);
 		if (send_secret_line(l, l->b64, HIDDEN, cause) != 0)
-			return (OUT_ERROR);
+			return OUT_ERROR;
 	}
 	rc = imap_tagged(l, "a1", NULL, cause);
 	if (rc == 1) {
@@ -628,9 +628,9 @@ imap_login(struct leg *l, bool plain, char **cause)
 
 		if (say(l, &e, "a2 LOGOUT") != 0)
 			free(e);
-		return (OUT_ALLOWED);
+		return OUT_ALLOWED;
 	}
-	return (rc == 0 ? OUT_REFUSED : OUT_ERROR);
+	return rc == 0 ? OUT_REFUSED : OUT_ERROR;
 }
 
 static enum outcome
@@ -638,8 +638,8 @@ leg_imaps(struct leg *l, int port, bool plain, char **cause)
 {
 	if (leg_connect(l, port, cause) != 0 || tls_start(l, cause) != 0 ||
 	    imap_greeting(l, NULL, cause) != 0)
-		return (OUT_ERROR);
-	return (imap_login(l, plain, cause));
+		return OUT_ERROR;
+	return imap_login(l, plain, cause);
 }
 
 static enum outcome
@@ -660,22 +660,22 @@ leg_imap_starttls(struct leg *l, int port, char **cause)
 		/* A capability line we cannot read in full is no STARTTLS either. */
 		*cause = xstrdup("no STARTTLS offered: no password sent");
 		sb_free(&caps);
-		return (OUT_SKIPPED);
+		return OUT_SKIPPED;
 	}
 	sb_free(&caps);
 	if (say(l, cause, "a0 STARTTLS") != 0)
-		return (OUT_ERROR);
+		return OUT_ERROR;
 	if ((rc = imap_tagged(l, "a0", NULL, cause)) != 1) {
 		if (rc >= 0 && *cause == NULL)
 			*cause = xstrdup("STARTTLS refused: no password sent");
-		return (OUT_ERROR);
+		return OUT_ERROR;
 	}
 	if (tls_start(l, cause) != 0)
-		return (OUT_ERROR);
-	return (imap_login(l, false, cause));
+		return OUT_ERROR;
+	return imap_login(l, false, cause);
 err:
 	sb_free(&caps);
-	return (OUT_ERROR);
+	return OUT_ERROR;
 }
 
 /* ---- POP3 ---- */
@@ -687,13 +687,13 @@ pop3_reply(struct leg *l, char **cause)
 	int st;
 
 	if (conn_read_line(&l->c, &line, cause) != 0)
-		return (-1);
+		return -1;
 	log_server(l, "S:", line);
 	st = pop3_status(line, &e);
 	free(line);
 	if (st < 0)
 		*cause = e;
-	return (st);
+	return st;
 }
 
 static enum outcome
@@ -703,29 +703,29 @@ leg_pop3s(struct leg *l, int port, char **cause)
 	int st, rc;
 
 	if (leg_connect(l, port, cause) != 0 || tls_start(l, cause) != 0)
-		return (OUT_ERROR);
+		return OUT_ERROR;
 	if ((st = pop3_reply(l, cause)) != 1) {
 		if (st == 0)
 			*cause = xstrdup("the greeting is -ERR");
-		return (OUT_ERROR);
+		return OUT_ERROR;
 	}
 	if (say(l, cause, "USER %s", user_of(l)) != 0 || (st = pop3_reply(l, cause)) < 0)
-		return (OUT_ERROR);
+		return OUT_ERROR;
 	if (st == 0)
-		return (OUT_REFUSED);
+		return OUT_REFUSED;
 	snprintf(line, sizeof line, "PASS %s", pass_of(l));
 	rc = send_secret_line(l, line, "PASS " HIDDEN, cause);
 	OPENSSL_cleanse(line, sizeof line);
 	if (rc != 0 || (st = pop3_reply(l, cause)) < 0)
-		return (OUT_ERROR);
+		return OUT_ERROR;
 	if (st == 1) {
 		char *e = NULL;
 
 		if (say(l, &e, "QUIT") != 0)
 			free(e);
-		return (OUT_ALLOWED);
+		return OUT_ALLOWED;
 	}
-	return (OUT_REFUSED);
+	return OUT_REFUSED;
 }
 
 /* ---- SMTP ---- */
@@ -734,7 +734,7 @@ static int
 smtp_cmd(struct leg *l, int *code, struct sbuf *text, char **cause)
 {
 	if (smtp_read_reply(&l->c, code, text, cause) != 0)
-		return (-1);
+		return -1;
 	{
 		char *t = xasprintf("%d %s", *code, text->s != NULL ? text->s : "");
 		char *nl;
@@ -744,7 +744,7 @@ smtp_cmd(struct leg *l, int *code, struct sbuf *text, char **cause)
 		log_server(l, "S:", t);
 		free(t);
 	}
-	return (0);
+	return 0;
 }
 
 static enum outcome
@@ -839,7 +839,7 @@ leg_smtp(struct leg *l, int port, bool implicit, char **cause)
 		    code);
 out:
 	sb_free(&text);
-	return (o);
+	return o;
 }
 
 /* ---- verdicts ---- */
@@ -853,8 +853,8 @@ static const char *const proto_words[PROTO_COUNT] = {
 static bool
 exchange_only(int proto)
 {
-	return (proto == PROTO_ACTIVESYNC || proto == PROTO_MAPI || proto == PROTO_OWA ||
-	    proto == PROTO_EWS);
+	return proto == PROTO_ACTIVESYNC || proto == PROTO_MAPI || proto == PROTO_OWA ||
+	    proto == PROTO_EWS;
 }
 
 struct tally {

@@ -26,7 +26,7 @@ is_ip_literal(const char *s)
 	struct in6_addr a6;
 	struct in_addr a4;
 
-	return (inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1);
+	return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
 }
 
 void
@@ -65,19 +65,19 @@ net_resolver_parse(const char *spec, char **host, int *port, char **cause)
 	if (!is_ip_literal(*host))
 		goto bad;
 	*port = (int)p;
-	return (0);
+	return 0;
 bad:
 	free(*host);
 	*host = NULL;
 	*cause = xasprintf("resolver \"%s\": expected IP, IP:PORT or [IPv6]:PORT", spec);
-	return (-1);
+	return -1;
 }
 
 static const char *
 resolver_name(struct probe_ctx *ctx)
 {
-	return (ctx->site->resolver != NULL ? ctx->site->resolver :
-	    "of /etc/resolv.conf");
+	return ctx->site->resolver != NULL ? ctx->site->resolver :
+	    "of /etc/resolv.conf";
 }
 
 char *
@@ -86,12 +86,12 @@ net_dns_error(struct probe_ctx *ctx, const char *name, int status)
 	if (status == LDNS_STATUS_NETWORK_ERR || status == LDNS_STATUS_SOCKET_ERROR ||
 	    status == LDNS_STATUS_RES_NO_NS) {
 		atomic_store(&ctx->dns_dead, 1);
-		return (xasprintf("%s: no answer from resolver %s (%s)%s", name,
+		return xasprintf("%s: no answer from resolver %s (%s)%s", name,
 		    resolver_name(ctx), ldns_get_errorstr_by_id((ldns_status)status),
-		    ctx->site->resolver != NULL ? ": is [site] resolver right?" : ""));
+		    ctx->site->resolver != NULL ? ": is [site] resolver right?" : "");
 	}
-	return (xasprintf("%s: DNS query failed: %s", name,
-	    ldns_get_errorstr_by_id((ldns_status)status)));
+	return xasprintf("%s: DNS query failed: %s", name,
+	    ldns_get_errorstr_by_id((ldns_status)status));
 }
 
 /* The deadline is absolute: each query gets min(timeout, deadline - now), halved
@@ -100,7 +100,7 @@ net_dns_error(struct probe_ctx *ctx, const char *name, int status)
 bool
 net_deadline_reached(double deadline)
 {
-	return (deadline - mono_now() < 0.005);	/* less than 5 ms: no use asking */
+	return deadline - mono_now() < 0.005;	/* less than 5 ms: no use asking */
 }
 
 int
@@ -110,7 +110,7 @@ net_resolver_arm(struct probe_ctx *ctx, ldns_resolver *res, double deadline)
 	struct timeval tv;
 
 	if (net_deadline_reached(deadline))
-		return (-1);
+		return -1;
 	if (ctx->timeout > 0 && left > ctx->timeout)
 		left = ctx->timeout;
 	tv.tv_sec = (time_t)(left / 2);
@@ -118,7 +118,7 @@ net_resolver_arm(struct probe_ctx *ctx, ldns_resolver *res, double deadline)
 	if (tv.tv_sec == 0 && tv.tv_usec == 0)
 		tv.tv_usec = 1;
 	ldns_resolver_set_timeout(res, tv);
-	return (0);
+	return 0;
 }
 
 /* Was res armed with less than the probe's full timeout (cut by a deadline)? A
@@ -129,7 +129,7 @@ armed_short(struct probe_ctx *ctx, ldns_resolver *res)
 	struct timeval tv = ldns_resolver_timeout(res);
 	double t = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 
-	return (ctx->timeout > 0 && t * 2 < ctx->timeout * 0.99);
+	return ctx->timeout > 0 && t * 2 < ctx->timeout * 0.99;
 }
 
 ldns_resolver *
@@ -142,14 +142,14 @@ net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
 	if (atomic_load(&ctx->dns_dead)) {
 		*cause = xasprintf("resolver %s did not answer earlier in this run (not "
 		    "asked again)", resolver_name(ctx));
-		return (NULL);
+		return NULL;
 	}
 
 	if (ctx->site->resolver != NULL) {
 		if (ctx->resolver_host == NULL) {
 			*cause = xasprintf("resolver \"%s\" in the profile is not an IP[:PORT]",
 			    ctx->site->resolver);
-			return (NULL);
+			return NULL;
 		}
 		res = ldns_resolver_new();
 		ns = ldns_rdf_new_frm_str(strchr(ctx->resolver_host, ':') != NULL ?
@@ -158,7 +158,7 @@ net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
 			ldns_rdf_deep_free(ns);
 			ldns_resolver_deep_free(res);
 			*cause = xasprintf("resolver %s: bad address", ctx->resolver_host);
-			return (NULL);
+			return NULL;
 		}
 		ldns_rdf_deep_free(ns);
 		ldns_resolver_set_port(res, (uint16_t)ctx->resolver_port);
@@ -168,14 +168,14 @@ net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
 		if (st != LDNS_STATUS_OK) {
 			*cause = xasprintf("/etc/resolv.conf: %s (or set [site] resolver)",
 			    ldns_get_errorstr_by_id(st));
-			return (NULL);
+			return NULL;
 		}
 	}
 	if (net_resolver_arm(ctx, res, deadline) == -1) {
 		ldns_resolver_deep_free(res);
 		*cause = xstrdup("the probe's deadline was reached before this DNS lookup "
 		    "(not started)");
-		return (NULL);
+		return NULL;
 	}
 	ldns_resolver_set_retry(res, 1);
 	ldns_resolver_set_retrans(res, 1);
@@ -185,7 +185,7 @@ net_resolver(struct probe_ctx *ctx, double deadline, bool dnssec, char **cause)
 		ldns_resolver_set_dnssec(res, true);
 		ldns_resolver_set_dnssec_cd(res, false);
 	}
-	return (res);
+	return res;
 }
 
 /* ldns_resolver_query_status(), but an answer whose id or question does not match the
@@ -212,14 +212,14 @@ net_query(struct probe_ctx *ctx, ldns_resolver *res, const char *name,
 		    "deadline", name, resolver_name(ctx));
 		ldns_pkt_free(q);
 		ldns_pkt_free(a);
-		return (-1);
+		return -1;
 	}
 	if (st != LDNS_STATUS_OK || a == NULL) {
 		*cause = net_dns_error(ctx, name, st != LDNS_STATUS_OK ? (int)st :
 		    LDNS_STATUS_NETWORK_ERR);
 		ldns_pkt_free(q);
 		ldns_pkt_free(a);
-		return (-1);
+		return -1;
 	}
 	qs = ldns_pkt_question(a);
 	qr = qs != NULL && ldns_rr_list_rr_count(qs) == 1 ? ldns_rr_list_rr(qs, 0) : NULL;
@@ -231,11 +231,11 @@ net_query(struct probe_ctx *ctx, ldns_resolver *res, const char *name,
 		    ldns_pkt_id(q));
 		ldns_pkt_free(q);
 		ldns_pkt_free(a);
-		return (-1);
+		return -1;
 	}
 	ldns_pkt_free(q);
 	*answer = a;
-	return (0);
+	return 0;
 }
 
 /* 0 with the addresses added to out; -1 + *cause; -2 + *cause when the answer is
@@ -252,11 +252,11 @@ lookup_type(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr
 
 	if ((dname = ldns_dname_new_frm_str(name)) == NULL) {
 		*cause = xasprintf("%s: not a valid DNS name", name);
-		return (-1);
+		return -1;
 	}
 	if (net_query(ctx, res, name, dname, t, &pkt, cause) != 0) {
 		ldns_rdf_deep_free(dname);
-		return (-1);
+		return -1;
 	}
 	ldns_rdf_deep_free(dname);
 	if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR &&
@@ -283,7 +283,7 @@ lookup_type(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr
 			    why != NULL ? ")" : "");
 		free(why);
 		ldns_pkt_free(pkt);
-		return (bogus ? -2 : -1);
+		return bogus ? -2 : -1;
 	}
 	rrs = ldns_pkt_rr_list_by_type(pkt, t, LDNS_SECTION_ANSWER);
 	for (i = 0; rrs != NULL && i < ldns_rr_list_rr_count(rrs) && out->n < 8; i++) {
@@ -314,7 +314,7 @@ lookup_type(struct probe_ctx *ctx, ldns_resolver *res, const char *name, ldns_rr
 	}
 	ldns_rr_list_deep_free(rrs);
 	ldns_pkt_free(pkt);
-	return (0);
+	return 0;
 }
 
 int
@@ -333,17 +333,17 @@ net_resolve(struct probe_ctx *ctx, const char *name, double deadline, struct add
 		sin->sin_family = AF_INET;
 		out->len[0] = sizeof *sin;
 		out->n = 1;
-		return (0);
+		return 0;
 	}
 	sin6 = (struct sockaddr_in6 *)&out->a[0];
 	if (inet_pton(AF_INET6, name, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		out->len[0] = sizeof *sin6;
 		out->n = 1;
-		return (0);
+		return 0;
 	}
 	if ((res = net_resolver(ctx, deadline, false, cause)) == NULL)
-		return (-1);
+		return -1;
 	r1 = lookup_type(ctx, res, name, LDNS_RR_TYPE_A, deadline, out, &c1);
 	r2 = -1;
 	/* AAAA only with time left (also after an A answer: the deadline is absolute),
@@ -354,13 +354,13 @@ net_resolve(struct probe_ctx *ctx, const char *name, double deadline, struct add
 	if (out->n > 0) {
 		free(c1);
 		free(c2);
-		return (0);
+		return 0;
 	}
 	if (r1 == -2 || r2 == -2) {
 		/* DNSSEC bogus: that is the finding, whatever the other type said */
 		*cause = r1 == -2 ? c1 : c2;
 		free(r1 == -2 ? c2 : c1);
-		return (-2);
+		return -2;
 	}
 	if (r1 != 0 || r2 != 0) {
 		*cause = c1 != NULL ? c1 : c2;
@@ -370,7 +370,7 @@ net_resolve(struct probe_ctx *ctx, const char *name, double deadline, struct add
 		*cause = xasprintf("%s: no A or AAAA record%s%s", name,
 		    ctx->site->resolver != NULL ? " at resolver " : "",
 		    ctx->site->resolver != NULL ? ctx->site->resolver : "");
-	return (-1);
+	return -1;
 }
 
 const char *
@@ -380,10 +380,10 @@ probe_host_address(const struct site *site, const char *const *addresses,
 	size_t i = (size_t)(h - site->hosts);
 
 	if (h->local)
-		return ("127.0.0.1");
+		return "127.0.0.1";
 	if (addresses != NULL && i < site->nhosts && addresses[i] != NULL)
-		return (addresses[i]);
-	return (h->address);
+		return addresses[i];
+	return h->address;
 }
 
 int
@@ -401,9 +401,9 @@ net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
 	const char *addr = probe_host_address(ctx->site, ctx->addresses, h);
 
 	if (h->local || addr == NULL)
-		return (net_resolve(ctx, "127.0.0.1", deadline, out, cause));
+		return net_resolve(ctx, "127.0.0.1", deadline, out, cause);
 	if (ha == NULL)
-		return (net_resolve(ctx, addr, deadline, out, cause));
+		return net_resolve(ctx, addr, deadline, out, cause);
 	pthread_mutex_lock(&ha->lock);
 	if (!ha->done) {
 		ha->error = net_resolve(ctx, addr, deadline, &ha->addrs, &ha->cause);
@@ -422,7 +422,7 @@ net_host_addrs(struct probe_ctx *ctx, const struct host *h, double deadline,
 		ha->cause = NULL;
 	}
 	pthread_mutex_unlock(&ha->lock);
-	return (rc);
+	return rc;
 }
 
 bool
@@ -438,7 +438,7 @@ net_host_bogus(struct probe_ctx *ctx, const struct host *h)
 		b = ctx->haddrs[i].bogus;
 		pthread_mutex_unlock(&ctx->haddrs[i].lock);
 	}
-	return (b);
+	return b;
 }
 
 /* ---- connections ---- */
@@ -472,7 +472,7 @@ conn_close(struct conn *c)
 int
 conn_wait(struct conn *c, bool write, const char *what, char **cause)
 {
-	return (wait_fd(c, write ? POLLOUT : POLLIN, what, cause));
+	return wait_fd(c, write ? POLLOUT : POLLIN, what, cause);
 }
 
 static int
@@ -486,7 +486,7 @@ wait_fd(struct conn *c, short ev, const char *what, char **cause)
 		left = c->deadline - mono_now();
 		if (left <= 0) {
 			*cause = xasprintf("timed out %s", what);
-			return (-1);
+			return -1;
 		}
 		pfd.fd = c->fd;
 		pfd.events = ev;
@@ -496,10 +496,10 @@ wait_fd(struct conn *c, short ev, const char *what, char **cause)
 			continue;
 		if (n < 0) {
 			*cause = xasprintf("poll: %s", strerror(errno));
-			return (-1);
+			return -1;
 		}
 		if (n > 0)
-			return (0);
+			return 0;
 	}
 }
 
@@ -520,10 +520,10 @@ connect_one(struct conn *c, const struct sockaddr_storage *ss, socklen_t len, in
 	c->fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd == -1) {
 		*cause = xasprintf("socket: %s", strerror(errno));
-		return (-1);
+		return -1;
 	}
 	if (connect(c->fd, (struct sockaddr *)&a, len) == 0)
-		return (0);
+		return 0;
 	if (errno != EINPROGRESS) {
 		err = errno;
 		goto fail;
@@ -535,19 +535,19 @@ connect_one(struct conn *c, const struct sockaddr_storage *ss, socklen_t len, in
 		free(t);
 		close(c->fd);
 		c->fd = -1;
-		return (-1);
+		return -1;
 	}
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
 		err = errno;
 	if (err == 0)
-		return (0);
+		return 0;
 fail:
 	if (err == ECONNREFUSED)
 		c->refused = true;
 	*cause = xasprintf("%s:%d: connect: %s", ab, port, strerror(err));
 	close(c->fd);
 	c->fd = -1;
-	return (-1);
+	return -1;
 }
 
 int
@@ -561,13 +561,13 @@ conn_connect(struct conn *c, const struct addrs *a, int port, char **cause)
 		last = NULL;
 		if (connect_one(c, &a->a[i], a->len[i], port, &last) == 0) {
 			free(last);
-			return (0);
+			return 0;
 		}
 		if (mono_now() >= c->deadline)
 			break;
 	}
 	*cause = last != NULL ? last : xstrdup("no address to connect to");
-	return (-1);
+	return -1;
 }
 
 char *
@@ -586,7 +586,7 @@ ssl_errstr(void)
 	}
 	if (b.len == 0)
 		sb_add(&b, "no OpenSSL error");
-	return (sb_steal(&b));
+	return sb_steal(&b);
 }
 
 /* Wait for what SSL asked for; -1 + cause on a real error. */
@@ -598,13 +598,13 @@ ssl_wait(struct conn *c, int ret, const char *what, char **cause)
 
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
-		return (wait_fd(c, POLLIN, what, cause));
+		return wait_fd(c, POLLIN, what, cause);
 	case SSL_ERROR_WANT_WRITE:
-		return (wait_fd(c, POLLOUT, what, cause));
+		return wait_fd(c, POLLOUT, what, cause);
 	case SSL_ERROR_ZERO_RETURN:
 		*cause = xasprintf("peer closed the TLS connection %s", what);
 		c->eof = true;
-		return (-1);
+		return -1;
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error() != 0) {
 			s = ssl_errstr();
@@ -615,12 +615,12 @@ ssl_wait(struct conn *c, int ret, const char *what, char **cause)
 		else
 			*cause = xasprintf("connection closed by peer %s", what);
 		c->eof = true;
-		return (-1);
+		return -1;
 	default:
 		s = ssl_errstr();
 		*cause = xasprintf("TLS error %s: %s", what, s);
 		free(s);
-		return (-1);
+		return -1;
 	}
 }
 
@@ -636,9 +636,9 @@ conn_tls(struct conn *c, SSL *ssl, char **cause)
 		errno = 0;
 		ret = SSL_connect(ssl);
 		if (ret == 1)
-			return (0);
+			return 0;
 		if (ssl_wait(c, ret, "during the TLS handshake", cause) != 0)
-			return (-1);
+			return -1;
 	}
 }
 
@@ -659,17 +659,17 @@ conn_fill(struct conn *c, char **cause)
 			tail--;
 		if (c->in.len - tail > 64 * 1024) {
 			*cause = xstrdup("server sent more than 64 KiB without a line end");
-			return (-1);
+			return -1;
 		}
 		if (c->in.len > 8 * 1024 * 1024) {
 			*cause = xstrdup("server sent more than 8 MiB without completing a reply");
-			return (-1);
+			return -1;
 		}
 	}
 	for (;;) {
 		if (mono_now() >= c->deadline) {
 			*cause = xstrdup("timed out waiting for the server");
-			return (-1);
+			return -1;
 		}
 		if (c->ssl != NULL) {
 			ERR_clear_error();
@@ -677,30 +677,30 @@ conn_fill(struct conn *c, char **cause)
 			ret = SSL_read(c->ssl, buf, sizeof buf);
 			if (ret > 0) {
 				sb_addn(&c->in, buf, (size_t)ret);
-				return (0);
+				return 0;
 			}
 			if (ssl_wait(c, ret, "waiting for the server", cause) != 0)
-				return (-1);
+				return -1;
 			continue;
 		}
 		n = read(c->fd, buf, sizeof buf);
 		if (n > 0) {
 			sb_addn(&c->in, buf, (size_t)n);
-			return (0);
+			return 0;
 		}
 		if (n == 0) {
 			c->eof = true;
 			*cause = xstrdup("server closed the connection");
-			return (-1);
+			return -1;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			*cause = xasprintf("read: %s", strerror(errno));
-			return (-1);
+			return -1;
 		}
 		if (wait_fd(c, POLLIN, "waiting for the server", cause) != 0)
-			return (-1);
+			return -1;
 	}
 }
 
@@ -721,7 +721,7 @@ conn_write(struct conn *c, const char *s, size_t len, char **cause)
 				continue;
 			}
 			if (ssl_wait(c, ret, "sending", cause) != 0)
-				return (-1);
+				return -1;
 			continue;
 		}
 		n = send(c->fd, s + off, len - off, MSG_NOSIGNAL);
@@ -733,13 +733,13 @@ conn_write(struct conn *c, const char *s, size_t len, char **cause)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (wait_fd(c, POLLOUT, "sending", cause) != 0)
-				return (-1);
+				return -1;
 			continue;
 		}
 		*cause = xasprintf("send: %s", strerror(errno));
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 int
@@ -754,7 +754,7 @@ conn_printf(struct conn *c, char **cause, const char *fmt, ...)
 	va_end(ap);
 	rc = conn_write(c, s, strlen(s), cause);
 	free(s);
-	return (rc);
+	return rc;
 }
 
 static void
@@ -777,20 +777,20 @@ conn_take(struct conn *c, take_fn *take, void *out, char **cause)
 	for (;;) {
 		n = take(c->in.s != NULL ? c->in.s : "", c->in.len, out, cause);
 		if (n < 0)
-			return (-1);
+			return -1;
 		if (n > 0) {
 			consume(c, (size_t)n);
-			return (0);
+			return 0;
 		}
 		if (conn_fill(c, cause) != 0)
-			return (-1);
+			return -1;
 	}
 }
 
 static ssize_t
 take_reply(const char *buf, size_t len, void *out, char **cause)
 {
-	return (smtp_reply_parse(buf, len, out, cause));
+	return smtp_reply_parse(buf, len, out, cause);
 }
 
 static ssize_t
@@ -800,14 +800,14 @@ take_line(const char *buf, size_t len, void *out, char **cause)
 
 	if (n < 0)
 		*cause = xstrdup("server sent a line that is too long or not text");
-	return (n);
+	return n;
 }
 
 /* Read one SMTP reply; r owned by the caller (smtp_reply_free). */
 static int
 smtp_reply_read(struct conn *c, struct smtp_reply *r, char **cause)
 {
-	return (conn_take(c, take_reply, r, cause));
+	return conn_take(c, take_reply, r, cause);
 }
 
 int
@@ -817,7 +817,7 @@ smtp_read_reply(struct conn *c, int *code, struct sbuf *text, char **cause)
 	size_t i;
 
 	if (smtp_reply_read(c, &r, cause) != 0)
-		return (-1);
+		return -1;
 	*code = r.code;
 	if (text != NULL) {
 		sb_reset(text);
@@ -828,20 +828,20 @@ smtp_read_reply(struct conn *c, int *code, struct sbuf *text, char **cause)
 		}
 	}
 	smtp_reply_free(&r);
-	return (0);
+	return 0;
 }
 
 /* One text line from the server. */
 static int
 read_line(struct conn *c, char **line, char **cause)
 {
-	return (conn_take(c, take_line, line, cause));
+	return conn_take(c, take_line, line, cause);
 }
 
 int
 conn_read_line(struct conn *c, char **line, char **cause)
 {
-	return (read_line(c, line, cause));
+	return read_line(c, line, cause);
 }
 
 /* Send one command line of a prelude, and log it once sent. */
@@ -849,16 +849,16 @@ static int
 prelude_say(struct conn *c, struct sbuf *log, const char *cmd, char **cause)
 {
 	if (conn_printf(c, cause, "%s\r\n", cmd) != 0)
-		return (-1);
+		return -1;
 	sb_addf(log, "C: %s\n", cmd);
-	return (0);
+	return 0;
 }
 
 /* The first line of a reply's text, "" when it has none. */
 static const char *
 reply_first(const struct smtp_reply *r)
 {
-	return (r->lines.n > 0 ? r->lines.v[0] : "");
+	return r->lines.n > 0 ? r->lines.v[0] : "";
 }
 
 /* Read one SMTP reply (as smtp_reply_read) and log its first line. */
@@ -866,9 +866,9 @@ static int
 smtp_reply_logged(struct conn *c, struct sbuf *log, struct smtp_reply *r, char **cause)
 {
 	if (smtp_reply_read(c, r, cause) != 0)
-		return (-1);
+		return -1;
 	sb_addf(log, "S: %d %s\n", r->code, reply_first(r));
-	return (0);
+	return 0;
 }
 
 static int
@@ -877,37 +877,37 @@ smtp_prelude(struct conn *c, struct sbuf *log, char **cause)
 	struct smtp_reply r;
 
 	if (smtp_reply_logged(c, log, &r, cause) != 0)
-		return (-1);
+		return -1;
 	if (r.code != 220) {
 		*cause = xasprintf("greeting is %d %s, not 220", r.code, reply_first(&r));
 		smtp_reply_free(&r);
-		return (-1);
+		return -1;
 	}
 	smtp_reply_free(&r);
 	if (prelude_say(c, log, "EHLO probe.mxdeck.invalid", cause) != 0 ||
 	    smtp_reply_read(c, &r, cause) != 0)
-		return (-1);
+		return -1;
 	if (r.code != 250) {
 		*cause = xasprintf("EHLO answered %d %s", r.code, reply_first(&r));
 		smtp_reply_free(&r);
-		return (-1);
+		return -1;
 	}
 	if (!smtp_ehlo_has(&r, "STARTTLS")) {
 		*cause = xstrdup("EHLO does not offer STARTTLS");
 		smtp_reply_free(&r);
-		return (-1);
+		return -1;
 	}
 	smtp_reply_free(&r);
 	if (prelude_say(c, log, "STARTTLS", cause) != 0 ||
 	    smtp_reply_logged(c, log, &r, cause) != 0)
-		return (-1);
+		return -1;
 	if (r.code != 220) {
 		*cause = xasprintf("STARTTLS answered %d %s", r.code, reply_first(&r));
 		smtp_reply_free(&r);
-		return (-1);
+		return -1;
 	}
 	smtp_reply_free(&r);
-	return (0);
+	return 0;
 }
 
 static int
@@ -918,7 +918,7 @@ imap_prelude(struct conn *c, struct sbuf *log, char **cause)
 	int rc = -1;
 
 	if (read_line(c, &line, cause) != 0)
-		return (-1);
+		return -1;
 	sb_addf(log, "S: %s\n", line);
 	if (imap_line_parse(line, &l, &e) != 0 || strcmp(l.tag, "*") != 0 ||
 	    strcmp(l.status, "OK") != 0) {
@@ -926,20 +926,20 @@ imap_prelude(struct conn *c, struct sbuf *log, char **cause)
 		if (e == NULL)
 			imap_line_free(&l);
 		free(line);
-		return (-1);
+		return -1;
 	}
 	imap_line_free(&l);
 	free(line);
 	if (prelude_say(c, log, "a1 STARTTLS", cause) != 0)
-		return (-1);
+		return -1;
 	for (;;) {
 		if (read_line(c, &line, cause) != 0)
-			return (-1);
+			return -1;
 		sb_addf(log, "S: %s\n", line);
 		if (imap_line_parse(line, &l, &e) != 0) {
 			*cause = e;
 			free(line);
-			return (-1);
+			return -1;
 		}
 		free(line);
 		if (strcmp(l.tag, "a1") == 0) {
@@ -948,7 +948,7 @@ imap_prelude(struct conn *c, struct sbuf *log, char **cause)
 			else
 				*cause = xasprintf("STARTTLS answered %s %s", l.status, l.text);
 			imap_line_free(&l);
-			return (rc);
+			return rc;
 		}
 		imap_line_free(&l);
 	}
@@ -961,25 +961,25 @@ pop3_expect_ok(struct conn *c, struct sbuf *log, const char *what, char **cause)
 	char *line = NULL, *e = NULL;
 
 	if (read_line(c, &line, cause) != 0)
-		return (-1);
+		return -1;
 	sb_addf(log, "S: %s\n", line);
 	if (pop3_status(line, &e) != 1) {
 		*cause = e != NULL ? e : xasprintf("%s %.60s", what, line);
 		free(line);
-		return (-1);
+		return -1;
 	}
 	free(line);
-	return (0);
+	return 0;
 }
 
 static int
 pop3_prelude(struct conn *c, struct sbuf *log, char **cause)
 {
 	if (pop3_expect_ok(c, log, "greeting is", cause) != 0)
-		return (-1);
+		return -1;
 	if (prelude_say(c, log, "STLS", cause) != 0)
-		return (-1);
-	return (pop3_expect_ok(c, log, "STLS answered", cause));
+		return -1;
+	return pop3_expect_ok(c, log, "STLS answered", cause);
 }
 
 int
@@ -987,12 +987,12 @@ starttls_prelude(struct conn *c, int wrap, struct sbuf *log, char **cause)
 {
 	switch (wrap) {
 	case WRAP_SMTP:
-		return (smtp_prelude(c, log, cause));
+		return smtp_prelude(c, log, cause);
 	case WRAP_IMAP:
-		return (imap_prelude(c, log, cause));
+		return imap_prelude(c, log, cause);
 	case WRAP_POP3:
-		return (pop3_prelude(c, log, cause));
+		return pop3_prelude(c, log, cause);
 	default:
-		return (0);
+		return 0;
 	}
 }

@@ -18,12 +18,12 @@ line_take(const char *buf, size_t len, char **line)
 	*line = NULL;
 	nl = memchr(buf, '\n', len > PARSE_MAX_LINE ? PARSE_MAX_LINE : len);
 	if (nl == NULL)
-		return (len >= PARSE_MAX_LINE ? -1 : 0);
+		return len >= PARSE_MAX_LINE ? -1 : 0;
 	n = (size_t)(nl - buf);
 	if (memchr(buf, '\0', n) != NULL)
-		return (-1);
+		return -1;
 	*line = xstrndup(buf, (n > 0 && buf[n - 1] == '\r') ? n - 1 : n);
-	return ((ssize_t)n + 1);
+	return (ssize_t)n + 1;
 }
 
 void
@@ -47,7 +47,7 @@ smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r, char **cause
 			*cause = xstrdup("not an SMTP reply (binary data or a line over "
 			    "4096 bytes)");
 			smtp_reply_free(r);
-			return (-1);
+			return -1;
 		}
 		if (n == 0) {
 			/* Incomplete: but garbage already visible is garbage now. */
@@ -56,10 +56,10 @@ smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r, char **cause
 				*cause = xasprintf("not an SMTP reply: \"%.*s\"",
 				    (int)(len - off < 40 ? len - off : 40), buf + off);
 				smtp_reply_free(r);
-				return (-1);
+				return -1;
 			}
 			smtp_reply_free(r);
-			return (0);
+			return 0;
 		}
 		off += (size_t)n;
 		if (strlen(line) < 3 || !isdigit((unsigned char)line[0]) ||
@@ -69,7 +69,7 @@ smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r, char **cause
 			*cause = xasprintf("not an SMTP reply: \"%.40s\"", line);
 			free(line);
 			smtp_reply_free(r);
-			return (-1);
+			return -1;
 		}
 		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 		if (r->lines.n > 0 && code != r->code) {
@@ -77,19 +77,19 @@ smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *r, char **cause
 			    r->code, code);
 			free(line);
 			smtp_reply_free(r);
-			return (-1);
+			return -1;
 		}
 		if (r->lines.n >= 1000) {
 			*cause = xstrdup("reply has more than 1000 lines");
 			free(line);
 			smtp_reply_free(r);
-			return (-1);
+			return -1;
 		}
 		r->code = code;
 		strv_push(&r->lines, line[3] == '\0' ? "" : line + 4);
 		if (line[3] != '-') {
 			free(line);
-			return ((ssize_t)off);
+			return (ssize_t)off;
 		}
 		free(line);
 	}
@@ -101,18 +101,18 @@ ehlo_match(const char *line, const char *keyword)
 	size_t kl = strlen(keyword);
 
 	if (strncasecmp(line, keyword, kl) != 0)
-		return (NULL);
+		return NULL;
 	if (line[kl] == '\0')
-		return (line + kl);
+		return line + kl;
 	if (line[kl] == ' ' || line[kl] == '=')
-		return (line + kl + 1);
-	return (NULL);
+		return line + kl + 1;
+	return NULL;
 }
 
 bool
 smtp_ehlo_has(const struct smtp_reply *r, const char *keyword)
 {
-	return (smtp_ehlo_param(r, keyword) != NULL);
+	return smtp_ehlo_param(r, keyword) != NULL;
 }
 
 const char *
@@ -123,9 +123,9 @@ smtp_ehlo_param(const struct smtp_reply *r, const char *keyword)
 
 	for (i = 1; i < r->lines.n; i++) {
 		if ((p = ehlo_match(r->lines.v[i], keyword)) != NULL)
-			return (p);
+			return p;
 	}
-	return (NULL);
+	return NULL;
 }
 
 void
@@ -175,7 +175,7 @@ imap_line_parse(const char *line, struct imap_line *l, char **cause)
 	taglen = sp != NULL ? (size_t)(sp - line) : strlen(line);
 	if (taglen == 0 || taglen > 64) {
 		*cause = xasprintf("not an IMAP response: \"%.40s\"", line);
-		return (-1);
+		return -1;
 	}
 	for (i = 0; i < taglen; i++) {
 		unsigned char c = (unsigned char)line[i];
@@ -183,7 +183,7 @@ imap_line_parse(const char *line, struct imap_line *l, char **cause)
 		if (c <= 0x20 || c >= 0x7f || c == '(' || c == ')' || c == '{' ||
 		    c == '%' || c == '"' || c == '\\') {
 			*cause = xasprintf("not an IMAP response: \"%.40s\"", line);
-			return (-1);
+			return -1;
 		}
 	}
 	l->tag = xstrndup(line, taglen);
@@ -207,11 +207,11 @@ imap_line_parse(const char *line, struct imap_line *l, char **cause)
 			*cause = xasprintf("tagged IMAP response without a status: \"%.40s\"",
 			    line);
 			imap_line_free(l);
-			return (-1);
+			return -1;
 		}
 	}
 	l->text = xstrdup(rest);
-	return (0);
+	return 0;
 }
 
 bool
@@ -226,30 +226,30 @@ imap_has_capability(const char *text, const char *cap)
 	} else if ((p = strstr(text, "[CAPABILITY ")) != NULL) {
 		p += 12;
 		if ((end = strchr(p, ']')) == NULL)
-			return (false);
+			return false;
 	} else
-		return (false);
+		return false;
 	while (p < end) {
 		while (p < end && *p == ' ')
 			p++;
 		if ((size_t)(end - p) >= cl && strncasecmp(p, cap, cl) == 0 &&
 		    (p + cl == end || p[cl] == ' ' || p[cl] == ']'))
-			return (true);
+			return true;
 		while (p < end && *p != ' ')
 			p++;
 	}
-	return (false);
+	return false;
 }
 
 int
 pop3_status(const char *line, char **cause)
 {
 	if (strncmp(line, "+OK", 3) == 0 && (line[3] == '\0' || line[3] == ' '))
-		return (1);
+		return 1;
 	if (strncmp(line, "-ERR", 4) == 0 && (line[4] == '\0' || line[4] == ' '))
-		return (0);
+		return 0;
 	*cause = xasprintf("not a POP3 status line: \"%.40s\"", line);
-	return (-1);
+	return -1;
 }
 
 /* ---- XML ----
@@ -381,11 +381,11 @@ xml_parse(const char *buf, size_t len, char **cause)
 
 	if (len > INT_MAX) {
 		*cause = xstrdup("not parsed: the XML reply is larger than 2 GiB");
-		return (NULL);
+		return NULL;
 	}
 	if ((x.p = XML_ParserCreateNS(NULL, '\n')) == NULL) {
 		*cause = xstrdup("cannot create an XML parser: out of memory");
-		return (NULL);
+		return NULL;
 	}
 	sb_init(&x.text);
 	XML_SetUserData(x.p, &x);
@@ -406,9 +406,9 @@ xml_parse(const char *buf, size_t len, char **cause)
 	if (x.err != NULL) {
 		xml_free(x.root);
 		*cause = x.err;
-		return (NULL);
+		return NULL;
 	}
-	return (x.root);
+	return x.root;
 }
 
 const struct xml_node *
@@ -417,12 +417,12 @@ xml_child(const struct xml_node *n, const char *name)
 	const struct xml_node *c;
 
 	if (n == NULL)
-		return (NULL);
+		return NULL;
 	for (c = n->child; c != NULL; c = c->next) {
 		if (strcmp(c->name, name) == 0)
-			return (c);
+			return c;
 	}
-	return (NULL);
+	return NULL;
 }
 
 const struct xml_node *
@@ -433,7 +433,7 @@ xml_path(const struct xml_node *n, const char *path)
 	while (n != NULL && (part = strsep(&p, "/")) != NULL)
 		n = xml_child(n, part);
 	free(copy);
-	return (n);
+	return n;
 }
 
 const char *
@@ -444,7 +444,7 @@ xml_child_text(const struct xml_node *n, const char *name)
 	size_t l;
 
 	if (c == NULL)
-		return (NULL);
+		return NULL;
 	/* Trim in place: the tree is ours. */
 	t = c->text;
 	while (isspace((unsigned char)*t))
@@ -452,7 +452,7 @@ xml_child_text(const struct xml_node *n, const char *name)
 	l = strlen(t);
 	while (l > 0 && isspace((unsigned char)t[l - 1]))
 		t[--l] = '\0';
-	return (t);
+	return t;
 }
 
 /* ---- Autodiscover ---- */
@@ -477,7 +477,7 @@ ad_request_body(const char *email, bool mobilesync)
 	    mobilesync ? AD_NS_REQ_MOBILE : AD_NS_REQ_OUTLOOK, esc.s,
 	    mobilesync ? AD_NS_MOBILE : AD_NS_OUTLOOK);
 	sb_free(&esc);
-	return (body);
+	return body;
 }
 
 static void
@@ -502,7 +502,7 @@ problem(int *n, struct sbuf *p, const char *fmt, ...)
 static bool
 onoff_is(const char *v, const char *want)
 {
-	return (v != NULL && str_ieq(v, want));
+	return v != NULL && str_ieq(v, want);
 }
 
 static void
@@ -596,7 +596,7 @@ ad_check_answer(const char *body, size_t len, const struct autodiscover *ad,
 		sb_add(problems, cause);
 		sb_addc(problems, '\n');
 		free(cause);
-		return (-1);
+		return -1;
 	}
 	if (strcmp(root->name, "Autodiscover") != 0 || strcmp(root->ns, AD_NS_RESPONSE) != 0) {
 		problem(&n, problems, "root element is {%s}%s, expected {%s}Autodiscover",
@@ -663,31 +663,31 @@ ad_check_answer(const char *body, size_t len, const struct autodiscover *ad,
 	free(login);
 out:
 	xml_free(root);
-	return (n);
+	return n;
 }
 
 static bool
 vrfy_refusal(int code)
 {
-	return (code == 500 || code == 502 || code == 504 || code == 530 || code == 554);
+	return code == 500 || code == 502 || code == 504 || code == 530 || code == 554;
 }
 
 enum vrfy_verdict
 smtp_vrfy_verdict(int code_known, int code_unknown)
 {
 	if (vrfy_refusal(code_known) && (code_unknown == 0 || vrfy_refusal(code_unknown)))
-		return (VRFY_REFUSED);
+		return VRFY_REFUSED;
 	if (code_known == 250 || code_known == 251 || code_unknown == 250 ||
 	    code_unknown == 251)
-		return (VRFY_ANSWERS);
+		return VRFY_ANSWERS;
 	if (code_unknown != 0 && code_known / 100 != code_unknown / 100 &&
 	    (code_known / 100 == 2 || code_unknown / 100 == 2))
-		return (VRFY_ANSWERS);
+		return VRFY_ANSWERS;
 	if (code_known == 252 && (code_unknown == 0 || code_unknown == 252))
-		return (VRFY_NO_ORACLE);
+		return VRFY_NO_ORACLE;
 	if (code_known == 550 || code_known == 551 || code_known == 553)
-		return (VRFY_ANSWERS);
-	return (VRFY_UNCLEAR);
+		return VRFY_ANSWERS;
+	return VRFY_UNCLEAR;
 }
 
 bool
@@ -700,10 +700,10 @@ word_in_line(const char *s, const char *word)
 			s++;
 		k = strcspn(s, " \t\n");
 		if (k == n && strncasecmp(s, word, n) == 0)
-			return (true);
+			return true;
 		s += k;
 	}
-	return (false);
+	return false;
 }
 
 bool
@@ -717,13 +717,13 @@ pop3_capa_has(const char *capa, const char *cap, const char **args)
 		    p[n] == ' ' || p[n] == '\t')) {
 			if (args != NULL)
 				*args = p + n + strspn(p + n, " \t");
-			return (true);
+			return true;
 		}
 		p = strchr(p, '\n');
 		if (p != NULL)
 			p++;
 	}
-	return (false);
+	return false;
 }
 
 static size_t
@@ -731,7 +731,7 @@ put16(unsigned char *o, size_t i, unsigned v)
 {
 	o[i] = (unsigned char)(v >> 8);
 	o[i + 1] = (unsigned char)v;
-	return (i + 2);
+	return i + 2;
 }
 
 size_t
@@ -752,7 +752,7 @@ tls_client_hello(unsigned char *out, size_t cap, const unsigned short *suites, s
 	body = 2 + 32 + 1 + 2 + 2 * (n + 1) + 2 + 2 + ext;
 	need = 5 + 4 + body;
 	if (need > cap || n > 1000)
-		return (0);
+		return 0;
 	o = 0;
 	out[o++] = 22;				/* handshake */
 	o = put16(out, o, 0x0301);		/* record version, as every client */
@@ -794,7 +794,7 @@ tls_client_hello(unsigned char *out, size_t cap, const unsigned short *suites, s
 	o = put16(out, o, (unsigned)(2 * nitems(sigalgs)));
 	for (i = 0; i < nitems(sigalgs); i++)
 		o = put16(out, o, sigalgs[i]);
-	return (o);
+	return o;
 }
 
 int
@@ -804,55 +804,55 @@ tls_answer_parse(const unsigned char *b, size_t n, struct tls_answer *a, char **
 
 	memset(a, 0, sizeof *a);
 	if (n < 5)
-		return (0);
+		return 0;
 	if ((b[0] != 21 && b[0] != 22) || b[1] != 3) {
 		*cause = xasprintf("not a TLS record (first bytes %02x %02x %02x)", b[0],
 		    b[1], b[2]);
-		return (-1);
+		return -1;
 	}
 	rlen = (size_t)b[3] << 8 | b[4];
 	if (rlen == 0 || rlen > 16384 + 2048) {
 		*cause = xasprintf("TLS record length %zu", rlen);
-		return (-1);
+		return -1;
 	}
 	if (b[0] == 21) {
 		if (n < 7)
-			return (0);
+			return 0;
 		if (rlen < 2) {
 			*cause = xstrdup("short TLS alert");
-			return (-1);
+			return -1;
 		}
 		a->kind = TLS_ANS_ALERT;
 		a->alert_level = b[5];
 		a->alert_desc = b[6];
-		return (1);
+		return 1;
 	}
 	/* handshake: type, length, then the ServerHello up to its cipher suite */
 	if (n < 9)
-		return (0);
+		return 0;
 	if (b[5] != 2) {
 		*cause = xasprintf("first handshake message is type %d, not ServerHello",
 		    b[5]);
-		return (-1);
+		return -1;
 	}
 	hlen = (size_t)b[6] << 16 | (size_t)b[7] << 8 | b[8];
 	if (rlen < 4 + 2 + 32 + 1 || hlen < 2 + 32 + 1 + 2) {
 		*cause = xstrdup("ServerHello too short");
-		return (-1);
+		return -1;
 	}
 	if (n < 5 + 4 + 2 + 32 + 1)
-		return (0);
+		return 0;
 	sid = b[5 + 4 + 2 + 32];
 	if (sid > 32 || rlen < 4 + 2 + 32 + 1 + sid + 2 || hlen < 2 + 32 + 1 + sid + 2) {
 		*cause = xstrdup("ServerHello session id or length out of range");
-		return (-1);
+		return -1;
 	}
 	if (n < 5 + 4 + 2 + 32 + 1 + sid + 2)
-		return (0);
+		return 0;
 	a->kind = TLS_ANS_HELLO;
 	a->version = (unsigned)b[9] << 8 | b[10];
 	a->suite = (unsigned)b[5 + 4 + 2 + 32 + 1 + sid] << 8 | b[5 + 4 + 2 + 32 + 1 + sid + 1];
-	return (1);
+	return 1;
 }
 
 int
@@ -878,12 +878,12 @@ hsts_parse(const char *value, long long *max_age, bool *subdomains, char **cause
 		if (nlen == 7 && strncasecmp(p, "max-age", 7) == 0) {
 			if (seen_age) {
 				*cause = xstrdup("max-age given twice");
-				return (-1);
+				return -1;
 			}
 			seen_age = true;
 			if (eq == NULL) {
 				*cause = xstrdup("max-age without a value");
-				return (-1);
+				return -1;
 			}
 			v = eq + 1;
 			while (*v == ' ' || *v == '\t')
@@ -897,12 +897,12 @@ hsts_parse(const char *value, long long *max_age, bool *subdomains, char **cause
 			}
 			if (vlen > 18) {
 				*cause = xstrdup("max-age has more than 18 digits");
-				return (-1);
+				return -1;
 			}
 			if (vlen == 0 || strspn(v, "0123456789") < vlen) {
 				*cause = xasprintf("max-age is not a number: %.*s", (int)(vlen < 40 ?
 				    vlen : 40), v);
-				return (-1);
+				return -1;
 			}
 			memcpy(num, v, vlen);
 			num[vlen] = '\0';
@@ -910,7 +910,7 @@ hsts_parse(const char *value, long long *max_age, bool *subdomains, char **cause
 		} else if (nlen == 17 && strncasecmp(p, "includeSubDomains", 17) == 0) {
 			if (seen_sub) {
 				*cause = xstrdup("includeSubDomains given twice");
-				return (-1);
+				return -1;
 			}
 			seen_sub = true;
 			*subdomains = true;
@@ -919,15 +919,15 @@ hsts_parse(const char *value, long long *max_age, bool *subdomains, char **cause
 	}
 	if (!seen_age) {
 		*cause = xstrdup("no max-age directive");
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 bool
 spf_is_record(const char *txt)
 {
-	return (strncasecmp(txt, "v=spf1", 6) == 0 && (txt[6] == '\0' || txt[6] == ' '));
+	return strncasecmp(txt, "v=spf1", 6) == 0 && (txt[6] == '\0' || txt[6] == ' ');
 }
 
 void
@@ -957,7 +957,7 @@ spf_parse(const char *txt, struct spf_record *rec, char **cause)
 	memset(rec, 0, sizeof *rec);
 	if (!spf_is_record(txt)) {
 		*cause = xstrdup("does not start with v=spf1");
-		return (-1);
+		return -1;
 	}
 	for (;;) {
 		while (*p == ' ')
@@ -975,7 +975,7 @@ spf_parse(const char *txt, struct spf_record *rec, char **cause)
 		if (nlen == 0 || nlen > 32) {
 			*cause = xasprintf("bad term \"%.*s\"", (int)(e - p < 40 ? e - p : 40), p);
 			spf_record_free(rec);
-			return (-1);
+			return -1;
 		}
 		xgrow(&rec->v, &cap, rec->n + 1, sizeof *rec->v);
 		rec->v[rec->n].name = xstrndup(p, nlen);
@@ -990,13 +990,13 @@ spf_parse(const char *txt, struct spf_record *rec, char **cause)
 			if (q != '+' || p[-1] == '+') {
 				*cause = xasprintf("modifier %s with a qualifier", nm);
 				spf_record_free(rec);
-				return (-1);
+				return -1;
 			}
 			if ((strcmp(nm, "redirect") == 0 && redirect) ||
 			    (strcmp(nm, "exp") == 0 && exp)) {
 				*cause = xasprintf("modifier %s given twice", nm);
 				spf_record_free(rec);
-				return (-1);
+				return -1;
 			}
 			redirect = redirect || strcmp(nm, "redirect") == 0;
 			exp = exp || strcmp(nm, "exp") == 0;
@@ -1012,12 +1012,12 @@ spf_parse(const char *txt, struct spf_record *rec, char **cause)
 				*cause = xasprintf("unknown mechanism \"%s\"",
 				    rec->v[rec->n - 1].name);
 				spf_record_free(rec);
-				return (-1);
+				return -1;
 			}
 		}
 		p = e;
 	}
-	return (0);
+	return 0;
 }
 
 int
@@ -1063,7 +1063,7 @@ dmarc_parse(const char *txt, char **policy, char **cause)
 				    *policy);
 				free(*policy);
 				*policy = NULL;
-				return (-1);
+				return -1;
 			}
 		}
 		p = *e == ';' ? e + 1 : e;
@@ -1072,10 +1072,10 @@ dmarc_parse(const char *txt, char **policy, char **cause)
 		goto notdmarc;
 	if (*policy == NULL) {
 		*cause = xstrdup("no p= tag");
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 notdmarc:
 	*cause = xstrdup("does not start with v=DMARC1");
-	return (-1);
+	return -1;
 }

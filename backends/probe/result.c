@@ -18,7 +18,7 @@ mono_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- results ---- */
@@ -97,8 +97,8 @@ pr_reach(struct presult *r, bool ok)
 bool
 pr_expired(const struct presult *r)
 {
-	return (mono_now() >= r->deadline ||
-	    (r->cancel != NULL && atomic_load(r->cancel) != 0));
+	return mono_now() >= r->deadline ||
+	    (r->cancel != NULL && atomic_load(r->cancel) != 0);
 }
 
 void
@@ -203,7 +203,7 @@ probe_result_dup(const struct probe_result *r)
 			cert_copy(&certs[i], &r->certs[i], false);
 	}
 	d->certs = certs;
-	return (d);
+	return d;
 }
 
 void
@@ -347,6 +347,6 @@ probe_result_json(const struct probe_result *r)
 		sb_addc(&b, '}');
 	}
 	sb_addc(&b, '}');
-	return (sb_steal(&b));
+	return sb_steal(&b);
 }
 

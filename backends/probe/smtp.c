@@ -34,11 +34,11 @@ say(struct sess *s, struct presult *r, char **cause, const char *fmt, ...)
 	rc = conn_printf(&s->c, cause, "%s\r\n", cmd);
 	free(cmd);
 	if (rc != 0)
-		return (-1);
+		return -1;
 	if (smtp_read_reply(&s->c, &s->code, &s->text, cause) != 0)
-		return (-1);
+		return -1;
 	sb_addf(&s->log, "     S: %d %.200s\n", s->code, s->text.s);
-	return (0);
+	return 0;
 }
 
 static int
@@ -53,23 +53,23 @@ sess_open(struct probe *p, struct presult *r, struct sess *s, char **cause)
 	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, cause) != 0 ||
 	    conn_connect(&s->c, &a, p->port, cause) != 0) {
 		pr_reach(r, false);
-		return (-1);
+		return -1;
 	}
 	pr_reach(r, true);
 	if (smtp_read_reply(&s->c, &s->code, &s->text, cause) != 0)
-		return (-1);
+		return -1;
 	sb_addf(&s->log, "     S: %d %.200s\n", s->code, s->text.s);
 	if (s->code != 220) {
 		*cause = xasprintf("greeting is %d %s", s->code, s->text.s);
-		return (-1);
+		return -1;
 	}
 	if (say(s, r, cause, "EHLO probe.mxdeck.invalid") != 0)
-		return (-1);
+		return -1;
 	if (s->code != 250) {
 		*cause = xasprintf("EHLO answered %d %s", s->code, s->text.s);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 static void
@@ -100,11 +100,11 @@ ehlo_has(const char *text, const char *kw)
 		nl = strchr(p, '\n');
 		if (!first && strncasecmp(p, kw, kl) == 0 &&
 		    (p[kl] == '\0' || p[kl] == '\n' || p[kl] == ' ' || p[kl] == '='))
-			return (true);
+			return true;
 		first = false;
 		p = nl != NULL ? nl + 1 : NULL;
 	}
-	return (false);
+	return false;
 }
 
 static bool
@@ -114,9 +114,9 @@ contains_ci(const char *hay, const char *needle)
 
 	for (; *hay != '\0'; hay++) {
 		if (strncasecmp(hay, needle, n) == 0)
-			return (true);
+			return true;
 	}
-	return (false);
+	return false;
 }
 
 static bool
@@ -125,12 +125,12 @@ domain_in_profile(const struct site *site, const char *d)
 	size_t i;
 
 	if (site->domain != NULL && str_ieq(site->domain, d))
-		return (true);
+		return true;
 	for (i = 0; i < site->nads; i++) {
 		if (str_ieq(site->ads[i].domain, d) || strv_has(&site->ads[i].also, d))
-			return (true);
+			return true;
 	}
-	return (false);
+	return false;
 }
 
 /* A probe's dialogue on an open session: 0 when it got as far as it could judge (its
@@ -323,7 +323,7 @@ out:
 	strv_free(&senders);
 	strv_free(&doms);
 	strv_free(&opened);
-	return (rc);
+	return rc;
 }
 
 void
@@ -346,21 +346,21 @@ auth_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 	if (!ehlo_has(s->text.s, "STARTTLS")) {
 		pr_note(r, PROBE_FAIL, "no STARTTLS on submission");
 		pr_sumadd(r, "no STARTTLS");
-		return (0);
+		return 0;
 	}
 	if (say(s, r, cause, "STARTTLS") != 0)
-		return (-1);
+		return -1;
 	if (s->code != 220) {
 		pr_note(r, PROBE_FAIL, "STARTTLS answered %d %s", s->code, s->text.s);
-		return (0);
+		return 0;
 	}
 	if ((ssl = SSL_new(p->ctx->ssl)) == NULL)
 		fatal("SSL_new failed");
 	r->handshakes++;
 	if (conn_tls(&s->c, ssl, cause) != 0)
-		return (-1);
+		return -1;
 	if (say(s, r, cause, "EHLO probe.mxdeck.invalid") != 0)
-		return (-1);
+		return -1;
 	if (s->code == 250 && ehlo_has(s->text.s, "AUTH")) {
 		pr_note(r, PROBE_OK, "AUTH offered after STARTTLS");
 		if (r->status == PROBE_OK)
@@ -370,7 +370,7 @@ auth_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause)
 		    "submission");
 		pr_sumadd(r, "NO AUTH after STARTTLS");
 	}
-	return (0);
+	return 0;
 }
 
 static void
@@ -430,7 +430,7 @@ accept_dialogue(struct probe *p, struct presult *r, struct sess *s, char **cause
 out:
 	strv_free(&doms);
 	strv_free(&locals);
-	return (rc);
+	return rc;
 }
 
 static void

@@ -35,12 +35,12 @@ in_cidr(const struct sockaddr_storage *ip, const char *addr, int prefix)
 
 	if (ip->ss_family == AF_INET) {
 		if (inet_pton(AF_INET, addr, want) != 1)
-			return (false);
+			return false;
 		memcpy(have, &((const struct sockaddr_in *)ip)->sin_addr, 4);
 		len = 4;
 	} else {
 		if (inet_pton(AF_INET6, addr, want) != 1)
-			return (false);
+			return false;
 		memcpy(have, &((const struct sockaddr_in6 *)ip)->sin6_addr, 16);
 		len = 16;
 	}
@@ -49,9 +49,9 @@ in_cidr(const struct sockaddr_storage *ip, const char *addr, int prefix)
 		unsigned char mask = bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
 
 		if ((want[i] & mask) != (have[i] & mask))
-			return (false);
+			return false;
 	}
-	return (true);
+	return true;
 }
 
 /* "domain/24//64" -> domain (or dflt), the prefix for the ip's family (-1: none). */
@@ -72,7 +72,7 @@ split_cidr(const char *v, const char *dflt, int family, int *prefix)
 		free(dom);
 		dom = xstrdup(dflt);
 	}
-	return (dom);
+	return dom;
 }
 
 /* Do the A/AAAA records of name hold the ip (within prefix)? -1 on a lookup error. */
@@ -87,12 +87,12 @@ addr_match(struct spf_eval *ev, const char *name, int prefix)
 	if (dns_records(ev->p->ctx, name, type, ev->r->deadline, &v, NULL, &cause) != 0) {
 		sb_addf(&ev->why, "     %s: %s\n", name, cause);
 		free(cause);
-		return (-1);
+		return -1;
 	}
 	for (i = 0; i < v.n && rc == 0; i++)
 		rc = in_cidr(ev->ip, v.v[i], prefix) ? 1 : 0;
 	strv_free(&v);
-	return (rc);
+	return rc;
 }
 
 static enum spf_result check_host(struct spf_eval *ev, const char *domain, int depth);
@@ -111,29 +111,29 @@ mechanism(struct spf_eval *ev, const struct spf_term *t, const char *domain, int
 	if (strchr(t->value, '%') != NULL) {
 		sb_addf(&ev->why, "     %s:%s: macros are not expanded by mxdeck\n", t->name,
 		    t->value);
-		return (-2);
+		return -2;
 	}
 	if (strcmp(t->name, "all") == 0)
-		return (1);
+		return 1;
 	if (strcmp(t->name, "ip4") == 0 || strcmp(t->name, "ip6") == 0) {
 		if ((fam == AF_INET) != (strcmp(t->name, "ip4") == 0))
-			return (0);
+			return 0;
 		sl = strchr(t->value, '/');
 		dom = sl != NULL ? xstrndup(t->value, (size_t)(sl - t->value)) :
 		    xstrdup(t->value);
 		rc = in_cidr(ev->ip, dom, sl != NULL ? atoi(sl + 1) : -1) ? 1 : 0;
 		free(dom);
-		return (rc);
+		return rc;
 	}
 	if (++ev->lookups > 10) {
 		sb_addf(&ev->why, "     more than 10 DNS-querying terms (RFC 7208 §4.6.4)\n");
-		return (-1);
+		return -1;
 	}
 	if (strcmp(t->name, "a") == 0 || strcmp(t->name, "exists") == 0) {
 		dom = split_cidr(t->value, domain, fam, &prefix);
 		rc = addr_match(ev, dom, strcmp(t->name, "exists") == 0 ? 0 : prefix);
 		free(dom);
-		return (rc == -1 ? -2 : rc);
+		return rc == -1 ? -2 : rc;
 	}
 	if (strcmp(t->name, "mx") == 0) {
 		dom = split_cidr(t->value, domain, fam, &prefix);
@@ -141,29 +141,29 @@ mechanism(struct spf_eval *ev, const struct spf_term *t, const char *domain, int
 			sb_addf(&ev->why, "     mx %s: %s\n", dom, cause);
 			free(cause);
 			free(dom);
-			return (-2);
+			return -2;
 		}
 		free(dom);
 		for (i = 0; i < mx.n && i < 10 && rc == 0; i++)
 			rc = addr_match(ev, mx.v[i], prefix);
 		strv_free(&mx);
-		return (rc == -1 ? -2 : rc);
+		return rc == -1 ? -2 : rc;
 	}
 	if (strcmp(t->name, "include") == 0) {
 		if (*t->value == '\0')
-			return (-1);
+			return -1;
 		sub = check_host(ev, t->value, depth + 1);
 		if (sub == SPF_PASS)
-			return (1);
+			return 1;
 		if (sub == SPF_FAIL || sub == SPF_SOFTFAIL || sub == SPF_NEUTRAL)
-			return (0);
+			return 0;
 		if (sub == SPF_TEMPERROR)
-			return (-2);
-		return (-1);	/* none or permerror below an include */
+			return -2;
+		return -1;	/* none or permerror below an include */
 	}
 	/* ptr: deprecated (RFC 7208 §5.5); not evaluated */
 	sb_addf(&ev->why, "     ptr: deprecated, not evaluated (counts as no match)\n");
-	return (0);
+	return 0;
 }
 
 static enum spf_result
@@ -178,12 +178,12 @@ check_host(struct spf_eval *ev, const char *domain, int depth)
 	enum spf_result res = SPF_NEUTRAL;
 
 	if (depth > 10)
-		return (SPF_PERMERROR);
+		return SPF_PERMERROR;
 	if (dns_records(ev->p->ctx, domain, LDNS_RR_TYPE_TXT, ev->r->deadline, &txt, NULL,
 	    &cause) != 0) {
 		sb_addf(&ev->why, "     TXT %s: %s\n", domain, cause);
 		free(cause);
-		return (SPF_TEMPERROR);
+		return SPF_TEMPERROR;
 	}
 	for (i = 0; i < txt.n; i++) {
 		if (spf_is_record(txt.v[i])) {
@@ -193,20 +193,20 @@ check_host(struct spf_eval *ev, const char *domain, int depth)
 	}
 	if (nspf == 0) {
 		strv_free(&txt);
-		return (SPF_NONE);
+		return SPF_NONE;
 	}
 	sb_addf(&ev->why, "     %s: \"%.400s\"\n", domain, found);
 	if (nspf > 1) {
 		sb_addf(&ev->why, "     %s has %zu SPF records (RFC 7208 §4.5: permerror)\n",
 		    domain, nspf);
 		strv_free(&txt);
-		return (SPF_PERMERROR);
+		return SPF_PERMERROR;
 	}
 	if (spf_parse(found, &rec, &cause) != 0) {
 		sb_addf(&ev->why, "     %s: %s\n", domain, cause);
 		free(cause);
 		strv_free(&txt);
-		return (SPF_PERMERROR);
+		return SPF_PERMERROR;
 	}
 	for (i = 0; i < rec.n; i++) {
 		const struct spf_term *t = &rec.v[i];
@@ -248,7 +248,7 @@ check_host(struct spf_eval *ev, const char *domain, int depth)
 done:
 	spf_record_free(&rec);
 	strv_free(&txt);
-	return (res);
+	return res;
 }
 
 void

@@ -42,17 +42,17 @@ collect_verify(int ok, X509_STORE_CTX *xs)
 	int i, depth = X509_STORE_CTX_get_error_depth(xs), err;
 
 	if (ok || ve == NULL)
-		return (1);
+		return 1;
 	err = X509_STORE_CTX_get_error(xs);
 	for (i = 0; i < ve->n; i++)
 		if (ve->v[i].depth == depth && ve->v[i].err == err)
-			return (1);
+			return 1;
 	if (ve->n < (int)nitems(ve->v)) {
 		ve->v[ve->n].depth = depth;
 		ve->v[ve->n].err = err;
 		ve->n++;
 	}
-	return (1);	/* the verdict is read afterwards, never enforced here */
+	return 1;	/* the verdict is read afterwards, never enforced here */
 }
 
 /* DANE for one session (RFC 6698; RFC 7672 on SMTP ports), verified by OpenSSL. */
@@ -111,7 +111,7 @@ tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
 	conn_init(c, r->deadline);
 	if (conn_connect(c, a, p->port, cause) != 0) {
 		pr_reach(r, false);
-		return (-1);
+		return -1;
 	}
 	pr_reach(r, true);
 	*stage = ST_PRELUDE;
@@ -120,7 +120,7 @@ tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
 		*cause = xasprintf("%s before TLS: %s", host_services[p->svc].name, e);
 		free(e);
 		sb_free(&log);
-		return (-1);
+		return -1;
 	}
 	sb_free(&log);
 	*stage = ST_TLS;
@@ -149,7 +149,7 @@ tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
 		double t0 = mono_now();
 
 		if (conn_tls(c, ssl, cause) != 0)
-			return (-1);
+			return -1;
 		if (!r->has_handshake) {
 			r->has_handshake = true;
 			r->handshake_ms = (mono_now() - t0) * 1000;
@@ -157,7 +157,7 @@ tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
 	}
 	r->handshakes++;
 	*stage = ST_DONE;
-	return (0);
+	return 0;
 }
 
 /* Read what an implicit-TLS mail server says first (so renegotiation does not meet
@@ -189,7 +189,7 @@ read_greeting(struct probe *p, struct conn *c)
 static bool
 svc_is_smtp(int svc)
 {
-	return (svc == SVCP_SMTP || svc == SVCP_SUBMISSION || svc == SVCP_SMTPS);
+	return svc == SVCP_SMTP || svc == SVCP_SUBMISSION || svc == SVCP_SMTPS;
 }
 
 /* Client-initiated renegotiation on an established session: 1 accepted, 0 refused,
@@ -240,7 +240,7 @@ try_renegotiate(struct conn *c, struct sbuf *why)
 	}
 out:
 	c->deadline = saved;
-	return (rc);
+	return rc;
 }
 
 static void
@@ -281,15 +281,15 @@ cert_names(X509 *x)
 	if (k > 0)
 		sb_add(&b, ")");
 	GENERAL_NAMES_free(gens);
-	return (sb_steal(&b));
+	return sb_steal(&b);
 }
 
 /* Errors the weakness checks below report per certificate. */
 static bool
 verr_is_weakness(int err)
 {
-	return (err == X509_V_ERR_EE_KEY_TOO_SMALL || err == X509_V_ERR_CA_KEY_TOO_SMALL ||
-	    err == X509_V_ERR_CA_MD_TOO_WEAK);
+	return err == X509_V_ERR_EE_KEY_TOO_SMALL || err == X509_V_ERR_CA_KEY_TOO_SMALL ||
+	    err == X509_V_ERR_CA_MD_TOO_WEAK;
 }
 
 /* Key type/size and signature algorithm of every certificate sent, and each weakness
@@ -495,7 +495,7 @@ reneg_report(struct probe *p, struct presult *r, struct conn *c)
 	else {
 		pr_note(r, PROBE_FAIL, "secure renegotiation (RFC 5746) NOT supported "
 		    "(CVE-2009-3555)");
-		return ("NO secure renegotiation");
+		return "NO secure renegotiation";
 	}
 	read_greeting(p, c);
 	sb_init(&why);
@@ -520,7 +520,7 @@ reneg_report(struct probe *p, struct presult *r, struct conn *c)
 	} else
 		pr_note(r, PROBE_WARN, "renegotiation test inconclusive: %s", why.s);
 	sb_free(&why);
-	return (word);
+	return word;
 }
 
 /* The host's addresses; on failure the result says so (unreachable, fail). */
@@ -745,26 +745,26 @@ const char *
 dane_unusable(int usage, int selector, int mtype, size_t len, bool smtp)
 {
 	if (usage < 0 || usage > 3)
-		return ("unknown certificate usage (RFC 6698: 0-3)");
+		return "unknown certificate usage (RFC 6698: 0-3)";
 	if (smtp && usage == 0)
-		return ("PKIX-TA(0) is unusable for SMTP (RFC 7672 section 3.1.3: an SMTP "
+		return "PKIX-TA(0) is unusable for SMTP (RFC 7672 section 3.1.3: an SMTP "
 		    "client has no trusted CAs for DANE; Postfix: \"unsupported TLSA "
-		    "certificate usage: 0\")");
+		    "certificate usage: 0\")";
 	if (smtp && usage == 1)
-		return ("PKIX-EE(1) is unusable for SMTP (RFC 7672 section 3.1.3: an SMTP "
+		return "PKIX-EE(1) is unusable for SMTP (RFC 7672 section 3.1.3: an SMTP "
 		    "client has no trusted CAs for DANE; Postfix: \"unsupported TLSA "
-		    "certificate usage: 1\")");
+		    "certificate usage: 1\")";
 	if (selector != 0 && selector != 1)
-		return ("unknown selector (RFC 6698: 0 full certificate, 1 public key)");
+		return "unknown selector (RFC 6698: 0 full certificate, 1 public key)";
 	if (mtype < 0 || mtype > 2)
-		return ("unknown matching type (RFC 6698: 0 full, 1 SHA2-256, 2 SHA2-512)");
+		return "unknown matching type (RFC 6698: 0 full, 1 SHA2-256, 2 SHA2-512)";
 	if (mtype == 1 && len != 32)
-		return ("a SHA2-256 digest is 32 bytes long, this one is not");
+		return "a SHA2-256 digest is 32 bytes long, this one is not";
 	if (mtype == 2 && len != 64)
-		return ("a SHA2-512 digest is 64 bytes long, this one is not");
+		return "a SHA2-512 digest is 64 bytes long, this one is not";
 	if (len == 0)
-		return ("empty certificate association data");
-	return (NULL);
+		return "empty certificate association data";
+	return NULL;
 }
 
 static char *
@@ -776,7 +776,7 @@ hex(const unsigned char *d, size_t n)
 	for (i = 0; i < n; i++)
 		snprintf(s + i * 2, 3, "%02x", d[i]);
 	s[n * 2] = '\0';
-	return (s);
+	return s;
 }
 
 /* Does TLSA record t (usage 3) name leaf: its certificate (selector 0) or public key
@@ -1011,8 +1011,8 @@ probe_dane_run(struct probe *p, struct presult *r)
 static unsigned
 tls_versions_only(unsigned mask)
 {
-	return (mask & (TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1) |
-	    TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3)));
+	return mask & (TLSP_BIT(TLSP_TLSV1) | TLSP_BIT(TLSP_TLSV1_1) |
+	    TLSP_BIT(TLSP_TLSV1_2) | TLSP_BIT(TLSP_TLSV1_3));
 }
 
 /* The TLS versions the profile allows on a service, and where that comes from. */

@@ -23,13 +23,13 @@ vsay(struct vsess *s, const char *cmd, char **cause)
 	if (cmd != NULL) {
 		sb_addf(&s->log, "     C: %s\n", cmd);
 		if (conn_printf(&s->c, cause, "%s\r\n", cmd) != 0)
-			return (-1);
+			return -1;
 	}
 	if (smtp_read_reply(&s->c, &s->code, &s->text, cause) != 0)
-		return (-1);
+		return -1;
 	sb_addf(&s->log, "     S: %d %.*s\n", s->code, s->text.s != NULL ?
 	    (int)strcspn(s->text.s, "\n") : 0, s->text.s != NULL ? s->text.s : "");
-	return (0);
+	return 0;
 }
 
 /* Does the EHLO reply text (lines joined by '\n', the first the greeting) list kw? */
@@ -43,10 +43,10 @@ ehlo_lists(const char *text, const char *kw)
 		p++;
 		if (strncasecmp(p, kw, n) == 0 && (p[n] == '\0' || p[n] == '\n' ||
 		    p[n] == ' '))
-			return (true);
+			return true;
 		p = strchr(p, '\n');
 	}
-	return (false);
+	return false;
 }
 
 static int
@@ -59,9 +59,9 @@ start_tls(struct probe *p, struct presult *r, struct vsess *s, char **cause)
 	if (p->sni != NULL && !is_ip_literal(p->sni))
 		SSL_set_tlsext_host_name(ssl, p->sni);
 	if (conn_tls(&s->c, ssl, cause) != 0)
-		return (-1);
+		return -1;
 	r->handshakes++;
-	return (0);
+	return 0;
 }
 
 /* Connect, greet, EHLO, STARTTLS (or implicit TLS), EHLO again. */
@@ -73,38 +73,38 @@ vsess_open(struct probe *p, struct presult *r, struct vsess *s, char **cause)
 	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, cause) != 0 ||
 	    conn_connect(&s->c, &a, p->port, cause) != 0) {
 		pr_reach(r, false);
-		return (-1);
+		return -1;
 	}
 	pr_reach(r, true);
 	if (svc_wraps[p->svc] == WRAP_IMPLICIT && start_tls(p, r, s, cause) != 0)
-		return (-1);
+		return -1;
 	if (vsay(s, NULL, cause) != 0)
-		return (-1);
+		return -1;
 	if (s->code != 220) {
 		*cause = xasprintf("greeting is %d, not 220", s->code);
-		return (-1);
+		return -1;
 	}
 	if (vsay(s, "EHLO probe.mxdeck.invalid", cause) != 0)
-		return (-1);
+		return -1;
 	if (s->code != 250) {
 		*cause = xasprintf("EHLO answered %d", s->code);
-		return (-1);
+		return -1;
 	}
 	if (svc_wraps[p->svc] == WRAP_IMPLICIT || !ehlo_lists(s->text.s, "STARTTLS")) {
 		if (svc_wraps[p->svc] != WRAP_IMPLICIT)
 			pr_note(r, PROBE_OK, "no STARTTLS offered: asking in clear");
-		return (0);
+		return 0;
 	}
 	if (vsay(s, "STARTTLS", cause) != 0)
-		return (-1);
+		return -1;
 	if (s->code != 220) {
 		*cause = xasprintf("STARTTLS answered %d", s->code);
-		return (-1);
+		return -1;
 	}
 	if (start_tls(p, r, s, cause) != 0 ||
 	    vsay(s, "EHLO probe.mxdeck.invalid", cause) != 0)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* Ask CMD for the known and the unknown address and judge the two answers. */
@@ -118,14 +118,14 @@ ask(struct presult *r, struct vsess *s, const char *cmd, const char *known,
 	line = xasprintf("%s %s", cmd, known);
 	if (vsay(s, line, cause) != 0) {
 		free(line);
-		return (-1);
+		return -1;
 	}
 	free(line);
 	ck = s->code;
 	line = xasprintf("%s %s", cmd, unknown);
 	if (vsay(s, line, cause) != 0) {
 		free(line);
-		return (-1);
+		return -1;
 	}
 	free(line);
 	cu = s->code;
@@ -152,7 +152,7 @@ ask(struct presult *r, struct vsess *s, const char *cmd, const char *known,
 		pr_sumadd(r, "%s unclear (%d/%d)", cmd, ck, cu);
 		break;
 	}
-	return (0);
+	return 0;
 }
 
 void

@@ -15,7 +15,7 @@
  * The push protocol plans, backs up, validates (apache2 -t in the same step) and rolls
  * back these links like every other managed path. Directives inside <IfModule> are
  * optional by construction and need nothing. */
-#include "web-common.h"
+#include "backends/render/web-common.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
  * - `Header set` skips error answers and proxied headers live in another table than
  *   `Header always`: HSTS is `always set`, the backend's copy `onsuccess unset`.
  * All verified against a running apache2 in tests/integration/apache-render.sh. */
-#include "web-common.h"
+#include "backends/render/web-common.h"
 
 #include <stdlib.h>
 #include <string.h>

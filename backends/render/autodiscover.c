@@ -15,7 +15,7 @@
  * section or its `also` list), XML-escapes every value it prints, answers both the
  * outlook 2006a and the mobilesync 2006 schemas, and ErrorCode 600 otherwise. The
  * settings are PHP single-quoted literals (php_sq_escape). */
-#include "web-common.h"
+#include "backends/render/web-common.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -46,7 +46,7 @@
  * either delete the live TLSA records (DANE senders fall back to unauthenticated TLS) or,
  * leaving them alone, keep stale ones after a key change, and DANE senders then defer all
  * mail to us. A certificate that cannot be parsed is always an error. */
-#include "render.h"
+#include "backends/render/render.h"
 
 #include <stdlib.h>
 #include <string.h>

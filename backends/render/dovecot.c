@@ -23,8 +23,8 @@
  * authenticates: imap, pop3, submission (Dovecot's submission service), smtp (Postfix
  * SMTP AUTH through smtpd_sasl_type = dovecot), and sieve/doveadm (not governed by the
  * profile: always empty, rendered only so that auth does not log errors). */
-#include "render.h"
-#include "../../profiles/tlsproto.h"
+#include "backends/render/render.h"
+#include "profiles/tlsproto.h"
 
 #include <stdlib.h>
 #include <string.h>

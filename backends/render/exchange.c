@@ -18,7 +18,7 @@
  * mangle non-ASCII addresses.
  *
  * 100k users: one line per user appended to the one output sbuf, no other allocation. */
-#include "render.h"
+#include "backends/render/render.h"
 
 #include <stdlib.h>
 #include <string.h>

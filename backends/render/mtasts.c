@@ -25,8 +25,8 @@
  * pattern list that leaves one of the published MX names uncovered, mode enforce with a
  * [tls] certificate (when readable here) that is not valid for every MX name, an rua that
  * is not a mailto: or https: URI, no certificate or key while a web host serves the site. */
-#include "render.h"
-#include "web-common.h"
+#include "backends/render/render.h"
+#include "backends/render/web-common.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
  * - add_header skips error answers without `always`, and a location with its own
  *   add_header drops the server's: HSTS is set once, in the server, with `always`
  *   (no location adds a header), the backend's copy hidden (proxy_hide_header). */
-#include "web-common.h"
+#include "backends/render/web-common.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -68,14 +68,14 @@
  * Tested end to end on Postfix 3.7 in tests/integration/postfix-live.sh (plaintext, no
  * or a foreign certificate, local clients refused at RCPT; own tenant delivered to a
  * smarthost sink; foreign, missing and duplicate tenant headers discarded, no bounce). */
-#include "render.h"
+#include "backends/render/render.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../profiles/hdrtest.h"
-#include "../../profiles/tlsproto.h"
+#include "profiles/hdrtest.h"
+#include "profiles/tlsproto.h"
 
 #define REINJECT_PORT_BASE	10040
 #define CA_BUNDLE		"/etc/ssl/certs/ca-certificates.crt"

@@ -1,5 +1,5 @@
 /* render.c: the renderer table, file sets, and shared escaping. */
-#include "render.h"
+#include "backends/render/render.h"
 
 #include <errno.h>
 #include <stdarg.h>

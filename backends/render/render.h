@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "../../profiles/site.h"
+#include "profiles/site.h"
 
 /* What the push protocol does with a file after it is in place. */
 enum file_kind {

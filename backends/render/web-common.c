@@ -1,5 +1,5 @@
 /* web-common.c: validation and shared pieces of the web server renderers. */
-#include "web-common.h"
+#include "backends/render/web-common.h"
 
 #include "profiles/url.h"
 

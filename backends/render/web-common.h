@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "render.h"
+#include "backends/render/render.h"
 
 /* The Exchange paths, one per service (enum service order). */
 struct web_service {

@@ -1,5 +1,5 @@
 /* diff.c: Myers' O(ND) difference algorithm on lines, printed as a unified diff. */
-#include "diff.h"
+#include "backends/ssh/diff.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * checks (checks[] at the end), run in order on a read-only transport; a command table
  * (cmds[]) for what each role runs on the host. The Apache modules a rendered site
  * needs come from the render itself (the mods-enabled links of apache-mods.c). */
-#include "doctor.h"
+#include "backends/ssh/doctor.h"
 
 #include <ctype.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* fleet.c: one host pool for every multi-host run (fleet.h). */
-#include "fleet.h"
+#include "backends/ssh/fleet.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* knownhosts.c: known_hosts through libssh2_knownhost, one line at a time; the
  * @revoked and @cert-authority markers, which libssh2 does not know, are read here. */
-#include "knownhosts.h"
+#include "backends/ssh/knownhosts.h"
 
 #include <ctype.h>
 #include <errno.h>

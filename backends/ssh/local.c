@@ -1,5 +1,5 @@
 /* local.c: the transport for `address = local`: this machine, no SSH, no shell. */
-#include "xport.h"
+#include "backends/ssh/xport.h"
 
 #include <errno.h>
 #include <fcntl.h>

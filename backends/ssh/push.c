@@ -13,7 +13,7 @@
  * exit 5 with the list of what could not be put back. A run that died leaves its lock:
  * the next run on the same controller sees the owner pid gone, removes the temporary
  * files, rolls back a transaction that was renaming, and goes on. */
-#include "push.h"
+#include "backends/ssh/push.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -28,12 +28,12 @@
 #include <openssl/evp.h>
 
 #include "backends/render/render.h"
-#include "diff.h"
-#include "quote.h"
-#include "remote-parse.h"
-#include "services.h"
-#include "tlsa-gate.h"
-#include "xport.h"
+#include "backends/ssh/diff.h"
+#include "backends/ssh/quote.h"
+#include "backends/ssh/remote-parse.h"
+#include "backends/ssh/services.h"
+#include "backends/ssh/tlsa-gate.h"
+#include "backends/ssh/xport.h"
 
 struct item {
 	struct rfile *f;

@@ -1,5 +1,5 @@
 /* quote.c: POSIX sh quoting for every remote command (see quote.h). */
-#include "quote.h"
+#include "backends/ssh/quote.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* remote-parse.c: pure parsers for what a host sends back (see remote-parse.h). */
-#include "remote-parse.h"
+#include "backends/ssh/remote-parse.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* services.c: the daemons push validates and reloads, one row each (services.h;
  * share/doc/HACKING.md §4.5 "A pushed daemon"). */
-#include "services.h"
+#include "backends/ssh/services.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * files comes from ssh_config (sshconfig.c) as ssh would read it; with ProxyJump the
  * session runs over direct-tcpip channels of one session per jump host, each fed by a
  * forwarding thread through a socketpair. */
-#include "xport.h"
+#include "backends/ssh/xport.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,9 +27,9 @@
 #include <openssl/evp.h>
 
 #include "profiles/site.h"
-#include "knownhosts.h"
-#include "quote.h"
-#include "sshconfig.h"
+#include "backends/ssh/knownhosts.h"
+#include "backends/ssh/quote.h"
+#include "backends/ssh/sshconfig.h"
 
 /* A jump host: its session, the channel to the next hop and the thread feeding it. */
 struct hop {

@@ -1,7 +1,7 @@
 /* sshconfig.c: ssh_config(5) for one host, read the way OpenSSH's readconf.c reads it
  * (see sshconfig.h). Files are untrusted input: bounded in size, depth and count, and
  * every error names FILE:LINE. */
-#include "sshconfig.h"
+#include "backends/ssh/sshconfig.h"
 
 #include <ctype.h>
 #include <errno.h>

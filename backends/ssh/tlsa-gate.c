@@ -9,7 +9,7 @@
  * port that publishes records, a bogus or unvalidated answer, or a failed lookup:
  * refused, nothing changed (RFC 7671 section 8.1: publish the next key first, then
  * switch). --force-tlsa goes on and says which names and ports will fail. */
-#include "tlsa-gate.h"
+#include "backends/ssh/tlsa-gate.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -23,7 +23,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#include "xport.h"
+#include "backends/ssh/xport.h"
 
 void
 push_tlsa_free(struct push_tlsa *t)

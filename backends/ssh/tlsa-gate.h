@@ -2,7 +2,7 @@
 #ifndef MXDECK_TLSA_GATE_H
 #define MXDECK_TLSA_GATE_H
 
-#include "push.h"
+#include "backends/ssh/push.h"
 
 struct xport;
 

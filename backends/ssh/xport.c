@@ -1,5 +1,5 @@
 /* xport.c: the chokepoint in front of both transports (see xport.h). */
-#include "xport.h"
+#include "backends/ssh/xport.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -53,8 +53,11 @@ click_select() {
 	tui_wait 'User carol@example\.org \(saved to the users CSV\)' || return 1
 	tui_keys Escape
 	tui_wait_gone 'saved to the users CSV' || return 1
-	# a click on "? help" under the sections (11 of them) opens the help
-	sgr_click 3 14
+	# a click on "? help" under the sections opens the help (its row follows the
+	# number of views: found on the screen)
+	row=$(tui_screen | grep -n '^ ? help' | cut -d: -f1)
+	[ -n "$row" ] || { echo '  no "? help" under the sections' >&2; return 1; }
+	sgr_click 3 "$row"
 	tui_wait 'this help: every key' || return 1
 	tui_keys G				# the end of the help
 	tui_wait 'mouse +click selects' || return 1

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "profiles/site.h"
-#include "cases.h"
+#include "tests/unit/cases.h"
 
 #define P(x)	PROTO_BIT(PROTO_##x)
 #define DEFAULT	PROTO_ALL	/* no [users] default: everything on */

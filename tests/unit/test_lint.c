@@ -18,7 +18,7 @@
 #include <dirent.h>
 
 #include "profiles/site.h"
-#include "cases.h"
+#include "tests/unit/cases.h"
 
 #define NONE	(-1)
 

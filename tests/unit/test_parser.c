@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "profiles/site.h"
-#include "cases.h"
+#include "tests/unit/cases.h"
 
 /* The profile format's full example, verbatim but for the users file (tested with demo.ini). */
 static const char design_example[] =

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "backends/render/render.h"
-#include "render-fx.h"
+#include "tests/unit/render-fx.h"
 
 extern const struct renderer render_dns;
 

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "profiles/site.h"
-#include "cases.h"
+#include "tests/unit/cases.h"
 
 #define CSVPATH	"/p/users.csv"
 
