@@ -95,11 +95,11 @@ grep -q '^  driver = pam' "$tmp/doveconf.out" || die "the stock pam passdb is go
 ok "the deny passdb comes before the stock pam passdb"
 
 for kv in "ssl=required" "ssl_min_protocol=TLSv1.3" "auth_default_realm=example.org" \
-    "auth_username_format=%Lu" "disable_plaintext_auth=yes"; do
+    "auth_username_format=%Lu" "disable_plaintext_auth=yes" "ssl_prefer_server_ciphers=yes"; do
 	got=$(doveconf -c "$D/dovecot.conf" -h "${kv%%=*}")
 	[ "$got" = "${kv#*=}" ] || die "effective ${kv%%=*} is '$got', want '${kv#*=}'"
 done
-ok "effective settings: ssl = required, ssl_min_protocol, login name = address"
+ok "effective settings: ssl = required, ssl_min_protocol, server cipher order, login name = address"
 
 # A private dovecot, built from the rendered drop-ins in the stock order.
 mkdir -p "$tmp/run" "$tmp/state" "$tmp/home"
@@ -240,7 +240,11 @@ imap=$(free_port)
 pop3=$(free_port)
 [ "$imap" != "$pop3" ] || pop3=$((imap + 1))
 mkconf "$tmp/peers.conf" early
-sed -i "s/^listen = .*/listen = $addr/" "$tmp/peers.conf"
+# A weak list set before the drop-in (as a hand-edited 10-ssl.conf would): 99-mxdeck.conf
+# must win, or ADH and RSA key exchange are served.
+sed -i -e "s/^listen = .*/listen = $addr/" \
+    -e "s|^!include $D/conf.d/99-mxdeck.conf|ssl_cipher_list = ALL:@SECLEVEL=0\\n&|" "$tmp/peers.conf"
+grep -q '^ssl_cipher_list = ALL:@SECLEVEL=0$' "$tmp/peers.conf" || die "no weak list in peers.conf"
 cat >>"$tmp/peers.conf" <<EOF
 service imap-login {
   inet_listener imap {
