@@ -20,9 +20,16 @@ const char *const service_names[SVC_COUNT] = {
 	"owa", "oma", "ecp", "ews", "oab", "autodiscover", "activesync", "rpc", "mapi",
 };
 
-static const struct probe_port default_probe_ports[] = {
-	{ "smtp", 25 }, { "submission", 587 }, { "smtps", 465 }, { "imaps", 993 },
-	{ "pop3s", 995 }, { "imap", 143 }, { "pop3", 110 }, { "https", 443 }, { "http", 80 },
+const struct host_service_info host_services[HS_COUNT] = {
+	[HS_SMTP] = { "smtp", 25, ROLE_POSTFIX },
+	[HS_SUBMISSION] = { "submission", 587, ROLE_POSTFIX },
+	[HS_SMTPS] = { "smtps", 465, ROLE_POSTFIX },
+	[HS_IMAPS] = { "imaps", 993, ROLE_DOVECOT },
+	[HS_POP3S] = { "pop3s", 995, ROLE_DOVECOT },
+	[HS_IMAP] = { "imap", 143, ROLE_DOVECOT },
+	[HS_POP3] = { "pop3", 110, ROLE_DOVECOT },
+	[HS_HTTPS] = { "https", 443, ROLE_APACHE | ROLE_NGINX | ROLE_AUTODISCOVER },
+	[HS_HTTP] = { "http", 80, ROLE_APACHE | ROLE_NGINX | ROLE_AUTODISCOVER },
 };
 
 #define USER_DEFAULT_PROTOS PROTO_ALL	/* mxdeck can only deny the users it lists */
@@ -559,10 +566,10 @@ key_probe_ports(struct parser *P, const struct profile_key *k, void *obj, const 
 			continue;
 		}
 		*colon = '\0';
-		for (j = 0; j < nitems(default_probe_ports); j++)
-			if (strcmp(w.v[i], default_probe_ports[j].service) == 0)
+		for (j = 0; j < nitems(host_services); j++)
+			if (strcmp(w.v[i], host_services[j].name) == 0)
 				break;
-		if (j == nitems(default_probe_ports)) {
+		if (j == nitems(host_services)) {
 			err(P, line, "%s: unknown service '%s'; services are smtp submission "
 			    "smtps imaps pop3s imap pop3 https http", k->name, w.v[i]);
 			continue;
@@ -877,11 +884,11 @@ host_init(struct parser *P, void *obj)
 		if (*dir == NULL)
 			*dir = xstrdup(roles[i].dir_default);
 	}
-	h->nprobe_ports = nitems(default_probe_ports);
+	h->nprobe_ports = nitems(host_services);
 	h->probe_ports = xcalloc(h->nprobe_ports, sizeof *h->probe_ports);
 	for (size_t i = 0; i < h->nprobe_ports; i++) {
-		h->probe_ports[i].service = xstrdup(default_probe_ports[i].service);
-		h->probe_ports[i].port = default_probe_ports[i].port;
+		h->probe_ports[i].service = xstrdup(host_services[i].name);
+		h->probe_ports[i].port = host_services[i].port;
 	}
 }
 

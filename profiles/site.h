@@ -33,6 +33,20 @@ enum service {
 #define SVC_BIT(s)	(1u << (s))
 extern const char *const service_names[SVC_COUNT];
 
+/* THE service/port table: the services a host serves, their probe_ports names and
+ * standard ports, and the roles that serve them (profiles/site.c). probe_ports' defaults
+ * and the live tests' endpoints (backends/probe) read it. */
+enum host_service {
+	HS_SMTP, HS_SUBMISSION, HS_SMTPS, HS_IMAPS, HS_POP3S, HS_IMAP, HS_POP3, HS_HTTPS,
+	HS_HTTP, HS_COUNT
+};
+struct host_service_info {
+	const char *name;	/* as in probe_ports */
+	int	 port;		/* the standard port, probe_ports' default */
+	unsigned roles;		/* any of these roles serves it (enum role) */
+};
+extern const struct host_service_info host_services[HS_COUNT];
+
 struct probe_port {
 	char	*service;	/* smtp submission smtps imaps pop3s imap pop3 https */
 	int	 port;

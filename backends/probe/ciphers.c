@@ -137,8 +137,8 @@ offer(struct probe *p, struct presult *r, const struct addrs *a, const struct cl
 	}
 	pr_reach(r, true);
 	sb_init(&log);
-	if (starttls_prelude(&c, svc_infos[p->svc].wrap, &log, &e) != 0) {
-		*cause = xasprintf("%s before TLS: %s", svc_infos[p->svc].name, e);
+	if (starttls_prelude(&c, svc_wraps[p->svc], &log, &e) != 0) {
+		*cause = xasprintf("%s before TLS: %s", host_services[p->svc].name, e);
 		free(e);
 		goto out;
 	}

@@ -236,7 +236,7 @@ probe_cleartext_run(struct probe *p, struct presult *r)
 	}
 	if (rc != 0) {
 		pr_note(r, PROBE_FAIL, "%s", cause);
-		pr_summary(r, "%s dialogue failed: %s", svc_infos[p->svc].name, cause);
+		pr_summary(r, "%s dialogue failed: %s", host_services[p->svc].name, cause);
 	}
 	free(cause);
 	sb_add(&r->details, "     dialogue:\n");
@@ -255,7 +255,7 @@ cleartext_build(struct probe_build *b)
 	for (i = 0; b->host != NULL && i < b->nports; i++) {
 		if (b->ports[i].svc != SVCP_IMAP && b->ports[i].svc != SVCP_POP3)
 			continue;
-		p = probe_add(b, xasprintf("cleartext %s", svc_infos[b->ports[i].svc].name),
+		p = probe_add(b, xasprintf("cleartext %s", host_services[b->ports[i].svc].name),
 		    xasprintf("%s:%d", b->addr, b->ports[i].port));
 		p->svc = b->ports[i].svc;
 		p->port = b->ports[i].port;

@@ -18,16 +18,12 @@
 #include "backends/probe/net.h"
 #include "backends/probe/result.h"
 
-const struct svc_info svc_infos[SVCP_COUNT] = {
-	[SVCP_SMTP] = { "smtp", 25, WRAP_SMTP, ROLE_POSTFIX },
-	[SVCP_SUBMISSION] = { "submission", 587, WRAP_SMTP, ROLE_POSTFIX },
-	[SVCP_SMTPS] = { "smtps", 465, WRAP_IMPLICIT, ROLE_POSTFIX },
-	[SVCP_IMAPS] = { "imaps", 993, WRAP_IMPLICIT, ROLE_DOVECOT },
-	[SVCP_POP3S] = { "pop3s", 995, WRAP_IMPLICIT, ROLE_DOVECOT },
-	[SVCP_IMAP] = { "imap", 143, WRAP_IMAP, ROLE_DOVECOT },
-	[SVCP_POP3] = { "pop3", 110, WRAP_POP3, ROLE_DOVECOT },
-	[SVCP_HTTPS] = { "https", 443, WRAP_IMPLICIT,
-	    ROLE_APACHE | ROLE_NGINX | ROLE_AUTODISCOVER },
+/* How each probed service starts TLS; names, standard ports and roles are the profile's
+ * one service table (host_services, profiles/site.c). */
+const enum wrap svc_wraps[SVCP_COUNT] = {
+	[SVCP_SMTP] = WRAP_SMTP, [SVCP_SUBMISSION] = WRAP_SMTP, [SVCP_SMTPS] = WRAP_IMPLICIT,
+	[SVCP_IMAPS] = WRAP_IMPLICIT, [SVCP_POP3S] = WRAP_IMPLICIT, [SVCP_IMAP] = WRAP_IMAP,
+	[SVCP_POP3] = WRAP_POP3, [SVCP_HTTPS] = WRAP_IMPLICIT,
 };
 
 int
@@ -36,7 +32,7 @@ svc_from_name(const char *name)
 	int i;
 
 	for (i = 0; i < SVCP_COUNT; i++) {
-		if (strcmp(svc_infos[i].name, name) == 0)
+		if (strcmp(host_services[i].name, name) == 0)
 			return (i);
 	}
 	return (-1);
@@ -48,7 +44,7 @@ svc_from_stdport(int port)
 	int i;
 
 	for (i = 0; i < SVCP_COUNT; i++) {
-		if (svc_infos[i].stdport == port)
+		if (host_services[i].port == port)
 			return (i);
 	}
 	return (-1);
@@ -140,12 +136,12 @@ probe_add_svc(struct probe_build *b, const char *what, const struct probe_ep *ep
 {
 	struct probe *p;
 
-	p = probe_add(b, xasprintf("%s %s", what, svc_infos[ep->svc].name),
+	p = probe_add(b, xasprintf("%s %s", what, host_services[ep->svc].name),
 	    ep->vh != NULL ? xasprintf("%s:%d (%s)", b->addr, ep->port, ep->vh->name) :
 	    xasprintf("%s:%d", b->addr, ep->port));
 	p->svc = ep->svc;
 	p->port = ep->port;
-	p->stdport = svc_infos[ep->svc].stdport;
+	p->stdport = host_services[ep->svc].port;
 	p->vh = ep->vh;
 	if (ep->vh != NULL)
 		strv_push(&p->names, ep->vh->name);
@@ -183,7 +179,7 @@ host_endpoints(const struct site *site, const struct host *h, unsigned hroles,
 	for (i = 0; i < h->nprobe_ports; i++) {
 		if ((svc = svc_from_name(h->probe_ports[i].service)) < 0)
 			continue;
-		if ((svc_infos[svc].roles & hroles) == 0)
+		if ((host_services[svc].roles & hroles) == 0)
 			continue;
 		if ((port = h->probe_ports[i].port) <= 0)
 			continue;	/* service:off */

@@ -7,18 +7,15 @@
 #include "backends/probe/net.h"
 #include "backends/probe/result.h"
 
-/* Mail services a host may expose (mxdeck(1) probe_ports). */
+/* The services a probe may test: the TLS ones of the profile's service table
+ * (host_services in profiles/site.c gives their names, standard ports and roles), in its
+ * order; how each starts TLS is svc_wraps[]. */
 enum svc {
-	SVCP_SMTP, SVCP_SUBMISSION, SVCP_SMTPS, SVCP_IMAPS, SVCP_POP3S, SVCP_IMAP,
-	SVCP_POP3, SVCP_HTTPS, SVCP_COUNT
+	SVCP_SMTP = HS_SMTP, SVCP_SUBMISSION = HS_SUBMISSION, SVCP_SMTPS = HS_SMTPS,
+	SVCP_IMAPS = HS_IMAPS, SVCP_POP3S = HS_POP3S, SVCP_IMAP = HS_IMAP, SVCP_POP3 = HS_POP3,
+	SVCP_HTTPS = HS_HTTPS, SVCP_COUNT
 };
-struct svc_info {
-	const char *name;	/* as in probe_ports */
-	int	 stdport;
-	enum wrap wrap;
-	unsigned roles;		/* any of these roles implies the service */
-};
-extern const struct svc_info svc_infos[SVCP_COUNT];
+extern const enum wrap svc_wraps[SVCP_COUNT];
 int svc_from_name(const char *name);	/* -1 if unknown */
 int svc_from_stdport(int port);		/* -1 if none */
 

@@ -976,7 +976,7 @@ mail_leg(struct leg *l, struct tally *t, enum mail_leg which, int svc, int port)
 	strv_free(&l->names);
 	/* the probe's target is where the host is reached (b->addr) */
 	svc_names(l->p->ctx->site, l->p->host, l->p->target, svc, &l->names);
-	what = xasprintf("%s %s:%d %s", svc_infos[svc].name, l->p->target, port,
+	what = xasprintf("%s %s:%d %s", host_services[svc].name, l->p->target, port,
 	    how[which]);
 	l->what = what;
 	switch (which) {

@@ -116,8 +116,8 @@ tls_session(struct probe *p, struct presult *r, const struct addrs *a, int minv,
 	pr_reach(r, true);
 	*stage = ST_PRELUDE;
 	sb_init(&log);
-	if (starttls_prelude(c, svc_infos[p->svc].wrap, &log, &e) != 0) {
-		*cause = xasprintf("%s before TLS: %s", svc_infos[p->svc].name, e);
+	if (starttls_prelude(c, svc_wraps[p->svc], &log, &e) != 0) {
+		*cause = xasprintf("%s before TLS: %s", host_services[p->svc].name, e);
 		free(e);
 		sb_free(&log);
 		return (-1);
@@ -1105,7 +1105,7 @@ dane_build(struct probe_build *b)
 		return;
 	for (i = 0; i < b->nports; i++) {
 		for (j = 0; j < b->site->tls.ntlsa_ports; j++) {
-			if (b->site->tls.tlsa_ports[j] == svc_infos[b->ports[i].svc].stdport)
+			if (b->site->tls.tlsa_ports[j] == host_services[b->ports[i].svc].port)
 				probe_add_svc(b, "dane", &b->ports[i]);
 		}
 	}

@@ -76,7 +76,7 @@ vsess_open(struct probe *p, struct presult *r, struct vsess *s, char **cause)
 		return (-1);
 	}
 	pr_reach(r, true);
-	if (svc_infos[p->svc].wrap == WRAP_IMPLICIT && start_tls(p, r, s, cause) != 0)
+	if (svc_wraps[p->svc] == WRAP_IMPLICIT && start_tls(p, r, s, cause) != 0)
 		return (-1);
 	if (vsay(s, NULL, cause) != 0)
 		return (-1);
@@ -90,8 +90,8 @@ vsess_open(struct probe *p, struct presult *r, struct vsess *s, char **cause)
 		*cause = xasprintf("EHLO answered %d", s->code);
 		return (-1);
 	}
-	if (svc_infos[p->svc].wrap == WRAP_IMPLICIT || !ehlo_lists(s->text.s, "STARTTLS")) {
-		if (svc_infos[p->svc].wrap != WRAP_IMPLICIT)
+	if (svc_wraps[p->svc] == WRAP_IMPLICIT || !ehlo_lists(s->text.s, "STARTTLS")) {
+		if (svc_wraps[p->svc] != WRAP_IMPLICIT)
 			pr_note(r, PROBE_OK, "no STARTTLS offered: asking in clear");
 		return (0);
 	}
