@@ -388,11 +388,14 @@ lint_host_paths(struct lint *l, const struct host *h)
 		    "(NAME_MAX); shorten the name in [host \"...\"]", n, NAME_MAX);
 	/* every directory key of [host]: the PK_DIR rows of its key table */
 	for (size_t i = 0; keys[i].name != NULL; i++) {
-		const char *val = *(char *const *)(const void *)((const char *)h + keys[i].off);
-		const char *key = keys[i].name;
+		const char *val, *key = keys[i].name;
 		size_t c;
 
-		if (keys[i].type != PK_DIR || val == NULL)
+		/* only a PK_DIR row's field is a char *: read no other as one */
+		if (keys[i].type != PK_DIR)
+			continue;
+		val = *(char *const *)(const void *)((const char *)h + keys[i].off);
+		if (val == NULL)
 			continue;
 		if ((c = longest_component(val)) > NAME_MAX)
 			ERR(l, site_key_line(s, h->line, key), "host %.64s%s: %s has a "
