@@ -391,11 +391,10 @@ lint_host_paths(struct lint *l, const struct host *h)
 		const char *val, *key = keys[i].name;
 		size_t c;
 
-		/* only a PK_DIR row's field is a char *: read no other as one */
+		/* only a PK_DIR row's field is a char *: read no other */
 		if (keys[i].type != PK_DIR)
 			continue;
-		val = *(char *const *)(const void *)((const char *)h + keys[i].off);
-		if (val == NULL)
+		if ((val = *(char *const *)(const void *)((const char *)h + keys[i].off)) == NULL)
 			continue;
 		if ((c = longest_component(val)) > NAME_MAX)
 			ERR(l, site_key_line(s, h->line, key), "host %.64s%s: %s has a "

@@ -6,6 +6,7 @@
  * lint's (profiles/lint.c). */
 #include "site.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -511,6 +512,223 @@ check_postfix_version(struct parser *P, const struct profile_key *k, const char 
 	return true;
 }
 
+/* A TXT value mxdeck publishes: printable ASCII, no quote or backslash (the zone and
+ * nsupdate syntax would need escapes, SPF and DMARC never do). */
+static bool
+txt_chars_ok(struct parser *P, const struct profile_key *k, const char *value, int line)
+{
+	for (const unsigned char *c = (const unsigned char *)value; *c != '\0'; c++)
+		if (*c < 0x20 || *c > 0x7e || *c == '"' || *c == '\\') {
+			err(P, line, "%s: character '%s%c' is not allowed in the published "
+			    "record (printable ASCII without \" and \\)", k->name,
+			    *c < 0x20 || *c > 0x7e ? "\\x" : "", *c < 0x20 || *c > 0x7e ?
+			    '?' : *c);
+			return false;
+		}
+	if (strlen(value) > 450) {
+		err(P, line, "%s: %zu characters; keep the record under 450 so that the "
+		    "answer fits one DNS packet (use include:)", k->name, strlen(value));
+		return false;
+	}
+	return true;
+}
+
+/* [site] spf: "none" (publish nothing) or an SPF record (RFC 7208 §4.6, §12): v=spf1,
+ * then known mechanisms with an optional qualifier, or name=value modifiers; at most 10
+ * DNS-querying terms (§4.6.4). */
+static bool
+check_spf(struct parser *P, const struct profile_key *k, const char *value, int line)
+{
+	static const char *const mech[] = { "all", "include", "a", "mx", "ptr", "ip4",
+	    "ip6", "exists" };
+	struct strv w = { 0 };
+	int lookups = 0;
+	bool ok = true;
+
+	if (strcmp(value, "none") == 0)
+		return true;
+	if (!txt_chars_ok(P, k, value, line))
+		return false;
+	strv_split_words(&w, value);
+	if (w.n == 0 || strcasecmp(w.v[0], "v=spf1") != 0) {
+		err(P, line, "%s: '%s' does not start with v=spf1 (or say none to publish "
+		    "no SPF record)", k->name, value);
+		strv_free(&w);
+		return false;
+	}
+	for (size_t i = 1; i < w.n && ok; i++) {
+		const char *t = w.v[i], *arg;
+		size_t nl, j;
+
+		if (strchr("+-~?", *t) != NULL)
+			t++;
+		nl = strcspn(t, ":/=");
+		if (t[nl] == '=' && nl > 0 && t != w.v[i] + 1) {
+			if ((nl == 8 && strncasecmp(t, "redirect", 8) == 0))
+				lookups++;
+			if (t[nl + 1] == '\0') {
+				err(P, line, "%s: modifier '%s' has no value", k->name, w.v[i]);
+				ok = false;
+			}
+			continue;
+		}
+		for (j = 0; j < nitems(mech); j++)
+			if (strlen(mech[j]) == nl && strncasecmp(t, mech[j], nl) == 0)
+				break;
+		if (j == nitems(mech)) {
+			err(P, line, "%s: '%s' is no SPF mechanism (all include a mx ptr ip4 "
+			    "ip6 exists) nor a name=value modifier", k->name, w.v[i]);
+			ok = false;
+			break;
+		}
+		arg = t[nl] == ':' ? t + nl + 1 : NULL;
+		if (j == 0 && t[nl] != '\0') {
+			err(P, line, "%s: '%s': all takes no argument", k->name, w.v[i]);
+			ok = false;
+		} else if ((j == 1 || j == 7) && (arg == NULL || *arg == '\0')) {
+			err(P, line, "%s: '%s' needs :DOMAIN", k->name, w.v[i]);
+			ok = false;
+		} else if (j == 5 || j == 6) {
+			char ip[64];
+			unsigned char buf[16];
+			size_t al = arg != NULL ? strcspn(arg, "/") : 0;
+			long pfx = -1;
+
+			if (arg != NULL && arg[al] == '/' && parse_int(arg + al + 1, 0,
+			    j == 5 ? 32 : 128, &pfx) != 0)
+				pfx = -2;
+			if (arg == NULL || al == 0 || al >= sizeof ip || pfx == -2 ||
+			    (memcpy(ip, arg, al), ip[al] = '\0',
+			    inet_pton(j == 5 ? AF_INET : AF_INET6, ip, buf) != 1)) {
+				err(P, line, "%s: '%s' is not %s:ADDRESS[/PREFIX]", k->name,
+				    w.v[i], mech[j]);
+				ok = false;
+			}
+		}
+		if (j == 1 || j == 2 || j == 3 || j == 4 || j == 7)
+			lookups++;
+	}
+	if (ok && lookups > 10) {
+		err(P, line, "%s: %d DNS-querying terms; SPF allows 10 (RFC 7208 §4.6.4), "
+		    "receivers return permerror", k->name, lookups);
+		ok = false;
+	}
+	strv_free(&w);
+	return ok;
+}
+
+/* [site] dmarc: "none" (publish nothing) or a DMARC record (RFC 7489 §6.3-6.4):
+ * v=DMARC1 first, p= second, known tags, mailto: report URIs. */
+static bool
+check_dmarc(struct parser *P, const struct profile_key *k, const char *value, int line)
+{
+	static const char *const tags[] = { "v", "p", "sp", "rua", "ruf", "adkim", "aspf",
+	    "pct", "fo", "rf", "ri" };
+	char *copy, *tag, *save = NULL;
+	int n = 0;
+	bool ok = true;
+
+	if (strcmp(value, "none") == 0)
+		return true;
+	if (!txt_chars_ok(P, k, value, line))
+		return false;
+	copy = xstrdup(value);
+	for (tag = strtok_r(copy, ";", &save); tag != NULL && ok;
+	    tag = strtok_r(NULL, ";", &save)) {
+		char *eq, *v, *e;
+		size_t j;
+
+		while (*tag == ' ' || *tag == '\t')
+			tag++;
+		for (e = tag + strlen(tag); e > tag && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			*(e - 1) = '\0';
+		if (*tag == '\0')
+			continue;	/* a trailing ';' */
+		n++;
+		if ((eq = strchr(tag, '=')) == NULL) {
+			err(P, line, "%s: '%s' is not TAG=VALUE", k->name, tag);
+			ok = false;
+			break;
+		}
+		*eq = '\0';
+		for (e = eq; e > tag && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			*(e - 1) = '\0';
+		for (v = eq + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		for (j = 0; j < nitems(tags); j++)
+			if (strcasecmp(tag, tags[j]) == 0)
+				break;
+		if (j == nitems(tags)) {
+			err(P, line, "%s: unknown DMARC tag '%s' (v p sp rua ruf adkim aspf pct "
+			    "fo rf ri)", k->name, tag);
+			ok = false;
+		} else if (n == 1 && (j != 0 || strcmp(v, "DMARC1") != 0)) {
+			err(P, line, "%s: a DMARC record starts with v=DMARC1 (or say none to "
+			    "publish none)", k->name);
+			ok = false;
+		} else if (n == 2 && j != 1) {
+			err(P, line, "%s: p= must follow v=DMARC1 (RFC 7489 §6.4)", k->name);
+			ok = false;
+		} else if ((j == 1 || j == 2) && strcasecmp(v, "none") != 0 &&
+		    strcasecmp(v, "quarantine") != 0 && strcasecmp(v, "reject") != 0) {
+			err(P, line, "%s: %s=%s should be none, quarantine or reject", k->name,
+			    tag, v);
+			ok = false;
+		} else if (j == 3 || j == 4) {
+			char *uri, *s2 = NULL;
+
+			for (uri = strtok_r(v, ",", &s2); uri != NULL && ok;
+			    uri = strtok_r(NULL, ",", &s2)) {
+				while (*uri == ' ')
+					uri++;
+				if (strncasecmp(uri, "mailto:", 7) != 0 ||
+				    strchr(uri + 7, '@') == NULL) {
+					err(P, line, "%s: %s '%s' is not a mailto:ADDRESS", k->name,
+					    tag, uri);
+					ok = false;
+				}
+			}
+		} else if ((j == 5 || j == 6) && strcasecmp(v, "r") != 0 &&
+		    strcasecmp(v, "s") != 0) {
+			err(P, line, "%s: %s=%s should be r or s", k->name, tag, v);
+			ok = false;
+		} else if (j == 7 && parse_int(v, 0, 100, &(long){ 0 }) != 0) {
+			err(P, line, "%s: pct=%s should be 0-100", k->name, v);
+			ok = false;
+		}
+	}
+	if (ok && n < 2) {
+		err(P, line, "%s: '%s' lacks %s", k->name, value, n == 0 ? "v=DMARC1; p=" :
+		    "p=none|quarantine|reject");
+		ok = false;
+	}
+	free(copy);
+	return ok;
+}
+
+/* [tls] caa: the CAs allowed to issue, by their CAA issuer domain (letsencrypt.org). */
+static bool
+check_caa(struct parser *P, const struct profile_key *k, const char *value, int line)
+{
+	struct strv w = { 0 };
+	bool ok = true;
+
+	strv_split_words(&w, value);
+	for (size_t i = 0; i < w.n && ok; i++) {
+		const char *c = w.v[i];
+
+		ok = strchr(c, '.') != NULL && c[0] != '.' && c[0] != '-';
+		for (; *c != '\0' && ok; c++)
+			ok = isalnum((unsigned char)*c) || *c == '.' || *c == '-';
+		if (!ok)
+			err(P, line, "%s: '%s' is not a CA's issuer domain name (as the CA "
+			    "documents it for CAA: letsencrypt.org, sectigo.com, ...)", k->name,
+			    w.v[i]);
+	}
+	strv_free(&w);
+	return ok;
+}
+
 static void
 key_address(struct parser *P, const struct profile_key *k, void *obj, const char *value,
     int line)
@@ -724,6 +942,8 @@ static const struct profile_key keys_site[] = {
 	KEY("trust_anchor", PK_PATH, struct site, trust_anchor, NE,
 	    .dflt = "/usr/share/dns/root.key"),
 	KEY("dkim", PK_BOOL, struct site, dkim),
+	KEY("spf", PK_STR, struct site, spf, NE, .check = check_spf),
+	KEY("dmarc", PK_STR, struct site, dmarc, NE, .check = check_dmarc),
 	END
 };
 
@@ -802,6 +1022,7 @@ static const struct profile_key keys_tls[] = {
 	T("key", PK_PATH, key, NE),
 	T("next_key", PK_PATH, next_key, NE),
 	T("next_certificate", PK_PATH, next_certificate, NE),
+	T("caa", PK_WORDS, caa, .check = check_caa),
 	END
 };
 #undef T

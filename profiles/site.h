@@ -149,6 +149,7 @@ struct tls_policy {
 	 * the current one; NULL when not set. */
 	char	*next_key;
 	char	*next_certificate;
+	struct strv caa;	/* issuer domains of the CAs that may issue (CAA) */
 };
 
 struct access_policy {
@@ -201,6 +202,10 @@ struct site {
 	char	*resolver;	/* host[:port] or NULL */
 	char	*trust_anchor;
 	bool	 dkim;		/* [site] dkim = yes: outgoing mail is DKIM-signed (lint) */
+	char	*spf;		/* [site] spf: the SPF record the dns role publishes
+				 * ("none": none; NULL: the default, see dns.c) */
+	char	*dmarc;		/* [site] dmarc: the DMARC record ("none": none;
+				 * NULL: v=DMARC1; p=none) */
 	char	*tests_ca;	/* [tests] ca: the CA file the live tests trust (NULL:
 				 * the system store, or SSL_CERT_FILE) */
 	struct strv tests_probes;	/* [tests] probes: the live test kinds to run

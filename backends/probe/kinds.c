@@ -23,11 +23,11 @@
 	X(vrfy,		vrfy_build,	probe_vrfy_run,		1, "VRFY and EXPN refused on every SMTP port") \
 	X(cleartext,	cleartext_build, probe_cleartext_run,	1, "IMAP LOGINDISABLED, POP3 no USER/PASS before STARTTLS") \
 	X(ciphers,	ciphers_build,	probe_ciphers_run,	1, "weak cipher suites refused: NULL, anon, EXPORT, RC4, 3DES, non-FS") \
-	X(hsts,		hsts_build,	probe_hsts_run,		0, "Strict-Transport-Security on the OWA and ECP paths") \
-	X(spf,		spf_build,	probe_spf_run,		0, "SPF of each mail domain passes every Postfix host's address") \
-	X(dmarc,	dmarc_build,	probe_dmarc_run,	0, "a DMARC record for each mail domain") \
+	X(hsts,		hsts_build,	probe_hsts_run,		1, "Strict-Transport-Security on the OWA and ECP paths") \
+	X(spf,		spf_build,	probe_spf_run,		1, "SPF of each mail domain passes every Postfix host's address") \
+	X(dmarc,	dmarc_build,	probe_dmarc_run,	1, "a DMARC record for each mail domain") \
 	X(fcrdns,	fcrdns_build,	probe_fcrdns_run,	0, "PTR of each Postfix host, forward-confirmed, = myhostname") \
-	X(caa,		caa_build,	probe_caa_run,		0, "CAA records that let a CA issue for each certificate name") \
+	X(caa,		caa_build,	probe_caa_run,		1, "CAA records that let a CA issue for each certificate name") \
 	X(dnsbl,	dnsbl_build,	probe_dnsbl_run,	1, "each Postfix host's address in the [tests] dnsbl lists")
 
 #define DECLARE(name, build, run, dflt, what) \

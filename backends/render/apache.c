@@ -10,7 +10,9 @@
  * - OutlookAnywherePassthrough is vhost context only, inside <IfModule>;
  * - ProxyPassMatch appends the request path to a target without $N (the exact
  *   Autodiscover rule has an empty group for that reason);
- * - SSLProxyCheckPeerName ignores IP SANs: an IP backend is flagged in a comment.
+ * - SSLProxyCheckPeerName ignores IP SANs: an IP backend is flagged in a comment;
+ * - `Header set` skips error answers and proxied headers live in another table than
+ *   `Header always`: HSTS is `always set`, the backend's copy `onsuccess unset`.
  * All verified against a running apache2 in tests/integration/apache-render.sh. */
 #include "web-common.h"
 
@@ -39,7 +41,7 @@ apache_vhost(const struct render_ctx *ctx, const struct vhost *vh,
 	bool rpc = (vh->services & SVC_BIT(SVC_RPC)) != 0;
 	bool ad = (vh->services & SVC_BIT(SVC_AUTODISCOVER)) != 0;
 
-	sb_add(b, "# Needs mod_ssl, mod_proxy, mod_proxy_http and mod_alias");
+	sb_add(b, "# Needs mod_ssl, mod_proxy, mod_proxy_http, mod_headers and mod_alias");
 	if (rpc)
 		sb_add(b, ";\n# Outlook Anywhere (RPC over HTTP) needs mod_proxy_msrpc as well");
 	sb_add(b, ".\n\n");
@@ -59,6 +61,9 @@ apache_vhost(const struct render_ctx *ctx, const struct vhost *vh,
 		sb_add(b, WEB_LEGACY_TLS_NOTE);
 	web_apache_protocols(b, vh->legacy_tls);
 	sb_addf(b, "\tSSLHonorCipherOrder %s\n", vh->legacy_tls ? "on" : "off");
+	sb_add(b, "\n" WEB_HSTS_NOTE);
+	sb_add(b, "\tHeader onsuccess unset Strict-Transport-Security\n");
+	sb_add(b, "\tHeader always set Strict-Transport-Security \"" WEB_HSTS "\"\n");
 	sb_add(b, "\n\tProxyRequests Off\n");
 	if (be->tls) {
 		sb_add(b, "\tSSLProxyEngine on\n");

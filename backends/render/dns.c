@@ -22,6 +22,18 @@
  *   TLSA        `3 1 1` (SHA-256 of the SubjectPublicKeyInfo DER) of [tls] certificate for
  *               each [tls] tlsa_ports port, at every MX name and every [autodiscover] smtp
  *               host (the same Postfix serves submission with the same certificate).
+ *   SPF         TXT at every domain: [site] spf as written, else `v=spf1 mx -all` plus
+ *               ip4:/ip6: for a postfix host whose address is an IP literal (the hosts
+ *               that send are the postfix hosts, and the MX names are theirs); `none`
+ *               publishes none. The nsupdate script adds it without deleting the apex's
+ *               TXT set, which holds other records (site verifications): a changed SPF
+ *               leaves the old one to delete by hand (two are a permerror, which the spf
+ *               probe reports).
+ *   DMARC       TXT at _dmarc.DOMAIN: [site] dmarc, else `v=DMARC1; p=none` (monitoring
+ *               only: receivers enforce nothing, the dmarc probe warns); `none`: none.
+ *   CAA         `0 issue "CA"` at every domain for each [tls] caa issuer; without the
+ *               key none (no issuer can be guessed; the caa probe warns "any CA may
+ *               issue"). Names under the domain inherit it (RFC 8659 tree climbing).
  * MX names: the address of every host with the postfix role when it is a DNS name; when
  * none is (address = local or an IP), the smtp host of the site domain's [autodiscover]
  * (else of the first one). The choice is written into the snippet.
@@ -426,6 +438,110 @@ autodiscover_records(const char *spath, const struct autodiscover *ad,
 	srv_pair(z, del, dom, &ad->smtp, "submission", "submissions");
 }
 
+/* A TXT value as zone-file character strings of at most 255 bytes each ([site] spf and
+ * dmarc hold no quote or backslash: profiles/site.c refuses them). */
+static char *
+txt_rdata(const char *v)
+{
+	struct sbuf b;
+	size_t n = strlen(v), off = 0;
+
+	sb_init(&b);
+	do {
+		size_t k = n - off > 255 ? 255 : n - off;
+
+		sb_addf(&b, "%s\"%.*s\"", off > 0 ? " " : "", (int)k, v + off);
+		off += k;
+	} while (off < n);
+	return b.s != NULL ? b.s : xstrdup("\"\"");
+}
+
+/* The default SPF record: the MX names (the postfix hosts' names) and the postfix hosts
+ * whose address is an IP literal; NULL when neither is known. */
+static char *
+spf_default(const struct site *site, const struct strv *mx)
+{
+	struct sbuf b;
+	bool any = mx->n != 0;
+
+	sb_init(&b);
+	sb_add(&b, "v=spf1");
+	if (mx->n != 0)
+		sb_add(&b, " mx");
+	for (size_t i = 0; i < site->nhosts; i++) {
+		const struct host *h = &site->hosts[i];
+
+		if ((h->roles & ROLE_POSTFIX) == 0 || h->local || h->address == NULL ||
+		    !is_ip_literal(h->address))
+			continue;
+		sb_addf(&b, " %s:%s", strchr(h->address, ':') != NULL ? "ip6" : "ip4",
+		    h->address);
+		any = true;
+	}
+	sb_add(&b, " -all");
+	if (!any) {
+		sb_free(&b);
+		return NULL;
+	}
+	return b.s;
+}
+
+/* SPF, DMARC and CAA of one zone (see the top of this file). */
+static void
+policy_records(const struct site *site, const char *spath, struct zone *z,
+    struct strv *del, const char *spf_dflt)
+{
+	const char *spf = site->spf != NULL ? site->spf : spf_dflt;
+	const char *dmarc = site->dmarc != NULL ? site->dmarc : "v=DMARC1; p=none";
+	long sx = ini_find_section(&site->ini, "site", NULL);
+	int sl = site_key_line(site, (int)sx + 1, "spf");
+	int dl = site_key_line(site, (int)sx + 1, "dmarc");
+	char *n, *rd;
+
+	if (spf == NULL || strcmp(spf, "none") == 0)
+		comment(z, "no SPF record: %s", spf == NULL ? "no postfix host name or "
+		    "address is known (set [site] spf)" : "[site] spf = none");
+	else {
+		if (site->spf != NULL)
+			comment(z, "SPF from [site] spf (%s:%d)", spath, sl);
+		else
+			comment(z, "SPF: the postfix hosts send (MX names, IP addresses); set "
+			    "[site] spf when others send in this domain's name");
+		rd = txt_rdata(spf);
+		sb_addf(&z->rr, "%s. %d IN TXT %s\n", z->domain, DNS_TTL, rd);
+		sb_addf(&z->upd, "; the apex TXT set holds other records: SPF is added, not "
+		    "replaced (delete an older v=spf1 by hand)\nupdate add %s. %d IN TXT %s\n",
+		    z->domain, DNS_TTL, rd);
+		free(rd);
+	}
+	if (strcmp(dmarc, "none") == 0)
+		comment(z, "no DMARC record: [site] dmarc = none");
+	else {
+		if (site->dmarc != NULL)
+			comment(z, "DMARC from [site] dmarc (%s:%d)", spath, dl);
+		else
+			comment(z, "DMARC: monitoring only (p=none, receivers enforce nothing); "
+			    "set [site] dmarc to enforce");
+		n = xasprintf("_dmarc.%s", z->domain);
+		rd = txt_rdata(dmarc);
+		rr(z, del, n, "TXT", "%s", rd);
+		free(rd);
+		free(n);
+	}
+	if (site->tls.caa.n == 0)
+		comment(z, "no CAA record: [tls] caa is not set (any CA may issue)");
+	else {
+		comment(z, "CAA from [tls] caa (%s:%d): only these CAs may issue", spath,
+		    site_key_line(site, site->tls.line, "caa"));
+		for (size_t i = 0; i < site->tls.caa.n; i++) {
+			char *ca = lower_dup(site->tls.caa.v[i]);
+
+			rr(z, del, z->domain, "CAA", "0 issue \"%s\"", ca);
+			free(ca);
+		}
+	}
+}
+
 static int
 collect_names(const struct render_ctx *ctx, struct strv *mx, const char **mx_why,
     char **cause)
@@ -481,7 +597,7 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	struct zones zs;
 	struct strv mx, tlsa_names, del, done, next_hex = { 0 }, next_desc = { 0 };
 	const char *mx_why = "";
-	char hex[65] = "", *desc = NULL, *pem = NULL, *why = NULL, *spath;
+	char hex[65] = "", *desc = NULL, *pem = NULL, *why = NULL, *spath, *spf_dflt = NULL;
 	struct rfile *f;
 	int rc = -1;
 	bool bad = false;
@@ -542,6 +658,8 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	if (collect_names(ctx, &mx, &mx_why, cause) == -1)
 		goto out;
 
+	spf_dflt = spf_default(site, &mx);
+
 	/* TLSA names: the MX names and the submission hosts. */
 	for (size_t i = 0; i < mx.n; i++)
 		name_push(&tlsa_names, mx.v[i]);
@@ -599,6 +717,7 @@ dns_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 			for (size_t j = 0; j < mx.n; j++)
 				rr(z, &del, z->domain, "MX", "%zu %s.", 10 * (j + 1), mx.v[j]);
 		}
+		policy_records(site, spath, z, &del, spf_dflt);
 	}
 	for (size_t i = 0; i < site->nads; i++) {
 		const struct autodiscover *ad = &site->ads[i];
@@ -712,6 +831,7 @@ out:
 	strv_free(&next_hex);
 	strv_free(&next_desc);
 	free(spath);
+	free(spf_dflt);
 	free(desc);
 	free(pem);
 	free(why);

@@ -8,7 +8,10 @@
  *   the Direct Push heartbeat, no buffering and no body size limit;
  * - a proxy_set_header in a location drops every inherited one: each location
  *   carries the full set;
- * - legacy TLS needs @SECLEVEL=0 first in ssl_ciphers on OpenSSL 3. */
+ * - legacy TLS needs @SECLEVEL=0 first in ssl_ciphers on OpenSSL 3;
+ * - add_header skips error answers without `always`, and a location with its own
+ *   add_header drops the server's: HSTS is set once, in the server, with `always`
+ *   (no location adds a header), the backend's copy hidden (proxy_hide_header). */
 #include "web-common.h"
 
 #include <stdlib.h>
@@ -70,6 +73,9 @@ nginx_vhost(const struct render_ctx *ctx, const struct vhost *vh,
 		sb_add(b, WEB_LEGACY_TLS_NOTE);
 	web_nginx_protocols(b, vh->legacy_tls);
 	sb_addf(b, "\tssl_prefer_server_ciphers %s;\n", vh->legacy_tls ? "on" : "off");
+	sb_add(b, "\n" WEB_HSTS_NOTE);
+	sb_add(b, "\tproxy_hide_header Strict-Transport-Security;\n");
+	sb_add(b, "\tadd_header Strict-Transport-Security \"" WEB_HSTS "\" always;\n");
 	if (be->tls) {
 		sb_add(b, "\n\tproxy_ssl_server_name on;\n");
 		sb_add(b, "\tproxy_ssl_verify on;\n");

@@ -87,6 +87,17 @@ bool web_any_legacy(const struct site *site);
 	"\t# OpenSSL 3 refuses that at its default security level even with the\n" \
 	"\t# protocol enabled, hence @SECLEVEL=0 first in the cipher string.\n"
 
+/* Strict-Transport-Security (RFC 6797) on every HTTPS answer of a vhost, proxied ones
+ * and errors included: one year, what the hsts probe and the common scanners ask for
+ * (>= 180 days). No includeSubDomains: the names below a vhost's are not the gateway's
+ * to pin to HTTPS. The backend's own header (Exchange can send one) is dropped, so that
+ * the client sees exactly one. */
+#define WEB_HSTS	"max-age=31536000"
+#define WEB_HSTS_NOTE \
+	"\t# HSTS on every HTTPS answer (proxied and errors too); Exchange's own header\n" \
+	"\t# is dropped so that there is exactly one. No includeSubDomains: the names\n" \
+	"\t# below this one are not the gateway's.\n"
+
 /* The protocol and cipher lines of a TLS site: TLS 1.2 and 1.3 with the modern
  * ciphers, or with legacy from TLS 1.0 on with the legacy ciphers. */
 void web_apache_protocols(struct sbuf *b, bool legacy);

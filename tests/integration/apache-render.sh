@@ -5,7 +5,8 @@
 # another vhost of the same server plus a tiny slow HTTP server. Checks: configtest,
 # odd-case paths reach the right backend path, services not listed are not proxied,
 # backend certificate verification, ActiveSync's own timeout, and TLS 1.0 refused on a
-# modern vhost but accepted on the legacy one (OpenSSL 3, @SECLEVEL=0).
+# modern vhost but accepted on the legacy one (OpenSSL 3, @SECLEVEL=0), and exactly one
+# Strict-Transport-Security header, mxdeck's, on proxied, local and error answers.
 set -eu
 MXDECK=${MXDECK:?}
 . "$(dirname "$0")/../lab/web-lab.sh"
@@ -68,6 +69,8 @@ DocumentRoot "$T/backend"
 	SSLEngine on
 	SSLCertificateFile "$T/backend.pem"
 	SSLCertificateKeyFile "$T/backend.key"
+	# Exchange can send its own HSTS: the proxy must answer with exactly one, its own.
+	Header always set Strict-Transport-Security "max-age=60"
 	DocumentRoot "$T/backend"
 	<Directory "$T/backend">
 		Require all granted
@@ -123,6 +126,24 @@ case $body in BACKEND*) die "old2013.lab.test proxies autodiscover which it does
 body=$(get mail.lab.test /autodiscover/autodiscover.xml.bak)
 case $body in BACKEND*) die "autodiscover.xml.bak was proxied" ;; esac
 ok "unlisted services and neighbouring paths are not proxied"
+
+hsts() {	# host path want-code: exactly one HSTS header, mxdeck's one year
+	local h
+	h=$(get "$1" "$2" -o /dev/null -D - | tr -d '\r')
+	[ -n "$h" ] || die "GET https://$1$2: no response headers"
+	echo "$h" | head -n 1 | grep -q " $3" || die "GET https://$1$2: want HTTP $3, got $(echo "$h" | head -n 1)"
+	[ "$(echo "$h" | grep -ic '^strict-transport-security:')" = 1 ] ||
+	    die "GET https://$1$2: want exactly one Strict-Transport-Security header: $h"
+	echo "$h" | grep -qix 'strict-transport-security: max-age=31536000' ||
+	    die "GET https://$1$2: HSTS is not max-age=31536000: $(echo "$h" | grep -i '^strict')"
+}
+hsts mail.lab.test /owa/index.html 200	# proxied: the backend's max-age=60 dropped
+hsts mail.lab.test /ECP/index.html 200
+hsts old2013.lab.test /owa/index.html 200
+hsts mail.lab.test /nonexistent 403		# an error answer (not proxied, denied)
+hsts mail.lab.test / 302
+hsts wrongca.lab.test /owa/ 500		# the proxy's own error page (backend CA refused)
+ok "HSTS max-age=31536000, exactly once, on proxied OWA/ECP (backend's own dropped), 302, 403, 500"
 
 code=$(get mail.lab.test / -o /dev/null -w '%{http_code} %{redirect_url}')
 [ "$code" = "302 https://mail.lab.test:$PORT/owa/" ] || die "/ redirect: $code"

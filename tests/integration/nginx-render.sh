@@ -50,6 +50,8 @@ server {
 	server_name localhost;
 	ssl_certificate $T/backend.pem;
 	ssl_certificate_key $T/backend.key;
+	# Exchange can send its own HSTS: the proxy must answer with exactly one, its own.
+	add_header Strict-Transport-Security "max-age=60" always;
 	location / {
 		return 200 "BACKEND \$request_uri\n";
 	}
@@ -94,6 +96,22 @@ case $body in BACKEND*) die "old2013.lab.test proxies /EWS which it does not lis
 body=$(get mail.lab.test /autodiscover/autodiscover.xml.bak)
 case $body in BACKEND*) die "autodiscover.xml.bak was proxied" ;; esac
 ok "unlisted services and neighbouring paths are not proxied"
+hsts() {	# host path want-code: exactly one HSTS header, mxdeck's one year
+	local h
+	h=$(get "$1" "$2" -o /dev/null -D - | tr -d '\r')
+	[ -n "$h" ] || die "GET https://$1$2: no response headers"
+	echo "$h" | head -n 1 | grep -q " $3" || die "GET https://$1$2: want HTTP $3, got $(echo "$h" | head -n 1)"
+	[ "$(echo "$h" | grep -ic '^strict-transport-security:')" = 1 ] ||
+	    die "GET https://$1$2: want exactly one Strict-Transport-Security header: $h"
+	echo "$h" | grep -qix 'strict-transport-security: max-age=31536000' ||
+	    die "GET https://$1$2: HSTS is not max-age=31536000: $(echo "$h" | grep -i '^strict')"
+}
+hsts mail.lab.test /owa/ 200		# proxied: the backend's max-age=60 hidden
+hsts mail.lab.test /ECP/x 200
+hsts old2013.lab.test /owa/ 200
+hsts mail.lab.test / 302
+hsts mail.lab.test /nonexistent 404	# the catch-all's error answer
+ok "HSTS max-age=31536000, exactly once, on proxied OWA/ECP (backend's own hidden), 302, 404"
 code=$(get mail.lab.test / -o /dev/null -w '%{http_code}')
 [ "$code" = 302 ] || die "/ should redirect to /owa/, got $code"
 code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: mail.lab.test' \

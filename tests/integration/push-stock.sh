@@ -51,7 +51,7 @@ ln -s "$a/mods-available/proxy.load" "$a/mods-enabled/proxy.load"
 rc=0
 mx plan "$lab/site.ini" >"$lab/plan" 2>&1 || rc=$?
 [ $rc -eq 1 ] || { cat "$lab/plan"; die "plan on the stock host: exit $rc, want 1"; }
-for m in "module ssl" "module socache_shmcb" "module proxy_http" "module proxy_fcgi" "conf php8.2-fpm"; do
+for m in "module ssl" "module socache_shmcb" "module headers" "module proxy_http" "module proxy_fcgi" "conf php8.2-fpm"; do
 	grep -q "change: enable $m: symlink " "$lab/plan" || { cat "$lab/plan"; die "plan does not list 'enable $m'"; }
 	grep -q "^# enable $m$" "$lab/plan" || die "the diff does not show 'enable $m'"
 done
