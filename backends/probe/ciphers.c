@@ -7,10 +7,14 @@
  * by libssl, because OpenSSL 3 as shipped cannot offer EXPORT, RC4 or 3DES suites at
  * all (not even at security level 0): a libssl handshake would test nothing for them.
  *
- * The policy: every class fails on submission, smtps, IMAP, POP3 and HTTPS. On port 25
- * (opportunistic TLS, RFC 7435: any encryption beats the plain text a sender falls back
- * to) anonymous, 64-bit block and non-forward-secret suites only warn; NULL, EXPORT and
- * RC4 fail there too. */
+ * The policy: every class fails on submission, smtps, IMAP, POP3 and HTTPS (mandatory
+ * TLS). On port 25 (opportunistic TLS, RFC 7435 and RFC 7672: any encryption beats the
+ * plain text a sender falls back to when no suite is common) suites without forward
+ * secrecy are accepted with a note, as Postfix's own documentation keeps them; NULL,
+ * anonymous, EXPORT, RC4 and 64-bit block suites fail there too (no sender needs them:
+ * every one that has them also has a certificate-based AES suite). An HTTPS vhost
+ * whose profile declares legacy_tls = yes (old Outlook clients) keeps non-forward-secret
+ * suites too, as declared: noted, not failed (the tlsver kind judges it the same way). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,18 +79,18 @@ static const struct suite nofs_suites[] = {
 static const struct class {
 	const char *name;	/* in the summary */
 	const char *why;
-	bool	 lenient25;	/* only a warning on port 25 */
+	bool	 lenient25;	/* accepted on port 25, with a note */
 	const struct suite *v;
 	size_t	 n;
 } classes[] = {
 	{ "NULL", "no encryption at all", false, null_suites, nitems(null_suites) },
-	{ "anon", "no server authentication: anyone in the path can read it", true,
+	{ "anon", "no server authentication: anyone in the path can read it", false,
 	    anon_suites, nitems(anon_suites) },
 	{ "EXPORT", "40/56-bit keys (FREAK, Logjam)", false, export_suites,
 	    nitems(export_suites) },
 	{ "RC4", "biased keystream (RFC 7465 forbids it)", false, rc4_suites,
 	    nitems(rc4_suites) },
-	{ "3DES", "64-bit blocks: SWEET32 (CVE-2016-2183)", true, block64_suites,
+	{ "3DES", "64-bit blocks: SWEET32 (CVE-2016-2183)", false, block64_suites,
 	    nitems(block64_suites) },
 	{ "non-FS", "no forward secrecy: a stolen key decrypts recorded sessions", true,
 	    nofs_suites, nitems(nofs_suites) },
@@ -176,13 +180,14 @@ void
 probe_ciphers_run(struct probe *p, struct presult *r)
 {
 	struct addrs a;
-	struct sbuf refused, bad;
+	struct sbuf refused, bad, kept;
 	char *cause = NULL;
 	size_t i;
 	unsigned chosen = 0;
 	int rc;
 	bool port25 = p->svc == SVCP_SMTP, refused_tcp = false;
-	const char *name;
+	bool legacy = p->svc == SVCP_HTTPS && p->vh != NULL && p->vh->legacy_tls;
+	const char *name = NULL;
 
 	if (net_host_addrs(p->ctx, p->host, r->deadline, &a, &cause) != 0) {
 		pr_reach(r, false);
@@ -193,6 +198,7 @@ probe_ciphers_run(struct probe *p, struct presult *r)
 	}
 	sb_init(&refused);
 	sb_init(&bad);
+	sb_init(&kept);
 	for (i = 0; i < nitems(classes) && !pr_expired(r); i++) {
 		const struct class *cl = &classes[i];
 
@@ -200,13 +206,23 @@ probe_ciphers_run(struct probe *p, struct presult *r)
 		if (rc == 0) {
 			pr_note(r, PROBE_OK, "%s suites refused", cl->name);
 			sb_addf(&refused, "%s%s", refused.len > 0 ? " " : "", cl->name);
-		} else if (rc == 1 && (name = suite_name(cl, chosen)) != NULL) {
-			enum probe_status st = port25 && cl->lenient25 ? PROBE_WARN :
-			    PROBE_FAIL;
-
-			pr_note(r, st, "%s ACCEPTED: the server chose %s when offered only %s "
-			    "suites (%s)%s", cl->name, name, cl->name, cl->why, st == PROBE_WARN ?
-			    "; port 25 is opportunistic TLS, so only a warning" : "");
+		} else if (rc == 1 && (name = suite_name(cl, chosen)) != NULL &&
+		    (port25 || legacy) && cl->lenient25) {
+			if (port25)
+				pr_note(r, PROBE_OK, "%s accepted (the server chose %s when "
+				    "offered only %s suites): %s, but port 25 is opportunistic "
+				    "TLS (RFC 7435): a sender with no other common suite would "
+				    "send in plain text instead", cl->name, name, cl->name,
+				    cl->why);
+			else
+				pr_note(r, PROBE_OK, "%s accepted (the server chose %s when "
+				    "offered only %s suites): %s, as declared: [vhost \"%s\"] "
+				    "legacy_tls = yes keeps them for old clients", cl->name, name,
+				    cl->name, cl->why, p->vh->name);
+			sb_addf(&kept, "%s%s", kept.len > 0 ? " " : "", cl->name);
+		} else if (rc == 1 && name != NULL) {
+			pr_note(r, PROBE_FAIL, "%s ACCEPTED: the server chose %s when offered "
+			    "only %s suites (%s)", cl->name, name, cl->name, cl->why);
 			sb_addf(&bad, "%s%s (%s)", bad.len > 0 ? ", " : "", cl->name, name);
 		} else if (rc == 1) {
 			pr_note(r, PROBE_WARN, "offered only %s suites, the server chose "
@@ -221,6 +237,7 @@ probe_ciphers_run(struct probe *p, struct presult *r)
 			free(cause);
 			sb_free(&refused);
 			sb_free(&bad);
+			sb_free(&kept);
 			pr_summary(r, "not offered (port closed)");
 			return;
 		} else if (r->nreached == 0) {
@@ -230,6 +247,7 @@ probe_ciphers_run(struct probe *p, struct presult *r)
 			cause = NULL;
 			sb_free(&refused);
 			sb_free(&bad);
+			sb_free(&kept);
 			pr_summary(r, "could not connect");
 			return;
 		} else {
@@ -246,10 +264,14 @@ probe_ciphers_run(struct probe *p, struct presult *r)
 	}
 	if (bad.len > 0)
 		pr_summary(r, "ACCEPTS %s", bad.s);
+	else if (kept.len > 0)
+		pr_summary(r, "refuses %s; %s kept (%s)", refused.s != NULL ? refused.s :
+		    "nothing", kept.s, port25 ? "opportunistic TLS" : "legacy_tls = yes");
 	else
 		pr_summary(r, "refuses %s", refused.s);
 	sb_free(&refused);
 	sb_free(&bad);
+	sb_free(&kept);
 }
 
 /* Every TLS endpoint of a host (https once per vhost, for its SNI). */

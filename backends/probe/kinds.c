@@ -20,9 +20,9 @@
 	X(mtasts,	mta_sts_build,	probe_mta_sts_run,	1, "MTA-STS policy over HTTPS, its TXT id, MX coverage, TLS-RPT") \
 	X(ocsp,		ocsp_build,	probe_ocsp_run,		1, "OCSP stapling on the vhosts: response verified, good, fresh; must-staple") \
 	X(login,	login_build,	probe_login_run,	1, "each [tests] credentials user logs in over every protocol: as declared?") \
-	X(vrfy,		vrfy_build,	probe_vrfy_run,		0, "VRFY and EXPN refused on every SMTP port") \
-	X(cleartext,	cleartext_build, probe_cleartext_run,	0, "IMAP LOGINDISABLED, POP3 no USER/PASS before STARTTLS") \
-	X(ciphers,	ciphers_build,	probe_ciphers_run,	0, "weak cipher suites refused: NULL, anon, EXPORT, RC4, 3DES, non-FS") \
+	X(vrfy,		vrfy_build,	probe_vrfy_run,		1, "VRFY and EXPN refused on every SMTP port") \
+	X(cleartext,	cleartext_build, probe_cleartext_run,	1, "IMAP LOGINDISABLED, POP3 no USER/PASS before STARTTLS") \
+	X(ciphers,	ciphers_build,	probe_ciphers_run,	1, "weak cipher suites refused: NULL, anon, EXPORT, RC4, 3DES, non-FS") \
 	X(hsts,		hsts_build,	probe_hsts_run,		1, "Strict-Transport-Security on the OWA and ECP paths") \
 	X(spf,		spf_build,	probe_spf_run,		1, "SPF of each mail domain passes every Postfix host's address") \
 	X(dmarc,	dmarc_build,	probe_dmarc_run,	1, "a DMARC record for each mail domain") \

@@ -250,6 +250,13 @@ dovecot_render(const struct render_ctx *ctx, struct fileset *fs, char **cause)
 	sb_addf(&f->data, "ssl_cert = <%s\n", tls->certificate);
 	sb_addf(&f->data, "ssl_key = <%s\n", tls->key);
 	sb_addf(&f->data, "ssl_min_protocol = %s\n", minp);
+	/* TLS 1.2 suites with forward secrecy only (TLS 1.3 has no other kind), AEAD
+	 * first; no NULL, anonymous, EXPORT, RC4, DES/3DES, MD5, PSK, SRP or DSS. IMAP and
+	 * POP3 are mandatory TLS: no reason to keep RSA key exchange as port 25 does. */
+	sb_add(&f->data, "ssl_cipher_list = ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:"
+	    "DHE+CHACHA20:ECDHE+AES:DHE+AES:!aNULL:!eNULL:!EXPORT:!DES:!3DES:!RC4:!MD5:"
+	    "!PSK:!SRP:!DSS:!kRSA\n");
+	sb_add(&f->data, "ssl_prefer_server_ciphers = yes\n");
 	sb_add(&f->data,
 	    "\n"
 	    "# The login name is the full mail address, lower-cased.");

@@ -272,6 +272,20 @@ render_tls(struct pf *pf, char **cause)
 	sb_addf(&pf->main, "smtp_tls_mandatory_protocols = %s\n", smtp);
 	free(smtpd);
 	free(smtp);
+	/* The server's cipher policy (TLS 1.2; every TLS 1.3 suite is strong). On every
+	 * port: no NULL, anonymous, EXPORT, RC4, DES/3DES (SWEET32), IDEA, SEED, MD5,
+	 * PSK, SRP or DSS suites. Port 25 is opportunistic TLS (RFC 7435, RFC 7672):
+	 * suites without forward secrecy stay there, because a sender whose only
+	 * common suite is one of them would otherwise fall back to plain text (Postfix's
+	 * TLS_README keeps them for the same reason). Mandatory TLS (submission with
+	 * "encrypt", smtps in wrapper mode) takes the "high" grade without RSA or
+	 * static (EC)DH key exchange: forward secrecy only. */
+	sb_add(&pf->main, "smtpd_tls_exclude_ciphers = aNULL, eNULL, EXPORT, RC4, DES, 3DES, "
+	    "IDEA, SEED, MD5, PSK, SRP, DSS\n");
+	sb_add(&pf->main, "smtpd_tls_mandatory_ciphers = high\n");
+	sb_add(&pf->main, "smtpd_tls_mandatory_exclude_ciphers = kRSA, kECDHr, kECDHe, kDHr, "
+	    "kDHd\n");
+	sb_add(&pf->main, "tls_preempt_cipherlist = yes\n");
 	/* SSL_OP_NO_RENEGOTIATION has a name only from Postfix 3.4 on. */
 	if (tls->no_renegotiation)
 		sb_addf(&pf->main, "tls_ssl_options = %s\n",
@@ -339,6 +353,9 @@ render_access(struct pf *pf, bool conn, char **cause)
 	char *p, *conns;
 	int rc = 0;
 
+	/* VRFY tells anyone which addresses exist (Postfix answers 252 or 550 by
+	 * default); refused with 502 on every port. Postfix has no EXPN at all. */
+	sb_add(&pf->main, "disable_vrfy_command = yes\n");
 	/* Relay only for mynetworks (loopback + relay_networks) and SASL users. */
 	sb_add(&pf->main, "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128");
 	for (size_t i = 0; i < ac->relay_networks.n; i++)

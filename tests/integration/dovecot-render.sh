@@ -8,7 +8,12 @@
 #     also for a bare local part (auth_default_realm) and for smtp/submission;
 #  3. real TLS logins with curl on the imaps/pop3s listeners; no plaintext listener;
 #     ssl_min_protocol = TLSv1.3 refuses a TLS 1.2 handshake;
-#  4. the ordering trap: the same deny passdb defined AFTER the real passdb denies nobody.
+#  4. the ordering trap: the same deny passdb defined AFTER the real passdb denies nobody;
+#  5. the peers' checks on the rendered TLS 1.2 policy: mxdeck's ciphers probe finds every
+#     weak class (NULL, anon, EXPORT, RC4, 3DES, non-FS) refused on imaps/pop3s and after
+#     STARTTLS, and with plaintext listeners added by hand (the render has none) its
+#     cleartext probe finds LOGINDISABLED and no USER/PASS before STARTTLS
+#     (disable_plaintext_auth = yes).
 set -eu
 MXDECK=${MXDECK:?}
 tmp=$(mktemp -d)
@@ -90,11 +95,11 @@ grep -q '^  driver = pam' "$tmp/doveconf.out" || die "the stock pam passdb is go
 ok "the deny passdb comes before the stock pam passdb"
 
 for kv in "ssl=required" "ssl_min_protocol=TLSv1.3" "auth_default_realm=example.org" \
-    "auth_username_format=%Lu" "disable_plaintext_auth=yes"; do
+    "auth_username_format=%Lu" "disable_plaintext_auth=yes" "ssl_prefer_server_ciphers=yes"; do
 	got=$(doveconf -c "$D/dovecot.conf" -h "${kv%%=*}")
 	[ "$got" = "${kv#*=}" ] || die "effective ${kv%%=*} is '$got', want '${kv#*=}'"
 done
-ok "effective settings: ssl = required, ssl_min_protocol, login name = address"
+ok "effective settings: ssl = required, ssl_min_protocol, server cipher order, login name = address"
 
 # A private dovecot, built from the rendered drop-ins in the stock order.
 mkdir -p "$tmp/run" "$tmp/state" "$tmp/home"
@@ -219,4 +224,82 @@ start "$tmp/late.conf"
 got=$(auth pop3 alice@example.org)
 [ "$got" = 0 ] || die "late deny passdb: expected the trap (exit 0), got $got"
 ok "ordering trap confirmed: a deny passdb defined after the real one denies nobody"
+stop
+
+# 5. The rendered TLS 1.2 policy against mxdeck's own ciphers and cleartext probes.
+# Plain IMAP/POP3 listeners are added after the drop-ins (the render turns them off) to
+# prove disable_plaintext_auth; on an address of their own, because Dovecot counts a
+# client connecting from its own address as secured.
+sed -i 's/^dovecot_min_protocol = .*/dovecot_min_protocol = TLSv1.2/' "$tmp/site.ini"
+rm -rf "$tmp/out"
+"$MXDECK" render "$tmp/site.ini" "$tmp/out" 2>"$tmp/render.err" ||
+    die "mxdeck render (TLSv1.2): $(cat "$tmp/render.err")"
+cp -a "$tmp/out/gw$D/." "$D/"
+addr=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
+imap=$(free_port)
+pop3=$(free_port)
+[ "$imap" != "$pop3" ] || pop3=$((imap + 1))
+mkconf "$tmp/peers.conf" early
+# A weak list set before the drop-in (as a hand-edited 10-ssl.conf would): 99-mxdeck.conf
+# must win, or ADH and RSA key exchange are served.
+sed -i -e "s/^listen = .*/listen = $addr/" \
+    -e "s|^!include $D/conf.d/99-mxdeck.conf|ssl_cipher_list = ALL:@SECLEVEL=0\\n&|" "$tmp/peers.conf"
+grep -q '^ssl_cipher_list = ALL:@SECLEVEL=0$' "$tmp/peers.conf" || die "no weak list in peers.conf"
+cat >>"$tmp/peers.conf" <<EOF
+service imap-login {
+  inet_listener imap {
+    port = $imap
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = $pop3
+  }
+}
+EOF
+start "$tmp/peers.conf"
+for p in "$imap" "$pop3" "$imaps" "$pop3s"; do
+	for _ in $(seq 50); do ss -Hltn "sport = :$p" | grep -q . && break; sleep 0.1; done
+done
+[ "$(doveconf -c "$conf" -h ssl_cipher_list)" = "$(doveconf -c "$D/dovecot.conf" -h ssl_cipher_list)" ] ||
+    die "the private dovecot does not use the rendered ssl_cipher_list"
+cat >"$tmp/peers.ini" <<EOF
+[site]
+name = dovecot-peers
+domain = example.org
+[host "gw"]
+address = $addr
+roles = dovecot
+probe_ports = imap:$imap pop3:$pop3 imaps:$imaps pop3s:$pop3s
+EOF
+rc=0
+MXDECK_PROBES=ciphers,cleartext MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test "$tmp/peers.ini" --json \
+    >"$tmp/peers.json" 2>"$tmp/peers.txt" || rc=$?
+[ "$rc" = 0 ] || die "ciphers, cleartext on the rendered Dovecot: exit $rc: $(cat "$tmp/peers.txt")"
+peer() {	# kind target field
+	/usr/bin/python3 - "$tmp/peers.json" "$@" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+print(next((r[sys.argv[4]] for r in doc["results"]
+    if r["kind"] == sys.argv[2] and r["target"] == sys.argv[3]), "MISSING"))
+PY
+}
+for p in "$imaps" "$pop3s" "$imap" "$pop3"; do
+	got=$(peer ciphers "$addr:$p" summary)
+	[ "$got" = "refuses NULL anon EXPORT RC4 3DES non-FS" ] ||
+	    die "ciphers $p: '$got' ($(peer ciphers "$addr:$p" status))"
+done
+ok "ciphers: every weak class refused on imaps, pop3s and after STARTTLS/STLS"
+got=$(peer cleartext "$addr:$imap" summary)
+[ "$got" = "LOGINDISABLED before STARTTLS" ] || die "cleartext imap: '$got'"
+got=$(peer cleartext "$addr:$pop3" summary)
+[ "$got" = "no USER/PASS before STLS" ] || die "cleartext pop3: '$got'"
+ok "cleartext: LOGINDISABLED on IMAP, no USER/PASS on POP3 before STARTTLS"
+c=$(echo Q | openssl s_client -connect "$addr:$imaps" -tls1_2 -cipher 'kRSA:aNULL:eNULL:@SECLEVEL=0' \
+    2>/dev/null | sed -n 's/^New, [^,]*, Cipher is \(.*\)/\1/p' | head -1)
+[ "$c" = "(NONE)" ] || [ -z "$c" ] || die "s_client negotiated $c with only kRSA/aNULL/eNULL"
+c=$(echo Q | openssl s_client -connect "$addr:$imaps" -tls1_2 2>/dev/null |
+    sed -n 's/^New, [^,]*, Cipher is \(.*\)/\1/p' | head -1)
+case $c in ECDHE-*) ok "s_client agrees: kRSA/aNULL/eNULL refused, $c chosen" ;;
+*) die "s_client TLS 1.2 chose '$c'" ;; esac
 stop

@@ -12,6 +12,7 @@
 #   self-signed, and any client without one (mynetworks, SASL users). After the
 #   certificate: a foreign tenant, no tenant header, a right and a wrong header (both
 #   orders) never reach the smarthost and are not bounced (no backscatter);
+#   vrfy and ciphers probes pass on the rendered policy (non-FS kept on 25 only);
 #   TLS: TLSv1.1 refused, 1.2/1.3 accepted, client renegotiation refused; the same with
 #   the Postfix < 3.6 protocol syntax and 0x40000000.
 set -eu
@@ -376,6 +377,58 @@ tls_check() {	# label, port, starttls(yes|no)
 }
 tls_check "3.7 syntax, 25" $P25 yes
 tls_check "3.7 syntax, 465" $P465 no
+
+# The peers' checks against the rendered policy: mxdeck's vrfy and ciphers probes (raw
+# ClientHellos per weak class) pass on every port; port 25 keeps the non-forward-secret
+# suites (opportunistic TLS) with a note; s_client agrees where this libssl can offer.
+printf '[site]\nname = live\ndomain = example.org\n\n[host "gw"]\naddress = 127.0.0.1\nroles = postfix\nprobe_ports = smtp:%s submission:%s smtps:%s\n' \
+    "$P25" "$P587" "$P465" > "$T/peers.ini"
+rc=0
+MXDECK_PROBES=vrfy,ciphers MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test "$T/peers.ini" --json \
+    > "$T/peers.json" 2> "$T/peers.txt" || rc=$?
+[ "$rc" -eq 0 ] && ok "vrfy, ciphers: exit 0" || { bad "vrfy, ciphers: exit $rc"; cat "$T/peers.txt"; }
+peer() {	# kind target field
+	/usr/bin/python3 - "$T/peers.json" "$@" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+print(next((r[sys.argv[4]] for r in doc["results"]
+    if r["kind"] == sys.argv[2] and r["target"] == sys.argv[3]), "MISSING"))
+PY
+}
+for p in $P25 $P587 $P465; do
+	v=$(peer vrfy "127.0.0.1:$p" status)
+	[ "$v" = ok ] && ok "vrfy $p: ok" || bad "vrfy $p: $v"
+	v=$(peer vrfy "127.0.0.1:$p" details)
+	case $v in *"S: 502"*) ok "vrfy $p: Postfix's 502" ;; *) bad "vrfy $p: no 502 in: $v" ;; esac
+	v=$(peer ciphers "127.0.0.1:$p" status)
+	[ "$v" = ok ] && ok "ciphers $p: ok" || bad "ciphers $p: $v ($(peer ciphers "127.0.0.1:$p" summary))"
+done
+for p in $P587 $P465; do
+	v=$(peer ciphers "127.0.0.1:$p" summary)
+	[ "$v" = "refuses NULL anon EXPORT RC4 3DES non-FS" ] && ok "ciphers $p: every class refused" \
+	    || bad "ciphers $p: '$v'"
+done
+v=$(peer ciphers "127.0.0.1:$P25" summary)
+[ "$v" = "refuses NULL anon EXPORT RC4 3DES; non-FS kept (opportunistic TLS)" ] \
+    && ok "ciphers 25: non-FS kept, the rest refused" || bad "ciphers 25: '$v'"
+sclient() {	# port starttls(smtp|"") cipher-string: the cipher negotiated, or none
+	local c st=()
+	[ -n "$2" ] && st=(-starttls smtp)
+	c=$(echo QUIT | timeout 10 openssl s_client "${st[@]}" -connect "127.0.0.1:$1" -tls1_2 \
+	    -cipher "$3:@SECLEVEL=0" 2>/dev/null | sed -n 's/^New, [^,]*, Cipher is \(.*\)/\1/p' | head -1)
+	case $c in ''|'(NONE)') echo none ;; *) echo "$c" ;; esac
+}
+for p in "$P25 smtp" "$P587 smtp" "$P465 "; do
+	set -- $p
+	v=$(sclient "$1" "${2:-}" 'aNULL:eNULL')
+	[ "$v" = none ] && ok "s_client: aNULL/eNULL refused on $1" || bad "s_client: $v on $1"
+done
+v=$(sclient "$P587" smtp kRSA)
+[ "$v" = none ] && ok "s_client: kRSA refused on submission" || bad "s_client: $v on submission"
+v=$(sclient "$P465" "" kRSA)
+[ "$v" = none ] && ok "s_client: kRSA refused on smtps" || bad "s_client: $v on smtps"
+v=$(sclient "$P25" smtp kRSA)
+[ "$v" != none ] && ok "s_client: kRSA ($v) kept on 25" || bad "s_client: kRSA refused on 25"
 
 # --- the Postfix < 3.6 syntax, reloaded into the running instance ---
 render_merge 3.3 || bad "3.3 render/merge"

@@ -101,9 +101,11 @@ t_build_all(void **state)
 	assert_int_equal(count(pl, "http", "autodiscover"), 4);
 	assert_int_equal(count(pl, "http", "autodiscover-redirect"), 2);
 	assert_int_equal(count(pl, "http", "autodiscover-srv"), 2);
-	/* the peers' checks are not default kinds */
-	assert_int_equal(count(pl, "vrfy", NULL), 0);
-	assert_int_equal(count(pl, "ciphers", NULL), 0);
+	/* the peers' mail checks are default kinds: vrfy per SMTP port, ciphers per TLS
+	 * endpoint, cleartext on the plain pop3 port (imap is off) */
+	assert_int_equal(count(pl, "vrfy", NULL), 3);
+	assert_int_equal(count(pl, "ciphers", NULL), 7);
+	assert_int_equal(count(pl, "cleartext", NULL), 1);
 	probe_list_free(pl);
 	{
 		struct probe_opts o = { .kinds = probe_kind_bit("all") };
@@ -247,8 +249,9 @@ t_kind_table(void **state)
 	/* the default kinds: the profile-driven ones; the peers' checks by name */
 	assert_true(probe_kinds_default() & probe_kind_bit("tls"));
 	assert_true(probe_kinds_default() & probe_kind_bit("dns"));
-	assert_false(probe_kinds_default() & probe_kind_bit("ciphers"));
-	assert_false(probe_kinds_default() & probe_kind_bit("vrfy"));
+	assert_true(probe_kinds_default() & probe_kind_bit("ciphers"));
+	assert_true(probe_kinds_default() & probe_kind_bit("vrfy"));
+	assert_true(probe_kinds_default() & probe_kind_bit("cleartext"));
 	assert_int_equal(probe_kinds_parse("default", &k, &cause), 0);
 	assert_int_equal(k, probe_kinds_default());
 }
