@@ -156,15 +156,7 @@ run() {	# case
 	echo "$rc" > "$LAB/$1.rc"
 }
 res() {	# case field
-	/usr/bin/python3 - "$LAB/$1.json" "https://mta-sts.$1.test/.well-known/mta-sts.txt" "$2" <<'PY'
-import json, sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    if r["target"] == sys.argv[2]:
-        print(r[sys.argv[3]])
-        break
-else:
-    print("MISSING")
-PY
+	lab_json_target "$LAB/$1.json" "https://mta-sts.$1.test/.well-known/mta-sts.txt" "$2"
 }
 for c in $cases; do
 	run "$c"

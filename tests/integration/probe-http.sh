@@ -172,15 +172,7 @@ run "$LAB/wrong.ini" wrong "$HB"
 run "$LAB/right.ini" badredir "$HX"
 
 res() {	# tag target field
-	/usr/bin/python3 - "$LAB/$1.json" "$2" "$3" <<'PY'
-import json, sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    if r["target"] == sys.argv[2]:
-        print(r[sys.argv[3]])
-        break
-else:
-    print("MISSING")
-PY
+	lab_json_target "$LAB/$1.json" "$2" "$3"
 }
 U1=https://lab.test/autodiscover/autodiscover.xml
 U2=https://autodiscover.lab.test/autodiscover/autodiscover.xml

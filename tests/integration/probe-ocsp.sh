@@ -93,15 +93,7 @@ MXDECK_PROBES=ocsp MXDECK_PROBE_TIMEOUT=10 "$MXDECK" test "$LAB/ocsp.ini" --json
 cat "$LAB/ocsp.txt"
 check "captured the ocsp results" captured "$LAB/ocsp.json" '"ocsp"'
 res() {	# vhost field
-	/usr/bin/python3 - "$LAB/ocsp.json" "127.0.0.1:$P ($1.lab.test)" "$2" <<'PY'
-import json, sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    if r["target"] == sys.argv[2]:
-        print(r[sys.argv[3]])
-        break
-else:
-    print("MISSING")
-PY
+	lab_json_target "$LAB/ocsp.json" "127.0.0.1:$P ($1.lab.test)" "$2"
 }
 check "exit 1 (fails present)" eq "$rc" 1
 check "stapled: ok, good" eq "$(res stapled status) $(res stapled summary)" "ok stapled: good"

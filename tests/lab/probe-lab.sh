@@ -374,6 +374,20 @@ else:
 PY
 }
 
+# lab_json_target FILE TARGET FIELD: FIELD of the result whose target is TARGET in a
+# `mxdeck test --json` document (MISSING when there is none).
+lab_json_target() {
+	/usr/bin/python3 - "$@" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    if r["target"] == sys.argv[2]:
+        print(r[sys.argv[3]])
+        break
+else:
+    print("MISSING")
+PY
+}
+
 # lab_phpfpm: a private php-fpm pool listening on $LAB/php.sock.
 lab_phpfpm() {
 	local d=$LAB/php
