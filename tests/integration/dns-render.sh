@@ -138,7 +138,7 @@ ok "autodiscover SRV/CNAME and RFC 6186/8314 SRV for example.org and also-domain
 # nsupdate against a real BIND.
 port=
 while :; do
-	port=$((20000 + RANDOM % 40000))
+	port=$((10000 + RANDOM % 22000))	# below the ephemeral range
 	ss -Hlun "sport = :$port" | grep -q . || ss -Hltn "sport = :$port" | grep -q . || break
 done
 mkdir -p "$tmp/named"

@@ -37,7 +37,7 @@ command -v dovecot >/dev/null && command -v doveadm >/dev/null || {
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % 22000))	# below the ephemeral range (32768-60999): a client socket cannot hold it
 		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
@@ -273,7 +273,7 @@ roles = dovecot
 probe_ports = imap:$imap pop3:$pop3 imaps:$imaps pop3s:$pop3s
 EOF
 rc=0
-MXDECK_PROBES=ciphers,cleartext MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test "$tmp/peers.ini" --json \
+MXDECK_PROBES=ciphers,cleartext MXDECK_PROBE_TIMEOUT=30 "$MXDECK" test "$tmp/peers.ini" --json \
     >"$tmp/peers.json" 2>"$tmp/peers.txt" || rc=$?
 [ "$rc" = 0 ] || die "ciphers, cleartext on the rendered Dovecot: exit $rc: $(cat "$tmp/peers.txt")"
 peer() {	# kind target field

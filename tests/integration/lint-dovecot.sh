@@ -27,7 +27,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=imap.lab.test -days 2 \
 free_port() {
 	local p
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % 22000))	# below the ephemeral range
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return

@@ -384,7 +384,7 @@ tls_check "3.7 syntax, 465" $P465 no
 printf '[site]\nname = live\ndomain = example.org\n\n[host "gw"]\naddress = 127.0.0.1\nroles = postfix\nprobe_ports = smtp:%s submission:%s smtps:%s\n' \
     "$P25" "$P587" "$P465" > "$T/peers.ini"
 rc=0
-MXDECK_PROBES=vrfy,ciphers MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test "$T/peers.ini" --json \
+MXDECK_PROBES=vrfy,ciphers MXDECK_PROBE_TIMEOUT=30 "$MXDECK" test "$T/peers.ini" --json \
     > "$T/peers.json" 2> "$T/peers.txt" || rc=$?
 [ "$rc" -eq 0 ] && ok "vrfy, ciphers: exit 0" || { bad "vrfy, ciphers: exit $rc"; cat "$T/peers.txt"; }
 peer() {	# kind target field

@@ -120,13 +120,13 @@ export SSL_CERT_FILE=$K/ca.pem
 # Two runs: the cipher stand-ins (openssl s_server) serve one connection at a time, and
 # a vrfy probe waiting for an SMTP greeting they never send would hold them.
 rc=0
-MXDECK_PROBES=vrfy,cleartext,hsts MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test \
+MXDECK_PROBES=vrfy,cleartext,hsts MXDECK_PROBE_TIMEOUT=30 "$MXDECK" test \
     "$LAB/peers.ini" --json >"$LAB/out.json" 2>"$LAB/out.txt" || rc=$?
 cat "$LAB/out.txt"
 check "exit 1: the broken cases fail" eq "$rc" 1
 check "the JSON document has results" captured "$LAB/out.json" '"kind":"vrfy"'
 rc=0
-MXDECK_PROBES=ciphers MXDECK_PROBE_TIMEOUT=8 "$MXDECK" test \
+MXDECK_PROBES=ciphers MXDECK_PROBE_TIMEOUT=30 "$MXDECK" test \
     "$LAB/peers.ini" --json >"$LAB/ciphers.json" 2>"$LAB/ciphers.txt" || rc=$?
 cat "$LAB/ciphers.txt"
 check "ciphers: exit 1" eq "$rc" 1

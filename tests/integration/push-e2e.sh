@@ -25,7 +25,7 @@ cleanup_daemons() {
 extra_cleanup=cleanup_daemons
 
 port_free() { ! ss -ltnH "sport = :$1" | grep -q .; }
-base=$((20000 + RANDOM % 30000))
+base=$((10000 + RANDOM % 22000))	# below the ephemeral range (32768-60999)
 while ! { port_free $base && port_free $((base + 1)) && port_free $((base + 2)) &&
     port_free $((base + 3)) && port_free $((base + 4)); }; do base=$((base + 11)); done
 P25=$base P587=$((base + 1)) P465=$((base + 2)) P993=$((base + 3)) P995=$((base + 4))
