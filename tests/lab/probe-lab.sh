@@ -145,13 +145,21 @@ EOF
 	for kv in "$@"; do
 		postconf -c "$d" -e "$kv"
 	done
+	# SASL on submission/smtps through the lab's Dovecot when it runs (as mxdeck renders
+	# it). Without one, no SASL at all: Postfix's other backend, Cyrus, has no mechanism
+	# on a machine without libsasl2-modules and smtpd then dies on every connection
+	# ("no SASL authentication mechanisms").
+	# (A caller may name its own Dovecot socket with "smtpd_sasl_type = dovecot".)
+	local sasl=""
 	if [ -S "$LAB/dovecot/auth-client" ]; then
 		postconf -c "$d" -e "smtpd_sasl_type = dovecot" \
 		    "smtpd_sasl_path = $LAB/dovecot/auth-client"
 	fi
+	[ "$(postconf -c "$d" -h smtpd_sasl_type)" = dovecot ] &&
+	    sasl="-o smtpd_sasl_auth_enable=yes"
 	postconf -c "$d" -M "127.0.0.1:$smtp/inet = 127.0.0.1:$smtp inet n - n - - smtpd"
-	postconf -c "$d" -M "127.0.0.1:$sub/inet = 127.0.0.1:$sub inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_tls_security_level=\$submission_tls_level"
-	postconf -c "$d" -M "127.0.0.1:$smtps/inet = 127.0.0.1:$smtps inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes"
+	postconf -c "$d" -M "127.0.0.1:$sub/inet = 127.0.0.1:$sub inet n - n - - smtpd $sasl -o smtpd_tls_security_level=\$submission_tls_level"
+	postconf -c "$d" -M "127.0.0.1:$smtps/inet = 127.0.0.1:$smtps inet n - n - - smtpd -o smtpd_tls_wrappermode=yes $sasl"
 	# trap 1: the default main.cf must list the directory
 	lab_postfix_register "$d"
 	# trap 3
