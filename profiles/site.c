@@ -400,7 +400,8 @@ static bool
 key_apply(struct parser *P, const struct profile_key *k, void *obj, const char *value, int line,
     bool dflt)
 {
-	void *f = FIELD(obj, k->off);
+	/* A parser section ([users], ...) has no object: its rows are PK_CUSTOM. */
+	void *f = obj != NULL ? FIELD(obj, k->off) : NULL;
 	bool ok = true;
 	long n;
 
@@ -475,7 +476,8 @@ key_apply(struct parser *P, const struct profile_key *k, void *obj, const char *
 static void
 key_free(const struct profile_key *k, void *obj)
 {
-	void *f = FIELD(obj, k->off);
+	/* A parser section ([users], ...) has no object: its rows are PK_CUSTOM. */
+	void *f = obj != NULL ? FIELD(obj, k->off) : NULL;
 
 	switch (k->type) {
 	case PK_STR:
