@@ -21,12 +21,16 @@ MXDECK=${MXDECK:-$ROOT/build/mxdeck}
 . "$ROOT/tests/lab/checks.sh"
 lab_need openssl ss nsd nsd-checkzone ldns-keygen ldns-signzone unbound unbound-checkconf \
     postfix postmap posttls-finger unshare mount /usr/bin/python3
-# posttls-finger uses glibc's resolver: it gets a private /etc/resolv.conf in a mount
-# namespace of its own, which needs root (as does the lab resolver's port 53).
-if ! unshare -m true 2>/dev/null; then
-	echo "skipped: unshare -m is not permitted here (root needed)"
+# posttls-finger uses glibc's resolver: for its DANE lookups it gets a private
+# /etc/resolv.conf in a mount namespace of its own. Where that is refused (not root, or
+# a chroot whose / is no mount point) only those cross-checks are left out, said so;
+# mxdeck's verdicts, unbound's validation and s_client's DANE are checked everywhere.
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skipped: the lab's validating resolver listens on port 53 (root needed)"
 	exit 77
 fi
+private_mnt=0
+unshare -m true 2>/dev/null && private_mnt=1
 lab_init
 trap lab_cleanup EXIT
 
@@ -164,6 +168,7 @@ check "web: PKIX-EE match" has "$(sm web 'dane https')" "TLSA match (PKIX-EE)"
 # zone's KSK), the same records at _PORT._tcp.
 unbound_ok=$(drill -p 53 @"$UADDR" -D TLSA "_$P_OK._tcp.ta-ok.lab.test" 2>&1 || true)
 check "unbound validates the lab zone (AD set)" has "$(grep 'flags:' <<<"$unbound_ok")" " ad"
+if [ "$private_mnt" -eq 1 ]; then
 ptf() {	# name port -> posttls-finger's output with the lab resolver
 	unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && exec posttls-finger -c -w -l dane -t 5 -T 1 "[$2]:$3"' \
 	    sh "$LAB/resolv.conf" "$1" "$2" 2>&1 || true
@@ -183,6 +188,9 @@ check "posttls-finger agrees: pkix-ee not verified" lacks "$o" "Verified TLS con
 o=$(ptf mixed.lab.test "$P_OK")
 echo "posttls-finger mixed: $o"
 check "posttls-finger agrees: mixed is verified (3 1 1)" has "$o" "Verified TLS connection established"
+else
+	echo "note - posttls-finger's DANE cross-checks not run: unshare -m is not permitted here"
+fi
 
 # Postfix serving its certificate by SNI, on port 25 with STARTTLS.
 check "Postfix SNI-only certificate: warn" eq "$(st pfsni 'tls smtp')" warn

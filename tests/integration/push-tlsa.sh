@@ -10,7 +10,9 @@
 #   4. [tls] next_key: the dns role renders the next key's 3 1 1 beside the current
 #      one; with that published, `mxdeck test` says "next key published, rollover
 #      ready" on the served certificate (and, before, "only one key published" for a
-#      certificate that expires within 30 days); posttls-finger agrees both keys verify;
+#      certificate that expires within 30 days); openssl s_client over the records a
+#      validating unbound returns, and posttls-finger where a private mount namespace
+#      is allowed, agree the served certificate verifies;
 #   5. the switch to the new certificate then proceeds;
 #   6. --force-tlsa applies a certificate DNS does not publish, and says loudly which
 #      names and ports will fail DANE.
@@ -226,13 +228,39 @@ v=$(dane_of "$lab/t4.json")
 case $v in fail\|*"TLSA MISMATCH"*) ;; *) die "test, served key not published: $v" ;; esac
 ok "test: the served certificate matches no published record: fail (TLSA MISMATCH)"
 
-# posttls-finger (Postfix's own DANE client, through a validating unbound) agrees
+# Independent clients agree, through a validating unbound serving z2 (both keys):
+# OpenSSL's DANE code over the records as unbound returns them (AD set), and Postfix's
+# own DANE client, posttls-finger.
 UADDR=$(lab_addr); lab_unbound tl "$UADDR" 53 "$LAB/z2/anchor.key" lab.test "$DNS2"
-printf 'nameserver %s\noptions edns0 trust-ad\n' "$UADDR" >"$LAB/resolv.conf"
-o=$(unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && exec posttls-finger -c -w -l dane -t 5 -T 5 "[mx1.lab.test]:$2"' \
-    sh "$LAB/resolv.conf" "$SP" 2>&1 || true)
-case $o in *"Verified TLS connection established"*) ;; *) die "posttls-finger: $o" ;; esac
-ok "posttls-finger -l dane verifies the served certificate with both records published"
+o=$(dig @"$UADDR" -p 53 +dnssec +adflag +time=5 +tries=1 "_$SP._tcp.mx1.lab.test" TLSA 2>&1 || true)
+case $o in *"flags:"*" ad"*";"*) ;; *) die "dig through the validating unbound: no AD flag: $o" ;; esac
+# dig splits long hex into words: join everything after "3 1 1"
+mapfile -t rrs < <(printf '%s\n' "$o" | awk '$4 == "TLSA" && $1 ~ /^_/ {
+	d = ""; for (i = 8; i <= NF; i++) d = d $i; print $5 " " $6 " " $7 " " d }')
+[ "${#rrs[@]}" -eq 2 ] || die "dig: expected the two published 3 1 1 records, got ${#rrs[@]}: $o"
+s_client_dane() {	# RRDATA... -> the s_client transcript
+	local a=() r
+	for r in "$@"; do a+=(-dane_tlsa_rrdata "$r"); done
+	openssl s_client -connect "127.0.0.1:$SP" -servername mx1.lab.test \
+	    -dane_tlsa_domain mx1.lab.test "${a[@]}" -verify_return_error </dev/null 2>&1 || true
+}
+o=$(s_client_dane "${rrs[@]}")
+case $o in *"Verification: OK"*"DANE TLSA 3 1 1"*) ;; *) die "s_client with both published records: $o" ;; esac
+o=$(s_client_dane "3 1 1 $NEW2")
+case $o in *"Verification: OK"*) die "s_client verified against a record of another key: $o" ;; esac
+ok "openssl s_client's DANE verifies the served certificate against the records unbound validated (AD), and not against another key's"
+if unshare -m true 2>/dev/null; then
+	printf 'nameserver %s\noptions edns0 trust-ad\n' "$UADDR" >"$LAB/resolv.conf"
+	o=$(unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && exec posttls-finger -c -w -l dane -t 5 -T 5 "[mx1.lab.test]:$2"' \
+	    sh "$LAB/resolv.conf" "$SP" 2>&1 || true)
+	case $o in *"Verified TLS connection established"*) ;; *) die "posttls-finger: $o" ;; esac
+	ok "posttls-finger -l dane verifies the served certificate with both records published"
+else
+	# posttls-finger reads /etc/resolv.conf only; pointing it at the lab's resolver
+	# needs a private mount namespace, which this container refuses (the chroot's / is
+	# not a mount point). make distcheck (tests/fresh-root.sh) runs it.
+	echo "note - posttls-finger cross-check not run: unshare -m is not permitted here"
+fi
 
 # 5. with the next key published, the switch proceeds
 profile "$DNS2" "$LAB/z2/anchor.key" "$K/new.pem" "$K/new.key" >"$lab/switch.ini"
