@@ -1975,12 +1975,18 @@ site_key_line(const struct site *s, int sect_line, const char *key)
 {
 	long sect = sect_index(s, sect_line), idx;
 	const struct ini_line *h;
+	const struct sectdef *sd;
 
 	if (sect < 0)
 		return sect_line;
 	if ((idx = ini_find_key(&s->ini, sect, key)) >= 0)
 		return (int)idx + 1;
 	h = &s->ini.line[sect];
+	/* Each block of an array section ([vhost "x"], [host "x"]) is an object of its own
+	 * (a second one with the same name is a duplicate): nothing to look for elsewhere.
+	 * This keeps the lookup of an unwritten key per vhost from scanning the profile. */
+	if (h->section != NULL && (sd = sect_find(h->section)) != NULL && sd->kind == SK_ARRAY)
+		return sect_line;
 	for (size_t i = 0; i < s->ini.n; i++) {
 		const struct ini_line *l = &s->ini.line[i];
 
